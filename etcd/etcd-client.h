@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* etcd v3 client over etcd's JSON gateway (/v3/...), driven by an sd-event loop.
+ *
+ * All requests are asynchronous: libcurl's multi interface is glued to the sd-event loop given to
+ * etcd_client_new(), so one thread drives many requests and long-lived streams (watches, lease
+ * keepalives) at once. etcd-sync.h wraps the same calls in a blocking form for fleetctl.
+ *
+ * Conventions:
+ * - Functions return 0 or a negative errno. Callbacks receive `error`: 0, a negative errno for a
+ *   transport failure (-ETIMEDOUT, -ECONNREFUSED, -EHOSTUNREACH, ...), -EBADMSG for a malformed
+ *   reply, or the errno mapped from etcd's gRPC code (see etcd_grpc_code_to_errno()), in which case
+ *   response->grpc_code and response->error_message say what etcd said.
+ * - Keys are NUL-terminated strings (the fleet schema only uses text keys); values are byte buffers
+ *   with a size, always followed by a NUL in our copies so text values can be used as strings.
+ * - Objects given to callbacks are borrowed: valid only during the callback.
+ * - The client fails over between endpoints: a request that times out or cannot connect is retried on
+ *   the next endpoint, within the request timeout budget; the endpoint that answered last is preferred.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+typedef struct EtcdClient EtcdClient;
+typedef struct EtcdCall EtcdCall;
+typedef struct EtcdTxn EtcdTxn;
+typedef struct EtcdWatch EtcdWatch;
+typedef struct EtcdLease EtcdLease;
+
+typedef struct EtcdConfig {
+        char **endpoints;               /* strv of base URLs, e.g. "http://127.0.0.1:2379" */
+        const char *ca_file;            /* TLS: CA bundle to verify the server with (optional) */
+        const char *cert_file;          /* TLS client certificate (optional) */
+        const char *key_file;           /* TLS client key (optional) */
+        const char *username;           /* etcd auth: token from /v3/auth/authenticate, renewed */
+        const char *password;
+        uint64_t request_timeout_usec;  /* whole request, all endpoints tried; 0 = 5 s */
+        uint64_t connect_timeout_usec;  /* per connection attempt; 0 = 1 s */
+} EtcdConfig;
+
+typedef struct EtcdKeyValue {
+        char *key;
+        char *value;                    /* NUL-terminated copy; value_size excludes the NUL */
+        size_t value_size;
+        int64_t create_revision;
+        int64_t mod_revision;
+        int64_t version;
+        int64_t lease;                  /* 0 = none */
+} EtcdKeyValue;
+
+typedef enum EtcdEventType {
+        ETCD_EVENT_PUT,
+        ETCD_EVENT_DELETE,
+        _ETCD_EVENT_TYPE_MAX,
+        _ETCD_EVENT_TYPE_INVALID = -EINVAL,
+} EtcdEventType;
+
+typedef struct EtcdEvent {
+        EtcdEventType type;
+        EtcdKeyValue kv;                /* for DELETE: key and mod_revision only */
+        EtcdKeyValue *prev_kv;          /* with ETCD_PREV_KV, when etcd had one; else NULL */
+} EtcdEvent;
+
+typedef struct EtcdResponse EtcdResponse;
+struct EtcdResponse {
+        int64_t revision;               /* header.revision */
+
+        /* range: the matching pairs; put/delete with ETCD_PREV_KV: the previous pairs */
+        EtcdKeyValue *kvs;
+        size_t n_kvs;
+        int64_t count;                  /* range: number of matching keys; delete: number deleted */
+        bool more;                      /* range: more keys than the limit */
+
+        /* txn */
+        bool succeeded;
+        EtcdResponse *responses;        /* one per operation of the branch that ran */
+        size_t n_responses;
+
+        /* lease grant / keepalive / time-to-live */
+        int64_t lease_id;
+        int64_t lease_ttl;              /* remaining TTL in seconds; -1 when expired or unknown */
+        int64_t lease_granted_ttl;
+
+        /* etcd's error, when it sent one */
+        int grpc_code;
+        char *error_message;
+};
+
+/* A callback for a one-shot request. response is NULL on transport errors. */
+typedef void (*etcd_callback_t)(EtcdClient *c, int error, const EtcdResponse *response, void *userdata);
+
+/* Flags for put, range and delete. */
+enum {
+        ETCD_PREV_KV = 1 << 0,          /* put/delete: return the previous pair(s) */
+        ETCD_PREFIX = 1 << 1,           /* range/delete/watch: every key with this prefix */
+        ETCD_KEYS_ONLY = 1 << 2,        /* range: no values */
+        ETCD_COUNT_ONLY = 1 << 3,       /* range: only the count */
+        ETCD_SERIALIZABLE = 1 << 4,     /* range: serializable (local member) read */
+        ETCD_IGNORE_LEASE = 1 << 5,     /* put: keep the key's current lease */
+};
+
+typedef enum EtcdSortOrder { ETCD_SORT_NONE, ETCD_SORT_ASCEND, ETCD_SORT_DESCEND } EtcdSortOrder;
+typedef enum EtcdSortTarget {
+        ETCD_SORT_KEY, ETCD_SORT_VERSION, ETCD_SORT_CREATE, ETCD_SORT_MOD, ETCD_SORT_VALUE,
+} EtcdSortTarget;
+
+typedef struct EtcdRangeOptions {
+        const char *key;
+        const char *range_end;          /* explicit end; NULL = single key, or prefix with ETCD_PREFIX */
+        unsigned flags;                 /* ETCD_PREFIX | ETCD_KEYS_ONLY | ETCD_COUNT_ONLY | ETCD_SERIALIZABLE */
+        int64_t limit;                  /* 0 = no limit */
+        int64_t revision;               /* 0 = latest */
+        EtcdSortOrder sort_order;
+        EtcdSortTarget sort_target;
+} EtcdRangeOptions;
+
+/* ---- client ---- */
+
+/* Create a client attached to event (which must outlive it). The config is copied. Does not
+ * contact etcd. Returns 0, -EINVAL for an empty endpoint list or a malformed URL, -ENOMEM. */
+int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config);
+
+/* Cancel every call, watch and lease keeper (their callbacks are not invoked) and free the client.
+ * Leases are not revoked. Accepts NULL; returns NULL. */
+EtcdClient *etcd_client_free(EtcdClient *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdClient *, etcd_client_free);
+
+sd_event *etcd_client_get_event(EtcdClient *c);
+/* The endpoint that answered last (borrowed). */
+const char *etcd_client_current_endpoint(EtcdClient *c);
+/* Number of HTTP requests sent since creation (for the benchmarks' etcd-cost figures). */
+uint64_t etcd_client_requests_sent(EtcdClient *c);
+
+/* Cancel a call: its callback will not be invoked. Accepts NULL; returns NULL. */
+EtcdCall *etcd_call_cancel(EtcdCall *call);
+
+/* ---- KV ---- */
+
+/* Each of these starts one request; cb runs exactly once unless the call is cancelled. ret_call
+ * (optional) receives a handle that is valid until cb has run. */
+int etcd_put(EtcdClient *c, const char *key, const void *value, size_t value_size, int64_t lease,
+             unsigned flags, etcd_callback_t cb, void *userdata, EtcdCall **ret_call);
+int etcd_range(EtcdClient *c, const EtcdRangeOptions *options, etcd_callback_t cb, void *userdata,
+               EtcdCall **ret_call);
+/* Delete key, or every key under the prefix key with ETCD_PREFIX. */
+int etcd_delete(EtcdClient *c, const char *key, unsigned flags, etcd_callback_t cb, void *userdata,
+                EtcdCall **ret_call);
+
+/* ---- transactions ---- */
+
+typedef enum EtcdCompareTarget {
+        ETCD_COMPARE_VALUE, ETCD_COMPARE_VERSION, ETCD_COMPARE_CREATE, ETCD_COMPARE_MOD,
+        ETCD_COMPARE_LEASE,
+} EtcdCompareTarget;
+typedef enum EtcdCompareResult {
+        ETCD_EQUAL, ETCD_NOT_EQUAL, ETCD_GREATER, ETCD_LESS,
+} EtcdCompareResult;
+
+#define ETCD_TXN_MAX_OPS 128            /* etcd's default --max-txn-ops */
+
+/* A transaction under construction: compares, then operations on the success and failure
+ * branches. Building never talks to etcd. Adding an operation beyond ETCD_TXN_MAX_OPS on one branch
+ * returns -E2BIG: the caller decides how to split, nothing is split silently. */
+int etcd_txn_new(EtcdTxn **ret);
+EtcdTxn *etcd_txn_free(EtcdTxn *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdTxn *, etcd_txn_free);
+
+int etcd_txn_compare_value(EtcdTxn *t, const char *key, EtcdCompareResult result, const void *value,
+                           size_t value_size);
+/* For VERSION, CREATE, MOD and LEASE targets. create_revision == 0 means "key does not exist". */
+int etcd_txn_compare_int(EtcdTxn *t, const char *key, EtcdCompareTarget target, EtcdCompareResult result,
+                         int64_t number);
+int etcd_txn_put(EtcdTxn *t, bool on_success, const char *key, const void *value, size_t value_size,
+                 int64_t lease, unsigned flags);
+int etcd_txn_range(EtcdTxn *t, bool on_success, const EtcdRangeOptions *options);
+int etcd_txn_delete(EtcdTxn *t, bool on_success, const char *key, unsigned flags);
+/* Number of operations on the given branch. */
+size_t etcd_txn_n_ops(const EtcdTxn *t, bool on_success);
+
+/* Send the transaction. The txn may be freed right after this returns. response->succeeded says
+ * which branch ran, response->responses holds one result per operation of that branch. */
+int etcd_txn_commit(EtcdClient *c, const EtcdTxn *t, etcd_callback_t cb, void *userdata, EtcdCall **ret_call);
+
+/* ---- leases ---- */
+
+/* One-shot lease calls. grant: id 0 lets etcd choose; the response has lease_id and lease_ttl. */
+int etcd_lease_grant(EtcdClient *c, int64_t ttl_sec, int64_t id, etcd_callback_t cb, void *userdata,
+                     EtcdCall **ret_call);
+int etcd_lease_revoke(EtcdClient *c, int64_t id, etcd_callback_t cb, void *userdata, EtcdCall **ret_call);
+/* A single keepalive; response->lease_ttl is -1 when the lease had already expired. */
+int etcd_lease_keepalive_once(EtcdClient *c, int64_t id, etcd_callback_t cb, void *userdata,
+                              EtcdCall **ret_call);
+int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void *userdata, EtcdCall **ret_call);
+
+typedef enum EtcdLeaseEvent {
+        ETCD_LEASE_GRANTED,             /* a (new) lease id is live: (re)write your keys under it */
+        ETCD_LEASE_LOST,                /* expired, revoked, or not renewed within its TTL */
+} EtcdLeaseEvent;
+typedef void (*etcd_lease_handler_t)(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void *userdata);
+
+/* A kept-alive lease: grants a lease of ttl_sec, renews it every TTL/3, and reports GRANTED once it
+ * is live and LOST as soon as it is known gone or the TTL ran out without a successful renewal
+ * (measured locally from the last renewal, so a partitioned client knows within the TTL). After
+ * LOST the keeper keeps trying to grant a new lease with backoff, and reports GRANTED again with
+ * the new id. Freeing it does not revoke the lease; etcd_lease_revoke_and_free() does. */
+int etcd_lease_keeper_new(EtcdLease **ret, EtcdClient *c, int64_t ttl_sec, etcd_lease_handler_t handler,
+                          void *userdata);
+EtcdLease *etcd_lease_keeper_free(EtcdLease *l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdLease *, etcd_lease_keeper_free);
+/* Revoke (best effort, in the background; the client must stay alive until the loop ran it) and free. */
+EtcdLease *etcd_lease_keeper_revoke_and_free(EtcdLease *l);
+/* The current lease id, 0 while none is live. */
+int64_t etcd_lease_keeper_id(const EtcdLease *l);
+/* Monotonic time (CLOCK_MONOTONIC usec) until which the lease is known to be alive. */
+uint64_t etcd_lease_keeper_deadline(const EtcdLease *l);
+
+/* ---- watches ---- */
+
+/* Events as they stream, in revision order, each event exactly once. error is 0, or:
+ *   -ESTALE: the start revision was compacted; revision = the compact revision. The watch is
+ *            stopped; re-list and create a new watch from the listed revision + 1.
+ *   other:   the watch was cancelled by etcd or failed permanently; it is stopped.
+ * A broken stream is reconnected silently (on another endpoint if needed) and resumes from the
+ * last revision seen + 1, so nothing is lost or repeated. revision is the header revision. */
+typedef void (*etcd_watch_handler_t)(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events,
+                                     int64_t revision, void *userdata);
+
+/* Watch key (or every key under it with ETCD_PREFIX) from start_revision (0 = from now), with
+ * ETCD_PREV_KV to get previous values. */
+int etcd_watch_new(EtcdWatch **ret, EtcdClient *c, const char *key, unsigned flags, int64_t start_revision,
+                   etcd_watch_handler_t handler, void *userdata);
+EtcdWatch *etcd_watch_free(EtcdWatch *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdWatch *, etcd_watch_free);
+
+/* ---- responses ---- */
+
+/* Deep copy / free, for callers that keep a response beyond its callback. */
+int etcd_response_copy(const EtcdResponse *r, EtcdResponse **ret);
+EtcdResponse *etcd_response_free(EtcdResponse *r);
+DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdResponse *, etcd_response_free);
+
+/* etcd's gRPC status code -> negative errno: 5 NOT_FOUND -> -ENOENT (e.g. lease not found),
+ * 11 OUT_OF_RANGE (revision compacted) -> -ESTALE, 3 INVALID_ARGUMENT -> -EINVAL,
+ * 9 FAILED_PRECONDITION -> -EPROTO, 16 UNAUTHENTICATED -> -EACCES, 7 PERMISSION_DENIED -> -EPERM,
+ * 14 UNAVAILABLE -> -EAGAIN, 4 DEADLINE_EXCEEDED -> -ETIMEDOUT, 8 RESOURCE_EXHAUSTED -> -ENOSPC,
+ * anything else -> -EIO. */
+int etcd_grpc_code_to_errno(int code);
+
+/* The end of the range that covers every key starting with prefix ("last byte + 1", as etcdctl
+ * --prefix does). Returns a malloc'd string, or NULL on OOM. prefix must not be empty: to cover
+ * every key use ETCD_PREFIX with key "" (the gateway's range end "\0"). */
+char *etcd_prefix_end(const char *prefix);

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The registry: fleet's cluster state as it is laid out in etcd, shared by fleetd and fleetctl.
+ * This module is pure: key names and the JSON records stored under them, with strict decoding
+ * (a malformed record is an error, never a crash). Talking to etcd is the callers' business.
+ *
+ * Key layout, under the prefix P (etcd_key_prefix, default "/_coreos.com/fleet/"):
+ *
+ *   P machines/<machine-id>          RegistryMachine   agent, under the agent's lease
+ *   P units/<unit>                   RegistryUnit      fleetctl: the unit body and desired state
+ *   P schedule/<machine-id>/<unit>   RegistryAssignment  the leader: what a machine must run
+ *   P states/<unit>/<machine-id>     RegistryUnitState agent, under the agent's lease
+ *   P engine/leader                  RegistryLeader    the elected engine, under its lease
+ *   P reasons/<unit>                 plain text        the leader: why a unit is not placed
+ *
+ * Why this shape: every agent watches only P schedule/<own id>/ (fleet woke every agent on every
+ * change); a dead machine's registration and states vanish with its lease; the leader fences every
+ * write with a compare on the create_revision of P engine/leader, so a deposed leader cannot write.
+ * An assignment carries the unit body, so an agent needs no second read to act on it. */
+
+#include <stdint.h>
+
+#include "macro.h"
+
+#define REGISTRY_DEFAULT_PREFIX "/_coreos.com/fleet/"
+
+typedef enum UnitDesiredState {
+        UNIT_DESIRED_INACTIVE,          /* submitted: known to the cluster, not on any machine */
+        UNIT_DESIRED_LOADED,            /* placed on a machine and loaded into its systemd */
+        UNIT_DESIRED_LAUNCHED,          /* placed and started */
+        _UNIT_DESIRED_STATE_MAX,
+        _UNIT_DESIRED_STATE_INVALID = -EINVAL,
+} UnitDesiredState;
+
+/* "inactive", "loaded", "launched" and back; unknown strings give _UNIT_DESIRED_STATE_INVALID. */
+const char *unit_desired_state_to_string(UnitDesiredState s) _const_;
+UnitDesiredState unit_desired_state_from_string(const char *s) _pure_;
+
+/* ---- keys ---- */
+
+/* Each returns a malloc'd key, or NULL on OOM. prefix must end in '/'. The *_prefix() forms give
+ * the directory to range or watch over (ending in '/'). */
+char *registry_machine_key(const char *prefix, const char *machine_id);
+char *registry_machines_prefix(const char *prefix);
+char *registry_unit_key(const char *prefix, const char *unit);
+char *registry_units_prefix(const char *prefix);
+char *registry_assignment_key(const char *prefix, const char *machine_id, const char *unit);
+char *registry_schedule_prefix(const char *prefix);                          /* P schedule/ */
+char *registry_machine_schedule_prefix(const char *prefix, const char *machine_id);   /* P schedule/<id>/ */
+char *registry_state_key(const char *prefix, const char *unit, const char *machine_id);
+char *registry_states_prefix(const char *prefix);                            /* P states/ */
+char *registry_unit_states_prefix(const char *prefix, const char *unit);     /* P states/<unit>/ */
+char *registry_leader_key(const char *prefix);
+char *registry_reason_key(const char *prefix, const char *unit);
+char *registry_reasons_prefix(const char *prefix);
+
+typedef enum RegistryKeyType {
+        REGISTRY_KEY_MACHINE,
+        REGISTRY_KEY_UNIT,
+        REGISTRY_KEY_ASSIGNMENT,
+        REGISTRY_KEY_STATE,
+        REGISTRY_KEY_LEADER,
+        REGISTRY_KEY_REASON,
+        _REGISTRY_KEY_TYPE_MAX,
+        _REGISTRY_KEY_TYPE_INVALID = -EINVAL,
+} RegistryKeyType;
+
+/* Classify a full key and split out its names. ret_a/ret_b (optional) receive malloc'd copies:
+ * machine: a = machine id; unit: a = unit; assignment: a = machine id, b = unit; state: a = unit,
+ * b = machine id; reason: a = unit; leader: neither. Returns the type, or -EINVAL for a key that is
+ * not ours (outside the prefix or of unknown shape), -ENOMEM. */
+int registry_parse_key(const char *prefix, const char *key, char **ret_a, char **ret_b);
+
+/* ---- records ----
+ * Each record type has _to_json (a malloc'd compact JSON string, keys in a fixed order so equal
+ * records encode identically), _from_json (strict: unknown keys, missing required keys or wrong
+ * types are -EBADMSG; *ret written only on success) and _free (accepts NULL, returns NULL). */
+
+typedef struct RegistryMachine {
+        char *id;                       /* 32 hex chars, from /etc/machine-id */
+        char *public_ip;                /* may be NULL */
+        char *hostname;                 /* may be NULL */
+        char **metadata;                /* strv of "k=v", sorted */
+        char *version;                  /* fleetd version */
+        int64_t agent_ttl_sec;
+} RegistryMachine;
+
+typedef struct RegistryUnit {
+        char *name;
+        char *hash;                     /* 40 hex chars: SHA1 of the canonical unit text */
+        char *raw;                      /* the canonical unit text */
+        UnitDesiredState desired;
+} RegistryUnit;
+
+typedef struct RegistryAssignment {
+        char *unit;
+        char *hash;
+        char *raw;
+        UnitDesiredState desired;       /* loaded or launched */
+} RegistryAssignment;
+
+typedef struct RegistryUnitState {
+        char *unit;
+        char *machine_id;
+        char *hash;                     /* hash of the unit body the agent has loaded */
+        char *load_state;               /* systemd's LoadState, ActiveState, SubState */
+        char *active_state;
+        char *sub_state;
+} RegistryUnitState;
+
+typedef struct RegistryLeader {
+        char *machine_id;
+        char *version;
+} RegistryLeader;
+
+int registry_machine_to_json(const RegistryMachine *m, char **ret);
+int registry_machine_from_json(const char *json, size_t size, RegistryMachine **ret);
+RegistryMachine *registry_machine_free(RegistryMachine *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryMachine *, registry_machine_free);
+
+int registry_unit_to_json(const RegistryUnit *u, char **ret);
+int registry_unit_from_json(const char *json, size_t size, RegistryUnit **ret);
+RegistryUnit *registry_unit_free(RegistryUnit *u);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryUnit *, registry_unit_free);
+
+int registry_assignment_to_json(const RegistryAssignment *a, char **ret);
+int registry_assignment_from_json(const char *json, size_t size, RegistryAssignment **ret);
+RegistryAssignment *registry_assignment_free(RegistryAssignment *a);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryAssignment *, registry_assignment_free);
+
+int registry_unit_state_to_json(const RegistryUnitState *s, char **ret);
+int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitState **ret);
+RegistryUnitState *registry_unit_state_free(RegistryUnitState *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryUnitState *, registry_unit_state_free);
+
+int registry_leader_to_json(const RegistryLeader *l, char **ret);
+int registry_leader_from_json(const char *json, size_t size, RegistryLeader **ret);
+RegistryLeader *registry_leader_free(RegistryLeader *l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryLeader *, registry_leader_free);
