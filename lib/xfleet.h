@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "macro.h"
+#include "unit-file.h"
+
+/* The [X-Fleet] section of a unit: where the unit may run. Parsed from a UnitFile, validated with
+ * fleet's rules (api/units.go ValidateOptions), and matched against machines. */
+
+#define XFLEET_SECTION "X-Fleet"
+
+typedef struct XFleetOptions {
+        char *machine_id;               /* MachineID (first value wins), full ID or a prefix of
+                                         * 8+ characters; falls back to X-ConditionMachineBootID */
+        char **machine_of;              /* MachineOf: exact unit names, all must share the machine */
+        char **machine_metadata;        /* MachineMetadata: "k=v" (same key: OR; different keys:
+                                         * AND) and our extension "k!=v" (the machine must not
+                                         * have k=v); each entry validated */
+        char **conflicts;               /* Conflicts: globs (whitespace-split, repeatable) */
+        char **replaces;                /* Replaces: globs */
+        bool global;                    /* Global (last value wins) */
+        char **warnings;                /* human-readable notes: unknown keys, deprecated names */
+} XFleetOptions;
+
+/* An empty option set (no constraint). Returns NULL on OOM. */
+XFleetOptions *xfleet_options_new(void);
+/* Accepts NULL, returns NULL. */
+XFleetOptions *xfleet_options_free(XFleetOptions *x);
+DEFINE_TRIVIAL_CLEANUP_FUNC(XFleetOptions *, xfleet_options_free);
+/* Deep copy. Returns 0 or -ENOMEM. */
+int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret);
+
+/* Parse the [X-Fleet] section of u. If unit_name is non-NULL, the specifiers %n %N %p %i %% are
+ * substituted in every value for that name first (so the result of an instance's parse is final;
+ * the scheduler never substitutes). Honoured names: MachineID, MachineOf, MachineMetadata,
+ * Conflicts, Replaces, Global and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
+ * X-ConditionMachineMetadata, X-Conflicts, X-ConditionMachineBootID (each adds a warning);
+ * unknown keys add a warning "Unknown [X-Fleet] option 'Foo'". A MachineMetadata line may hold
+ * several quoted or whitespace-separated values ("a=b" "c=d"). Conflicts, Replaces and MachineOf
+ * values are split at whitespace.
+ *
+ * Returns 0 and a new XFleetOptions in *ret; -EINVAL for a malformed value (a metadata value
+ * with an empty key or value or more than one '=', a Global that is not a boolean, a unit name
+ * with bad specifiers), with a malloc'd explanation in *error_message if error_message is
+ * non-NULL; -ENOMEM. It does not check option combinations: see xfleet_options_validate(). */
+int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions **ret,
+                         char **error_message);
+
+/* fleet's combination rules, checked at submit time. unit_name (optional) is the unit's own name.
+ * Rejected: MachineID with MachineOf, Conflicts, Global or Replaces; Global with MachineOf or
+ * Replaces; Conflicts with Replaces; a MachineOf peer that matches one of the unit's Conflicts or
+ * Replaces patterns. Returns 0, or -EINVAL with a malloc'd message naming the options in
+ * *error_message (if non-NULL), or -ENOMEM. */
+int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char **error_message);
+
+/* Whether x places any constraint at all (a NULL x has none). */
+bool xfleet_options_is_empty(const XFleetOptions *x) _pure_;
+
+/* fleet's boolean: true/yes/1/on/t (any case) → 1; false/no/0/off/f → 0; else -EINVAL. */
+int xfleet_parse_boolean(const char *v) _pure_;
+
+/* Split a metadata requirement "k=v" or "k!=v" into key and value. *ret_key and *ret_value are
+ * malloc'd; *ret_negated tells "!=". Returns 0, -EINVAL (no '=', empty key or value, more than
+ * one '='), -ENOMEM. */
+int xfleet_metadata_split(const char *req, char **ret_key, char **ret_value, bool *ret_negated);
+
+/* Whether a machine with the given metadata ("k=v" entries; a key may repeat) satisfies the
+ * requirements ("k=v"/"k!=v", as in XFleetOptions.machine_metadata): for each key with '='
+ * requirements the machine has one of those values; for every "k!=v" the machine does not have
+ * k=v (a machine without k satisfies it). Malformed entries on either side never match. No
+ * requirements → true. */
+bool xfleet_metadata_match(char *const *requirements, char *const *machine_metadata);
+
+/* Whether machine_id satisfies a MachineID requirement: equal, or required is a prefix of at
+ * least 8 characters (fleet accepted exactly the 8-character short ID). */
+bool xfleet_machine_id_match(const char *required, const char *machine_id) _pure_;
+
+/* Go path.Match-like glob match of a unit name: '*' any run, '?' one character, "[...]" classes
+ * ('^' or '!' negates), backslash escapes. Names have no '/', so there are no path subtleties. */
+bool xfleet_glob_match(const char *pattern, const char *name) _pure_;
+/* Whether any of the patterns matches name. */
+bool xfleet_globs_match(char *const *patterns, const char *name) _pure_;
