@@ -22,20 +22,26 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "unit-file.h"
 
 #define REGISTRY_DEFAULT_PREFIX "/_coreos.com/fleet/"
 
-typedef enum UnitDesiredState {
-        UNIT_DESIRED_INACTIVE,          /* submitted: known to the cluster, not on any machine */
-        UNIT_DESIRED_LOADED,            /* placed on a machine and loaded into its systemd */
-        UNIT_DESIRED_LAUNCHED,          /* placed and started */
-        _UNIT_DESIRED_STATE_MAX,
-        _UNIT_DESIRED_STATE_INVALID = -EINVAL,
-} UnitDesiredState;
+/* UnitDesiredState (inactive, loaded, launched) and its string functions are the unit model's
+ * (unit-file.h): one definition for every component. Records store it as those same strings. */
 
-/* "inactive", "loaded", "launched" and back; unknown strings give _UNIT_DESIRED_STATE_INVALID. */
-const char *unit_desired_state_to_string(UnitDesiredState s) _const_;
-UnitDesiredState unit_desired_state_from_string(const char *s) _pure_;
+/* ---- names ---- */
+
+#define REGISTRY_MACHINE_ID_MAX 64
+#define REGISTRY_UNIT_NAME_MAX 256
+#define REGISTRY_RAW_MAX (1024U * 1024U)
+
+/* Whether id can be a machine id in a key: 1..64 characters of [a-zA-Z0-9_-]. */
+bool registry_machine_id_is_valid(const char *id) _pure_;
+/* Whether name is safe as a unit name in a key: 1..256 characters of [a-zA-Z0-9:_.@-], not "." or
+ * "..". Only the character set: the type suffix and '@' rules are unit_name_is_valid()'s. */
+bool registry_unit_name_is_valid(const char *name) _pure_;
+/* Whether hash is 40 lowercase hex characters. */
+bool registry_hash_is_valid(const char *hash) _pure_;
 
 /* ---- keys ---- */
 

@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <jansson.h>
+
+#include "registry.h"
+#include "strv.h"
+
+/* The wire names of desired states are the registry's, whatever the unit model calls them. */
+static const char *const desired_table[_UNIT_DESIRED_STATE_MAX] = {
+        [UNIT_DESIRED_INACTIVE] = "inactive",
+        [UNIT_DESIRED_LOADED] = "loaded",
+        [UNIT_DESIRED_LAUNCHED] = "launched",
+};
+
+static const char *desired_to_wire(UnitDesiredState s) {
+        return s >= 0 && s < _UNIT_DESIRED_STATE_MAX ? desired_table[s] : NULL;
+}
+
+static UnitDesiredState desired_from_wire(const char *s) {
+        for (int i = 0; i < _UNIT_DESIRED_STATE_MAX; i++)
+                if (streq(desired_table[i], s))
+                        return i;
+        return _UNIT_DESIRED_STATE_INVALID;
+}
+
+/* A decoded string is usable if it has no embedded NUL (jansson allows "\u0000"). */
+static bool text_ok(const char *s, size_t len) {
+        return s && strlen(s) == len;
+}
+
+static bool opt_text_ok(const char *s, size_t len) {
+        return !s || strlen(s) == len;
+}
+
+static bool word_ok(const char *s, size_t len) {
+        return text_ok(s, len) && len > 0 && len <= 64 && !strpbrk(s, WHITESPACE);
+}
+
+static int dump(json_t *j, char **ret) {
+        char *s;
+
+        if (!j)
+                return -ENOMEM;
+        s = json_dumps(j, JSON_COMPACT);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* json_string() fails on invalid UTF-8 as well as on OOM; either way the record cannot be stored. */
+static int set_str(json_t *o, const char *key, const char *value) {
+        if (!value)
+                return 0;
+        return json_object_set_new(o, key, json_string(value)) < 0 ? -EINVAL : 0;
+}
+
+static int load_object(const char *json, size_t size, json_t **ret) {
+        json_t *j;
+
+        if (!json)
+                return -EBADMSG;
+        j = json_loadb(json, size, JSON_REJECT_DUPLICATES, NULL);
+        if (!j)
+                return -EBADMSG;
+        if (!json_is_object(j)) {
+                json_decref(j);
+                return -EBADMSG;
+        }
+        *ret = j;
+        return 0;
+}
+
+static int dup_opt(const char *s, char **ret) {
+        char *c = NULL;
+
+        if (s) {
+                c = strdup(s);
+                if (!c)
+                        return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+/* ---- machine ---- */
+
+static bool metadata_item_ok(const char *s) {
+        const char *eq = strchr(s, '=');
+
+        return eq && eq != s && !strpbrk(s, "\n\r");
+}
+
+int registry_machine_to_json(const RegistryMachine *m, char **ret) {
+        _cleanup_strv_free_ char **sorted = NULL;
+        json_auto_t *o = NULL, *md = NULL;
+
+        assert(m);
+        assert(ret);
+
+        if (!registry_machine_id_is_valid(m->id) || isempty(m->version) || m->agent_ttl_sec <= 0)
+                return -EINVAL;
+
+        md = json_array();
+        if (!md)
+                return -ENOMEM;
+        if (m->metadata) {
+                sorted = strv_copy(m->metadata);
+                if (!sorted)
+                        return -ENOMEM;
+                strv_sort(sorted);
+        }
+        STRV_FOREACH(s, sorted) {
+                if (!metadata_item_ok(*s))
+                        return -EINVAL;
+                if (json_array_append_new(md, json_string(*s)) < 0)
+                        return -EINVAL;
+        }
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+        if (set_str(o, "id", m->id) < 0 || set_str(o, "public_ip", m->public_ip) < 0 ||
+            set_str(o, "hostname", m->hostname) < 0)
+                return -EINVAL;
+        if (json_object_set(o, "metadata", md) < 0)
+                return -ENOMEM;
+        if (set_str(o, "version", m->version) < 0)
+                return -EINVAL;
+        if (json_object_set_new(o, "agent_ttl_sec", json_integer(m->agent_ttl_sec)) < 0)
+                return -ENOMEM;
+
+        return dump(o, ret);
+}
+
+int registry_machine_from_json(const char *json, size_t size, RegistryMachine **ret) {
+        _cleanup_(registry_machine_freep) RegistryMachine *m = NULL;
+        const char *id = NULL, *ip = NULL, *host = NULL, *version = NULL;
+        size_t id_len = 0, ip_len = 0, host_len = 0, version_len = 0;
+        json_auto_t *root = NULL;
+        json_t *md = NULL, *item;
+        json_int_t ttl = 0;
+        size_t i;
+        int r;
+
+        assert(ret);
+
+        r = load_object(json, size, &root);
+        if (r < 0)
+                return r;
+        if (json_unpack_ex(root, NULL, JSON_STRICT, "{s:s%, s?s%, s?s%, s:o, s:s%, s:I}",
+                           "id", &id, &id_len,
+                           "public_ip", &ip, &ip_len,
+                           "hostname", &host, &host_len,
+                           "metadata", &md,
+                           "version", &version, &version_len,
+                           "agent_ttl_sec", &ttl) < 0)
+                return -EBADMSG;
+
+        if (!text_ok(id, id_len) || !registry_machine_id_is_valid(id) ||
+            !opt_text_ok(ip, ip_len) || !opt_text_ok(host, host_len) ||
+            !text_ok(version, version_len) || version_len == 0 ||
+            ttl <= 0 || !json_is_array(md))
+                return -EBADMSG;
+
+        m = new0(RegistryMachine, 1);
+        if (!m)
+                return -ENOMEM;
+        m->agent_ttl_sec = ttl;
+        m->id = strdup(id);
+        m->version = strdup(version);
+        if (!m->id || !m->version)
+                return -ENOMEM;
+        if (dup_opt(ip, &m->public_ip) < 0 || dup_opt(host, &m->hostname) < 0)
+                return -ENOMEM;
+
+        json_array_foreach(md, i, item) {
+                const char *s = json_string_value(item);
+
+                if (!s || !text_ok(s, json_string_length(item)) || !metadata_item_ok(s))
+                        return -EBADMSG;
+                r = strv_extend(&m->metadata, s);
+                if (r < 0)
+                        return r;
+        }
+        strv_sort(m->metadata);
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+RegistryMachine *registry_machine_free(RegistryMachine *m) {
+        if (!m)
+                return NULL;
+        free(m->id);
+        free(m->public_ip);
+        free(m->hostname);
+        strv_free(m->metadata);
+        free(m->version);
+        return mfree(m);
+}
+
+/* ---- unit and assignment: the same shape, with different key names for the name ---- */
+
+static int body_to_json(const char *name_key, const char *name, const char *hash, const char *raw,
+                        UnitDesiredState desired, char **ret) {
+        json_auto_t *o = NULL;
+        const char *d;
+
+        assert(ret);
+
+        d = desired_to_wire(desired);
+        if (!d || !registry_unit_name_is_valid(name) || !registry_hash_is_valid(hash) || !raw ||
+            strlen(raw) > REGISTRY_RAW_MAX)
+                return -EINVAL;
+
+        o = json_pack("{s:s, s:s, s:s, s:s}", name_key, name, "hash", hash, "raw", raw, "desired", d);
+        if (!o)
+                /* json_pack also fails on invalid UTF-8 */
+                return -EINVAL;
+        return dump(o, ret);
+}
+
+static int body_from_json(const char *json, size_t size, const char *name_key, char **ret_name,
+                          char **ret_hash, char **ret_raw, UnitDesiredState *ret_desired) {
+        _cleanup_free_ char *n = NULL, *h = NULL, *w = NULL;
+        const char *name = NULL, *hash = NULL, *raw = NULL, *desired = NULL;
+        size_t name_len = 0, hash_len = 0, raw_len = 0, desired_len = 0;
+        json_auto_t *root = NULL;
+        UnitDesiredState d;
+        int r;
+
+        r = load_object(json, size, &root);
+        if (r < 0)
+                return r;
+        if (json_unpack_ex(root, NULL, JSON_STRICT, "{s:s%, s:s%, s:s%, s:s%}",
+                           name_key, &name, &name_len,
+                           "hash", &hash, &hash_len,
+                           "raw", &raw, &raw_len,
+                           "desired", &desired, &desired_len) < 0)
+                return -EBADMSG;
+
+        if (!text_ok(name, name_len) || !registry_unit_name_is_valid(name) ||
+            !text_ok(hash, hash_len) || !registry_hash_is_valid(hash) ||
+            !text_ok(raw, raw_len) || raw_len > REGISTRY_RAW_MAX ||
+            !text_ok(desired, desired_len))
+                return -EBADMSG;
+        d = desired_from_wire(desired);
+        if (d < 0)
+                return -EBADMSG;
+
+        n = strdup(name);
+        h = strdup(hash);
+        w = strdup(raw);
+        if (!n || !h || !w)
+                return -ENOMEM;
+
+        *ret_name = TAKE_PTR(n);
+        *ret_hash = TAKE_PTR(h);
+        *ret_raw = TAKE_PTR(w);
+        *ret_desired = d;
+        return 0;
+}
+
+int registry_unit_to_json(const RegistryUnit *u, char **ret) {
+        assert(u);
+        return body_to_json("name", u->name, u->hash, u->raw, u->desired, ret);
+}
+
+int registry_unit_from_json(const char *json, size_t size, RegistryUnit **ret) {
+        _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+        int r;
+
+        assert(ret);
+
+        u = new0(RegistryUnit, 1);
+        if (!u)
+                return -ENOMEM;
+        r = body_from_json(json, size, "name", &u->name, &u->hash, &u->raw, &u->desired);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(u);
+        return 0;
+}
+
+RegistryUnit *registry_unit_free(RegistryUnit *u) {
+        if (!u)
+                return NULL;
+        free(u->name);
+        free(u->hash);
+        free(u->raw);
+        return mfree(u);
+}
+
+int registry_assignment_to_json(const RegistryAssignment *a, char **ret) {
+        assert(a);
+
+        /* Only placed units are assigned: an inactive unit has no assignment. */
+        if (a->desired == UNIT_DESIRED_INACTIVE)
+                return -EINVAL;
+        return body_to_json("unit", a->unit, a->hash, a->raw, a->desired, ret);
+}
+
+int registry_assignment_from_json(const char *json, size_t size, RegistryAssignment **ret) {
+        _cleanup_(registry_assignment_freep) RegistryAssignment *a = NULL;
+        int r;
+
+        assert(ret);
+
+        a = new0(RegistryAssignment, 1);
+        if (!a)
+                return -ENOMEM;
+        r = body_from_json(json, size, "unit", &a->unit, &a->hash, &a->raw, &a->desired);
+        if (r < 0)
+                return r;
+        if (a->desired == UNIT_DESIRED_INACTIVE)
+                return -EBADMSG;
+
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+RegistryAssignment *registry_assignment_free(RegistryAssignment *a) {
+        if (!a)
+                return NULL;
+        free(a->unit);
+        free(a->hash);
+        free(a->raw);
+        return mfree(a);
+}
+
+/* ---- unit state ---- */
+
+int registry_unit_state_to_json(const RegistryUnitState *s, char **ret) {
+        json_auto_t *o = NULL;
+
+        assert(s);
+        assert(ret);
+
+        if (!registry_unit_name_is_valid(s->unit) || !registry_machine_id_is_valid(s->machine_id) ||
+            (s->hash && !registry_hash_is_valid(s->hash)) ||
+            !s->load_state || !s->active_state || !s->sub_state ||
+            !word_ok(s->load_state, strlen(s->load_state)) ||
+            !word_ok(s->active_state, strlen(s->active_state)) ||
+            !word_ok(s->sub_state, strlen(s->sub_state)))
+                return -EINVAL;
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+        if (set_str(o, "unit", s->unit) < 0 || set_str(o, "machine_id", s->machine_id) < 0 ||
+            set_str(o, "hash", s->hash) < 0 || set_str(o, "load_state", s->load_state) < 0 ||
+            set_str(o, "active_state", s->active_state) < 0 || set_str(o, "sub_state", s->sub_state) < 0)
+                return -EINVAL;
+
+        return dump(o, ret);
+}
+
+int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitState **ret) {
+        _cleanup_(registry_unit_state_freep) RegistryUnitState *s = NULL;
+        const char *unit = NULL, *mid = NULL, *hash = NULL, *load = NULL, *active = NULL, *sub = NULL;
+        size_t unit_len = 0, mid_len = 0, hash_len = 0, load_len = 0, active_len = 0, sub_len = 0;
+        json_auto_t *root = NULL;
+        int r;
+
+        assert(ret);
+
+        r = load_object(json, size, &root);
+        if (r < 0)
+                return r;
+        if (json_unpack_ex(root, NULL, JSON_STRICT, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%}",
+                           "unit", &unit, &unit_len,
+                           "machine_id", &mid, &mid_len,
+                           "hash", &hash, &hash_len,
+                           "load_state", &load, &load_len,
+                           "active_state", &active, &active_len,
+                           "sub_state", &sub, &sub_len) < 0)
+                return -EBADMSG;
+
+        if (!text_ok(unit, unit_len) || !registry_unit_name_is_valid(unit) ||
+            !text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) ||
+            (hash && (!text_ok(hash, hash_len) || !registry_hash_is_valid(hash))) ||
+            !word_ok(load, load_len) || !word_ok(active, active_len) || !word_ok(sub, sub_len))
+                return -EBADMSG;
+
+        s = new0(RegistryUnitState, 1);
+        if (!s)
+                return -ENOMEM;
+        s->unit = strdup(unit);
+        s->machine_id = strdup(mid);
+        s->load_state = strdup(load);
+        s->active_state = strdup(active);
+        s->sub_state = strdup(sub);
+        if (!s->unit || !s->machine_id || !s->load_state || !s->active_state || !s->sub_state ||
+            dup_opt(hash, &s->hash) < 0)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+RegistryUnitState *registry_unit_state_free(RegistryUnitState *s) {
+        if (!s)
+                return NULL;
+        free(s->unit);
+        free(s->machine_id);
+        free(s->hash);
+        free(s->load_state);
+        free(s->active_state);
+        free(s->sub_state);
+        return mfree(s);
+}
+
+/* ---- leader ---- */
+
+int registry_leader_to_json(const RegistryLeader *l, char **ret) {
+        json_auto_t *o = NULL;
+
+        assert(l);
+        assert(ret);
+
+        if (!registry_machine_id_is_valid(l->machine_id) || isempty(l->version))
+                return -EINVAL;
+
+        o = json_pack("{s:s, s:s}", "machine_id", l->machine_id, "version", l->version);
+        if (!o)
+                return -EINVAL;
+        return dump(o, ret);
+}
+
+int registry_leader_from_json(const char *json, size_t size, RegistryLeader **ret) {
+        _cleanup_(registry_leader_freep) RegistryLeader *l = NULL;
+        const char *mid = NULL, *version = NULL;
+        size_t mid_len = 0, version_len = 0;
+        json_auto_t *root = NULL;
+        int r;
+
+        assert(ret);
+
+        r = load_object(json, size, &root);
+        if (r < 0)
+                return r;
+        if (json_unpack_ex(root, NULL, JSON_STRICT, "{s:s%, s:s%}",
+                           "machine_id", &mid, &mid_len,
+                           "version", &version, &version_len) < 0)
+                return -EBADMSG;
+        if (!text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) ||
+            !text_ok(version, version_len) || version_len == 0)
+                return -EBADMSG;
+
+        l = new0(RegistryLeader, 1);
+        if (!l)
+                return -ENOMEM;
+        l->machine_id = strdup(mid);
+        l->version = strdup(version);
+        if (!l->machine_id || !l->version)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+RegistryLeader *registry_leader_free(RegistryLeader *l) {
+        if (!l)
+                return NULL;
+        free(l->machine_id);
+        free(l->version);
+        return mfree(l);
+}
