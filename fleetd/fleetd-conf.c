@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+
+#include "fileio.h"
+#include "fleetd-conf.h"
+#include "registry.h"
+#include "strv.h"
+
+typedef enum OptionType {
+        OPTION_STRING,
+        OPTION_PATH_DIR,
+        OPTION_PREFIX,
+        OPTION_ENDPOINTS,
+        OPTION_DURATION,
+        OPTION_TTL,
+        OPTION_BOOL,
+        OPTION_INT,
+        OPTION_IP,
+        OPTION_METADATA,
+        OPTION_IGNORED,
+} OptionType;
+
+typedef struct Option {
+        const char *name;
+        OptionType type;
+        size_t offset;
+} Option;
+
+#define OPT(n, t, field) { n, t, offsetof(FleetdConfig, field) }
+#define OPT_IGNORED(n) { n, OPTION_IGNORED, 0 }
+
+static const Option options[] = {
+        OPT("etcd_servers", OPTION_ENDPOINTS, etcd_servers),
+        OPT("etcd_key_prefix", OPTION_PREFIX, etcd_key_prefix),
+        OPT("etcd_cafile", OPTION_STRING, etcd_cafile),
+        OPT("etcd_certfile", OPTION_STRING, etcd_certfile),
+        OPT("etcd_keyfile", OPTION_STRING, etcd_keyfile),
+        OPT("etcd_username", OPTION_STRING, etcd_username),
+        OPT("etcd_password", OPTION_STRING, etcd_password),
+        OPT("etcd_request_timeout", OPTION_DURATION, etcd_request_timeout_usec),
+        OPT("public_ip", OPTION_IP, public_ip),
+        OPT("metadata", OPTION_METADATA, metadata),
+        OPT("agent_ttl", OPTION_TTL, agent_ttl_usec),
+        OPT("disable_engine", OPTION_BOOL, disable_engine),
+        OPT("units_directory", OPTION_PATH_DIR, units_directory),
+        OPT("verbosity", OPTION_INT, verbosity),
+        OPT("fence_on_lease_loss", OPTION_BOOL, fence_on_lease_loss),
+        OPT("purge_on_shutdown", OPTION_BOOL, purge_on_shutdown),
+        /* fleet's options that have no meaning here: accepted so that old files keep working. */
+        OPT_IGNORED("engine_reconcile_interval"),
+        OPT_IGNORED("token_limit"),
+        OPT_IGNORED("enable_grpc"),
+        OPT_IGNORED("disable_watches"),
+        OPT_IGNORED("systemd_user"),
+        OPT_IGNORED("authorized_keys_file"),
+        OPT_IGNORED("verify_units"),
+        OPT_IGNORED("etcd_key_file"),
+};
+
+int fleetd_config_new(FleetdConfig **ret) {
+        _cleanup_(fleetd_config_freep) FleetdConfig *c = NULL;
+
+        assert(ret);
+
+        c = new0(FleetdConfig, 1);
+        if (!c)
+                return -ENOMEM;
+
+        c->etcd_servers = strv_copy(STRV_MAKE("http://127.0.0.1:2379"));
+        c->etcd_key_prefix = strdup(REGISTRY_DEFAULT_PREFIX);
+        c->units_directory = strdup("/run/fleet/units/");
+        c->metadata = new0(char *, 1);
+        if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata)
+                return -ENOMEM;
+        c->etcd_request_timeout_usec = 1000000;
+        c->agent_ttl_usec = FLEETD_AGENT_TTL_DEFAULT_USEC;
+        c->fence_on_lease_loss = true;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+FleetdConfig *fleetd_config_free(FleetdConfig *c) {
+        if (!c)
+                return NULL;
+        strv_free(c->etcd_servers);
+        free(c->etcd_key_prefix);
+        free(c->etcd_cafile);
+        free(c->etcd_certfile);
+        free(c->etcd_keyfile);
+        free(c->etcd_username);
+        free(c->etcd_password);
+        free(c->public_ip);
+        strv_free(c->metadata);
+        free(c->units_directory);
+        return mfree(c);
+}
+
+static const Option *option_find(const char *key) {
+        char name[64];
+        size_t l = strlen(key);
+
+        if (l == 0 || l >= sizeof(name))
+                return NULL;
+        for (size_t i = 0; i <= l; i++)
+                name[i] = key[i] == '-' ? '_' : key[i];
+
+        for (size_t i = 0; i < ELEMENTSOF(options); i++)
+                if (streq(options[i].name, name))
+                        return &options[i];
+        return NULL;
+}
+
+static int set_error(char **ret_error, const char *format, ...) _printf_(2, 3);
+static int set_error(char **ret_error, const char *format, ...) {
+        va_list ap;
+        char *s;
+
+        if (!ret_error)
+                return -EINVAL;
+        va_start(ap, format);
+        if (vasprintf(&s, format, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (!s)
+                return -ENOMEM;
+        free(*ret_error);
+        *ret_error = s;
+        return -EINVAL;
+}
+
+int fleetd_parse_duration(const char *s, uint64_t *ret_usec) {
+        static const struct {
+                const char *suffix;
+                double usec;
+        } units[] = {
+                /* Longest suffixes first, so that "ms" is not read as "m". */
+                { "ns", 0.001 }, { "us", 1 }, { "ms", 1000 }, { "h", 3600e6 }, { "m", 60e6 }, { "s", 1e6 },
+        };
+        double total = 0;
+        const char *p = s;
+
+        assert(ret_usec);
+
+        if (isempty(s))
+                return -EINVAL;
+
+        while (*p) {
+                char *end;
+                double v;
+                size_t i;
+
+                if (!isdigit((unsigned char) *p) && *p != '.')
+                        return -EINVAL;
+                errno = 0;
+                v = strtod(p, &end);
+                if (errno != 0 || end == p || !isfinite(v) || v < 0)
+                        return -EINVAL;
+                p = end;
+
+                if (*p == 0 && total == 0 && p != s) {
+                        /* A bare number is seconds, as fleet's etcd_request_timeout=1.0. */
+                        total = v * 1e6;
+                        break;
+                }
+                for (i = 0; i < ELEMENTSOF(units); i++)
+                        if (startswith(p, units[i].suffix))
+                                break;
+                if (i >= ELEMENTSOF(units))
+                        return -EINVAL;
+                total += v * units[i].usec;
+                p += strlen(units[i].suffix);
+        }
+
+        if (total > (double) (UINT64_MAX / 2))
+                return -EINVAL;
+        *ret_usec = (uint64_t) llround(total);
+        return 0;
+}
+
+static char *strdup_trimmed(const char *s, size_t n) {
+        while (n > 0 && strchr(WHITESPACE, *s)) {
+                s++;
+                n--;
+        }
+        while (n > 0 && strchr(WHITESPACE, s[n - 1]))
+                n--;
+        return strndup(s, n);
+}
+
+static int metadata_entry_check(const char *e) {
+        const char *eq = strchr(e, '=');
+
+        if (!eq || eq == e || eq[1] == 0 || strchr(eq + 1, '='))
+                return -EINVAL;
+        return 0;
+}
+
+int fleetd_parse_metadata(const char *s, char ***ret, char **ret_bad) {
+        _cleanup_strv_free_ char **l = NULL;
+        const char *p = s;
+        int r;
+
+        assert(s);
+        assert(ret);
+
+        l = new0(char *, 1);
+        if (!l)
+                return -ENOMEM;
+
+        for (;;) {
+                size_t n = strcspn(p, ",");
+                _cleanup_free_ char *e = strdup_trimmed(p, n);
+
+                if (!e)
+                        return -ENOMEM;
+                if (!isempty(e)) {
+                        if (metadata_entry_check(e) < 0) {
+                                if (ret_bad)
+                                        *ret_bad = TAKE_PTR(e);
+                                return -EINVAL;
+                        }
+                        r = strv_consume(&l, TAKE_PTR(e));
+                        if (r < 0)
+                                return r;
+                }
+                if (p[n] == 0)
+                        break;
+                p += n + 1;
+        }
+
+        *ret = strv_sort(TAKE_PTR(l));
+        return 0;
+}
+
+int fleetd_parse_endpoints(const char *s, char ***ret, char **ret_bad) {
+        _cleanup_strv_free_ char **words = NULL, **l = NULL;
+        _cleanup_free_ char *inner = NULL;
+        size_t n;
+
+        assert(s);
+        assert(ret);
+
+        /* fleet's bracketed form: ["http://a:2379","http://b:2379"]. */
+        n = strlen(s);
+        if (n >= 2 && s[0] == '[' && s[n - 1] == ']')
+                inner = strndup(s + 1, n - 2);
+        else
+                inner = strdup(s);
+        if (!inner)
+                return -ENOMEM;
+
+        words = strv_split(inner, ", \t\n");
+        if (!words)
+                return -ENOMEM;
+
+        l = new0(char *, 1);
+        if (!l)
+                return -ENOMEM;
+        STRV_FOREACH(w, words) {
+                const char *e = *w, *rest;
+                size_t wl = strlen(e);
+                char *v;
+                int r;
+
+                if (wl >= 2 && e[0] == '"' && e[wl - 1] == '"')
+                        v = strndup(e + 1, wl - 2);
+                else
+                        v = strdup(e);
+                if (!v)
+                        return -ENOMEM;
+                rest = startswith(v, "http://") ?: startswith(v, "https://");
+                if (!rest || isempty(rest) || rest[0] == '/') {
+                        if (ret_bad)
+                                *ret_bad = v;
+                        else
+                                free(v);
+                        return -EINVAL;
+                }
+                r = strv_consume(&l, v);
+                if (r < 0)
+                        return r;
+        }
+        if (strv_length(l) == 0) {
+                if (ret_bad)
+                        *ret_bad = strdup("");
+                return -EINVAL;
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int parse_bool(const char *v) {
+        static const char *const yes[] = { "1", "true", "yes", "on", "t", "y" };
+        static const char *const no[] = { "0", "false", "no", "off", "f", "n" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcasecmp(v, yes[i]) == 0)
+                        return 1;
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (strcasecmp(v, no[i]) == 0)
+                        return 0;
+        return -EINVAL;
+}
+
+static int dir_value(const char *v, char **ret) {
+        size_t l = strlen(v);
+
+        *ret = l > 0 && v[l - 1] == '/' ? strdup(v) : (char *) malloc(l + 2);
+        if (!*ret)
+                return -ENOMEM;
+        if (l == 0 || v[l - 1] != '/') {
+                memcpy(*ret, v, l);
+                (*ret)[l] = '/';
+                (*ret)[l + 1] = 0;
+        }
+        return 0;
+}
+
+int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char **ret_error) {
+        const Option *o;
+        void *field;
+        int r;
+
+        assert(c);
+        assert(key);
+        assert(value);
+
+        o = option_find(key);
+        if (!o)
+                return set_error(ret_error, "%s: unknown option", key);
+        if (o->type == OPTION_IGNORED)
+                return 1;
+        field = (uint8_t *) c + o->offset;
+
+        switch (o->type) {
+
+        case OPTION_STRING: {
+                char *s = NULL;
+
+                if (!isempty(value)) {
+                        s = strdup(value);
+                        if (!s)
+                                return -ENOMEM;
+                }
+                free_and_replace(*(char **) field, s);
+                return 0;
+        }
+
+        case OPTION_PATH_DIR:
+        case OPTION_PREFIX: {
+                char *s;
+
+                if (value[0] != '/')
+                        return set_error(ret_error, "%s: '%s' is not an absolute path", o->name, value);
+                r = dir_value(value, &s);
+                if (r < 0)
+                        return r;
+                free_and_replace(*(char **) field, s);
+                return 0;
+        }
+
+        case OPTION_ENDPOINTS: {
+                _cleanup_free_ char *bad = NULL;
+                char **l;
+
+                r = fleetd_parse_endpoints(value, &l, &bad);
+                if (r == -EINVAL)
+                        return isempty(bad) ? set_error(ret_error, "%s: no endpoint given", o->name)
+                                            : set_error(ret_error, "%s: '%s' is not an http:// or https:// URL",
+                                                        o->name, bad);
+                if (r < 0)
+                        return r;
+                strv_free(*(char ***) field);
+                *(char ***) field = l;
+                return 0;
+        }
+
+        case OPTION_DURATION:
+        case OPTION_TTL: {
+                uint64_t usec;
+
+                r = fleetd_parse_duration(value, &usec);
+                if (r < 0)
+                        return set_error(ret_error, "%s: '%s' is not a duration (e.g. 10s, 500ms, 1m)",
+                                         o->name, value);
+                if (o->type == OPTION_TTL && usec < FLEETD_AGENT_TTL_MIN_USEC)
+                        return set_error(ret_error, "%s: '%s' is below the minimum of 2s", o->name, value);
+                if (usec == 0)
+                        return set_error(ret_error, "%s: must be greater than zero", o->name);
+                *(uint64_t *) field = usec;
+                return 0;
+        }
+
+        case OPTION_BOOL:
+                r = parse_bool(value);
+                if (r < 0)
+                        return set_error(ret_error, "%s: '%s' is not a boolean (true or false)", o->name, value);
+                *(bool *) field = r;
+                return 0;
+
+        case OPTION_INT: {
+                char *end;
+                long v;
+
+                errno = 0;
+                v = strtol(value, &end, 10);
+                if (errno != 0 || end == value || *end != 0 || v < 0 || v > INT_MAX)
+                        return set_error(ret_error, "%s: '%s' is not a non-negative integer", o->name, value);
+                *(int *) field = (int) v;
+                return 0;
+        }
+
+        case OPTION_IP: {
+                unsigned char buf[sizeof(struct in6_addr)];
+                char *s = NULL;
+
+                if (!isempty(value)) {
+                        if (inet_pton(AF_INET, value, buf) != 1 && inet_pton(AF_INET6, value, buf) != 1)
+                                return set_error(ret_error, "%s: '%s' is not an IP address", o->name, value);
+                        s = strdup(value);
+                        if (!s)
+                                return -ENOMEM;
+                }
+                free_and_replace(*(char **) field, s);
+                return 0;
+        }
+
+        case OPTION_METADATA: {
+                _cleanup_free_ char *bad = NULL;
+                char **l;
+
+                r = fleetd_parse_metadata(value, &l, &bad);
+                if (r == -EINVAL)
+                        return set_error(ret_error, "%s: '%s' is not of the form key=value", o->name, bad);
+                if (r < 0)
+                        return r;
+                strv_free(*(char ***) field);
+                *(char ***) field = l;
+                return 0;
+        }
+
+        default:
+                assert_not_reached();
+        }
+}
+
+static char *unquote(char *v) {
+        size_t l = strlen(v);
+
+        if (l >= 2 && (v[0] == '"' || v[0] == '\'') && v[l - 1] == v[0]) {
+                v[l - 1] = 0;
+                return v + 1;
+        }
+        return v;
+}
+
+int fleetd_config_load_text(FleetdConfig *c, const char *text, const char *origin, char **ret_error) {
+        const char *p = text;
+        unsigned line = 0;
+        int r;
+
+        assert(c);
+        assert(text);
+        assert(origin);
+
+        while (*p) {
+                size_t n = strcspn(p, "\n");
+                _cleanup_free_ char *l = strdup_trimmed(p, n);
+                _cleanup_free_ char *err = NULL;
+                char *eq, *key, *value;
+
+                if (!l)
+                        return -ENOMEM;
+                line++;
+                p += n + (p[n] == '\n');
+
+                if (isempty(l) || l[0] == '#' || l[0] == ';' || l[0] == '[')
+                        continue;
+
+                eq = strchr(l, '=');
+                if (!eq)
+                        return set_error(ret_error, "%s:%u: %s: expected key=value", origin, line, l);
+                *eq = 0;
+                key = l;
+                for (char *e = eq; e > key && strchr(WHITESPACE, e[-1]); e--)
+                        e[-1] = 0;
+                value = eq + 1;
+                value += strspn(value, WHITESPACE);
+                value = unquote(value);
+
+                r = fleetd_config_set(c, key, value, &err);
+                if (r == -EINVAL)
+                        return set_error(ret_error, "%s:%u: %s", origin, line, strna(err));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int fleetd_config_load_file(FleetdConfig *c, const char *path, bool missing_ok, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        assert(c);
+        assert(path);
+
+        r = read_full_file(path, &text, NULL, 1024 * 1024);
+        if (r == -ENOENT && missing_ok)
+                return 0;
+        if (r < 0) {
+                if (set_error(ret_error, "%s: %s", path, strerror(-r)) == -ENOMEM)
+                        return -ENOMEM;
+                return r;
+        }
+        return fleetd_config_load_text(c, text, path, ret_error);
+}
+
+int fleetd_config_load_env(FleetdConfig *c, char **ret_error) {
+        int r;
+
+        assert(c);
+
+        for (size_t i = 0; i < ELEMENTSOF(options); i++) {
+                _cleanup_free_ char *err = NULL;
+                char name[80];
+                const char *v;
+                size_t j;
+
+                j = (size_t) snprintf(name, sizeof(name), "FLEET_%s", options[i].name);
+                assert(j < sizeof(name));
+                for (j = strlen("FLEET_"); name[j]; j++)
+                        name[j] = (char) toupper((unsigned char) name[j]);
+
+                v = getenv(name);
+                if (!v)
+                        continue;
+                r = fleetd_config_set(c, options[i].name, v, &err);
+                if (r == -EINVAL)
+                        return set_error(ret_error, "$%s: %s", name, strna(err));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+const char *fleetd_config_find_path(int argc, char *argv[]) {
+        const char *path = NULL;
+
+        for (int i = 1; i < argc; i++) {
+                const char *v = startswith(argv[i], "--config=");
+
+                if (v)
+                        path = v;
+                else if (streq(argv[i], "--config") && i + 1 < argc)
+                        path = argv[++i];
+        }
+        return path;
+}
+
+int fleetd_config_parse_argv(FleetdConfig *c, int argc, char *argv[], char **ret_error) {
+        int r;
+
+        assert(c);
+
+        for (int i = 1; i < argc; i++) {
+                _cleanup_free_ char *name = NULL, *err = NULL;
+                const char *arg = startswith(argv[i], "--"), *eq, *value;
+                const Option *o;
+
+                if (!arg || isempty(arg))
+                        return set_error(ret_error, "unexpected argument '%s'", argv[i]);
+                if (streq(arg, "help") || streq(arg, "version"))
+                        continue;
+
+                eq = strchr(arg, '=');
+                name = eq ? strndup(arg, eq - arg) : strdup(arg);
+                if (!name)
+                        return -ENOMEM;
+
+                if (streq(name, "config")) {
+                        if (!eq)
+                                i++;
+                        continue;
+                }
+
+                o = option_find(name);
+                if (!o)
+                        return set_error(ret_error, "--%s: unknown option", name);
+
+                if (eq)
+                        value = eq + 1;
+                else if (o->type == OPTION_BOOL && (i + 1 >= argc || parse_bool(argv[i + 1]) < 0))
+                        value = "true";
+                else if (i + 1 < argc)
+                        value = argv[++i];
+                else
+                        return set_error(ret_error, "--%s: missing value", name);
+
+                r = fleetd_config_set(c, name, value, &err);
+                if (r == -EINVAL)
+                        return set_error(ret_error, "--%s", strna(err));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int fleetd_config_load(FleetdConfig **ret, int argc, char *argv[], char **ret_error) {
+        _cleanup_(fleetd_config_freep) FleetdConfig *c = NULL;
+        const char *path;
+        int r;
+
+        assert(ret);
+
+        r = fleetd_config_new(&c);
+        if (r < 0)
+                return r;
+
+        path = fleetd_config_find_path(argc, argv);
+        r = fleetd_config_load_file(c, path ?: FLEETD_CONFIG_FILE, !path, ret_error);
+        if (r < 0)
+                return r;
+        r = fleetd_config_load_env(c, ret_error);
+        if (r < 0)
+                return r;
+        r = fleetd_config_parse_argv(c, argc, argv, ret_error);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* fleetd's configuration: fleet's option names, read in layers. Defaults, then the INI-like file
+ * (/etc/fleet/fleet.conf, or --config=PATH), then FLEET_<UPPERCASE NAME> environment variables,
+ * then --<name>=value flags; a later layer overrides an earlier one. Parsing is pure (no logging,
+ * nothing touched), so a bad value is reported before the daemon does anything. */
+
+#include <stdint.h>
+
+#include "macro.h"
+
+#define FLEETD_CONFIG_FILE "/etc/fleet/fleet.conf"
+#define FLEETD_AGENT_TTL_DEFAULT_USEC (10 * 1000000ULL)
+#define FLEETD_AGENT_TTL_MIN_USEC (2 * 1000000ULL)
+
+typedef struct FleetdConfig {
+        char **etcd_servers;            /* base URLs, "http://127.0.0.1:2379" by default */
+        char *etcd_key_prefix;          /* always ends in '/' */
+        char *etcd_cafile;
+        char *etcd_certfile;
+        char *etcd_keyfile;
+        char *etcd_username;
+        char *etcd_password;
+        uint64_t etcd_request_timeout_usec;
+        char *public_ip;                /* NULL: detect */
+        char **metadata;                /* "k=v", sorted */
+        uint64_t agent_ttl_usec;
+        bool disable_engine;
+        char *units_directory;          /* always ends in '/' */
+        int verbosity;                  /* 0: info, 1 or more: debug */
+        bool fence_on_lease_loss;       /* stop non-global units when the lease is lost */
+        bool purge_on_shutdown;         /* SIGTERM also stops and unloads every unit */
+} FleetdConfig;
+
+/* A configuration holding the defaults. Returns 0 or -ENOMEM. */
+int fleetd_config_new(FleetdConfig **ret);
+/* Free c and its strings. Accepts NULL, returns NULL. */
+FleetdConfig *fleetd_config_free(FleetdConfig *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(FleetdConfig *, fleetd_config_free);
+
+/* Set option key (fleet's name; '-' is accepted for '_') from its textual value. Returns 0 when
+ * set, 1 when key is one of fleet's options that fleetd accepts and ignores (e.g.
+ * engine_reconcile_interval), -EINVAL for a bad value or an unknown key with a malloc'd
+ * "key: what is wrong" in *ret_error (if non-NULL; written only then), -ENOMEM. c is unchanged on
+ * error. */
+int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char **ret_error);
+
+/* Apply the text of a configuration file: "key=value" lines, '#' and ';' comments, blank lines and
+ * "[section]" headers ignored, values optionally in double or single quotes. origin names the file
+ * in errors. On -EINVAL *ret_error (if non-NULL) gets "ORIGIN:LINE: key: what is wrong". Options
+ * before the bad line stay applied. Returns 0, -EINVAL or -ENOMEM. */
+int fleetd_config_load_text(FleetdConfig *c, const char *text, const char *origin, char **ret_error);
+
+/* Read and apply a file. A missing file is fine if missing_ok. On failure *ret_error (if non-NULL)
+ * gets a message ("PATH: No such file or directory", or as fleetd_config_load_text()). Returns 0,
+ * -EINVAL, or the negative errno of reading the file. */
+int fleetd_config_load_file(FleetdConfig *c, const char *path, bool missing_ok, char **ret_error);
+
+/* Apply FLEET_<NAME> for every known option that is set in the environment. On -EINVAL
+ * *ret_error gets "$FLEET_NAME: key: what is wrong". Returns 0, -EINVAL, -ENOMEM. */
+int fleetd_config_load_env(FleetdConfig *c, char **ret_error);
+
+/* Apply the options of a command line: "--name=value", "--name value", and "--name" alone for a
+ * boolean (true). "--config=PATH" is skipped (see fleetd_config_find_path()), as are "--help" and
+ * "--version". On -EINVAL *ret_error gets "--name: what is wrong" or names the stray argument.
+ * Returns 0, -EINVAL, -ENOMEM. */
+int fleetd_config_parse_argv(FleetdConfig *c, int argc, char *argv[], char **ret_error);
+
+/* The configuration file the command line asks for (--config=PATH or --config PATH), borrowed from
+ * argv, or NULL for the default. */
+const char *fleetd_config_find_path(int argc, char *argv[]);
+
+/* Everything in order: defaults, the file (the default path may be missing, an explicit one may
+ * not), the environment, the command line. On success *ret owns the result. On failure *ret_error
+ * (if non-NULL) gets the message to print. Returns 0, -EINVAL, -ENOMEM, or a read error. */
+int fleetd_config_load(FleetdConfig **ret, int argc, char *argv[], char **ret_error);
+
+/* Parse a duration: Go-like "10s", "500ms", "1m30s", "1.5s", "2h" (units ns, us, ms, s, m, h) or
+ * a bare number of seconds ("1.0"). Returns 0 or -EINVAL (empty, negative, unknown unit, overflow). */
+int fleetd_parse_duration(const char *s, uint64_t *ret_usec);
+
+/* Parse fleet's metadata "k=v,k2=v2" into a sorted strv of "k=v" (whitespace around entries is
+ * trimmed, empty entries skipped; each entry needs exactly one '=' and a non-empty key and value).
+ * Returns 0, -EINVAL (with the offending entry in *ret_bad, malloc'd, if non-NULL), -ENOMEM. */
+int fleetd_parse_metadata(const char *s, char ***ret, char **ret_bad);
+
+/* Parse a list of etcd endpoints: comma- or whitespace-separated, or fleet's bracketed list
+ * ["http://a:2379","http://b:2379"]. Each must be an http:// or https:// URL. Returns 0,
+ * -EINVAL (bad entry in *ret_bad if non-NULL), -ENOMEM. */
+int fleetd_parse_endpoints(const char *s, char ***ret, char **ret_bad);
