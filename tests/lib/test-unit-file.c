@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include "strv.h"
+#include "tap.h"
+#include "unit-file.h"
+
+static UnitFile *parse_ok(const char *text) {
+        UnitFile *u = NULL;
+        int r;
+
+        r = unit_file_parse(text, strlen(text), &u, NULL);
+        if (r < 0)
+                diag("parse failed: %d", r);
+        return u;
+}
+
+static void test_parse_basic(void) {
+        _cleanup_(unit_file_freep) UnitFile *u = parse_ok(
+                "# leading comment\n"
+                "[Unit]\n"
+                "Description = Hello World  \n"
+                "; another comment\n"
+                "\n"
+                "[Service]\n"
+                "ExecStart=/bin/echo a\n"
+                "ExecStart=\n"
+                "ExecStart=/bin/echo b\n"
+                "Environment=A=1\n"
+                "\t[X-Fleet]\t\n"
+                "Conflicts=web@*.service\n");
+        _cleanup_strv_free_ char **all = NULL;
+
+        assert_se(u);
+        is_int(u->n_options, 6, "six assignments, comments and blank lines dropped");
+        is_str(u->options[0].value, "Hello World", "value trimmed on both sides");
+        is_str(u->options[0].name, "Description", "name trimmed");
+        is_int(u->options[0].line, 3, "line number kept");
+        is_str(unit_file_get_last(u, "Service", "ExecStart"), "/bin/echo b", "last value");
+        assert_se(unit_file_get_all(u, "Service", "ExecStart", &all) == 0);
+        ok(strv_equal(all, STRV_MAKE("/bin/echo a", "", "/bin/echo b")),
+           "every assignment kept in order, an empty value included");
+        is_str(unit_file_get_last(u, "Service", "Environment"), "A=1", "only the first '=' splits");
+        is_str(unit_file_get_last(u, "X-Fleet", "Conflicts"), "web@*.service", "indented header");
+        ok(unit_file_get_last(u, "Unit", "Nope") == NULL, "missing option");
+        ok(unit_file_has_section(u, "X-Fleet") && !unit_file_has_section(u, "Install"), "has_section");
+}
+
+static void test_continuation(void) {
+        _cleanup_(unit_file_freep) UnitFile *u = parse_ok(
+                "[Service]\n"
+                "ExecStart=/bin/sh -c \\\n"
+                "# a comment inside the continuation\n"
+                "  'echo hi' \\\n"
+                "  more\n"
+                "After=x\r\n"
+                "# comment ending in a backslash \\\n"
+                "Before=y\n");
+
+        assert_se(u);
+        is_int(u->n_options, 3, "continued lines form one assignment");
+        is_str(u->options[0].value, "/bin/sh -c    'echo hi'    more",
+               "backslash-newline becomes a space, comment lines skipped");
+        is_int(u->options[0].line, 2, "a continued assignment reports its first line");
+        is_str(u->options[1].value, "x", "CRLF line ending");
+        is_str(u->options[2].name, "Before", "a comment ending in a backslash does not continue");
+}
+
+static void test_errors(void) {
+        static const struct {
+                const char *text;
+                const char *message;
+        } cases[] = {
+                { "Description=x\n", "line 1: assignment outside of a section" },
+                { "[Unit]\nDescription x\n", "line 2: missing '='" },
+                { "[Unit\nA=b\n", "line 1: unterminated section header" },
+                { "[Unit]\n\n[]\n", "line 3: empty section name" },
+                { "[Unit] x\n", "line 1: garbage after section header" },
+                { "[Unit]\n =x\n", "line 2: empty option name" },
+        };
+        _cleanup_free_ char *big = NULL;
+        UnitFile *u = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *msg = NULL;
+                int r = unit_file_parse(cases[i].text, strlen(cases[i].text), &u, &msg);
+
+                ok(r == -EBADMSG && u == NULL, "malformed unit %zu is rejected", i);
+                is_str(msg, cases[i].message, "with its line and reason");
+        }
+        ok(unit_file_parse("A=b", 3, &u, NULL) == -EBADMSG, "error without a message buffer");
+
+        big = malloc(UNIT_FILE_SIZE_MAX + 1);
+        assert_se(big);
+        memset(big, '#', UNIT_FILE_SIZE_MAX + 1);
+        is_int(unit_file_parse(big, UNIT_FILE_SIZE_MAX + 1, &u, NULL), -EFBIG, "over 1 MiB is refused");
+        big[UNIT_FILE_SIZE_MAX - 1] = '\n';
+        ok(unit_file_parse(big, UNIT_FILE_SIZE_MAX, &u, NULL) == 0 && u && u->n_options == 0,
+           "exactly 1 MiB is accepted");
+        u = unit_file_free(u);
+}
+
+static void test_serialize_hash(void) {
+        _cleanup_(unit_file_freep) UnitFile *u = parse_ok(
+                "[Unit]\n"
+                "Description=Hello World\n"
+                "\n\n"
+                "[Service]\n"
+                "ExecStart=/bin/bash -c \"while true; do echo Hello, World!; sleep 1; done\"\n");
+        _cleanup_(unit_file_freep) UnitFile *v = parse_ok(
+                "# a different layout of the same unit\n"
+                "[Unit]\n"
+                "  Description   =   Hello World\n"
+                "[Service]\n"
+                "ExecStart=/bin/bash -c \"while true; do echo Hello, World!; sleep 1; done\"\n");
+        _cleanup_(unit_file_freep) UnitFile *w = parse_ok(
+                "[A]\nx=1\n[B]\ny=2\n[A]\nz=3\n");
+        _cleanup_(unit_file_freep) UnitFile *c = NULL, *empty = unit_file_new();
+        _cleanup_free_ char *text = NULL, *text2 = NULL, *text3 = NULL;
+        char hex[SHA1_HEX_SIZE], hex2[SHA1_HEX_SIZE];
+        size_t size;
+
+        assert_se(u && v && w && empty);
+        assert_se(unit_file_serialize(u, &text, &size) == 0);
+        is_str(text, "[Unit]\nDescription=Hello World\n\n[Service]\n"
+               "ExecStart=/bin/bash -c \"while true; do echo Hello, World!; sleep 1; done\"\n",
+               "canonical serialization (fleet's shape)");
+        is_int(size, strlen(text), "size excludes the NUL");
+        assert_se(unit_file_hash_hex(u, hex) == 0);
+        /* sha1 of the canonical text above, computed independently (python3 hashlib). */
+        is_str(hex, "22f25e029e50c9a5eece8467b98a9d0d60e40b97", "hash is SHA1 of the canonical text");
+        assert_se(unit_file_hash_hex(v, hex2) == 0);
+        is_str(hex2, hex, "layout and comments do not change the hash");
+
+        assert_se(unit_file_serialize(w, &text2, NULL) == 0);
+        is_str(text2, "[A]\nx=1\nz=3\n\n[B]\ny=2\n", "sections in first-seen order, grouped");
+
+        assert_se(unit_file_serialize(empty, &text3, NULL) == 0);
+        is_str(text3, "", "empty unit serializes to nothing");
+
+        assert_se(unit_file_copy(u, &c) == 0);
+        ok(unit_file_equal(u, c), "copy is equal");
+        assert_se(unit_file_add(c, "X-Fleet", "Global", "true") == 0);
+        ok(!unit_file_equal(u, c), "an added option makes it differ");
+        assert_se(unit_file_hash_hex(c, hex2) == 0);
+        ok(!streq(hex, hex2), "and changes the hash");
+        is_str(unit_file_get_last(c, "X-Fleet", "Global"), "true", "added option is found");
+}
+
+static void test_desired_state(void) {
+        is_str(unit_desired_state_to_string(UNIT_DESIRED_LAUNCHED), "launched", "to_string");
+        is_int(unit_desired_state_from_string("loaded"), UNIT_DESIRED_LOADED, "from_string");
+        is_int(unit_desired_state_from_string("running"), -EINVAL, "unknown state");
+        ok(unit_desired_state_to_string(_UNIT_DESIRED_STATE_MAX) == NULL, "out of range");
+}
+
+int main(void) {
+        test_parse_basic();
+        test_continuation();
+        test_errors();
+        test_serialize_hash();
+        test_desired_state();
+        return done_testing();
+}

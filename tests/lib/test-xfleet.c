@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include "strv.h"
+#include "tap.h"
+#include "xfleet.h"
+
+static XFleetOptions *parse(const char *text, const char *name, char **error) {
+        _cleanup_(unit_file_freep) UnitFile *u = NULL;
+        XFleetOptions *x = NULL;
+
+        assert_se(unit_file_parse(text, strlen(text), &u, NULL) == 0);
+        if (xfleet_options_parse(u, name, &x, error) < 0)
+                return NULL;
+        return x;
+}
+
+static void test_parse(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = parse(
+                "[Unit]\nDescription=x\n"
+                "[X-Fleet]\n"
+                "MachineID=abcdef0123456789\n"
+                "MachineID=ignored\n"
+                "MachineOf=db.service\n"
+                "MachineMetadata=\"region=us\" \"disk=ssd\"\n"
+                "MachineMetadata=region=eu role!=edge\n"
+                "Conflicts=web@*.service  cache.service\n"
+                "Conflicts=other.service\n"
+                "Replaces=old.service\n"
+                "Global=true\n"
+                "Global=no\n"
+                "Frobnicate=1\n", NULL, NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *c = NULL;
+
+        assert_se(x);
+        is_str(x->machine_id, "abcdef0123456789", "first MachineID wins");
+        ok(strv_equal(x->machine_of, STRV_MAKE("db.service")), "MachineOf");
+        ok(strv_equal(x->machine_metadata, STRV_MAKE("region=us", "disk=ssd", "region=eu", "role!=edge")),
+           "quoted and whitespace-separated metadata values");
+        ok(strv_equal(x->conflicts, STRV_MAKE("web@*.service", "cache.service", "other.service")),
+           "Conflicts split at whitespace and repeatable");
+        ok(strv_equal(x->replaces, STRV_MAKE("old.service")), "Replaces");
+        ok(!x->global, "last Global wins");
+        ok(strv_length(x->warnings) == 1 && strstr(x->warnings[0], "Frobnicate"), "unknown key warns");
+
+        assert_se(xfleet_options_copy(x, &c) == 0);
+        ok(strv_equal(c->conflicts, x->conflicts) && streq(c->machine_id, x->machine_id), "copy");
+        ok(!xfleet_options_is_empty(x), "not empty");
+}
+
+static void test_deprecated_and_specifiers(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = parse(
+                "[X-Fleet]\n"
+                "X-ConditionMachineOf=%p-db@%i.service\n"
+                "X-ConditionMachineMetadata=hostname=%i\n"
+                "X-Conflicts=%N-*\n"
+                "X-ConditionMachineBootID=bootid123\n", "metadata@smoke1.service", NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *y = parse(
+                "[X-Fleet]\nX-ConditionMachineID=m1\nX-ConditionMachineBootID=b1\n", NULL, NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *e = parse("[Unit]\nA=b\n", NULL, NULL);
+
+        assert_se(x && y && e);
+        ok(strv_equal(x->machine_of, STRV_MAKE("metadata-db@smoke1.service")), "old MachineOf with %%p %%i");
+        ok(strv_equal(x->machine_metadata, STRV_MAKE("hostname=smoke1")), "old MachineMetadata with %%i");
+        ok(strv_equal(x->conflicts, STRV_MAKE("metadata@smoke1-*")), "old Conflicts with %%N");
+        is_str(x->machine_id, "bootid123", "BootID is the fallback MachineID");
+        is_int(strv_length(x->warnings), 4, "each deprecated name warns");
+        is_str(y->machine_id, "m1", "MachineID wins over BootID");
+        ok(xfleet_options_is_empty(e) && xfleet_options_is_empty(NULL), "no [X-Fleet] is empty");
+}
+
+static void test_parse_errors(void) {
+        static const char *const bad[] = {
+                "[X-Fleet]\nMachineMetadata=region\n",
+                "[X-Fleet]\nMachineMetadata==us\n",
+                "[X-Fleet]\nMachineMetadata=region=\n",
+                "[X-Fleet]\nMachineMetadata=a=b=c\n",
+                "[X-Fleet]\nMachineMetadata=!=x\n",
+                "[X-Fleet]\nMachineMetadata=\"a=b\n",
+                "[X-Fleet]\nGlobal=maybe\n",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *msg = NULL;
+                XFleetOptions *x = parse(bad[i], NULL, &msg);
+
+                ok(!x && msg, "rejected: %s", bad[i] + 10);
+                xfleet_options_free(x);
+        }
+}
+
+static void test_validate(void) {
+        static const struct {
+                const char *text;
+                const char *needle;
+        } cases[] = {
+                { "MachineID=a\nMachineOf=b.service\n", "MachineID cannot be used with MachineOf" },
+                { "MachineID=a\nConflicts=b*\n", "MachineID cannot be used with Conflicts" },
+                { "MachineID=a\nGlobal=true\n", "MachineID cannot be used with Global" },
+                { "MachineID=a\nReplaces=b.service\n", "MachineID cannot be used with Replaces" },
+                { "Global=true\nMachineOf=b.service\n", "Global cannot be used with MachineOf" },
+                { "Global=true\nReplaces=b.service\n", "Global cannot be used with Replaces" },
+                { "Conflicts=a*\nReplaces=b.service\n", "Conflicts cannot be used with Replaces" },
+                { "MachineOf=db.service\nConflicts=d*\n", "peer 'db.service' matches Conflicts" },
+                { "MachineOf=db.service\nReplaces=db.*\n", "peer 'db.service' matches Replaces" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *text = NULL, *msg = NULL;
+                _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+
+                assert_se(asprintf(&text, "[X-Fleet]\n%s", cases[i].text) >= 0);
+                x = parse(text, NULL, NULL);
+                assert_se(x);
+                ok(xfleet_options_validate(x, "u.service", &msg) == -EINVAL && msg &&
+                   strstr(msg, cases[i].needle), "%s", cases[i].needle);
+        }
+
+        _cleanup_(xfleet_options_freep) XFleetOptions *good = parse(
+                "[X-Fleet]\nMachineOf=db.service\nConflicts=web*\nMachineMetadata=a=b\n", NULL, NULL);
+        assert_se(good);
+        is_int(xfleet_options_validate(good, "u.service", NULL), 0, "a compatible combination passes");
+}
+
+static void test_metadata_match(void) {
+        char **m = STRV_MAKE("region=us", "disk=ssd", "hostname=smoke1");
+
+        ok(xfleet_metadata_match(NULL, m), "no requirement");
+        ok(xfleet_metadata_match(STRV_MAKE("region=us"), m), "one key");
+        ok(xfleet_metadata_match(STRV_MAKE("region=eu", "region=us"), m), "same key: OR");
+        ok(!xfleet_metadata_match(STRV_MAKE("region=eu", "region=ap"), m), "same key, no value matches");
+        ok(xfleet_metadata_match(STRV_MAKE("region=us", "disk=ssd"), m), "different keys: AND");
+        ok(!xfleet_metadata_match(STRV_MAKE("region=us", "disk=hdd"), m), "AND fails on one key");
+        ok(!xfleet_metadata_match(STRV_MAKE("region!=us"), m), "!= excludes the value");
+        ok(xfleet_metadata_match(STRV_MAKE("region!=eu"), m), "!= another value holds");
+        ok(xfleet_metadata_match(STRV_MAKE("role!=edge"), m), "!= holds on a machine without the key");
+        ok(!xfleet_metadata_match(STRV_MAKE("region!=eu", "region!=us"), m), "several != for one key");
+        ok(xfleet_metadata_match(STRV_MAKE("region=us", "region!=eu", "disk=ssd"), m), "mixed");
+        ok(!xfleet_metadata_match(STRV_MAKE("region=us"), NULL), "a machine without metadata");
+        ok(!xfleet_metadata_match(STRV_MAKE("bad"), m), "malformed requirement never matches");
+        ok(!xfleet_metadata_match(STRV_MAKE("reg=us"), m), "key prefix is not the key");
+}
+
+static void test_match_helpers(void) {
+        ok(xfleet_machine_id_match("0123456789abcdef", "0123456789abcdef"), "full ID");
+        ok(xfleet_machine_id_match("01234567", "0123456789abcdef"), "8-character short ID");
+        ok(xfleet_machine_id_match("0123456789", "0123456789abcdef"), "longer prefix");
+        ok(!xfleet_machine_id_match("0123", "0123456789abcdef"), "too short a prefix");
+        ok(!xfleet_machine_id_match("01234568", "0123456789abcdef"), "other machine");
+
+        ok(xfleet_glob_match("web@*.service", "web@1.service"), "star");
+        ok(!xfleet_glob_match("web@*.service", "web.service"), "star needs the literal parts");
+        ok(xfleet_glob_match("conflict.?.service", "conflict.3.service"), "question mark");
+        ok(xfleet_glob_match("db[0-9].service", "db7.service"), "class");
+        ok(!xfleet_glob_match("db[^0-9].service", "db7.service"), "negated class");
+        ok(xfleet_glob_match("exact.service", "exact.service") &&
+           !xfleet_glob_match("exact.service", "exact.socket"), "no metacharacters: exact");
+        ok(xfleet_globs_match(STRV_MAKE("a*", "b*"), "bee") && !xfleet_globs_match(NULL, "x"), "lists");
+
+        is_int(xfleet_parse_boolean("t"), 1, "t");
+        is_int(xfleet_parse_boolean("On"), 1, "On");
+        is_int(xfleet_parse_boolean("0"), 0, "0");
+        is_int(xfleet_parse_boolean("2"), -EINVAL, "2");
+}
+
+static void test_split(void) {
+        _cleanup_free_ char *k = NULL, *v = NULL;
+        bool neg = false;
+
+        ok(xfleet_metadata_split("role!=edge", &k, &v, &neg) == 0 && streq(k, "role") && streq(v, "edge") && neg,
+           "split !=");
+        is_int(xfleet_metadata_split("=x", &k, &v, &neg), -EINVAL, "empty key");
+}
+
+int main(void) {
+        test_parse();
+        test_deprecated_and_specifiers();
+        test_parse_errors();
+        test_validate();
+        test_metadata_match();
+        test_match_helpers();
+        test_split();
+        return done_testing();
+}
