@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* The leader's view of the cluster: machines, units, placements and reasons listed once at one
+ * revision, then kept current by ONE watch over the whole prefix from the next revision. Every
+ * change feeds the scheduler model incrementally and asks for a (coalesced) scheduling pass; etcd is
+ * never re-read except after a compacted watch or a failed write. */
+
+#include "engine-internal.h"
+#include "log.h"
+#include "strv.h"
+#include "unit-file.h"
+#include "unit-name.h"
+#include "xfleet.h"
+
+enum {
+        ENGINE_LIST_MACHINES,
+        ENGINE_LIST_UNITS,
+        ENGINE_LIST_SCHEDULE,
+        ENGINE_LIST_REASONS,
+        _ENGINE_LIST_MAX,
+};
+
+static void engine_unit_free_void(void *p) {
+        engine_unit_free(p);
+}
+
+static void engine_touch(Engine *e, const char *unit) {
+        char *copy;
+
+        if (set_contains(e->touched, unit))
+                return;
+        copy = strdup(unit);
+        /* On OOM the unit is merely not re-checked for a rewrite or reason in this pass. */
+        if (copy)
+                (void) set_consume(e->touched, copy);
+}
+
+/* Parse the unit's [X-Fleet] for its own name; templates and units whose options do not parse are
+ * kept out of the scheduler. */
+static int engine_unit_new(RegistryUnit *record, EngineUnit **ret, XFleetOptions **ret_options) {
+        _cleanup_(engine_unit_freep) EngineUnit *u = NULL;
+        _cleanup_(unit_file_freep) UnitFile *file = NULL;
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        _cleanup_free_ char *message = NULL;
+        int r;
+
+        u = new0(EngineUnit, 1);
+        if (!u) {
+                registry_unit_free(record);
+                return -ENOMEM;
+        }
+        u->record = record;
+        u->is_template = unit_name_is_template(record->name);
+
+        if (!u->is_template) {
+                r = unit_file_parse(record->raw, strlen(record->raw), &file, &message);
+                if (r >= 0)
+                        r = xfleet_options_parse(file, record->name, &x, &message);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        if (asprintf(&u->invalid, "invalid unit: %s", strna(message)) < 0)
+                                return -ENOMEM;
+                }
+        }
+
+        *ret = TAKE_PTR(u);
+        *ret_options = TAKE_PTR(x);
+        return 0;
+}
+
+static int engine_cache_unit_put(Engine *e, const char *name, const EtcdKeyValue *kv) {
+        _cleanup_(registry_unit_freep) RegistryUnit *record = NULL;
+        _cleanup_(engine_unit_freep) EngineUnit *u = NULL;
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        EngineUnit *old;
+        bool changed;
+        int r;
+
+        r = registry_unit_from_json(kv->value, kv->value_size, &record);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !streq(record->name, name)) {
+                log_debug("engine: ignoring malformed unit record %s", kv->key);
+                return 0;
+        }
+
+        old = hashmap_get(e->units, name);
+        changed = !old || old->record->desired != record->desired || !streq(old->record->raw, record->raw);
+        if (!changed)
+                return 0;
+
+        r = engine_unit_new(TAKE_PTR(record), &u, &x);
+        if (r < 0)
+                return r;
+
+        if (u->is_template || u->invalid)
+                r = scheduler_unit_remove(e->scheduler, name);
+        else
+                r = scheduler_unit_set(e->scheduler, name, x, u->record->desired);
+        if (r < 0 && r != -ENOENT)
+                return r;
+
+        engine_unit_free(hashmap_remove(e->units, name));
+        r = hashmap_put(e->units, u->record->name, u);
+        if (r < 0)
+                return r;
+        TAKE_PTR(u);
+
+        engine_touch(e, name);
+        return 0;
+}
+
+static void engine_cache_unit_delete(Engine *e, const char *name) {
+        (void) scheduler_unit_remove(e->scheduler, name);
+        engine_unit_free(hashmap_remove(e->units, name));
+        engine_touch(e, name);
+}
+
+static int engine_cache_machine_put(Engine *e, const char *id, const EtcdKeyValue *kv) {
+        _cleanup_(registry_machine_freep) RegistryMachine *m = NULL;
+        int r;
+
+        r = registry_machine_from_json(kv->value, kv->value_size, &m);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !streq(m->id, id)) {
+                log_debug("engine: ignoring malformed machine record %s", kv->key);
+                return 0;
+        }
+
+        r = scheduler_machine_add(e->scheduler, id, m->metadata);
+        return r < 0 ? r : 0;
+}
+
+static int engine_cache_stale_key(Engine *e, const char *key) {
+        return strv_extend(&e->stale_keys, key);
+}
+
+/* A placement found in the listing: restore it, or remember to delete it if its unit is not one
+ * the scheduler knows. An assignment whose body or state lags behind its unit gets rewritten. */
+static int engine_cache_assignment_listed(Engine *e, const char *machine, const char *unit,
+                                          const EtcdKeyValue *kv) {
+        _cleanup_(registry_assignment_freep) RegistryAssignment *a = NULL;
+        EngineUnit *u;
+        int r;
+
+        u = hashmap_get(e->units, unit);
+        if (!u || u->is_template || u->invalid)
+                return engine_cache_stale_key(e, kv->key);
+
+        r = scheduler_assignment_set(e->scheduler, unit, machine);
+        if (r == -ENOENT)
+                return engine_cache_stale_key(e, kv->key);
+        if (r < 0)
+                return r;
+
+        r = registry_assignment_from_json(kv->value, kv->value_size, &a);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !streq(a->hash, u->record->hash) || a->desired != u->record->desired ||
+            !streq(a->raw, u->record->raw))
+                engine_touch(e, unit);
+        return 0;
+}
+
+static int engine_cache_reason_listed(Engine *e, const char *unit, const EtcdKeyValue *kv) {
+        /* A previous leader's reasons go with its lease; delete them now rather than wait. */
+        if (kv->lease != e->lease_id)
+                return engine_cache_stale_key(e, kv->key);
+
+        return engine_reason_set(e, unit, kv->value, kv->value_size);
+}
+
+/* Feed one key of the listing (listed) or of the watch into the model. */
+static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue *kv, bool listed) {
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        int t;
+
+        t = registry_parse_key(e->prefix, kv->key, &a, &b);
+        if (t == -ENOMEM)
+                return t;
+
+        switch (t) {
+
+        case REGISTRY_KEY_MACHINE:
+                if (type == ETCD_EVENT_DELETE) {
+                        (void) scheduler_machine_remove(e->scheduler, a);
+                        return 0;
+                }
+                return engine_cache_machine_put(e, a, kv);
+
+        case REGISTRY_KEY_UNIT:
+                if (type == ETCD_EVENT_DELETE) {
+                        engine_cache_unit_delete(e, a);
+                        return 0;
+                }
+                return engine_cache_unit_put(e, a, kv);
+
+        case REGISTRY_KEY_ASSIGNMENT:
+                /* While we lead, only we write placements: what the watch shows is our own
+                 * writes coming back, older than the model. */
+                if (!listed)
+                        return 0;
+                return engine_cache_assignment_listed(e, a, b, kv);
+
+        case REGISTRY_KEY_REASON:
+                if (!listed)
+                        return 0;
+                return engine_cache_reason_listed(e, a, kv);
+
+        default:
+                /* States, the leader key (the election watches it), foreign keys. */
+                return 0;
+        }
+}
+
+static void engine_on_watch(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events,
+                            int64_t revision, void *userdata) {
+        Engine *e = userdata;
+        int r;
+
+        if (!e->loaded)
+                return;
+
+        if (error < 0) {
+                log_debug_errno(error, "engine: watch stopped, listing again: %m");
+                engine_cache_reload_later(e, error == -ESTALE ? 0 : ENGINE_RETRY_USEC);
+                return;
+        }
+
+        for (size_t i = 0; i < n_events; i++) {
+                r = engine_cache_apply(e, events[i].type, &events[i].kv, false);
+                if (r < 0) {
+                        /* The model missed a change: rebuild it rather than schedule on it. */
+                        log_debug_errno(r, "engine: cannot apply watch event, listing again: %m");
+                        engine_cache_reload_later(e, ENGINE_RETRY_USEC);
+                        return;
+                }
+        }
+
+        if (n_events > 0)
+                engine_reconcile_request(e);
+}
+
+static int engine_cache_list_next(Engine *e);
+
+static void engine_on_list(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
+        Engine *e = userdata;
+        int r;
+
+        e->list_call = NULL;
+
+        if (error < 0 || !response) {
+                log_debug_errno(error, "engine: listing failed, retrying: %m");
+                engine_cache_reload_later(e, ENGINE_RETRY_USEC);
+                return;
+        }
+
+        if (e->list_step == ENGINE_LIST_MACHINES)
+                e->list_revision = response->revision;
+
+        for (size_t i = 0; i < response->n_kvs; i++) {
+                r = engine_cache_apply(e, ETCD_EVENT_PUT, &response->kvs[i], true);
+                if (r < 0) {
+                        log_debug_errno(r, "engine: cannot load listing, retrying: %m");
+                        engine_cache_reload_later(e, ENGINE_RETRY_USEC);
+                        return;
+                }
+        }
+
+        e->list_step++;
+        r = engine_cache_list_next(e);
+        if (r < 0) {
+                log_debug_errno(r, "engine: cannot continue listing, retrying: %m");
+                engine_cache_reload_later(e, ENGINE_RETRY_USEC);
+        }
+}
+
+static int engine_cache_list_next(Engine *e) {
+        _cleanup_free_ char *key = NULL;
+        int r;
+
+        switch (e->list_step) {
+        case ENGINE_LIST_MACHINES:
+                key = registry_machines_prefix(e->prefix);
+                break;
+        case ENGINE_LIST_UNITS:
+                key = registry_units_prefix(e->prefix);
+                break;
+        case ENGINE_LIST_SCHEDULE:
+                key = registry_schedule_prefix(e->prefix);
+                break;
+        case ENGINE_LIST_REASONS:
+                key = registry_reasons_prefix(e->prefix);
+                break;
+        default:
+                /* Everything listed at list_revision: follow from the next one. */
+                r = etcd_watch_new(&e->watch, e->etcd, e->prefix, ETCD_PREFIX, e->list_revision + 1,
+                                   engine_on_watch, e);
+                if (r < 0)
+                        return r;
+                e->loaded = true;
+                engine_reconcile_request(e);
+                return 0;
+        }
+        if (!key)
+                return -ENOMEM;
+
+        return etcd_range(e->etcd,
+                          &(EtcdRangeOptions) {
+                                  .key = key,
+                                  .flags = ETCD_PREFIX,
+                                  .revision = e->list_step == ENGINE_LIST_MACHINES ? 0 : e->list_revision,
+                          },
+                          engine_on_list, e, &e->list_call);
+}
+
+int engine_cache_start(Engine *e) {
+        int r;
+
+        assert(e);
+
+        engine_cache_stop(e);
+
+        r = scheduler_new(&e->scheduler);
+        if (r < 0)
+                return r;
+        e->units = hashmap_new();
+        e->reasons = hashmap_new();
+        e->touched = set_new();
+        if (!e->units || !e->reasons || !e->touched)
+                return -ENOMEM;
+
+        e->list_step = ENGINE_LIST_MACHINES;
+        e->list_revision = 0;
+        e->stats.n_relists++;
+        return engine_cache_list_next(e);
+}
+
+void engine_cache_stop(Engine *e) {
+        assert(e);
+
+        engine_writer_stop(e);
+        e->loaded = false;
+        e->reconcile_wanted = false;
+        if (e->reconcile_event)
+                (void) sd_event_source_set_enabled(e->reconcile_event, SD_EVENT_OFF);
+        if (e->relist_timer)
+                (void) sd_event_source_set_enabled(e->relist_timer, SD_EVENT_OFF);
+
+        e->list_call = etcd_call_cancel(e->list_call);
+        e->watch = etcd_watch_free(e->watch);
+        e->scheduler = scheduler_free(e->scheduler);
+        e->units = hashmap_free_with_destructor(e->units, engine_unit_free_void);
+        e->reasons = hashmap_free_free(e->reasons);
+        e->touched = set_free_free(e->touched);
+        e->stale_keys = strv_free(e->stale_keys);
+}
+
+static int engine_on_relist_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Engine *e = userdata;
+        int r;
+
+        engine_cache_stop(e);
+        if (e->n_inflight > 0) {
+                /* A txn of ours may still land: list only after it did, or the model would miss
+                 * it (our own placements coming back through the watch are ignored). */
+                engine_cache_reload_later(e, ENGINE_RETRY_USEC / 10);
+                return 0;
+        }
+        if (!engine_is_leader(e))
+                return 0;
+
+        r = engine_cache_start(e);
+        if (r < 0) {
+                log_debug_errno(r, "engine: cannot list, retrying: %m");
+                engine_cache_reload_later(e, ENGINE_RETRY_USEC);
+        }
+        return 0;
+}
+
+void engine_cache_reload_later(Engine *e, uint64_t delay_usec) {
+        int r;
+
+        assert(e);
+
+        e->loaded = false;
+
+        if (!e->relist_timer) {
+                r = sd_event_add_time_relative(e->event, &e->relist_timer, CLOCK_MONOTONIC, delay_usec, 0,
+                                               engine_on_relist_timer, e);
+                if (r < 0) {
+                        /* Nothing is written while !loaded; the next leadership lists anew. */
+                        log_debug_errno(r, "engine: cannot arm the relist timer: %m");
+                        return;
+                }
+                (void) sd_event_source_set_description(e->relist_timer, "engine-relist");
+                return;
+        }
+
+        (void) sd_event_source_set_time_relative(e->relist_timer, delay_usec);
+        (void) sd_event_source_set_enabled(e->relist_timer, SD_EVENT_ONESHOT);
+}
