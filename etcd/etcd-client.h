@@ -41,6 +41,7 @@ typedef struct EtcdConfig {
         const char *password;
         uint64_t request_timeout_usec;  /* whole request, all endpoints tried; 0 = 5 s */
         uint64_t connect_timeout_usec;  /* per connection attempt; 0 = 1 s */
+        uint64_t watch_check_usec;      /* a watch stream silent this long is checked; 0 = 3 s */
 } EtcdConfig;
 
 typedef struct EtcdKeyValue {

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include "etcd-internal.h"
+
+static void call_unlink(EtcdCall *call) {
+        EtcdClient *c = call->client;
+
+        if (!c)
+                return;
+
+        if (call->prev)
+                call->prev->next = call->next;
+        else if (c->calls == call)
+                c->calls = call->next;
+        if (call->next)
+                call->next->prev = call->prev;
+        call->prev = call->next = NULL;
+}
+
+/* Stop the current attempt and give its resources back; the call object itself stays. */
+static void call_stop_transfer(EtcdCall *call) {
+        if (call->curl) {
+                if (call->client) {
+                        curl_glue_remove(call->client->glue, call->curl);
+                        etcd_client_release_easy(call->client, call->curl);
+                } else
+                        curl_easy_cleanup(call->curl);
+                call->curl = NULL;
+        }
+        call->headers = etcd_headers_unref(call->headers);
+        call->retry_source = sd_event_source_disable_unref(call->retry_source);
+        etcd_buffer_done(&call->reply);
+}
+
+EtcdCall *etcd_call_free(EtcdCall *call) {
+        if (!call)
+                return NULL;
+
+        call_stop_transfer(call);
+        if (call->client && call->client->auth_call == call)
+                call->client->auth_call = NULL;
+        call_unlink(call);
+        free(call->body);
+        return mfree(call);
+}
+
+EtcdCall *etcd_call_cancel(EtcdCall *call) {
+        if (!call || call->in_callback)
+                return NULL;
+
+        /* Cancelling the authentication would strand the calls waiting for it. */
+        if (call->client && call->client->auth_call == call) {
+                call->callback = NULL;
+                return NULL;
+        }
+
+        return etcd_call_free(call);
+}
+
+static size_t call_on_data(char *p, size_t size, size_t n, void *userdata) {
+        EtcdCall *call = userdata;
+
+        if (etcd_buffer_append(&call->reply, p, size * n) < 0)
+                return 0;
+        return size * n;
+}
+
+/* Run the callback once and free the call. The call is unlinked and its transfer gone first, so
+ * the callback may do anything with the client, even free it. */
+static void call_complete(EtcdCall *call, int error, const EtcdResponse *response) {
+        EtcdClient *c = call->client;
+
+        call_stop_transfer(call);
+        if (c && c->auth_call == call)
+                c->auth_call = NULL;
+        call_unlink(call);
+        call->client = NULL;
+
+        if (call->callback) {
+                call->in_callback = true;
+                call->callback(c, error, response, call->userdata);
+        }
+
+        free(call->body);
+        free(call);
+}
+
+static int call_attempt(EtcdCall *call);
+
+static int call_on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        EtcdCall *call = userdata;
+        int r;
+
+        call->retry_source = sd_event_source_disable_unref(call->retry_source);
+
+        r = call_attempt(call);
+        if (r < 0)
+                call_complete(call, r, NULL);
+        return 0;
+}
+
+static int call_attempt(EtcdCall *call) {
+        EtcdClient *c = call->client;
+        uint64_t now, remaining, timeout;
+        size_t n, left;
+        int r;
+
+        if (!call->options.no_auth && etcd_auth_needed(c)) {
+                call->waiting_auth = true;
+                return etcd_auth_start(c);
+        }
+
+        now = etcd_now(c);
+        if (now >= call->deadline)
+                return call->last_error ?: -ETIMEDOUT;
+        remaining = call->deadline - now;
+
+        /* Share what is left of the budget between the endpoints not yet tried in this round, so
+         * that a silent endpoint cannot eat all of it. */
+        n = call->options.pin_endpoint >= 0 ? 1 : c->n_endpoints;
+        left = n - call->n_attempts % n;
+        timeout = left > 1 ? MAX(remaining / left, ETCD_MIN_ATTEMPT_USEC) : remaining;
+        timeout = MIN(timeout, remaining);
+
+        etcd_buffer_done(&call->reply);
+        call->headers = etcd_headers_ref(c->headers);
+        call->auth_generation = c->auth_generation;
+
+        call->curl = etcd_client_make_easy(c, call->endpoint, etcd_request_kind_to_path(call->kind), call->body,
+                                           call->body_size, call->headers, timeout);
+        if (!call->curl)
+                return -ENOMEM;
+
+        if (curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, call_on_data) != CURLE_OK ||
+            curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call) != CURLE_OK ||
+            curl_easy_setopt(call->curl, CURLOPT_PRIVATE, call) != CURLE_OK)
+                return -EIO;
+
+        r = curl_glue_add(c->glue, call->curl);
+        if (r < 0)
+                return r;
+
+        call->n_attempts++;
+        c->requests_sent++;
+        return 0;
+}
+
+/* Try again, on the next endpoint unless pinned, after a pause once every endpoint failed in
+ * this round. Returns 0 when a retry is under way, a negative errno when it is time to give up. */
+static int call_retry(EtcdCall *call, int error) {
+        EtcdClient *c = call->client;
+        uint64_t now, pause;
+        size_t n;
+        int r;
+
+        call->last_error = error;
+        call_stop_transfer(call);
+
+        now = etcd_now(c);
+        if (now >= call->deadline || call->options.pin_endpoint >= 0)
+                return error;
+
+        n = c->n_endpoints;
+        call->endpoint = (call->endpoint + 1) % n;
+
+        if (call->n_attempts % n != 0)
+                return call_attempt(call);
+
+        pause = MIN(100 * USEC_PER_MSEC * (call->n_attempts / n), USEC_PER_SEC);
+        if (now + pause >= call->deadline)
+                return error;
+
+        r = sd_event_add_time(c->event, &call->retry_source, CLOCK_MONOTONIC, now + pause, 0, call_on_retry,
+                              call);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(call->retry_source, "etcd-call-retry");
+        return 0;
+}
+
+void etcd_call_on_finished(EtcdCall *call, CURLcode result) {
+        _cleanup_(etcd_response_done) EtcdResponse response = {};
+        EtcdClient *c = call->client;
+        bool have_response = false;
+        long status = 0;
+        int error, r;
+
+        error = etcd_curl_result_to_errno(result);
+        if (result == CURLE_WRITE_ERROR)
+                error = -EFBIG;
+
+        if (error == 0) {
+                (void) curl_easy_getinfo(call->curl, CURLINFO_RESPONSE_CODE, &status);
+
+                if (status == 200 && call->kind == ETCD_REQUEST_AUTHENTICATE) {
+                        _cleanup_free_ char *token = NULL;
+
+                        error = etcd_json_parse_token(call->reply.data, call->reply.size, &token);
+                        if (error == 0) {
+                                free_and_replace(c->token, token);
+                                c->auth_generation++;
+                                error = etcd_client_update_headers(c);
+                        }
+                } else if (status == 200) {
+                        error = etcd_json_parse_response(call->kind, call->reply.data, call->reply.size,
+                                                         &response);
+                        if (error == 0) {
+                                have_response = true;
+                                if (response.grpc_code > 0)
+                                        error = etcd_grpc_code_to_errno(response.grpc_code);
+                        }
+                } else {
+                        error = etcd_json_parse_error(call->reply.data, call->reply.size, &response.grpc_code,
+                                                      &response.error_message);
+                        if (error == 0) {
+                                have_response = true;
+                                error = etcd_grpc_code_to_errno(response.grpc_code);
+                        } else if (status >= 500)
+                                error = -EIO;
+                }
+        }
+
+        /* An answer that is not "unavailable" means this endpoint works: prefer it from now on. */
+        if (status > 0 && error != -EAGAIN && error != -EIO)
+                c->preferred = call->endpoint;
+
+        if (error == -EACCES && c->username && !call->options.no_auth && !call->auth_retried) {
+                call->auth_retried = true;
+                etcd_auth_invalidate(c, call->auth_generation);
+                call_stop_transfer(call);
+                r = call_attempt(call);
+                if (r >= 0)
+                        return;
+                error = r;
+        } else if (etcd_error_is_transient(error)) {
+                r = call_retry(call, error);
+                if (r >= 0)
+                        return;
+                error = r;
+        }
+
+        call_complete(call, error, have_response ? &response : NULL);
+}
+
+void etcd_call_auth_done(EtcdCall *call, int error) {
+        int r;
+
+        call->waiting_auth = false;
+
+        if (error < 0) {
+                call_complete(call, error, NULL);
+                return;
+        }
+
+        r = call_attempt(call);
+        if (r < 0)
+                call_complete(call, r, NULL);
+}
+
+int etcd_call_start(EtcdClient *c, EtcdRequestKind kind, const json_t *body, const EtcdCallOptions *options,
+                    etcd_callback_t cb, void *userdata, EtcdCall **ret_call) {
+        EtcdCall *call;
+        int r;
+
+        assert(c);
+        assert(body);
+
+        call = new0(EtcdCall, 1);
+        if (!call)
+                return -ENOMEM;
+
+        call->transfer_type = ETCD_TRANSFER_CALL;
+        call->kind = kind;
+        call->options = options ? *options : ETCD_CALL_OPTIONS_DEFAULT;
+        call->callback = cb;
+        call->userdata = userdata;
+
+        call->body = etcd_json_dump(body);
+        if (!call->body) {
+                free(call);
+                return -ENOMEM;
+        }
+        call->body_size = strlen(call->body);
+
+        if (call->options.pin_endpoint >= (int) c->n_endpoints) {
+                free(call->body);
+                free(call);
+                return -EINVAL;
+        }
+        call->endpoint = call->options.pin_endpoint >= 0 ? (size_t) call->options.pin_endpoint : c->preferred;
+        call->deadline = etcd_now(c) + (call->options.timeout_usec ?: c->request_timeout_usec);
+
+        call->client = c;
+        call->next = c->calls;
+        if (c->calls)
+                c->calls->prev = call;
+        c->calls = call;
+
+        r = call_attempt(call);
+        if (r < 0) {
+                etcd_call_free(call);
+                return r;
+        }
+
+        if (ret_call)
+                *ret_call = call;
+        return 0;
+}
