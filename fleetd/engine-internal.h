@@ -18,6 +18,9 @@
 #define ENGINE_DEFAULT_LEASE_TTL_SEC 10
 /* Write txns of one pass committed at once; more wait for a slot. */
 #define ENGINE_WRITER_MAX_INFLIGHT 8
+/* etcd refuses requests above --max-request-bytes (1.5 MiB by default); the gateway's base64 and
+ * JSON add a third: a txn stops growing past this many bytes of keys and values. */
+#define ENGINE_TXN_MAX_BYTES (768 * 1024)
 /* Retry delay after a failed campaign, listing or write. */
 #define ENGINE_RETRY_USEC (500 * 1000ULL)
 

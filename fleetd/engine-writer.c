@@ -123,7 +123,7 @@ static void engine_on_write(EtcdClient *c, int error, const EtcdResponse *respon
 static int engine_writer_send(Engine *e, EngineWriteSlot *slot) {
         _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
         EngineBatch *b = e->batch;
-        size_t n = 0;
+        size_t n = 0, bytes = 0;
         int r;
 
         r = etcd_txn_new(&t);
@@ -135,6 +135,10 @@ static int engine_writer_send(Engine *e, EngineWriteSlot *slot) {
 
         for (; e->batch_next + n < b->n_ops && n < ETCD_TXN_MAX_OPS; n++) {
                 const EngineOp *op = &b->ops[e->batch_next + n];
+
+                bytes += strlen(op->key) + op->value_size;
+                if (n > 0 && bytes > ENGINE_TXN_MAX_BYTES)
+                        break;
 
                 if (op->value)
                         r = etcd_txn_put(t, true, op->key, op->value, op->value_size,
