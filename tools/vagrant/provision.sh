@@ -118,6 +118,11 @@ configure() {
         fi
 
         if systemctl cat fleetd.service >/dev/null 2>&1; then
+                # Here etcd is local: fleetd starts once its member has joined the cluster.
+                mkdir -p /etc/systemd/system/fleetd.service.d
+                printf '[Unit]\nWants=etcd.service\nAfter=etcd.service\n' |
+                        install_file /etc/systemd/system/fleetd.service.d/local-etcd.conf || true
+                systemctl daemon-reload
                 systemctl enable fleetd.service >/dev/null 2>&1
                 # Always restart: the binary may be new. fleetd adopts the units that run, so a
                 # restart does not restart them.
