@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The agent's insides, shared by its files (agent-*.c), one concern each. */
+
+#include <inttypes.h>
+#include <systemd/sd-event.h>
+
+#include "agent-systemd.h"
+#include "agent.h"
+#include "hashmap.h"
+#include "registry.h"
+
+typedef struct AgentUnit {
+        char *name;                     /* the key in Agent.units */
+        RegistryAssignment *assignment; /* what the leader wants here; NULL: remove it */
+        char *file_hash;                /* hash of the body in the units directory, NULL if none */
+        char *disk_body;                /* found on disk at start, until the first schedule read */
+        bool global;                    /* [X-Fleet] Global=true: keeps running when fenced */
+        bool started;                   /* StartUnit was sent for the current assignment */
+        bool changed;                   /* the body was replaced: restart rather than start */
+        char *load_state;               /* systemd's, as last reported; NULL: unknown */
+        char *active_state;
+        char *sub_state;
+        char *published;                /* the state record last written, NULL if none */
+        int64_t published_lease;        /* the lease it was written under */
+} AgentUnit;
+
+struct Agent {
+        sd_event *event;
+        EtcdClient *etcd;
+        SystemdClient *systemd;
+
+        char *prefix;
+        char *machine_id;
+        char *public_ip;
+        char *hostname;
+        char **metadata;
+        int64_t ttl_sec;
+        char *units_dir;
+        char *link_dir;
+        char *systemd_address;
+        bool fence_on_lease_loss;
+
+        char *machine_key;
+        char *schedule_prefix;
+
+        agent_registered_handler_t on_registered;
+        void *on_registered_userdata;
+
+        /* registration */
+        EtcdLease *lease;
+        int64_t lease_id;               /* the live lease, 0 while there is none */
+        bool registered;                /* the machine key is written under lease_id */
+        bool ever_registered;
+        EtcdCall *register_call;
+        sd_event_source *register_retry;
+
+        /* the own schedule */
+        EtcdCall *sync_call;
+        EtcdWatch *watch;
+        sd_event_source *sync_retry;
+        bool synced;                    /* the schedule was read at least once */
+
+        Hashmap *units;                 /* name -> AgentUnit */
+
+        /* applying it */
+        sd_event_source *reconcile_event;
+        bool reloading;                 /* a daemon-reload is in flight */
+        bool reconcile_again;
+
+        /* state reports */
+        Set *state_deletes;             /* owns its names: state keys to delete */
+        char **deletes_in_flight;
+        Set *refresh;                   /* owns its names: units to re-read from systemd */
+        sd_event_source *publish_event;
+        sd_event_source *refresh_event;
+        EtcdCall *publish_call;
+        sd_event_source *publish_retry;
+
+        bool fenced;                    /* the lease was lost: non-global units are stopped */
+        bool shutting_down;
+        agent_shutdown_handler_t on_shutdown;
+        void *on_shutdown_userdata;
+        bool shutdown_revoke;
+        EtcdCall *revoke_call;
+
+        AgentStats stats;
+};
+
+/* agent.c */
+AgentUnit *agent_unit_free(AgentUnit *u);
+DEFINE_TRIVIAL_CLEANUP_FUNC(AgentUnit *, agent_unit_free);
+/* The unit called name, created (with no assignment) if absent. NULL on OOM. */
+AgentUnit *agent_unit_get_or_add(Agent *a, const char *name);
+/* Remove u from the map and free it. */
+void agent_unit_drop(Agent *a, AgentUnit *u);
+/* Arm a one-shot timer that calls handler after usec (replacing *source). */
+int agent_arm_timer(Agent *a, sd_event_source **source, uint64_t usec, sd_event_time_handler_t handler);
+
+/* agent-registration.c: the lease and the machine key. */
+int agent_registration_start(Agent *a);
+int agent_register(Agent *a);
+
+/* agent-assignments.c: read and watch P schedule/<id>/. */
+int agent_assignments_sync(Agent *a);
+/* Take ownership of assignment (NULL: unassigned) for unit name. Returns 0 or -ENOMEM. */
+int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *assignment);
+
+/* agent-unit-files.c: the units directory and the links into systemd's unit path. */
+int agent_unit_files_scan(Agent *a);
+int agent_unit_file_write(Agent *a, AgentUnit *u);
+/* Returns 1 if something was removed, 0 if there was nothing, or a negative errno. */
+int agent_unit_file_remove(Agent *a, const char *name);
+/* Whether the link for name points at its file in the units directory. */
+bool agent_unit_file_linked(Agent *a, const char *name);
+
+/* agent-reconcile.c: make systemd match the schedule. */
+void agent_schedule_reconcile(Agent *a);
+int agent_reconcile_setup(Agent *a);
+
+/* agent-states.c: what systemd reports, published to etcd. */
+void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_state,
+                         const char *active_state, const char *sub_state, void *userdata);
+void agent_on_job_removed(SystemdClient *s, const char *unit, const char *result, void *userdata);
+void agent_schedule_publish(Agent *a);
+/* Refresh the systemd state of a unit (batched). */
+void agent_schedule_refresh(Agent *a, const char *unit);
+int agent_states_setup(Agent *a);
+/* Forget that anything was published (the lease is gone, and with it the state keys). */
+void agent_states_forget(Agent *a);
+/* Delete u's state key (at the next publish), if it was published. */
+int agent_state_delete(Agent *a, AgentUnit *u);
+
+/* agent-fence.c */
+void agent_fence(Agent *a);
+void agent_unfence(Agent *a);
+bool agent_unit_fenced(const Agent *a, const AgentUnit *u);
+
+/* Helpers. */
+static inline bool unit_state_is_active(const char *active_state) {
+        return active_state && (streq(active_state, "active") || streq(active_state, "activating") ||
+                                streq(active_state, "reloading"));
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include "agent-internal.h"
+#include "log.h"
+#include "strv.h"
+
+/* One pass makes systemd match the schedule, in two steps around a single daemon-reload:
+ *   before: stop what goes away or changes body, write and link new bodies, unlink old ones;
+ *   after:  start what should run and is not started yet, stop what should not run.
+ * Changes that arrive while the reload is in flight are collected for one more pass. */
+
+static void reconcile_after_reload(Agent *a) {
+        _cleanup_strv_free_ char **refresh = NULL;
+        AgentUnit *u;
+        int r;
+
+        HASHMAP_FOREACH(u, a->units) {
+                bool run;
+
+                if (!u->assignment)
+                        continue;
+                run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u);
+
+                if (run && !u->started) {
+                        /* StartUnit on a unit that already runs is a no-op in systemd: adopted
+                         * units keep their processes. */
+                        if (u->changed)
+                                r = systemd_client_restart_unit(a->systemd, u->name);
+                        else
+                                r = systemd_client_start_unit(a->systemd, u->name);
+                        if (r < 0) {
+                                log_warning_errno(r, "Failed to start %s: %m", u->name);
+                                continue;
+                        }
+                        log_info("%s %s.", u->changed ? "Restarting" : "Starting", u->name);
+                        u->changed = false;
+                        a->stats.n_starts++;
+                        u->started = true;
+                } else if (!run && (u->started || !u->active_state || unit_state_is_active(u->active_state))) {
+                        r = systemd_client_stop_unit(a->systemd, u->name);
+                        if (r < 0) {
+                                log_warning_errno(r, "Failed to stop %s: %m", u->name);
+                                continue;
+                        }
+                        if (u->started || unit_state_is_active(u->active_state))
+                                log_info("Stopping %s%s.", u->name,
+                                         agent_unit_fenced(a, u) ? " (the machine's lease is lost)" : "");
+                        a->stats.n_stops++;
+                        u->started = false;
+                        u->changed = false;
+                } else if (u->load_state)
+                        continue;
+
+                r = strv_extend(&refresh, u->name);
+                if (r < 0) {
+                        log_oom();
+                        return;
+                }
+        }
+
+        if (strv_length(refresh) > 0) {
+                r = systemd_client_refresh(a->systemd, refresh, NULL, NULL);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to read unit states from systemd: %m");
+        }
+        agent_schedule_publish(a);
+}
+
+static void on_reloaded(SystemdClient *s, int error, void *userdata) {
+        Agent *a = userdata;
+
+        a->reloading = false;
+        if (a->shutting_down)
+                return;
+        reconcile_after_reload(a);
+        if (a->reconcile_again) {
+                a->reconcile_again = false;
+                agent_schedule_reconcile(a);
+        }
+}
+
+static int reconcile_before_reload(Agent *a, bool *ret_reload) {
+        AgentUnit *u;
+        bool reload = false;
+        int r;
+
+        HASHMAP_FOREACH(u, a->units) {
+                if (u->disk_body)
+                        continue;       /* not adopted nor dropped until the schedule was read */
+
+                if (!u->assignment) {
+                        if (u->started || !u->active_state || unit_state_is_active(u->active_state)) {
+                                log_info("Unloading %s.", u->name);
+                                (void) systemd_client_stop_unit(a->systemd, u->name);
+                                a->stats.n_stops++;
+                        }
+                        r = agent_unit_file_remove(a, u->name);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to remove the unit file of %s, ignoring: %m", u->name);
+                        reload = reload || r > 0;
+                        r = agent_state_delete(a, u);
+                        if (r < 0)
+                                return r;
+                        agent_unit_drop(a, u);
+                        continue;
+                }
+
+                if (streq_ptr(u->file_hash, u->assignment->hash)) {
+                        if (!agent_unit_file_linked(a, u->name)) {
+                                r = agent_unit_file_write(a, u);
+                                if (r < 0)
+                                        log_error_errno(r, "Failed to link %s: %m", u->name);
+                                reload = true;
+                        }
+                        continue;
+                }
+
+                /* A new body replacing another: once systemd has reloaded, the unit is restarted
+                 * so that it runs the new body (fleet's unload, load, reload, start). */
+                if (u->file_hash)
+                        u->changed = true;
+                r = agent_unit_file_write(a, u);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to write the unit file of %s: %m", u->name);
+                        continue;
+                }
+                log_info("Loading %s (%.7s).", u->name, u->assignment->hash);
+                free(u->file_hash);
+                u->file_hash = strdup(u->assignment->hash);
+                if (!u->file_hash)
+                        return -ENOMEM;
+                u->started = false;
+                reload = true;
+        }
+
+        *ret_reload = reload;
+        return 0;
+}
+
+static int on_reconcile(sd_event_source *s, void *userdata) {
+        Agent *a = userdata;
+        bool reload = false;
+        int r;
+
+        if (a->shutting_down || !a->synced)
+                return 0;
+        if (a->reloading) {
+                a->reconcile_again = true;
+                return 0;
+        }
+
+        r = reconcile_before_reload(a, &reload);
+        if (r < 0) {
+                log_error_errno(r, "Failed to apply the schedule: %m");
+                return 0;
+        }
+        if (!reload) {
+                reconcile_after_reload(a);
+                return 0;
+        }
+
+        r = systemd_client_reload(a->systemd, on_reloaded, a);
+        if (r < 0) {
+                log_error_errno(r, "Failed to reload systemd: %m");
+                reconcile_after_reload(a);
+                return 0;
+        }
+        a->stats.n_reloads++;
+        a->reloading = true;
+        return 0;
+}
+
+void agent_schedule_reconcile(Agent *a) {
+        if (!a->reconcile_event || a->shutting_down)
+                return;
+        if (a->reloading) {
+                a->reconcile_again = true;
+                return;
+        }
+        (void) sd_event_source_set_enabled(a->reconcile_event, SD_EVENT_ONESHOT);
+}
+
+int agent_reconcile_setup(Agent *a) {
+        int r;
+
+        r = sd_event_add_defer(a->event, &a->reconcile_event, on_reconcile, a);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(a->reconcile_event, SD_EVENT_OFF);
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include "agent-machine.h"
+#include "fleetd-manager.h"
+#include "log.h"
+#include "strv.h"
+
+#define SHUTDOWN_TIMEOUT_USEC (5 * 1000000ULL)
+/* After the lease is revoked, a moment for the engine's resignation to reach etcd as well. */
+#define SHUTDOWN_LINGER_USEC (200 * 1000ULL)
+
+int manager_new(Manager **ret, FleetdConfig *config, int argc, char *argv[]) {
+        _cleanup_(fleetd_config_freep) FleetdConfig *c = config;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        assert(ret);
+        assert(config);
+
+        m = new0(Manager, 1);
+        if (!m)
+                return -ENOMEM;
+        m->config = TAKE_PTR(c);
+        m->argc = argc;
+        m->argv = argv;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        engine_free(m->engine);
+        agent_free(m->agent);
+        etcd_client_free(m->etcd);
+        sd_event_source_unref(m->sigterm_source);
+        sd_event_source_unref(m->sigint_source);
+        sd_event_source_unref(m->sighup_source);
+        sd_event_source_unref(m->exit_source);
+        sd_event_unref(m->event);
+        fleetd_config_free(m->config);
+        free(m->machine_id);
+        free(m->public_ip);
+        free(m->hostname);
+        return mfree(m);
+}
+
+static int64_t config_ttl_sec(const FleetdConfig *c) {
+        /* etcd leases have whole seconds: round up. */
+        return (int64_t) ((c->agent_ttl_usec + 999999) / 1000000);
+}
+
+static void apply_verbosity(const FleetdConfig *c) {
+        if (c->verbosity > 0)
+                log_set_max_level(LOG_DEBUG);
+        else
+                log_parse_environment();
+}
+
+static int manager_identify(Manager *m) {
+        char host[256];
+        int r;
+
+        r = machine_id_read("/etc/machine-id", &m->machine_id);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the machine ID from /etc/machine-id: %m");
+
+        if (m->config->public_ip) {
+                m->public_ip = strdup(m->config->public_ip);
+                if (!m->public_ip)
+                        return log_oom();
+        } else {
+                r = machine_public_ip_detect(&m->public_ip);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to find a public IP address, registering without: %m");
+        }
+
+        if (gethostname(host, sizeof(host)) >= 0) {
+                host[sizeof(host) - 1] = 0;
+                m->hostname = strdup(host);
+                if (!m->hostname)
+                        return log_oom();
+        }
+        return 0;
+}
+
+static void on_registered(Agent *a, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Registered as %s", m->machine_id);
+}
+
+static int on_exit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        return sd_event_exit(m->event, 0);
+}
+
+static void on_agent_shut_down(Agent *a, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        r = sd_event_source_set_time_relative(m->exit_source, SHUTDOWN_LINGER_USEC);
+        if (r < 0)
+                (void) sd_event_exit(m->event, 0);
+}
+
+static int manager_stop(Manager *m) {
+        bool restart, purge;
+        int r;
+
+        if (m->stopping) {
+                log_notice("Second request to stop, exiting now.");
+                return sd_event_exit(m->event, 0);
+        }
+        m->stopping = true;
+        (void) sd_notify(false, "STOPPING=1");
+
+        /* A restart of fleetd must not disturb the units: the next fleetd takes the registration
+         * over and adopts them. Stopping for good releases the lease, so the leader re-places the
+         * units at once instead of after the TTL. */
+        restart = agent_is_being_restarted(m->agent);
+        purge = m->config->purge_on_shutdown && !restart;
+        if (restart)
+                log_info("Stopping for a restart: units keep running, the registration is kept.");
+        else
+                log_info("Stopping: %s, releasing the registration.",
+                         purge ? "stopping and unloading every unit" : "units keep running");
+
+        m->engine = engine_free(m->engine);
+
+        r = sd_event_add_time_relative(m->event, &m->exit_source, CLOCK_MONOTONIC, SHUTDOWN_TIMEOUT_USEC, 0,
+                                       on_exit_timer, m);
+        if (r < 0)
+                return sd_event_exit(m->event, 0);
+
+        r = agent_shutdown(m->agent, purge, !restart, on_agent_shut_down, m);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to leave cleanly: %m");
+                return sd_event_exit(m->event, 0);
+        }
+        return 0;
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        return manager_stop(userdata);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        _cleanup_(fleetd_config_freep) FleetdConfig *c = NULL;
+        _cleanup_free_ char *error = NULL, *ip = NULL;
+        Manager *m = userdata;
+        int r;
+
+        log_info("Reloading configuration.");
+
+        r = fleetd_config_load(&c, m->argc, m->argv, &error);
+        if (r < 0) {
+                log_error("Keeping the old configuration: %s", error ?: strerror(-r));
+                return 0;
+        }
+        apply_verbosity(c);
+
+        if (!strv_equal(c->etcd_servers, m->config->etcd_servers) ||
+            !streq(c->etcd_key_prefix, m->config->etcd_key_prefix) ||
+            c->agent_ttl_usec != m->config->agent_ttl_usec ||
+            c->disable_engine != m->config->disable_engine ||
+            !streq(c->units_directory, m->config->units_directory))
+                log_notice("Changes to etcd_servers, etcd_key_prefix, agent_ttl, disable_engine or "
+                           "units_directory take effect when fleetd is restarted.");
+
+        if (c->public_ip)
+                ip = strdup(c->public_ip);
+        else if (machine_public_ip_detect(&ip) < 0)
+                ip = NULL;
+        if (c->public_ip && !ip)
+                return log_oom();
+        r = agent_update_machine(m->agent, ip, c->metadata);
+        if (r < 0)
+                log_warning_errno(r, "Failed to update the machine's registration: %m");
+        free_and_replace(m->public_ip, ip);
+
+        /* The options the agent reads at its decisions. */
+        m->agent->fence_on_lease_loss = c->fence_on_lease_loss;
+        m->config->fence_on_lease_loss = c->fence_on_lease_loss;
+        m->config->purge_on_shutdown = c->purge_on_shutdown;
+        m->config->verbosity = c->verbosity;
+        strv_free(m->config->metadata);
+        m->config->metadata = TAKE_PTR(c->metadata);
+        return 0;
+}
+
+static int manager_connect_etcd(Manager *m) {
+        const FleetdConfig *c = m->config;
+        EtcdConfig ec = {
+                .endpoints = c->etcd_servers,
+                .ca_file = c->etcd_cafile,
+                .cert_file = c->etcd_certfile,
+                .key_file = c->etcd_keyfile,
+                .username = c->etcd_username,
+                .password = c->etcd_password,
+                .request_timeout_usec = c->etcd_request_timeout_usec,
+        };
+        int r;
+
+        r = etcd_client_new(&m->etcd, m->event, &ec);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the etcd client: %m");
+        return 0;
+}
+
+int manager_start(Manager *m) {
+        const FleetdConfig *c = m->config;
+        sigset_t mask;
+        int r;
+
+        assert(m);
+
+        apply_verbosity(c);
+
+        r = manager_identify(m);
+        if (r < 0)
+                return r;
+        r = manager_connect_etcd(m);
+        if (r < 0)
+                return r;
+
+        AgentConfig ac = {
+                .key_prefix = c->etcd_key_prefix,
+                .machine_id = m->machine_id,
+                .public_ip = m->public_ip,
+                .hostname = m->hostname,
+                .metadata = c->metadata,
+                .ttl_sec = config_ttl_sec(c),
+                .units_directory = c->units_directory,
+                .fence_on_lease_loss = c->fence_on_lease_loss,
+        };
+        r = agent_new(&m->agent, m->event, m->etcd, &ac);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the agent: %m");
+        agent_set_registered_handler(m->agent, on_registered, m);
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_sigterm, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install signal handlers: %m");
+
+        /* WATCHDOG=1 at half the interval, if the service has WatchdogSec=. */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
+
+        r = agent_start(m->agent);
+        if (r < 0)
+                return log_error_errno(r, "Failed to start the agent: %m");
+
+        if (!c->disable_engine) {
+                EngineConfig ec = {
+                        .key_prefix = c->etcd_key_prefix,
+                        .machine_id = m->machine_id,
+                        .lease_ttl_sec = config_ttl_sec(c),
+                };
+
+                r = engine_new(&m->engine, m->event, m->etcd, &ec);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to create the engine: %m");
+                r = engine_start(m->engine);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to start the engine: %m");
+        }
+
+        log_info("fleetd %s on machine %s (%s), etcd %s, agent_ttl %" PRIi64 "s%s.", FLEET_VERSION,
+                 m->machine_id, strna(m->public_ip), c->etcd_servers[0], config_ttl_sec(c),
+                 c->disable_engine ? ", engine disabled" : "");
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        assert(m);
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}
