@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "engine-internal.h"
-#include "engine-test-etcd.h"
+#include "etcd-fixture.h"
 #include "etcd-sync.h"
 #include "registry.h"
 #include "strv.h"
@@ -18,62 +18,49 @@
 #include "unit-file.h"
 
 typedef struct TestEnv {
-        TestEtcd etcd;
+        EtcdFixture *etcd;
         sd_event *loop;                 /* the engines' */
         EtcdClient *client;
         sd_event *admin_loop;
         EtcdClient *admin;
 } TestEnv;
 
-static uint64_t test_now_usec(void) {
+_unused_ static uint64_t test_now_usec(void) {
         struct timespec ts;
 
         (void) clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-static void test_env_setup(TestEnv *env) {
-        char *endpoints[] = { NULL, NULL };
+_unused_ static void test_env_setup(TestEnv *env) {
         int r;
 
         *env = (TestEnv) {};
-        r = test_etcd_start(&env->etcd);
-        if (r == -ENOENT)
-                skip_all("etcd not found at " TEST_ETCD_BINARY);
-        if (r < 0) {
-                test_etcd_stop(&env->etcd);
+        etcd_fixture_require();
+        r = etcd_fixture_start(&env->etcd, 1, &(EtcdFixtureOptions) { .in_memory = true });
+        if (r < 0)
                 bail_out("cannot start etcd: %s", strerror(-r));
-        }
 
-        endpoints[0] = env->etcd.endpoint;
         assert_se(sd_event_new(&env->loop) >= 0);
         assert_se(sd_event_new(&env->admin_loop) >= 0);
-        assert_se(etcd_client_new(&env->client, env->loop, &(EtcdConfig) { .endpoints = endpoints }) >= 0);
-        assert_se(etcd_client_new(&env->admin, env->admin_loop, &(EtcdConfig) { .endpoints = endpoints }) >= 0);
-
-        /* etcd accepts connections a little before it serves requests. */
-        for (unsigned i = 0; i < 100; i++) {
-                if (etcd_sync_range(env->admin, &(EtcdRangeOptions) { .key = "/probe" }, NULL) >= 0)
-                        return;
-                (void) nanosleep(&(struct timespec) { .tv_nsec = 100 * 1000 * 1000 }, NULL);
-        }
-        test_etcd_stop(&env->etcd);
-        bail_out("etcd does not answer at %s", env->etcd.endpoint);
+        assert_se(etcd_client_new(&env->client, env->loop, &(EtcdConfig) { .endpoints = env->etcd->endpoints }) >= 0);
+        assert_se(etcd_client_new(&env->admin, env->admin_loop,
+                                  &(EtcdConfig) { .endpoints = env->etcd->endpoints }) >= 0);
 }
 
-static void test_env_teardown(TestEnv *env) {
+_unused_ static void test_env_teardown(TestEnv *env) {
         env->client = etcd_client_free(env->client);
         env->admin = etcd_client_free(env->admin);
         env->loop = sd_event_unref(env->loop);
         env->admin_loop = sd_event_unref(env->admin_loop);
-        test_etcd_stop(&env->etcd);
+        env->etcd = etcd_fixture_free(env->etcd);
 }
 
 typedef bool (*test_predicate_t)(TestEnv *env, void *userdata);
 
 /* Run the engines' loop until pred holds (checked every 20 ms of loop time) or max_sec passed.
  * The bound is a guard against hanging, not a measured figure. Returns whether pred held. */
-static bool test_run_until(TestEnv *env, test_predicate_t pred, void *userdata, unsigned max_sec) {
+_unused_ static bool test_run_until(TestEnv *env, test_predicate_t pred, void *userdata, unsigned max_sec) {
         uint64_t end = test_now_usec() + max_sec * 1000000ULL;
 
         for (;;) {
@@ -89,25 +76,25 @@ static bool test_run_until(TestEnv *env, test_predicate_t pred, void *userdata, 
 }
 
 /* Run the engines' loop for usec, whatever happens. */
-static void test_run_for(TestEnv *env, uint64_t usec) {
+_unused_ static void test_run_for(TestEnv *env, uint64_t usec) {
         uint64_t end = test_now_usec() + usec;
 
         while (test_now_usec() < end)
                 assert_se(sd_event_run(env->loop, end - test_now_usec()) >= 0);
 }
 
-static bool test_engine_is_leader(TestEnv *env, void *userdata) {
+_unused_ static bool test_engine_is_leader(TestEnv *env, void *userdata) {
         return engine_is_leader(userdata);
 }
 
-static int64_t test_lease_grant(TestEnv *env, int64_t ttl) {
+_unused_ static int64_t test_lease_grant(TestEnv *env, int64_t ttl) {
         _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
 
         assert_se(etcd_sync_lease_grant(env->admin, ttl, 0, &resp) >= 0);
         return resp->lease_id;
 }
 
-static void test_put_machine(TestEnv *env, const char *prefix, const char *id, char **metadata, int64_t lease) {
+_unused_ static void test_put_machine(TestEnv *env, const char *prefix, const char *id, char **metadata, int64_t lease) {
         _cleanup_free_ char *key = NULL, *json = NULL;
         RegistryMachine m = {
                 .id = (char *) id,
@@ -123,7 +110,7 @@ static void test_put_machine(TestEnv *env, const char *prefix, const char *id, c
 }
 
 /* The JSON of a unit record for text (canonicalized and hashed as fleetctl does). */
-static char *test_unit_json(const char *name, const char *text, UnitDesiredState desired) {
+_unused_ static char *test_unit_json(const char *name, const char *text, UnitDesiredState desired) {
         _cleanup_(unit_file_freep) UnitFile *u = NULL;
         _cleanup_free_ char *raw = NULL;
         char hash[SHA1_HEX_SIZE], *json = NULL;
@@ -138,7 +125,7 @@ static char *test_unit_json(const char *name, const char *text, UnitDesiredState
         return json;
 }
 
-static void test_put_unit(TestEnv *env, const char *prefix, const char *name, const char *text,
+_unused_ static void test_put_unit(TestEnv *env, const char *prefix, const char *name, const char *text,
                           UnitDesiredState desired) {
         _cleanup_free_ char *key = NULL, *json = NULL;
 
@@ -148,14 +135,14 @@ static void test_put_unit(TestEnv *env, const char *prefix, const char *name, co
         assert_se(etcd_sync_put(env->admin, key, json, strlen(json), 0, 0, NULL) >= 0);
 }
 
-static void test_delete_key(TestEnv *env, char *key) {
+_unused_ static void test_delete_key(TestEnv *env, char *key) {
         assert_se(key);
         assert_se(etcd_sync_delete(env->admin, key, 0, NULL) >= 0);
         free(key);
 }
 
 /* How many keys there are under prefix + sub. */
-static int64_t test_count(TestEnv *env, const char *prefix, const char *sub) {
+_unused_ static int64_t test_count(TestEnv *env, const char *prefix, const char *sub) {
         _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
         _cleanup_free_ char *key = NULL;
 
@@ -167,7 +154,7 @@ static int64_t test_count(TestEnv *env, const char *prefix, const char *sub) {
 }
 
 /* The machines unit is assigned to, sorted. */
-static char **test_unit_machines(TestEnv *env, const char *prefix, const char *unit) {
+_unused_ static char **test_unit_machines(TestEnv *env, const char *prefix, const char *unit) {
         _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
         _cleanup_free_ char *key = NULL;
         char **l = NULL;
@@ -188,7 +175,7 @@ static char **test_unit_machines(TestEnv *env, const char *prefix, const char *u
 }
 
 /* The assignment record of unit on machine, or NULL. */
-static RegistryAssignment *test_get_assignment(TestEnv *env, const char *prefix, const char *machine,
+_unused_ static RegistryAssignment *test_get_assignment(TestEnv *env, const char *prefix, const char *machine,
                                                const char *unit) {
         _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
         _cleanup_free_ char *key = NULL;
@@ -204,7 +191,7 @@ static RegistryAssignment *test_get_assignment(TestEnv *env, const char *prefix,
 }
 
 /* The reason text written for unit, or NULL. */
-static char *test_get_reason(TestEnv *env, const char *prefix, const char *unit) {
+_unused_ static char *test_get_reason(TestEnv *env, const char *prefix, const char *unit) {
         _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
         _cleanup_free_ char *key = NULL;
 
@@ -216,7 +203,7 @@ static char *test_get_reason(TestEnv *env, const char *prefix, const char *unit)
         return strndup(resp->kvs[0].value, resp->kvs[0].value_size);
 }
 
-static Engine *test_engine_new(TestEnv *env, const char *prefix, const char *machine_id, int64_t ttl) {
+_unused_ static Engine *test_engine_new(TestEnv *env, const char *prefix, const char *machine_id, int64_t ttl) {
         Engine *e = NULL;
 
         assert_se(engine_new(&e, env->loop, env->client,
