@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdint.h>
+
+#include "hashmap.h"
+#include "scheduler.h"
+
+typedef struct Machine Machine;
+typedef struct Unit Unit;
+
+/* The lists a unit can be on; each keeps the unit's index for O(1) removal. */
+typedef enum UnitListType {
+        UNIT_LIST_PENDING,      /* wanted, non-global, not placed */
+        UNIT_LIST_GLOBAL,       /* global units */
+        UNIT_LIST_FOLLOWER,     /* units with MachineOf */
+        UNIT_LIST_REPLACER,     /* units with Replaces */
+        UNIT_LIST_CHECK,        /* placed units to re-check at the next reconcile */
+        _UNIT_LIST_MAX,
+} UnitListType;
+
+typedef struct UnitList {
+        Unit **units;
+        size_t n_units;
+        size_t n_allocated;
+} UnitList;
+
+#define UNIT_LIST_NONE SIZE_MAX
+
+struct Unit {
+        char *name;
+        XFleetOptions *x;               /* owned copy; never NULL */
+        UnitDesiredState desired;
+        bool has_patterns;              /* Conflicts or Replaces non-empty */
+
+        Machine *machine;               /* non-global placement */
+        size_t machine_slot;            /* index in machine->units */
+        size_t n_global_placements;
+
+        size_t list_index[_UNIT_LIST_MAX];
+
+        bool failed;                    /* the last attempt found no machine at fail_epoch */
+        bool retry_always;              /* the failure depends on other units' placement */
+        uint64_t fail_epoch;
+        char *reason;
+};
+
+struct Machine {
+        char *id;
+        char **metadata;
+        size_t pos;                     /* index in Scheduler.sorted and the load tree */
+        unsigned load;
+
+        UnitList units;                 /* non-global units placed here (no list_index use) */
+        UnitList globals;               /* global units placed here */
+        unsigned n_patterned;           /* placed units (of both lists) with patterns */
+
+        bool globals_dirty;             /* recompute which global units run here */
+};
+
+/* A metadata "k=v" pair and how many machines have it. */
+typedef struct MetadataCount {
+        char *kv;
+        size_t count;
+} MetadataCount;
+
+struct Scheduler {
+        Hashmap *machines;              /* id → Machine */
+        Hashmap *units;                 /* name → Unit */
+        Hashmap *metadata_counts;       /* "k=v" → MetadataCount */
+
+        Machine **sorted;               /* machines by id; valid unless sorted_dirty */
+        size_t n_sorted;
+        size_t n_sorted_allocated;
+        bool sorted_dirty;
+
+        unsigned *tree;                 /* min-load segment tree over sorted; 2 * tree_cap slots */
+        size_t tree_cap;
+        bool tree_dirty;
+
+        UnitList lists[_UNIT_LIST_MAX];
+        bool globals_sorted;
+        bool all_globals_dirty;
+
+        SchedulerChangeList queued;     /* placements ended outside reconcile, reported next */
+        uint64_t epoch;                 /* bumped whenever a unit might newly fit somewhere */
+};
+
+/* Unit lists (scheduler.c). */
+int unit_list_add(Scheduler *s, UnitListType t, Unit *u);
+void unit_list_remove(Scheduler *s, UnitListType t, Unit *u);
+static inline bool unit_in_list(const Unit *u, UnitListType t) {
+        return u->list_index[t] != UNIT_LIST_NONE;
+}
+void unit_list_sort(Scheduler *s, UnitListType t);
+
+static inline bool unit_is_global(const Unit *u) {
+        return u->x->global;
+}
+static inline bool unit_wanted(const Unit *u) {
+        return u->desired != UNIT_DESIRED_INACTIVE;
+}
+
+/* Placement bookkeeping (scheduler.c): these keep loads, pattern counts and lists consistent
+ * and update the load tree when it is valid. */
+int machine_attach_unit(Scheduler *s, Machine *m, Unit *u);
+/* Also puts a wanted unit back on the pending list. */
+int machine_detach_unit(Scheduler *s, Unit *u);
+int machine_attach_global(Scheduler *s, Machine *m, Unit *u);
+void machine_detach_global(Scheduler *s, Machine *m, Unit *u);
+bool machine_has_global(const Machine *m, const Unit *u);
+
+/* Change lists (scheduler-change.c). */
+int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, const char *unit,
+                       const char *machine, bool global);
+void change_list_done(SchedulerChangeList *l);
+int change_list_move(SchedulerChangeList *to, SchedulerChangeList *from);
+
+/* The load tree (scheduler-tree.c). */
+int scheduler_tree_rebuild(Scheduler *s);
+void scheduler_tree_update(Scheduler *s, const Machine *m);
+
+/* Why a machine does not fit a unit. */
+typedef enum FitResult {
+        FIT_OK,
+        FIT_MACHINE_ID,
+        FIT_METADATA,
+        FIT_MACHINE_OF,
+        FIT_CONFLICT,           /* blocker conflicts with the unit (either side's pattern) */
+        FIT_REPLACED,           /* blocker replaces the unit */
+        FIT_REPLACES,           /* the unit replaces blocker, and may not evict it here */
+        _FIT_RESULT_MAX,
+} FitResult;
+
+/* Reasons (scheduler.c). Takes ownership of reason, even on failure. */
+void unit_set_failed(Scheduler *s, Unit *u, char *reason, bool retry_always);
+
+/* Placement checks (scheduler-fit.c). allow_evict: units the candidate replaces do not block. */
+FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, bool allow_evict,
+                    const Unit **ret_blocker);
+bool units_conflict(const Unit *a, const Unit *b);
+bool unit_replaces(const Unit *a, const Unit *b);
+/* The first machine in (load, id) order where u fits, or NULL, in *ret; the reasons of the
+ * machines that did not fit are tallied in counts (indexed by FitResult), and the first unit
+ * that blocked one goes to *blocker if that is still NULL. Returns 0 or -ENOMEM. */
+int scheduler_find_machine(Scheduler *s, const Unit *u, size_t counts[static _FIT_RESULT_MAX],
+                           const Unit **blocker, Machine **ret);
+/* Whether some key of u's '=' requirements has no machine at all with any of its values; *ret
+ * gets a reason. Returns 1 (hopeless), 0, or -ENOMEM. */
+int unit_metadata_hopeless(const Scheduler *s, const Unit *u, char **ret_reason);
