@@ -462,6 +462,8 @@ static int reconcile_pending(Scheduler *s, SchedulerChangeList *l) {
                 size_t n = 0;
 
                 progress = false;
+                if (pending->n_units == 0)
+                        break;
                 if (!GREEDY_REALLOC(batch, n_allocated, pending->n_units))
                         return -ENOMEM;
                 for (size_t i = 0; i < pending->n_units; i++)

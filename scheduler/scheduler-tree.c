@@ -21,7 +21,7 @@ int scheduler_tree_rebuild(Scheduler *s) {
         Machine *m;
 
         if (s->sorted_dirty) {
-                if (!GREEDY_REALLOC(s->sorted, s->n_sorted_allocated, n))
+                if (n > 0 && !GREEDY_REALLOC(s->sorted, s->n_sorted_allocated, n))
                         return -ENOMEM;
                 s->n_sorted = 0;
                 HASHMAP_FOREACH(m, s->machines)

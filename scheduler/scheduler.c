@@ -107,8 +107,11 @@ int machine_detach_unit(Scheduler *s, Unit *u) {
                 m->globals_dirty = true;
         s->epoch++;
 
-        if (unit_wanted(u) && !unit_is_global(u))
-                return unit_list_add(s, UNIT_LIST_PENDING, u);
+        if (unit_wanted(u) && !unit_is_global(u)) {
+                int r = unit_list_add(s, UNIT_LIST_PENDING, u);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -560,7 +563,10 @@ int scheduler_assignment_set(Scheduler *s, const char *unit, const char *machine
         r = machine_attach_unit(s, m, u);
         if (r < 0)
                 return r;
-        return unit_list_add(s, UNIT_LIST_CHECK, u);
+        r = unit_list_add(s, UNIT_LIST_CHECK, u);
+        if (r < 0)
+                return r;
+        return 0;
 }
 
 int scheduler_assignment_unset(Scheduler *s, const char *unit, const char *machine) {
