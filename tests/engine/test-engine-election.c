@@ -105,7 +105,8 @@ int main(void) {
         ok(test_run_until(&env, engine_idle, survivor, 30), "the leader has written everything");
         /* The engines' loop does not run here: the leader cannot notice before it writes. */
         intruder_lease = test_lease_grant(&env, 60);
-        assert_se(registry_leader_to_json(&(RegistryLeader) { .machine_id = (char *) "intruder" }, &intruder) >= 0);
+        assert_se(registry_leader_to_json(&(RegistryLeader) { .machine_id = (char *) "99999999999999999999999999999999",
+                                                        .version = (char *) "intruder" }, &intruder) >= 0);
         assert_se(etcd_sync_delete(env.admin, P "engine/leader", 0, NULL) >= 0);
         assert_se(etcd_sync_put(env.admin, P "engine/leader", intruder, strlen(intruder), intruder_lease, 0,
                                 NULL) >= 0);
