@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* Lease keepers against a real single-member etcd: kept alive past their TTL, LOST on revoke and
+ * when etcd goes away (measured locally, so a partitioned client knows), GRANTED again after;
+ * expiry of an unrenewed lease observed through a watch. */
+
+#include "etcd-test.h"
+
+typedef struct KeeperState {
+        unsigned n_granted;
+        unsigned n_lost;
+        int64_t last_id;
+        int64_t lost_id;
+        uint64_t lost_at;
+        uint64_t deadline_at_lost;
+        bool granted;
+        bool lost;
+} KeeperState;
+
+static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userdata) {
+        KeeperState *s = userdata;
+
+        if (event == ETCD_LEASE_GRANTED) {
+                s->n_granted++;
+                s->last_id = id;
+                s->granted = true;
+        } else {
+                s->n_lost++;
+                s->lost_id = id;
+                s->lost_at = test_now();
+                s->lost = true;
+        }
+}
+
+static void test_keeper(sd_event *e, EtcdClient *c) {
+        _cleanup_(etcd_lease_keeper_freep) EtcdLease *l = NULL;
+        KeeperState s = {};
+        EtcdResponse *r = NULL;
+        int64_t id;
+
+        is_int(etcd_lease_keeper_new(&l, c, 2, on_lease, &s), 0, "keeper with TTL 2");
+        is_int(etcd_lease_keeper_id(l), 0, "no id before the grant");
+        ok(test_run_until(e, &s.granted, 5 * 1000000), "GRANTED");
+        id = etcd_lease_keeper_id(l);
+        ok(id > 0 && id == s.last_id, "the id is the granted one");
+        ok(etcd_lease_keeper_deadline(l) > 0, "a deadline is known");
+
+        assert_se(etcd_sync_put(c, "/keeper/k", "v", 1, id, 0, NULL) >= 0);
+
+        /* Three TTLs later the key is still there: the keeper renewed it. */
+        test_run_for(e, 6 * 1000000);
+        {
+                _cleanup_free_ char *v = test_get(c, "/keeper/k");
+                ok(v != NULL, "leased key alive after 3 TTLs");
+        }
+        is_int(s.n_lost, 0, "never LOST");
+        is_int(etcd_lease_keeper_id(l), id, "same lease");
+
+        /* Revoked behind its back: LOST, then a new lease. */
+        s.granted = false;
+        assert_se(etcd_sync_lease_revoke(c, id) >= 0);
+        ok(test_run_until(e, &s.lost, 5 * 1000000), "LOST after a revoke");
+        is_int(s.lost_id, id, "LOST names the old id");
+        ok(test_run_until(e, &s.granted, 5 * 1000000), "GRANTED again");
+        ok(s.last_id > 0 && s.last_id != id, "with a new id");
+        is_int(etcd_lease_keeper_id(l), s.last_id, "the keeper holds the new id");
+
+        /* revoke_and_free revokes. */
+        id = s.last_id;
+        assert_se(etcd_sync_put(c, "/keeper/k2", "v", 1, id, 0, NULL) >= 0);
+        l = etcd_lease_keeper_revoke_and_free(l);
+        ok(l == NULL, "revoke_and_free returns NULL");
+        test_run_for(e, 300 * 1000);
+        {
+                _cleanup_free_ char *v = test_get(c, "/keeper/k2");
+                ok(v == NULL, "revoke_and_free revoked the lease");
+        }
+        is_int(etcd_sync_range(c, &(EtcdRangeOptions) { .key = "/keeper/k2" }, &r), 0, "range");
+        r = etcd_response_free(r);
+}
+
+typedef struct DeleteSeen {
+        bool deleted;
+        uint64_t at;
+} DeleteSeen;
+
+static void on_delete(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events, int64_t revision,
+                      void *userdata) {
+        DeleteSeen *d = userdata;
+
+        for (size_t i = 0; i < n_events; i++)
+                if (events[i].type == ETCD_EVENT_DELETE && !d->deleted) {
+                        d->deleted = true;
+                        d->at = test_now();
+                }
+}
+
+static void test_expiry(sd_event *e, EtcdClient *c) {
+        _cleanup_(etcd_watch_freep) EtcdWatch *w = NULL;
+        DeleteSeen d = {};
+        EtcdResponse *r = NULL;
+        uint64_t granted;
+        int64_t id;
+
+        assert_se(etcd_watch_new(&w, c, "/expiry/k", 0, 0, on_delete, &d) >= 0);
+        test_run_for(e, 200 * 1000);
+
+        granted = test_now();
+        is_int(etcd_sync_lease_grant(c, 2, 0, &r), 0, "grant TTL 2, never renewed");
+        id = r ? r->lease_id : 0;
+        r = etcd_response_free(r);
+        assert_se(etcd_sync_put(c, "/expiry/k", "v", 1, id, 0, NULL) >= 0);
+
+        /* The waiting bound is the requirement: expiry observed within TTL + 1 s. */
+        ok(test_run_until(e, &d.deleted, 3 * 1000000 - (test_now() - granted)),
+           "expiry observed within TTL + 1 s");
+        if (d.deleted)
+                diag("lease TTL 2 s: key deleted %.2f s after the grant", (double) (d.at - granted) / 1e6);
+}
+
+static void test_lost_without_etcd(sd_event *e, EtcdClient *c, EtcdFixture *f) {
+        _cleanup_(etcd_lease_keeper_freep) EtcdLease *l = NULL;
+        KeeperState s = {};
+        uint64_t killed, deadline;
+
+        assert_se(etcd_lease_keeper_new(&l, c, 3, on_lease, &s) >= 0);
+        ok(test_run_until(e, &s.granted, 5 * 1000000), "keeper TTL 3 granted");
+        test_run_for(e, 1500 * 1000);
+
+        /* etcd gone: no renewal can succeed; the keeper must say LOST by itself, at its deadline. */
+        killed = test_now();
+        deadline = etcd_lease_keeper_deadline(l);
+        etcd_fixture_kill(f, 0);
+        ok(test_run_until(e, &s.lost, 3 * 1000000 + 1000000), "LOST reported with etcd down");
+        if (s.lost)
+                diag("LOST %.2f s after etcd was killed, %.2f s after the last renewal was sent",
+                     (double) (s.lost_at - killed) / 1e6, (double) (s.lost_at - (deadline - 3000000)) / 1e6);
+        ok(s.lost && etcd_lease_keeper_id(l) == 0, "no live id after LOST");
+        ok(deadline > 0 && s.lost_at + 50 * 1000 >= deadline, "not before the deadline measured locally");
+
+        /* etcd back: a new lease. */
+        s.granted = false;
+        is_int(etcd_fixture_restart(f, 0), 0, "etcd restarted");
+        ok(test_run_until(e, &s.granted, 10 * 1000000), "GRANTED again once etcd is back");
+        ok(etcd_lease_keeper_id(l) > 0, "a live id again");
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
+        _cleanup_(etcd_client_freep) EtcdClient *c = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+
+        etcd_fixture_require();
+        if (etcd_fixture_start(&f, 1, NULL) < 0)
+                bail_out("could not start etcd");
+
+        assert_se(sd_event_new(&e) >= 0);
+        assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints,
+                                                         .request_timeout_usec = 2 * 1000000 }) >= 0);
+
+        test_keeper(e, c);
+        test_expiry(e, c);
+        test_lost_without_etcd(e, c, f);
+
+        return done_testing();
+}
