@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <stdio.h>
+
+#include "cli-cluster.h"
+#include "etcd-sync.h"
+#include "log.h"
+#include "unit-file.h"
+#include "xfleet.h"
+
+#define SET_DESIRED_TRIES 16
+
+enum {
+        SECTION_UNITS,
+        SECTION_MACHINES,
+        SECTION_SCHEDULE,
+        SECTION_STATES,
+        SECTION_REASONS,
+        _SECTION_MAX,
+};
+
+static char *(*const section_prefix[_SECTION_MAX])(const char *) = {
+        [SECTION_UNITS] = registry_units_prefix,
+        [SECTION_MACHINES] = registry_machines_prefix,
+        [SECTION_SCHEDULE] = registry_schedule_prefix,
+        [SECTION_STATES] = registry_states_prefix,
+        [SECTION_REASONS] = registry_reasons_prefix,
+};
+
+typedef struct Loader {
+        const char *prefix;
+        ClusterSnapshot *snapshot;
+} Loader;
+
+ClusterSnapshot *cluster_snapshot_free(ClusterSnapshot *s) {
+        if (!s)
+                return NULL;
+        hashmap_free(s->unit_by_name);
+        hashmap_free(s->machine_by_id);
+        for (size_t i = 0; i < s->n_units; i++) {
+                registry_unit_free(s->units[i].unit);
+                free(s->units[i].description);
+        }
+        free(s->units);
+        for (size_t i = 0; i < s->n_machines; i++)
+                registry_machine_free(s->machines[i]);
+        free(s->machines);
+        for (size_t i = 0; i < s->n_assignments; i++) {
+                free(s->assignments[i].machine_id);
+                registry_assignment_free(s->assignments[i].assignment);
+        }
+        free(s->assignments);
+        for (size_t i = 0; i < s->n_states; i++)
+                registry_unit_state_free(s->states[i]);
+        free(s->states);
+        for (size_t i = 0; i < s->n_reasons; i++) {
+                free(s->reasons[i].unit);
+                free(s->reasons[i].text);
+        }
+        free(s->reasons);
+        return mfree(s);
+}
+
+int cluster_unit_describe(const char *raw, bool *ret_global, char **ret_description) {
+        _cleanup_(unit_file_freep) UnitFile *u = NULL;
+        _cleanup_free_ char *d = NULL;
+        const char *g, *desc;
+        int r;
+
+        r = unit_file_parse(raw, strlen(raw), &u, NULL);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EBADMSG;
+
+        g = unit_file_get_last(u, XFLEET_SECTION, "Global");
+        desc = unit_file_get_last(u, "Unit", "Description");
+        if (ret_description && !isempty(desc)) {
+                d = strdup(desc);
+                if (!d)
+                        return -ENOMEM;
+        }
+
+        if (ret_global)
+                *ret_global = g && xfleet_parse_boolean(g) > 0;
+        if (ret_description)
+                *ret_description = TAKE_PTR(d);
+        return 0;
+}
+
+static int load_unit(Loader *l, const EtcdKeyValue *kv) {
+        _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+        _cleanup_free_ char *name = NULL, *description = NULL;
+        ClusterSnapshot *s = l->snapshot;
+        bool global = false;
+        int r;
+
+        r = registry_unit_from_json(kv->value, kv->value_size, &u);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_debug_errno(r, "Ignoring malformed unit record %s: %m", kv->key), 0;
+        r = registry_parse_key(l->prefix, kv->key, &name, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r != REGISTRY_KEY_UNIT || !streq(name, u->name))
+                return log_debug("Ignoring unit record %s naming %s", kv->key, u->name), 0;
+
+        r = cluster_unit_describe(u->raw, &global, &description);
+        if (r == -ENOMEM)
+                return r;
+
+        if (!GREEDY_REALLOC(s->units, s->units_allocated, s->n_units + 1))
+                return -ENOMEM;
+        s->units[s->n_units++] = (ClusterUnit) {
+                .unit = TAKE_PTR(u),
+                .mod_revision = kv->mod_revision,
+                .global = global,
+                .description = TAKE_PTR(description),
+        };
+        return 0;
+}
+
+static int load_machine(Loader *l, const EtcdKeyValue *kv) {
+        _cleanup_(registry_machine_freep) RegistryMachine *m = NULL;
+        _cleanup_free_ char *id = NULL;
+        ClusterSnapshot *s = l->snapshot;
+        int r;
+
+        r = registry_machine_from_json(kv->value, kv->value_size, &m);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_debug_errno(r, "Ignoring malformed machine record %s: %m", kv->key), 0;
+        r = registry_parse_key(l->prefix, kv->key, &id, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r != REGISTRY_KEY_MACHINE || !streq(id, m->id))
+                return log_debug("Ignoring machine record %s naming %s", kv->key, m->id), 0;
+
+        if (!GREEDY_REALLOC(s->machines, s->machines_allocated, s->n_machines + 1))
+                return -ENOMEM;
+        s->machines[s->n_machines++] = TAKE_PTR(m);
+        return 0;
+}
+
+static int load_assignment(Loader *l, const EtcdKeyValue *kv) {
+        _cleanup_(registry_assignment_freep) RegistryAssignment *a = NULL;
+        _cleanup_free_ char *id = NULL, *unit = NULL;
+        ClusterSnapshot *s = l->snapshot;
+        int r;
+
+        r = registry_assignment_from_json(kv->value, kv->value_size, &a);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_debug_errno(r, "Ignoring malformed assignment %s: %m", kv->key), 0;
+        r = registry_parse_key(l->prefix, kv->key, &id, &unit);
+        if (r == -ENOMEM)
+                return r;
+        if (r != REGISTRY_KEY_ASSIGNMENT || !streq(unit, a->unit))
+                return log_debug("Ignoring assignment %s naming %s", kv->key, a->unit), 0;
+
+        if (!GREEDY_REALLOC(s->assignments, s->assignments_allocated, s->n_assignments + 1))
+                return -ENOMEM;
+        s->assignments[s->n_assignments++] = (ClusterAssignment) {
+                .machine_id = TAKE_PTR(id),
+                .assignment = TAKE_PTR(a),
+        };
+        return 0;
+}
+
+static int load_state(Loader *l, const EtcdKeyValue *kv) {
+        _cleanup_(registry_unit_state_freep) RegistryUnitState *st = NULL;
+        _cleanup_free_ char *id = NULL, *unit = NULL;
+        ClusterSnapshot *s = l->snapshot;
+        int r;
+
+        r = registry_unit_state_from_json(kv->value, kv->value_size, &st);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return log_debug_errno(r, "Ignoring malformed unit state %s: %m", kv->key), 0;
+        r = registry_parse_key(l->prefix, kv->key, &unit, &id);
+        if (r == -ENOMEM)
+                return r;
+        if (r != REGISTRY_KEY_STATE || !streq(unit, st->unit) || !streq(id, st->machine_id))
+                return log_debug("Ignoring unit state %s naming %s", kv->key, st->unit), 0;
+
+        if (!GREEDY_REALLOC(s->states, s->states_allocated, s->n_states + 1))
+                return -ENOMEM;
+        s->states[s->n_states++] = TAKE_PTR(st);
+        return 0;
+}
+
+static int load_reason(Loader *l, const EtcdKeyValue *kv) {
+        _cleanup_free_ char *unit = NULL, *text = NULL;
+        ClusterSnapshot *s = l->snapshot;
+        int r;
+
+        r = registry_parse_key(l->prefix, kv->key, &unit, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r != REGISTRY_KEY_REASON || strlen(kv->value) != kv->value_size)
+                return log_debug("Ignoring reason %s", kv->key), 0;
+        text = strdup(kv->value);
+        if (!text)
+                return -ENOMEM;
+        /* A reason is shown on one line. */
+        for (char *p = text; *p; p++)
+                if (*p == '\n' || *p == '\r' || *p == '\t')
+                        *p = ' ';
+
+        if (!GREEDY_REALLOC(s->reasons, s->reasons_allocated, s->n_reasons + 1))
+                return -ENOMEM;
+        s->reasons[s->n_reasons++] = (ClusterReason) { .unit = TAKE_PTR(unit), .text = TAKE_PTR(text) };
+        return 0;
+}
+
+ClusterSnapshot *cluster_snapshot_new(void) {
+        return new0(ClusterSnapshot, 1);
+}
+
+int cluster_snapshot_add(ClusterSnapshot *s, const char *prefix, const EtcdKeyValue *kv) {
+        Loader l = { .prefix = prefix, .snapshot = s };
+        int r;
+
+        assert(s);
+        assert(!s->unit_by_name);
+        assert(kv);
+
+        r = registry_parse_key(prefix, kv->key, NULL, NULL);
+        switch (r) {
+        case REGISTRY_KEY_UNIT:
+                return load_unit(&l, kv);
+        case REGISTRY_KEY_MACHINE:
+                return load_machine(&l, kv);
+        case REGISTRY_KEY_ASSIGNMENT:
+                return load_assignment(&l, kv);
+        case REGISTRY_KEY_STATE:
+                return load_state(&l, kv);
+        case REGISTRY_KEY_REASON:
+                return load_reason(&l, kv);
+        case -ENOMEM:
+                return r;
+        default:
+                log_debug("Ignoring key %s", kv->key);
+                return 0;
+        }
+}
+
+static int unit_cmp(const void *a, const void *b) {
+        return strcmp(((const ClusterUnit *) a)->unit->name, ((const ClusterUnit *) b)->unit->name);
+}
+
+static int machine_cmp(const void *a, const void *b) {
+        return strcmp((*(RegistryMachine *const *) a)->id, (*(RegistryMachine *const *) b)->id);
+}
+
+static int assignment_cmp(const void *a, const void *b) {
+        const ClusterAssignment *x = a, *y = b;
+        int c = strcmp(x->assignment->unit, y->assignment->unit);
+
+        return c != 0 ? c : strcmp(x->machine_id, y->machine_id);
+}
+
+static int state_cmp(const void *a, const void *b) {
+        const RegistryUnitState *x = *(RegistryUnitState *const *) a, *y = *(RegistryUnitState *const *) b;
+        int c = strcmp(x->unit, y->unit);
+
+        return c != 0 ? c : strcmp(x->machine_id, y->machine_id);
+}
+
+static int reason_cmp(const void *a, const void *b) {
+        return strcmp(((const ClusterReason *) a)->unit, ((const ClusterReason *) b)->unit);
+}
+
+int cluster_snapshot_seal(ClusterSnapshot *s) {
+        int r;
+
+        if (s->units)
+                qsort(s->units, s->n_units, sizeof(ClusterUnit), unit_cmp);
+        if (s->machines)
+                qsort(s->machines, s->n_machines, sizeof(RegistryMachine *), machine_cmp);
+        if (s->assignments)
+                qsort(s->assignments, s->n_assignments, sizeof(ClusterAssignment), assignment_cmp);
+        if (s->states)
+                qsort(s->states, s->n_states, sizeof(RegistryUnitState *), state_cmp);
+        if (s->reasons)
+                qsort(s->reasons, s->n_reasons, sizeof(ClusterReason), reason_cmp);
+
+        s->unit_by_name = hashmap_new();
+        s->machine_by_id = hashmap_new();
+        if (!s->unit_by_name || !s->machine_by_id)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_units; i++) {
+                r = hashmap_put(s->unit_by_name, s->units[i].unit->name, &s->units[i]);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < s->n_machines; i++) {
+                r = hashmap_put(s->machine_by_id, s->machines[i]->id, s->machines[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cluster_snapshot_load(EtcdClient *c, const char *prefix, ClusterSnapshot **ret) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+        int r;
+
+        assert(c);
+        assert(prefix);
+        assert(ret);
+
+        r = etcd_txn_new(&t);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < _SECTION_MAX; i++) {
+                _cleanup_free_ char *key = section_prefix[i](prefix);
+
+                if (!key)
+                        return -ENOMEM;
+                r = etcd_txn_range(t, true, &(EtcdRangeOptions) { .key = key, .flags = ETCD_PREFIX });
+                if (r < 0)
+                        return r;
+        }
+        r = etcd_sync_txn(c, t, &resp);
+        if (r < 0)
+                return r;
+        if (!resp->succeeded || resp->n_responses != _SECTION_MAX)
+                return -EBADMSG;
+
+        s = cluster_snapshot_new();
+        if (!s)
+                return -ENOMEM;
+        s->revision = resp->revision;
+
+        for (size_t i = 0; i < _SECTION_MAX; i++)
+                for (size_t j = 0; j < resp->responses[i].n_kvs; j++) {
+                        r = cluster_snapshot_add(s, prefix, &resp->responses[i].kvs[j]);
+                        if (r < 0)
+                                return r;
+                }
+
+        r = cluster_snapshot_seal(s);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+ClusterUnit *cluster_snapshot_unit(const ClusterSnapshot *s, const char *name) {
+        return hashmap_get(s->unit_by_name, name);
+}
+
+RegistryMachine *cluster_snapshot_machine(const ClusterSnapshot *s, const char *id) {
+        return id ? hashmap_get(s->machine_by_id, id) : NULL;
+}
+
+ClusterAssignment *cluster_snapshot_assignment(const ClusterSnapshot *s, const char *unit) {
+        size_t lo = 0, hi = s->n_assignments;
+
+        /* The first assignment of unit, by binary search on the (unit, machine) order. */
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+
+                if (strcmp(s->assignments[mid].assignment->unit, unit) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < s->n_assignments && streq(s->assignments[lo].assignment->unit, unit))
+                return &s->assignments[lo];
+        return NULL;
+}
+
+RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *unit, const char *machine_id) {
+        size_t lo = 0, hi = s->n_states;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(s->states[mid]->unit, unit);
+
+                if (c == 0)
+                        c = strcmp(s->states[mid]->machine_id, machine_id);
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < s->n_states && streq(s->states[lo]->unit, unit) && streq(s->states[lo]->machine_id, machine_id))
+                return s->states[lo];
+        return NULL;
+}
+
+const char *cluster_snapshot_reason(const ClusterSnapshot *s, const char *unit) {
+        for (size_t i = 0; i < s->n_reasons; i++)
+                if (streq(s->reasons[i].unit, unit))
+                        return s->reasons[i].text;
+        return NULL;
+}
+
+const char *cluster_snapshot_current_state(const ClusterSnapshot *s, const ClusterUnit *u) {
+        ClusterAssignment *a;
+        RegistryUnitState *st;
+
+        if (u->global)
+                return NULL;
+        a = cluster_snapshot_assignment(s, u->unit->name);
+        if (!a)
+                return "inactive";
+        st = cluster_snapshot_state(s, u->unit->name, a->machine_id);
+        if (!st)
+                return "inactive";
+        if (a->assignment->desired == UNIT_DESIRED_LAUNCHED && !streq(st->active_state, "inactive"))
+                return "launched";
+        return "loaded";
+}
+
+int cluster_unit_get(EtcdClient *c, const char *prefix, const char *name, RegistryUnit **ret,
+                     int64_t *ret_mod_revision) {
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+        _cleanup_free_ char *key = NULL;
+        int r;
+
+        assert(ret);
+
+        key = registry_unit_key(prefix, name);
+        if (!key)
+                return -ENOMEM;
+        r = etcd_sync_range(c, &(EtcdRangeOptions) { .key = key }, &resp);
+        if (r < 0)
+                return r;
+        if (resp->n_kvs == 0)
+                return -ENOENT;
+        r = registry_unit_from_json(resp->kvs[0].value, resp->kvs[0].value_size, &u);
+        if (r < 0)
+                return r;
+        if (!streq(u->name, name))
+                return -EBADMSG;
+
+        if (ret_mod_revision)
+                *ret_mod_revision = resp->kvs[0].mod_revision;
+        *ret = TAKE_PTR(u);
+        return 0;
+}
+
+static int units_write_chunk(EtcdClient *c, const char *prefix, const ClusterUnitWrite *writes, size_t n) {
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+        int r;
+
+        r = etcd_txn_new(&t);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *key = NULL, *json = NULL;
+
+                key = registry_unit_key(prefix, writes[i].unit->name);
+                if (!key)
+                        return -ENOMEM;
+                r = registry_unit_to_json(writes[i].unit, &json);
+                if (r < 0)
+                        return r;
+                if (writes[i].expected_mod_revision == 0)
+                        r = etcd_txn_compare_int(t, key, ETCD_COMPARE_CREATE, ETCD_EQUAL, 0);
+                else
+                        r = etcd_txn_compare_int(t, key, ETCD_COMPARE_MOD, ETCD_EQUAL,
+                                                 writes[i].expected_mod_revision);
+                if (r < 0)
+                        return r;
+                r = etcd_txn_put(t, true, key, json, strlen(json), 0, 0);
+                if (r < 0)
+                        return r;
+        }
+
+        r = etcd_sync_txn(c, t, &resp);
+        if (r < 0)
+                return r;
+        return resp->succeeded ? 0 : -EEXIST;
+}
+
+int cluster_units_write(EtcdClient *c, const char *prefix, const ClusterUnitWrite *writes, size_t n_writes) {
+        int r;
+
+        assert(c);
+        assert(writes || n_writes == 0);
+
+        /* etcd limits a transaction to ETCD_TXN_MAX_OPS operations: larger batches go in chunks,
+         * each all or nothing. */
+        for (size_t i = 0; i < n_writes; i += ETCD_TXN_MAX_OPS) {
+                r = units_write_chunk(c, prefix, writes + i, MIN((size_t) ETCD_TXN_MAX_OPS, n_writes - i));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cluster_unit_set_desired(EtcdClient *c, const char *prefix, const char *name, UnitDesiredState desired) {
+        int r;
+
+        for (unsigned attempt = 0; attempt < SET_DESIRED_TRIES; attempt++) {
+                _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+                int64_t mod = 0;
+
+                r = cluster_unit_get(c, prefix, name, &u, &mod);
+                if (r < 0)
+                        return r;
+                if (u->desired == desired)
+                        return 0;
+                u->desired = desired;
+
+                r = cluster_units_write(c, prefix, &(ClusterUnitWrite) { .unit = u, .expected_mod_revision = mod }, 1);
+                if (r == 0)
+                        return 1;
+                if (r != -EEXIST)
+                        return r;
+                log_debug("Unit %s changed while setting its desired state, retrying.", name);
+        }
+        return -EBUSY;
+}
+
+int cluster_unit_destroy(EtcdClient *c, const char *prefix, const char *name) {
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_free_ char *key = NULL;
+        int r;
+
+        key = registry_unit_key(prefix, name);
+        if (!key)
+                return -ENOMEM;
+        r = etcd_sync_delete(c, key, 0, &resp);
+        if (r < 0)
+                return r;
+        return resp->count > 0 ? 0 : -ENOENT;
+}
+
+int cluster_machine_legend(const char *id, const RegistryMachine *m, bool full, bool with_ip, char **ret) {
+        char *s;
+        int n;
+
+        assert(id);
+        assert(ret);
+
+        n = asprintf(&s, "%.*s%s%s%s", full ? (int) strlen(id) : 8, id, full ? "" : "...",
+                     with_ip && m && !isempty(m->public_ip) ? "/" : "",
+                     with_ip && m && !isempty(m->public_ip) ? m->public_ip : "");
+        if (n < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

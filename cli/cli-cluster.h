@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* What fleetctl reads from and writes to the registry (lib/registry.h's key layout), over the
+ * blocking etcd calls. Records that do not decode are skipped (and logged at debug level): one
+ * broken record must not hide the rest of the cluster. */
+
+#include "etcd-client.h"
+#include "hashmap.h"
+#include "registry.h"
+
+typedef struct ClusterUnit {
+        RegistryUnit *unit;
+        int64_t mod_revision;
+        bool global;                    /* [X-Fleet] Global= of its body */
+        char *description;              /* [Unit] Description=, or NULL */
+} ClusterUnit;
+
+typedef struct ClusterAssignment {
+        char *machine_id;
+        RegistryAssignment *assignment;
+} ClusterAssignment;
+
+typedef struct ClusterReason {
+        char *unit;
+        char *text;
+} ClusterReason;
+
+/* One consistent read of the whole registry (a single etcd transaction), each array sorted: units
+ * by name, machines by id, assignments by (unit, machine), states by (unit, machine). */
+typedef struct ClusterSnapshot {
+        ClusterUnit *units;
+        size_t n_units;
+        RegistryMachine **machines;
+        size_t n_machines;
+        ClusterAssignment *assignments;
+        size_t n_assignments;
+        RegistryUnitState **states;
+        size_t n_states;
+        ClusterReason *reasons;
+        size_t n_reasons;
+        int64_t revision;
+
+        Hashmap *unit_by_name;          /* name → ClusterUnit*, once sealed */
+        Hashmap *machine_by_id;         /* id → RegistryMachine*, once sealed */
+
+        size_t units_allocated, machines_allocated, assignments_allocated, states_allocated,
+                reasons_allocated;
+} ClusterSnapshot;
+
+/* Building a snapshot by hand (what cluster_snapshot_load() does with what etcd returned): new,
+ * add every key-value pair, seal (sort and index). Lookups need a sealed snapshot.
+ * cluster_snapshot_add() classifies the key and decodes its record; keys and records that are
+ * not the registry's are skipped. Both return 0 or -ENOMEM. */
+ClusterSnapshot *cluster_snapshot_new(void);
+int cluster_snapshot_add(ClusterSnapshot *s, const char *prefix, const EtcdKeyValue *kv);
+int cluster_snapshot_seal(ClusterSnapshot *s);
+
+/* Read everything under prefix. Returns 0 and a new snapshot, or the etcd error. */
+int cluster_snapshot_load(EtcdClient *c, const char *prefix, ClusterSnapshot **ret);
+ClusterSnapshot *cluster_snapshot_free(ClusterSnapshot *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ClusterSnapshot *, cluster_snapshot_free);
+
+/* Lookups in a snapshot; results are borrowed from it, NULL if absent. The assignment of a unit
+ * is its first (a unit is assigned to at most one machine, global units excepted). */
+ClusterUnit *cluster_snapshot_unit(const ClusterSnapshot *s, const char *name);
+RegistryMachine *cluster_snapshot_machine(const ClusterSnapshot *s, const char *id);
+ClusterAssignment *cluster_snapshot_assignment(const ClusterSnapshot *s, const char *unit);
+RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *unit, const char *machine_id);
+const char *cluster_snapshot_reason(const ClusterSnapshot *s, const char *unit);
+
+/* fleet's current state of a unit: "inactive" (not placed, or no state from its machine yet),
+ * "loaded" (its machine reports it), "launched" (reported and started). Global units: NULL. */
+const char *cluster_snapshot_current_state(const ClusterSnapshot *s, const ClusterUnit *u);
+
+/* Decode a unit body: global flag and description. Returns 0, -EBADMSG if raw does not parse. */
+int cluster_unit_describe(const char *raw, bool *ret_global, char **ret_description);
+
+/* Read one unit. Returns 0, -ENOENT if it does not exist, -EBADMSG if its record is malformed, or
+ * the etcd error. *ret_mod_revision (optional) gets the key's mod_revision. */
+int cluster_unit_get(EtcdClient *c, const char *prefix, const char *name, RegistryUnit **ret,
+                     int64_t *ret_mod_revision);
+
+/* A write of one unit body in a batch: created if expected_mod_revision is 0 (and the unit must not
+ * exist), replaced otherwise (and the unit must still be at that revision). */
+typedef struct ClusterUnitWrite {
+        const RegistryUnit *unit;
+        int64_t expected_mod_revision;
+} ClusterUnitWrite;
+
+/* Write every unit of the batch in one transaction: all or nothing. Returns 0, -EEXIST if a unit
+ * to create exists or one to replace changed meanwhile (nothing written), -E2BIG for more than
+ * ETCD_TXN_MAX_OPS writes, or the etcd error. */
+int cluster_units_write(EtcdClient *c, const char *prefix, const ClusterUnitWrite *writes, size_t n_writes);
+
+/* Set a unit's desired state with a compare on its mod_revision, retried on conflicts. Returns 1
+ * if the state changed, 0 if it already was that, -ENOENT if the unit does not exist, or the etcd
+ * error. */
+int cluster_unit_set_desired(EtcdClient *c, const char *prefix, const char *name, UnitDesiredState desired);
+
+/* Delete a unit. Returns 0, -ENOENT if it did not exist, or the etcd error. */
+int cluster_unit_destroy(EtcdClient *c, const char *prefix, const char *name);
+
+/* "1a2b3c4d..." (or the full id with full), plus "/ip" if the machine has a public IP. malloc'd
+ * into *ret. Returns 0 or -ENOMEM. */
+int cluster_machine_legend(const char *id, const RegistryMachine *m, bool full, bool with_ip, char **ret);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* fleetctl's blocking waits: after changing desired states, wait until the cluster reports the
+ * units in that state, printing "Unit X launched on 1a2b3c4d.../10.0.0.1" as each one gets there. */
+
+#include <stdio.h>
+
+#include "cli-cluster.h"
+
+#define CLI_WAIT_INTERVAL_USEC (250 * 1000ULL)
+
+/* Whether unit name has reached state in snapshot s:
+ *   inactive: no machine is assigned the unit;
+ *   loaded:   a machine is assigned it (desired loaded) and reports it loaded and not running;
+ *   launched: a machine is assigned it (desired launched) and reports it active.
+ * A machine's report only counts if it is for the unit's current body (same hash). On true,
+ * *ret_machine_id (optional) borrows the machine's id from s (NULL for inactive). */
+bool cli_unit_reached(const ClusterSnapshot *s, const char *name, UnitDesiredState state,
+                      const char **ret_machine_id);
+
+/* The line fleetctl prints when a unit got there: "Unit X <state>" plus " on <legend>" when its
+ * machine is known. malloc'd into *ret. Returns 0 or -ENOMEM. */
+int cli_unit_reached_message(const ClusterSnapshot *s, const char *name, UnitDesiredState state,
+                             const char *machine_id, char **ret);
+
+/* Poll the registry every CLI_WAIT_INTERVAL_USEC until every unit of names has reached state,
+ * at most attempts polls (0: without limit). Prints each arrival to out. Units still missing at
+ * the end are reported on stderr as fleet does ("Error waiting for units: timed out waiting for
+ * unit X to report state Y"). Returns 0, -ETIME if any timed out, or the etcd error. */
+int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState state,
+                   int attempts, FILE *out);

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* status, journal and ssh: commands run on the machine of a unit, or on a machine. */
+
+#include "cli-cluster.h"
+#include "cli-exec.h"
+#include "cli-units.h"
+#include "fleetctl.h"
+#include "log.h"
+#include "strv.h"
+
+/* The machine of a placed unit. Returns 0 and borrows from s, or logs and returns an error. */
+static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachine **ret) {
+        _cleanup_free_ char *name = NULL;
+        const char *reason = NULL;
+        ClusterAssignment *a;
+        RegistryMachine *m;
+        ClusterUnit *u;
+        int r;
+
+        r = cli_unit_name_from_arg(arg, &name, &reason);
+        if (r == -EINVAL)
+                return log_error_errno(r, "Invalid unit name \"%s\": %s", arg, reason);
+        if (r < 0)
+                return log_oom();
+
+        u = cluster_snapshot_unit(s, name);
+        if (!u)
+                return log_error_errno(ENOENT, "Unit %s does not exist.", name);
+        a = cluster_snapshot_assignment(s, name);
+        if (!a) {
+                const char *why = cluster_snapshot_reason(s, name);
+
+                return log_error_errno(ENOENT, "Unit %s does not appear to be running%s%s", name,
+                                       why ? ": " : ".", strempty(why));
+        }
+        m = cluster_snapshot_machine(s, a->machine_id);
+        if (!m)
+                return log_error_errno(EHOSTDOWN, "Machine %s of unit %s is not in the cluster.", a->machine_id, name);
+
+        *ret = m;
+        return 0;
+}
+
+static int load_snapshot(ClusterSnapshot **ret) {
+        EtcdClient *c;
+        int r;
+
+        r = fleetctl_etcd(&c);
+        if (r < 0)
+                return r;
+        r = cluster_snapshot_load(c, arg_etcd_key_prefix, ret);
+        if (r < 0)
+                return fleetctl_log_etcd_error(r, "read the cluster state");
+        return 0;
+}
+
+static int run_for_unit(const ClusterSnapshot *s, const char *arg, char **command) {
+        RegistryMachine *m;
+        int r;
+
+        r = unit_machine(s, arg, &m);
+        if (r < 0)
+                return r;
+        return cli_run_on_machine(m, command);
+}
+
+int verb_status(int argc, char *argv[]) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        int r, ret = 0;
+
+        r = load_snapshot(&s);
+        if (r < 0)
+                return r;
+
+        for (int i = 1; i < argc; i++) {
+                _cleanup_free_ char *name = NULL;
+
+                r = cli_unit_name_from_arg(argv[i], &name, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Invalid unit name \"%s\".", argv[i]);
+                if (i > 1)
+                        putchar('\n');
+                r = run_for_unit(s, name, STRV_MAKE("systemctl", "status", "-l", name));
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+int verb_journal(int argc, char *argv[]) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        _cleanup_strv_free_ char **cmd = NULL;
+        _cleanup_free_ char *name = NULL;
+        ClusterUnit *u;
+        int r;
+
+        r = cli_unit_name_from_arg(argv[1], &name, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Invalid unit name \"%s\".", argv[1]);
+        r = load_snapshot(&s);
+        if (r < 0)
+                return r;
+        u = cluster_snapshot_unit(s, name);
+        if (u && u->global)
+                return log_error_errno(EINVAL, "Unable to get journal for global unit %s. Check on a machine "
+                                       "directly using 'fleetctl ssh' to check the journal.", name);
+
+        if (arg_sudo && (r = strv_extend(&cmd, "sudo")) < 0)
+                return log_oom();
+        if (strv_extend(&cmd, "journalctl") < 0 || strv_extend(&cmd, "--unit") < 0 ||
+            strv_extend(&cmd, name) < 0 || strv_extend(&cmd, "--no-pager") < 0 ||
+            strv_extendf(&cmd, "-n%u", arg_lines) < 0 ||
+            (arg_follow && strv_extend(&cmd, "-f") < 0) ||
+            strv_extendf(&cmd, "--output=%s", arg_journal_output ?: "short") < 0)
+                return log_oom();
+
+        return run_for_unit(s, name, cmd);
+}
+
+/* A machine by full id or unique prefix. */
+static int find_machine(const ClusterSnapshot *s, const char *id, RegistryMachine **ret) {
+        RegistryMachine *found = NULL;
+
+        for (size_t i = 0; i < s->n_machines; i++)
+                if (startswith(s->machines[i]->id, id)) {
+                        if (found)
+                                return log_error_errno(EINVAL, "Machine id prefix %s is ambiguous.", id);
+                        found = s->machines[i];
+                }
+        if (!found)
+                return -ENOENT;
+        *ret = found;
+        return 0;
+}
+
+int verb_ssh(int argc, char *argv[]) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        RegistryMachine *m = NULL;
+        char **command;
+        int r;
+
+        r = load_snapshot(&s);
+        if (r < 0)
+                return r;
+
+        command = argv + 1;
+        if (arg_machine) {
+                r = find_machine(s, arg_machine, &m);
+                if (r == -ENOENT)
+                        return log_error_errno(r, "Machine %s not found.", arg_machine);
+        } else if (arg_unit)
+                r = unit_machine(s, arg_unit, &m);
+        else if (argc >= 2) {
+                command = argv + 2;
+                r = find_machine(s, argv[1], &m);
+                if (r == -ENOENT)
+                        r = unit_machine(s, argv[1], &m);
+        } else
+                return log_error_errno(EINVAL, "Provide a machine or unit to connect to.");
+        if (r < 0)
+                return r;
+
+        return cli_run_on_machine(m, strv_length(command) > 0 ? command : NULL);
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* submit, load and start: make the units exist, then raise their desired state and wait. */
+
+#include "cli-cluster.h"
+#include "cli-submit.h"
+#include "cli-wait.h"
+#include "fleetctl.h"
+#include "log.h"
+#include "strv.h"
+
+int verb_submit(int argc, char *argv[]) {
+        _cleanup_strv_free_ char **names = NULL, **created = NULL;
+        EtcdClient *c;
+        int r;
+
+        r = fleetctl_etcd(&c);
+        if (r < 0)
+                return r;
+        r = cli_submit_units(c, argv + 1, SUBMIT_ONLY, &names, &created);
+        if (r < 0)
+                return r;
+
+        STRV_FOREACH(n, created)
+                printf("Unit %s inactive\n", *n);
+        return 0;
+}
+
+/* Set the desired state of every unit, then wait for the non-global ones. verb is fleet's word
+ * for the messages ("load", "start"). */
+int fleetctl_activate(char *const *names, UnitDesiredState desired, const char *verb) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        _cleanup_strv_free_ char **wait = NULL;
+        EtcdClient *c;
+        int r;
+
+        r = fleetctl_etcd(&c);
+        if (r < 0)
+                return r;
+        r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
+        if (r < 0)
+                return fleetctl_log_etcd_error(r, "read the units in the cluster");
+
+        wait = new0(char *, 1);
+        if (!wait)
+                return log_oom();
+
+        STRV_FOREACH(n, names) {
+                ClusterUnit *u = cluster_snapshot_unit(s, *n);
+
+                r = cluster_unit_set_desired(c, arg_etcd_key_prefix, *n, desired);
+                if (r == -ENOENT)
+                        return log_error_errno(r, "Unit %s does not exist.", *n);
+                if (r < 0)
+                        return fleetctl_log_etcd_error(r, "set the desired state of a unit");
+                log_debug("Set desired state of %s to %s%s.", *n, unit_desired_state_to_string(desired),
+                          r == 0 ? " (unchanged)" : "");
+
+                if (u && u->global)
+                        printf("Triggered global unit %s %s\n", *n, verb);
+                else {
+                        r = strv_extend(&wait, *n);
+                        if (r < 0)
+                                return log_oom();
+                }
+        }
+        fflush(stdout);
+
+        if (arg_no_block) {
+                STRV_FOREACH(n, wait)
+                        printf("Triggered unit %s %s\n", *n, verb);
+                return 0;
+        }
+
+        r = cli_wait_units(c, arg_etcd_key_prefix, wait, desired, arg_block_attempts, stdout);
+        if (r == -ETIME)
+                return r;
+        if (r < 0)
+                return fleetctl_log_etcd_error(r, "wait for the units");
+        return 0;
+}
+
+static int submit_and_activate(int argc, char *argv[], UnitDesiredState desired, const char *verb) {
+        _cleanup_strv_free_ char **names = NULL;
+        EtcdClient *c;
+        int r;
+
+        r = fleetctl_etcd(&c);
+        if (r < 0)
+                return r;
+        r = cli_submit_units(c, argv + 1, SUBMIT_ACTIVATE, &names, NULL);
+        if (r < 0)
+                return r;
+        return fleetctl_activate(names, desired, verb);
+}
+
+int verb_load(int argc, char *argv[]) {
+        return submit_and_activate(argc, argv, UNIT_DESIRED_LOADED, "load");
+}
+
+int verb_start(int argc, char *argv[]) {
+        return submit_and_activate(argc, argv, UNIT_DESIRED_LAUNCHED, "start");
+}

@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <getopt.h>
+#include <math.h>
+#include <strings.h>
+
+#include "etcd-sync.h"
+#include "fleetctl.h"
+#include "log.h"
+#include "registry.h"
+#include "strv.h"
+#include "xfleet.h"
+
+char **arg_endpoints = NULL;
+char *arg_etcd_key_prefix = NULL;
+char *arg_ca_file = NULL;
+char *arg_cert_file = NULL;
+char *arg_key_file = NULL;
+uint64_t arg_request_timeout_usec = 3 * 1000000ULL;
+bool arg_debug = false;
+char *arg_tunnel = NULL;
+char *arg_ssh_username = NULL;
+uint64_t arg_ssh_timeout_usec = 10 * 1000000ULL;
+bool arg_strict_host_key_checking = true;
+char *arg_known_hosts_file = NULL;
+
+bool arg_replace = false;
+bool arg_no_block = false;
+int arg_block_attempts = 0;
+char *arg_fields = NULL;
+bool arg_full = false;
+bool arg_no_legend = false;
+OutputMode arg_output = OUTPUT_TABLE;
+char *arg_journal_output = NULL;
+unsigned arg_lines = 10;
+bool arg_follow = false;
+bool arg_sudo = false;
+unsigned arg_ssh_port = 22;
+bool arg_forward_agent = false;
+char *arg_machine = NULL;
+char *arg_unit = NULL;
+char *arg_project = NULL;
+
+static sd_event *etcd_event = NULL;
+static EtcdClient *etcd_client = NULL;
+
+/* Per-command flags: each verb lists the ones it accepts. */
+enum {
+        FLAG_REPLACE = 1 << 0,
+        FLAG_NO_BLOCK = 1 << 1,
+        FLAG_BLOCK_ATTEMPTS = 1 << 2,
+        FLAG_FIELDS = 1 << 3,
+        FLAG_FULL = 1 << 4,
+        FLAG_NO_LEGEND = 1 << 5,
+        FLAG_OUTPUT = 1 << 6,
+        FLAG_LINES = 1 << 7,
+        FLAG_FOLLOW = 1 << 8,
+        FLAG_SUDO = 1 << 9,
+        FLAG_SSH_PORT = 1 << 10,
+        FLAG_FORWARD_AGENT = 1 << 11,
+        FLAG_MACHINE = 1 << 12,
+        FLAG_UNIT = 1 << 13,
+        FLAG_PROJECT = 1 << 14,
+};
+
+#define FLAGS_BLOCK (FLAG_NO_BLOCK | FLAG_BLOCK_ATTEMPTS)
+#define FLAGS_LIST (FLAG_FIELDS | FLAG_FULL | FLAG_NO_LEGEND | FLAG_OUTPUT)
+
+typedef struct Verb {
+        const char *name;
+        int min_args, max_args;         /* after the verb; -1: no maximum */
+        unsigned flags;
+        int (*dispatch)(int argc, char *argv[]);
+        const char *args;
+        const char *summary;
+} Verb;
+
+static int verb_help(int argc, char *argv[]);
+static int verb_version(int argc, char *argv[]);
+
+static const Verb verbs[] = {
+        { "cat",             1,  1, 0,                              verb_cat,             "UNIT",
+          "Output the contents of a submitted unit" },
+        { "compose",         1,  2, FLAGS_BLOCK | FLAG_PROJECT,    verb_compose,         "up|down|ps [FILE]",
+          "Generate units from a compose file and start (up), stop and destroy (down) or list (ps) them" },
+        { "destroy",         1, -1, 0,                              verb_destroy,         "UNIT...",
+          "Destroy one or more units in the cluster" },
+        { "help",            0,  1, 0,                              verb_help,            "[COMMAND]",
+          "Show a list of commands or help for one command" },
+        { "journal",         1,  1, FLAG_LINES | FLAG_FOLLOW | FLAG_OUTPUT | FLAG_SUDO | FLAG_SSH_PORT,
+          verb_journal, "UNIT", "Print the journal of a unit in the cluster to stdout" },
+        { "list-machines",   0,  0, FLAGS_LIST,                     verb_list_machines,   "",
+          "Enumerate the current hosts in the cluster" },
+        { "list-unit-files", 0,  0, FLAGS_LIST,                     verb_list_unit_files, "",
+          "List the units that exist in the cluster" },
+        { "list-units",      0,  0, FLAGS_LIST,                     verb_list_units,      "",
+          "List the current state of units in the cluster" },
+        { "load",            1, -1, FLAG_REPLACE | FLAGS_BLOCK,     verb_load,            "UNIT...",
+          "Schedule one or more units in the cluster, first submitting them if necessary" },
+        { "restart",         1, -1, FLAGS_BLOCK,                    verb_restart,         "UNIT...",
+          "Stop, then start one or more units in the cluster" },
+        { "ssh",             0, -1, FLAG_FORWARD_AGENT | FLAG_MACHINE | FLAG_UNIT | FLAG_SSH_PORT,
+          verb_ssh, "[MACHINE|UNIT] [COMMAND...]", "Open interactive shell on a machine in the cluster" },
+        { "start",           1, -1, FLAG_REPLACE | FLAGS_BLOCK,     verb_start,           "UNIT...",
+          "Instruct systemd to start one or more units in the cluster, first submitting and loading if necessary" },
+        { "status",          1, -1, FLAG_SSH_PORT,                  verb_status,          "UNIT...",
+          "Output the status of one or more units in the cluster" },
+        { "stop",            1, -1, FLAGS_BLOCK,                    verb_stop,            "UNIT...",
+          "Instruct systemd to stop one or more units in the cluster" },
+        { "submit",          1, -1, FLAG_REPLACE,                   verb_submit,          "UNIT...",
+          "Upload one or more units to the cluster without starting them" },
+        { "unload",          1, -1, FLAGS_BLOCK,                    verb_unload,          "UNIT...",
+          "Unschedule one or more units in the cluster" },
+        { "verify",          1, -1, 0,                              verb_verify,          "FILE...",
+          "Check unit files for errors, including [X-Fleet] options and their combinations" },
+        { "version",         0,  0, 0,                              verb_version,         "",
+          "Print the version and exit" },
+};
+
+enum {
+        ARG_ENDPOINT = 0x100,
+        ARG_DRIVER,
+        ARG_ETCD_KEY_PREFIX,
+        ARG_CA_FILE,
+        ARG_CERT_FILE,
+        ARG_KEY_FILE,
+        ARG_REQUEST_TIMEOUT,
+        ARG_DEBUG,
+        ARG_VERSION,
+        ARG_TUNNEL,
+        ARG_SSH_USERNAME,
+        ARG_SSH_TIMEOUT,
+        ARG_STRICT_HOST_KEY_CHECKING,
+        ARG_KNOWN_HOSTS_FILE,
+        ARG_EXPERIMENTAL_API,
+        ARG_REPLACE,
+        ARG_NO_BLOCK,
+        ARG_BLOCK_ATTEMPTS,
+        ARG_FIELDS,
+        ARG_NO_LEGEND,
+        ARG_LINES,
+        ARG_SUDO,
+        ARG_SSH_PORT,
+        ARG_MACHINE,
+        ARG_UNIT,
+};
+
+static const struct option options[] = {
+        { "help",                     no_argument,       NULL, 'h'                          },
+        { "endpoint",                 required_argument, NULL, ARG_ENDPOINT                 },
+        { "driver",                   required_argument, NULL, ARG_DRIVER                   },
+        { "etcd-key-prefix",          required_argument, NULL, ARG_ETCD_KEY_PREFIX          },
+        { "ca-file",                  required_argument, NULL, ARG_CA_FILE                  },
+        { "cert-file",                required_argument, NULL, ARG_CERT_FILE                },
+        { "key-file",                 required_argument, NULL, ARG_KEY_FILE                 },
+        { "request-timeout",          required_argument, NULL, ARG_REQUEST_TIMEOUT          },
+        { "debug",                    optional_argument, NULL, ARG_DEBUG                    },
+        { "version",                  no_argument,       NULL, ARG_VERSION                  },
+        { "tunnel",                   required_argument, NULL, ARG_TUNNEL                   },
+        { "ssh-username",             required_argument, NULL, ARG_SSH_USERNAME             },
+        { "ssh-timeout",              required_argument, NULL, ARG_SSH_TIMEOUT              },
+        { "strict-host-key-checking", optional_argument, NULL, ARG_STRICT_HOST_KEY_CHECKING },
+        { "known-hosts-file",         required_argument, NULL, ARG_KNOWN_HOSTS_FILE         },
+        { "experimental-api",         optional_argument, NULL, ARG_EXPERIMENTAL_API         },
+        { "replace",                  optional_argument, NULL, ARG_REPLACE                  },
+        { "no-block",                 optional_argument, NULL, ARG_NO_BLOCK                 },
+        { "block-attempts",           required_argument, NULL, ARG_BLOCK_ATTEMPTS           },
+        { "fields",                   required_argument, NULL, ARG_FIELDS                   },
+        { "full",                     optional_argument, NULL, 'l'                          },
+        { "no-legend",                optional_argument, NULL, ARG_NO_LEGEND                },
+        { "output",                   required_argument, NULL, 'o'                          },
+        { "lines",                    required_argument, NULL, ARG_LINES                    },
+        { "follow",                   optional_argument, NULL, 'f'                          },
+        { "sudo",                     optional_argument, NULL, ARG_SUDO                     },
+        { "ssh-port",                 required_argument, NULL, ARG_SSH_PORT                 },
+        { "forward-agent",            optional_argument, NULL, 'A'                          },
+        { "machine",                  required_argument, NULL, ARG_MACHINE                  },
+        { "unit",                     required_argument, NULL, ARG_UNIT                     },
+        { "project",                  required_argument, NULL, 'p'                          },
+        {}
+};
+
+static int parse_boolean(const char *v) {
+        return v ? xfleet_parse_boolean(v) : 1;
+}
+
+static int parse_seconds(const char *v, uint64_t *ret) {
+        char *end = NULL;
+        double d;
+
+        errno = 0;
+        d = strtod(v, &end);
+        if (errno != 0 || !end || end == v || *end || !isfinite(d) || d < 0 || d > 86400.0 * 365)
+                return -EINVAL;
+        *ret = (uint64_t) (d * 1000000.0);
+        return 0;
+}
+
+static int parse_unsigned(const char *v, unsigned max, unsigned *ret) {
+        unsigned long l;
+        char *end = NULL;
+
+        errno = 0;
+        l = strtoul(v, &end, 10);
+        if (errno != 0 || !end || end == v || *end || v[0] == '-' || l > max)
+                return -EINVAL;
+        *ret = (unsigned) l;
+        return 0;
+}
+
+static int set_string(char **s, const char *v) {
+        char *c = strdup(v);
+
+        if (!c)
+                return log_oom();
+        free_and_replace(*s, c);
+        return 0;
+}
+
+static int set_prefix(const char *v) {
+        char *c;
+
+        if (isempty(v) || v[0] != '/')
+                return log_error_errno(EINVAL, "Invalid etcd key prefix '%s': it must start with '/'.", v);
+        if (asprintf(&c, "%s%s", v, endswith(v, "/") ? "" : "/") < 0)
+                return log_oom();
+        free_and_replace(arg_etcd_key_prefix, c);
+        return 0;
+}
+
+static int set_endpoints(const char *v) {
+        _cleanup_strv_free_ char **l = strv_split(v, ", ");
+
+        if (!l)
+                return log_oom();
+        if (strv_length(l) == 0)
+                return log_error_errno(EINVAL, "No etcd endpoint given.");
+        strv_free(arg_endpoints);
+        arg_endpoints = TAKE_PTR(l);
+        return 0;
+}
+
+static int bad_value(const char *flag, const char *v) {
+        return log_error_errno(EINVAL, "Invalid value '%s' for --%s.", strna(v), flag);
+}
+
+/* Apply one option: c is getopt's code, v its argument. *seen collects per-command flags. */
+static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bool *ret_version) {
+        unsigned u;
+        int b, r;
+
+        switch (c) {
+        case 'h':
+                *ret_help = true;
+                return 0;
+        case ARG_VERSION:
+                *ret_version = true;
+                return 0;
+        case ARG_ENDPOINT:
+                return set_endpoints(v);
+        case ARG_DRIVER:
+                if (strcasecmp(v, "etcd") != 0 && strcasecmp(v, "api") != 0)
+                        return bad_value("driver", v);
+                return 0;               /* we always speak to etcd; "API" is accepted for scripts */
+        case ARG_ETCD_KEY_PREFIX:
+                return set_prefix(v);
+        case ARG_CA_FILE:
+                return set_string(&arg_ca_file, v);
+        case ARG_CERT_FILE:
+                return set_string(&arg_cert_file, v);
+        case ARG_KEY_FILE:
+                return set_string(&arg_key_file, v);
+        case ARG_REQUEST_TIMEOUT:
+                r = parse_seconds(v, &arg_request_timeout_usec);
+                if (r < 0 || arg_request_timeout_usec == 0)
+                        return bad_value("request-timeout", v);
+                return 0;
+        case ARG_DEBUG:
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("debug", v);
+                arg_debug = b;
+                return 0;
+        case ARG_TUNNEL:
+                return set_string(&arg_tunnel, v);
+        case ARG_SSH_USERNAME:
+                return set_string(&arg_ssh_username, v);
+        case ARG_SSH_TIMEOUT:
+                if (parse_seconds(v, &arg_ssh_timeout_usec) < 0)
+                        return bad_value("ssh-timeout", v);
+                return 0;
+        case ARG_STRICT_HOST_KEY_CHECKING:
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("strict-host-key-checking", v);
+                arg_strict_host_key_checking = b;
+                return 0;
+        case ARG_KNOWN_HOSTS_FILE:
+                return set_string(&arg_known_hosts_file, v);
+        case ARG_EXPERIMENTAL_API:
+                return 0;
+
+        case ARG_REPLACE:
+                *seen |= FLAG_REPLACE;
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("replace", v);
+                arg_replace = b;
+                return 0;
+        case ARG_NO_BLOCK:
+                *seen |= FLAG_NO_BLOCK;
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("no-block", v);
+                arg_no_block = b;
+                return 0;
+        case ARG_BLOCK_ATTEMPTS:
+                *seen |= FLAG_BLOCK_ATTEMPTS;
+                if (parse_unsigned(v, 1000000, &u) < 0)
+                        return bad_value("block-attempts", v);
+                arg_block_attempts = (int) u;
+                return 0;
+        case ARG_FIELDS:
+                *seen |= FLAG_FIELDS;
+                return set_string(&arg_fields, v);
+        case 'l':
+                *seen |= FLAG_FULL;
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("full", v);
+                arg_full = b;
+                return 0;
+        case ARG_NO_LEGEND:
+                *seen |= FLAG_NO_LEGEND;
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("no-legend", v);
+                arg_no_legend = b;
+                return 0;
+        case 'o':
+                *seen |= FLAG_OUTPUT;
+                return set_string(&arg_journal_output, v);
+        case ARG_LINES:
+                *seen |= FLAG_LINES;
+                if (parse_unsigned(v, 1000000, &arg_lines) < 0)
+                        return bad_value("lines", v);
+                return 0;
+        case 'f':
+                *seen |= FLAG_FOLLOW;
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("follow", v);
+                arg_follow = b;
+                return 0;
+        case ARG_SUDO:
+                *seen |= FLAG_SUDO;
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("sudo", v);
+                arg_sudo = b;
+                return 0;
+        case ARG_SSH_PORT:
+                *seen |= FLAG_SSH_PORT;
+                if (parse_unsigned(v, 65535, &arg_ssh_port) < 0 || arg_ssh_port == 0)
+                        return bad_value("ssh-port", v);
+                return 0;
+        case 'A':
+                *seen |= FLAG_FORWARD_AGENT;
+                if ((b = parse_boolean(v)) < 0)
+                        return bad_value("forward-agent", v);
+                arg_forward_agent = b;
+                return 0;
+        case ARG_MACHINE:
+                *seen |= FLAG_MACHINE;
+                return set_string(&arg_machine, v);
+        case ARG_UNIT:
+                *seen |= FLAG_UNIT;
+                return set_string(&arg_unit, v);
+        case 'p':
+                *seen |= FLAG_PROJECT;
+                return set_string(&arg_project, v);
+        default:
+                assert_not_reached();
+        }
+}
+
+/* The FLEETCTL_<FLAG> environment variables of the global flags; command-line flags override them. */
+static int parse_environment(void) {
+        static const struct {
+                const char *env;
+                int code;
+        } table[] = {
+                { "FLEETCTL_ENDPOINT",                 ARG_ENDPOINT                 },
+                { "FLEETCTL_DRIVER",                   ARG_DRIVER                   },
+                { "FLEETCTL_ETCD_KEY_PREFIX",          ARG_ETCD_KEY_PREFIX          },
+                { "FLEETCTL_CA_FILE",                  ARG_CA_FILE                  },
+                { "FLEETCTL_CERT_FILE",                ARG_CERT_FILE                },
+                { "FLEETCTL_KEY_FILE",                 ARG_KEY_FILE                 },
+                { "FLEETCTL_REQUEST_TIMEOUT",          ARG_REQUEST_TIMEOUT          },
+                { "FLEETCTL_DEBUG",                    ARG_DEBUG                    },
+                { "FLEETCTL_TUNNEL",                   ARG_TUNNEL                   },
+                { "FLEETCTL_SSH_USERNAME",             ARG_SSH_USERNAME             },
+                { "FLEETCTL_SSH_TIMEOUT",              ARG_SSH_TIMEOUT              },
+                { "FLEETCTL_STRICT_HOST_KEY_CHECKING", ARG_STRICT_HOST_KEY_CHECKING },
+                { "FLEETCTL_KNOWN_HOSTS_FILE",         ARG_KNOWN_HOSTS_FILE         },
+        };
+        bool help = false, version = false;
+        unsigned seen = 0;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                const char *v = getenv(table[i].env);
+
+                if (isempty(v))
+                        continue;
+                r = apply_option(table[i].code, v, &seen, &help, &version);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_argv(int argc, char *argv[], bool stop_at_verb, unsigned *seen, bool *ret_help,
+                      bool *ret_version) {
+        int c, r;
+
+        /* optind = 0 makes glibc re-initialise, so the same vector can be parsed twice. */
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, stop_at_verb ? "+:hlfo:Ap:" : ":hlfo:Ap:", options, NULL)) >= 0) {
+                if (c == '?') {
+                        if (optopt != 0)
+                                return log_error_errno(EINVAL, "unknown shorthand flag: '%c' in -%c", optopt, optopt);
+                        return log_error_errno(EINVAL, "unknown flag: %s", argv[optind - 1]);
+                }
+                if (c == ':')
+                        return log_error_errno(EINVAL, "flag needs an argument: %s", argv[optind - 1]);
+                r = apply_option(c, optarg, seen, ret_help, ret_version);
+                if (r < 0)
+                        return r;
+        }
+        return optind;
+}
+
+static const Verb *verb_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+static const char *flag_name(unsigned flag) {
+        switch (flag) {
+        case FLAG_REPLACE:       return "--replace";
+        case FLAG_NO_BLOCK:      return "--no-block";
+        case FLAG_BLOCK_ATTEMPTS: return "--block-attempts";
+        case FLAG_FIELDS:        return "--fields";
+        case FLAG_FULL:          return "--full";
+        case FLAG_NO_LEGEND:     return "--no-legend";
+        case FLAG_OUTPUT:        return "--output";
+        case FLAG_LINES:         return "--lines";
+        case FLAG_FOLLOW:        return "--follow";
+        case FLAG_SUDO:          return "--sudo";
+        case FLAG_SSH_PORT:      return "--ssh-port";
+        case FLAG_FORWARD_AGENT: return "--forward-agent";
+        case FLAG_MACHINE:       return "--machine";
+        case FLAG_UNIT:          return "--unit";
+        case FLAG_PROJECT:       return "--project";
+        default:                 return "?";
+        }
+}
+
+static const char *flag_help(unsigned flag) {
+        switch (flag) {
+        case FLAG_REPLACE:
+                return "--replace                Replace the unit in the cluster if it differs from the local file";
+        case FLAG_NO_BLOCK:
+                return "--no-block               Do not wait until the units reach their state before exiting";
+        case FLAG_BLOCK_ATTEMPTS:
+                return "--block-attempts=N       Wait for the units at most N x 250 ms (0: wait forever)";
+        case FLAG_FIELDS:
+                return "--fields=F,...           Columns to print (see the man page for each command's fields)";
+        case FLAG_FULL:
+                return "-l, --full               Do not ellipsize machine IDs and hashes";
+        case FLAG_NO_LEGEND:
+                return "--no-legend              Do not print the header line";
+        case FLAG_OUTPUT:
+                return "-o, --output=MODE        table or json (journal: journalctl's output mode, default short)";
+        case FLAG_LINES:
+                return "--lines=N                Number of recent journal lines to show (default 10)";
+        case FLAG_FOLLOW:
+                return "-f, --follow             Keep printing new journal lines";
+        case FLAG_SUDO:
+                return "--sudo                   Run the remote command with sudo";
+        case FLAG_SSH_PORT:
+                return "--ssh-port=N             Port of the remote sshd (default 22)";
+        case FLAG_FORWARD_AGENT:
+                return "-A, --forward-agent      Forward the local ssh agent";
+        case FLAG_MACHINE:
+                return "--machine=ID             Open a shell on the machine with this ID (or ID prefix)";
+        case FLAG_UNIT:
+                return "--unit=UNIT              Open a shell on the machine running this unit";
+        case FLAG_PROJECT:
+                return "-p, --project=NAME       Compose project name (default: from the file or its directory)";
+        default:
+                return "";
+        }
+}
+
+static void print_global_help(void) {
+        printf("NAME:\n"
+               "\tfleetctl - fleetctl is a command-line interface to fleet, the cluster-wide init system.\n"
+               "\n"
+               "USAGE:\n"
+               "\tfleetctl [global options] <command> [command options] [arguments...]\n"
+               "\n"
+               "VERSION:\n"
+               "\t%s\n"
+               "\n"
+               "COMMANDS:\n", FLEET_VERSION);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("\t%-16s%s\n", verbs[i].name, verbs[i].summary);
+        printf("\n"
+               "GLOBAL OPTIONS:\n"
+               "\t--endpoint=URL,...               etcd endpoints (default http://127.0.0.1:2379; $FLEETCTL_ENDPOINT)\n"
+               "\t--etcd-key-prefix=PREFIX         Keyspace of the cluster in etcd (default %s)\n"
+               "\t--ca-file, --cert-file, --key-file=PATH\n"
+               "\t                                 TLS files for the etcd endpoints\n"
+               "\t--request-timeout=SECONDS        Timeout of each etcd request (default 3)\n"
+               "\t--tunnel=HOST[:PORT]             Reach machines for status/journal/ssh through this SSH host\n"
+               "\t--ssh-username=USER              Remote user for SSH (default core)\n"
+               "\t--ssh-timeout=SECONDS            SSH connection timeout (default 10)\n"
+               "\t--strict-host-key-checking=BOOL  Verify host keys against the known hosts file (default true)\n"
+               "\t--known-hosts-file=PATH          Known hosts file (default ~/.fleetctl/known_hosts)\n"
+               "\t--driver=etcd                    Accepted for compatibility; fleetctl always talks to etcd\n"
+               "\t--debug                          Print what fleetctl does on stderr\n"
+               "\t--version                        Print the version and exit\n"
+               "\t-h, --help                       Show help\n"
+               "\n"
+               "Every global flag can also be set as FLEETCTL_<FLAG> in the environment,\n"
+               "e.g. FLEETCTL_ENDPOINT, FLEETCTL_ETCD_KEY_PREFIX, FLEETCTL_TUNNEL.\n"
+               "Run 'fleetctl help <command>' for a command's options.\n",
+               REGISTRY_DEFAULT_PREFIX);
+}
+
+static void print_verb_help(const Verb *v) {
+        printf("NAME:\n"
+               "\tfleetctl %s - %s\n"
+               "\n"
+               "USAGE:\n"
+               "\tfleetctl %s%s%s\n",
+               v->name, v->summary, v->name, v->flags ? " [command options] " : " ", v->args);
+        if (v->flags) {
+                printf("\nOPTIONS:\n");
+                for (unsigned f = 1; f <= FLAG_PROJECT; f <<= 1)
+                        if (v->flags & f)
+                                printf("\t%s\n", flag_help(f));
+        }
+}
+
+static int verb_help(int argc, char *argv[]) {
+        const Verb *v;
+
+        if (argc < 2) {
+                print_global_help();
+                return 0;
+        }
+        v = verb_find(argv[1]);
+        if (!v)
+                return log_error_errno(EINVAL, "Unknown command \"%s\"; run 'fleetctl help' for a list.", argv[1]);
+        print_verb_help(v);
+        return 0;
+}
+
+static int verb_version(int argc, char *argv[]) {
+        printf("fleetctl version %s\n", FLEET_VERSION);
+        return 0;
+}
+
+int fleetctl_etcd(EtcdClient **ret) {
+        int r;
+
+        assert(ret);
+
+        if (!etcd_client) {
+                EtcdConfig config = {
+                        .endpoints = arg_endpoints,
+                        .ca_file = arg_ca_file,
+                        .cert_file = arg_cert_file,
+                        .key_file = arg_key_file,
+                        .request_timeout_usec = arg_request_timeout_usec,
+                };
+
+                if (!etcd_event) {
+                        r = sd_event_new(&etcd_event);
+                        if (r < 0)
+                                return log_error_errno(r, "Failed to allocate event loop: %m");
+                }
+                r = etcd_client_new(&etcd_client, etcd_event, &config);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0) {
+                        _cleanup_free_ char *j = strv_join(arg_endpoints, ",");
+                        return log_error_errno(r, "Invalid etcd endpoint '%s': %m", strna(j));
+                }
+        }
+
+        *ret = etcd_client;
+        return 0;
+}
+
+int fleetctl_log_etcd_error(int r, const char *what) {
+        _cleanup_free_ char *j = strv_join(arg_endpoints, ",");
+        const char *msg = etcd_client ? etcd_sync_last_error(etcd_client) : NULL;
+
+        switch (r) {
+        case -ECONNREFUSED:
+        case -ETIMEDOUT:
+        case -EHOSTUNREACH:
+        case -ENETUNREACH:
+        case -ECONNRESET:
+        case -ECONNABORTED:
+        case -EAGAIN:
+                return log_error_errno(r, "Failed to %s: etcd at %s is unreachable: %m", what, strna(j));
+        case -ENOMEM:
+                return log_oom();
+        default:
+                if (!isempty(msg))
+                        return log_error_errno(r, "Failed to %s: %m (etcd: %s)", what, msg);
+                return log_error_errno(r, "Failed to %s: %m", what);
+        }
+}
+
+static int run(int argc, char *argv[]) {
+        bool help = false, version = false;
+        unsigned seen = 0;
+        const Verb *v;
+        int n, r;
+
+        log_set_target(LOG_TARGET_CONSOLE);
+        log_parse_environment();
+
+        r = set_endpoints("http://127.0.0.1:2379");
+        if (r < 0)
+                return r;
+        r = set_prefix(REGISTRY_DEFAULT_PREFIX);
+        if (r < 0)
+                return r;
+        r = set_string(&arg_ssh_username, "core");
+        if (r < 0)
+                return r;
+        r = parse_environment();
+        if (r < 0)
+                return r;
+
+        /* Global flags come before the command; the command's own flags (and global ones again)
+         * may follow it anywhere, as cobra allows. */
+        n = parse_argv(argc, argv, true, &seen, &help, &version);
+        if (n < 0)
+                return n;
+        if (version && n >= argc)
+                return verb_version(0, NULL);
+        if (n >= argc) {
+                print_global_help();
+                return 0;
+        }
+
+        v = verb_find(argv[n]);
+        if (!v)
+                return log_error_errno(EINVAL, "Unknown command \"%s\"; run 'fleetctl help' for a list.", argv[n]);
+
+        argc -= n;
+        argv += n;
+        /* ssh passes everything after the target to the remote command untouched. */
+        r = parse_argv(argc, argv, streq(v->name, "ssh"), &seen, &help, &version);
+        if (r < 0)
+                return r;
+        if (help) {
+                print_verb_help(v);
+                return 0;
+        }
+        if (seen & ~v->flags) {
+                unsigned bad = seen & ~v->flags;
+
+                return log_error_errno(EINVAL, "unknown flag: %s (not an option of 'fleetctl %s')",
+                                       flag_name(bad & -bad), v->name);
+        }
+        if (arg_debug)
+                log_set_max_level(LOG_DEBUG);
+
+        /* argv[0] stays the verb; the operands follow it. */
+        argv[r - 1] = argv[0];
+        argc -= r - 1;
+        argv += r - 1;
+        if (argc - 1 < v->min_args || (v->max_args >= 0 && argc - 1 > v->max_args))
+                return log_error_errno(EINVAL, "%s: %s. Usage: fleetctl %s %s",
+                                       v->name, argc - 1 < v->min_args ? "missing arguments" : "too many arguments",
+                                       v->name, v->args);
+
+        return v->dispatch(argc, argv);
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        r = run(argc, argv);
+
+        etcd_client = etcd_client_free(etcd_client);
+        etcd_event = sd_event_unref(etcd_event);
+        strv_free(arg_endpoints);
+        free(arg_etcd_key_prefix);
+        free(arg_ca_file);
+        free(arg_cert_file);
+        free(arg_key_file);
+        free(arg_tunnel);
+        free(arg_ssh_username);
+        free(arg_known_hosts_file);
+        free(arg_fields);
+        free(arg_journal_output);
+        free(arg_machine);
+        free(arg_unit);
+        free(arg_project);
+
+        return r < 0 ? EXIT_FAILURE : r;
+}

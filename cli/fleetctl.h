@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* fleetctl's shared state: the parsed global and per-command flags (arg_*, as systemctl keeps
+ * them) and the connection to etcd, opened on first use. */
+
+#include <stdint.h>
+
+#include "etcd-client.h"
+#include "macro.h"
+#include "registry.h"
+
+typedef enum OutputMode {
+        OUTPUT_TABLE,
+        OUTPUT_JSON,
+        _OUTPUT_MODE_MAX,
+        _OUTPUT_MODE_INVALID = -EINVAL,
+} OutputMode;
+
+/* Global flags (also FLEETCTL_<FLAG> in the environment). */
+extern char **arg_endpoints;
+extern char *arg_etcd_key_prefix;
+extern char *arg_ca_file;
+extern char *arg_cert_file;
+extern char *arg_key_file;
+extern uint64_t arg_request_timeout_usec;
+extern bool arg_debug;
+extern char *arg_tunnel;
+extern char *arg_ssh_username;
+extern uint64_t arg_ssh_timeout_usec;
+extern bool arg_strict_host_key_checking;
+extern char *arg_known_hosts_file;
+
+/* Per-command flags. */
+extern bool arg_replace;
+extern bool arg_no_block;
+extern int arg_block_attempts;          /* 0: wait forever */
+extern char *arg_fields;
+extern bool arg_full;
+extern bool arg_no_legend;
+extern OutputMode arg_output;
+extern char *arg_journal_output;
+extern unsigned arg_lines;
+extern bool arg_follow;
+extern bool arg_sudo;
+extern unsigned arg_ssh_port;
+extern bool arg_forward_agent;
+extern char *arg_machine;
+extern char *arg_unit;
+extern char *arg_project;
+
+/* The etcd client for the configured endpoints, created on first call (borrowed; freed at exit).
+ * Returns 0 or a negative errno, after logging why. */
+int fleetctl_etcd(EtcdClient **ret);
+
+/* Log an etcd failure as one line naming the endpoints, and return r. */
+int fleetctl_log_etcd_error(int r, const char *what);
+
+/* Set the desired state of every unit of names (which exist), print "Triggered global unit X
+ * <verb>" for global units, then wait for the others as arg_no_block and arg_block_attempts say.
+ * verb is fleet's word for the messages ("load", "start", "stop", "unload"). Returns 0, -ETIME if a
+ * wait timed out, or another negative errno, after printing why. */
+int fleetctl_activate(char *const *names, UnitDesiredState desired, const char *verb);
+
+/* The names of the units in the cluster matching args (globs, names, file paths), every one of
+ * which must exist. Returns 0 or a negative errno after printing why. */
+int fleetctl_existing_units(char *const *args, char ***ret);
+
+/* Verbs: argv[0] is the verb, options already removed. Each returns 0 or a negative errno after
+ * printing why on stderr; a few exit-code contracts (verify's 2) are returned as positive values. */
+int verb_submit(int argc, char *argv[]);
+int verb_load(int argc, char *argv[]);
+int verb_start(int argc, char *argv[]);
+int verb_stop(int argc, char *argv[]);
+int verb_unload(int argc, char *argv[]);
+int verb_destroy(int argc, char *argv[]);
+int verb_restart(int argc, char *argv[]);
+int verb_list_units(int argc, char *argv[]);
+int verb_list_unit_files(int argc, char *argv[]);
+int verb_list_machines(int argc, char *argv[]);
+int verb_cat(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);
+int verb_journal(int argc, char *argv[]);
+int verb_ssh(int argc, char *argv[]);
+int verb_verify(int argc, char *argv[]);
+int verb_compose(int argc, char *argv[]);
