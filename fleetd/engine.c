@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "engine-internal.h"
@@ -107,6 +108,8 @@ void engine_become_leader(Engine *e, int64_t create_revision) {
 
         e->leader_revision = create_revision;
         e->stats.n_elected++;
+        log_info("Engine: this machine is the leader now (P engine/leader at revision %" PRIi64 ").",
+                 create_revision);
 
         r = engine_cache_start(e);
         if (r < 0)
@@ -155,7 +158,7 @@ void engine_step_down(Engine *e, const char *why) {
         if (e->leader_revision == 0)
                 return;
 
-        log_debug("engine: stepping down: %s", why);
+        log_info("Engine: no longer the leader: %s.", why);
 
         /* Stop writing at once (nothing new is sent while not leader, and whatever is in flight
          * is fenced by the compare anyway); drop the model outside this callback. */

@@ -48,9 +48,9 @@ int engine_new(Engine **ret, sd_event *event, EtcdClient *etcd, const EngineConf
  * retried in the background. Calling it twice returns -EBUSY. */
 int engine_start(Engine *e);
 
-/* Stop everything. A leader deletes P engine/leader (fenced on its create_revision) and revokes
- * its lease in the background, so another engine takes over at once; the EtcdClient must keep
- * running its loop for that to reach etcd. Accepts NULL; returns NULL. */
+/* Stop everything. A leader revokes its lease in the background, which deletes P engine/leader
+ * and its reasons at once, so another engine takes over without waiting for the TTL; the
+ * EtcdClient must keep running its loop for the revoke to reach etcd. Accepts NULL; returns NULL. */
 Engine *engine_free(Engine *e);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Engine *, engine_free);
 
