@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <inttypes.h>
+
+#include "compose-convert.h"
+#include "strv.h"
+#include "xfleet-map.h"
+
+/* Dependencies, restart policy, deploy (replicas, global, placement, resources) and x-fleet. */
+
+int converter_depend(Converter *c, const char *service, DependCondition condition, bool required, bool restart,
+                     bool colocate, const YamlNode *at) {
+        ComposeService *s = c->service;
+        ComposeDepend *d;
+
+        /* A second mention (links plus depends_on) strengthens the first. */
+        for (size_t i = 0; i < s->n_depends; i++)
+                if (streq(s->depends[i].service, service)) {
+                        d = s->depends + i;
+                        d->required = d->required || required;
+                        d->restart = d->restart || restart;
+                        d->colocate = d->colocate || colocate;
+                        if (condition != DEPEND_STARTED)
+                                d->condition = condition;
+                        return 0;
+                }
+
+        d = reallocarray(s->depends, s->n_depends + 1, sizeof(ComposeDepend));
+        if (!d)
+                return -ENOMEM;
+        s->depends = d;
+        d = s->depends + s->n_depends;
+        *d = (ComposeDepend) {
+                .service = strdup(service),
+                .condition = condition,
+                .required = required,
+                .restart = restart,
+                .colocate = colocate,
+                .at = at,
+        };
+        if (!d->service)
+                return -ENOMEM;
+        s->n_depends++;
+        return 0;
+}
+
+int convert_depends_on(Converter *c, const char *key, YamlNode *v) {
+        YamlNode *k, *val;
+        int r;
+
+        if (v->type != YAML_NODE_MAPPING)
+                return diag_error(c->diag, v, converter_path(c, key), "must be a list or a mapping, not %s",
+                                  yaml_node_type_name(v));
+        YAML_MAPPING_FOREACH(k, val, v) {
+                DependCondition cond = DEPEND_STARTED;
+                bool required = true, restart = false;
+                YamlNode *ok, *ov;
+
+                if (streq(k->value, c->service->name))
+                        return diag_error(c->diag, k, converter_path(c, key), "a service cannot depend on itself");
+                if (!yaml_node_is_null(val)) {
+                        if (val->type != YAML_NODE_MAPPING)
+                                return diag_error(c->diag, val, converter_path(c, key),
+                                                  "the settings of \"%s\" must be a mapping", k->value);
+                        YAML_MAPPING_FOREACH(ok, ov, val) {
+                                if (streq(ok->value, "condition")) {
+                                        cond = depend_condition_from_string(yaml_node_scalar(ov));
+                                        if (cond < 0)
+                                                return diag_error(c->diag, ov, converter_path(c, key),
+                                                                  "condition must be service_started, service_healthy "
+                                                                  "or service_completed_successfully");
+                                } else if (streq(ok->value, "required"))
+                                        r = converter_bool(c, key, ov, &required);
+                                else if (streq(ok->value, "restart"))
+                                        r = converter_bool(c, key, ov, &restart);
+                                else
+                                        r = diag_error(c->diag, ok, converter_path(c, key), "unknown key \"%s\"",
+                                                       ok->value);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+                r = converter_depend(c, k->value, cond, required, restart, true, k);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int convert_links(Converter *c, const char *key, YamlNode *v) {
+        _cleanup_strv_free_ char **l = NULL;
+        bool external = streq(key, "external_links");
+        int r;
+
+        r = converter_strings(c, key, v, &l);
+        if (r < 0)
+                return r;
+        if (c->runtime == RUNTIME_PODMAN)
+                return diag_warning(c->diag, v, converter_path(c, key),
+                                    "podman has no links: services reach each other by name on their networks, "
+                                    "ignoring");
+        for (size_t i = 0; l[i]; i++) {
+                _cleanup_free_ char *name = strndup(l[i], strcspn(l[i], ":")), *arg = NULL;
+                const char *alias = strchr(l[i], ':');
+
+                if (!name)
+                        return -ENOMEM;
+                if (external) {
+                        r = diag_warning(c->diag, v, converter_path(c, key),
+                                         "\"%s\" is outside the project: it must run on the same machine", name);
+                        if (r < 0)
+                                return r;
+                        r = strv_extend(&c->service->docker_args, "--link");
+                        if (r < 0)
+                                return r;
+                        r = strv_extend(&c->service->docker_args, l[i]);
+                } else {
+                        /* Resolved to the container name once every service is known. */
+                        if (asprintf(&arg, "@%s:%s", name, alias ? alias + 1 : name) < 0)
+                                return -ENOMEM;
+                        r = strv_extend(&c->service->docker_args, "--link");
+                        if (r < 0)
+                                return r;
+                        r = strv_extend(&c->service->docker_args, arg);
+                        if (r < 0)
+                                return r;
+                        r = converter_depend(c, name, DEPEND_STARTED, true, false, true, v->type == YAML_NODE_SEQUENCE ?
+                                             v->children[i] : v);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int convert_volumes_from(Converter *c, const char *key, YamlNode *v) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = converter_strings(c, key, v, &l);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; l[i]; i++) {
+                _cleanup_free_ char *arg = NULL, *name = NULL;
+                const char *ref = l[i], *container = startswith(ref, "container:");
+
+                if (container) {
+                        r = converter_flag(c, "--volumes-from", container);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                name = strndup(ref, strcspn(ref, ":"));
+                if (!name)
+                        return -ENOMEM;
+                if (asprintf(&arg, "@%s", ref) < 0)
+                        return -ENOMEM;
+                r = converter_flag(c, "--volumes-from", arg);
+                if (r < 0)
+                        return r;
+                r = converter_depend(c, name, DEPEND_STARTED, true, false, true,
+                                     v->type == YAML_NODE_SEQUENCE ? v->children[i] : v);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int convert_namespace_mode(Converter *c, const char *key, YamlNode *v) {
+        const char *flag = streq(key, "ipc") ? "--ipc" : "--pid", *s, *other;
+        _cleanup_free_ char *arg = NULL;
+        int r;
+
+        r = converter_string(c, key, v, &s);
+        if (r < 0)
+                return r;
+        other = startswith(s, "service:");
+        if (!other)
+                return converter_flag(c, flag, s);
+        r = converter_depend(c, other, DEPEND_STARTED, true, true, true, v);
+        if (r < 0)
+                return r;
+        if (asprintf(&arg, "container:@%s", other) < 0)
+                return -ENOMEM;
+        return converter_flag(c, flag, arg);
+}
+
+int convert_restart(Converter *c, const char *key, YamlNode *v) {
+        ComposeService *s = c->service;
+        const char *p, *n;
+        int r;
+
+        /* deploy.restart_policy takes precedence. */
+        if (yaml_mapping_get(yaml_mapping_get(s->node, "deploy"), "restart_policy"))
+                return 0;
+        p = yaml_node_scalar(v);
+        if (!p && v->type == YAML_NODE_SCALAR)
+                p = "no";
+        if (!p)
+                return diag_error(c->diag, v, converter_path(c, key), "must be a string, not %s", yaml_node_type_name(v));
+
+        if (STR_IN_SET(p, "no", "false", ""))
+                n = "no";
+        else if (STR_IN_SET(p, "always", "unless-stopped"))
+                n = "always";
+        else if (streq(p, "on-failure"))
+                n = "on-failure";
+        else if (startswith(p, "on-failure:")) {
+                n = "on-failure";
+                r = parse_unsigned(p + 11, &s->start_limit_burst);
+                if (r < 0 || s->start_limit_burst == 0)
+                        return diag_error(c->diag, v, converter_path(c, key), "\"%s\": the retry count must be a positive "
+                                          "integer", p);
+                s->start_limit_interval_usec = INFINITY_U64;
+        } else
+                return diag_error(c->diag, v, converter_path(c, key),
+                                  "\"%s\" is not no, always, unless-stopped or on-failure[:N]", p);
+        free(s->restart);
+        s->restart = strdup(n);
+        return s->restart ? 0 : -ENOMEM;
+}
+
+static int deploy_restart_policy(Converter *c, YamlNode *v) {
+        ComposeService *s = c->service;
+        const char *cond = "any";
+        YamlNode *k, *val;
+        int r;
+
+        if (v->type != YAML_NODE_MAPPING)
+                return diag_error(c->diag, v, converter_path(c, "deploy.restart_policy"), "must be a mapping");
+        YAML_MAPPING_FOREACH(k, val, v) {
+                const char *path = converter_path(c, "deploy.restart_policy");
+
+                if (streq(k->value, "condition")) {
+                        cond = yaml_node_scalar(val);
+                        if (!cond || !STR_IN_SET(cond, "none", "on-failure", "any"))
+                                return diag_error(c->diag, val, path, "condition must be none, on-failure or any");
+                } else if (streq(k->value, "delay"))
+                        r = converter_duration(c, "deploy.restart_policy.delay", val, &s->restart_usec);
+                else if (streq(k->value, "max_attempts"))
+                        r = converter_unsigned(c, "deploy.restart_policy.max_attempts", val, &s->start_limit_burst);
+                else if (streq(k->value, "window"))
+                        r = converter_duration(c, "deploy.restart_policy.window", val, &s->start_limit_interval_usec);
+                else
+                        r = diag_error(c->diag, k, path, "unknown key \"%s\"", k->value);
+                if (r < 0)
+                        return r;
+        }
+        /* Attempts without a window count forever, as in swarm. */
+        if (s->start_limit_burst > 0 && s->start_limit_interval_usec == UNSET_U64)
+                s->start_limit_interval_usec = INFINITY_U64;
+        free(s->restart);
+        s->restart = strdup(streq(cond, "none") ? "no" : streq(cond, "any") ? "always" : "on-failure");
+        return s->restart ? 0 : -ENOMEM;
+}
+
+static int deploy_resources(Converter *c, YamlNode *v) {
+        ComposeService *s = c->service;
+        YamlNode *k, *val, *rk, *rv;
+        int r;
+
+        if (v->type != YAML_NODE_MAPPING)
+                return diag_error(c->diag, v, converter_path(c, "deploy.resources"), "must be a mapping");
+        YAML_MAPPING_FOREACH(k, val, v) {
+                bool limits = streq(k->value, "limits");
+
+                if (!limits && !streq(k->value, "reservations"))
+                        return diag_error(c->diag, k, converter_path(c, "deploy.resources"), "unknown key \"%s\"",
+                                          k->value);
+                if (val->type != YAML_NODE_MAPPING)
+                        return diag_error(c->diag, val, converter_path(c, "deploy.resources"), "%s must be a mapping",
+                                          k->value);
+                YAML_MAPPING_FOREACH(rk, rv, val) {
+                        _cleanup_free_ char *arg = NULL;
+                        const char *path = converter_path(c, limits ? "deploy.resources.limits" :
+                                                          "deploy.resources.reservations");
+
+                        if (streq(rk->value, "memory")) {
+                                uint64_t b;
+
+                                r = converter_bytes(c, limits ? "deploy.resources.limits.memory" :
+                                                    "deploy.resources.reservations.memory", rv, &b);
+                                if (r < 0)
+                                        return r;
+                                if (limits)
+                                        s->memory_max = b;
+                                else
+                                        s->memory_low = b;
+                                if (asprintf(&arg, "%" PRIu64, b) < 0)
+                                        return -ENOMEM;
+                                r = converter_flag(c, limits ? "--memory" : "--memory-reservation", arg);
+                        } else if (streq(rk->value, "cpus") && limits)
+                                r = convert_cpus(c, "deploy.resources.limits.cpus", rv);
+                        else if (streq(rk->value, "pids") && limits)
+                                r = convert_int_flag(c, "pids_limit", rv);
+                        else if (streq(rk->value, "devices") && !limits)
+                                r = convert_gpus(c, "deploy.resources.reservations.devices", rv);
+                        else if (STR_IN_SET(rk->value, "cpus", "generic_resources"))
+                                r = diag_warning(c->diag, rk, path,
+                                                 "\"%s\" is not supported: the scheduler does not place by resources, "
+                                                 "ignoring", rk->value);
+                        else
+                                r = diag_error(c->diag, rk, path, "unknown key \"%s\"", rk->value);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int deploy_placement(Converter *c, YamlNode *v) {
+        _cleanup_strv_free_ char **positive = NULL;
+        ComposeService *s = c->service;
+        YamlNode *k, *val, *item;
+        int r;
+
+        if (v->type != YAML_NODE_MAPPING)
+                return diag_error(c->diag, v, converter_path(c, "deploy.placement"), "must be a mapping");
+        YAML_MAPPING_FOREACH(k, val, v) {
+                if (streq(k->value, "constraints")) {
+                        if (val->type != YAML_NODE_SEQUENCE)
+                                return diag_error(c->diag, val, converter_path(c, "deploy.placement.constraints"),
+                                                  "must be a list");
+                        YAML_SEQUENCE_FOREACH(item, val) {
+                                _cleanup_free_ char *line = NULL, *mkey = NULL, *error = NULL;
+                                bool negated;
+
+                                if (!yaml_node_scalar(item))
+                                        return diag_error(c->diag, item, converter_path(c, "deploy.placement.constraints"),
+                                                          "constraints are strings like node.labels.disk==ssd");
+                                r = xfleet_constraint(item->value, &line, &mkey, &negated, &error);
+                                if (r == -EINVAL)
+                                        return diag_error(c->diag, item, converter_path(c, "deploy.placement.constraints"),
+                                                          "%s", error);
+                                if (r < 0)
+                                        return r;
+                                /* Swarm ANDs constraints; fleet ORs values of one key. */
+                                if (!negated) {
+                                        if (strv_contains(positive, mkey))
+                                                return diag_error(c->diag, item,
+                                                                  converter_path(c, "deploy.placement.constraints"),
+                                                                  "two == constraints on \"%s\" can never both hold "
+                                                                  "(fleet would read them as either)", mkey);
+                                        r = strv_extend(&positive, mkey);
+                                        if (r < 0)
+                                                return r;
+                                }
+                                r = strv_consume(&s->xfleet, TAKE_PTR(line));
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (streq(k->value, "max_replicas_per_node")) {
+                        unsigned n;
+
+                        r = converter_unsigned(c, "deploy.placement.max_replicas_per_node", val, &n);
+                        if (r < 0)
+                                return r;
+                        if (n > 1) {
+                                r = diag_warning(c->diag, val, converter_path(c, "deploy.placement.max_replicas_per_node"),
+                                                 "only 1 can be enforced (Conflicts=); instances may share machines");
+                                if (r < 0)
+                                        return r;
+                                s->colocated_replicas = true;
+                        } else if (n == 1 && s->replicas > 1) {
+                                r = strv_extendf(&s->xfleet, "Conflicts=%s-%s@*.service", c->project->name, s->name);
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (streq(k->value, "preferences")) {
+                        r = diag_warning(c->diag, k, converter_path(c, "deploy.placement.preferences"),
+                                         "spread preferences are not supported (the scheduler spreads by load), ignoring");
+                        if (r < 0)
+                                return r;
+                } else
+                        return diag_error(c->diag, k, converter_path(c, "deploy.placement"), "unknown key \"%s\"",
+                                          k->value);
+        }
+        return 0;
+}
+
+int convert_deploy(Converter *c, const char *key, YamlNode *v) {
+        ComposeService *s = c->service;
+        YamlNode *k, *val, *mode;
+        int r;
+
+        if (v->type != YAML_NODE_MAPPING)
+                return diag_error(c->diag, v, converter_path(c, key), "must be a mapping, not %s", yaml_node_type_name(v));
+
+        mode = yaml_mapping_get(v, "mode");
+        if (mode) {
+                const char *m = yaml_node_scalar(mode);
+
+                if (!m || !STR_IN_SET(m, "replicated", "global"))
+                        return diag_error(c->diag, mode, converter_path(c, "deploy.mode"), "must be replicated or global");
+                s->global = streq(m, "global");
+        }
+
+        YAML_MAPPING_FOREACH(k, val, v) {
+                if (streq(k->value, "mode"))
+                        continue;
+                if (streq(k->value, "replicas")) {
+                        unsigned n;
+
+                        r = converter_unsigned(c, "deploy.replicas", val, &n);
+                        if (r < 0)
+                                return r;
+                        if (s->global)
+                                return diag_error(c->diag, val, converter_path(c, "deploy.replicas"),
+                                                  "cannot be combined with mode: global");
+                        if (s->replicas > 0 && s->replicas != n)
+                                return diag_error(c->diag, val, converter_path(c, "deploy.replicas"),
+                                                  "%u disagrees with scale: %u", n, s->replicas);
+                        if (n == 0)
+                                return diag_error(c->diag, val, converter_path(c, "deploy.replicas"),
+                                                  "0 replicas: leave the service out (or use a profile)");
+                        s->replicas = n;
+                } else if (streq(k->value, "restart_policy"))
+                        r = deploy_restart_policy(c, val);
+                else if (streq(k->value, "resources"))
+                        r = deploy_resources(c, val);
+                else if (streq(k->value, "placement"))
+                        r = 0; /* after replicas are known: below */
+                else if (STR_IN_SET(k->value, "update_config", "rollback_config"))
+                        r = diag_warning(c->diag, k, converter_path(c, "deploy"),
+                                         "%s is not supported (fleet has no rolling updates), ignoring", k->value);
+                else if (streq(k->value, "endpoint_mode"))
+                        r = diag_warning(c->diag, k, converter_path(c, "deploy.endpoint_mode"),
+                                         "there is no virtual IP; containers are reached on their machines, ignoring");
+                else if (streq(k->value, "labels"))
+                        r = diag_warning(c->diag, k, converter_path(c, "deploy.labels"),
+                                         "swarm service labels have no unit equivalent, ignoring");
+                else
+                        r = diag_error(c->diag, k, converter_path(c, "deploy"), "unknown key \"%s\"", k->value);
+                if (r < 0)
+                        return r;
+        }
+
+        if (s->replicas > 1 && !s->global) {
+                r = xfleet_make_template(c->project, s);
+                if (r < 0)
+                        return r;
+        }
+        /* Swarm restarts by default. */
+        if (!s->restart) {
+                s->restart = strdup("always");
+                if (!s->restart)
+                        return -ENOMEM;
+        }
+        if ((val = yaml_mapping_get(v, "placement")) && !yaml_node_is_null(val))
+                return deploy_placement(c, val);
+        return 0;
+}
+
+int convert_scale(Converter *c, const char *key, YamlNode *v) {
+        unsigned n;
+        int r;
+
+        r = converter_unsigned(c, key, v, &n);
+        if (r < 0)
+                return r;
+        if (n == 0)
+                return diag_error(c->diag, v, converter_path(c, key), "0 replicas: leave the service out (or use a profile)");
+        c->service->replicas = n;
+        if (n > 1)
+                return xfleet_make_template(c->project, c->service);
+        return 0;
+}
+
+int convert_stop_grace_period(Converter *c, const char *key, YamlNode *v) {
+        uint64_t usec;
+        int r;
+
+        r = converter_duration(c, key, v, &usec);
+        if (r < 0)
+                return r;
+        /* docker stop -t takes whole seconds: round up, never below the requested grace. */
+        c->service->stop_timeout_sec = (usec + 999999ULL) / 1000000ULL;
+        return 0;
+}
+
+int convert_pull_policy(Converter *c, const char *key, YamlNode *v) {
+        const char *p;
+        int r;
+
+        r = converter_string(c, key, v, &p);
+        if (r < 0)
+                return r;
+        if (streq(p, "always")) {
+                c->service->pull_always = true;
+                return 0;
+        }
+        if (STR_IN_SET(p, "missing", "if_not_present"))
+                return 0;
+        if (streq(p, "never"))
+                return converter_flag(c, "--pull", "never");
+        if (streq(p, "build"))
+                return diag_error(c->diag, v, converter_path(c, key), "a cluster cannot build images");
+        if (STR_IN_SET(p, "daily", "weekly") || startswith(p, "every_"))
+                return diag_warning(c->diag, v, converter_path(c, key),
+                                    "\"%s\" is not supported: the image is pulled when missing", p);
+        return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not always, missing, never or build", p);
+}
+
+int convert_xfleet(Converter *c, const char *key, YamlNode *v) {
+        YamlNode *k, *val;
+        int r;
+
+        if (v->type != YAML_NODE_MAPPING)
+                return diag_error(c->diag, v, converter_path(c, key), "must be a mapping of [X-Fleet] options");
+        YAML_MAPPING_FOREACH(k, val, v) {
+                _cleanup_strv_free_ char **values = NULL;
+
+                if (!xfleet_option_valid(k->value))
+                        return diag_error(c->diag, k, converter_path(c, key), "\"%s\" is not an [X-Fleet] option",
+                                          k->value);
+                r = converter_strings(c, key, val, &values);
+                if (r < 0)
+                        return r;
+                STRV_FOREACH(x, values) {
+                        if (strchr(*x, '\n'))
+                                return diag_error(c->diag, val, converter_path(c, key), "values cannot span lines");
+                        r = strv_extendf(&c->service->xfleet, "%s=%s", k->value, *x);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}

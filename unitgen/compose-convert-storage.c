@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <ctype.h>
+#include <inttypes.h>
+
+#include "compose-convert.h"
+#include "exec-quote.h"
+#include "strv.h"
+
+/* Ports, volumes, secrets, configs and networks: the keys that refer to the host or to project
+ * resources. */
+
+static int add_port(Converter *c, const char *key, const YamlNode *at, const char *spec) {
+        _cleanup_free_ char *flag = NULL, *error = NULL;
+        ComposeService *s = c->service;
+        ComposePort port = {};
+        int r;
+
+        r = parse_port(spec, &flag, &port, &error);
+        if (r == -EINVAL)
+                return diag_error(c->diag, at, converter_path(c, key), "%s", error);
+        if (r < 0)
+                return r;
+        port.at = at;
+        ComposePort *ports = reallocarray(s->ports, s->n_ports + 1, sizeof(ComposePort));
+        if (!ports) {
+                free(port.host_ip);
+                free(port.protocol);
+                return -ENOMEM;
+        }
+        s->ports = ports;
+        s->ports[s->n_ports++] = port;
+        return converter_flag(c, "-p", flag);
+}
+
+int convert_ports(Converter *c, const char *key, YamlNode *v) {
+        YamlNode *item;
+        int r;
+
+        if (v->type != YAML_NODE_SEQUENCE)
+                return diag_error(c->diag, v, converter_path(c, key), "must be a list, not %s", yaml_node_type_name(v));
+        YAML_SEQUENCE_FOREACH(item, v) {
+                _cleanup_free_ char *spec = NULL;
+
+                if (yaml_node_scalar(item)) {
+                        r = add_port(c, key, item, item->value);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (item->type != YAML_NODE_MAPPING)
+                        return diag_error(c->diag, item, converter_path(c, key), "a port is a string or a mapping, not %s",
+                                          yaml_node_type_name(item));
+
+                YamlNode *k, *val _unused_;
+                YAML_MAPPING_FOREACH(k, val, item)
+                        if (!STR_IN_SET(k->value, "target", "published", "host_ip", "protocol", "mode", "name",
+                                        "app_protocol"))
+                                return diag_error(c->diag, k, converter_path(c, key), "unknown port key \"%s\"", k->value);
+
+                const char *target = yaml_node_scalar(yaml_mapping_get(item, "target"));
+                const char *published = yaml_node_scalar(yaml_mapping_get(item, "published"));
+                const char *ip = yaml_node_scalar(yaml_mapping_get(item, "host_ip"));
+                const char *proto = yaml_node_scalar(yaml_mapping_get(item, "protocol"));
+                const char *mode = yaml_node_scalar(yaml_mapping_get(item, "mode"));
+
+                if (!target)
+                        return diag_error(c->diag, item, converter_path(c, key), "a port needs \"target\"");
+                if (mode && !STR_IN_SET(mode, "host", "ingress"))
+                        return diag_error(c->diag, item, converter_path(c, key), "mode must be host or ingress");
+                if (streq_ptr(mode, "ingress")) {
+                        r = diag_warning(c->diag, item, converter_path(c, key),
+                                         "ingress routing is not available: the port is published on the machine "
+                                         "that runs the unit");
+                        if (r < 0)
+                                return r;
+                }
+                if (asprintf(&spec, "%s%s%s%s%s%s%s", ip && strchr(ip, ':') ? "[" : "", strempty(ip),
+                             ip && strchr(ip, ':') ? "]" : "", ip ? ":" : "",
+                             published ? published : "", published || ip ? ":" : "", target) < 0)
+                        return -ENOMEM;
+                if (proto) {
+                        char *t;
+
+                        if (asprintf(&t, "%s/%s", spec, proto) < 0)
+                                return -ENOMEM;
+                        free_and_replace(spec, t);
+                }
+                r = add_port(c, key, item, spec);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int volume_source(Converter *c, const char *key, const YamlNode *at, const char *src, bool *ret_named,
+                         char **ret) {
+        ComposeResource *res;
+        int r;
+
+        if (src[0] == '~' && (src[1] == '/' || src[1] == 0)) {
+                /* The home directory of the user the unit runs as, on the machine it runs on. */
+                if (asprintf(ret, SPECIFIER_HOME "%s", src + 1) < 0)
+                        return -ENOMEM;
+                *ret_named = false;
+                return 0;
+        }
+        if (src[0] == '/') {
+                *ret = strdup(src);
+                *ret_named = false;
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (src[0] == '.') {
+                r = diag_warning(c->diag, at, converter_path(c, key),
+                                 "relative host path \"%s\" is resolved against %s: it must exist there on every "
+                                 "machine that may run the unit", src, c->project->dir);
+                if (r < 0)
+                        return r;
+                *ret_named = false;
+                return compose_project_path(c->project, src, ret);
+        }
+
+        res = compose_resource_find(c->model->volumes, c->model->n_volumes, src);
+        if (!res) {
+                if (c->project->version != COMPOSE_V1)
+                        return diag_error(c->diag, at, converter_path(c, key),
+                                          "volume \"%s\" is not declared under the top-level \"volumes\"", src);
+                /* v1 had no declarations: a name is a plain engine volume. */
+                *ret = strdup(src);
+                *ret_named = true;
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (!res->external && !strv_contains(c->service->volumes, res->name)) {
+                r = strv_extend(&c->service->volumes, res->name);
+                if (r < 0)
+                        return r;
+        }
+        *ret = strdup(res->name);
+        *ret_named = true;
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int volume_long(Converter *c, const char *key, YamlNode *item) {
+        _cleanup_free_ char *src = NULL, *arg = NULL;
+        const char *type, *source, *target;
+        YamlNode *k, *val, *sub;
+        bool named = false, ro = false;
+        int r;
+
+        YAML_MAPPING_FOREACH(k, val, item)
+                if (!STR_IN_SET(k->value, "type", "source", "target", "read_only", "bind", "volume", "tmpfs",
+                                "consistency"))
+                        return diag_error(c->diag, k, converter_path(c, key), "unknown volume key \"%s\"", k->value);
+
+        type = yaml_node_scalar(yaml_mapping_get(item, "type"));
+        source = yaml_node_scalar(yaml_mapping_get(item, "source"));
+        target = yaml_node_scalar(yaml_mapping_get(item, "target"));
+        if (!type)
+                return diag_error(c->diag, item, converter_path(c, key), "a volume needs \"type\"");
+        if (!target)
+                return diag_error(c->diag, item, converter_path(c, key), "a volume needs \"target\"");
+        if (!STR_IN_SET(type, "bind", "volume", "tmpfs"))
+                return diag_error(c->diag, item, converter_path(c, key), "volume type \"%s\" is not supported", type);
+        if ((val = yaml_mapping_get(item, "read_only"))) {
+                r = converter_bool(c, key, val, &ro);
+                if (r < 0)
+                        return r;
+        }
+
+        if (streq(type, "tmpfs")) {
+                uint64_t size = 0;
+
+                sub = yaml_mapping_get(item, "tmpfs");
+                if ((val = yaml_mapping_get(sub, "size"))) {
+                        r = converter_bytes(c, key, val, &size);
+                        if (r < 0)
+                                return r;
+                }
+                const char *mode = yaml_node_scalar(yaml_mapping_get(sub, "mode"));
+                if (size > 0)
+                        r = asprintf(&arg, "type=tmpfs,dst=%s,tmpfs-size=%" PRIu64 "%s%s", target, size,
+                                     mode ? ",tmpfs-mode=" : "", strempty(mode));
+                else
+                        r = asprintf(&arg, "type=tmpfs,dst=%s%s%s", target, mode ? ",tmpfs-mode=" : "", strempty(mode));
+                if (r < 0)
+                        return -ENOMEM;
+                return converter_flag(c, "--mount", arg);
+        }
+
+        if (!source && streq(type, "bind"))
+                return diag_error(c->diag, item, converter_path(c, key), "a bind mount needs \"source\"");
+        if (source) {
+                r = volume_source(c, key, item, source, &named, &src);
+                if (r < 0)
+                        return r;
+                if (streq(type, "bind") && named)
+                        return diag_error(c->diag, item, converter_path(c, key), "bind source \"%s\" must be a path",
+                                          source);
+        }
+
+        if (streq(type, "bind")) {
+                const char *prop;
+                bool create = true;
+
+                sub = yaml_mapping_get(item, "bind");
+                prop = yaml_node_scalar(yaml_mapping_get(sub, "propagation"));
+                if ((val = yaml_mapping_get(sub, "create_host_path"))) {
+                        r = converter_bool(c, key, val, &create);
+                        if (r < 0)
+                                return r;
+                }
+                /* --mount, unlike -v, does not create a missing host path. */
+                if (create && !strv_contains(c->service->mkdirs, src)) {
+                        r = strv_extend(&c->service->mkdirs, src);
+                        if (r < 0)
+                                return r;
+                }
+                r = asprintf(&arg, "type=bind,src=%s,dst=%s%s%s%s", src, target, ro ? ",readonly" : "",
+                             prop ? ",bind-propagation=" : "", strempty(prop));
+        } else {
+                bool nocopy = false;
+
+                sub = yaml_mapping_get(item, "volume");
+                if ((val = yaml_mapping_get(sub, "nocopy"))) {
+                        r = converter_bool(c, key, val, &nocopy);
+                        if (r < 0)
+                                return r;
+                }
+                r = asprintf(&arg, "type=volume%s%s,dst=%s%s%s", src ? ",src=" : "", strempty(src), target,
+                             ro ? ",readonly" : "", nocopy ? ",volume-nocopy" : "");
+        }
+        if (r < 0)
+                return -ENOMEM;
+        return converter_flag(c, "--mount", arg);
+}
+
+int convert_volumes(Converter *c, const char *key, YamlNode *v) {
+        YamlNode *item;
+        int r;
+
+        if (v->type != YAML_NODE_SEQUENCE)
+                return diag_error(c->diag, v, converter_path(c, key), "must be a list, not %s", yaml_node_type_name(v));
+        YAML_SEQUENCE_FOREACH(item, v) {
+                _cleanup_free_ char *src = NULL, *arg = NULL, *first = NULL;
+                const char *spec, *colon;
+                bool named;
+
+                if (item->type == YAML_NODE_MAPPING) {
+                        r = volume_long(c, key, item);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = converter_string(c, key, item, &spec);
+                if (r < 0)
+                        return r;
+                colon = strchr(spec, ':');
+                if (!colon) {
+                        /* An anonymous volume at a container path. */
+                        if (spec[0] != '/')
+                                return diag_error(c->diag, item, converter_path(c, key),
+                                                  "\"%s\": a container path must be absolute", spec);
+                        r = converter_flag(c, "-v", spec);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                first = strndup(spec, (size_t) (colon - spec));
+                if (!first)
+                        return -ENOMEM;
+                if (isempty(first) || colon[1] != '/')
+                        return diag_error(c->diag, item, converter_path(c, key),
+                                          "\"%s\" is not SOURCE:/CONTAINER/PATH[:OPTIONS]", spec);
+                r = volume_source(c, key, item, first, &named, &src);
+                if (r < 0)
+                        return r;
+                if (asprintf(&arg, "%s%s", src, colon) < 0)
+                        return -ENOMEM;
+                r = converter_flag(c, "-v", arg);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int convert_tmpfs(Converter *c, const char *key, YamlNode *v) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        r = converter_strings(c, key, v, &l);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(s, l) {
+                if ((*s)[0] != '/')
+                        return diag_error(c->diag, v, converter_path(c, key), "\"%s\": a container path must be absolute",
+                                          *s);
+                r = converter_flag(c, "--tmpfs", *s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* secrets and configs: files mounted read-only into the container. */
+int convert_secrets(Converter *c, const char *key, YamlNode *v) {
+        bool secrets = streq(key, "secrets");
+        YamlNode *top = yaml_mapping_get(c->project->root, key), *item;
+        int r;
+
+        if (v->type != YAML_NODE_SEQUENCE)
+                return diag_error(c->diag, v, converter_path(c, key), "must be a list, not %s", yaml_node_type_name(v));
+        YAML_SEQUENCE_FOREACH(item, v) {
+                _cleanup_free_ char *path = NULL, *arg = NULL, *tgt = NULL;
+                const char *name, *target = NULL, *file;
+                YamlNode *def;
+
+                if (item->type == YAML_NODE_MAPPING) {
+                        name = yaml_node_scalar(yaml_mapping_get(item, "source"));
+                        target = yaml_node_scalar(yaml_mapping_get(item, "target"));
+                        if (!name)
+                                return diag_error(c->diag, item, converter_path(c, key), "needs \"source\"");
+                } else {
+                        r = converter_string(c, key, item, &name);
+                        if (r < 0)
+                                return r;
+                }
+                def = yaml_mapping_get(top, name);
+                if (!def)
+                        return diag_error(c->diag, item, converter_path(c, key),
+                                          "\"%s\" is not declared under the top-level \"%s\"", name, key);
+                file = yaml_node_scalar(yaml_mapping_get(def, "file"));
+                if (!file) {
+                        const char *what = yaml_mapping_get(def, "external") ? "external" :
+                                yaml_mapping_get(def, "environment") ? "environment" :
+                                yaml_mapping_get(def, "content") ? "inline" : "file-less";
+                        return diag_error(c->diag, item, converter_path(c, key),
+                                          "%s %s \"%s\" is not supported: only \"file:\" can be mounted by a unit", what,
+                                          secrets ? "secret" : "config", name);
+                }
+                r = compose_project_path(c->project, file, &path);
+                if (r < 0)
+                        return r;
+                if (!target)
+                        r = asprintf(&tgt, secrets ? "/run/secrets/%s" : "/%s", name);
+                else if (secrets && target[0] != '/')
+                        r = asprintf(&tgt, "/run/secrets/%s", target);
+                else
+                        r = (tgt = strdup(target)) ? 0 : -1;
+                if (r < 0)
+                        return -ENOMEM;
+                if (asprintf(&arg, "%s:%s:ro", path, tgt) < 0)
+                        return -ENOMEM;
+                r = converter_flag(c, "-v", arg);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int convert_networks(Converter *c, const char *key, YamlNode *v) {
+        YamlNode *k, *val;
+        int r;
+
+        if (yaml_mapping_get(c->service->node, "network_mode"))
+                return diag_error(c->diag, v, converter_path(c, key), "cannot be combined with \"network_mode\"");
+        if (v->type != YAML_NODE_MAPPING)
+                return diag_error(c->diag, v, converter_path(c, key), "must be a list or a mapping, not %s",
+                                  yaml_node_type_name(v));
+        YAML_MAPPING_FOREACH(k, val, v) {
+                ComposeResource *res = compose_resource_find(c->model->networks, c->model->n_networks, k->value);
+                _cleanup_strv_free_ char **aliases = NULL;
+                YamlNode *ak, *av;
+
+                if (!res)
+                        return diag_error(c->diag, k, converter_path(c, key),
+                                          "network \"%s\" is not declared under the top-level \"networks\"", k->value);
+                if (!res->external && !strv_contains(c->service->networks, res->name)) {
+                        r = strv_extend(&c->service->networks, res->name);
+                        if (r < 0)
+                                return r;
+                }
+                r = converter_flag(c, "--network", res->name);
+                if (r < 0)
+                        return r;
+                /* Other services reach this one by its service name, as under compose. */
+                r = converter_flag(c, "--network-alias", c->service->name);
+                if (r < 0)
+                        return r;
+                if (yaml_node_is_null(val))
+                        continue;
+                if (val->type != YAML_NODE_MAPPING)
+                        return diag_error(c->diag, val, converter_path(c, key), "the settings of \"%s\" must be a mapping",
+                                          k->value);
+                YAML_MAPPING_FOREACH(ak, av, val) {
+                        if (streq(ak->value, "aliases")) {
+                                r = converter_strings(c, key, av, &aliases);
+                                if (r < 0)
+                                        return r;
+                                STRV_FOREACH(a, aliases) {
+                                        r = converter_flag(c, "--network-alias", *a);
+                                        if (r < 0)
+                                                return r;
+                                }
+                        } else if (streq(ak->value, "ipv4_address") || streq(ak->value, "ipv6_address") ||
+                                   streq(ak->value, "mac_address")) {
+                                const char *s;
+
+                                r = converter_string(c, key, av, &s);
+                                if (r < 0)
+                                        return r;
+                                r = converter_flag(c, streq(ak->value, "ipv4_address") ? "--ip" :
+                                                   streq(ak->value, "ipv6_address") ? "--ip6" : "--mac-address", s);
+                        } else if (STR_IN_SET(ak->value, "priority", "gw_priority", "link_local_ips", "driver_opts",
+                                              "interface_name"))
+                                r = diag_warning(c->diag, ak, converter_path(c, key), "\"%s\" is not supported, ignoring",
+                                                 ak->value);
+                        else
+                                r = diag_error(c->diag, ak, converter_path(c, key), "unknown network key \"%s\"", ak->value);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int convert_network_mode(Converter *c, const char *key, YamlNode *v) {
+        const char *s, *other;
+        int r;
+
+        r = converter_string(c, key, v, &s);
+        if (r < 0)
+                return r;
+        if ((other = startswith(s, "service:"))) {
+                _cleanup_free_ char *arg = NULL;
+
+                /* The container is resolved when the model is complete; a placeholder keeps the order. */
+                r = converter_depend(c, other, DEPEND_STARTED, true, true, true, v);
+                if (r < 0)
+                        return r;
+                if (asprintf(&arg, "container:@%s", other) < 0)
+                        return -ENOMEM;
+                return converter_flag(c, "--network", arg);
+        }
+        if (!STR_IN_SET(s, "host", "none", "bridge", "default") && !startswith(s, "container:"))
+                return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not a network mode", s);
+        if (streq(s, "host")) {
+                r = diag_warning(c->diag, v, converter_path(c, key),
+                                 "host networking publishes every listening port on the machine; consider "
+                                 "x-fleet Conflicts=");
+                if (r < 0)
+                        return r;
+        }
+        return converter_flag(c, "--network", streq(s, "default") ? "bridge" : s);
+}
+
+int convert_container_name(Converter *c, const char *key, YamlNode *v) {
+        const char *s;
+        int r;
+
+        r = converter_string(c, key, v, &s);
+        if (r < 0)
+                return r;
+        if (s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")] ||
+            !isalnum((unsigned char) s[0]))
+                return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not a valid container name", s);
+        free(c->service->container);
+        c->service->container = strdup(s);
+        return c->service->container ? 0 : -ENOMEM;
+}

@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <ctype.h>
+#include <libgen.h>
+#include <limits.h>
+
+#include "compose-load.h"
+#include "compose-normalize.h"
+#include "dotenv.h"
+#include "fileio.h"
+#include "strv.h"
+
+#define COMPOSE_FILE_MAX (16U * 1024U * 1024U)
+#define EXTENDS_DEPTH_MAX 32U
+
+extern char **environ;
+
+ComposeProject *compose_project_free(ComposeProject *p) {
+        if (!p)
+                return NULL;
+        free(p->name);
+        free(p->dir);
+        strv_free(p->files);
+        strv_free(p->env);
+        strv_free(p->disabled);
+        yaml_node_free(p->root);
+        return mfree(p);
+}
+
+const char *compose_project_lookup(const char *name, void *userdata) {
+        ComposeProject *p = userdata;
+
+        return dotenv_get(p->env, name);
+}
+
+int compose_project_path(const ComposeProject *p, const char *path, char **ret) {
+        char *r;
+
+        assert(p);
+        assert(path);
+        assert(ret);
+
+        if (path[0] == '/')
+                r = strdup(path);
+        else {
+                const char *rel = path;
+
+                while (startswith(rel, "./"))
+                        rel += 2 + strspn(rel + 2, "/");
+                if (streq(rel, "."))
+                        rel = "";
+                if (asprintf(&r, "%s%s%s", p->dir, isempty(rel) || streq(p->dir, "/") ? "" : "/", rel) < 0)
+                        r = NULL;
+        }
+        if (!r)
+                return -ENOMEM;
+        *ret = r;
+        return 0;
+}
+
+static bool is_top_level_key(const char *k) {
+        static const char *const keys[] = { "version", "name", "services", "networks", "volumes", "secrets",
+                                            "configs", "include", "models" };
+
+        if (startswith(k, "x-"))
+                return true;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (streq(k, keys[i]))
+                        return true;
+        return false;
+}
+
+static ComposeVersion version_from_string(const char *v) {
+        if (!v)
+                return COMPOSE_SPEC;
+        if (v[0] == '1')
+                return COMPOSE_V1;
+        if (v[0] == '2')
+                return COMPOSE_V2;
+        if (v[0] == '3')
+                return COMPOSE_V3;
+        return COMPOSE_SPEC;
+}
+
+/* v1: every top-level key is a service. Wrap them into "services:". */
+static int v1_wrap(YamlNode **root) {
+        _cleanup_(yaml_node_freep) YamlNode *top = NULL, *key = NULL;
+        YamlNode *r0 = *root;
+        int r;
+
+        r = yaml_node_new(YAML_NODE_MAPPING, r0->file, 1, 1, &top);
+        if (r < 0)
+                return r;
+        r = yaml_node_new_scalar("services", false, r0, &key);
+        if (r < 0)
+                return r;
+        r = yaml_mapping_append(top, TAKE_PTR(key), r0);
+        if (r < 0) {
+                *root = NULL;
+                return r;
+        }
+        *root = TAKE_PTR(top);
+        return 0;
+}
+
+static bool looks_like_v1(const YamlNode *root) {
+        YamlNode *k, *v;
+
+        if (yaml_mapping_get(root, "services") || yaml_mapping_get(root, "version") || root->n_children == 0)
+                return false;
+        YAML_MAPPING_FOREACH(k, v, root) {
+                if (startswith(k->value, "x-"))
+                        continue;
+                if (v->type != YAML_NODE_MAPPING || is_top_level_key(k->value))
+                        return false;
+        }
+        return true;
+}
+
+int compose_file_parse(ComposeProject *p, const char *name, const char *data, size_t size, YamlNode **ret,
+                       ComposeVersion *ret_version, Diag *d) {
+        _cleanup_(yaml_node_freep) YamlNode *root = NULL;
+        ComposeVersion version;
+        YamlNode *k, *v, *services;
+        int r;
+
+        r = yaml_parse(name, data, size, &root, d);
+        if (r < 0)
+                return r;
+        if (root->type != YAML_NODE_MAPPING)
+                return diag_error(d, root, "(root)", "a compose file must be a mapping, not %s",
+                                  yaml_node_type_name(root));
+
+        if (looks_like_v1(root)) {
+                version = COMPOSE_V1;
+                r = v1_wrap(&root);
+                if (r < 0)
+                        return r;
+        } else {
+                YamlNode *vn = yaml_mapping_get(root, "version");
+
+                if (vn && !yaml_node_scalar(vn))
+                        return diag_error(d, vn, "version", "must be a string");
+                version = version_from_string(yaml_node_scalar(vn));
+                if (version == COMPOSE_V1)
+                        return diag_error(d, vn, "version", "version 1 files have no \"version\" key");
+                YAML_MAPPING_FOREACH(k, v, root)
+                        if (!is_top_level_key(k->value))
+                                return diag_error(d, k, k->value, "unknown top-level key");
+                k = yaml_mapping_get_key(root, "include");
+                if (k)
+                        return diag_error(d, k, "include", "not supported: merge the files with -f instead");
+                k = yaml_mapping_get_key(root, "models");
+                if (k) {
+                        r = diag_warning(d, k, "models", "not supported (AI models have no place in a unit), ignoring");
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        r = compose_interpolate_tree(root, compose_project_lookup, p, d);
+        if (r < 0)
+                return r;
+
+        services = yaml_mapping_get(root, "services");
+        if (services && !yaml_node_is_null(services) && services->type != YAML_NODE_MAPPING)
+                return diag_error(d, services, "services", "must be a mapping, not %s", yaml_node_type_name(services));
+        YAML_MAPPING_FOREACH(k, v, services) {
+                if (v->type != YAML_NODE_MAPPING)
+                        return diag_error(d, v, k->value, "a service must be a mapping, not %s", yaml_node_type_name(v));
+                r = compose_normalize_service(v, k->value, version == COMPOSE_V1, d);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(root);
+        if (ret_version)
+                *ret_version = version;
+        return 0;
+}
+
+static int project_read(const ComposeProject *p, const char *path, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *abs = NULL;
+        int r;
+
+        r = compose_project_path(p, path, &abs);
+        if (r < 0)
+                return r;
+        return read_full_file(abs, ret, ret_size, COMPOSE_FILE_MAX);
+}
+
+static int project_setup(ComposeProject *p, const ComposeLoadOptions *o, Diag *d) {
+        _cleanup_strv_free_ char **dotenv = NULL;
+        _cleanup_free_ char *data = NULL, *dotenv_name = NULL, *first = NULL, *error = NULL;
+        char **base_env = o->environment ?: environ;
+        unsigned line = 0;
+        int r;
+
+        if (o->project_dir)
+                p->dir = strdup(o->project_dir);
+        else {
+                char cwd[PATH_MAX], *dir;
+
+                first = strdup(o->files[0]);
+                if (!first)
+                        return -ENOMEM;
+                dir = dirname(first);
+                if (dir[0] == '/')
+                        p->dir = strdup(dir);
+                else if (!getcwd(cwd, sizeof(cwd)))
+                        return -errno;
+                else if (streq(dir, "."))
+                        p->dir = strdup(cwd);
+                else if (asprintf(&p->dir, "%s/%s", cwd, dir) < 0)
+                        p->dir = NULL;
+        }
+        if (!p->dir)
+                return -ENOMEM;
+
+        p->env = strv_copy(base_env);
+        if (!p->env)
+                return -ENOMEM;
+
+        /* .env fills in what the environment does not set. */
+        r = project_read(p, ".env", &data, NULL);
+        if (r == -ENOENT)
+                return 0;
+        {
+                _cleanup_free_ char *copy = strdup(o->files[0]);
+                const char *dir;
+
+                if (!copy)
+                        return -ENOMEM;
+                dir = o->project_dir ?: dirname(copy);
+                if (streq(dir, "."))
+                        dotenv_name = strdup(".env");
+                else if (asprintf(&dotenv_name, "%s/.env", dir) < 0)
+                        dotenv_name = NULL;
+                if (!dotenv_name)
+                        return -ENOMEM;
+        }
+        if (r < 0)
+                return diag_add_at(d, DIAG_ERROR, dotenv_name, 0, 0, ".env", "cannot read: %s", strerror(-r));
+
+        r = dotenv_parse(data, compose_project_lookup, p, &dotenv, &line, &error);
+        if (r == -EINVAL)
+                return diag_add_at(d, DIAG_ERROR, dotenv_name, line, 1, ".env", "%s", strna(error));
+        if (r < 0)
+                return r;
+        STRV_FOREACH(e, dotenv) {
+                size_t n = strcspn(*e, "=");
+
+                if (!(*e)[n])
+                        continue;
+                _cleanup_free_ char *k = strndup(*e, n);
+
+                if (!k)
+                        return -ENOMEM;
+                if (dotenv_get(p->env, k))
+                        continue;
+                r = strv_extend(&p->env, *e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool service_enabled(const YamlNode *svc, char **profiles) {
+        YamlNode *list = yaml_mapping_get(svc, "profiles"), *item;
+
+        if (!list || yaml_node_is_null(list))
+                return true;
+        if (strv_contains(profiles, "*"))
+                return true;
+        YAML_SEQUENCE_FOREACH(item, list)
+                if (yaml_node_scalar(item) && strv_contains(profiles, item->value))
+                        return true;
+        return false;
+}
+
+static int resolve_extends(ComposeProject *p, YamlNode *services, const char *name, char ***stack, unsigned depth,
+                           Diag *d);
+
+static int extends_from_file(ComposeProject *p, YamlNode *ext, const char *file, const char *base_name,
+                             const char *name, char ***stack, unsigned depth, YamlNode **ret, Diag *d) {
+        _cleanup_(yaml_node_freep) YamlNode *root = NULL;
+        _cleanup_free_ char *data = NULL, *path = NULL;
+        YamlNode *services, *base;
+        size_t size;
+        int r;
+
+        if (asprintf(&path, "services.%s.extends.file", name) < 0)
+                return -ENOMEM;
+        r = project_read(p, file, &data, &size);
+        if (r < 0)
+                return diag_error(d, ext, path, "cannot read \"%s\": %s", file, strerror(-r));
+        r = compose_file_parse(p, file, data, size, &root, NULL, d);
+        if (r < 0)
+                return r;
+        services = yaml_mapping_get(root, "services");
+        if (!yaml_mapping_get(services, base_name))
+                return diag_error(d, ext, path, "\"%s\" has no service \"%s\"", file, base_name);
+        r = resolve_extends(p, services, base_name, stack, depth + 1, d);
+        if (r < 0)
+                return r;
+        base = yaml_mapping_get(services, base_name);
+        return yaml_node_copy(base, ret);
+}
+
+static int resolve_extends(ComposeProject *p, YamlNode *services, const char *name, char ***stack, unsigned depth,
+                           Diag *d) {
+        _cleanup_(yaml_node_freep) YamlNode *ext = NULL, *base = NULL, *over = NULL;
+        _cleanup_free_ char *path = NULL;
+        YamlNode *svc = yaml_mapping_get(services, name), *ek;
+        const char *base_name, *file = NULL;
+        int r;
+
+        if (!svc || !(ek = yaml_mapping_get_key(svc, "extends")))
+                return 0;
+        if (asprintf(&path, "services.%s.extends", name) < 0)
+                return -ENOMEM;
+        if (depth > EXTENDS_DEPTH_MAX || strv_contains(*stack, name))
+                return diag_error(d, ek, path, "\"extends\" forms a cycle");
+        r = strv_extend(stack, name);
+        if (r < 0)
+                return r;
+
+        ext = yaml_mapping_steal(svc, "extends");
+        if (yaml_node_scalar(ext))
+                base_name = ext->value;
+        else if (ext->type == YAML_NODE_MAPPING) {
+                YamlNode *k, *v _unused_;
+
+                YAML_MAPPING_FOREACH(k, v, ext)
+                        if (!streq(k->value, "service") && !streq(k->value, "file"))
+                                return diag_error(d, k, path, "unknown key \"%s\"", k->value);
+                base_name = yaml_node_scalar(yaml_mapping_get(ext, "service"));
+                file = yaml_node_scalar(yaml_mapping_get(ext, "file"));
+                if (!base_name)
+                        return diag_error(d, ext, path, "\"service\" is required");
+        } else
+                return diag_error(d, ext, path, "must be a service name or a mapping, not %s", yaml_node_type_name(ext));
+
+        if (file) {
+                r = extends_from_file(p, ext, file, base_name, name, stack, depth, &base, d);
+                if (r < 0)
+                        return r;
+        } else {
+                if (!yaml_mapping_get(services, base_name))
+                        return diag_error(d, ext, path, "extends unknown service \"%s\"", base_name);
+                r = resolve_extends(p, services, base_name, stack, depth + 1, d);
+                if (r < 0)
+                        return r;
+                r = yaml_node_copy(yaml_mapping_get(services, base_name), &base);
+                if (r < 0)
+                        return r;
+        }
+        strv_remove(*stack, name);
+
+        /* The service is merged over a copy of its base, in place. */
+        svc = yaml_mapping_get(services, name);
+        r = yaml_node_copy(svc, &over);
+        if (r < 0)
+                return r;
+        r = compose_merge(&base, TAKE_PTR(over), NULL);
+        if (r < 0)
+                return r;
+        return compose_replace_value(services, name, TAKE_PTR(base));
+}
+
+static int project_name_valid(const char *s) {
+        if (isempty(s) || !(islower((unsigned char) s[0]) || isdigit((unsigned char) s[0])))
+                return false;
+        for (; *s; s++)
+                if (!(islower((unsigned char) *s) || isdigit((unsigned char) *s) || *s == '-' || *s == '_'))
+                        return false;
+        return true;
+}
+
+static int project_name(ComposeProject *p, const ComposeLoadOptions *o, Diag *d) {
+        YamlNode *n = yaml_mapping_get(p->root, "name");
+        const char *name = o->project_name;
+
+        if (name) {
+                if (!project_name_valid(name))
+                        return diag_add_at(d, DIAG_ERROR, "-p", 0, 0, "name",
+                                           "\"%s\" is not a valid project name: use lowercase letters, digits, "
+                                           "\"-\" and \"_\", starting with a letter or digit", name);
+        } else if (n) {
+                name = yaml_node_scalar(n);
+                if (!name || !project_name_valid(name))
+                        return diag_error(d, n, "name",
+                                          "\"%s\" is not a valid project name: use lowercase letters, digits, "
+                                          "\"-\" and \"_\", starting with a letter or digit", strna(name));
+        } else if ((name = dotenv_get(p->env, "COMPOSE_PROJECT_NAME"))) {
+                if (!project_name_valid(name))
+                        return diag_add_at(d, DIAG_ERROR, "COMPOSE_PROJECT_NAME", 0, 0, "name",
+                                           "\"%s\" is not a valid project name", name);
+        } else {
+                /* Like compose: the directory's name, lowercased, without the characters a name cannot
+                 * have. */
+                const char *base = strrchr(p->dir, '/');
+                _cleanup_free_ char *norm = NULL;
+                size_t j = 0;
+
+                base = base ? base + 1 : p->dir;
+                norm = new0(char, strlen(base) + 1);
+                if (!norm)
+                        return -ENOMEM;
+                for (const char *c = base; *c; c++) {
+                        char l = (char) tolower((unsigned char) *c);
+
+                        if (islower((unsigned char) l) || isdigit((unsigned char) l) || ((l == '-' || l == '_') && j > 0))
+                                norm[j++] = l;
+                }
+                if (j == 0)
+                        return diag_add_at(d, DIAG_ERROR, p->dir, 0, 0, "name",
+                                           "cannot derive a project name from the directory: use -p");
+                p->name = TAKE_PTR(norm);
+                return 0;
+        }
+        p->name = strdup(name);
+        return p->name ? 0 : -ENOMEM;
+}
+
+int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag *d) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_strv_free_ char **profiles = NULL;
+        YamlNode *services, *k, *v _unused_;
+        const char *env_profiles;
+        int r;
+
+        assert(o);
+        assert(o->files && o->files[0]);
+        assert(ret);
+
+        p = new0(ComposeProject, 1);
+        if (!p)
+                return -ENOMEM;
+        p->files = strv_copy(o->files);
+        if (!p->files)
+                return -ENOMEM;
+
+        r = project_setup(p, o, d);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; o->files[i]; i++) {
+                _cleanup_(yaml_node_freep) YamlNode *root = NULL;
+                _cleanup_free_ char *data = NULL;
+                const char *content;
+                ComposeVersion version;
+                size_t size;
+
+                if (o->contents) {
+                        content = o->contents[i];
+                        size = o->sizes[i];
+                } else {
+                        r = read_full_file(o->files[i], &data, &size, COMPOSE_FILE_MAX);
+                        if (r < 0)
+                                return diag_add_at(d, DIAG_ERROR, o->files[i], 0, 0, "-f", "cannot read: %s",
+                                                   strerror(-r));
+                        content = data;
+                }
+
+                r = compose_file_parse(p, o->files[i], content, size, &root, &version, d);
+                if (r < 0)
+                        return r;
+                if (i == 0) {
+                        p->version = version;
+                        p->root = TAKE_PTR(root);
+                } else {
+                        r = compose_merge(&p->root, TAKE_PTR(root), NULL);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        services = yaml_mapping_get(p->root, "services");
+        if (!services || yaml_node_is_null(services) || services->n_children == 0)
+                return diag_add_at(d, DIAG_ERROR, o->files[0], 1, 1, "services", "no services defined");
+
+        YAML_MAPPING_FOREACH(k, v, services) {
+                _cleanup_strv_free_ char **stack = NULL;
+
+                r = resolve_extends(p, services, k->value, &stack, 0, d);
+                if (r < 0)
+                        return r;
+        }
+
+        profiles = strv_copy(o->profiles);
+        if (!profiles && o->profiles)
+                return -ENOMEM;
+        env_profiles = dotenv_get(p->env, "COMPOSE_PROFILES");
+        if (env_profiles) {
+                _cleanup_strv_free_ char **l = strv_split(env_profiles, ",");
+
+                if (!l)
+                        return -ENOMEM;
+                r = strv_extend_strv(&profiles, l);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i + 1 < services->n_children;) {
+                YamlNode *list = yaml_mapping_get(services->children[i + 1], "profiles"), *item;
+
+                if (list && !yaml_node_is_null(list)) {
+                        if (list->type != YAML_NODE_SEQUENCE)
+                                return diag_error(d, list, "profiles", "must be a list of names");
+                        YAML_SEQUENCE_FOREACH(item, list)
+                                if (!yaml_node_scalar(item))
+                                        return diag_error(d, item, "profiles", "must be a list of names");
+                }
+                if (service_enabled(services->children[i + 1], profiles)) {
+                        i += 2;
+                        continue;
+                }
+                r = strv_extend(&p->disabled, services->children[i]->value);
+                if (r < 0)
+                        return r;
+                yaml_node_free(yaml_mapping_steal(services, services->children[i]->value));
+        }
+        if (services->n_children == 0)
+                return diag_add_at(d, DIAG_ERROR, o->files[0], 1, 1, "profiles",
+                                   "no service is enabled: every service needs a --profile");
+
+        r = project_name(p, o, d);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include "compose-convert.h"
+#include "compose-model.h"
+#include "strv.h"
+#include "xfleet-map.h"
+
+static const char *const runtime_table[_RUNTIME_MAX] = {
+        [RUNTIME_DOCKER] = "docker",
+        [RUNTIME_PODMAN] = "podman",
+};
+
+const char *runtime_to_string(Runtime r) {
+        return r >= 0 && r < _RUNTIME_MAX ? runtime_table[r] : NULL;
+}
+
+Runtime runtime_from_string(const char *s) {
+        for (Runtime r = 0; r < _RUNTIME_MAX; r++)
+                if (streq_ptr(s, runtime_table[r]))
+                        return r;
+        return _RUNTIME_INVALID;
+}
+
+DependCondition depend_condition_from_string(const char *s) {
+        if (streq_ptr(s, "service_started"))
+                return DEPEND_STARTED;
+        if (streq_ptr(s, "service_healthy"))
+                return DEPEND_HEALTHY;
+        if (streq_ptr(s, "service_completed_successfully"))
+                return DEPEND_COMPLETED;
+        return _DEPEND_CONDITION_INVALID;
+}
+
+static void compose_service_done(ComposeService *s) {
+        free(s->name);
+        free(s->unit);
+        free(s->container);
+        free(s->image);
+        strv_free(s->global_args);
+        strv_free(s->run_args);
+        strv_free(s->docker_args);
+        strv_free(s->args);
+        strv_free(s->networks);
+        strv_free(s->volumes);
+        strv_free(s->mkdirs);
+        for (size_t i = 0; i < s->n_depends; i++)
+                free(s->depends[i].service);
+        free(s->depends);
+        for (size_t i = 0; i < s->n_ports; i++) {
+                free(s->ports[i].host_ip);
+                free(s->ports[i].protocol);
+        }
+        free(s->ports);
+        free(s->restart);
+        free(s->stop_signal);
+        strv_free(s->xfleet);
+}
+
+static void resources_free(ComposeResource *t, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(t[i].key);
+                free(t[i].name);
+                strv_free(t[i].create_args);
+        }
+        free(t);
+}
+
+ComposeModel *compose_model_free(ComposeModel *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n_services; i++)
+                compose_service_done(m->services + i);
+        free(m->services);
+        resources_free(m->networks, m->n_networks);
+        resources_free(m->volumes, m->n_volumes);
+        return mfree(m);
+}
+
+ComposeService *compose_model_find(const ComposeModel *m, const char *name) {
+        for (size_t i = 0; i < m->n_services; i++)
+                if (streq(m->services[i].name, name))
+                        return m->services + i;
+        return NULL;
+}
+
+ComposeResource *compose_resource_find(ComposeResource *table, size_t n, const char *key) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(table[i].key, key))
+                        return table + i;
+        return NULL;
+}
+
+int compose_service_instances(const ComposeService *s, char ***l) {
+        const char *at = strchr(s->unit, '@');
+        int r;
+
+        if (!at)
+                return strv_extend(l, s->unit);
+        for (unsigned i = 1; i <= s->replicas; i++) {
+                r = strv_extendf(l, "%.*s@%u.service", (int) (at - s->unit), s->unit, i);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int resource_labels(ComposeResource *res, const YamlNode *labels, const char *path, Diag *d) {
+        YamlNode *k, *v;
+        int r;
+
+        if (labels->type == YAML_NODE_SEQUENCE) {
+                YAML_SEQUENCE_FOREACH(v, labels) {
+                        if (!yaml_node_scalar(v))
+                                return diag_error(d, v, path, "labels must be strings");
+                        r = strv_extend(&res->create_args, "--label");
+                        if (r < 0)
+                                return r;
+                        r = strv_extend(&res->create_args, v->value);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        if (labels->type != YAML_NODE_MAPPING)
+                return diag_error(d, labels, path, "labels must be a mapping or a list");
+        YAML_MAPPING_FOREACH(k, v, labels) {
+                r = strv_extend(&res->create_args, "--label");
+                if (r < 0)
+                        return r;
+                r = strv_extendf(&res->create_args, "%s=%s", k->value, strempty(yaml_node_scalar(v)));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int resource_ipam(ComposeResource *res, const YamlNode *ipam, const char *path, Diag *d) {
+        YamlNode *k, *v, *item, *ck, *cv;
+        int r;
+
+        if (ipam->type != YAML_NODE_MAPPING)
+                return diag_error(d, ipam, path, "ipam must be a mapping");
+        YAML_MAPPING_FOREACH(k, v, ipam) {
+                if (streq(k->value, "driver")) {
+                        if (!yaml_node_scalar(v))
+                                return diag_error(d, v, path, "ipam driver must be a string");
+                        r = strv_extend_strv(&res->create_args, STRV_MAKE("--ipam-driver", v->value));
+                } else if (streq(k->value, "config")) {
+                        if (v->type != YAML_NODE_SEQUENCE)
+                                return diag_error(d, v, path, "ipam config must be a list");
+                        r = 0;
+                        YAML_SEQUENCE_FOREACH(item, v)
+                                YAML_MAPPING_FOREACH(ck, cv, item) {
+                                        const char *flag = streq(ck->value, "subnet") ? "--subnet" :
+                                                streq(ck->value, "gateway") ? "--gateway" :
+                                                streq(ck->value, "ip_range") ? "--ip-range" : NULL;
+
+                                        if (!flag)
+                                                return diag_error(d, ck, path, "ipam config key \"%s\" is not supported",
+                                                                  ck->value);
+                                        if (!yaml_node_scalar(cv))
+                                                return diag_error(d, cv, path, "%s must be a string", ck->value);
+                                        r = strv_extend_strv(&res->create_args, STRV_MAKE(flag, cv->value));
+                                        if (r < 0)
+                                                return r;
+                                }
+                } else if (streq(k->value, "options"))
+                        r = diag_warning(d, k, path, "ipam options are not supported, ignoring");
+                else
+                        r = diag_error(d, k, path, "unknown ipam key \"%s\"", k->value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int resource_add(ComposeModel *m, bool network, const char *key, const YamlNode *def, Diag *d) {
+        ComposeProject *p = m->project;
+        ComposeResource **table = network ? &m->networks : &m->volumes;
+        size_t *n = network ? &m->n_networks : &m->n_volumes;
+        ComposeResource res = {}, *t;
+        _cleanup_free_ char *path = NULL;
+        const char *name = NULL;
+        YamlNode *k, *v;
+        int r;
+
+        if (asprintf(&path, "%s.%s", network ? "networks" : "volumes", key) < 0)
+                return -ENOMEM;
+
+        t = reallocarray(*table, *n + 1, sizeof(ComposeResource));
+        if (!t)
+                return -ENOMEM;
+        *table = t;
+        res.key = strdup(key);
+        if (!res.key)
+                return -ENOMEM;
+        t[(*n)++] = res;
+        t += *n - 1;
+
+        if (def && !yaml_node_is_null(def) && def->type != YAML_NODE_MAPPING)
+                return diag_error(d, def, path, "must be a mapping, not %s", yaml_node_type_name(def));
+
+        YAML_MAPPING_FOREACH(k, v, def) {
+                const char *s = yaml_node_scalar(v);
+
+                if (streq(k->value, "name")) {
+                        if (!s)
+                                return diag_error(d, v, path, "name must be a string");
+                        name = s;
+                } else if (streq(k->value, "external")) {
+                        int b = yaml_node_bool(v);
+
+                        /* Old files say "external: {name: x}". */
+                        if (v->type == YAML_NODE_MAPPING) {
+                                name = yaml_node_scalar(yaml_mapping_get(v, "name")) ?: name;
+                                b = 1;
+                        }
+                        if (b < 0)
+                                return diag_error(d, v, path, "external must be true or false");
+                        t->external = b;
+                } else if (streq(k->value, "driver")) {
+                        if (!s)
+                                return diag_error(d, v, path, "driver must be a string");
+                        if (network && streq(s, "overlay")) {
+                                r = diag_warning(d, v, path, "overlay networks need swarm: a bridge network is created "
+                                                 "on each machine, so services on different machines cannot reach "
+                                                 "each other through it");
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                        r = strv_extend_strv(&t->create_args, STRV_MAKE("--driver", s));
+                        if (r < 0)
+                                return r;
+                } else if (streq(k->value, "driver_opts")) {
+                        YamlNode *ok, *ov;
+
+                        if (v->type != YAML_NODE_MAPPING)
+                                return diag_error(d, v, path, "driver_opts must be a mapping");
+                        YAML_MAPPING_FOREACH(ok, ov, v) {
+                                r = strv_extend(&t->create_args, "--opt");
+                                if (r < 0)
+                                        return r;
+                                r = strv_extendf(&t->create_args, "%s=%s", ok->value, strempty(yaml_node_scalar(ov)));
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (streq(k->value, "labels")) {
+                        r = resource_labels(t, v, path, d);
+                        if (r < 0)
+                                return r;
+                } else if (network && (streq(k->value, "internal") || streq(k->value, "enable_ipv6"))) {
+                        int b = yaml_node_bool(v);
+
+                        if (b < 0)
+                                return diag_error(d, v, path, "%s must be true or false", k->value);
+                        if (b) {
+                                r = strv_extend(&t->create_args, streq(k->value, "internal") ? "--internal" : "--ipv6");
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (network && streq(k->value, "ipam")) {
+                        r = resource_ipam(t, v, path, d);
+                        if (r < 0)
+                                return r;
+                } else if (network && streq(k->value, "attachable"))
+                        continue;
+                else if (startswith(k->value, "x-"))
+                        continue;
+                else
+                        return diag_error(d, k, path, "unknown key \"%s\"", k->value);
+        }
+
+        if (name)
+                t->name = strdup(name);
+        else if (t->external)
+                t->name = strdup(key);
+        else if (asprintf(&t->name, "%s_%s", p->name, key) < 0)
+                t->name = NULL;
+        return t->name ? 0 : -ENOMEM;
+}
+
+static int model_resources(ComposeModel *m, Diag *d) {
+        YamlNode *root = m->project->root, *k, *v, *top;
+        int r;
+
+        top = yaml_mapping_get(root, "networks");
+        if (top && !yaml_node_is_null(top) && top->type != YAML_NODE_MAPPING)
+                return diag_error(d, top, "networks", "must be a mapping");
+        YAML_MAPPING_FOREACH(k, v, top) {
+                r = resource_add(m, true, k->value, v, d);
+                if (r < 0)
+                        return r;
+        }
+        if (!compose_resource_find(m->networks, m->n_networks, "default")) {
+                r = resource_add(m, true, "default", NULL, d);
+                if (r < 0)
+                        return r;
+        }
+
+        top = yaml_mapping_get(root, "volumes");
+        if (top && !yaml_node_is_null(top) && top->type != YAML_NODE_MAPPING)
+                return diag_error(d, top, "volumes", "must be a mapping");
+        YAML_MAPPING_FOREACH(k, v, top) {
+                r = resource_add(m, false, k->value, v, d);
+                if (r < 0)
+                        return r;
+        }
+
+        /* secrets and configs are checked where services use them; here only their shape. */
+        for (size_t i = 0; i < 2; i++) {
+                const char *kind = i == 0 ? "secrets" : "configs";
+
+                top = yaml_mapping_get(root, kind);
+                if (top && !yaml_node_is_null(top) && top->type != YAML_NODE_MAPPING)
+                        return diag_error(d, top, kind, "must be a mapping");
+                YAML_MAPPING_FOREACH(k, v, top) {
+                        YamlNode *sk, *sv _unused_;
+
+                        if (v->type != YAML_NODE_MAPPING)
+                                return diag_error(d, v, kind, "\"%s\" must be a mapping", k->value);
+                        YAML_MAPPING_FOREACH(sk, sv, v)
+                                if (!STR_IN_SET(sk->value, "file", "external", "name", "environment", "content",
+                                                "labels", "driver", "driver_opts", "template_driver") &&
+                                    !startswith(sk->value, "x-"))
+                                        return diag_error(d, sk, kind, "unknown key \"%s\"", sk->value);
+                }
+        }
+        return 0;
+}
+
+static int service_init(ComposeModel *m, ComposeService *s, const char *name, const YamlNode *node) {
+        const char *p = m->project->name;
+
+        *s = (ComposeService) {
+                .restart_usec = UNSET_U64,
+                .start_limit_interval_usec = UNSET_U64,
+                .stop_timeout_sec = 10,
+                .node = node,
+        };
+        s->name = strdup(name);
+        if (!s->name || asprintf(&s->unit, "%s-%s.service", p, name) < 0 ||
+            asprintf(&s->container, "%s-%s", p, name) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int service_name_valid(const char *s) {
+        if (isempty(s))
+                return false;
+        return s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] == 0;
+}
+
+/* "@svc" placeholders become the container names, now that every service is known. */
+static int resolve_placeholders(ComposeModel *m, ComposeService *s, char **l, Diag *d) {
+        STRV_FOREACH(a, l) {
+                char *at = strchr(*a, '@'), *n;
+                ComposeService *t;
+                size_t len;
+
+                if (!at || !(startswith(*a, "@") || startswith(*a, "container:@")))
+                        continue;
+                len = strcspn(at + 1, ":");
+                t = NULL;
+                for (size_t i = 0; i < m->n_services; i++)
+                        if (strlen(m->services[i].name) == len && strneq(m->services[i].name, at + 1, len))
+                                t = m->services + i;
+                if (!t)
+                        continue;       /* reported with the dependency check */
+                if (strchr(t->unit, '@') || t->global)
+                        return diag_error(d, s->node, converter_path(&(Converter) { .service = s }, "depends_on"),
+                                          "\"%s\" is %s: its container name is not fixed, so it cannot be linked to or "
+                                          "shared with", t->name, t->global ? "global" : "replicated");
+                if (asprintf(&n, "%.*s%s%s", (int) (at - *a), *a, t->container, at + 1 + len) < 0)
+                        return -ENOMEM;
+                free_and_replace(*(char **) a, n);
+        }
+        return 0;
+}
+
+static int check_cycles(ComposeModel *m, size_t i, unsigned char *state, char ***stack, Diag *d) {
+        ComposeService *s = m->services + i;
+        int r;
+
+        state[i] = 1;
+        r = strv_extend(stack, s->name);
+        if (r < 0)
+                return r;
+        for (size_t j = 0; j < s->n_depends; j++) {
+                ComposeService *t = compose_model_find(m, s->depends[j].service);
+                size_t ti = (size_t) (t - m->services);
+
+                if (state[ti] == 1) {
+                        _cleanup_free_ char *chain = NULL;
+
+                        r = strv_extend(stack, t->name);
+                        if (r < 0)
+                                return r;
+                        chain = strv_join(*stack + strv_index(*stack, t->name), " -> ");
+                        if (!chain)
+                                return -ENOMEM;
+                        return diag_error(d, s->depends[j].at, converter_path(&(Converter) { .service = s }, "depends_on"),
+                                          "dependency cycle: %s", chain);
+                }
+                if (state[ti] == 0) {
+                        r = check_cycles(m, ti, state, stack, d);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        state[i] = 2;
+        free((*stack)[strv_length(*stack) - 1]);
+        (*stack)[strv_length(*stack) - 1] = NULL;
+        return 0;
+}
+
+int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, Diag *d) {
+        _cleanup_(compose_model_freep) ComposeModel *m = NULL;
+        _cleanup_free_ unsigned char *state = NULL;
+        YamlNode *services, *k, *v;
+        int r;
+
+        assert(p);
+        assert(ret);
+
+        m = new0(ComposeModel, 1);
+        if (!m)
+                return -ENOMEM;
+        m->project = p;
+        m->runtime = runtime;
+
+        r = model_resources(m, d);
+        if (r < 0)
+                return r;
+
+        services = yaml_mapping_get(p->root, "services");
+        m->services = new0(ComposeService, services->n_children / 2);
+        if (!m->services)
+                return -ENOMEM;
+
+        YAML_MAPPING_FOREACH(k, v, services) {
+                ComposeService *s = m->services + m->n_services;
+                Converter c = { .project = p, .model = m, .runtime = runtime, .diag = d, .service = s };
+
+                if (!service_name_valid(k->value))
+                        return diag_error(d, k, "services", "\"%s\" is not a valid service name (letters, digits, "
+                                          "\".\", \"_\", \"-\")", k->value);
+                r = service_init(m, s, k->value, v);
+                m->n_services++;
+                if (r < 0)
+                        return r;
+                r = compose_convert_service(&c, v);
+                if (r < 0)
+                        return r;
+
+                if (s->replicas > 1 && yaml_mapping_get(v, "container_name"))
+                        return diag_error(d, yaml_mapping_get(v, "container_name"), converter_path(&c, "container_name"),
+                                          "a fixed container name allows one replica, not %u", s->replicas);
+
+                /* Without networks, compose puts a service on the project's default network (v1 had none). */
+                if (p->version != COMPOSE_V1 && !yaml_mapping_get(v, "networks") &&
+                    !yaml_mapping_get(v, "network_mode")) {
+                        ComposeResource *def = compose_resource_find(m->networks, m->n_networks, "default");
+
+                        if (!def->external) {
+                                r = strv_extend(&s->networks, def->name);
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = converter_flag(&c, "--network", def->name);
+                        if (r < 0)
+                                return r;
+                        r = converter_flag(&c, "--network-alias", s->name);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        for (size_t i = 0; i < m->n_services; i++) {
+                ComposeService *s = m->services + i;
+
+                for (size_t j = 0; j < s->n_depends; j++) {
+                        ComposeDepend *dep = s->depends + j;
+                        ComposeService *t = compose_model_find(m, dep->service);
+
+                        if (!t) {
+                                if (strv_contains(p->disabled, dep->service))
+                                        return diag_error(d, dep->at, converter_path(&(Converter) { .service = s },
+                                                                                     "depends_on"),
+                                                          "service \"%s\" is not enabled: add its --profile",
+                                                          dep->service);
+                                return diag_error(d, dep->at, converter_path(&(Converter) { .service = s }, "depends_on"),
+                                                  "unknown service \"%s\"", dep->service);
+                        }
+                        if (dep->condition == DEPEND_HEALTHY) {
+                                t->wait_healthy = true;
+                                if (!t->has_healthcheck) {
+                                        r = diag_warning(d, dep->at,
+                                                         converter_path(&(Converter) { .service = s }, "depends_on"),
+                                                         "\"%s\" has no healthcheck: the image must define one",
+                                                         t->name);
+                                        if (r < 0)
+                                                return r;
+                                }
+                        } else if (dep->condition == DEPEND_COMPLETED)
+                                t->oneshot = true;
+                }
+                r = resolve_placeholders(m, s, s->run_args, d);
+                if (r < 0)
+                        return r;
+                r = resolve_placeholders(m, s, s->docker_args, d);
+                if (r < 0)
+                        return r;
+        }
+
+        state = new0(unsigned char, m->n_services);
+        if (!state)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_services; i++) {
+                _cleanup_strv_free_ char **stack = NULL;
+
+                if (state[i] != 0)
+                        continue;
+                r = check_cycles(m, i, state, &stack, d);
+                if (r < 0)
+                        return r;
+        }
+
+        r = xfleet_finish(m, d);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdint.h>
+
+#include "compose-load.h"
+#include "diag.h"
+#include "macro.h"
+
+/* The converted project: what each unit needs, already validated and normalised, but not yet
+ * tied to a container runtime's command line (runtime-docker.c and runtime-podman.c do that). */
+
+#define UNSET_U64 UINT64_MAX
+#define INFINITY_U64 (UINT64_MAX - 1)
+
+typedef enum Runtime {
+        RUNTIME_DOCKER,
+        RUNTIME_PODMAN,
+        _RUNTIME_MAX,
+        _RUNTIME_INVALID = -EINVAL,
+} Runtime;
+
+const char *runtime_to_string(Runtime r) _const_;
+Runtime runtime_from_string(const char *s) _pure_;
+
+typedef enum DependCondition {
+        DEPEND_STARTED,
+        DEPEND_HEALTHY,
+        DEPEND_COMPLETED,
+        _DEPEND_CONDITION_MAX,
+        _DEPEND_CONDITION_INVALID = -EINVAL,
+} DependCondition;
+
+DependCondition depend_condition_from_string(const char *s) _pure_;
+
+typedef struct ComposeDepend {
+        char *service;
+        DependCondition condition;
+        bool required;          /* Requires= (else Wants=) */
+        bool restart;           /* BindsTo=: restarted with the dependency */
+        bool colocate;          /* MachineOf=: systemd dependencies only hold on one machine */
+        const YamlNode *at;     /* for messages; borrowed from the project tree */
+} ComposeDepend;
+
+typedef struct ComposePort {
+        char *host_ip;          /* NULL: every address */
+        unsigned published_first, published_last;  /* 0: no host port */
+        char *protocol;
+        const YamlNode *at;
+} ComposePort;
+
+/* A network or volume that is created before the container starts. */
+typedef struct ComposeResource {
+        char *key;              /* the name in the compose file */
+        char *name;             /* the runtime's name (project-prefixed unless "name:" says otherwise) */
+        char **create_args;     /* options of "network create" / "volume create" */
+        bool external;          /* exists already: never created */
+} ComposeResource;
+
+typedef struct ComposeService {
+        char *name;
+        char *unit;             /* "<project>-<service>.service" or "<project>-<service>@.service" */
+        char *container;        /* the container's name ("%i" in templates) */
+        char *image;
+        char **global_args;     /* runtime options before "run" */
+        char **run_args;        /* "run" options both runtimes understand, in a fixed key order */
+        char **docker_args;     /* "run" options only docker has (--link) */
+        char **args;            /* after the image */
+        char **networks;        /* names of ComposeResource networks to create */
+        char **volumes;         /* names of ComposeResource volumes to create */
+        char **mkdirs;          /* host directories to create first */
+        ComposeDepend *depends;
+        size_t n_depends;
+        ComposePort *ports;
+        size_t n_ports;
+
+        unsigned replicas;      /* > 0: a template with instances 1..replicas */
+        bool global;
+        bool oneshot;           /* others wait for it to complete */
+        bool wait_healthy;      /* others wait for it to be healthy */
+        bool has_healthcheck;
+        bool pull_always;
+        bool colocated_replicas;  /* max_replicas_per_node > 1: no conflicts among instances */
+
+        char *restart;          /* Restart=, NULL: unset */
+        uint64_t restart_usec;
+        unsigned start_limit_burst;
+        uint64_t start_limit_interval_usec;
+        uint64_t stop_timeout_sec;
+        char *stop_signal;
+
+        uint64_t memory_max, memory_low, tasks_max;  /* for a runtime whose payload is in the unit's cgroup */
+        unsigned cpu_quota_percent;                  /* 0: unset */
+
+        char **xfleet;          /* "Key=Value" lines of [X-Fleet] */
+        const YamlNode *node;   /* the service's mapping, borrowed */
+} ComposeService;
+
+typedef struct ComposeModel {
+        ComposeProject *project;        /* borrowed */
+        Runtime runtime;
+        ComposeService *services;
+        size_t n_services;
+        ComposeResource *networks;
+        size_t n_networks;
+        ComposeResource *volumes;
+        size_t n_volumes;
+} ComposeModel;
+
+/* Convert a loaded project. Every service key is converted, warned about, or rejected by name;
+ * dependencies are checked (unknown services, cycles) and [X-Fleet] is derived. Returns 0 with
+ * *ret owned by the caller (it borrows p, which must outlive it), -EINVAL after an error message
+ * in d, -ENOMEM. */
+int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, Diag *d);
+
+/* Free a model (not its project). Accepts NULL, returns NULL. */
+ComposeModel *compose_model_free(ComposeModel *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ComposeModel *, compose_model_free);
+
+/* The service called name, or NULL. */
+ComposeService *compose_model_find(const ComposeModel *m, const char *name);
+
+/* The resource declared as key in a network or volume table, or NULL. */
+ComposeResource *compose_resource_find(ComposeResource *table, size_t n, const char *key);
+
+/* The unit names that stand for service s: the unit itself, or its instances "<p>-<s>@1.service"
+ * .. "@N". Appended to *l. Returns 0 or -ENOMEM. */
+int compose_service_instances(const ComposeService *s, char ***l);

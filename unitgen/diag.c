@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <stdarg.h>
+
+#include "diag.h"
+#include "strv.h"
+#include "yaml-node.h"
+
+void diag_done(Diag *d) {
+        if (!d)
+                return;
+        d->lines = strv_free(d->lines);
+        d->n_errors = d->n_warnings = 0;
+}
+
+static int diag_vadd(Diag *d, DiagLevel level, const char *file, unsigned line, unsigned column,
+                     const char *key, const char *format, va_list ap) {
+        _cleanup_free_ char *text = NULL;
+        bool error = level == DIAG_ERROR || (d && d->strict);
+        int r;
+
+        if (!d)
+                return error ? -EINVAL : 0;
+
+        if (vasprintf(&text, format, ap) < 0)
+                return -ENOMEM;
+
+        r = strv_extendf(&d->lines, "%s:%u:%u: %s: %s%s", file ?: "-", line, column, key ?: "-",
+                         error ? "" : "warning: ", text);
+        if (r < 0)
+                return r;
+
+        if (error) {
+                d->n_errors++;
+                return -EINVAL;
+        }
+        d->n_warnings++;
+        return 0;
+}
+
+int diag_add_at(Diag *d, DiagLevel level, const char *file, unsigned line, unsigned column, const char *key,
+                const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = diag_vadd(d, level, file, line, column, key, format, ap);
+        va_end(ap);
+        return r;
+}
+
+int diag_add(Diag *d, DiagLevel level, const YamlNode *at, const char *key, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = diag_vadd(d, level, at ? at->file : NULL, at ? at->line : 0, at ? at->column : 0, key, format, ap);
+        va_end(ap);
+        return r;
+}

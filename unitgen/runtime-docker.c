@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <inttypes.h>
+
+#include "compose-model.h"
+#include "strv.h"
+#include "unit-writer.h"
+
+/* The shape fleet users know: "docker run" in the foreground (systemd supervises the client,
+ * which lives as long as the container), a stale container removed first, "docker stop" with
+ * the grace period. Never --restart: systemd restarts, two supervisors would fight. */
+
+#define DOCKER "/usr/bin/docker"
+
+int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeService *s) {
+        _cleanup_strv_free_ char **run = NULL;
+        _cleanup_free_ char *timeout = NULL;
+        int r;
+
+        if (s->oneshot)
+                fputs("Type=oneshot\nRemainAfterExit=yes\n", f);
+        else
+                fputs("Type=simple\n", f);
+        if (s->wait_healthy || s->pull_always)
+                fputs("TimeoutStartSec=300\n", f);
+        fprintf(f, "TimeoutStopSec=%" PRIu64 "\n", s->stop_timeout_sec + 5);
+
+        r = unit_write_exec(f, "ExecStartPre", "-", STRV_MAKE(DOCKER, "rm", "-f", s->container));
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, s->networks) {
+                ComposeResource *res = NULL;
+                _cleanup_strv_free_ char **argv = NULL;
+
+                for (size_t i = 0; i < m->n_networks; i++)
+                        if (streq(m->networks[i].name, *n))
+                                res = m->networks + i;
+                r = strv_extend_strv(&argv, STRV_MAKE(DOCKER, "network", "create"));
+                if (r >= 0 && res)
+                        r = strv_extend_strv(&argv, res->create_args);
+                if (r >= 0)
+                        r = strv_extend(&argv, *n);
+                if (r < 0)
+                        return r;
+                /* "-": it fails when the network exists, which is fine. */
+                r = unit_write_exec(f, "ExecStartPre", "-", argv);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(v, s->volumes) {
+                ComposeResource *res = NULL;
+                _cleanup_strv_free_ char **argv = NULL;
+
+                for (size_t i = 0; i < m->n_volumes; i++)
+                        if (streq(m->volumes[i].name, *v))
+                                res = m->volumes + i;
+                r = strv_extend_strv(&argv, STRV_MAKE(DOCKER, "volume", "create"));
+                if (r >= 0 && res)
+                        r = strv_extend_strv(&argv, res->create_args);
+                if (r >= 0)
+                        r = strv_extend(&argv, *v);
+                if (r < 0)
+                        return r;
+                r = unit_write_exec(f, "ExecStartPre", "-", argv);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(d, s->mkdirs) {
+                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE("/usr/bin/mkdir", "-p", *d));
+                if (r < 0)
+                        return r;
+        }
+        if (s->pull_always) {
+                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE(DOCKER, "pull", s->image));
+                if (r < 0)
+                        return r;
+        }
+
+        r = strv_extend(&run, DOCKER);
+        if (r >= 0)
+                r = strv_extend_strv(&run, s->global_args);
+        if (r >= 0)
+                r = strv_extend_strv(&run, STRV_MAKE("run", "--rm", "--name", s->container));
+        if (r >= 0)
+                r = strv_extend_strv(&run, s->run_args);
+        if (r >= 0)
+                r = strv_extend_strv(&run, s->docker_args);
+        if (r >= 0)
+                r = strv_extend(&run, s->image);
+        if (r >= 0)
+                r = strv_extend_strv(&run, s->args);
+        if (r < 0)
+                return r;
+        r = unit_write_exec(f, "ExecStart", NULL, run);
+        if (r < 0)
+                return r;
+
+        if (s->wait_healthy) {
+                _cleanup_free_ char *script = NULL;
+
+                /* Dependents ordered After= this unit start once ExecStartPost= is done. */
+                if (asprintf(&script, "until [ \"$(" DOCKER " inspect -f '{{.State.Health.Status}}' %s 2>/dev/null)\" "
+                             "= healthy ]; do sleep 1; done", s->container) < 0)
+                        return -ENOMEM;
+                r = unit_write_exec(f, "ExecStartPost", NULL, STRV_MAKE("/bin/sh", "-c", script));
+                if (r < 0)
+                        return r;
+        }
+
+        timeout = NULL;
+        if (asprintf(&timeout, "%" PRIu64, s->stop_timeout_sec) < 0)
+                return -ENOMEM;
+        r = unit_write_exec(f, "ExecStop", s->oneshot ? "-" : NULL,
+                            STRV_MAKE(DOCKER, "stop", "-t", timeout, s->container));
+        if (r < 0)
+                return r;
+        return unit_write_restart(f, s);
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <inttypes.h>
+
+#include "compose-model.h"
+#include "strv.h"
+#include "unit-writer.h"
+
+/* Quadlet's shape: conmon becomes the main process and reports READY (--sdnotify=conmon), the
+ * container's cgroups sit inside the unit's (--cgroups=split, Delegate=yes), so systemd's
+ * accounting, limits and killing cover the payload; KillMode=mixed lets conmon clean up. */
+
+#define PODMAN "/usr/bin/podman"
+
+static int write_create(FILE *f, const char *what, const char *name, const ComposeResource *table, size_t n) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
+
+        r = strv_extend_strv(&argv, STRV_MAKE(PODMAN, what, "create", "--ignore"));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++)
+                if (streq(table[i].name, name)) {
+                        r = strv_extend_strv(&argv, table[i].create_args);
+                        if (r < 0)
+                                return r;
+                }
+        r = strv_extend(&argv, name);
+        if (r < 0)
+                return r;
+        return unit_write_exec(f, "ExecStartPre", NULL, argv);
+}
+
+int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeService *s) {
+        _cleanup_strv_free_ char **run = NULL;
+        _cleanup_free_ char *timeout = NULL;
+        int r;
+
+        fputs("Environment=PODMAN_SYSTEMD_UNIT=%n\n", f);
+        if (s->oneshot)
+                fputs("Type=oneshot\nRemainAfterExit=yes\n", f);
+        else
+                fputs("Type=notify\nNotifyAccess=all\n", f);
+        fputs("KillMode=mixed\nDelegate=yes\nSyslogIdentifier=%N\n", f);
+        if (s->wait_healthy || s->pull_always)
+                fputs("TimeoutStartSec=300\n", f);
+        fprintf(f, "TimeoutStopSec=%" PRIu64 "\n", s->stop_timeout_sec + 5);
+        if (s->memory_max > 0)
+                fprintf(f, "MemoryMax=%" PRIu64 "\n", s->memory_max);
+        if (s->memory_low > 0)
+                fprintf(f, "MemoryLow=%" PRIu64 "\n", s->memory_low);
+        if (s->cpu_quota_percent > 0)
+                fprintf(f, "CPUQuota=%u%%\n", s->cpu_quota_percent);
+        if (s->tasks_max > 0)
+                fprintf(f, "TasksMax=%" PRIu64 "\n", s->tasks_max);
+
+        STRV_FOREACH(n, s->networks) {
+                r = write_create(f, "network", *n, m->networks, m->n_networks);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(v, s->volumes) {
+                r = write_create(f, "volume", *v, m->volumes, m->n_volumes);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(d, s->mkdirs) {
+                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE("/usr/bin/mkdir", "-p", *d));
+                if (r < 0)
+                        return r;
+        }
+        if (s->pull_always) {
+                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE(PODMAN, "pull", s->image));
+                if (r < 0)
+                        return r;
+        }
+
+        r = strv_extend(&run, PODMAN);
+        if (r >= 0)
+                r = strv_extend_strv(&run, s->global_args);
+        if (r >= 0)
+                r = strv_extend_strv(&run, STRV_MAKE("run", "--name", s->container, "--replace", "--rm",
+                                                     "--cgroups=split"));
+        if (r >= 0 && !s->oneshot)
+                /* Healthy: READY only once the healthcheck passes (podman 5), so After= waits for it. */
+                r = strv_extend_strv(&run, STRV_MAKE(s->wait_healthy ? "--sdnotify=healthy" : "--sdnotify=conmon",
+                                                     "-d"));
+        if (r >= 0)
+                r = strv_extend_strv(&run, s->run_args);
+        if (r >= 0)
+                r = strv_extend(&run, s->image);
+        if (r >= 0)
+                r = strv_extend_strv(&run, s->args);
+        if (r < 0)
+                return r;
+        r = unit_write_exec(f, "ExecStart", NULL, run);
+        if (r < 0)
+                return r;
+
+        if (asprintf(&timeout, "%" PRIu64, s->stop_timeout_sec) < 0)
+                return -ENOMEM;
+        r = unit_write_exec(f, "ExecStop", NULL, STRV_MAKE(PODMAN, "stop", "--ignore", "-t", timeout, s->container));
+        if (r < 0)
+                return r;
+        r = unit_write_exec(f, "ExecStopPost", "-", STRV_MAKE(PODMAN, "rm", "-v", "-f", "-i", s->container));
+        if (r < 0)
+                return r;
+        return unit_write_restart(f, s);
+}

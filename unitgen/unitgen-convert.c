@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include "unitgen-convert.h"
+
+int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, UnitFile **ret_units, size_t *ret_n,
+                    char **ret_project, Diag *d) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_(compose_model_freep) ComposeModel *m = NULL;
+        UnitFile *units = NULL;
+        size_t n = 0;
+        int r;
+
+        assert(o);
+        assert(ret_units);
+        assert(ret_n);
+        assert(d);
+
+        r = compose_project_load(o, &p, d);
+        if (r < 0)
+                return r;
+        r = compose_model_build(p, runtime, &m, d);
+        if (r < 0)
+                return r;
+        /* --strict: a warning is an error, and no unit is written. */
+        if (d->n_errors > 0)
+                return -EINVAL;
+        r = unit_render_all(m, &units, &n);
+        if (r < 0)
+                return r;
+        if (ret_project) {
+                *ret_project = strdup(p->name);
+                if (!*ret_project) {
+                        unit_files_free(units, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret_units = units;
+        *ret_n = n;
+        return 0;
+}

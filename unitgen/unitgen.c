@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <dirent.h>
+#include <getopt.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "log.h"
+#include "strv.h"
+#include "unit-diff.h"
+#include "unitgen-convert.h"
+
+#define GENERATOR_SOURCE_DIR "/etc/fleet/compose"
+
+static char **arg_files = NULL;
+static char **arg_profiles = NULL;
+static const char *arg_project = NULL;
+static const char *arg_output = ".";
+static const char *arg_check = NULL;
+static Runtime arg_runtime = RUNTIME_DOCKER;
+static bool arg_strict = false;
+
+static void help(void) {
+        printf("%s [OPTIONS...]\n"
+               "%s NORMAL-DIR [EARLY-DIR LATE-DIR]\n\n"
+               "Convert docker-compose files into systemd units with [X-Fleet] placement.\n\n"
+               "  -h --help              Show this help\n"
+               "     --version           Show the version\n"
+               "  -f --file=FILE         Compose file (repeat to merge; default: compose.yaml,\n"
+               "                         compose.yml, docker-compose.yaml, docker-compose.yml)\n"
+               "  -p --project-name=NAME Project name (default: \"name:\", or the directory's name)\n"
+               "  -o --output=DIR        Write the units into DIR (default: .)\n"
+               "     --runtime=RUNTIME   docker (default) or podman\n"
+               "     --profile=PROFILE   Enable services of a profile (repeatable)\n"
+               "     --strict            Treat warnings as errors\n"
+               "     --check=DIR         Compare with the units in DIR; print a diff, exit 1 if stale\n\n"
+               "With one or three directory arguments it runs as a systemd generator and converts\n"
+               "the compose files in " GENERATOR_SOURCE_DIR " into NORMAL-DIR.\n",
+               program_invocation_short_name, program_invocation_short_name);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_RUNTIME,
+                ARG_PROFILE,
+                ARG_STRICT,
+                ARG_CHECK,
+        };
+        static const struct option options[] = {
+                { "help",         no_argument,       NULL, 'h'          },
+                { "version",      no_argument,       NULL, ARG_VERSION  },
+                { "file",         required_argument, NULL, 'f'          },
+                { "project-name", required_argument, NULL, 'p'          },
+                { "output",       required_argument, NULL, 'o'          },
+                { "runtime",      required_argument, NULL, ARG_RUNTIME  },
+                { "profile",      required_argument, NULL, ARG_PROFILE  },
+                { "strict",       no_argument,       NULL, ARG_STRICT   },
+                { "check",        required_argument, NULL, ARG_CHECK    },
+                {}
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "hf:p:o:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        puts("unitgen " FLEET_VERSION);
+                        return 0;
+                case 'f':
+                        r = strv_extend(&arg_files, optarg);
+                        if (r < 0)
+                                return log_oom();
+                        break;
+                case 'p':
+                        arg_project = optarg;
+                        break;
+                case 'o':
+                        arg_output = optarg;
+                        break;
+                case ARG_RUNTIME:
+                        arg_runtime = runtime_from_string(optarg);
+                        if (arg_runtime < 0)
+                                return log_error_errno(EINVAL, "Unknown runtime \"%s\": use docker or podman.", optarg);
+                        break;
+                case ARG_PROFILE:
+                        r = strv_extend(&arg_profiles, optarg);
+                        if (r < 0)
+                                return log_oom();
+                        break;
+                case ARG_STRICT:
+                        arg_strict = true;
+                        break;
+                case ARG_CHECK:
+                        arg_check = optarg;
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        assert_not_reached();
+                }
+
+        if (optind < argc)
+                return log_error_errno(EINVAL, "Unexpected argument \"%s\" (compose files go after -f).", argv[optind]);
+        return 1;
+}
+
+static int find_default_files(void) {
+        static const char *const names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml",
+                                             "docker-compose.yml" };
+        static const char *const overrides[] = { "compose.override.yaml", "compose.override.yml",
+                                                 "docker-compose.override.yaml", "docker-compose.override.yml" };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                if (access(names[i], F_OK) < 0)
+                        continue;
+                r = strv_extend(&arg_files, names[i]);
+                if (r < 0)
+                        return log_oom();
+                /* As compose does: the override file next to the one found is merged over it. */
+                if (access(overrides[i], F_OK) >= 0) {
+                        r = strv_extend(&arg_files, overrides[i]);
+                        if (r < 0)
+                                return log_oom();
+                }
+                return 0;
+        }
+        return log_error_errno(ENOENT, "No compose file found: none of compose.yaml, compose.yml, "
+                               "docker-compose.yaml, docker-compose.yml in the current directory; use -f.");
+}
+
+static void print_diag(const Diag *d, bool generator) {
+        STRV_FOREACH(l, d->lines) {
+                if (generator)
+                        log_full(strstr(*l, ": warning: ") ? LOG_WARNING : LOG_ERR, "%s", *l);
+                else
+                        fprintf(stderr, "%s\n", *l);
+        }
+}
+
+static int write_units(const char *dir, UnitFile *units, size_t n) {
+        _cleanup_strv_free_ char **written = NULL;
+        int r;
+
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", dir);
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "%s/%s", dir, units[i].name) < 0)
+                        return log_oom();
+                r = write_file_atomic(path, units[i].text, strlen(units[i].text), 0644, false);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to write %s: %m", path);
+                        /* No partial output: take back what this run wrote. */
+                        STRV_FOREACH(w, written)
+                                (void) unlink(*w);
+                        return r;
+                }
+                r = strv_consume(&written, TAKE_PTR(path));
+                if (r < 0)
+                        return log_oom();
+        }
+        return 0;
+}
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+static int check_units(const char *dir, UnitFile *units, size_t n) {
+        _cleanup_(closedirp) DIR *dp = NULL;
+        bool stale = false;
+        struct dirent *de;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL, *old = NULL, *label = NULL;
+
+                if (asprintf(&path, "%s/%s", dir, units[i].name) < 0 ||
+                    asprintf(&label, "generated/%s", units[i].name) < 0)
+                        return log_oom();
+                r = read_full_file(path, &old, NULL, 0);
+                if (r == -ENOENT) {
+                        printf("missing: %s\n", path);
+                        stale = true;
+                        continue;
+                }
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read %s: %m", path);
+                r = unit_diff(stdout, path, old, label, units[i].text);
+                if (r < 0)
+                        return log_oom();
+                stale = stale || r > 0;
+        }
+
+        /* A unit we once generated but no longer would. */
+        dp = opendir(dir);
+        if (!dp)
+                return log_error_errno(errno, "Failed to open %s: %m", dir);
+        while ((de = readdir(dp))) {
+                _cleanup_free_ char *path = NULL, *text = NULL;
+                bool known = false;
+
+                if (!endswith(de->d_name, ".service"))
+                        continue;
+                for (size_t i = 0; i < n; i++)
+                        known = known || streq(units[i].name, de->d_name);
+                if (known)
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                        return log_oom();
+                if (read_full_file(path, &text, NULL, 0) < 0 || !startswith(text, "# Automatically generated by unitgen"))
+                        continue;
+                printf("stale: %s (no longer generated)\n", path);
+                stale = true;
+        }
+        return stale ? 1 : 0;
+}
+
+static int run_cli(void) {
+        _cleanup_free_ char *project = NULL;
+        ComposeLoadOptions o = {};
+        UnitFile *units = NULL;
+        Diag d = { .strict = arg_strict };
+        size_t n = 0;
+        int r;
+
+        if (!arg_files) {
+                r = find_default_files();
+                if (r < 0)
+                        return r;
+        }
+        o = (ComposeLoadOptions) {
+                .files = arg_files,
+                .project_name = arg_project,
+                .profiles = arg_profiles,
+        };
+
+        r = unitgen_convert(&o, arg_runtime, &units, &n, &project, &d);
+        print_diag(&d, false);
+        diag_done(&d);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return r;
+
+        if (arg_check) {
+                r = check_units(arg_check, units, n);
+                unit_files_free(units, n);
+                if (r > 0) {
+                        fprintf(stderr, "%s: the units in %s do not match the compose files; regenerate them.\n",
+                                program_invocation_short_name, arg_check);
+                        return -ESTALE;
+                }
+                return r;
+        }
+
+        r = write_units(arg_output, units, n);
+        if (r >= 0)
+                for (size_t i = 0; i < n; i++)
+                        STRV_FOREACH(inst, units[i].instances)
+                                puts(*inst);
+        unit_files_free(units, n);
+        return r;
+}
+
+/* One project per .yaml or .yml file (named after the file) or per directory holding a compose
+ * file (named after the directory). */
+static int generator_project(const char *src, const char *entry, const char *dest) {
+        _cleanup_free_ char *path = NULL, *dir = NULL, *name = NULL;
+        _cleanup_strv_free_ char **files = NULL;
+        ComposeLoadOptions o = {};
+        UnitFile *units = NULL;
+        Diag d = {};
+        struct stat st;
+        size_t n = 0;
+        int r;
+
+        if (asprintf(&path, "%s/%s", src, entry) < 0)
+                return log_oom();
+        if (stat(path, &st) < 0)
+                return 0;
+
+        if (S_ISDIR(st.st_mode)) {
+                static const char *const names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml",
+                                                     "docker-compose.yml" };
+
+                for (size_t i = 0; i < ELEMENTSOF(names) && !files; i++) {
+                        _cleanup_free_ char *f = NULL;
+
+                        if (asprintf(&f, "%s/%s", path, names[i]) < 0)
+                                return log_oom();
+                        if (access(f, F_OK) >= 0 && strv_consume(&files, TAKE_PTR(f)) < 0)
+                                return log_oom();
+                }
+                if (!files)
+                        return 0;
+                dir = strdup(path);
+                name = strdup(entry);
+        } else if (S_ISREG(st.st_mode) && (endswith(entry, ".yaml") || endswith(entry, ".yml"))) {
+                if (strv_extend(&files, path) < 0)
+                        return log_oom();
+                dir = strdup(src);
+                name = strndup(entry, (size_t) (strrchr(entry, '.') - entry));
+        } else
+                return 0;
+        if (!dir || !name)
+                return log_oom();
+
+        o = (ComposeLoadOptions) { .files = files, .project_dir = dir, .project_name = name };
+        r = unitgen_convert(&o, RUNTIME_DOCKER, &units, &n, NULL, &d);
+        print_diag(&d, true);
+        diag_done(&d);
+        if (r < 0)
+                return log_error_errno(r, "Skipping %s: it could not be converted.", path);
+        r = write_units(dest, units, n);
+        unit_files_free(units, n);
+        return r;
+}
+
+static int run_generator(const char *dest) {
+        const char *src = getenv("UNITGEN_COMPOSE_DIR") ?: GENERATOR_SOURCE_DIR;
+        struct dirent **entries = NULL;
+        int n, r = 0;
+
+        log_set_target(LOG_TARGET_KMSG);
+
+        n = scandir(src, &entries, NULL, alphasort);
+        if (n < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return log_error_errno(errno, "Failed to read %s: %m", src);
+        }
+        for (int i = 0; i < n; i++) {
+                if (entries[i]->d_name[0] != '.') {
+                        int k = generator_project(src, entries[i]->d_name, dest);
+                        if (k < 0 && r == 0)
+                                r = k;
+                }
+                free(entries[i]);
+        }
+        free(entries);
+        return r;
+}
+
+static bool is_generator_call(int argc, char *argv[]) {
+        if (argc != 2 && argc != 4)
+                return false;
+        for (int i = 1; i < argc; i++)
+                if (argv[i][0] != '/')
+                        return false;
+        return true;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        log_parse_environment();
+
+        if (is_generator_call(argc, argv))
+                return run_generator(argv[1]) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        r = parse_argv(argc, argv);
+        if (r > 0)
+                r = run_cli();
+        strv_free(arg_files);
+        strv_free(arg_profiles);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <fnmatch.h>
+
+#include "compose-convert.h"
+#include "compose-values.h"
+#include "exec-quote.h"
+#include "strv.h"
+#include "xfleet-map.h"
+
+bool xfleet_option_valid(const char *name) {
+        return strv_contains(STRV_MAKE("MachineID", "MachineOf", "MachineMetadata", "Conflicts", "Global",
+                                       "Replaces", "X-ConditionMachineID", "X-ConditionMachineOf",
+                                       "X-ConditionMachineMetadata", "X-Conflicts"),
+                             name);
+}
+
+static char *strip(const char *s, size_t n) {
+        while (n > 0 && isspace((unsigned char) *s)) {
+                s++;
+                n--;
+        }
+        while (n > 0 && isspace((unsigned char) s[n - 1]))
+                n--;
+        return strndup(s, n);
+}
+
+_printf_(2, 3) static int fail(char **ret_error, const char *fmt, ...) {
+        va_list ap;
+        int r = 0;
+
+        if (ret_error) {
+                va_start(ap, fmt);
+                r = vasprintf(ret_error, fmt, ap);
+                va_end(ap);
+        }
+        return r < 0 ? -ENOMEM : -EINVAL;
+}
+
+static bool metadata_word_valid(const char *s) {
+        if (isempty(s))
+                return false;
+        for (; *s; s++)
+                if (!(isalnum((unsigned char) *s) || strchr("-_.:/", *s)))
+                        return false;
+        return true;
+}
+
+int xfleet_constraint(const char *expr, char **ret_line, char **ret_key, bool *ret_negated, char **ret_error) {
+        _cleanup_free_ char *lhs = NULL, *rhs = NULL, *key = NULL, *line = NULL;
+        const char *op, *label;
+        bool negated;
+
+        op = strstr(expr, "==");
+        negated = !op;
+        if (!op)
+                op = strstr(expr, "!=");
+        if (!op)
+                return fail(ret_error, "\"%s\": a constraint is \"attribute == value\" or \"attribute != value\"", expr);
+        lhs = strip(expr, (size_t) (op - expr));
+        rhs = strip(op + 2, strlen(op + 2));
+        if (!lhs || !rhs)
+                return -ENOMEM;
+        if (!metadata_word_valid(rhs))
+                return fail(ret_error, "\"%s\": the value must be a single word", expr);
+
+        if ((label = startswith(lhs, "node.labels.")) || (label = startswith(lhs, "engine.labels.")))
+                key = strdup(label);
+        else if (streq(lhs, "node.hostname"))
+                key = strdup("hostname");
+        else if (streq(lhs, "node.role"))
+                key = strdup("role");
+        else if (streq(lhs, "node.platform.os"))
+                key = strdup("os");
+        else if (streq(lhs, "node.platform.arch"))
+                key = strdup("arch");
+        else if (streq(lhs, "node.id")) {
+                if (negated)
+                        return fail(ret_error, "\"%s\": fleet cannot exclude a machine by ID; label the machines "
+                                    "and use node.labels instead", expr);
+                key = strdup("machine-id");
+                if (!key || asprintf(&line, "MachineID=%s", rhs) < 0)
+                        return -ENOMEM;
+                goto done;
+        } else
+                return fail(ret_error, "\"%s\": unknown attribute (use node.labels.*, node.hostname, node.role, "
+                            "node.id, node.platform.os or node.platform.arch)", expr);
+        if (!key)
+                return -ENOMEM;
+        if (!metadata_word_valid(key))
+                return fail(ret_error, "\"%s\": the label must be a single word", expr);
+        if (asprintf(&line, "MachineMetadata=%s%s%s", key, negated ? "!=" : "=", rhs) < 0)
+                return -ENOMEM;
+done:
+        *ret_line = TAKE_PTR(line);
+        *ret_key = TAKE_PTR(key);
+        *ret_negated = negated;
+        return 0;
+}
+
+int xfleet_make_template(const ComposeProject *p, ComposeService *s) {
+        char *unit;
+
+        if (strchr(s->unit, '@'))
+                return 0;
+        if (asprintf(&unit, "%s-%s@.service", p->name, s->name) < 0)
+                return -ENOMEM;
+        free_and_replace(s->unit, unit);
+        if (!s->container || !strstr(s->container, SPECIFIER_INSTANCE)) {
+                char *container;
+
+                if (asprintf(&container, "%s-%s-" SPECIFIER_INSTANCE, p->name, s->name) < 0)
+                        return -ENOMEM;
+                free_and_replace(s->container, container);
+        }
+        return 0;
+}
+
+/* The glob that stands for every unit of s. */
+static int unit_glob(const ComposeService *s, char **ret) {
+        const char *at = strchr(s->unit, '@');
+
+        if (!at) {
+                *ret = strdup(s->unit);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return asprintf(ret, "%.*s@*.service", (int) (at - s->unit), s->unit) < 0 ? -ENOMEM : 0;
+}
+
+static bool ports_overlap(const ComposePort *a, const ComposePort *b) {
+        bool any_a = !a->host_ip || STR_IN_SET(a->host_ip, "0.0.0.0", "[::]", "::");
+        bool any_b = !b->host_ip || STR_IN_SET(b->host_ip, "0.0.0.0", "[::]", "::");
+
+        if (a->published_first == 0 || b->published_first == 0)
+                return false;
+        if (!streq(a->protocol, b->protocol))
+                return false;
+        if (!any_a && !any_b && !streq(a->host_ip, b->host_ip))
+                return false;
+        return a->published_first <= b->published_last && b->published_first <= a->published_last;
+}
+
+static int add_conflict(ComposeService *s, const ComposeService *other) {
+        _cleanup_free_ char *glob = NULL;
+        int r;
+
+        r = unit_glob(other, &glob);
+        if (r < 0)
+                return r;
+        return strv_extendf(&s->xfleet, "Conflicts=%s", glob);
+}
+
+static bool xfleet_has(char **l, const char *option) {
+        size_t n = strlen(option);
+
+        STRV_FOREACH(x, l)
+                if (strneq(*x, option, n) && (*x)[n] == '=')
+                        return true;
+        return false;
+}
+
+int xfleet_finish(ComposeModel *m, Diag *d) {
+        int r;
+
+        for (size_t i = 0; i < m->n_services; i++) {
+                ComposeService *s = m->services + i;
+                bool template = strchr(s->unit, '@');
+
+                /* A replicated service publishing a host port: one instance per machine. */
+                if (template && !s->colocated_replicas)
+                        for (size_t j = 0; j < s->n_ports; j++)
+                                if (s->ports[j].published_first > 0) {
+                                        r = add_conflict(s, s);
+                                        if (r < 0)
+                                                return r;
+                                        break;
+                                }
+
+                /* Two services publishing the same host port cannot share a machine. */
+                for (size_t o = 0; o < m->n_services; o++) {
+                        ComposeService *t = m->services + o;
+                        bool clash = false;
+
+                        if (o == i)
+                                continue;
+                        for (size_t a = 0; a < s->n_ports && !clash; a++)
+                                for (size_t b = 0; b < t->n_ports && !clash; b++)
+                                        clash = ports_overlap(s->ports + a, t->ports + b);
+                        if (clash) {
+                                r = add_conflict(s, t);
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+
+                /* systemd's dependencies only hold on one machine: keep the services together. */
+                for (size_t j = 0; j < s->n_depends; j++) {
+                        ComposeDepend *dep = s->depends + j;
+                        ComposeService *t = compose_model_find(m, dep->service);
+
+                        if (!dep->colocate || !t)
+                                continue;
+                        if (t->global)
+                                continue;       /* runs everywhere it may: nothing to pin */
+                        if (strchr(t->unit, '@') || s->global) {
+                                r = diag_warning(d, dep->at, converter_path(&(Converter) { .service = s }, "depends_on"),
+                                                 "\"%s\" cannot be pinned next to %s \"%s\" (fleet's MachineOf= names "
+                                                 "one unit): the dependency only orders starts on a shared machine",
+                                                 s->name, s->global ? "the global service's dependency" :
+                                                 "the replicated service", t->name);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                        r = strv_extendf(&s->xfleet, "MachineOf=%s", t->unit);
+                        if (r < 0)
+                                return r;
+                }
+
+                if (s->global) {
+                        r = strv_extend(&s->xfleet, "Global=true");
+                        if (r < 0)
+                                return r;
+                }
+
+                strv_uniq(strv_sort(s->xfleet));
+
+                /* What fleet's API refuses (api/units.go ValidateOptions). */
+                if (xfleet_has(s->xfleet, "MachineID") &&
+                    (xfleet_has(s->xfleet, "MachineOf") || xfleet_has(s->xfleet, "Conflicts") ||
+                     xfleet_has(s->xfleet, "Global")))
+                        return diag_error(d, s->node, "deploy.placement",
+                                          "service \"%s\": node.id pins one machine and cannot be combined with "
+                                          "dependencies, published ports of replicas, or global mode", s->name);
+                if (xfleet_has(s->xfleet, "Global") && xfleet_has(s->xfleet, "MachineOf"))
+                        return diag_error(d, s->node, "deploy.mode", "service \"%s\": a global service cannot be pinned "
+                                          "next to another (x-fleet MachineOf=)", s->name);
+                STRV_FOREACH(x, s->xfleet) {
+                        const char *peer = startswith(*x, "MachineOf=");
+
+                        if (!peer)
+                                continue;
+                        STRV_FOREACH(y, s->xfleet) {
+                                const char *pattern = startswith(*y, "Conflicts=");
+
+                                if (pattern && fnmatch(pattern, peer, 0) == 0)
+                                        return diag_error(d, s->node, "ports",
+                                                          "service \"%s\" must run next to %s (a dependency) but "
+                                                          "conflicts with it (same host port)", s->name, peer);
+                        }
+                }
+        }
+        return 0;
+}

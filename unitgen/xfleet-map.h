@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "compose-model.h"
+
+/* Placement: swarm constraints, replicas and host ports as fleet's [X-Fleet] options. Fleet's
+ * MachineMetadata only tests equality; our scheduler also reads "MachineMetadata=K!=V" as
+ * "not on machines whose K is V". */
+
+/* Translate one constraint ("node.labels.disk == ssd", "node.role!=manager", "node.id==abc").
+ * *ret_line is the [X-Fleet] line ("MachineMetadata=disk=ssd"), *ret_key the metadata key it
+ * tests ("machine-id" for MachineID=), *ret_negated whether it is a != test. Returns 0, -ENOMEM,
+ * or -EINVAL with *ret_error (owned by the caller). */
+int xfleet_constraint(const char *expr, char **ret_line, char **ret_key, bool *ret_negated, char **ret_error);
+
+/* Whether name is an [X-Fleet] option fleet knows (including the deprecated X-Condition ones). */
+bool xfleet_option_valid(const char *name);
+
+/* Turn s into a template: unit "<project>-<service>@.service", container "<project>-<service>-%i".
+ * Idempotent. Returns 0 or -ENOMEM. */
+int xfleet_make_template(const ComposeProject *p, ComposeService *s);
+
+/* The cross-service part, once every service is converted: MachineOf= for dependencies,
+ * Conflicts= for host ports (a replicated service's own instances; two services publishing the
+ * same port), and the combinations fleet rejects. Sorts and de-duplicates each service's lines.
+ * Returns 0, -EINVAL after a message, -ENOMEM. */
+int xfleet_finish(ComposeModel *m, Diag *d);
