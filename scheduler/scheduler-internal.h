@@ -9,6 +9,29 @@
 typedef struct Machine Machine;
 typedef struct Unit Unit;
 
+/* Machines sorted by ID at the leaves of a segment tree whose inner nodes hold the minimum load
+ * below them: the least-loaded machine with the lowest ID is a walk from the root (O(log M)),
+ * and a load change is a walk up. One index holds all machines; each distinct MachineMetadata
+ * requirement list gets its own index of the machines that match it, so a constrained unit
+ * never wades through machines it cannot use. */
+typedef struct LoadIndex {
+        Machine **machines;             /* sorted by id */
+        size_t n_machines;
+        unsigned *tree;                 /* 2 * cap slots; leaf i at cap + i */
+        size_t cap;
+} LoadIndex;
+
+/* Where a machine sits in a metadata class's index, for load updates. */
+typedef struct MachineRef {
+        LoadIndex *index;
+        size_t pos;
+} MachineRef;
+
+typedef struct MetaClass {
+        char *signature;                /* the requirements joined by newlines */
+        LoadIndex index;                /* owns index.machines */
+} MetaClass;
+
 /* The lists a unit can be on; each keeps the unit's index for O(1) removal. */
 typedef enum UnitListType {
         UNIT_LIST_PENDING,      /* wanted, non-global, not placed */
@@ -30,6 +53,7 @@ typedef struct UnitList {
 struct Unit {
         char *name;
         XFleetOptions *x;               /* owned copy; never NULL */
+        char *signature;                /* MachineMetadata joined by newlines, or NULL */
         UnitDesiredState desired;
         bool has_patterns;              /* Conflicts or Replaces non-empty */
 
@@ -50,6 +74,9 @@ struct Machine {
         char **metadata;
         size_t pos;                     /* index in Scheduler.sorted and the load tree */
         unsigned load;
+        MachineRef *refs;               /* its places in metadata class indexes */
+        size_t n_refs;
+        size_t n_refs_allocated;
 
         UnitList units;                 /* non-global units placed here (no list_index use) */
         UnitList globals;               /* global units placed here */
@@ -74,13 +101,15 @@ struct Scheduler {
         size_t n_sorted_allocated;
         bool sorted_dirty;
 
-        unsigned *tree;                 /* min-load segment tree over sorted; 2 * tree_cap slots */
-        size_t tree_cap;
+        LoadIndex all;                  /* over sorted (borrowed) */
         bool tree_dirty;
+        Hashmap *classes;               /* signature → MetaClass, built on demand */
+        bool classes_dirty;             /* machines or their metadata changed */
 
         UnitList lists[_UNIT_LIST_MAX];
         bool globals_sorted;
         bool all_globals_dirty;
+        bool followers_dirty;           /* a unit left a machine: check the MachineOf followers */
 
         SchedulerChangeList queued;     /* placements ended outside reconcile, reported next */
         uint64_t epoch;                 /* bumped whenever a unit might newly fit somewhere */
@@ -116,9 +145,14 @@ int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, const c
 void change_list_done(SchedulerChangeList *l);
 int change_list_move(SchedulerChangeList *to, SchedulerChangeList *from);
 
-/* The load tree (scheduler-tree.c). */
+/* The load indexes (scheduler-tree.c). */
 int scheduler_tree_rebuild(Scheduler *s);
 void scheduler_tree_update(Scheduler *s, const Machine *m);
+/* The index of machines matching u's MachineMetadata (built on first use), or the index of all
+ * machines if u has none. Returns 0 or -ENOMEM. */
+int scheduler_index_for(Scheduler *s, const Unit *u, LoadIndex **ret);
+void scheduler_classes_clear(Scheduler *s);
+void meta_class_free_void(void *p);
 
 /* Why a machine does not fit a unit. */
 typedef enum FitResult {
@@ -140,11 +174,11 @@ FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, bool al
                     const Unit **ret_blocker);
 bool units_conflict(const Unit *a, const Unit *b);
 bool unit_replaces(const Unit *a, const Unit *b);
-/* The first machine in (load, id) order where u fits, or NULL, in *ret; the reasons of the
+/* The first machine of ix in (load, id) order where u fits, or NULL, in *ret; the reasons of the
  * machines that did not fit are tallied in counts (indexed by FitResult), and the first unit
  * that blocked one goes to *blocker if that is still NULL. Returns 0 or -ENOMEM. */
-int scheduler_find_machine(Scheduler *s, const Unit *u, size_t counts[static _FIT_RESULT_MAX],
-                           const Unit **blocker, Machine **ret);
+int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u,
+                           size_t counts[static _FIT_RESULT_MAX], const Unit **blocker, Machine **ret);
 /* Whether some key of u's '=' requirements has no machine at all with any of its values; *ret
  * gets a reason. Returns 1 (hopeless), 0, or -ENOMEM. */
 int unit_metadata_hopeless(const Scheduler *s, const Unit *u, char **ret_reason);

@@ -106,6 +106,8 @@ static int reconcile_followers(Scheduler *s, SchedulerChangeList *l) {
         bool changed;
         int r;
 
+        if (!s->followers_dirty)
+                return 0;
         do {
                 changed = false;
                 for (size_t i = 0; i < followers->n_units; i++) {
@@ -119,6 +121,7 @@ static int reconcile_followers(Scheduler *s, SchedulerChangeList *l) {
                         changed = true;
                 }
         } while (changed);
+        s->followers_dirty = false;
         return 0;
 }
 
@@ -392,6 +395,7 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         size_t counts[_FIT_RESULT_MAX] = {};
         const Unit *blocker = NULL, *circular;
         char *reason = NULL;
+        LoadIndex *ix;
         Unit *replaced;
         Machine *m;
         int r;
@@ -426,8 +430,18 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         if (replaced && unit_fits(s, u, replaced->machine, true, &blocker) == FIT_OK)
                 return place(s, l, u, replaced->machine);
 
+        r = scheduler_index_for(s, u, &ix);
+        if (r < 0)
+                return r;
+        if (ix->n_machines == 0) {
+                _cleanup_free_ char *req = strv_join(u->x->machine_metadata, " ");
+
+                unit_set_failed(s, u, reason_new("no machine matches MachineMetadata=%s", strempty(req)), false);
+                return 0;
+        }
+
         blocker = NULL;
-        r = scheduler_find_machine(s, u, counts, &blocker, &m);
+        r = scheduler_find_machine(s, ix, u, counts, &blocker, &m);
         if (r < 0)
                 return r;
         if (!m) {
@@ -504,7 +518,7 @@ int scheduler_reconcile(Scheduler *s, SchedulerChangeList **ret) {
         if (r < 0)
                 return r;
 
-        if (s->sorted_dirty || s->tree_dirty) {
+        if (s->sorted_dirty || s->tree_dirty || s->classes_dirty) {
                 r = scheduler_tree_rebuild(s);
                 if (r < 0)
                         goto fail;
@@ -524,6 +538,15 @@ int scheduler_reconcile(Scheduler *s, SchedulerChangeList **ret) {
         r = reconcile_pending(s, l);
         if (r < 0)
                 goto fail;
+        /* Placement may have evicted (replaced) units that others follow: let them follow now. */
+        while (s->followers_dirty) {
+                r = reconcile_followers(s, l);
+                if (r < 0)
+                        goto fail;
+                r = reconcile_pending(s, l);
+                if (r < 0)
+                        goto fail;
+        }
         r = reconcile_globals(s, l);
         if (r < 0)
                 goto fail;

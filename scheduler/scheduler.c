@@ -105,6 +105,7 @@ int machine_detach_unit(Scheduler *s, Unit *u) {
         /* A unit leaving can unblock others: globals here, and anything that failed before. */
         if (s->lists[UNIT_LIST_GLOBAL].n_units > 0)
                 m->globals_dirty = true;
+        s->followers_dirty = true;
         s->epoch++;
 
         if (unit_wanted(u) && !unit_is_global(u)) {
@@ -182,6 +183,7 @@ static Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
         free(u->name);
+        free(u->signature);
         xfleet_options_free(u->x);
         free(u->reason);
         return mfree(u);
@@ -198,6 +200,7 @@ static Machine *machine_free(Machine *m) {
                 return NULL;
         free(m->id);
         strv_free(m->metadata);
+        free(m->refs);
         free(m->units.units);
         free(m->globals.units);
         return mfree(m);
@@ -229,7 +232,8 @@ int scheduler_new(Scheduler **ret) {
         s->machines = hashmap_new();
         s->units = hashmap_new();
         s->metadata_counts = hashmap_new();
-        if (!s->machines || !s->units || !s->metadata_counts)
+        s->classes = hashmap_new();
+        if (!s->machines || !s->units || !s->metadata_counts || !s->classes)
                 return -ENOMEM;
         s->globals_sorted = true;
 
@@ -243,8 +247,9 @@ Scheduler *scheduler_free(Scheduler *s) {
         hashmap_free_with_destructor(s->units, unit_free_void);
         hashmap_free_with_destructor(s->machines, machine_free_void);
         hashmap_free_with_destructor(s->metadata_counts, metadata_count_free);
+        hashmap_free_with_destructor(s->classes, meta_class_free_void);
         free(s->sorted);
-        free(s->tree);
+        free(s->all.tree);
         for (size_t i = 0; i < _UNIT_LIST_MAX; i++)
                 free(s->lists[i].units);
         change_list_done(&s->queued);
@@ -317,6 +322,7 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
                                 return r;
                 }
                 m->globals_dirty = true;
+                s->classes_dirty = s->tree_dirty = true;
                 s->epoch++;
                 return 0;
         }
@@ -339,7 +345,7 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
                 return r;
         }
         TAKE_PTR(n);
-        s->sorted_dirty = s->tree_dirty = true;
+        s->sorted_dirty = s->tree_dirty = s->classes_dirty = true;
         s->epoch++;
         return 1;
 }
@@ -369,7 +375,7 @@ int scheduler_machine_remove(Scheduler *s, const char *id) {
         (void) metadata_counts_adjust(s, m->metadata, -1);
         hashmap_remove(s->machines, id);
         machine_free(m);
-        s->sorted_dirty = s->tree_dirty = true;
+        s->sorted_dirty = s->tree_dirty = s->classes_dirty = true;
         return 0;
 }
 
@@ -399,12 +405,28 @@ static int unit_update_lists(Scheduler *s, Unit *u) {
         return 0;
 }
 
+/* Units with the same MachineMetadata share one index of the machines that match it. */
+static int options_signature(const XFleetOptions *x, char **ret) {
+        char *j;
+
+        if (strv_length(x->machine_metadata) == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        j = strv_join(x->machine_metadata, "\n");
+        if (!j)
+                return -ENOMEM;
+        *ret = j;
+        return 0;
+}
+
 static bool options_have_patterns(const XFleetOptions *x) {
         return strv_length(x->conflicts) > 0 || strv_length(x->replaces) > 0;
 }
 
 int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, UnitDesiredState desired) {
         _cleanup_(xfleet_options_freep) XFleetOptions *copy = NULL;
+        _cleanup_free_ char *signature = NULL;
         Unit *u;
         int r;
 
@@ -420,6 +442,9 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 r = (copy = xfleet_options_new()) ? 0 : -ENOMEM;
         if (r < 0)
                 return r;
+        r = options_signature(copy, &signature);
+        if (r < 0)
+                return r;
 
         u = hashmap_get(s->units, name);
         if (!u) {
@@ -431,6 +456,7 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 if (!n->name)
                         return -ENOMEM;
                 n->x = TAKE_PTR(copy);
+                n->signature = TAKE_PTR(signature);
                 n->desired = desired;
                 n->has_patterns = options_have_patterns(n->x);
                 for (size_t i = 0; i < _UNIT_LIST_MAX; i++)
@@ -480,6 +506,7 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
 
         xfleet_options_free(u->x);
         u->x = TAKE_PTR(copy);
+        free_and_replace(u->signature, signature);
         u->has_patterns = options_have_patterns(u->x);
         u->desired = desired;
         unit_clear_failed(u);

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* Micro-benchmark of the pure scheduling core: decisions per second for 10,000 machines with
+ * unconstrained units and with a realistic mix of constraints, and the footprint of 100,000 units
+ * on 10,000 machines. Each scenario runs in its own child process so that its peak RSS is its
+ * own. Figures are printed, never asserted. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "log.h"
+#include "scheduler.h"
+#include "strv.h"
+#include "xfleet.h"
+
+static unsigned arg_machines = 10000;
+static unsigned arg_units = 100000;
+
+static double now(void) {
+        struct timespec ts;
+
+        assert_se(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
+        return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long peak_rss_kib(void) {
+        struct rusage ru;
+
+        assert_se(getrusage(RUSAGE_SELF, &ru) == 0);
+        return ru.ru_maxrss;
+}
+
+static int add_machines(Scheduler *s, unsigned n) {
+        int r;
+
+        for (unsigned i = 0; i < n; i++) {
+                char id[33], region[32], disk[32], role[32];
+
+                snprintf(id, sizeof(id), "%08x%024x", i * 2654435761U, i);
+                snprintf(region, sizeof(region), "region=r%u", i % 5);
+                snprintf(disk, sizeof(disk), "disk=%s", i % 2 ? "ssd" : "hdd");
+                snprintf(role, sizeof(role), "role=%s", i % 10 == 0 ? "edge" : "core");
+                r = scheduler_machine_add(s, id, STRV_MAKE(region, disk, role));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The constraints of the i-th unit of the mix, written into x; the name into name. Mix: 55 %
+ * unconstrained, 15 % metadata (OR of two regions, and disk), 5 % metadata with !=, 10 %
+ * Conflicts among their group, 10 % followers (MachineOf their app), 5 % Replaces-free apps the
+ * followers follow, and a handful of globals limited by metadata. */
+static int mix_unit(unsigned i, char *name, size_t size, XFleetOptions *x) {
+        unsigned k = i % 20;
+        int r = 0;
+
+        if (i < 4) {
+                snprintf(name, size, "global-%u.service", i);
+                x->global = true;
+                return strv_extendf(&x->machine_metadata, "region=r%u", i);
+        }
+        if (k < 11) {
+                snprintf(name, size, "plain-%u.service", i);
+                return 0;
+        }
+        if (k < 14) {
+                snprintf(name, size, "meta-%u.service", i);
+                r = strv_extendf(&x->machine_metadata, "region=r%u", i % 5);
+                if (r >= 0)
+                        r = strv_extendf(&x->machine_metadata, "region=r%u", (i + 1) % 5);
+                if (r >= 0)
+                        r = strv_extend(&x->machine_metadata, "disk=ssd");
+                return r;
+        }
+        if (k == 14) {
+                snprintf(name, size, "notedge-%u.service", i);
+                return strv_extend(&x->machine_metadata, "role!=edge");
+        }
+        if (k < 17) {
+                snprintf(name, size, "web@%u.service", i);
+                return strv_extendf(&x->conflicts, "web@%u*", i % 7);
+        }
+        if (k == 17) {
+                snprintf(name, size, "app-%u.service", i);
+                return 0;
+        }
+        /* k 18, 19: two followers of the app of this group of 20 */
+        snprintf(name, size, "side%u-%u.service", k, i);
+        return strv_extendf(&x->machine_of, "app-%u.service", i - k + 17);
+}
+
+static int add_units(Scheduler *s, unsigned n, bool mix) {
+        int r;
+
+        for (unsigned i = 0; i < n; i++) {
+                _cleanup_(xfleet_options_freep) XFleetOptions *x = xfleet_options_new();
+                char name[64];
+
+                if (!x)
+                        return -ENOMEM;
+                if (mix) {
+                        r = mix_unit(i, name, sizeof(name), x);
+                        if (r < 0)
+                                return r;
+                } else
+                        snprintf(name, sizeof(name), "unit-%u.service", i);
+                r = scheduler_unit_set(s, name, x, UNIT_DESIRED_LAUNCHED);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int reconcile_timed(Scheduler *s, double *ret_seconds, size_t *ret_assign, size_t *ret_changes) {
+        _cleanup_(scheduler_change_list_freep) SchedulerChangeList *l = NULL;
+        size_t assign = 0;
+        double t0;
+        int r;
+
+        t0 = now();
+        r = scheduler_reconcile(s, &l);
+        *ret_seconds = now() - t0;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l->n_changes; i++)
+                assign += l->changes[i].type == SCHEDULER_ASSIGN;
+        *ret_assign = assign;
+        if (ret_changes)
+                *ret_changes = l->n_changes;
+        return 0;
+}
+
+static size_t count_unplaced(Scheduler *s, unsigned n, bool mix) {
+        size_t unplaced = 0;
+
+        for (unsigned i = 0; i < n; i++) {
+                _cleanup_(xfleet_options_freep) XFleetOptions *x = xfleet_options_new();
+                _cleanup_strv_free_ char **ms = NULL;
+                char name[64];
+
+                assert_se(x);
+                if (mix)
+                        assert_se(mix_unit(i, name, sizeof(name), x) >= 0);
+                else
+                        snprintf(name, sizeof(name), "unit-%u.service", i);
+                assert_se(scheduler_unit_machines(s, name, &ms) == 0);
+                unplaced += strv_length(ms) == 0;
+        }
+        return unplaced;
+}
+
+static int scenario(const char *title, unsigned machines, unsigned units, bool mix) {
+        _cleanup_(scheduler_freep) Scheduler *s = NULL;
+        size_t assign, changes, unplaced;
+        double t0, t_machines, t_units, t_reconcile, t_noop, t_fail;
+        int r;
+
+        r = scheduler_new(&s);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create scheduler: %m");
+
+        t0 = now();
+        r = add_machines(s, machines);
+        t_machines = now() - t0;
+        if (r < 0)
+                return log_error_errno(r, "Failed to add machines: %m");
+
+        t0 = now();
+        r = add_units(s, units, mix);
+        t_units = now() - t0;
+        if (r < 0)
+                return log_error_errno(r, "Failed to add units: %m");
+
+        r = reconcile_timed(s, &t_reconcile, &assign, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Reconcile failed: %m");
+        unplaced = count_unplaced(s, units, mix);
+
+        printf("%s: %u machines, %u units\n", title, machines, units);
+        printf("  add machines          %9.1f ms\n", t_machines * 1e3);
+        printf("  add units             %9.1f ms\n", t_units * 1e3);
+        printf("  reconcile             %9.1f ms  %zu placements (%zu units unplaced)\n",
+               t_reconcile * 1e3, assign, unplaced);
+        printf("  decisions/second      %9.0f\n", units / t_reconcile);
+        printf("  total                 %9.1f ms\n", (t_machines + t_units + t_reconcile) * 1e3);
+
+        r = reconcile_timed(s, &t_noop, &assign, &changes);
+        if (r < 0)
+                return log_error_errno(r, "Reconcile failed: %m");
+        printf("  no-op reconcile       %9.3f ms  %zu changes\n", t_noop * 1e3, changes);
+
+        /* A machine dies: its units are re-placed. */
+        char id[33];
+        snprintf(id, sizeof(id), "%08x%024x", 7 * 2654435761U, 7U);
+        r = scheduler_machine_remove(s, id);
+        if (r < 0)
+                return log_error_errno(r, "Failed to remove machine: %m");
+        r = reconcile_timed(s, &t_fail, &assign, &changes);
+        if (r < 0)
+                return log_error_errno(r, "Reconcile failed: %m");
+        printf("  machine loss          %9.3f ms  %zu changes (%zu placements)\n", t_fail * 1e3, changes, assign);
+        printf("  peak RSS              %9.1f MiB\n", peak_rss_kib() / 1024.0);
+        fflush(stdout);
+        return 0;
+}
+
+static int run_child(const char *title, unsigned machines, unsigned units, bool mix) {
+        pid_t pid;
+        int status;
+
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "Failed to fork: %m");
+        if (pid == 0)
+                _exit(scenario(title, machines, units, mix) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+        if (waitpid(pid, &status, 0) < 0)
+                return log_error_errno(errno, "Failed to wait for the scenario: %m");
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "machines", required_argument, NULL, 'm' },
+                { "units", required_argument, NULL, 'u' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "m:u:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'm':
+                case 'u': {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+
+                        if (*end || v == 0 || v > 10000000)
+                                return log_error_errno(EINVAL, "Invalid number: %s", optarg);
+                        if (c == 'm')
+                                arg_machines = v;
+                        else
+                                arg_units = v;
+                        break;
+                }
+                case 'h':
+                        printf("%s [--machines N] [--units N]\n"
+                               "Decisions/second of the scheduling core; figures are printed, not asserted.\n",
+                               program_invocation_short_name);
+                        exit(EXIT_SUCCESS);
+                default:
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        log_set_target(LOG_TARGET_CONSOLE);
+        r = parse_argv(argc, argv);
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        r = run_child("unconstrained", arg_machines, arg_units, false);
+        if (r >= 0)
+                r = run_child("mix (metadata, !=, Conflicts, MachineOf, Global)", arg_machines, arg_units, true);
+        if (r >= 0)
+                r = run_child("unconstrained, 10x fewer units", arg_machines, arg_units / 10 ?: 1, false);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
