@@ -373,6 +373,7 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
                 return set_string(&arg_project, v);
         default:
                 assert_not_reached();
+                return -EINVAL;
         }
 }
 

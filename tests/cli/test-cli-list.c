@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* The listings and the wait conditions on a registry snapshot built from records as fleetd and
+ * fleetctl write them. The table layout itself is test-cli-table's business: here the expected
+ * text is the expected cells laid out by the same table code. */
+
+#include <jansson.h>
+
+#include "cli-list.h"
+#include "cli-table.h"
+#include "cli-units.h"
+#include "cli-wait.h"
+#include "strv.h"
+#include "tap.h"
+
+#define P REGISTRY_DEFAULT_PREFIX
+#define M1 "113f16a7a5e541e6a4a3b48bfc4e7f61"
+#define M2 "c9de9451aa3f4a2e8e1f47b0a1c7c3d2"
+
+static ClusterSnapshot *snap;
+static char hello_hash[8], pending_hash[8], glob_hash[8], sub_hash[8];
+
+static void add(const char *key, const char *json) {
+        EtcdKeyValue kv = {
+                .key = (char *) key,
+                .value = (char *) json,
+                .value_size = strlen(json),
+                .mod_revision = 7,
+        };
+
+        assert_se(cluster_snapshot_add(snap, P, &kv) == 0);
+}
+
+static void add_unit(const char *name, const char *text, UnitDesiredState desired, char short_hash[static 8]) {
+        _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+        _cleanup_free_ char *key = registry_unit_key(P, name), *json = NULL;
+
+        assert_se(cli_unit_from_text(name, text, strlen(text), &u, NULL) == 0);
+        u->desired = desired;
+        assert_se(registry_unit_to_json(u, &json) == 0);
+        add(key, json);
+        snprintf(short_hash, 8, "%.7s", u->hash);
+}
+
+static void add_machine(const char *id, const char *ip, char **metadata) {
+        RegistryMachine m = { .id = (char *) id, .public_ip = (char *) ip, .metadata = metadata,
+                              .version = (char *) "0.1.0", .agent_ttl_sec = 30 };
+        _cleanup_free_ char *key = registry_machine_key(P, id), *json = NULL;
+
+        assert_se(registry_machine_to_json(&m, &json) == 0);
+        add(key, json);
+}
+
+static void add_assignment(const char *id, const char *unit, UnitDesiredState desired) {
+        ClusterUnit *u = cluster_snapshot_unit(snap, unit);
+        _cleanup_free_ char *key = registry_assignment_key(P, id, unit), *json = NULL;
+        RegistryAssignment a = { .unit = (char *) unit, .desired = desired };
+
+        /* The unit records went in first: take the body from there (the snapshot is not sealed
+         * yet, so look it up by hand). */
+        for (size_t i = 0; !u && i < snap->n_units; i++)
+                if (streq(snap->units[i].unit->name, unit))
+                        u = &snap->units[i];
+        assert_se(u);
+        a.hash = u->unit->hash;
+        a.raw = u->unit->raw;
+        assert_se(registry_assignment_to_json(&a, &json) == 0);
+        add(key, json);
+}
+
+static void add_state(const char *unit, const char *id, const char *active, const char *sub) {
+        RegistryUnitState s = { .unit = (char *) unit, .machine_id = (char *) id, .load_state = (char *) "loaded",
+                                .active_state = (char *) active, .sub_state = (char *) sub };
+        _cleanup_free_ char *key = registry_state_key(P, unit, id), *json = NULL;
+
+        assert_se(registry_unit_state_to_json(&s, &json) == 0);
+        add(key, json);
+}
+
+static void build(void) {
+        _cleanup_free_ char *rkey = registry_reason_key(P, "pending.service");
+
+        snap = cluster_snapshot_new();
+        assert_se(snap);
+        /* Out of order on purpose: the snapshot sorts. */
+        add_unit("pending.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nMachineMetadata=role=db\n",
+                 UNIT_DESIRED_LAUNCHED, pending_hash);
+        add_unit("hello.service", "[Unit]\nDescription=Hello World\n[Service]\nExecStart=/bin/sleep 1d\n",
+                 UNIT_DESIRED_LAUNCHED, hello_hash);
+        add_unit("glob.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nGlobal=true\n",
+                 UNIT_DESIRED_LAUNCHED, glob_hash);
+        add_unit("sub.service", "[Service]\nExecStart=/bin/true\n", UNIT_DESIRED_INACTIVE, sub_hash);
+        add_machine(M2, NULL, NULL);
+        add_machine(M1, "172.17.8.103", STRV_MAKE("role=web", "az=1"));
+        add_assignment(M1, "hello.service", UNIT_DESIRED_LAUNCHED);
+        add_state("hello.service", M1, "active", "running");
+        add_state("glob.service", M2, "active", "running");
+        add_state("glob.service", M1, "failed", "failed");
+        add(rkey, "no machine matches\nMachineMetadata=role=db");
+        /* Garbage is skipped, not fatal. */
+        add(P "units/broken.service", "{\"name\":1}");
+        add(P "machines/x", "not json");
+        add(P "job/old/object", "{}");
+        assert_se(cluster_snapshot_seal(snap) == 0);
+}
+
+static char *table_of(char **const *rows, size_t n) {
+        _cleanup_(table_freep) Table *t = table_new();
+        char *s = NULL;
+
+        assert_se(t);
+        for (size_t i = 0; i < n; i++)
+                assert_se(table_add_row(t, rows[i], strv_length(rows[i])) == 0);
+        assert_se(table_format(t, &s) == 0);
+        return s;
+}
+
+static void test_snapshot(void) {
+        is_int(snap->n_units, 4, "four valid units, the broken one skipped");
+        is_int(snap->n_machines, 2, "two machines");
+        is_str(snap->units[0].unit->name, "glob.service", "units sorted by name");
+        is_str(snap->machines[0]->id, M1, "machines sorted by id");
+        ok(cluster_snapshot_unit(snap, "glob.service")->global, "Global=true is seen");
+        is_str(cluster_snapshot_unit(snap, "hello.service")->description, "Hello World", "description");
+        is_str(cluster_snapshot_current_state(snap, cluster_snapshot_unit(snap, "hello.service")), "launched",
+               "an active assigned unit is launched");
+        is_str(cluster_snapshot_current_state(snap, cluster_snapshot_unit(snap, "pending.service")), "inactive",
+               "an unplaced unit is inactive");
+        ok(!cluster_snapshot_current_state(snap, cluster_snapshot_unit(snap, "glob.service")),
+           "a global unit has no single state");
+        is_str(cluster_snapshot_reason(snap, "pending.service"), "no machine matches MachineMetadata=role=db",
+               "the reason, on one line");
+}
+
+static void test_list_unit_files(void) {
+        _cleanup_free_ char *got = NULL, *want = NULL, *got2 = NULL, *want2 = NULL, *got3 = NULL, *want3 = NULL;
+        _cleanup_strv_free_ char **fields = NULL;
+        ListOptions o = { .legend = true, .mode = OUTPUT_TABLE };
+
+        assert_se(list_unit_files_format(snap, &o, &got) == 0);
+        want = table_of((char **const[]) {
+                STRV_MAKE("UNIT", "HASH", "DSTATE", "STATE", "TARGET", "REASON"),
+                STRV_MAKE("glob.service", glob_hash, "launched", "-", "global", "-"),
+                STRV_MAKE("hello.service", hello_hash, "launched", "launched", "113f16a7.../172.17.8.103", "-"),
+                STRV_MAKE("pending.service", pending_hash, "launched", "inactive", "-",
+                          "no machine matches MachineMetadata=role=db"),
+                STRV_MAKE("sub.service", sub_hash, "inactive", "inactive", "-", "-"),
+        }, 5);
+        is_str(got, want, "list-unit-files: fleet's columns, plus REASON when a unit is not placed");
+
+        assert_se(list_parse_fields("unit,global,desc,tmachine", (char **) list_unit_files_fields, &fields, NULL) == 0);
+        o = (ListOptions) { .legend = false, .full = true, .fields = fields, .mode = OUTPUT_TABLE };
+        assert_se(list_unit_files_format(snap, &o, &got2) == 0);
+        want2 = table_of((char **const[]) {
+                STRV_MAKE("glob.service", "true", "-", "global"),
+                STRV_MAKE("hello.service", "false", "Hello World", M1 "/172.17.8.103"),
+                STRV_MAKE("pending.service", "false", "-", "-"),
+                STRV_MAKE("sub.service", "false", "-", "-"),
+        }, 4);
+        is_str(got2, want2, "--fields, --full and --no-legend (no REASON column when fields are given)");
+
+        o = (ListOptions) { .legend = true, .mode = OUTPUT_TABLE, .only = STRV_MAKE("sub.service") };
+        assert_se(list_unit_files_format(snap, &o, &got3) == 0);
+        want3 = table_of((char **const[]) {
+                STRV_MAKE("UNIT", "HASH", "DSTATE", "STATE", "TARGET"),
+                STRV_MAKE("sub.service", sub_hash, "inactive", "inactive", "-"),
+        }, 2);
+        is_str(got3, want3, "restricted to some units (compose ps)");
+}
+
+static void test_list_units_and_machines(void) {
+        _cleanup_free_ char *got = NULL, *want = NULL, *got2 = NULL, *want2 = NULL, *got3 = NULL, *want3 = NULL;
+        _cleanup_strv_free_ char **fields = NULL;
+        ListOptions o = { .legend = true, .mode = OUTPUT_TABLE };
+
+        assert_se(list_units_format(snap, &o, &got) == 0);
+        want = table_of((char **const[]) {
+                STRV_MAKE("UNIT", "MACHINE", "ACTIVE", "SUB"),
+                STRV_MAKE("glob.service", "113f16a7.../172.17.8.103", "failed", "failed"),
+                STRV_MAKE("glob.service", "c9de9451...", "active", "running"),
+                STRV_MAKE("hello.service", "113f16a7.../172.17.8.103", "active", "running"),
+        }, 4);
+        is_str(got, want, "list-units: one row per reported state, sorted by unit and machine");
+
+        assert_se(list_parse_fields("unit,load,hash", (char **) list_units_fields, &fields, NULL) == 0);
+        o = (ListOptions) { .legend = true, .fields = fields, .mode = OUTPUT_TABLE };
+        assert_se(list_units_format(snap, &o, &got2) == 0);
+        want2 = table_of((char **const[]) {
+                STRV_MAKE("UNIT", "LOAD", "HASH"),
+                STRV_MAKE("glob.service", "loaded", "-"),
+                STRV_MAKE("glob.service", "loaded", "-"),
+                STRV_MAKE("hello.service", "loaded", "-"),
+        }, 4);
+        is_str(got2, want2, "list-units --fields: a state without a hash shows '-'");
+
+        o = (ListOptions) { .legend = true, .mode = OUTPUT_TABLE };
+        assert_se(list_machines_format(snap, &o, &got3) == 0);
+        want3 = table_of((char **const[]) {
+                STRV_MAKE("MACHINE", "IP", "METADATA"),
+                STRV_MAKE("113f16a7...", "172.17.8.103", "az=1,role=web"),
+                STRV_MAKE("c9de9451...", "-", "-"),
+        }, 3);
+        is_str(got3, want3, "list-machines: short ids, sorted metadata, '-' for empty fields");
+}
+
+static void test_fields(void) {
+        _cleanup_strv_free_ char **f = NULL;
+        const char *bad = NULL;
+
+        is_int(list_parse_fields("unit,bogus", (char **) list_units_fields, &f, &bad), -EINVAL, "unknown field");
+        is_str(bad, "bogus", "names it");
+        is_int(list_parse_fields("", (char **) list_units_fields, &f, &bad), -EINVAL, "empty field list");
+        is_int(list_parse_fields("ip", (char **) list_units_fields, &f, &bad), -EINVAL,
+               "a field of another command");
+        is_int(output_mode_from_string("json"), OUTPUT_JSON, "json");
+        is_int(output_mode_from_string("yaml"), _OUTPUT_MODE_INVALID, "yaml is not a mode");
+}
+
+static void test_json(void) {
+        _cleanup_free_ char *files = NULL, *machines = NULL, *units = NULL;
+        ListOptions o = { .mode = OUTPUT_JSON };
+        json_auto_t *f = NULL, *m = NULL, *u = NULL;
+        json_t *pending, *hello;
+
+        assert_se(list_unit_files_format(snap, &o, &files) == 0);
+        f = json_loads(files, 0, NULL);
+        ok(json_is_array(f) && json_array_size(f) == 4, "list-unit-files -o json: an array of 4 units");
+        pending = json_array_get(f, 2);
+        hello = json_array_get(f, 1);
+        is_str(json_string_value(json_object_get(pending, "reason")), "no machine matches MachineMetadata=role=db",
+               "the reason of the unplaced unit");
+        ok(json_is_null(json_object_get(pending, "target")), "no target");
+        is_str(json_string_value(json_object_get(hello, "target")), M1, "full machine id as target");
+        is_str(json_string_value(json_object_get(hello, "state")), "launched", "state");
+        ok(json_is_true(json_object_get(json_array_get(f, 0), "global")), "global as a boolean");
+
+        assert_se(list_machines_format(snap, &o, &machines) == 0);
+        m = json_loads(machines, 0, NULL);
+        ok(json_is_array(m) && json_array_size(m) == 2, "list-machines -o json");
+        is_str(json_string_value(json_array_get(json_object_get(json_array_get(m, 0), "metadata"), 1)), "role=web",
+               "metadata as an array");
+        ok(json_is_null(json_object_get(json_array_get(m, 1), "ip")), "no ip is null");
+
+        assert_se(list_units_format(snap, &o, &units) == 0);
+        u = json_loads(units, 0, NULL);
+        ok(json_is_array(u) && json_array_size(u) == 3, "list-units -o json");
+        is_str(json_string_value(json_object_get(json_array_get(u, 2), "active")), "active", "active state");
+}
+
+static void test_reached(void) {
+        _cleanup_free_ char *msg = NULL;
+        const char *mid = NULL;
+
+        ok(cli_unit_reached(snap, "hello.service", UNIT_DESIRED_LAUNCHED, &mid), "hello is launched");
+        is_str(mid, M1, "on M1");
+        assert_se(cli_unit_reached_message(snap, "hello.service", UNIT_DESIRED_LAUNCHED, mid, &msg) == 0);
+        is_str(msg, "Unit hello.service launched on 113f16a7.../172.17.8.103", "fleet's message");
+        ok(!cli_unit_reached(snap, "hello.service", UNIT_DESIRED_LOADED, NULL), "a launched unit is not 'loaded'");
+        ok(!cli_unit_reached(snap, "hello.service", UNIT_DESIRED_INACTIVE, NULL), "nor inactive");
+        ok(!cli_unit_reached(snap, "pending.service", UNIT_DESIRED_LAUNCHED, NULL), "an unplaced unit never launches");
+        ok(cli_unit_reached(snap, "sub.service", UNIT_DESIRED_INACTIVE, &mid) && !mid, "sub is inactive");
+        ok(cli_unit_reached(snap, "unknown.service", UNIT_DESIRED_INACTIVE, NULL), "an unknown unit is inactive");
+}
+
+static void test_reached_hash(void) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = cluster_snapshot_new();
+        _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+        _cleanup_free_ char *uj = NULL, *aj = NULL, *sj = NULL, *mj = NULL;
+        const char *text = "[Service]\nExecStart=/bin/true\n";
+        RegistryMachine m = { .id = (char *) M2, .version = (char *) "1", .agent_ttl_sec = 30 };
+        RegistryUnitState st = { .unit = (char *) "a.service", .machine_id = (char *) M2,
+                                 .hash = (char *) "0000000000000000000000000000000000000000",
+                                 .load_state = (char *) "loaded", .active_state = (char *) "inactive",
+                                 .sub_state = (char *) "dead" };
+
+        assert_se(s);
+        assert_se(cli_unit_from_text("a.service", text, strlen(text), &u, NULL) == 0);
+        u->desired = UNIT_DESIRED_LOADED;
+        assert_se(registry_unit_to_json(u, &uj) == 0);
+        assert_se(registry_assignment_to_json(&(RegistryAssignment) { .unit = u->name, .hash = u->hash, .raw = u->raw,
+                                                                      .desired = UNIT_DESIRED_LOADED }, &aj) == 0);
+        assert_se(registry_unit_state_to_json(&st, &sj) == 0);
+        assert_se(registry_machine_to_json(&m, &mj) == 0);
+        assert_se(cluster_snapshot_add(s, P, &(EtcdKeyValue) { .key = (char *) P "units/a.service", .value = uj,
+                                                               .value_size = strlen(uj) }) == 0);
+        assert_se(cluster_snapshot_add(s, P, &(EtcdKeyValue) { .key = (char *) P "schedule/" M2 "/a.service",
+                                                               .value = aj, .value_size = strlen(aj) }) == 0);
+        assert_se(cluster_snapshot_add(s, P, &(EtcdKeyValue) { .key = (char *) P "states/a.service/" M2,
+                                                               .value = sj, .value_size = strlen(sj) }) == 0);
+        assert_se(cluster_snapshot_add(s, P, &(EtcdKeyValue) { .key = (char *) P "machines/" M2, .value = mj,
+                                                               .value_size = strlen(mj) }) == 0);
+        assert_se(cluster_snapshot_seal(s) == 0);
+
+        ok(!cli_unit_reached(s, "a.service", UNIT_DESIRED_LOADED, NULL),
+           "a report about an older body does not count");
+        free(s->states[0]->hash);
+        s->states[0]->hash = strdup(u->hash);
+        assert_se(s->states[0]->hash);
+        ok(cli_unit_reached(s, "a.service", UNIT_DESIRED_LOADED, NULL), "the current body's report does");
+
+        _cleanup_free_ char *msg = NULL;
+        assert_se(cli_unit_reached_message(s, "a.service", UNIT_DESIRED_LOADED, M2, &msg) == 0);
+        is_str(msg, "Unit a.service loaded on c9de9451...", "no '/ip' for a machine without one");
+}
+
+int main(void) {
+        build();
+        test_snapshot();
+        test_list_unit_files();
+        test_list_units_and_machines();
+        test_fields();
+        test_json();
+        test_reached();
+        test_reached_hash();
+        cluster_snapshot_free(snap);
+        return done_testing();
+}
