@@ -153,7 +153,7 @@ int curl_glue_new(CurlGlue **ret, sd_event *event, curl_glue_finished_t on_finis
         if (!g->multi)
                 return -ENOMEM;
 
-        r = sd_event_add_time(event, &g->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, curl_glue_on_timer, g);
+        r = sd_event_add_time(event, &g->timer, CLOCK_MONOTONIC, UINT64_MAX, 1, curl_glue_on_timer, g);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(g->timer, "curl-timer");

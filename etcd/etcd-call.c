@@ -170,12 +170,37 @@ static int call_retry(EtcdCall *call, int error) {
         if (now + pause >= call->deadline)
                 return error;
 
-        r = sd_event_add_time(c->event, &call->retry_source, CLOCK_MONOTONIC, now + pause, 0, call_on_retry,
+        r = sd_event_add_time(c->event, &call->retry_source, CLOCK_MONOTONIC, now + pause, 1, call_on_retry,
                               call);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(call->retry_source, "etcd-call-retry");
         return 0;
+}
+
+/* Whether sending the request twice is harmless. */
+static bool call_is_repeatable(const EtcdCall *call) {
+        return call->kind == ETCD_REQUEST_RANGE || call->kind == ETCD_REQUEST_LEASE_KEEPALIVE ||
+               call->kind == ETCD_REQUEST_LEASE_TIME_TO_LIVE || call->kind == ETCD_REQUEST_AUTHENTICATE;
+}
+
+/* Whether a failed attempt certainly did not reach etcd: then even a write may be sent again.
+ * A write that may have been applied (time-out or reset after sending, or etcd's own "unavailable",
+ * which covers "request timed out") is not retried: the caller gets the error and decides, as
+ * etcd's own client does. "No leader" is refused before anything is proposed. */
+static bool call_attempt_unsent(EtcdCall *call, CURLcode result, const EtcdResponse *response) {
+        curl_off_t sent = 0;
+        long request_size = 0;
+
+        if (result == CURLE_COULDNT_CONNECT || result == CURLE_COULDNT_RESOLVE_HOST)
+                return true;
+        if (result != CURLE_OK) {
+                if (curl_easy_getinfo(call->curl, CURLINFO_SIZE_UPLOAD_T, &sent) == CURLE_OK &&
+                    curl_easy_getinfo(call->curl, CURLINFO_REQUEST_SIZE, &request_size) == CURLE_OK)
+                        return sent == 0 && request_size == 0;
+                return false;
+        }
+        return response && response->error_message && strstr(response->error_message, "no leader");
 }
 
 void etcd_call_on_finished(EtcdCall *call, CURLcode result) {
@@ -233,10 +258,16 @@ void etcd_call_on_finished(EtcdCall *call, CURLcode result) {
                         return;
                 error = r;
         } else if (etcd_error_is_transient(error)) {
-                r = call_retry(call, error);
-                if (r >= 0)
-                        return;
-                error = r;
+                /* Whatever happens next, new calls should start elsewhere. */
+                if (c->preferred == call->endpoint && call->options.pin_endpoint < 0)
+                        c->preferred = (call->endpoint + 1) % c->n_endpoints;
+
+                if (call_is_repeatable(call) || call_attempt_unsent(call, result, &response)) {
+                        r = call_retry(call, error);
+                        if (r >= 0)
+                                return;
+                        error = r;
+                }
         }
 
         call_complete(call, error, have_response ? &response : NULL);

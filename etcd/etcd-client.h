@@ -16,7 +16,14 @@
  *   with a size, always followed by a NUL in our copies so text values can be used as strings.
  * - Objects given to callbacks are borrowed: valid only during the callback.
  * - The client fails over between endpoints: a request that times out or cannot connect is retried on
- *   the next endpoint, within the request timeout budget; the endpoint that answered last is preferred.
+ *   the next endpoint, within the request timeout budget (shared between the endpoints, so that a
+ *   silent one cannot use it all); the endpoint that answered last is preferred.
+ *   Reads (range), keepalives and time-to-live are retried after any transport failure. Writes (put,
+ *   delete, txn, lease grant/revoke) are retried only when the attempt certainly did not reach etcd
+ *   (connection refused, connect time-out, etcd said "no leader"); after a failure that may have
+ *   been applied (-ETIMEDOUT or -ECONNRESET once the request was sent, or -EAGAIN) the caller gets
+ *   the error and decides, and the next call starts on another endpoint. A txn guarded by compares
+ *   is the way to make a retried write safe.
  */
 
 #include <stdbool.h>
@@ -237,6 +244,11 @@ int etcd_watch_new(EtcdWatch **ret, EtcdClient *c, const char *key, unsigned fla
                    etcd_watch_handler_t handler, void *userdata);
 EtcdWatch *etcd_watch_free(EtcdWatch *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdWatch *, etcd_watch_free);
+/* The endpoint the watch streams from (or will reconnect to); borrowed. NULL once its client is
+ * gone. */
+const char *etcd_watch_current_endpoint(EtcdWatch *w);
+/* The revision the stream resumes from after a reconnect: last event's revision + 1. */
+int64_t etcd_watch_next_revision(EtcdWatch *w);
 
 /* ---- responses ---- */
 

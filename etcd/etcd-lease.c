@@ -228,12 +228,12 @@ int etcd_lease_keeper_new(EtcdLease **ret, EtcdClient *c, int64_t ttl_sec, etcd_
                 c->leases->prev = l;
         c->leases = l;
 
-        r = sd_event_add_time(c->event, &l->tick, CLOCK_MONOTONIC, 0, 0, keeper_on_tick, l);
+        r = sd_event_add_time(c->event, &l->tick, CLOCK_MONOTONIC, 0, 1, keeper_on_tick, l);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(l->tick, "etcd-lease-tick");
 
-        r = sd_event_add_time(c->event, &l->expiry, CLOCK_MONOTONIC, UINT64_MAX, 0, keeper_on_expiry, l);
+        r = sd_event_add_time(c->event, &l->expiry, CLOCK_MONOTONIC, UINT64_MAX, 1, keeper_on_expiry, l);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(l->expiry, SD_EVENT_OFF);

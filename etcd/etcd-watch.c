@@ -395,7 +395,7 @@ int etcd_watch_new(EtcdWatch **ret, EtcdClient *c, const char *key, unsigned fla
         (void) sd_event_source_set_enabled(w->dispatch, SD_EVENT_OFF);
         (void) sd_event_source_set_description(w->dispatch, "etcd-watch-dispatch");
 
-        r = sd_event_add_time(c->event, &w->reconnect, CLOCK_MONOTONIC, 0, 0, watch_on_reconnect, w);
+        r = sd_event_add_time(c->event, &w->reconnect, CLOCK_MONOTONIC, 0, 1, watch_on_reconnect, w);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_enabled(w->reconnect, SD_EVENT_OFF);
@@ -451,4 +451,17 @@ EtcdWatch *etcd_watch_free(EtcdWatch *w) {
                 return NULL;
         }
         return mfree(w);
+}
+
+const char *etcd_watch_current_endpoint(EtcdWatch *w) {
+        assert(w);
+
+        if (!w->client)
+                return NULL;
+        return w->client->endpoints[w->endpoint];
+}
+
+int64_t etcd_watch_next_revision(EtcdWatch *w) {
+        assert(w);
+        return w->next_revision;
 }
