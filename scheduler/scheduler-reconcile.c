@@ -6,6 +6,8 @@
 #include "scheduler-internal.h"
 #include "strv.h"
 
+#define RECONCILE_ROUNDS_MAX 16U
+
 static char *reason_new(const char *format, ...) _printf_(1, 2);
 static char *reason_new(const char *format, ...) {
         va_list ap;
@@ -529,27 +531,31 @@ int scheduler_reconcile(Scheduler *s, SchedulerChangeList **ret) {
         r = reconcile_checks(s, l);
         if (r < 0)
                 goto fail;
-        r = reconcile_followers(s, l);
-        if (r < 0)
-                goto fail;
         r = reconcile_globals(s, l);
         if (r < 0)
                 goto fail;
-        r = reconcile_pending(s, l);
-        if (r < 0)
-                goto fail;
-        /* Placement may have evicted (replaced) units that others follow: let them follow now. */
-        while (s->followers_dirty) {
+
+        /* Evictions (Replaces) and global units leaving a machine can let followers move and
+         * failed units fit: repeat until a round changes nothing that could matter, so that a
+         * second reconcile right after this one has nothing to do. The bound is a safety net. */
+        for (unsigned round = 0; round < RECONCILE_ROUNDS_MAX; round++) {
+                uint64_t epoch = s->epoch;
+
                 r = reconcile_followers(s, l);
                 if (r < 0)
                         goto fail;
                 r = reconcile_pending(s, l);
                 if (r < 0)
                         goto fail;
+                r = reconcile_followers(s, l);
+                if (r < 0)
+                        goto fail;
+                r = reconcile_globals(s, l);
+                if (r < 0)
+                        goto fail;
+                if (s->epoch == epoch && !s->followers_dirty)
+                        break;
         }
-        r = reconcile_globals(s, l);
-        if (r < 0)
-                goto fail;
 
         *ret = TAKE_PTR(l);
         return 0;
