@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* fleetctl, the program, against a real etcd: what it writes to the registry, what it prints, and
+ * how it fails. The agents' and the engine's records are written by the test itself, so every
+ * step is deterministic. argv[1] is the fleetctl binary. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-event.h>
+
+#include "etcd-fixture.h"
+#include "etcd-sync.h"
+#include "fileio.h"
+#include "registry.h"
+#include "strv.h"
+#include "tap.h"
+
+#define M1 "113f16a7a5e541e6a4a3b48bfc4e7f61"
+#define M2 "c9de9451aa3f4a2e8e1f47b0a1c7c3d2"
+
+static const char *fleetctl;
+static char dir[] = "/tmp/test-fleetctl-XXXXXX";
+static char prefix[64];
+static char *endpoint;
+static EtcdClient *client;
+static sd_event *event;
+
+typedef struct Run {
+        int status;
+        char *out, *err;
+} Run;
+
+static void run_done(Run *r) {
+        free(r->out);
+        free(r->err);
+}
+
+static unsigned count_lines(const char *s) {
+        unsigned n = 0;
+
+        for (; s && *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+/* Run fleetctl with args (NULL-terminated), endpoint and key prefix from the environment. */
+static Run run_at(const char *ep, char *const *args) {
+        char out_path[256], err_path[256];
+        Run r = { .status = -1 };
+        pid_t pid;
+        int st;
+
+        snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
+        snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
+
+        pid = fork();
+        assert_se(pid >= 0);
+        if (pid == 0) {
+                _cleanup_strv_free_ char **argv = NULL;
+                int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+                if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || chdir(dir) < 0)
+                        _exit(126);
+                setenv("FLEETCTL_ENDPOINT", ep, 1);
+                setenv("FLEETCTL_ETCD_KEY_PREFIX", prefix, 1);
+                setenv("FLEETCTL_REQUEST_TIMEOUT", "5", 1);
+                if (strv_extend(&argv, fleetctl) < 0 || strv_extend_strv(&argv, args) < 0)
+                        _exit(126);
+                execv(fleetctl, argv);
+                _exit(127);
+        }
+        assert_se(waitpid(pid, &st, 0) == pid);
+        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        assert_se(read_full_file(out_path, &r.out, NULL, 0) == 0);
+        assert_se(read_full_file(err_path, &r.err, NULL, 0) == 0);
+        if (r.status != 0 && r.err[0])
+                diag("fleetctl %s: %s", args[0], r.err);
+        return r;
+}
+
+/* Alignment aside: runs of tabs as one, for checks of a row's cells. */
+static char *squeeze_tabs(char *s) {
+        char *w = s;
+
+        for (char *p = s; *p; p++)
+                if (*p != '\t' || w == s || w[-1] != '\t')
+                        *w++ = *p;
+        *w = 0;
+        return s;
+}
+
+static Run run(char *const *args) {
+        return run_at(endpoint, args);
+}
+
+static void write_file(const char *name, const char *text) {
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        assert_se(write_file_atomic(path, text, strlen(text), 0644, false) == 0);
+}
+
+static RegistryUnit *get_unit(const char *name) {
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_free_ char *k = registry_unit_key(prefix, name);
+        RegistryUnit *u = NULL;
+
+        assert_se(etcd_sync_range(client, &(EtcdRangeOptions) { .key = k }, &resp) >= 0);
+        if (resp->n_kvs == 1)
+                assert_se(registry_unit_from_json(resp->kvs[0].value, resp->kvs[0].value_size, &u) == 0);
+        return u;
+}
+
+static int64_t count_units(void) {
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_free_ char *k = registry_units_prefix(prefix);
+
+        assert_se(etcd_sync_range(client, &(EtcdRangeOptions) { .key = k, .flags = ETCD_PREFIX | ETCD_COUNT_ONLY },
+                                  &resp) >= 0);
+        return resp->count;
+}
+
+static void put(const char *k, const char *v) {
+        assert_se(etcd_sync_put(client, k, v, strlen(v), 0, 0, NULL) >= 0);
+}
+
+static void put_machine(const char *id, const char *ip, char **metadata) {
+        RegistryMachine m = { .id = (char *) id, .public_ip = (char *) ip, .metadata = metadata,
+                              .version = (char *) "0.1.0", .agent_ttl_sec = 30 };
+        _cleanup_free_ char *k = registry_machine_key(prefix, id), *json = NULL;
+
+        assert_se(registry_machine_to_json(&m, &json) == 0);
+        put(k, json);
+}
+
+/* What the engine and an agent would write for a unit running on a machine. */
+static void put_running(const char *name, const char *id, UnitDesiredState desired, const char *active) {
+        _cleanup_(registry_unit_freep) RegistryUnit *u = get_unit(name);
+        _cleanup_free_ char *ak = registry_assignment_key(prefix, id, name), *sk = registry_state_key(prefix, name, id);
+        _cleanup_free_ char *aj = NULL, *sj = NULL;
+        RegistryUnitState st = { .unit = (char *) name, .machine_id = (char *) id, .load_state = (char *) "loaded",
+                                 .active_state = (char *) active,
+                                 .sub_state = (char *) (streq(active, "active") ? "running" : "dead") };
+
+        assert_se(u);
+        st.hash = u->hash;
+        assert_se(registry_assignment_to_json(&(RegistryAssignment) { .unit = u->name, .hash = u->hash,
+                                                                      .raw = u->raw, .desired = desired }, &aj) == 0);
+        assert_se(registry_unit_state_to_json(&st, &sj) == 0);
+        put(ak, aj);
+        put(sk, sj);
+}
+
+static const char hello[] =
+        "[Unit]\n"
+        "Description=Hello World\n"
+        "\n"
+        "[Service]\n"
+        "ExecStart=/bin/sh -c \"while true; do echo Hello, World!; sleep 1; done\"\n";
+
+static const char hello_v2[] =
+        "[Unit]\n"
+        "Description=Hello World, again\n"
+        "\n"
+        "[Service]\n"
+        "ExecStart=/bin/sh -c \"while true; do echo Hello again; sleep 1; done\"\n";
+
+static void test_submit_cat_destroy(void) {
+        _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+        _cleanup_(run_done) Run a = run(STRV_MAKE("submit", "hello.service"));
+
+        is_int(a.status, 0, "submit hello.service");
+        is_str(a.out, "Unit hello.service inactive\n", "prints fleet's line");
+        u = get_unit("hello.service");
+        ok(u && u->desired == UNIT_DESIRED_INACTIVE && streq(u->raw, hello), "stored inactive with its text");
+
+        _cleanup_(run_done) Run b = run(STRV_MAKE("submit", "hello.service"));
+        ok(b.status == 0 && streq(b.out, ""), "submitting it again changes nothing and says nothing");
+
+        _cleanup_(run_done) Run c = run(STRV_MAKE("cat", "hello"));
+        is_str(c.out, hello, "cat prints the submitted file (TestUnitCat)");
+
+        /* TestUnitSubmit: instances from the template next to the files, listed, then destroyed. */
+        _cleanup_(run_done) Run d = run(STRV_MAKE("submit", "hello@{1..9}.service"));
+        is_int(d.status, 0, "submit hello@{1..9}.service from hello@.service next to them");
+        is_int(count_units(), 10, "ten units");
+        _cleanup_(run_done) Run e = run(STRV_MAKE("list-unit-files", "--no-legend", "--fields", "unit"));
+        is_str(e.out, "hello.service\nhello@1.service\nhello@2.service\nhello@3.service\nhello@4.service\n"
+                      "hello@5.service\nhello@6.service\nhello@7.service\nhello@8.service\nhello@9.service\n",
+               "list-unit-files: sorted (TestListUnitFilesOrder)");
+
+        _cleanup_(run_done) Run f = run(STRV_MAKE("destroy", "hello@{1..9}.service", "nothere.service"));
+        is_int(f.status, 0, "destroy nine instances and one unknown unit");
+        is_int(count_lines(f.out), 9, "nine 'Destroyed' lines");
+        ok(strstr(f.out, "Destroyed hello@9.service\n") != NULL, "fleet's line");
+        is_int(count_units(), 1, "one unit left");
+
+        /* Instances from a template that is only in the cluster. */
+        _cleanup_(run_done) Run g = run(STRV_MAKE("submit", "hello@.service"));
+        unlink("hello@.service");
+        _cleanup_(run_done) Run h = run(STRV_MAKE("submit", "/nowhere/hello@a.service"));
+        ok(g.status == 0 && h.status == 0, "an instance from the template in the cluster");
+        _cleanup_(registry_unit_freep) RegistryUnit *inst = get_unit("hello@a.service");
+        ok(inst && strstr(inst->raw, "%i"), "it is a copy of the template");
+        _cleanup_(run_done) Run i = run(STRV_MAKE("destroy", "hello@*"));
+        is_str(i.out, "Destroyed hello@.service\nDestroyed hello@a.service\n", "destroy with a glob");
+}
+
+static void test_states(void) {
+        _cleanup_(registry_unit_freep) RegistryUnit *u1 = NULL, *u2 = NULL, *u3 = NULL, *u4 = NULL;
+
+        _cleanup_(run_done) Run a = run(STRV_MAKE("load", "--no-block", "hello.service"));
+        is_int(a.status, 0, "load --no-block");
+        is_str(a.out, "Triggered unit hello.service load\n", "prints fleet's line");
+        u1 = get_unit("hello.service");
+        ok(u1 && u1->desired == UNIT_DESIRED_LOADED, "desired loaded");
+
+        _cleanup_(run_done) Run b = run(STRV_MAKE("start", "--no-block", "hello"));
+        u2 = get_unit("hello.service");
+        ok(b.status == 0 && u2 && u2->desired == UNIT_DESIRED_LAUNCHED, "start --no-block: desired launched");
+
+        _cleanup_(run_done) Run c = run(STRV_MAKE("stop", "--no-block", "hello.service"));
+        u3 = get_unit("hello.service");
+        ok(c.status == 0 && u3 && u3->desired == UNIT_DESIRED_LOADED, "stop: desired loaded");
+        is_str(c.err, "Successfully stopped units [hello.service].\n", "stop's message on stderr");
+
+        _cleanup_(run_done) Run d = run(STRV_MAKE("unload", "--no-block", "hello.service"));
+        u4 = get_unit("hello.service");
+        ok(d.status == 0 && u4 && u4->desired == UNIT_DESIRED_INACTIVE, "unload: desired inactive");
+
+        _cleanup_(run_done) Run e = run(STRV_MAKE("stop", "hello.service"));
+        is_int(e.status, 1, "stopping an inactive unit fails, as in fleet");
+}
+
+static void test_blocking(void) {
+        put_machine(M1, "10.99.1.5", STRV_MAKE("role=web"));
+
+        /* Nobody places the unit: the wait gives up after its attempts. */
+        _cleanup_(run_done) Run a = run(STRV_MAKE("start", "--block-attempts=2", "hello.service"));
+        is_int(a.status, 1, "start --block-attempts=2 with no engine fails");
+        is_str(a.err, "Error waiting for units: timed out waiting for unit hello.service to report state launched\n",
+               "fleet's message");
+
+        /* The engine placed it and the agent reports it active. */
+        put_running("hello.service", M1, UNIT_DESIRED_LAUNCHED, "active");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("start", "--block-attempts=4", "hello.service"));
+        is_int(b.status, 0, "start returns once the machine reports the unit active");
+        is_str(b.out, "Unit hello.service launched on 113f16a7.../10.99.1.5\n", "fleet's line");
+
+        _cleanup_(run_done) Run c = run(STRV_MAKE("list-units"));
+        is_str(c.out, "UNIT\t\tMACHINE\t\t\tACTIVE\tSUB\nhello.service\t113f16a7.../10.99.1.5\tactive\trunning\n",
+               "list-units");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("list-unit-files", "--full"));
+        squeeze_tabs(d.out);
+        ok(strstr(d.out, "hello.service\t") && strstr(d.out, "launched\tlaunched\t" M1 "/10.99.1.5\n"),
+           "list-unit-files --full shows the full target");
+
+        /* An agent reporting an older body does not count. */
+        write_file("hello.service", hello_v2);
+        _cleanup_(run_done) Run e = run(STRV_MAKE("start", "--replace", "--block-attempts=2", "hello.service"));
+        _cleanup_(registry_unit_freep) RegistryUnit *u = get_unit("hello.service");
+        is_int(e.status, 1, "start --replace waits for the new body");
+        ok(u && streq(u->raw, hello_v2) && u->desired == UNIT_DESIRED_LAUNCHED, "the body was replaced");
+        _cleanup_(run_done) Run f = run(STRV_MAKE("cat", "hello.service"));
+        is_str(f.out, hello_v2, "cat shows the new body (TestUnitStartReplace)");
+}
+
+static void test_global_and_reasons(void) {
+        _cleanup_free_ char *rk = registry_reason_key(prefix, "db.service");
+
+        write_file("everywhere.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nGlobal=true\n");
+        _cleanup_(run_done) Run a = run(STRV_MAKE("start", "everywhere.service"));
+        is_int(a.status, 0, "start a global unit");
+        is_str(a.out, "Triggered global unit everywhere.service start\n", "global units do not block");
+
+        write_file("db.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nMachineMetadata=role=db\n");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("start", "--no-block", "db.service"));
+        put(rk, "no machine has role=db");
+        _cleanup_(run_done) Run c = run(STRV_MAKE("list-unit-files", "--fields=unit,dstate,target,reason", "--no-legend"));
+        squeeze_tabs(c.out);
+        ok(strstr(c.out, "db.service\tlaunched\t-\tno machine has role=db\n") != NULL,
+           "the reason a unit is not placed");
+        ok(strstr(c.out, "everywhere.service\tlaunched\tglobal\t-\n") != NULL, "global target");
+
+        _cleanup_(run_done) Run d = run(STRV_MAKE("list-unit-files", "-o", "json"));
+        ok(d.status == 0 && strstr(d.out, "\"reason\": \"no machine has role=db\""), "-o json has the reason");
+
+        put_machine(M2, NULL, NULL);
+        _cleanup_(run_done) Run e = run(STRV_MAKE("list-machines"));
+        is_str(e.out, "MACHINE\t\tIP\t\tMETADATA\n113f16a7...\t10.99.1.5\trole=web\nc9de9451...\t-\t\t-\n",
+               "list-machines");
+        _cleanup_(run_done) Run f = run(STRV_MAKE("list-machines", "-l", "--no-legend"));
+        is_str(f.out, M1 "\t10.99.1.5\trole=web\n" M2 "\t-\t\t-\n", "list-machines -l --no-legend");
+}
+
+static void test_errors(void) {
+        int64_t before = count_units();
+
+        _cleanup_(run_done) Run a = run(STRV_MAKE("frobnicate"));
+        ok(a.status == 1 && count_lines(a.err) == 1 && strstr(a.err, "frobnicate"), "unknown command: one line");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("list-units", "--bogus"));
+        ok(b.status == 1 && count_lines(b.err) == 1 && strstr(b.err, "--bogus"), "unknown flag: one line");
+        _cleanup_(run_done) Run c = run(STRV_MAKE("submit", "--block-attempts=3", "x.service"));
+        ok(c.status == 1 && count_lines(c.err) == 1 && strstr(c.err, "--block-attempts"),
+           "a flag of another command: one line");
+
+        write_file("good.service", "[Service]\nExecStart=/bin/true\n");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("submit", "good.service", "missing.service"));
+        ok(d.status == 1 && count_lines(d.err) == 1 && strstr(d.err, "missing.service"), "missing file: one line");
+        _cleanup_(run_done) Run e = run(STRV_MAKE("submit", "good.service", "bad name.service"));
+        ok(e.status == 1 && count_lines(e.err) == 1 && strstr(e.err, "bad name"), "invalid name: one line");
+        write_file("conflict.service",
+                   "[Service]\nExecStart=/bin/true\n[X-Fleet]\nMachineID=" M1 "\nConflicts=other*\n");
+        _cleanup_(run_done) Run f = run(STRV_MAKE("start", "good.service", "conflict.service"));
+        ok(f.status == 1 && count_lines(f.err) == 1 && strstr(f.err, "MachineID"),
+           "invalid X-Fleet combination: one line");
+        write_file("syntax.service", "ExecStart=/bin/true\n");
+        _cleanup_(run_done) Run g = run(STRV_MAKE("submit", "good.service", "syntax.service"));
+        ok(g.status == 1 && count_lines(g.err) == 1, "unit file syntax error: one line");
+        _cleanup_(run_done) Run h = run(STRV_MAKE("start", "hello@.service"));
+        ok(h.status == 1 && count_lines(h.err) == 1, "starting a template: one line");
+        is_int(count_units(), before, "nothing was half-submitted");
+
+        _cleanup_(run_done) Run i = run_at("http://127.0.0.1:9", STRV_MAKE("submit", "good.service"));
+        ok(i.status == 1 && count_lines(i.err) == 1 && strstr(i.err, "unreachable"),
+           "etcd unreachable: one line (%s)", i.err);
+        is_int(count_units(), before, "and nothing written");
+        _cleanup_(run_done) Run j = run(STRV_MAKE("cat", "nothere.service"));
+        ok(j.status == 1 && count_lines(j.err) == 1, "cat of an unknown unit: one line");
+}
+
+static void test_replace_conflict_and_prefix(void) {
+        _cleanup_(registry_unit_freep) RegistryUnit *before = get_unit("good.service"), *after = NULL;
+
+        /* Without --replace a different local file only warns. */
+        write_file("good.service", "[Service]\nExecStart=/bin/false\n");
+        _cleanup_(run_done) Run a = run(STRV_MAKE("submit", "good.service"));
+        ok(!before, "good.service was never submitted before");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("submit", "good.service"));
+        write_file("good.service", "[Service]\nExecStart=/bin/true\n");
+        _cleanup_(run_done) Run c = run(STRV_MAKE("submit", "good.service"));
+        after = get_unit("good.service");
+        ok(c.status == 0 && strstr(c.err, "differs") && after && strstr(after->raw, "/bin/false"),
+           "a different local file warns and changes nothing");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("submit", "--replace", "good.service"));
+        _cleanup_(registry_unit_freep) RegistryUnit *replaced = get_unit("good.service");
+        ok(d.status == 0 && replaced && strstr(replaced->raw, "/bin/true"), "--replace replaces (TestUnitSubmitReplace)");
+
+        /* Another key prefix is another cluster. */
+        _cleanup_free_ char *saved = strdup(prefix);
+        assert_se(saved);
+        snprintf(prefix, sizeof(prefix), "/other-cluster/");
+        _cleanup_(run_done) Run e = run(STRV_MAKE("list-unit-files", "--no-legend"));
+        is_str(e.out, "", "a fresh prefix has no units");
+        snprintf(prefix, sizeof(prefix), "%s", saved);
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
+        EtcdConfig config = {};
+
+        etcd_fixture_require();
+        if (argc < 2)
+                bail_out("usage: %s FLEETCTL", argv[0]);
+        fleetctl = realpath(argv[1], NULL);
+        if (!fleetctl)
+                bail_out("%s not found", argv[1]);
+        if (etcd_fixture_start(&f, 1, NULL) < 0)
+                bail_out("etcd did not start");
+        endpoint = f->endpoints[0];
+        snprintf(prefix, sizeof(prefix), "/test-fleetctl/%d/", (int) getpid());
+
+        assert_se(sd_event_new(&event) >= 0);
+        config.endpoints = f->endpoints;
+        assert_se(etcd_client_new(&client, event, &config) >= 0);
+        assert_se(mkdtemp(dir));
+        write_file("hello.service", hello);
+        write_file("hello@.service", "[Service]\nExecStart=/bin/echo %i\n");
+
+        test_submit_cat_destroy();
+        test_states();
+        test_blocking();
+        test_global_and_reasons();
+        test_errors();
+        test_replace_conflict_and_prefix();
+
+        client = etcd_client_free(client);
+        event = sd_event_unref(event);
+        {
+                char cmd[512];
+
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+                (void) system(cmd);
+        }
+        free((char *) fleetctl);
+        return done_testing();
+}
