@@ -42,7 +42,8 @@ typedef struct EtcdLease EtcdLease;
 typedef struct EtcdConfig {
         char **endpoints;               /* strv of base URLs, e.g. "http://127.0.0.1:2379" */
         const char *ca_file;            /* TLS: CA bundle to verify the server with (optional) */
-        const char *cert_file;          /* TLS client certificate (optional) */
+        const char *cert_file;          /* TLS client certificate (optional); with etcd auth on, its
+                                         * subject must have no CN: etcd's gateway refuses those */
         const char *key_file;           /* TLS client key (optional) */
         const char *username;           /* etcd auth: token from /v3/auth/authenticate, renewed */
         const char *password;
