@@ -108,10 +108,12 @@ static bool looks_like_v1(const YamlNode *root) {
 
         if (yaml_mapping_get(root, "services") || yaml_mapping_get(root, "version") || root->n_children == 0)
                 return false;
+        /* Every entry is a service: a mapping with an image or something to build. */
         YAML_MAPPING_FOREACH(k, v, root) {
                 if (startswith(k->value, "x-"))
                         continue;
-                if (v->type != YAML_NODE_MAPPING || is_top_level_key(k->value))
+                if (v->type != YAML_NODE_MAPPING || is_top_level_key(k->value) ||
+                    !(yaml_mapping_get(v, "image") || yaml_mapping_get(v, "build") || yaml_mapping_get(v, "extends")))
                         return false;
         }
         return true;
@@ -309,23 +311,22 @@ static int extends_from_file(ComposeProject *p, YamlNode *ext, const char *file,
 
 static int resolve_extends(ComposeProject *p, YamlNode *services, const char *name, char ***stack, unsigned depth,
                            Diag *d) {
-        _cleanup_(yaml_node_freep) YamlNode *ext = NULL, *base = NULL, *over = NULL;
+        _cleanup_(yaml_node_freep) YamlNode *base = NULL, *over = NULL, *owned = NULL;
         _cleanup_free_ char *path = NULL;
-        YamlNode *svc = yaml_mapping_get(services, name), *ek;
+        YamlNode *svc = yaml_mapping_get(services, name), *ext;
         const char *base_name, *file = NULL;
         int r;
 
-        if (!svc || !(ek = yaml_mapping_get_key(svc, "extends")))
+        if (!svc || !(ext = yaml_mapping_get(svc, "extends")))
                 return 0;
         if (asprintf(&path, "services.%s.extends", name) < 0)
                 return -ENOMEM;
         if (depth > EXTENDS_DEPTH_MAX || strv_contains(*stack, name))
-                return diag_error(d, ek, path, "\"extends\" forms a cycle");
+                return diag_error(d, ext, path, "\"extends\" forms a cycle");
         r = strv_extend(stack, name);
         if (r < 0)
                 return r;
 
-        ext = yaml_mapping_steal(svc, "extends");
         if (yaml_node_scalar(ext))
                 base_name = ext->value;
         else if (ext->type == YAML_NODE_MAPPING) {
@@ -357,8 +358,9 @@ static int resolve_extends(ComposeProject *p, YamlNode *services, const char *na
         }
         strv_remove(*stack, name);
 
-        /* The service is merged over a copy of its base, in place. */
+        /* The service is merged over a copy of its base, in place; "extends" itself goes. */
         svc = yaml_mapping_get(services, name);
+        owned = yaml_mapping_steal(svc, "extends");
         r = yaml_node_copy(svc, &over);
         if (r < 0)
                 return r;

@@ -246,8 +246,7 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
                 /* Equal-length ranges map one to one; a host range for one container port picks one. */
                 if (pl - pf != tl - tf && tl != tf)
                         return port_fail(ret_error, "port ranges of different lengths in \"%s\"", s);
-        } else if (ip)
-                return port_fail(ret_error, "a host address needs a host port in \"%s\"", s);
+        }
 
         {
                 _cleanup_free_ char *pub = NULL, *tgt = NULL;
@@ -264,8 +263,10 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
                         r = asprintf(&tgt, "%u-%u", tf, tl);
                 if (!pub || r < 0)
                         return -ENOMEM;
+                /* No host port: the runtime picks one (on the given address, if any). */
                 if (pf == 0)
-                        r = asprintf(&flag, "%s%s%s", tgt, streq(proto, "tcp") ? "" : "/", streq(proto, "tcp") ? "" : proto);
+                        r = asprintf(&flag, "%s%s%s%s%s", strempty(ip), ip ? "::" : "", tgt, streq(proto, "tcp") ? "" : "/",
+                                     streq(proto, "tcp") ? "" : proto);
                 else
                         r = asprintf(&flag, "%s%s%s:%s%s%s", strempty(ip), ip ? ":" : "", pub, tgt,
                                      streq(proto, "tcp") ? "" : "/", streq(proto, "tcp") ? "" : proto);

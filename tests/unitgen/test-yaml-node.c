@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include "strv.h"
+#include "tap.h"
+#include "yaml-node.h"
+
+static YamlNode *parse(const char *text, Diag *d) {
+        YamlNode *n = NULL;
+
+        if (yaml_parse("t.yaml", text, strlen(text), &n, d) < 0)
+                return NULL;
+        return n;
+}
+
+static void test_locations(void) {
+        _cleanup_(yaml_node_freep) YamlNode *n = NULL;
+        Diag d = {};
+        YamlNode *v;
+
+        n = parse("a: 1\nb:\n  c: [x, 'y']\n", &d);
+        ok(n && n->type == YAML_NODE_MAPPING, "a mapping document");
+        v = yaml_mapping_get(yaml_mapping_get(n, "b"), "c");
+        ok(v && v->type == YAML_NODE_SEQUENCE && v->n_children == 2, "nested sequence");
+        is_int(v ? v->line : 0, 3, "line of the sequence");
+        is_int(v ? v->column : 0, 6, "column of the sequence");
+        ok(v && v->children[0]->plain && !v->children[1]->plain, "plain and quoted scalars are told apart");
+        diag_done(&d);
+}
+
+static void test_anchors_and_merge_keys(void) {
+        _cleanup_(yaml_node_freep) YamlNode *n = NULL;
+        Diag d = {};
+        YamlNode *s;
+
+        n = parse("x-a: &a {image: a, user: ua}\n"
+                  "x-b: &b {image: b, hostname: hb, user: ub}\n"
+                  "svc:\n"
+                  "  <<: [*a, *b]\n"
+                  "  user: mine\n"
+                  "alias: *a\n", &d);
+        s = yaml_mapping_get(n, "svc");
+        is_str(yaml_node_scalar(yaml_mapping_get(s, "user")), "mine", "explicit keys win over merged ones");
+        is_str(yaml_node_scalar(yaml_mapping_get(s, "image")), "a", "earlier merge sources win");
+        is_str(yaml_node_scalar(yaml_mapping_get(s, "hostname")), "hb", "later sources fill in");
+        ok(!yaml_mapping_get(s, "<<"), "the merge key itself is gone");
+        is_str(yaml_node_scalar(yaml_mapping_get(yaml_mapping_get(n, "alias"), "image")), "a", "an alias copies");
+        is_int(yaml_mapping_get(n, "alias")->line, 6, "the copy is located at the alias");
+        diag_done(&d);
+}
+
+static void test_nulls_and_bools(void) {
+        _cleanup_(yaml_node_freep) YamlNode *n = NULL;
+        Diag d = {};
+
+        n = parse("a:\nb: ~\nc: null\nd: ''\ne: yes\nf: 'no'\ng: Off\n", &d);
+        ok(yaml_node_is_null(yaml_mapping_get(n, "a")), "empty value is null");
+        ok(yaml_node_is_null(yaml_mapping_get(n, "b")), "~ is null");
+        ok(yaml_node_is_null(yaml_mapping_get(n, "c")), "null is null");
+        ok(!yaml_node_is_null(yaml_mapping_get(n, "d")), "'' is an empty string, not null");
+        is_int(yaml_node_bool(yaml_mapping_get(n, "e")), 1, "yes is true");
+        is_int(yaml_node_bool(yaml_mapping_get(n, "f")), 0, "'no' is false");
+        is_int(yaml_node_bool(yaml_mapping_get(n, "g")), 0, "Off is false");
+        diag_done(&d);
+}
+
+static void test_errors(void) {
+        static const struct {
+                const char *text, *message;
+        } cases[] = {
+                { "a: [1, 2\n", "t.yaml:2:1: yaml: " },
+                { "a: 1\na: 2\n", "t.yaml:2:1: a: duplicate key" },
+                { "a: *nope\n", "t.yaml:1:4: yaml: unknown anchor \"nope\"" },
+                { "a: &x [*x]\n", "t.yaml:1:8: yaml: unknown anchor \"x\"" },
+                { "<<: 5\n", "t.yaml:1:5: yaml: merge key \"<<\" needs a mapping or a list of mappings" },
+                { "? [a]\n: b\n", "t.yaml:1:3: yaml: mapping keys must be scalars" },
+                { "a: 1\n---\nb: 2\n", "t.yaml:2:1: yaml: more than one YAML document in a compose file" },
+                { "a: \"\\x01\"\n", "t.yaml:1:4: yaml: control character in a scalar" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                YamlNode *n = NULL;
+                Diag d = {};
+                int r;
+
+                r = yaml_parse("t.yaml", cases[i].text, strlen(cases[i].text), &n, &d);
+                ok(r == -EINVAL && !n && d.n_errors == 1 && d.lines &&
+                   startswith(d.lines[0], cases[i].message), "error: %s", cases[i].message);
+                if (d.lines && !startswith(d.lines[0], cases[i].message))
+                        diag("got: %s", d.lines[0]);
+                diag_done(&d);
+        }
+}
+
+static void test_billion_laughs(void) {
+        _cleanup_free_ char *doc = NULL;
+        YamlNode *n = NULL;
+        Diag d = {};
+        char *p;
+        int r;
+
+        /* 20 levels of 10 aliases each: 10^20 nodes if expanded. */
+        doc = malloc(20 * 80 + 64);
+        assert_se(doc);
+        p = stpcpy(doc, "a0: &a0 [x]\n");
+        for (int i = 1; i < 20; i++)
+                p += sprintf(p, "a%d: &a%d [*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d]\n", i, i, i - 1, i - 1,
+                             i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+        r = yaml_parse("t.yaml", doc, strlen(doc), &n, &d);
+        ok(r == -EINVAL && d.lines && strstr(d.lines[0], "too many nodes"), "alias expansion has a budget");
+        yaml_node_free(n);
+        diag_done(&d);
+}
+
+static void test_empty(void) {
+        _cleanup_(yaml_node_freep) YamlNode *n = NULL;
+        Diag d = {};
+
+        n = parse("# nothing\n", &d);
+        ok(n && n->type == YAML_NODE_MAPPING && n->n_children == 0, "an empty document is an empty mapping");
+        diag_done(&d);
+}
+
+int main(void) {
+        test_locations();
+        test_anchors_and_merge_keys();
+        test_nulls_and_bools();
+        test_errors();
+        test_billion_laughs();
+        test_empty();
+        return done_testing();
+}
