@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* fleetctl's command line, without a cluster: help and version (fleet's TestClientVersionFlag,
+ * TestClientHelpFlag, TestClientVersionHelpOutput), every command's --help, and the errors that
+ * must come before etcd is asked (unknown command or flag, bad names, bad flag values). The
+ * endpoint points at a closed port, so an error that reached etcd would say "unreachable".
+ * argv[1] is the fleetctl binary. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include "fileio.h"
+#include "strv.h"
+#include "tap.h"
+
+static const char *fleetctl;
+static char dir[] = "/tmp/test-fleetctl-args-XXXXXX";
+
+typedef struct Run {
+        int status;
+        char *out, *err;
+} Run;
+
+static void run_done(Run *r) {
+        free(r->out);
+        free(r->err);
+}
+
+static unsigned count_lines(const char *s) {
+        unsigned n = 0;
+
+        for (; s && *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+static Run run(char *const *args) {
+        char out_path[256], err_path[256];
+        Run r = { .status = -1 };
+        pid_t pid;
+        int st;
+
+        snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
+        snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
+        pid = fork();
+        assert_se(pid >= 0);
+        if (pid == 0) {
+                _cleanup_strv_free_ char **argv = NULL;
+                int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+                if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+                        _exit(126);
+                setenv("FLEETCTL_ENDPOINT", "http://127.0.0.1:9", 1);
+                setenv("FLEETCTL_REQUEST_TIMEOUT", "2", 1);
+                if (strv_extend(&argv, fleetctl) < 0 || strv_extend_strv(&argv, args) < 0)
+                        _exit(126);
+                execv(fleetctl, argv);
+                _exit(127);
+        }
+        assert_se(waitpid(pid, &st, 0) == pid);
+        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        assert_se(read_full_file(out_path, &r.out, NULL, 0) == 0);
+        assert_se(read_full_file(err_path, &r.err, NULL, 0) == 0);
+        return r;
+}
+
+static void test_version_help(void) {
+        _cleanup_(run_done) Run v = run(STRV_MAKE("version"));
+        is_str(v.out, "fleetctl version " FLEET_VERSION "\n", "version prints exactly fleet's line");
+        _cleanup_(run_done) Run v2 = run(STRV_MAKE("--version"));
+        is_str(v2.out, v.out, "--version prints the same");
+
+        static const char *const help_forms[] = { "--help", "-h", "help", NULL };
+        _cleanup_(run_done) Run none = run(STRV_MAKE(NULL));
+        ok(none.status == 0 && strstr(none.out, "COMMANDS:") && strstr(none.out, FLEET_VERSION),
+           "no arguments: help with the version, exit 0");
+        for (size_t i = 0; help_forms[i]; i++) {
+                _cleanup_(run_done) Run h = run(STRV_MAKE(help_forms[i]));
+                ok(h.status == 0 && streq(h.out, none.out), "%s prints the same help", help_forms[i]);
+        }
+
+        /* Every command listed in the help has its own accurate --help. */
+        const char *p = strstr(none.out, "COMMANDS:\n");
+        unsigned n = 0;
+        assert_se(p);
+        for (p = strchr(p, '\n') + 1; *p == '\t'; p = strchr(p, '\n') + 1) {
+                char cmd[64] = {};
+                sscanf(p + 1, "%63s", cmd);
+
+                _cleanup_(run_done) Run h = run(STRV_MAKE(cmd, "--help"));
+                _cleanup_(run_done) Run h2 = run(STRV_MAKE("help", cmd));
+                char usage[128];
+
+                snprintf(usage, sizeof(usage), "\tfleetctl %s ", cmd);
+                ok(h.status == 0 && strstr(h.out, usage) && streq(h.out, h2.out), "%s --help = help %s", cmd, cmd);
+                n++;
+        }
+        is_int(n, 18, "eighteen commands");
+
+        _cleanup_(run_done) Run s = run(STRV_MAKE("start", "--help"));
+        ok(strstr(s.out, "--no-block") && strstr(s.out, "--block-attempts") && strstr(s.out, "--replace") &&
+           !strstr(s.out, "--fields"), "start --help lists exactly its options");
+}
+
+static void test_errors(void) {
+        static const struct {
+                const char *args[5];
+                const char *needle;
+        } cases[] = {
+                { { "bogus" }, "bogus" },
+                { { "--bogus", "list-units" }, "--bogus" },
+                { { "list-units", "--bogus" }, "--bogus" },
+                { { "list-units", "--replace" }, "--replace" },
+                { { "submit", "--fields=unit", "a.service" }, "--fields" },
+                { { "start", "--block-attempts=x", "a.service" }, "block-attempts" },
+                { { "start", "--block-attempts=-1", "a.service" }, "block-attempts" },
+                { { "list-units", "--endpoint" }, "--endpoint" },
+                { { "--request-timeout=0", "list-units" }, "request-timeout" },
+                { { "--etcd-key-prefix=noslash", "list-units" }, "prefix" },
+                { { "--strict-host-key-checking=maybe", "list-units" }, "strict-host-key-checking" },
+                { { "start" }, "missing" },
+                { { "cat", "a", "b" }, "too many" },
+                { { "submit", "x y.service" }, "x y" },
+                { { "start", "a/b/c$.service" }, "c$" },
+                { { "submit", "a@b@c.service" }, "a@b@c" },
+                { { "start", "-x" }, "x" },
+                { { "compose", "sideways" }, "sideways" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *desc = strv_join((char **) cases[i].args, " ");
+                _cleanup_(run_done) Run r = run((char **) cases[i].args);
+
+                ok(r.status == 1 && count_lines(r.err) == 1 && strstr(r.err, cases[i].needle) &&
+                   !strstr(r.err, "unreachable") && streq(r.out, ""),
+                   "'%s' fails with one line before etcd: %s", desc, r.err);
+        }
+
+        /* Names longer than 256 characters are refused. */
+        _cleanup_free_ char *longname = malloc(300);
+        assert_se(longname);
+        memset(longname, 'a', 280);
+        strcpy(longname + 280, ".service");
+        _cleanup_(run_done) Run l = run(STRV_MAKE("submit", longname));
+        ok(l.status == 1 && count_lines(l.err) == 1 && !strstr(l.err, "unreachable"), "a 288-character name");
+
+        /* And an error that needs etcd says where it tried. */
+        _cleanup_(run_done) Run u = run(STRV_MAKE("list-machines"));
+        ok(u.status == 1 && count_lines(u.err) == 1 && strstr(u.err, "127.0.0.1:9") && strstr(u.err, "unreachable"),
+           "etcd unreachable names the endpoint");
+}
+
+static void test_verify(void) {
+        char path[512], bad[512], warn[512];
+        _cleanup_free_ char *bad_text = NULL;
+
+        snprintf(path, sizeof(path), "%s/ok.service", dir);
+        snprintf(bad, sizeof(bad), "%s/bad.service", dir);
+        snprintf(warn, sizeof(warn), "%s/warn.service", dir);
+        assert_se(write_file_atomic(path, "[Service]\nExecStart=/bin/true\n", 30, 0644, false) == 0);
+        bad_text = strdup("[Service]\nExecStart=/bin/true\n[X-Fleet]\nGlobal=true\nReplaces=x.service\n");
+        assert_se(bad_text);
+        assert_se(write_file_atomic(bad, bad_text, strlen(bad_text), 0644, false) == 0);
+        assert_se(write_file_atomic(warn, "[Service]\nExecStart=/bin/true\n[X-Fleet]\nFoo=bar\n", 46, 0644, false) == 0);
+
+        _cleanup_(run_done) Run a = run(STRV_MAKE("verify", path));
+        ok(a.status == 0 && strstr(a.out, "OK"), "verify of a good unit");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("verify", path, bad));
+        ok(b.status == 1 && count_lines(b.err) == 1 && strstr(b.err, "Global") && strstr(b.err, "Replaces"),
+           "verify names an invalid combination: %s", b.err);
+        _cleanup_(run_done) Run c = run(STRV_MAKE("verify", warn));
+        ok(c.status == 0 && strstr(c.err, "Foo"), "verify warns about unknown options: %s", c.err);
+}
+
+int main(int argc, char *argv[]) {
+        if (argc < 2)
+                bail_out("usage: %s FLEETCTL", argv[0]);
+        fleetctl = argv[1];
+        assert_se(mkdtemp(dir));
+
+        test_version_help();
+        test_errors();
+        test_verify();
+
+        {
+                char cmd[512];
+
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+                (void) system(cmd);
+        }
+        return done_testing();
+}
