@@ -8,8 +8,8 @@
 
 /* Dependencies, restart policy, deploy (replicas, global, placement, resources) and x-fleet. */
 
-int converter_depend(Converter *c, const char *service, DependCondition condition, bool required, bool restart,
-                     bool colocate, const YamlNode *at) {
+int converter_depend(Converter *c, const char *key, const char *service, DependCondition condition, bool required,
+                     bool restart, bool colocate, const YamlNode *at) {
         ComposeService *s = c->service;
         ComposeDepend *d;
 
@@ -36,6 +36,7 @@ int converter_depend(Converter *c, const char *service, DependCondition conditio
                 .required = required,
                 .restart = restart,
                 .colocate = colocate,
+                .key = key,
                 .at = at,
         };
         if (!d->service)
@@ -80,7 +81,8 @@ int convert_depends_on(Converter *c, const char *key, YamlNode *v) {
                                         return r;
                         }
                 }
-                r = converter_depend(c, k->value, cond, required, restart, true, k);
+                /* An optional dependency must not keep the service from being scheduled. */
+                r = converter_depend(c, "depends_on", k->value, cond, required, restart, required, k);
                 if (r < 0)
                         return r;
         }
@@ -95,10 +97,12 @@ int convert_links(Converter *c, const char *key, YamlNode *v) {
         r = converter_strings(c, key, v, &l);
         if (r < 0)
                 return r;
-        if (c->runtime == RUNTIME_PODMAN)
-                return diag_warning(c->diag, v, converter_path(c, key),
-                                    "podman has no links: services reach each other by name on their networks, "
-                                    "ignoring");
+        if (c->runtime == RUNTIME_PODMAN) {
+                r = diag_warning(c->diag, v, converter_path(c, key),
+                                 "podman has no links: services reach each other by name on their networks");
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; l[i]; i++) {
                 _cleanup_free_ char *name = strndup(l[i], strcspn(l[i], ":")), *arg = NULL;
                 const char *alias = strchr(l[i], ':');
@@ -124,8 +128,8 @@ int convert_links(Converter *c, const char *key, YamlNode *v) {
                         r = strv_extend(&c->service->docker_args, arg);
                         if (r < 0)
                                 return r;
-                        r = converter_depend(c, name, DEPEND_STARTED, true, false, true, v->type == YAML_NODE_SEQUENCE ?
-                                             v->children[i] : v);
+                        r = converter_depend(c, "links", name, DEPEND_STARTED, true, false, true,
+                                             v->type == YAML_NODE_SEQUENCE ? v->children[i] : v);
                 }
                 if (r < 0)
                         return r;
@@ -158,7 +162,7 @@ int convert_volumes_from(Converter *c, const char *key, YamlNode *v) {
                 r = converter_flag(c, "--volumes-from", arg);
                 if (r < 0)
                         return r;
-                r = converter_depend(c, name, DEPEND_STARTED, true, false, true,
+                r = converter_depend(c, "volumes_from", name, DEPEND_STARTED, true, false, true,
                                      v->type == YAML_NODE_SEQUENCE ? v->children[i] : v);
                 if (r < 0)
                         return r;
@@ -177,7 +181,7 @@ int convert_namespace_mode(Converter *c, const char *key, YamlNode *v) {
         other = startswith(s, "service:");
         if (!other)
                 return converter_flag(c, flag, s);
-        r = converter_depend(c, other, DEPEND_STARTED, true, true, true, v);
+        r = converter_depend(c, key, other, DEPEND_STARTED, true, true, true, v);
         if (r < 0)
                 return r;
         if (asprintf(&arg, "container:@%s", other) < 0)

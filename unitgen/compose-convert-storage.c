@@ -434,7 +434,7 @@ int convert_network_mode(Converter *c, const char *key, YamlNode *v) {
                 _cleanup_free_ char *arg = NULL;
 
                 /* The container is resolved when the model is complete; a placeholder keeps the order. */
-                r = converter_depend(c, other, DEPEND_STARTED, true, true, true, v);
+                r = converter_depend(c, "network_mode", other, DEPEND_STARTED, true, true, true, v);
                 if (r < 0)
                         return r;
                 if (asprintf(&arg, "container:@%s", other) < 0)

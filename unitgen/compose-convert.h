@@ -82,5 +82,5 @@ int convert_pull_policy(Converter *c, const char *key, YamlNode *v);
 int convert_xfleet(Converter *c, const char *key, YamlNode *v);
 
 /* Record a dependency of the current service on another (validated later). */
-int converter_depend(Converter *c, const char *service, DependCondition condition, bool required, bool restart,
-                     bool colocate, const YamlNode *at);
+int converter_depend(Converter *c, const char *key, const char *service, DependCondition condition, bool required,
+                     bool restart, bool colocate, const YamlNode *at);

@@ -367,10 +367,17 @@ static int resolve_placeholders(ComposeModel *m, ComposeService *s, char **l, Di
                                 t = m->services + i;
                 if (!t)
                         continue;       /* reported with the dependency check */
-                if (strchr(t->unit, '@') || t->global)
-                        return diag_error(d, s->node, converter_path(&(Converter) { .service = s }, "depends_on"),
+                if (strchr(t->unit, '@') || t->global) {
+                        const ComposeDepend *dep = NULL;
+
+                        for (size_t i = 0; i < s->n_depends; i++)
+                                if (streq(s->depends[i].service, t->name))
+                                        dep = s->depends + i;
+                        assert(dep);
+                        return diag_error(d, dep->at, converter_path(&(Converter) { .service = s }, dep->key),
                                           "\"%s\" is %s: its container name is not fixed, so it cannot be linked to or "
                                           "shared with", t->name, t->global ? "global" : "replicated");
+                }
                 if (asprintf(&n, "%.*s%s%s", (int) (at - *a), *a, t->container, at + 1 + len) < 0)
                         return -ENOMEM;
                 free_and_replace(*(char **) a, n);
@@ -399,7 +406,8 @@ static int check_cycles(ComposeModel *m, size_t i, unsigned char *state, char **
                         chain = strv_join(*stack + strv_index(*stack, t->name), " -> ");
                         if (!chain)
                                 return -ENOMEM;
-                        return diag_error(d, s->depends[j].at, converter_path(&(Converter) { .service = s }, "depends_on"),
+                        return diag_error(d, s->depends[j].at,
+                                          converter_path(&(Converter) { .service = s }, s->depends[j].key),
                                           "dependency cycle: %s", chain);
                 }
                 if (state[ti] == 0) {
@@ -483,27 +491,39 @@ int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, 
                         ComposeDepend *dep = s->depends + j;
                         ComposeService *t = compose_model_find(m, dep->service);
 
+                        const char *path = converter_path(&(Converter) { .service = s }, dep->key);
+
                         if (!t) {
                                 if (strv_contains(p->disabled, dep->service))
-                                        return diag_error(d, dep->at, converter_path(&(Converter) { .service = s },
-                                                                                     "depends_on"),
+                                        return diag_error(d, dep->at, path,
                                                           "service \"%s\" is not enabled: add its --profile",
                                                           dep->service);
-                                return diag_error(d, dep->at, converter_path(&(Converter) { .service = s }, "depends_on"),
-                                                  "unknown service \"%s\"", dep->service);
+                                return diag_error(d, dep->at, path, "unknown service \"%s\"", dep->service);
                         }
                         if (dep->condition == DEPEND_HEALTHY) {
                                 t->wait_healthy = true;
                                 if (!t->has_healthcheck) {
-                                        r = diag_warning(d, dep->at,
-                                                         converter_path(&(Converter) { .service = s }, "depends_on"),
+                                        r = diag_warning(d, dep->at, path,
                                                          "\"%s\" has no healthcheck: the image must define one",
                                                          t->name);
                                         if (r < 0)
                                                 return r;
                                 }
-                        } else if (dep->condition == DEPEND_COMPLETED)
+                        } else if (dep->condition == DEPEND_COMPLETED && !t->oneshot) {
                                 t->oneshot = true;
+                                /* A oneshot that stays active after exit is never restarted by "always". */
+                                if (streq_ptr(t->restart, "always")) {
+                                        r = diag_warning(d, dep->at, path,
+                                                         "\"%s\" runs to completion: its restart policy becomes "
+                                                         "on-failure", t->name);
+                                        if (r < 0)
+                                                return r;
+                                        free(t->restart);
+                                        t->restart = strdup("on-failure");
+                                        if (!t->restart)
+                                                return -ENOMEM;
+                                }
+                        }
                 }
                 r = resolve_placeholders(m, s, s->run_args, d);
                 if (r < 0)

@@ -39,6 +39,7 @@ typedef struct ComposeDepend {
         bool required;          /* Requires= (else Wants=) */
         bool restart;           /* BindsTo=: restarted with the dependency */
         bool colocate;          /* MachineOf=: systemd dependencies only hold on one machine */
+        const char *key;        /* the compose key that made it ("depends_on", "links", ...), static */
         const YamlNode *at;     /* for messages; borrowed from the project tree */
 } ComposeDepend;
 

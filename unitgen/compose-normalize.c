@@ -29,6 +29,10 @@ static int walk_scalar(Walk *w, YamlNode *n) {
                 if (r < 0)
                         return r;
         }
+        /* The converter uses control characters as markers; no value may carry them. */
+        for (const char *c = value; *c; c++)
+                if (*c < '\t')
+                        return diag_error(w->diag, n, w->path, "interpolation produced a control character");
         free_and_replace(n->value, value);
         /* An interpolated value is a string, never YAML's null. */
         n->plain = false;

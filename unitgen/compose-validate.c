@@ -107,7 +107,7 @@ static const ComposeKey compose_keys[] = {
         { "extends",            KEY_LOADED,  NULL,                      NULL },
         { "profiles",           KEY_LOADED,  NULL,                      NULL },
 
-        { "post_start",         KEY_WARN,    NULL, "lifecycle hooks are not supported: use ExecStartPost= in an x-fleet drop-in, ignoring" },
+        { "post_start",         KEY_WARN,    NULL, "lifecycle hooks are not supported, ignoring" },
         { "pre_stop",           KEY_WARN,    NULL, "lifecycle hooks are not supported, ignoring" },
         { "label_file",         KEY_WARN,    NULL, "not supported: put the labels under \"labels\", ignoring" },
         { "attach",             KEY_WARN,    NULL, "logs go to the journal; nothing to attach, ignoring" },

@@ -231,11 +231,12 @@ int xfleet_finish(ComposeModel *m, Diag *d) {
                 if (xfleet_has(s->xfleet, "MachineID") &&
                     (xfleet_has(s->xfleet, "MachineOf") || xfleet_has(s->xfleet, "Conflicts") ||
                      xfleet_has(s->xfleet, "Global")))
-                        return diag_error(d, s->node, "deploy.placement",
+                        return diag_error(d, s->node, converter_path(&(Converter) { .service = s }, "deploy.placement"),
                                           "service \"%s\": node.id pins one machine and cannot be combined with "
                                           "dependencies, published ports of replicas, or global mode", s->name);
                 if (xfleet_has(s->xfleet, "Global") && xfleet_has(s->xfleet, "MachineOf"))
-                        return diag_error(d, s->node, "deploy.mode", "service \"%s\": a global service cannot be pinned "
+                        return diag_error(d, s->node, converter_path(&(Converter) { .service = s }, "deploy.mode"),
+                                          "service \"%s\": a global service cannot be pinned "
                                           "next to another (x-fleet MachineOf=)", s->name);
                 STRV_FOREACH(x, s->xfleet) {
                         const char *peer = startswith(*x, "MachineOf=");
@@ -246,7 +247,8 @@ int xfleet_finish(ComposeModel *m, Diag *d) {
                                 const char *pattern = startswith(*y, "Conflicts=");
 
                                 if (pattern && fnmatch(pattern, peer, 0) == 0)
-                                        return diag_error(d, s->node, "ports",
+                                        return diag_error(d, s->node,
+                                                          converter_path(&(Converter) { .service = s }, "ports"),
                                                           "service \"%s\" must run next to %s (a dependency) but "
                                                           "conflicts with it (same host port)", s->name, peer);
                         }

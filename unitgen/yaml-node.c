@@ -22,6 +22,7 @@ typedef struct YamlBuilder {
         YamlAnchor *anchors;
         size_t n_anchors, n_allocated;
         unsigned n_nodes;
+        char path[512];         /* dotted keys down to the node being built, for messages */
 } YamlBuilder;
 
 YamlNode *yaml_node_free(YamlNode *n) {
@@ -346,7 +347,11 @@ static int builder_mapping(YamlBuilder *b, yaml_event_t *start, unsigned depth, 
                 r = builder_next(b, &e);
                 if (r < 0)
                         return r;
+                size_t len = strlen(b->path);
+                if (key->type == YAML_NODE_SCALAR)
+                        (void) snprintf(b->path + len, sizeof(b->path) - len, "%s%s", len > 0 ? "." : "", key->value);
                 r = builder_node(b, &e, depth + 1, &value);
+                b->path[len] = 0;
                 mark = e.start_mark;
                 yaml_event_delete(&e);
                 if (r < 0)
@@ -362,8 +367,13 @@ static int builder_mapping(YamlBuilder *b, yaml_event_t *start, unsigned depth, 
                 }
                 if (key->type != YAML_NODE_SCALAR)
                         return diag_add(b->diag, DIAG_ERROR, key, "yaml", "mapping keys must be scalars");
-                if (yaml_mapping_get(map, key->value))
-                        return diag_add(b->diag, DIAG_ERROR, key, key->value, "duplicate key");
+                if (yaml_mapping_get(map, key->value)) {
+                        _cleanup_free_ char *path = NULL;
+
+                        if (asprintf(&path, "%s%s%s", b->path, isempty(b->path) ? "" : ".", key->value) < 0)
+                                return -ENOMEM;
+                        return diag_add(b->diag, DIAG_ERROR, key, path, "duplicate key");
+                }
                 r = yaml_mapping_append(map, TAKE_PTR(key), TAKE_PTR(value));
                 if (r < 0)
                         return r;
