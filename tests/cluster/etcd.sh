@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
 # etcd.sh: the few etcd v3 JSON-gateway calls the cluster tests make (curl; keys are base64).
 
 b64() {

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
 # tap.sh: TAP for the cluster tests (bash), the same vocabulary as tests/tap.h.
 # Source it; end the script with "done_testing".
 

@@ -55,12 +55,15 @@ for n in 1 2 3; do
         ok $? "node$n: systemd answers over /run/systemd/private" || diag "${PROBE[$n]}"
         is "$(field SystemState "${PROBE[$n]}")" running "node$n: SystemState=running"
         is "$(field ActiveState "${PROBE[$n]}")" active "node$n: fleetd.service (the stand-in) is active"
-        is "$(field Virtualization "${PROBE[$n]}")" container-other "node$n: systemd knows it is in a container"
-        is "$(field MachineID "${PROBE[$n]}")" "${MID[$n]}" "node$n: sd_id128_get_machine agrees with /etc/machine-id"
+        is "$(field Virtualization "${PROBE[$n]}")" container-other \
+                "node$n: systemd knows it is in a container"
+        is "$(field MachineID "${PROBE[$n]}")" "${MID[$n]}" \
+                "node$n: sd_id128_get_machine agrees with /etc/machine-id"
         is "$("$C" exec $n hostname)" "node$n" "node$n: hostname"
         is "$("$C" exec $n cat /etc/hostname)" "node$n" "node$n: /etc/hostname"
         isnt "${MID[$n]}" "$host_mid" "node$n: machine-id is not the host's"
-        is "$("$C" exec $n sh -c 'ip -4 -o addr show eth0' | awk '{print $4}')" "$NET.1$n/24" "node$n: eth0 address"
+        is "$("$C" exec $n ip -4 -o addr show eth0 | awk '{print $4}')" "$NET.1$n/24" \
+                "node$n: eth0 address"
         is "$("$C" node-ip $n)" "$NET.1$n" "node-ip $n"
         is "$(alive "${PID[$n]}" && awk '/^NSpid:/{print $NF}' "/proc/${PID[$n]}/status")" 1 \
                 "node-pid $n is PID 1 of its own pid namespace"
@@ -79,9 +82,11 @@ for n in 1 2 3; do
 done
 meta1="hostname=node1"
 meta2="hostname=node2,region=eu,disk=ssd"
-is "$(etcd_get "$E1" "$(machine_key "${MID[1]}")")" "node1 ip=$NET.11 metadata=$meta1 args=--flag-a --flag-b=1" \
+is "$(etcd_get "$E1" "$(machine_key "${MID[1]}")")" \
+        "node1 ip=$NET.11 metadata=$meta1 args=--flag-a --flag-b=1" \
         "node1: fleetd got FLEET_PUBLIC_IP, FLEET_METADATA and FLEETD_ARGS"
-is "$(etcd_get "$E1" "$(machine_key "${MID[2]}")")" "node2 ip=$NET.12 metadata=$meta2 args=--flag-a --flag-b=1" \
+is "$(etcd_get "$E1" "$(machine_key "${MID[2]}")")" \
+        "node2 ip=$NET.12 metadata=$meta2 args=--flag-a --flag-b=1" \
         "node2: --metadata 2=... reached FLEET_METADATA"
 env1=$("$C" exec 1 cat /run/fleet-harness/env)
 is "$(field FLEET_ETCD_SERVERS "$env1")" "http://$NET.1:24010,http://$NET.1:24020,http://$NET.1:24030" \
@@ -177,7 +182,8 @@ is "$("$C" status | grep -c '^etcd e[123] pid=[0-9]* http://127.0.0.1:240[123]0 
 
 # ------------------------------------------------------------------ down leaves nothing
 pids=""
-for f in /run/fleet-cluster/40/node*/pid /run/fleet-cluster/40/node*/unshare.pid /run/fleet-cluster/40/etcd/e*.pid; do
+for f in /run/fleet-cluster/40/node*/pid /run/fleet-cluster/40/node*/unshare.pid \
+         /run/fleet-cluster/40/etcd/e*.pid; do
         [ -f "$f" ] && pids="$pids $(cat "$f")"
 done
 is "$(echo $pids | wc -w)" 9 "before down: 3 PID 1s, 3 unshare processes, 3 etcd members"
@@ -185,7 +191,8 @@ out=$("$C" down 2>&1)
 ok $? "down" || diag "$out"
 is "$(ip netns list | grep -c '^fleet40-')" 0 "no netns left"
 is "$(ip -o link show | grep -cE ': (fleetbr40|fleet40v[0-9]+)[:@]')" 0 "no bridge or veth left"
-check "no cgroup left" bash -c '! ls -d /sys/fs/cgroup/fleet-cluster-40 /sys/fs/cgroup/unified/fleet-cluster-40 2>/dev/null | grep -q .'
+check "no cgroup left" \
+        test ! -e /sys/fs/cgroup/fleet-cluster-40 -a ! -e /sys/fs/cgroup/unified/fleet-cluster-40
 left=""
 for p in $pids; do
         alive "$p" && left="$left $p"

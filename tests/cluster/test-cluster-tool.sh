@@ -47,7 +47,8 @@ is "$?:$out" "1:cluster: node1 is not running" "exec on a cluster that is not up
 
 out=$("$C" -c 42 down 2>&1)
 is "$?:$out" "0:" "down of a cluster that is not up: exit 0, silent"
-check "... and it created nothing" bash -c '! ip link show fleetbr42 2>/dev/null && ! [ -e /run/fleet-cluster/42 ]'
+check "... and it created nothing" \
+        bash -c '! ip link show fleetbr42 2>/dev/null && ! [ -e /run/fleet-cluster/42 ]'
 
 # ------------------------------------------------------------------ two clusters at once
 echo "seen from a node" > "$SHARED/file"
@@ -67,7 +68,8 @@ is "$E41 $E42" "http://127.0.0.1:24110 http://127.0.0.1:24210" "each cluster has
 check "a key put in cluster 41's etcd" etcd_put "$E41" /fleet-cluster-test/only-41 yes
 check "... is not in cluster 42's" etcd_absent "$E42" /fleet-cluster-test/only-41
 check "a node of 41 reaches its etcd" "$C" -c 41 exec 1 curl -sf -m 2 http://10.99.41.1:24110/health
-check "... and not cluster 42's network" bash -c "! '$C' -c 41 exec 1 curl -sf -m 2 http://10.99.42.1:24210/health"
+check "... and not cluster 42's network" \
+        bash -c "! '$C' -c 41 exec 1 curl -sf -m 2 http://10.99.42.1:24210/health"
 "$C" -c 41 exec 1 curl -s -m 2 http://10.99.41.12:1/
 is "$?" 7 "node1 of 41 reaches node2 of 41 (connection refused, not a timeout)"
 isnt "$("$C" -c 41 exec 1 cat /etc/machine-id)" "$("$C" -c 42 exec 1 cat /etc/machine-id)" \
@@ -75,7 +77,8 @@ isnt "$("$C" -c 41 exec 1 cat /etc/machine-id)" "$("$C" -c 42 exec 1 cat /etc/ma
 
 # ------------------------------------------------------------------ exec, run, env, share
 is "$(cd "$TOP_SRCDIR" && "$C" -c 41 exec 1 pwd)" "$TOP_SRCDIR" "exec keeps the working directory"
-is "$("$C" -c 41 exec 1 cat "$SHARED/file")" "seen from a node" "FLEET_CLUSTER_SHARE shows a /tmp dir in the nodes"
+is "$("$C" -c 41 exec 1 cat "$SHARED/file")" "seen from a node" \
+        "FLEET_CLUSTER_SHARE shows a /tmp dir in the nodes"
 is "$("$C" -c 41 exec 2 cat "$SHARED/file")" "seen from a node" "... in every node"
 "$C" -c 41 run 1 sh -c 'exit 7'
 is "$?" 7 "run passes the exit code through"
@@ -86,7 +89,8 @@ out=$("$C" -c 41 env)
 ok $? "env"
 is "$(eval "$out"; echo "$FLEET_CLUSTER $ETCDCTL_ENDPOINTS $FLEET_NODES $FLEET_NODE2_IP")" \
         "41 http://127.0.0.1:24110 1 2 10.99.41.12" "env prints shell exports"
-check "etcdctl works with env's exports" bash -c "eval \"\$('$C' -c 41 env)\"; etcdctl get /fleet-cluster-test/only-41 | grep -qx yes"
+check "etcdctl works with env's exports" \
+        bash -c "eval \"\$('$C' -c 41 env)\"; etcdctl get /fleet-cluster-test/only-41 | grep -qx yes"
 
 # ------------------------------------------------------------------ down of one leaves the other
 pid41=$("$C" -c 41 node-pid 1)
