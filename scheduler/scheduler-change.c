@@ -68,3 +68,21 @@ int change_list_move(SchedulerChangeList *to, SchedulerChangeList *from) {
         from->n_changes = 0;
         return 0;
 }
+
+void change_list_drop(SchedulerChangeList *l, const char *unit, const char *machine) {
+        size_t j = 0;
+
+        assert(l);
+
+        for (size_t i = 0; i < l->n_changes; i++) {
+                SchedulerChange *c = l->changes + i;
+
+                if (streq(c->unit, unit) && streq(c->machine, machine)) {
+                        free(c->unit);
+                        free(c->machine);
+                        continue;
+                }
+                l->changes[j++] = *c;
+        }
+        l->n_changes = j;
+}

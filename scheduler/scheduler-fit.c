@@ -20,7 +20,8 @@ static FitResult unit_fits_neighbour(const Unit *u, const Unit *v, bool allow_ev
                 return FIT_CONFLICT;
         if (unit_replaces(v, u))
                 return FIT_REPLACED;
-        if (unit_replaces(u, v) && !allow_evict)
+        /* A global unit u replaces simply leaves the machine u lands on. */
+        if (unit_replaces(u, v) && !allow_evict && !unit_is_global(v))
                 return FIT_REPLACES;
         return FIT_OK;
 }

@@ -144,6 +144,8 @@ int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, const c
                        const char *machine, bool global);
 void change_list_done(SchedulerChangeList *l);
 int change_list_move(SchedulerChangeList *to, SchedulerChangeList *from);
+/* Forget every change of unit on machine (a restored placement overrides a queued removal). */
+void change_list_drop(SchedulerChangeList *l, const char *unit, const char *machine);
 
 /* The load indexes (scheduler-tree.c). */
 int scheduler_tree_rebuild(Scheduler *s);

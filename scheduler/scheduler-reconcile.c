@@ -51,6 +51,18 @@ static int evict_replaced(Scheduler *s, SchedulerChangeList *l, const Unit *u, M
                 }
                 i++;
         }
+        for (size_t i = 0; i < m->globals.n_units;) {
+                Unit *g = m->globals.units[i];
+
+                if (unit_replaces(u, g)) {
+                        r = emit(l, SCHEDULER_UNASSIGN, g, m);
+                        if (r < 0)
+                                return r;
+                        machine_detach_global(s, m, g);
+                        continue;
+                }
+                i++;
+        }
         return 0;
 }
 

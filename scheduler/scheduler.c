@@ -570,6 +570,9 @@ int scheduler_assignment_set(Scheduler *s, const char *unit, const char *machine
                 /* Placed on a machine we do not know (any more): have it deleted. */
                 return change_list_append(&s->queued, SCHEDULER_UNASSIGN, unit, machine, unit_is_global(u));
 
+        /* The store says it is there now: a queued deletion of that placement is obsolete. */
+        change_list_drop(&s->queued, unit, machine);
+
         if (unit_is_global(u)) {
                 if (machine_has_global(m, u))
                         return 0;
