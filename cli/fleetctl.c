@@ -43,6 +43,8 @@ char *arg_project = NULL;
 
 static sd_event *etcd_event = NULL;
 static EtcdClient *etcd_client = NULL;
+static sd_event_source *etcd_watchdog = NULL;
+static uint64_t etcd_watchdog_requests = UINT64_MAX;
 
 /* Per-command flags: each verb lists the ones it accepts. */
 enum {
@@ -81,7 +83,8 @@ static int verb_version(int argc, char *argv[]);
 static const Verb verbs[] = {
         { "cat",             1,  1, 0,                              verb_cat,             "UNIT",
           "Output the contents of a submitted unit" },
-        { "compose",         1,  2, FLAGS_BLOCK | FLAG_PROJECT,    verb_compose,         "up|down|ps [FILE]",
+        { "compose",         1,  2, FLAGS_BLOCK | FLAG_PROJECT | FLAG_FULL | FLAG_NO_LEGEND,
+          verb_compose, "up|down|ps [FILE]",
           "Generate units from a compose file and start (up), stop and destroy (down) or list (ps) them" },
         { "destroy",         1, -1, 0,                              verb_destroy,         "UNIT...",
           "Destroy one or more units in the cluster" },
@@ -570,6 +573,30 @@ static int verb_version(int argc, char *argv[]) {
         return 0;
 }
 
+static uint64_t watchdog_period_usec(void) {
+        return arg_request_timeout_usec + 2 * 1000000ULL;
+}
+
+/* A blocking etcd call runs the event loop until the client reports its result, within the
+ * request timeout. Should a call ever outlive that, fleetctl must fail rather than hang: this
+ * timer only fires while a call runs the loop, and if no new request went out during a whole
+ * period, the call in progress is older than the timeout and the loop is ended, which fails it. */
+static int on_etcd_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        uint64_t sent = etcd_client_requests_sent(etcd_client);
+        int r;
+
+        if (sent == etcd_watchdog_requests) {
+                log_debug("An etcd request did not complete within its timeout, giving up.");
+                return sd_event_exit(sd_event_source_get_event(s), -ETIMEDOUT);
+        }
+        etcd_watchdog_requests = sent;
+
+        r = sd_event_source_set_time_relative(s, watchdog_period_usec());
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
 int fleetctl_etcd(EtcdClient **ret) {
         int r;
 
@@ -596,6 +623,10 @@ int fleetctl_etcd(EtcdClient **ret) {
                         _cleanup_free_ char *j = strv_join(arg_endpoints, ",");
                         return log_error_errno(r, "Invalid etcd endpoint '%s': %m", strna(j));
                 }
+                r = sd_event_add_time_relative(etcd_event, &etcd_watchdog, CLOCK_MONOTONIC,
+                                               watchdog_period_usec(), 0, on_etcd_watchdog, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up the request watchdog: %m");
         }
 
         *ret = etcd_client;
@@ -607,8 +638,11 @@ int fleetctl_log_etcd_error(int r, const char *what) {
         const char *msg = etcd_client ? etcd_sync_last_error(etcd_client) : NULL;
 
         switch (r) {
-        case -ECONNREFUSED:
         case -ETIMEDOUT:
+        case -ESTALE:           /* the watchdog ended the loop */
+                return log_error_errno(ETIMEDOUT, "Failed to %s: etcd at %s did not answer in time.", what,
+                                       strna(j));
+        case -ECONNREFUSED:
         case -EHOSTUNREACH:
         case -ENETUNREACH:
         case -ECONNRESET:
@@ -698,6 +732,7 @@ int main(int argc, char *argv[]) {
 
         r = run(argc, argv);
 
+        etcd_watchdog = sd_event_source_unref(etcd_watchdog);
         etcd_client = etcd_client_free(etcd_client);
         etcd_event = sd_event_unref(etcd_event);
         strv_free(arg_endpoints);

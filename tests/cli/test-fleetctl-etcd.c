@@ -21,6 +21,7 @@
 #define M2 "c9de9451aa3f4a2e8e1f47b0a1c7c3d2"
 
 static const char *fleetctl;
+static const char *unitgen;
 static char dir[] = "/tmp/test-fleetctl-XXXXXX";
 static char prefix[64];
 static char *endpoint;
@@ -67,6 +68,8 @@ static Run run_at(const char *ep, char *const *args) {
                 setenv("FLEETCTL_ENDPOINT", ep, 1);
                 setenv("FLEETCTL_ETCD_KEY_PREFIX", prefix, 1);
                 setenv("FLEETCTL_REQUEST_TIMEOUT", "5", 1);
+                if (unitgen)
+                        setenv("FLEETCTL_UNITGEN", unitgen, 1);
                 if (strv_extend(&argv, fleetctl) < 0 || strv_extend_strv(&argv, args) < 0)
                         _exit(126);
                 execv(fleetctl, argv);
@@ -328,6 +331,20 @@ static void test_errors(void) {
         ok(i.status == 1 && count_lines(i.err) == 1 && strstr(i.err, "unreachable"),
            "etcd unreachable: one line (%s)", i.err);
         is_int(count_units(), before, "and nothing written");
+        /* An endpoint that accepts connections and never answers. */
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t sl = sizeof(sa);
+        char silent[64];
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_se(fd >= 0);
+        assert_se(bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 && listen(fd, 16) == 0);
+        assert_se(getsockname(fd, (struct sockaddr *) &sa, &sl) == 0);
+        snprintf(silent, sizeof(silent), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+        _cleanup_(run_done) Run k = run_at(silent, STRV_MAKE("list-unit-files"));
+        ok(k.status == 1 && count_lines(k.err) == 1 && strstr(k.err, silent), "a silent etcd: one line (%s)", k.err);
+        close(fd);
+
         _cleanup_(run_done) Run j = run(STRV_MAKE("cat", "nothere.service"));
         ok(j.status == 1 && count_lines(j.err) == 1, "cat of an unknown unit: one line");
 }
@@ -358,6 +375,36 @@ static void test_replace_conflict_and_prefix(void) {
         snprintf(prefix, sizeof(prefix), "%s", saved);
 }
 
+static void test_compose(void) {
+        if (!unitgen) {
+                skip(6, "unitgen not built");
+                return;
+        }
+
+        write_file("compose.yaml",
+                   "services:\n"
+                   "  web:\n"
+                   "    image: nginx\n"
+                   "    deploy:\n"
+                   "      replicas: 2\n"
+                   "  db:\n"
+                   "    image: redis\n");
+        _cleanup_(run_done) Run a = run(STRV_MAKE("compose", "up", "--no-block", "-p", "demo", "compose.yaml"));
+        is_int(a.status, 0, "compose up");
+        ok(strstr(a.out, "Triggered unit demo-db.service start\n") &&
+           strstr(a.out, "Triggered unit demo-web@2.service start\n"), "every service started: %s", a.out);
+        _cleanup_(registry_unit_freep) RegistryUnit *w = get_unit("demo-web@1.service");
+        ok(w && w->desired == UNIT_DESIRED_LAUNCHED && strstr(w->raw, "nginx"), "an instance of the web template");
+
+        _cleanup_(run_done) Run b = run(STRV_MAKE("compose", "ps", "--no-legend", "-p", "demo", "compose.yaml"));
+        is_int(count_lines(b.out), 3, "compose ps lists the project's three units");
+
+        _cleanup_(run_done) Run c = run(STRV_MAKE("compose", "down", "-p", "demo", "compose.yaml"));
+        is_int(count_lines(c.out), 3, "compose down destroys them");
+        _cleanup_(registry_unit_freep) RegistryUnit *gone = get_unit("demo-db.service");
+        ok(c.status == 0 && !gone, "gone from the registry");
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
         EtcdConfig config = {};
@@ -368,6 +415,8 @@ int main(int argc, char *argv[]) {
         fleetctl = realpath(argv[1], NULL);
         if (!fleetctl)
                 bail_out("%s not found", argv[1]);
+        if (argc > 2)
+                unitgen = realpath(argv[2], NULL);
         if (etcd_fixture_start(&f, 1, NULL) < 0)
                 bail_out("etcd did not start");
         endpoint = f->endpoints[0];
@@ -386,6 +435,7 @@ int main(int argc, char *argv[]) {
         test_global_and_reasons();
         test_errors();
         test_replace_conflict_and_prefix();
+        test_compose();
 
         client = etcd_client_free(client);
         event = sd_event_unref(event);
@@ -396,5 +446,6 @@ int main(int argc, char *argv[]) {
                 (void) system(cmd);
         }
         free((char *) fleetctl);
+        free((char *) unitgen);
         return done_testing();
 }
