@@ -24,15 +24,23 @@ static void engine_unit_free_void(void *p) {
         engine_unit_free(p);
 }
 
-static void engine_touch(Engine *e, const char *unit) {
+static void engine_set_add(Set *set, const char *unit) {
         char *copy;
 
-        if (set_contains(e->touched, unit))
+        if (set_contains(set, unit))
                 return;
         copy = strdup(unit);
-        /* On OOM the unit is merely not re-checked for a rewrite or reason in this pass. */
+        /* On OOM the unit is merely not re-checked in this pass. */
         if (copy)
-                (void) set_consume(e->touched, copy);
+                (void) set_consume(set, copy);
+}
+
+/* The next pass re-checks the unit's reason, and with rewrite also writes its placements again
+ * (its body or desired state changed, or what etcd holds for it lags behind). */
+static void engine_touch(Engine *e, const char *unit, bool rewrite) {
+        engine_set_add(e->touched, unit);
+        if (rewrite)
+                engine_set_add(e->rewrite, unit);
 }
 
 /* Parse the unit's [X-Fleet] for its own name; templates and units whose options do not parse are
@@ -69,7 +77,7 @@ static int engine_unit_new(RegistryUnit *record, EngineUnit **ret, XFleetOptions
         return 0;
 }
 
-static int engine_cache_unit_put(Engine *e, const char *name, const EtcdKeyValue *kv) {
+static int engine_cache_unit_put(Engine *e, const char *name, const EtcdKeyValue *kv, bool listed) {
         _cleanup_(registry_unit_freep) RegistryUnit *record = NULL;
         _cleanup_(engine_unit_freep) EngineUnit *u = NULL;
         _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
@@ -107,14 +115,15 @@ static int engine_cache_unit_put(Engine *e, const char *name, const EtcdKeyValue
                 return r;
         TAKE_PTR(u);
 
-        engine_touch(e, name);
+        /* A listed unit's placements are checked against it when they are listed next. */
+        engine_touch(e, name, !listed);
         return 0;
 }
 
 static void engine_cache_unit_delete(Engine *e, const char *name) {
         (void) scheduler_unit_remove(e->scheduler, name);
         engine_unit_free(hashmap_remove(e->units, name));
-        engine_touch(e, name);
+        engine_touch(e, name, false);
 }
 
 static int engine_cache_machine_put(Engine *e, const char *id, const EtcdKeyValue *kv) {
@@ -160,7 +169,7 @@ static int engine_cache_assignment_listed(Engine *e, const char *machine, const 
                 return r;
         if (r < 0 || !streq(a->hash, u->record->hash) || a->desired != u->record->desired ||
             !streq(a->raw, u->record->raw))
-                engine_touch(e, unit);
+                engine_touch(e, unit, true);
         return 0;
 }
 
@@ -195,7 +204,7 @@ static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue 
                         engine_cache_unit_delete(e, a);
                         return 0;
                 }
-                return engine_cache_unit_put(e, a, kv);
+                return engine_cache_unit_put(e, a, kv, listed);
 
         case REGISTRY_KEY_ASSIGNMENT:
                 /* While we lead, only we write placements: what the watch shows is our own
@@ -329,7 +338,8 @@ int engine_cache_start(Engine *e) {
         e->units = hashmap_new();
         e->reasons = hashmap_new();
         e->touched = set_new();
-        if (!e->units || !e->reasons || !e->touched)
+        e->rewrite = set_new();
+        if (!e->units || !e->reasons || !e->touched || !e->rewrite)
                 return -ENOMEM;
 
         e->list_step = ENGINE_LIST_MACHINES;
@@ -355,6 +365,7 @@ void engine_cache_stop(Engine *e) {
         e->units = hashmap_free_with_destructor(e->units, engine_unit_free_void);
         e->reasons = hashmap_free_free(e->reasons);
         e->touched = set_free_free(e->touched);
+        e->rewrite = set_free_free(e->rewrite);
         e->stale_keys = strv_free(e->stale_keys);
 }
 

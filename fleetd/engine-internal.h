@@ -97,7 +97,8 @@ struct Engine {
         Scheduler *scheduler;
         Hashmap *units;                 /* name → EngineUnit */
         Hashmap *reasons;               /* unit → EngineReason we wrote under our lease (owned) */
-        Set *touched;                   /* units whose record changed since the last pass (owned) */
+        Set *touched;                   /* units whose reason to re-check in the next pass (owned) */
+        Set *rewrite;                   /* units whose placements to rewrite in the next pass (owned) */
         char **stale_keys;              /* listed keys to delete in the first pass */
         EtcdCall *list_call;
         unsigned list_step;

@@ -114,9 +114,9 @@ static int engine_batch_add_change(Engine *e, EngineBatch *b, const SchedulerCha
         return engine_batch_add_assignment(e, b, u, c->machine);
 }
 
-/* A unit whose record changed (or that just moved, or that is unplaced): rewrite its placements
- * that this pass did not already write, and bring its reason up to date. */
-static int engine_batch_add_unit(Engine *e, EngineBatch *b, const char *name) {
+/* A unit whose record changed (or that just moved, or that is unplaced): bring its reason up to
+ * date, and with rewrite write its placements that this pass did not already write. */
+static int engine_batch_add_unit(Engine *e, EngineBatch *b, const char *name, bool rewrite) {
         _cleanup_strv_free_ char **machines = NULL;
         const EngineReason *old;
         const char *reason = NULL;
@@ -130,9 +130,11 @@ static int engine_batch_add_unit(Engine *e, EngineBatch *b, const char *name) {
                 else {
                         reason = scheduler_unit_reason(e->scheduler, name);
 
-                        r = scheduler_unit_machines(e->scheduler, name, &machines);
-                        if (r < 0 && r != -ENOENT)
-                                return r;
+                        if (rewrite) {
+                                r = scheduler_unit_machines(e->scheduler, name, &machines);
+                                if (r < 0 && r != -ENOENT)
+                                        return r;
+                        }
                 }
         }
 
@@ -187,7 +189,7 @@ static int engine_touched_add(Set *touched, const char *unit) {
 int engine_reconcile_run(Engine *e) {
         _cleanup_(scheduler_change_list_freep) SchedulerChangeList *changes = NULL;
         _cleanup_(engine_batch_freep) EngineBatch *b = NULL;
-        _cleanup_(set_free_freep) Set *touched = NULL;
+        _cleanup_(set_free_freep) Set *touched = NULL, *rewrite = NULL;
         const char *name;
         void *v;
         int r;
@@ -223,8 +225,10 @@ int engine_reconcile_run(Engine *e) {
         /* Units to re-check: those whose record changed, those that moved, and those that had a
          * reason (it may have changed, or they may be placed now). */
         touched = TAKE_PTR(e->touched);
+        rewrite = TAKE_PTR(e->rewrite);
         e->touched = set_new();
-        if (!e->touched)
+        e->rewrite = set_new();
+        if (!e->touched || !e->rewrite)
                 return -ENOMEM;
         for (size_t i = 0; i < changes->n_changes; i++) {
                 r = engine_touched_add(touched, changes->changes[i].unit);
@@ -238,7 +242,7 @@ int engine_reconcile_run(Engine *e) {
         }
 
         SET_FOREACH(name, touched) {
-                r = engine_batch_add_unit(e, b, name);
+                r = engine_batch_add_unit(e, b, name, set_contains(rewrite, name));
                 if (r < 0)
                         return r;
         }

@@ -38,6 +38,7 @@ static unsigned arg_machines = 1000;
 static unsigned arg_units = 10000;
 static unsigned arg_globals = 2;
 static bool arg_states = false;
+static bool arg_failover = false;
 static char **arg_endpoints = NULL;
 
 typedef struct Bench {
@@ -57,12 +58,17 @@ typedef struct Bench {
         uint64_t first_submit_usec, last_placement_usec;
         Set *seen;                      /* assignment keys seen (owned) */
 
+        /* --failover */
+        bool failover_phase;
+        uint64_t failover_placed_usec;
+
         /* --states */
         char **pending_states;          /* "key\nmachine-index" waiting to be written */
         unsigned states_inflight;
         uint64_t n_states;
 
         int error;
+        bool finished;
 } Bench;
 
 static uint64_t now_usec(void) {
@@ -124,26 +130,46 @@ static int unit_index(const char *name, unsigned *ret) {
         return 0;
 }
 
-static char *unit_json(unsigned i) {
+static char *unit_json_text(const char *name, const char *text) {
         _cleanup_(unit_file_freep) UnitFile *u = NULL;
-        _cleanup_free_ char *name = NULL, *text = NULL, *raw = NULL;
+        _cleanup_free_ char *raw = NULL;
         char hash[SHA1_HEX_SIZE], *json = NULL;
 
-        if (unit_build(i, &name, &text) < 0 ||
-            unit_file_parse(text, strlen(text), &u, NULL) < 0 ||
+        if (unit_file_parse(text, strlen(text), &u, NULL) < 0 ||
             unit_file_serialize(u, &raw, NULL) < 0 ||
             unit_file_hash_hex(u, hash) < 0)
                 return NULL;
-        if (registry_unit_to_json(&(RegistryUnit) { .name = name, .hash = hash, .raw = raw,
+        if (registry_unit_to_json(&(RegistryUnit) { .name = (char *) name, .hash = hash, .raw = raw,
                                                     .desired = UNIT_DESIRED_LAUNCHED }, &json) < 0)
                 return NULL;
         return json;
 }
 
+static char *unit_json(unsigned i) {
+        _cleanup_free_ char *name = NULL, *text = NULL;
+
+        if (unit_build(i, &name, &text) < 0)
+                return NULL;
+        return unit_json_text(name, text);
+}
+
+/* End the current phase (the loop is run again for the next one). */
 static void bench_finish(Bench *b, int error) {
         if (error < 0 && b->error == 0)
                 b->error = error;
-        (void) sd_event_exit(b->loop, 0);
+        b->finished = true;
+}
+
+static int bench_run(Bench *b) {
+        int r;
+
+        b->finished = false;
+        while (!b->finished) {
+                r = sd_event_run(b->loop, UINT64_MAX);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static bool bench_done(Bench *b) {
@@ -225,6 +251,13 @@ static void bench_on_schedule(EtcdWatch *w, int error, const EtcdEvent *events, 
 
                 assert_se(registry_parse_key(PREFIX, key, &machine, &unit) == REGISTRY_KEY_ASSIGNMENT);
                 TAKE_PTR(key);
+                if (b->failover_phase) {
+                        if (streq(unit, "failover.service")) {
+                                b->failover_placed_usec = now;
+                                return bench_finish(b, 0);
+                        }
+                        continue;
+                }
                 b->n_placements++;
                 b->last_placement_usec = now;
                 if (unit_index(unit, &ui) >= 0 && ui >= arg_globals && b->assigned_usec[ui] == 0)
@@ -323,7 +356,12 @@ _noreturn_ static void engine_child(void) {
                s->n_reconciles, s->n_txns, s->n_ops, etcd_client_requests_sent(client),
                ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
         fflush(stdout);
-        /* No cleanup: the parent owns etcd and everything else; the lease simply expires. */
+
+        /* Resign (revoke the lease) so that a successor need not wait for the TTL; then leave
+         * without cleanup: the parent owns etcd and everything else. */
+        e = engine_free(e);
+        for (unsigned i = 0; i < 5; i++)
+                (void) sd_event_run(loop, 100 * 1000);
         _exit(0);
 }
 
@@ -395,6 +433,8 @@ static void help(void) {
                "  -n, --units=N        units to submit (default 10000)\n"
                "  -g, --globals=G      of which global units (default 2)\n"
                "  -s, --states         hollow machines report assigned units active in P states/\n"
+               "  -f, --failover       then replace the leader: time until a successor, listing\n"
+               "                       everything, places one more unit\n"
                "  -e, --endpoints=URL  use this etcd (comma-separated); default: start one on /dev/shm\n");
 }
 
@@ -405,12 +445,13 @@ static int parse_argv(int argc, char *argv[]) {
                 { "units",     required_argument, NULL, 'n' },
                 { "globals",   required_argument, NULL, 'g' },
                 { "states",    no_argument,       NULL, 's' },
+                { "failover",  no_argument,       NULL, 'f' },
                 { "endpoints", required_argument, NULL, 'e' },
                 {}
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hm:n:g:se:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hm:n:g:sfe:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -426,6 +467,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case 's':
                         arg_states = true;
+                        break;
+                case 'f':
+                        arg_failover = true;
                         break;
                 case 'e':
                         arg_endpoints = strv_split(optarg, ",");
@@ -512,7 +556,7 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to watch placements: %m"), 1;
 
         bench_submit_pump(&b);
-        r = sd_event_loop(loop);
+        r = bench_run(&b);
         if (r < 0 || b.error < 0)
                 log_error_errno(b.error ?: r, "Benchmark failed: %m");
 
@@ -538,6 +582,38 @@ int main(int argc, char *argv[]) {
                        latencies[n_lat / 2] / 1e3, latencies[MIN(n_lat - 1, n_lat * 99 / 100)] / 1e3,
                        latencies[n_lat - 1] / 1e3);
         printf("leader (engine process) peak RSS: %.1f MiB\n", hwm_kb / 1024.0);
+
+        if (arg_failover && b.error == 0) {
+                _cleanup_free_ char *json = NULL;
+                uint64_t t_fail;
+
+                /* The old leader resigned on SIGTERM; a new one must list everything before it can
+                 * place anything. */
+                b.failover_phase = true;
+                fflush(stdout);
+                t_fail = now_usec();
+                child = fork();
+                if (child < 0)
+                        return log_error_errno(errno, "Failed to fork: %m"), 1;
+                if (child == 0)
+                        engine_child();
+
+                json = unit_json_text("failover.service", "[Service]\nExecStart=/bin/sleep infinity\n");
+                assert_se(json);
+                assert_se(etcd_sync_put(b.client, PREFIX "units/failover.service", json, strlen(json), 0, 0,
+                                        NULL) >= 0);
+                r = bench_run(&b);
+                if (r < 0 || b.error < 0)
+                        log_error_errno(b.error ?: r, "Failover failed: %m");
+
+                hwm_kb = proc_status_kb(child, "VmHWM:");
+                (void) kill(child, SIGTERM);
+                (void) waitpid(child, &status, 0);
+                if (b.failover_placed_usec > 0)
+                        printf("failover: a new leader listed %" PRIu64 " placements and placed one more unit "
+                               "%.3f s after it started; its peak RSS %.1f MiB\n", b.n_placements,
+                               (b.failover_placed_usec - t_fail) / 1e6, hwm_kb / 1024.0);
+        }
 
         b.observer = etcd_watch_free(b.observer);
         (void) etcd_sync_delete(b.client, PREFIX, ETCD_PREFIX, NULL);

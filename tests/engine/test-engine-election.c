@@ -100,9 +100,10 @@ int main(void) {
         ok(test_run_until(&env, is_placed, "second.service", 30), "the new leader schedules");
         after = test_unit_machines(&env, P, "first.service");
         ok(strv_equal(before, after), "the new leader leaves existing placements where they are");
+        ok(test_run_until(&env, engine_idle, survivor, 30), "the new leader settles");
+        is_int(engine_get_stats(survivor)->n_ops, 1, "it wrote one placement, and did not rewrite the listed one");
 
         /* ---- fencing: the key is replaced behind the leader's back ---- */
-        ok(test_run_until(&env, engine_idle, survivor, 30), "the leader has written everything");
         /* The engines' loop does not run here: the leader cannot notice before it writes. */
         intruder_lease = test_lease_grant(&env, 60);
         assert_se(registry_leader_to_json(&(RegistryLeader) { .machine_id = (char *) "99999999999999999999999999999999",
