@@ -377,7 +377,8 @@ ClusterAssignment *cluster_snapshot_assignment(const ClusterSnapshot *s, const c
         return NULL;
 }
 
-RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *unit, const char *machine_id) {
+RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *unit,
+                                          const char *machine_id) {
         size_t lo = 0, hi = s->n_states;
 
         while (lo < hi) {
@@ -391,7 +392,8 @@ RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *
                 else
                         hi = mid;
         }
-        if (lo < s->n_states && streq(s->states[lo]->unit, unit) && streq(s->states[lo]->machine_id, machine_id))
+        if (lo < s->n_states && streq(s->states[lo]->unit, unit) &&
+            streq(s->states[lo]->machine_id, machine_id))
                 return s->states[lo];
         return NULL;
 }
@@ -514,7 +516,8 @@ int cluster_unit_set_desired(EtcdClient *c, const char *prefix, const char *name
                         return 0;
                 u->desired = desired;
 
-                r = cluster_units_write(c, prefix, &(ClusterUnitWrite) { .unit = u, .expected_mod_revision = mod }, 1);
+                r = cluster_units_write(c, prefix,
+                                        &(ClusterUnitWrite) { .unit = u, .expected_mod_revision = mod }, 1);
                 if (r == 0)
                         return 1;
                 if (r != -EEXIST)

@@ -59,8 +59,11 @@ int cli_ssh_argv(const char *host, char *const *command, char ***ret) {
                 r = strv_extendf(&l, "-oUserKnownHostsFile=%s", arg_known_hosts_file);
                 if (r < 0)
                         return r;
-        } else if (!arg_strict_host_key_checking && (r = strv_extend(&l, "-oUserKnownHostsFile=/dev/null")) < 0)
-                return r;
+        } else if (!arg_strict_host_key_checking) {
+                r = strv_extend(&l, "-oUserKnownHostsFile=/dev/null");
+                if (r < 0)
+                        return r;
+        }
         if (arg_tunnel) {
                 r = strv_extendf(&l, "-J%s@%s", arg_ssh_username, arg_tunnel);
                 if (r < 0)

@@ -57,7 +57,8 @@ static const char *short_hash(const char *hash, bool full, char buf[static 8]) {
         return buf;
 }
 
-typedef int (*cell_func_t)(const ClusterSnapshot *s, const void *row, const char *field, bool full, char **ret);
+typedef int (*cell_func_t)(const ClusterSnapshot *s, const void *row, const char *field, bool full,
+                           char **ret);
 
 /* Build a table of rows with fleet's shape: upper-cased header, then one line per row. */
 static int format_table(const ClusterSnapshot *s, const ListOptions *o, char *const *fields,
@@ -122,7 +123,8 @@ static json_t *json_string_or_null(const char *s) {
 
 /* ---- list-units ---- */
 
-static int unit_state_cell(const ClusterSnapshot *s, const void *row, const char *field, bool full, char **ret) {
+static int unit_state_cell(const ClusterSnapshot *s, const void *row, const char *field, bool full,
+                           char **ret) {
         const RegistryUnitState *st = row;
         char buf[8];
         const char *v;
@@ -138,8 +140,8 @@ static int unit_state_cell(const ClusterSnapshot *s, const void *row, const char
         else if (streq(field, "hash"))
                 v = short_hash(st->hash, full, buf);
         else if (streq(field, "machine"))
-                return cluster_machine_legend(st->machine_id, cluster_snapshot_machine(s, st->machine_id), full,
-                                              true, ret);
+                return cluster_machine_legend(st->machine_id, cluster_snapshot_machine(s, st->machine_id),
+                                              full, true, ret);
         else
                 v = "-";
 
@@ -192,10 +194,12 @@ static int unit_target(const ClusterSnapshot *s, const ClusterUnit *u, bool full
                 *ret = strdup("-");
                 return *ret ? 0 : -ENOMEM;
         }
-        return cluster_machine_legend(a->machine_id, cluster_snapshot_machine(s, a->machine_id), full, true, ret);
+        return cluster_machine_legend(a->machine_id, cluster_snapshot_machine(s, a->machine_id), full, true,
+                                      ret);
 }
 
-static int unit_file_cell(const ClusterSnapshot *s, const void *row, const char *field, bool full, char **ret) {
+static int unit_file_cell(const ClusterSnapshot *s, const void *row, const char *field, bool full,
+                          char **ret) {
         const ClusterUnit *u = row;
         char buf[8];
         const char *v;

@@ -271,6 +271,27 @@ static void test_blocking(void) {
         is_str(f.out, hello_v2, "cat shows the new body (TestUnitStartReplace)");
 }
 
+static void test_local_exec(void) {
+        char idfile[512];
+
+        /* Pretend this machine is M1, where hello.service runs: ssh and status then run here. */
+        snprintf(idfile, sizeof(idfile), "%s/machine-id", dir);
+        write_file("machine-id", M1 "\n");
+        setenv("FLEETCTL_MACHINE_ID_FILE", idfile, 1);
+
+        _cleanup_(run_done) Run a = run(STRV_MAKE("ssh", "hello.service", "echo", "foo", "$((6*7))"));
+        ok(a.status == 0 && streq(a.out, "foo 42\n"), "ssh UNIT CMD runs on the unit's machine, here, via a shell");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("ssh", "113f16a7", "exit 3"));
+        is_int(b.status, 3, "ssh MACHINE-PREFIX passes the exit status on");
+        _cleanup_(run_done) Run c = run(STRV_MAKE("ssh", "--machine=" M2, "true"));
+        ok(c.status == 1 && count_lines(c.err) == 1 && strstr(c.err, "public IP"),
+           "a remote machine without an address: one line");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("journal", "db.service"));
+        ok(d.status == 1 && count_lines(d.err) == 1 && strstr(d.err, "no machine has role=db"),
+           "journal of an unplaced unit says why it is not running: %s", d.err);
+        unsetenv("FLEETCTL_MACHINE_ID_FILE");
+}
+
 static void test_global_and_reasons(void) {
         _cleanup_free_ char *rk = registry_reason_key(prefix, "db.service");
 
@@ -433,6 +454,7 @@ int main(int argc, char *argv[]) {
         test_states();
         test_blocking();
         test_global_and_reasons();
+        test_local_exec();
         test_errors();
         test_replace_conflict_and_prefix();
         test_compose();
