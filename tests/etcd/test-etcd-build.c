@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* Request bodies, the transaction builder and its 128-operation limit, prefix ends, the gRPC code
+ * mapping and response copies: everything that needs no etcd. */
+
+#include "etcd-json.h"
+#include "tap.h"
+
+static char *dump(json_t *v) {
+        char *s = etcd_json_dump(v);
+
+        json_decref(v);
+        return s;
+}
+
+static void test_prefix_end(void) {
+        char *e;
+
+        e = etcd_prefix_end("/fleet/");
+        is_str(e, "/fleet0", "prefix end of /fleet/");
+        free(e);
+        e = etcd_prefix_end("a\xff\xff");
+        is_str(e, "b", "trailing 0xff bytes are dropped");
+        free(e);
+        e = etcd_prefix_end("\xff");
+        is_str(e, "", "all 0xff: to the end of the keyspace");
+        free(e);
+}
+
+static void test_bodies(void) {
+        json_t *v = NULL;
+        char *s;
+
+        is_int(etcd_json_build_put(&v, "foo", "bar", 3, 0, 0), 0, "put body");
+        s = dump(v);
+        is_str(s, "{\"key\":\"Zm9v\",\"value\":\"YmFy\"}", "put: base64 key and value");
+        free(s);
+
+        is_int(etcd_json_build_put(&v, "foo", NULL, 0, 1234567890123, ETCD_PREV_KV | ETCD_IGNORE_LEASE), 0,
+               "put with lease and flags");
+        s = dump(v);
+        is_str(s, "{\"key\":\"Zm9v\",\"value\":\"\",\"lease\":\"1234567890123\",\"prev_kv\":true,\"ignore_lease\":true}",
+               "put: lease as a string, flags");
+        free(s);
+        is_int(etcd_json_build_put(&v, "foo", NULL, 3, 0, 0), -EINVAL, "put: NULL value with a size");
+
+        is_int(etcd_json_build_range(&v, &(EtcdRangeOptions) { .key = "/fleet/", .flags = ETCD_PREFIX |
+                                                              ETCD_KEYS_ONLY, .limit = 10, .revision = 7,
+                                                              .sort_order = ETCD_SORT_ASCEND,
+                                                              .sort_target = ETCD_SORT_MOD }), 0, "range body");
+        s = dump(v);
+        is_str(s, "{\"key\":\"L2ZsZWV0Lw==\",\"range_end\":\"L2ZsZWV0MA==\",\"limit\":\"10\",\"revision\":\"7\","
+                  "\"sort_order\":\"ASCEND\",\"sort_target\":\"MOD\",\"keys_only\":true}", "range: every option");
+        free(s);
+
+        is_int(etcd_json_build_range(&v, &(EtcdRangeOptions) { .key = "", .flags = ETCD_PREFIX | ETCD_COUNT_ONLY }),
+               0, "range over everything");
+        s = dump(v);
+        is_str(s, "{\"key\":\"AA==\",\"range_end\":\"AA==\",\"count_only\":true}", "everything: \\0 to \\0");
+        free(s);
+
+        is_int(etcd_json_build_range(&v, &(EtcdRangeOptions) { .key = "a", .range_end = "" }), 0,
+               "range to the end");
+        s = dump(v);
+        is_str(s, "{\"key\":\"YQ==\",\"range_end\":\"AA==\"}", "explicit empty end: \\0");
+        free(s);
+
+        is_int(etcd_json_build_range(&v, &(EtcdRangeOptions) { .key = "a", .sort_order = 7 }), -EINVAL,
+               "range: bad sort order");
+        is_int(etcd_json_build_range(&v, NULL), -EINVAL, "range: no options");
+
+        is_int(etcd_json_build_delete(&v, "/x/", ETCD_PREFIX | ETCD_PREV_KV), 0, "delete body");
+        s = dump(v);
+        is_str(s, "{\"key\":\"L3gv\",\"range_end\":\"L3gw\",\"prev_kv\":true}", "delete prefix with prev_kv");
+        free(s);
+
+        is_int(etcd_json_build_watch(&v, "/x/", ETCD_PREFIX | ETCD_PREV_KV, 42), 0, "watch body");
+        s = dump(v);
+        is_str(s, "{\"create_request\":{\"key\":\"L3gv\",\"range_end\":\"L3gw\",\"start_revision\":\"42\","
+                  "\"prev_kv\":true}}", "watch: prefix, start revision, prev_kv");
+        free(s);
+}
+
+static void test_txn_builder(void) {
+        _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+        unsigned failures = 0;
+
+        assert_se(etcd_txn_new(&t) >= 0);
+        for (unsigned i = 0; i < ETCD_TXN_MAX_OPS; i++)
+                if (etcd_txn_delete(t, false, "k", 0) < 0)
+                        failures++;
+        is_int(failures, 0, "128 operations on the failure branch");
+        is_int(etcd_txn_range(t, false, &(EtcdRangeOptions) { .key = "k" }), -E2BIG, "the 129th: -E2BIG");
+        is_int(etcd_txn_n_ops(t, false), ETCD_TXN_MAX_OPS, "failure branch full");
+        is_int(etcd_txn_put(t, true, "k", "v", 1, 0, 0), 0, "the success branch has its own limit");
+        is_int(etcd_txn_n_ops(t, true), 1, "one on success");
+        is_int(etcd_txn_compare_int(t, "k", 99, ETCD_EQUAL, 0), -EINVAL, "unknown compare target");
+        is_int(etcd_txn_compare_value(t, "k", 9, "v", 1), -EINVAL, "unknown compare result");
+        is_int(etcd_txn_put(t, true, NULL, "v", 1, 0, 0), -EINVAL, "put without a key");
+        is_int(etcd_txn_n_ops(t, true), 1, "refused operations are not added");
+}
+
+static void test_errno(void) {
+        is_int(etcd_grpc_code_to_errno(5), -ENOENT, "NOT_FOUND");
+        is_int(etcd_grpc_code_to_errno(11), -ESTALE, "OUT_OF_RANGE");
+        is_int(etcd_grpc_code_to_errno(3), -EINVAL, "INVALID_ARGUMENT");
+        is_int(etcd_grpc_code_to_errno(9), -EPROTO, "FAILED_PRECONDITION");
+        is_int(etcd_grpc_code_to_errno(16), -EACCES, "UNAUTHENTICATED");
+        is_int(etcd_grpc_code_to_errno(7), -EPERM, "PERMISSION_DENIED");
+        is_int(etcd_grpc_code_to_errno(14), -EAGAIN, "UNAVAILABLE");
+        is_int(etcd_grpc_code_to_errno(4), -ETIMEDOUT, "DEADLINE_EXCEEDED");
+        is_int(etcd_grpc_code_to_errno(8), -ENOSPC, "RESOURCE_EXHAUSTED");
+        is_int(etcd_grpc_code_to_errno(2), -EIO, "UNKNOWN");
+        is_int(etcd_grpc_code_to_errno(12345), -EIO, "out of range");
+}
+
+static void test_copy(void) {
+        const char *reply = "{\"header\":{\"revision\":\"9\"},\"succeeded\":true,\"responses\":["
+                            "{\"response_range\":{\"kvs\":[{\"key\":\"YQ==\",\"value\":\"AGI=\"}],\"count\":\"1\"}}]}";
+        EtcdResponse r, *copy = NULL;
+
+        assert_se(etcd_json_parse_response(ETCD_REQUEST_TXN, reply, strlen(reply), &r) == 0);
+        is_int(etcd_response_copy(&r, &copy), 0, "copy a txn response");
+        etcd_response_done(&r);
+        ok(copy && copy->revision == 9 && copy->succeeded && copy->n_responses == 1, "copy: top level");
+        ok(copy && copy->n_responses == 1 && copy->responses[0].n_kvs == 1 &&
+           copy->responses[0].kvs[0].value_size == 2 && memcmp(copy->responses[0].kvs[0].value, "\0b", 3) == 0,
+           "copy: nested binary value, NUL-terminated");
+        ok(etcd_response_free(copy) == NULL, "free returns NULL");
+        ok(etcd_response_free(NULL) == NULL, "free accepts NULL");
+}
+
+int main(int argc, char *argv[]) {
+        test_prefix_end();
+        test_bodies();
+        test_txn_builder();
+        test_errno();
+        test_copy();
+        return done_testing();
+}
