@@ -88,9 +88,10 @@ static int v1_wrap(YamlNode **root) {
         YamlNode *r0 = *root;
         int r;
 
-        r = yaml_node_new(YAML_NODE_MAPPING, r0->file, 1, 1, &top);
+        r = yaml_node_new(YAML_NODE_MAPPING, r0, &top);
         if (r < 0)
                 return r;
+        top->line = top->column = 1;
         r = yaml_node_new_scalar("services", false, r0, &key);
         if (r < 0)
                 return r;

@@ -90,7 +90,7 @@ static int list_to_mapping(YamlNode *svc, const char *key, const char *seps, con
         if (asprintf(&path, "services.%s.%s", name, key) < 0)
                 return -ENOMEM;
 
-        r = yaml_node_new(YAML_NODE_MAPPING, list->file, list->line, list->column, &map);
+        r = yaml_node_new(YAML_NODE_MAPPING, list, &map);
         if (r < 0)
                 return r;
 
@@ -151,7 +151,7 @@ static int names_to_mapping(YamlNode *svc, const char *key, bool depends, const 
         if (asprintf(&path, "services.%s.%s", name, key) < 0)
                 return -ENOMEM;
 
-        r = yaml_node_new(YAML_NODE_MAPPING, list->file, list->line, list->column, &map);
+        r = yaml_node_new(YAML_NODE_MAPPING, list, &map);
         if (r < 0)
                 return r;
 
@@ -169,7 +169,7 @@ static int names_to_mapping(YamlNode *svc, const char *key, bool depends, const 
                 if (depends) {
                         _cleanup_(yaml_node_freep) YamlNode *ck = NULL, *cv = NULL;
 
-                        r = yaml_node_new(YAML_NODE_MAPPING, item->file, item->line, item->column, &v);
+                        r = yaml_node_new(YAML_NODE_MAPPING, item, &v);
                         if (r < 0)
                                 return r;
                         r = yaml_node_new_scalar("condition", false, item, &ck);
@@ -213,7 +213,7 @@ static int v1_logging(YamlNode *svc) {
         if (!at || yaml_mapping_get(svc, "logging"))
                 return 0;
 
-        r = yaml_node_new(YAML_NODE_MAPPING, at->file, at->line, at->column, &logging);
+        r = yaml_node_new(YAML_NODE_MAPPING, at, &logging);
         if (r < 0)
                 return r;
         driver = yaml_mapping_steal(svc, "log_driver");

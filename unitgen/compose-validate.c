@@ -124,11 +124,25 @@ static const ComposeKey compose_keys[] = {
         { "dockerfile",         KEY_ERROR,   NULL, "a cluster cannot build images: build and push the image, then set \"image\"" },
 };
 
+/* The table sorted by name, built on first use, for binary search. */
+static const ComposeKey *compose_keys_sorted[ELEMENTSOF(compose_keys)];
+
+static int compose_key_compare(const void *a, const void *b) {
+        return strcmp((*(const ComposeKey *const *) a)->name, (*(const ComposeKey *const *) b)->name);
+}
+
 static const ComposeKey *compose_key_find(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(compose_keys); i++)
-                if (streq(compose_keys[i].name, name))
-                        return compose_keys + i;
-        return NULL;
+        const ComposeKey key = { .name = name }, *k = &key, *const *found;
+
+        if (!compose_keys_sorted[0]) {
+                for (size_t i = 0; i < ELEMENTSOF(compose_keys); i++)
+                        compose_keys_sorted[i] = compose_keys + i;
+                qsort(compose_keys_sorted, ELEMENTSOF(compose_keys), sizeof(compose_keys_sorted[0]),
+                      compose_key_compare);
+        }
+        found = bsearch(&k, compose_keys_sorted, ELEMENTSOF(compose_keys), sizeof(compose_keys_sorted[0]),
+                        compose_key_compare);
+        return found ? *found : NULL;
 }
 
 const char *converter_path(Converter *c, const char *key) {
@@ -218,7 +232,7 @@ int converter_strings(Converter *c, const char *key, const YamlNode *v, char ***
 }
 
 int compose_convert_service(Converter *c, YamlNode *node) {
-        YamlNode *k, *v;
+        YamlNode *values[ELEMENTSOF(compose_keys)] = {}, *k, *v;
         int r;
 
         /* First every key must be known, so that a typo is reported even if another key fails. */
@@ -230,6 +244,7 @@ int compose_convert_service(Converter *c, YamlNode *node) {
                 ck = compose_key_find(k->value);
                 if (!ck)
                         return diag_error(c->diag, k, converter_path(c, k->value), "unknown key");
+                values[ck - compose_keys] = v;
                 if (ck->verdict == KEY_ERROR)
                         return diag_error(c->diag, k, converter_path(c, k->value), "%s", ck->flag);
                 if (ck->verdict == KEY_WARN) {
@@ -242,10 +257,8 @@ int compose_convert_service(Converter *c, YamlNode *node) {
         for (size_t i = 0; i < ELEMENTSOF(compose_keys); i++) {
                 const ComposeKey *ck = compose_keys + i;
 
-                if (ck->verdict != KEY_CONVERT)
-                        continue;
-                v = yaml_mapping_get(node, ck->name);
-                if (!v)
+                v = values[i];
+                if (ck->verdict != KEY_CONVERT || !v)
                         continue;
                 /* A null value means "not set", as in compose (after a merge, for example). */
                 if (yaml_node_is_null(v) && !streq(ck->name, "build"))

@@ -17,7 +17,7 @@
 #define SPECIFIER_HOME_CHAR '\002'
 #define SPECIFIER_INSTANCE_CHAR '\003'
 
-/* Append the quoted form of word to f. Returns 0 or -EIO. */
+/* Append the quoted form of word to f. Returns 0; a write error shows on f (ferror). */
 int exec_quote_word(FILE *f, const char *word);
 
 /* Write "key=" + the words of argv quoted and joined by spaces + "\n". Returns 0 or -EIO. */

@@ -29,7 +29,7 @@ int unit_write_exec(FILE *f, const char *key, const char *prefix, char *const *a
                 (void) exec_quote_word(f, *a);
         }
         fputc('\n', f);
-        return ferror(f) ? -EIO : 0;
+        return 0;
 }
 
 static void write_usec(FILE *f, const char *key, uint64_t usec) {

@@ -130,16 +130,17 @@ static int unit_glob(const ComposeService *s, char **ret) {
 }
 
 static bool ports_overlap(const ComposePort *a, const ComposePort *b) {
-        bool any_a = !a->host_ip || STR_IN_SET(a->host_ip, "0.0.0.0", "[::]", "::");
-        bool any_b = !b->host_ip || STR_IN_SET(b->host_ip, "0.0.0.0", "[::]", "::");
+        bool any_a, any_b;
 
         if (a->published_first == 0 || b->published_first == 0)
                 return false;
+        if (!(a->published_first <= b->published_last && b->published_first <= a->published_last))
+                return false;
         if (!streq(a->protocol, b->protocol))
                 return false;
-        if (!any_a && !any_b && !streq(a->host_ip, b->host_ip))
-                return false;
-        return a->published_first <= b->published_last && b->published_first <= a->published_last;
+        any_a = !a->host_ip || STR_IN_SET(a->host_ip, "0.0.0.0", "[::]", "::");
+        any_b = !b->host_ip || STR_IN_SET(b->host_ip, "0.0.0.0", "[::]", "::");
+        return any_a || any_b || streq(a->host_ip, b->host_ip);
 }
 
 static int add_conflict(ComposeService *s, const ComposeService *other) {

@@ -18,12 +18,36 @@ typedef struct YamlAnchor {
 typedef struct YamlBuilder {
         yaml_parser_t parser;
         const char *file;
+        YamlSource *source;
         Diag *diag;
         YamlAnchor *anchors;
         size_t n_anchors, n_allocated;
         unsigned n_nodes;
         char path[512];         /* dotted keys down to the node being built, for messages */
 } YamlBuilder;
+
+static YamlSource *yaml_source_new(const char *name) {
+        size_t l = strlen(name);
+        YamlSource *s = malloc(sizeof(YamlSource) + l + 1);
+
+        if (!s)
+                return NULL;
+        s->n_ref = 1;
+        memcpy(s->name, name, l + 1);
+        return s;
+}
+
+static YamlSource *yaml_source_ref(YamlSource *s) {
+        if (s)
+                s->n_ref++;
+        return s;
+}
+
+static YamlSource *yaml_source_unref(YamlSource *s) {
+        if (s && --s->n_ref == 0)
+                free(s);
+        return NULL;
+}
 
 YamlNode *yaml_node_free(YamlNode *n) {
         if (!n)
@@ -32,28 +56,29 @@ YamlNode *yaml_node_free(YamlNode *n) {
                 yaml_node_free(n->children[i]);
         free(n->children);
         free(n->value);
-        free(n->file);
+        yaml_source_unref(n->source);
         return mfree(n);
 }
 
-int yaml_node_new(YamlNodeType type, const char *file, unsigned line, unsigned column, YamlNode **ret) {
-        _cleanup_(yaml_node_freep) YamlNode *n = NULL;
-
-        assert(ret);
+static int node_alloc(YamlNodeType type, YamlSource *source, unsigned line, unsigned column, YamlNode **ret) {
+        YamlNode *n;
 
         n = new0(YamlNode, 1);
         if (!n)
                 return -ENOMEM;
         n->type = type;
+        n->source = yaml_source_ref(source);
+        n->file = source ? source->name : NULL;
         n->line = line;
         n->column = column;
-        if (file) {
-                n->file = strdup(file);
-                if (!n->file)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(n);
+        *ret = n;
         return 0;
+}
+
+int yaml_node_new(YamlNodeType type, const YamlNode *where, YamlNode **ret) {
+        assert(ret);
+
+        return node_alloc(type, where ? where->source : NULL, where ? where->line : 0, where ? where->column : 0, ret);
 }
 
 int yaml_node_new_scalar(const char *value, bool plain, const YamlNode *where, YamlNode **ret) {
@@ -63,8 +88,7 @@ int yaml_node_new_scalar(const char *value, bool plain, const YamlNode *where, Y
         assert(value);
         assert(ret);
 
-        r = yaml_node_new(YAML_NODE_SCALAR, where ? where->file : NULL, where ? where->line : 0,
-                          where ? where->column : 0, &n);
+        r = yaml_node_new(YAML_NODE_SCALAR, where, &n);
         if (r < 0)
                 return r;
         n->value = strdup(value);
@@ -82,7 +106,7 @@ int yaml_node_copy(const YamlNode *n, YamlNode **ret) {
         assert(n);
         assert(ret);
 
-        r = yaml_node_new(n->type, n->file, n->line, n->column, &c);
+        r = yaml_node_new(n->type, n, &c);
         if (r < 0)
                 return r;
         c->plain = n->plain;
@@ -322,8 +346,8 @@ static int builder_mapping(YamlBuilder *b, yaml_event_t *start, unsigned depth, 
         yaml_mark_t merge_mark = {};
         int r;
 
-        r = yaml_node_new(YAML_NODE_MAPPING, b->file, (unsigned) start->start_mark.line + 1,
-                          (unsigned) start->start_mark.column + 1, &map);
+        r = node_alloc(YAML_NODE_MAPPING, b->source, (unsigned) start->start_mark.line + 1,
+                       (unsigned) start->start_mark.column + 1, &map);
         if (r < 0)
                 return r;
 
@@ -401,8 +425,8 @@ static int builder_sequence(YamlBuilder *b, yaml_event_t *start, unsigned depth,
         _cleanup_(yaml_node_freep) YamlNode *seq = NULL;
         int r;
 
-        r = yaml_node_new(YAML_NODE_SEQUENCE, b->file, (unsigned) start->start_mark.line + 1,
-                          (unsigned) start->start_mark.column + 1, &seq);
+        r = node_alloc(YAML_NODE_SEQUENCE, b->source, (unsigned) start->start_mark.line + 1,
+                       (unsigned) start->start_mark.column + 1, &seq);
         if (r < 0)
                 return r;
 
@@ -444,8 +468,8 @@ static int builder_node(YamlBuilder *b, yaml_event_t *e, unsigned depth, YamlNod
 
         switch (e->type) {
         case YAML_SCALAR_EVENT:
-                r = yaml_node_new(YAML_NODE_SCALAR, b->file, (unsigned) e->start_mark.line + 1,
-                                  (unsigned) e->start_mark.column + 1, &n);
+                r = node_alloc(YAML_NODE_SCALAR, b->source, (unsigned) e->start_mark.line + 1,
+                               (unsigned) e->start_mark.column + 1, &n);
                 if (r < 0)
                         return r;
                 /* Control characters below \t are never text; the converter uses some as markers. */
@@ -513,6 +537,7 @@ static void builder_done(YamlBuilder *b) {
         for (size_t i = 0; i < b->n_anchors; i++)
                 free(b->anchors[i].name);
         free(b->anchors);
+        yaml_source_unref(b->source);
         yaml_parser_delete(&b->parser);
 }
 
@@ -526,8 +551,13 @@ int yaml_parse(const char *file, const char *data, size_t size, YamlNode **ret, 
         assert(data || size == 0);
         assert(ret);
 
-        if (!yaml_parser_initialize(&b.parser))
+        b.source = yaml_source_new(file);
+        if (!b.source)
                 return -ENOMEM;
+        if (!yaml_parser_initialize(&b.parser)) {
+                yaml_source_unref(b.source);
+                return -ENOMEM;
+        }
         yaml_parser_set_input_string(&b.parser, (const unsigned char *) (data ?: ""), size);
 
         while (!done) {
@@ -563,7 +593,7 @@ int yaml_parse(const char *file, const char *data, size_t size, YamlNode **ret, 
         }
 
         if (!root) {
-                r = yaml_node_new(YAML_NODE_MAPPING, file, 1, 1, &root);
+                r = node_alloc(YAML_NODE_MAPPING, b.source, 1, 1, &root);
                 if (r < 0)
                         goto finish;
         }

@@ -17,9 +17,16 @@ typedef enum YamlNodeType {
         _YAML_NODE_TYPE_INVALID = -EINVAL,
 } YamlNodeType;
 
+/* The name of the file nodes came from, shared by all of them. */
+typedef struct YamlSource {
+        unsigned n_ref;
+        char name[];
+} YamlSource;
+
 struct YamlNode {
         YamlNodeType type;
-        char *file;             /* the source file's name, as the user gave it */
+        YamlSource *source;     /* NULL for nodes made up without a location */
+        const char *file;       /* source->name: the file's name as the user gave it, or NULL */
         unsigned line, column;  /* 1-based */
         char *value;            /* scalars: the text */
         bool plain;             /* scalars: unquoted in the source, so "null", "~" and "" mean null */
@@ -50,8 +57,8 @@ int yaml_parse(const char *file, const char *data, size_t size, YamlNode **ret, 
 YamlNode *yaml_node_free(YamlNode *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(YamlNode *, yaml_node_free);
 
-/* New nodes; file is copied. Return 0, -ENOMEM. */
-int yaml_node_new(YamlNodeType type, const char *file, unsigned line, unsigned column, YamlNode **ret);
+/* New nodes located where `where` is (which may be NULL). Return 0, -ENOMEM. */
+int yaml_node_new(YamlNodeType type, const YamlNode *where, YamlNode **ret);
 int yaml_node_new_scalar(const char *value, bool plain, const YamlNode *where, YamlNode **ret);
 
 /* Deep copy. Returns 0 or -ENOMEM. */
