@@ -72,6 +72,15 @@ int cli_unit_reached_message(const ClusterSnapshot *s, const char *name, UnitDes
         return 0;
 }
 
+#define WAIT_SAFETY_POLL_USEC (2 * 1000000ULL)
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
+}
+
 static void sleep_usec(uint64_t usec) {
         struct timespec ts = {
                 .tv_sec = usec / 1000000ULL,
@@ -82,46 +91,111 @@ static void sleep_usec(uint64_t usec) {
                 ;
 }
 
+typedef struct WaitWatch {
+        bool changed;
+        bool failed;
+} WaitWatch;
+
+static void on_wait_watch(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events, int64_t revision,
+                          void *userdata) {
+        WaitWatch *ww = userdata;
+
+        if (error < 0)
+                ww->failed = true;
+        else if (n_events > 0)
+                ww->changed = true;
+}
+
+/* Print the units of pending that got there, and drop them from it. */
+static int check_pending(const ClusterSnapshot *s, char **pending, UnitDesiredState state, FILE *out) {
+        int r;
+
+        for (size_t i = 0; pending[i];) {
+                _cleanup_free_ char *msg = NULL;
+                const char *mid = NULL;
+
+                if (!cli_unit_reached(s, pending[i], state, &mid)) {
+                        i++;
+                        continue;
+                }
+                r = cli_unit_reached_message(s, pending[i], state, mid, &msg);
+                if (r < 0)
+                        return r;
+                fprintf(out, "%s\n", msg);
+                fflush(out);
+
+                free(pending[i]);
+                memmove(pending + i, pending + i + 1, sizeof(char *) * (strv_length(pending + i + 1) + 1));
+        }
+        return 0;
+}
+
+/* Until something under the prefix changed, the safety poll is due or the deadline passed. */
+static int wait_for_change(EtcdClient *c, WaitWatch *ww, uint64_t deadline) {
+        sd_event *e = etcd_client_get_event(c);
+        uint64_t until = MIN(deadline, now_usec() + WAIT_SAFETY_POLL_USEC);
+        int r;
+
+        while (!ww->changed && !ww->failed) {
+                uint64_t n = now_usec();
+
+                if (n >= until)
+                        break;
+                r = sd_event_run(e, until - n);
+                if (r < 0)
+                        return r;
+        }
+        ww->changed = false;
+        return 0;
+}
+
 int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState state,
                    int attempts, FILE *out) {
+        _cleanup_(etcd_watch_freep) EtcdWatch *w = NULL;
         _cleanup_strv_free_ char **pending = NULL;
+        uint64_t deadline = UINT64_MAX;
+        WaitWatch ww = {};
         int r;
 
         pending = strv_copy(names);
         if (!pending && names)
                 return -ENOMEM;
+        if (attempts > 0)
+                deadline = now_usec() + (uint64_t) attempts * CLI_WAIT_INTERVAL_USEC;
 
-        for (int attempt = 0; strv_length(pending) > 0 && (attempts <= 0 || attempt < attempts); attempt++) {
+        /* Re-read the registry whenever a watch on it reports a change (and every few seconds
+         * regardless, should an event ever be missed); without a watch, poll as fleet did. */
+        for (;;) {
                 _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
-
-                if (attempt > 0)
-                        sleep_usec(CLI_WAIT_INTERVAL_USEC);
 
                 r = cluster_snapshot_load(c, prefix, &s);
                 if (r < 0)
                         return r;
+                r = check_pending(s, pending, state, out);
+                if (r < 0)
+                        return r;
+                if (strv_length(pending) == 0)
+                        return 0;
+                if (now_usec() >= deadline)
+                        break;
 
-                for (size_t i = 0; pending[i];) {
-                        _cleanup_free_ char *msg = NULL;
-                        const char *mid = NULL;
-
-                        if (!cli_unit_reached(s, pending[i], state, &mid)) {
-                                i++;
-                                continue;
+                if (!w && !ww.failed) {
+                        r = etcd_watch_new(&w, c, prefix, ETCD_PREFIX, s->revision + 1, on_wait_watch, &ww);
+                        if (r < 0) {
+                                log_debug_errno(r, "Cannot watch the registry, polling: %m");
+                                ww.failed = true;
                         }
-                        r = cli_unit_reached_message(s, pending[i], state, mid, &msg);
-                        if (r < 0)
-                                return r;
-                        fprintf(out, "%s\n", msg);
-                        fflush(out);
-
-                        free(pending[i]);
-                        memmove(pending + i, pending + i + 1, sizeof(char *) * (strv_length(pending + i + 1) + 1));
                 }
+                if (w && !ww.failed)
+                        r = wait_for_change(c, &ww, deadline);
+                else {
+                        sleep_usec(MIN(CLI_WAIT_INTERVAL_USEC, deadline - now_usec()));
+                        r = 0;
+                }
+                if (r < 0)
+                        return r;
         }
 
-        if (strv_length(pending) == 0)
-                return 0;
         STRV_FOREACH(p, pending)
                 fprintf(stderr, "Error waiting for units: timed out waiting for unit %s to report state %s\n",
                         *p, unit_desired_state_to_string(state));

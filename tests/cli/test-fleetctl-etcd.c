@@ -46,12 +46,10 @@ static unsigned count_lines(const char *s) {
         return n;
 }
 
-/* Run fleetctl with args (NULL-terminated), endpoint and key prefix from the environment. */
-static Run run_at(const char *ep, char *const *args) {
+/* Start fleetctl with args (NULL-terminated), endpoint and key prefix from the environment. */
+static pid_t spawn_at(const char *ep, char *const *args) {
         char out_path[256], err_path[256];
-        Run r = { .status = -1 };
         pid_t pid;
-        int st;
 
         snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
         snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
@@ -75,13 +73,27 @@ static Run run_at(const char *ep, char *const *args) {
                 execv(fleetctl, argv);
                 _exit(127);
         }
+        return pid;
+}
+
+static Run collect(pid_t pid, const char *what) {
+        char out_path[256], err_path[256];
+        Run r = { .status = -1 };
+        int st;
+
+        snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
+        snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
         assert_se(waitpid(pid, &st, 0) == pid);
         r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         assert_se(read_full_file(out_path, &r.out, NULL, 0) == 0);
         assert_se(read_full_file(err_path, &r.err, NULL, 0) == 0);
         if (r.status != 0 && r.err[0])
-                diag("fleetctl %s: %s", args[0], r.err);
+                diag("fleetctl %s: %s", what, r.err);
         return r;
+}
+
+static Run run_at(const char *ep, char *const *args) {
+        return collect(spawn_at(ep, args), args[0]);
 }
 
 /* Alignment aside: runs of tabs as one, for checks of a row's cells. */
@@ -269,6 +281,14 @@ static void test_blocking(void) {
         ok(u && streq(u->raw, hello_v2) && u->desired == UNIT_DESIRED_LAUNCHED, "the body was replaced");
         _cleanup_(run_done) Run f = run(STRV_MAKE("cat", "hello.service"));
         is_str(f.out, hello_v2, "cat shows the new body (TestUnitStartReplace)");
+
+        /* A wait that is already under way sees the agent's report when it comes (the watch). */
+        pid_t pid = spawn_at(endpoint, STRV_MAKE("start", "--block-attempts=80", "hello.service"));
+        usleep(500 * 1000);
+        put_running("hello.service", M1, UNIT_DESIRED_LAUNCHED, "active");
+        _cleanup_(run_done) Run g = collect(pid, "start");
+        is_int(g.status, 0, "a waiting start returns once the new body is reported active");
+        is_str(g.out, "Unit hello.service launched on 113f16a7.../10.99.1.5\n", "with fleet's line");
 }
 
 static void test_local_exec(void) {
