@@ -64,6 +64,7 @@ int convert_depends_on(Converter *c, const char *key, YamlNode *v) {
                                 return diag_error(c->diag, val, converter_path(c, key),
                                                   "the settings of \"%s\" must be a mapping", k->value);
                         YAML_MAPPING_FOREACH(ok, ov, val) {
+                                r = 0;
                                 if (streq(ok->value, "condition")) {
                                         cond = depend_condition_from_string(yaml_node_scalar(ov));
                                         if (cond < 0)
@@ -235,6 +236,7 @@ static int deploy_restart_policy(Converter *c, YamlNode *v) {
         YAML_MAPPING_FOREACH(k, val, v) {
                 const char *path = converter_path(c, "deploy.restart_policy");
 
+                r = 0;
                 if (streq(k->value, "condition")) {
                         cond = yaml_node_scalar(val);
                         if (!cond || !STR_IN_SET(cond, "none", "on-failure", "any"))

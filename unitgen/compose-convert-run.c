@@ -370,8 +370,6 @@ static int healthcheck_duration(Converter *c, YamlNode *hc, const char *name, co
 }
 
 int convert_healthcheck(Converter *c, const char *key, YamlNode *v) {
-        static const char *const known[] = { "test", "interval", "timeout", "retries", "start_period",
-                                             "start_interval", "disable" };
         YamlNode *k, *val, *test, *dis;
         bool disable = false;
         int r;
@@ -379,7 +377,8 @@ int convert_healthcheck(Converter *c, const char *key, YamlNode *v) {
         if (v->type != YAML_NODE_MAPPING)
                 return diag_error(c->diag, v, converter_path(c, key), "must be a mapping, not %s", yaml_node_type_name(v));
         YAML_MAPPING_FOREACH(k, val, v)
-                if (!strv_contains((char **) known, k->value) && !startswith(k->value, "x-"))
+                if (!STR_IN_SET(k->value, "test", "interval", "timeout", "retries", "start_period", "start_interval",
+                                "disable") && !startswith(k->value, "x-"))
                         return diag_error(c->diag, k, converter_path(c, key), "unknown key \"%s\"", k->value);
 
         dis = yaml_mapping_get(v, "disable");
