@@ -114,6 +114,10 @@ out=$(fc_on "${n:-1}" journal --lines=20 hello@2.service 2>&1)
 printf '%s\n' "$out" | grep -q 'Hello, World!'
 ok $? "journal shows the unit's output" || diag "$out"
 
+# ---- TestUnitSSHActions: a command on the unit's machine
+out=$(fc_on "${n:-1}" ssh hello@2.service echo foo 2>&1)
+is "$out" foo "ssh UNIT echo foo"
+
 # ---- TestUnitRestart
 out=$(fc restart $BLOCK hello@{1..3}.service 2>&1)
 ok $? "restart 3 units" || diag "$out"
@@ -124,6 +128,30 @@ ok $? "stop them" || diag "$out"
 is "$(count 'Successfully stopped units' "$out")" 1 "stop's message"
 check "no active unit" wait_for 30 active_is 0
 fc destroy 'hello@*' >/dev/null
+
+# ---- TestUnitLoadReplace
+out=$(fc load $BLOCK hello@{1..3}.service 2>&1)
+ok $? "load 3 units" || diag "$out"
+sed 's/Hello, World!/Hello, loaded/' hello@.service > hello@3.service
+out=$(fc load --replace $BLOCK hello@3.service 2>&1)
+ok $? "load --replace hello@3.service" || diag "$out"
+is "$(fc cat hello@3.service)" "$(cat hello@3.service)" "cat shows the replaced body"
+is "$(fc list-unit-files --no-legend | wc -l)" 3 "still 3 units"
+rm hello@3.service
+fc destroy 'hello@*' >/dev/null
+
+# ---- TestScheduleConflicts: 5 mutually conflicting units on 3 machines: 3 run, on 3 machines
+for i in 0 1 2 3 4; do
+        printf '[Service]\nExecStart=/bin/sleep infinity\n\n[X-Fleet]\nConflicts=conflict.*\n' > conflict.$i.service
+done
+out=$(fc start --no-block conflict.{0..4}.service 2>&1)
+ok $? "start 5 conflicting units" || diag "$out"
+check "3 of them become active" wait_for 60 active_is 3
+sleep 3    # give the engine every chance to (wrongly) place a 4th
+is "$(active_units)" 3 "still exactly 3"
+is "$(fc list-units --no-legend --fields=machine,active | awk '$2 == "active" { print $1 }' | sort -u | wc -l)" 3 \
+        "on 3 different machines"
+fc destroy 'conflict.*' >/dev/null
 
 # ---- TestUnitCat
 out=$(fc submit hello.service 2>&1)
