@@ -13,20 +13,19 @@ bool unit_replaces(const Unit *a, const Unit *b) {
         return xfleet_globs_match(a->x->replaces, b->name);
 }
 
-static FitResult unit_fits_neighbour(const Unit *u, const Unit *v, bool allow_evict) {
+static FitResult unit_fits_neighbour(const Unit *u, const Unit *v, EvictMode evict) {
         if (u == v)
                 return FIT_OK;
         if (units_conflict(u, v))
                 return FIT_CONFLICT;
         if (unit_replaces(v, u))
                 return FIT_REPLACED;
-        /* A global unit u replaces simply leaves the machine u lands on. */
-        if (unit_replaces(u, v) && !allow_evict && !unit_is_global(v))
+        if (unit_replaces(u, v) && !(evict & (unit_is_global(v) ? EVICT_GLOBALS : EVICT_ALL & ~EVICT_GLOBALS)))
                 return FIT_REPLACES;
         return FIT_OK;
 }
 
-FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, bool allow_evict,
+FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, EvictMode evict,
                     const Unit **ret_blocker) {
         const UnitList *lists[] = { &m->units, &m->globals };
 
@@ -52,7 +51,7 @@ FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, bool al
 
                         if (!u->has_patterns && !v->has_patterns)
                                 continue;
-                        f = unit_fits_neighbour(u, v, allow_evict);
+                        f = unit_fits_neighbour(u, v, evict);
                         if (f != FIT_OK) {
                                 *ret_blocker = v;
                                 return f;

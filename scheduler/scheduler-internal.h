@@ -66,6 +66,7 @@ struct Unit {
         bool failed;                    /* the last attempt found no machine at fail_epoch */
         bool retry_always;              /* the failure depends on other units' placement */
         uint64_t fail_epoch;
+        uint64_t evicted_serial;        /* the reconcile that evicted it (then it may not evict) */
         char *reason;
 };
 
@@ -113,6 +114,7 @@ struct Scheduler {
 
         SchedulerChangeList queued;     /* placements ended outside reconcile, reported next */
         uint64_t epoch;                 /* bumped whenever a unit might newly fit somewhere */
+        uint64_t serial;                /* reconcile counter */
 };
 
 /* Unit lists (scheduler.c). */
@@ -171,15 +173,22 @@ typedef enum FitResult {
 /* Reasons (scheduler.c). Takes ownership of reason, even on failure. */
 void unit_set_failed(Scheduler *s, Unit *u, char *reason, bool retry_always);
 
-/* Placement checks (scheduler-fit.c). allow_evict: units the candidate replaces do not block. */
-FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, bool allow_evict,
+/* Which units that the candidate replaces may be evicted instead of blocking it. */
+typedef enum EvictMode {
+        EVICT_NONE = 0,
+        EVICT_GLOBALS = 1 << 0,
+        EVICT_ALL = EVICT_GLOBALS | 1 << 1,
+} EvictMode;
+
+/* Placement checks (scheduler-fit.c). */
+FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, EvictMode evict,
                     const Unit **ret_blocker);
 bool units_conflict(const Unit *a, const Unit *b);
 bool unit_replaces(const Unit *a, const Unit *b);
 /* The first machine of ix in (load, id) order where u fits, or NULL, in *ret; the reasons of the
  * machines that did not fit are tallied in counts (indexed by FitResult), and the first unit
  * that blocked one goes to *blocker if that is still NULL. Returns 0 or -ENOMEM. */
-int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u,
+int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, EvictMode evict,
                            size_t counts[static _FIT_RESULT_MAX], const Unit **blocker, Machine **ret);
 /* Whether some key of u's '=' requirements has no machine at all with any of its values; *ret
  * gets a reason. Returns 1 (hopeless), 0, or -ENOMEM. */

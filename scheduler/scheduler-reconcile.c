@@ -44,6 +44,7 @@ static int evict_replaced(Scheduler *s, SchedulerChangeList *l, const Unit *u, M
                 Unit *v = m->units.units[i];
 
                 if (v != u && unit_replaces(u, v) && !unit_replaces(v, u)) {
+                        v->evicted_serial = s->serial;
                         r = unassign(s, l, v);
                         if (r < 0)
                                 return r;
@@ -66,6 +67,15 @@ static int evict_replaced(Scheduler *s, SchedulerChangeList *l, const Unit *u, M
         return 0;
 }
 
+/* A unit evicted in this reconcile does not evict in turn: chains of Replaces cannot cycle. */
+static bool unit_may_evict(const Scheduler *s, const Unit *u) {
+        return u->evicted_serial != s->serial;
+}
+
+static EvictMode unit_evict_mode(const Scheduler *s, const Unit *u, EvictMode mode) {
+        return unit_may_evict(s, u) ? mode : EVICT_NONE;
+}
+
 static int place(Scheduler *s, SchedulerChangeList *l, Unit *u, Machine *m) {
         int r;
 
@@ -75,6 +85,8 @@ static int place(Scheduler *s, SchedulerChangeList *l, Unit *u, Machine *m) {
         r = emit(l, SCHEDULER_ASSIGN, u, m);
         if (r < 0)
                 return r;
+        if (!unit_may_evict(s, u))
+                return 0;
         return evict_replaced(s, l, u, m);
 }
 
@@ -90,7 +102,7 @@ static int reconcile_checks(Scheduler *s, SchedulerChangeList *l) {
                 unit_list_remove(s, UNIT_LIST_CHECK, u);
                 if (!u->machine)
                         continue;
-                if (unit_wanted(u) && unit_fits(s, u, u->machine, true, &blocker) == FIT_OK) {
+                if (unit_wanted(u) && unit_fits(s, u, u->machine, EVICT_ALL, &blocker) == FIT_OK) {
                         r = evict_replaced(s, l, u, u->machine);
                         if (r < 0)
                                 return r;
@@ -315,7 +327,7 @@ static int place_follower(Scheduler *s, SchedulerChangeList *l, Unit *u) {
                 m = p->machine;
         }
 
-        f = unit_fits(s, u, m, true, &blocker);
+        f = unit_fits(s, u, m, unit_evict_mode(s, u, EVICT_ALL), &blocker);
         if (f != FIT_OK) {
                 unit_set_failed(s, u, reason_from_fit(u, m, f, blocker, "where its MachineOf peers are"), true);
                 return 0;
@@ -333,7 +345,7 @@ static int place_pinned(Scheduler *s, SchedulerChangeList *l, Unit *u) {
 
         m = hashmap_get(s->machines, id);
         if (m) {
-                first = unit_fits(s, u, m, true, &blocker);
+                first = unit_fits(s, u, m, unit_evict_mode(s, u, EVICT_ALL), &blocker);
                 if (first != FIT_OK) {
                         unit_set_failed(s, u, reason_from_fit(u, m, first, blocker, "its MachineID"), false);
                         return 0;
@@ -352,7 +364,7 @@ static int place_pinned(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         }
         for (size_t i = lo; i < s->n_sorted && xfleet_machine_id_match(id, s->sorted[i]->id); i++) {
                 const Unit *b = NULL;
-                FitResult f = unit_fits(s, u, s->sorted[i], true, &b);
+                FitResult f = unit_fits(s, u, s->sorted[i], unit_evict_mode(s, u, EVICT_ALL), &b);
 
                 if (f == FIT_OK) {
                         if (!best || s->sorted[i]->load < best->load)
@@ -440,8 +452,8 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         }
 
         /* The replacing unit takes the replaced unit's machine if it fits there. */
-        replaced = find_replaced(s, u);
-        if (replaced && unit_fits(s, u, replaced->machine, true, &blocker) == FIT_OK)
+        replaced = unit_may_evict(s, u) ? find_replaced(s, u) : NULL;
+        if (replaced && unit_fits(s, u, replaced->machine, EVICT_ALL, &blocker) == FIT_OK)
                 return place(s, l, u, replaced->machine);
 
         r = scheduler_index_for(s, u, &ix);
@@ -455,7 +467,7 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         }
 
         blocker = NULL;
-        r = scheduler_find_machine(s, ix, u, counts, &blocker, &m);
+        r = scheduler_find_machine(s, ix, u, unit_evict_mode(s, u, EVICT_GLOBALS), counts, &blocker, &m);
         if (r < 0)
                 return r;
         if (!m) {
@@ -528,6 +540,7 @@ int scheduler_reconcile(Scheduler *s, SchedulerChangeList **ret) {
         l = new0(SchedulerChangeList, 1);
         if (!l)
                 return -ENOMEM;
+        s->serial++;
         r = change_list_move(l, &s->queued);
         if (r < 0)
                 return r;

@@ -236,7 +236,7 @@ static HeapItem heap_pop(Heap *h) {
         return top;
 }
 
-int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u,
+int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, EvictMode evict,
                            size_t counts[static _FIT_RESULT_MAX], const Unit **blocker, Machine **ret) {
         _cleanup_(heap_done) Heap h = {};
         const Unit *ignored = NULL;
@@ -249,7 +249,7 @@ int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u,
         }
 
         /* The common case: the least-loaded machine fits. */
-        if (unit_fits(s, u, m, false, &ignored) == FIT_OK) {
+        if (unit_fits(s, u, m, evict, &ignored) == FIT_OK) {
                 *ret = m;
                 return 0;
         }
@@ -265,7 +265,7 @@ int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u,
                         FitResult f;
 
                         m = ix->machines[it.node - ix->cap];
-                        f = unit_fits(s, u, m, false, &b);
+                        f = unit_fits(s, u, m, evict, &b);
                         if (f == FIT_OK) {
                                 *ret = m;
                                 return 0;
