@@ -46,7 +46,8 @@ int etcd_auth_start(EtcdClient *c) {
                 return -ENOMEM;
 
         options.no_auth = true;
-        return etcd_call_start(c, ETCD_REQUEST_AUTHENTICATE, body, &options, auth_on_done, NULL, &c->auth_call);
+        return etcd_call_start(c, ETCD_REQUEST_AUTHENTICATE, body, &options, auth_on_done, NULL,
+                               &c->auth_call);
 }
 
 void etcd_auth_invalidate(EtcdClient *c, uint64_t generation) {

@@ -126,8 +126,8 @@ static int call_attempt(EtcdCall *call) {
         call->headers = etcd_headers_ref(c->headers);
         call->auth_generation = c->auth_generation;
 
-        call->curl = etcd_client_make_easy(c, call->endpoint, etcd_request_kind_to_path(call->kind), call->body,
-                                           call->body_size, call->headers, timeout);
+        call->curl = etcd_client_make_easy(c, call->endpoint, etcd_request_kind_to_path(call->kind),
+                                           call->body, call->body_size, call->headers, timeout);
         if (!call->curl)
                 return -ENOMEM;
 

@@ -235,7 +235,10 @@ uint64_t etcd_lease_keeper_deadline(const EtcdLease *l);
  *            stopped; re-list and create a new watch from the listed revision + 1.
  *   other:   the watch was cancelled by etcd or failed permanently; it is stopped.
  * A broken stream is reconnected silently (on another endpoint if needed) and resumes from the
- * last revision seen + 1, so nothing is lost or repeated. revision is the header revision. */
+ * last revision seen + 1, so nothing is lost or repeated. revision is the header revision.
+ * A silent stream (a partitioned or frozen member sends nothing, it does not break) is checked
+ * after EtcdConfig.watch_check_usec without data: a linearizable count-only range of the watched
+ * key goes to the same member, and if that fails the stream moves to another member. */
 typedef void (*etcd_watch_handler_t)(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events,
                                      int64_t revision, void *userdata);
 

@@ -45,7 +45,8 @@ int etcd_lease_keepalive_once(EtcdClient *c, int64_t id, etcd_callback_t cb, voi
         return lease_call(c, ETCD_REQUEST_LEASE_KEEPALIVE, id, NULL, cb, userdata, ret_call);
 }
 
-int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void *userdata, EtcdCall **ret_call) {
+int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void *userdata,
+                            EtcdCall **ret_call) {
         return lease_call(c, ETCD_REQUEST_LEASE_TIME_TO_LIVE, id, NULL, cb, userdata, ret_call);
 }
 
@@ -181,7 +182,8 @@ static int keeper_on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
                 r = etcd_call_start(c, ETCD_REQUEST_LEASE_GRANT, body, NULL, keeper_on_grant, l, &l->call);
         } else {
                 /* A renewal that comes back after the deadline is useless. */
-                options.timeout_usec = l->deadline > now ? MIN(l->deadline - now, c->request_timeout_usec) : 1;
+                options.timeout_usec = l->deadline > now ?
+                        MIN(l->deadline - now, c->request_timeout_usec) : 1;
                 body = json_pack("{s:o}", "ID", etcd_json_int64(l->id));
                 if (!body)
                         return keeper_schedule(l, now + 100 * USEC_PER_MSEC);

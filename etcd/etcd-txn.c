@@ -172,13 +172,17 @@ size_t etcd_txn_n_ops(const EtcdTxn *t, bool on_success) {
         return json_array_size(on_success ? t->success : t->failure);
 }
 
-int etcd_txn_commit(EtcdClient *c, const EtcdTxn *t, etcd_callback_t cb, void *userdata, EtcdCall **ret_call) {
+int etcd_txn_commit(EtcdClient *c, const EtcdTxn *t, etcd_callback_t cb, void *userdata,
+                    EtcdCall **ret_call) {
         json_auto_t *body = NULL;
 
         assert(c);
         assert(t);
 
-        body = json_pack("{s:O, s:O, s:O}", "compare", t->compare, "success", t->success, "failure", t->failure);
+        body = json_pack("{s:O, s:O, s:O}",
+                         "compare", t->compare,
+                         "success", t->success,
+                         "failure", t->failure);
         if (!body)
                 return -ENOMEM;
 

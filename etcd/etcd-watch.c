@@ -71,7 +71,8 @@ static void watch_stop_stream(EtcdWatch *w) {
 
 /* Call the handler. Returns true if the watch must not be touched any more (freed from inside the
  * handler, or stopped). */
-static bool watch_notify(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events, int64_t revision) {
+static bool watch_notify(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events,
+                         int64_t revision) {
         w->in_handler = true;
         if (w->handler)
                 w->handler(w, error, events, n_events, revision, w->userdata);
