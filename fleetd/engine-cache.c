@@ -101,6 +101,7 @@ static int engine_cache_unit_put(Engine *e, const char *name, const EtcdKeyValue
         r = engine_unit_new(TAKE_PTR(record), &u, &x);
         if (r < 0)
                 return r;
+        u->mod_revision = kv->mod_revision;
 
         if (u->is_template || u->invalid)
                 r = scheduler_unit_remove(e->scheduler, name);
@@ -147,10 +148,10 @@ static int engine_cache_stale_key(Engine *e, const char *key) {
 }
 
 /* A placement found in the listing: restore it, or remember to delete it if its unit is not one
- * the scheduler knows. An assignment whose body or state lags behind its unit gets rewritten. */
+ * the scheduler knows. A placement written before its unit last changed lags behind it and gets
+ * rewritten; that needs only the revisions, so placements are listed without their bodies. */
 static int engine_cache_assignment_listed(Engine *e, const char *machine, const char *unit,
                                           const EtcdKeyValue *kv) {
-        _cleanup_(registry_assignment_freep) RegistryAssignment *a = NULL;
         EngineUnit *u;
         int r;
 
@@ -164,11 +165,7 @@ static int engine_cache_assignment_listed(Engine *e, const char *machine, const 
         if (r < 0)
                 return r;
 
-        r = registry_assignment_from_json(kv->value, kv->value_size, &a);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 || !streq(a->hash, u->record->hash) || a->desired != u->record->desired ||
-            !streq(a->raw, u->record->raw))
+        if (kv->mod_revision < u->mod_revision)
                 engine_touch(e, unit, true);
         return 0;
 }
@@ -266,7 +263,8 @@ static void engine_on_list(EtcdClient *c, int error, const EtcdResponse *respons
                 return;
         }
 
-        if (e->list_step == ENGINE_LIST_MACHINES)
+        /* Every later page is read at the revision of the first, so the listing is one snapshot. */
+        if (e->list_revision == 0)
                 e->list_revision = response->revision;
 
         for (size_t i = 0; i < response->n_kvs; i++) {
@@ -278,7 +276,19 @@ static void engine_on_list(EtcdClient *c, int error, const EtcdResponse *respons
                 }
         }
 
-        e->list_step++;
+        e->list_key = mfree(e->list_key);
+        if (response->more && response->n_kvs > 0) {
+                /* Our keys are printable: nothing sorts between "k" and "k\x01" but "k" itself. */
+                if (asprintf(&e->list_key, "%s\x01", response->kvs[response->n_kvs - 1].key) < 0) {
+                        e->list_key = NULL;
+                        engine_cache_reload_later(e, ENGINE_RETRY_USEC);
+                        return;
+                }
+        } else {
+                e->list_end = mfree(e->list_end);
+                e->list_step++;
+        }
+
         r = engine_cache_list_next(e);
         if (r < 0) {
                 log_debug_errno(r, "engine: cannot continue listing, retrying: %m");
@@ -287,40 +297,46 @@ static void engine_on_list(EtcdClient *c, int error, const EtcdResponse *respons
 }
 
 static int engine_cache_list_next(Engine *e) {
-        _cleanup_free_ char *key = NULL;
         int r;
 
-        switch (e->list_step) {
-        case ENGINE_LIST_MACHINES:
-                key = registry_machines_prefix(e->prefix);
-                break;
-        case ENGINE_LIST_UNITS:
-                key = registry_units_prefix(e->prefix);
-                break;
-        case ENGINE_LIST_SCHEDULE:
-                key = registry_schedule_prefix(e->prefix);
-                break;
-        case ENGINE_LIST_REASONS:
-                key = registry_reasons_prefix(e->prefix);
-                break;
-        default:
-                /* Everything listed at list_revision: follow from the next one. */
-                r = etcd_watch_new(&e->watch, e->etcd, e->prefix, ETCD_PREFIX, e->list_revision + 1,
-                                   engine_on_watch, e);
-                if (r < 0)
-                        return r;
-                e->loaded = true;
-                engine_reconcile_request(e);
-                return 0;
+        if (!e->list_key) {
+                switch (e->list_step) {
+                case ENGINE_LIST_MACHINES:
+                        e->list_key = registry_machines_prefix(e->prefix);
+                        break;
+                case ENGINE_LIST_UNITS:
+                        e->list_key = registry_units_prefix(e->prefix);
+                        break;
+                case ENGINE_LIST_SCHEDULE:
+                        e->list_key = registry_schedule_prefix(e->prefix);
+                        break;
+                case ENGINE_LIST_REASONS:
+                        e->list_key = registry_reasons_prefix(e->prefix);
+                        break;
+                default:
+                        /* Everything listed at list_revision: follow from the next one. */
+                        r = etcd_watch_new(&e->watch, e->etcd, e->prefix, ETCD_PREFIX, e->list_revision + 1,
+                                           engine_on_watch, e);
+                        if (r < 0)
+                                return r;
+                        e->loaded = true;
+                        engine_reconcile_request(e);
+                        return 0;
+                }
+                if (!e->list_key)
+                        return -ENOMEM;
+                e->list_end = etcd_prefix_end(e->list_key);
+                if (!e->list_end)
+                        return -ENOMEM;
         }
-        if (!key)
-                return -ENOMEM;
 
         return etcd_range(e->etcd,
                           &(EtcdRangeOptions) {
-                                  .key = key,
-                                  .flags = ETCD_PREFIX,
-                                  .revision = e->list_step == ENGINE_LIST_MACHINES ? 0 : e->list_revision,
+                                  .key = e->list_key,
+                                  .range_end = e->list_end,
+                                  .flags = e->list_step == ENGINE_LIST_SCHEDULE ? ETCD_KEYS_ONLY : 0,
+                                  .limit = e->list_page,
+                                  .revision = e->list_revision,
                           },
                           engine_on_list, e, &e->list_call);
 }
@@ -360,6 +376,8 @@ void engine_cache_stop(Engine *e) {
                 (void) sd_event_source_set_enabled(e->relist_timer, SD_EVENT_OFF);
 
         e->list_call = etcd_call_cancel(e->list_call);
+        e->list_key = mfree(e->list_key);
+        e->list_end = mfree(e->list_end);
         e->watch = etcd_watch_free(e->watch);
         e->scheduler = scheduler_free(e->scheduler);
         e->units = hashmap_free_with_destructor(e->units, engine_unit_free_void);

@@ -21,6 +21,8 @@
 /* etcd refuses requests above --max-request-bytes (1.5 MiB by default); the gateway's base64 and
  * JSON add a third: a txn stops growing past this many bytes of keys and values. */
 #define ENGINE_TXN_MAX_BYTES (768 * 1024)
+/* Keys per page of the listing: bounds each request's time and the memory of its answer. */
+#define ENGINE_LIST_PAGE 2000
 /* Retry delay after a failed campaign, listing or write. */
 #define ENGINE_RETRY_USEC (500 * 1000ULL)
 
@@ -28,6 +30,7 @@
  * scheduler (a template, or [X-Fleet] that does not parse). */
 typedef struct EngineUnit {
         RegistryUnit *record;           /* owned; record->name is the key in Engine.units */
+        int64_t mod_revision;           /* of P units/<name>: a placement older than this lags */
         char *invalid;                  /* reason it is kept out of the scheduler, or NULL */
         bool is_template;
 } EngineUnit;
@@ -102,6 +105,9 @@ struct Engine {
         char **stale_keys;              /* listed keys to delete in the first pass */
         EtcdCall *list_call;
         unsigned list_step;
+        char *list_key;                 /* where the next page of the current step starts */
+        char *list_end;
+        int64_t list_page;              /* keys per page, ENGINE_LIST_PAGE (tests make it small) */
         int64_t list_revision;
         EtcdWatch *watch;
         sd_event_source *relist_timer;

@@ -21,7 +21,7 @@ static bool engine_idle(TestEnv *env, void *userdata) {
 int main(void) {
         EngineStats s0, s1;
         TestEnv env;
-        Engine *e;
+        Engine *e, *successor;
         int64_t lease;
         uint64_t req0, req1, t0, t1;
         int64_t min = INT64_MAX, max = 0;
@@ -96,7 +96,20 @@ int main(void) {
         ok(req1 - req0 <= 3 * (N_UNITS / ETCD_TXN_MAX_OPS + 1),
            "etcd requests stay proportional to txns (%" PRIu64 ")", req1 - req0);
 
+        /* ---- a successor lists it all, page by page, and changes nothing ---- */
+        successor = test_engine_new(&env, P, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 10);
+        successor->list_page = 64;
+        test_run_for(&env, 200 * 1000);
+        ok(!engine_is_leader(successor), "a second engine waits");
         e = engine_free(e);
+        ok(test_run_until(&env, test_engine_is_leader, successor, 30), "it takes over when the leader resigns");
+        ok(test_run_until(&env, engine_idle, successor, 30), "and settles after listing");
+        s1 = *engine_get_stats(successor);
+        is_int(s1.n_relists, 1, "it listed once");
+        is_int(s1.n_ops, 0, "%u units and placements listed in pages of 64: nothing to rewrite or delete", N_UNITS);
+        is_int(test_count(&env, P, "schedule/"), N_UNITS, "every placement is still there");
+
+        e = engine_free(successor);
         test_run_for(&env, 200 * 1000);
         test_env_teardown(&env);
         return done_testing();
