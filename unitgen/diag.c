@@ -13,7 +13,7 @@ void diag_done(Diag *d) {
         d->n_errors = d->n_warnings = 0;
 }
 
-static int diag_vadd(Diag *d, DiagLevel level, const char *file, unsigned line, unsigned column,
+_printf_(7, 0) static int diag_vadd(Diag *d, DiagLevel level, const char *file, unsigned line, unsigned column,
                      const char *key, const char *format, va_list ap) {
         _cleanup_free_ char *text = NULL;
         bool error = level == DIAG_ERROR || (d && d->strict);

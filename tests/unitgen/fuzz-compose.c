@@ -6,10 +6,13 @@
  *  - always, as a plain program that replays the files and directories given on its command line
  *    (the corpus and every golden case), plus every truncation of each file at a line boundary and
  *    a few byte corruptions, in TAP; it runs in the unit suite, so under ASan/UBSan with gcc too;
- *  - with clang, as "fuzz-compose-libfuzzer" linked with -fsanitize=fuzzer (FUZZING_ENGINE):
- *      CC=clang meson setup build-fuzz -Db_sanitize=address,undefined -Db_lundef=false
+ *  - with clang, as "fuzz-compose-libfuzzer" linked with -fsanitize=fuzzer (FUZZING_ENGINE); the
+ *    libraries need the coverage instrumentation too, hence -fsanitize=fuzzer-no-link for all:
+ *      CC=clang meson setup build-fuzz -Dc_args=-fsanitize=fuzzer-no-link \
+ *              -Db_sanitize=address,undefined -Db_lundef=false
  *      ninja -C build-fuzz tests/unitgen/fuzz-compose-libfuzzer
- *      build-fuzz/tests/unitgen/fuzz-compose-libfuzzer -max_len=8192 tests/unitgen/fuzz-corpus
+ *      mkdir -p /tmp/corpus && cp tests/unitgen/fuzz-corpus/* /tmp/corpus/
+ *      build-fuzz/tests/unitgen/fuzz-compose-libfuzzer -max_len=4096 -timeout=10 /tmp/corpus
  *    New crashes go into tests/unitgen/fuzz-corpus/ once fixed, so the replay keeps them. */
 
 #include <dirent.h>
