@@ -87,6 +87,14 @@ int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret) {
         return 0;
 }
 
+bool xfleet_options_equal(const XFleetOptions *a, const XFleetOptions *b) {
+        if (xfleet_options_is_empty(a) || xfleet_options_is_empty(b))
+                return xfleet_options_is_empty(a) && xfleet_options_is_empty(b);
+        return streq_ptr(a->machine_id, b->machine_id) && strv_equal(a->machine_of, b->machine_of) &&
+               strv_equal(a->machine_metadata, b->machine_metadata) && strv_equal(a->conflicts, b->conflicts) &&
+               strv_equal(a->replaces, b->replaces) && a->global == b->global;
+}
+
 bool xfleet_options_is_empty(const XFleetOptions *x) {
         return !x || (!x->machine_id && strv_length(x->machine_of) == 0 &&
                       strv_length(x->machine_metadata) == 0 && strv_length(x->conflicts) == 0 &&

@@ -53,6 +53,9 @@ int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions
  * *error_message (if non-NULL), or -ENOMEM. */
 int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char **error_message);
 
+/* Whether a and b hold the same options (warnings are ignored); NULL equals an empty set. */
+bool xfleet_options_equal(const XFleetOptions *a, const XFleetOptions *b) _pure_;
+
 /* Whether x places any constraint at all (a NULL x has none). */
 bool xfleet_options_is_empty(const XFleetOptions *x) _pure_;
 

@@ -5,6 +5,7 @@
 
 #include "scheduler-internal.h"
 #include "strv.h"
+#include "unit-name.h"
 
 #define RECONCILE_ROUNDS_MAX 16U
 
@@ -164,7 +165,8 @@ static int reconcile_globals_on(Scheduler *s, SchedulerChangeList *l, Machine *m
         accepted->n_units = 0;
         for (size_t i = 0; i < globals->n_units; i++) {
                 Unit *g = globals->units[i];
-                bool ok = unit_wanted(g) && xfleet_metadata_match(g->x->machine_metadata, m->metadata);
+                bool ok = unit_wanted(g) && !unit_name_is_template(g->name) &&
+                          xfleet_metadata_match(g->x->machine_metadata, m->metadata);
 
                 for (size_t j = 0; ok && j < m->units.n_units; j++)
                         ok = !global_blocked_by(g, m->units.units[j]);
@@ -426,6 +428,10 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         Machine *m;
         int r;
 
+        if (unit_name_is_template(u->name)) {
+                unit_set_failed(s, u, reason_new("a template cannot be scheduled, only its instances"), false);
+                return 0;
+        }
         if (hashmap_size(s->machines) == 0) {
                 unit_set_failed(s, u, reason_new("no machines are available"), false);
                 return 0;
@@ -479,7 +485,7 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
 
 static int pending_compare(const void *a, const void *b) {
         const Unit *x = *(Unit *const *) a, *y = *(Unit *const *) b;
-        bool fx = strv_length(x->x->machine_of) > 0, fy = strv_length(y->x->machine_of) > 0;
+        bool fx = x->x->machine_of && x->x->machine_of[0], fy = y->x->machine_of && y->x->machine_of[0];
 
         /* Targets before followers, then by name. */
         if (fx != fy)

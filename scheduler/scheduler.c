@@ -479,6 +479,10 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 return 1;
         }
 
+        /* fleetd re-reads units often; an unchanged unit must not cost every waiting unit a retry. */
+        if (u->desired == desired && xfleet_options_equal(u->x, copy))
+                return 0;
+
         /* A unit that stops or starts being global leaves all its placements. */
         if (unit_is_global(u) != copy->global) {
                 if (unit_is_global(u))

@@ -25,9 +25,14 @@
  *  - a unit that fits nowhere stays unplaced with a reason, and is retried on later reconciles
  *    only when something changed that could let it fit (so retries cost nothing otherwise).
  *
+ *  - a unit that Replaces moves away does not itself displace others in the same reconcile, so
+ *    chains and cycles of Replaces settle; a global unit that a unit replaces leaves that unit's
+ *    machine.
+ *  - reconcile runs to a fixpoint: a second reconcile right after one has nothing to do.
+ *
  * X-Fleet values must already be specifier-substituted (xfleet_options_parse() with the unit's
- * name does it); templates' instances are ordinary units, and templates themselves should not be
- * given to the scheduler.
+ * name does it); templates' instances are ordinary units; a template itself ("foo@.service") is
+ * never placed (its reason says so).
  *
  * Strings passed in are copied; strings returned by the query functions are borrowed and stay
  * valid until the next call that modifies the scheduler. */

@@ -44,6 +44,10 @@ static void test_parse(void) {
 
         assert_se(xfleet_options_copy(x, &c) == 0);
         ok(strv_equal(c->conflicts, x->conflicts) && streq(c->machine_id, x->machine_id), "copy");
+        ok(xfleet_options_equal(x, c), "a copy is equal");
+        c->global = !c->global;
+        ok(!xfleet_options_equal(x, c), "a changed copy is not");
+        ok(xfleet_options_equal(NULL, NULL) && !xfleet_options_equal(NULL, x), "NULL equals only an empty set");
         ok(!xfleet_options_is_empty(x), "not empty");
 }
 

@@ -165,11 +165,27 @@ static void test_replaces_details(void) {
         is_int(reconcile_count(s), 0, "a second reconcile has nothing to do");
 }
 
+static void test_templates(void) {
+        _cleanup_(scheduler_freep) Scheduler *s = NULL;
+
+        assert_se(scheduler_new(&s) == 0);
+        machine(s, "m1", STRV_MAKE("hostname=web1"));
+        launch(s, "web@.service", "MachineMetadata=hostname=web1\n");
+        launch(s, "web@web1.service", "MachineMetadata=hostname=%i\n");
+        launch(s, "agent@.service", "Global=true\n");
+        reconcile_count(s);
+        ok(!where(s, "web@.service") && reason_contains(s, "web@.service", "template"),
+           "a template is never placed, and says so");
+        is_str(where(s, "web@web1.service"), "m1", "its instance is an ordinary unit");
+        is_int(scheduler_machine_load(s, "m1"), 1, "a global template runs nowhere");
+}
+
 int main(void) {
         test_metadata_not_equal();
         test_metadata_change_and_retry();
         test_machine_of_edges();
         test_global_details();
         test_replaces_details();
+        test_templates();
         return done_testing();
 }
