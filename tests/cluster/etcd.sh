@@ -35,3 +35,12 @@ etcd_lease_of() {   # etcd_lease_of URL KEY: the lease ID the key is attached to
 etcd_put() {   # etcd_put URL KEY VALUE
         curl -sf -m 2 "$1/v3/kv/put" -d "{\"key\":\"$(b64 "$2")\",\"value\":\"$(b64 "$3")\"}" >/dev/null
 }
+
+etcd_is_leader() {   # etcd_is_leader URL: that member is the raft leader
+        local out me leader
+
+        out=$(curl -sf -m 2 "$1/v3/maintenance/status" -d '{}') || return 1
+        me=$(printf %s "$out" | sed -n 's/.*"member_id":"\([0-9]*\)".*/\1/p')
+        leader=$(printf %s "$out" | sed -n 's/.*"leader":"\([0-9]*\)".*/\1/p')
+        [ -n "$me" ] && [ "$me" = "$leader" ]
+}

@@ -7,7 +7,8 @@
 # members in FLEET_ETCD_SERVERS, keeps it alive every second, and holds
 #   /fleet-cluster-test/machines/<MACHINE_ID> = "<NODE_NAME> ip=<FLEET_PUBLIC_IP>
 #                                                metadata=<FLEET_METADATA> args=<its arguments>"
-# When the lease is lost (partition, freeze, etcd trouble) it registers again with a new one.
+# When etcd says the lease expired (after a partition or a freeze) it registers again with a new
+# one; while no member answers it keeps trying the lease it has, as fleetd does.
 set -u
 
 b64() {
@@ -35,18 +36,28 @@ lease=
 ready=
 
 while :; do
-        # An expired lease still answers the keepalive, with no TTL in the reply.
-        if [ -z "$lease" ] || ! post /v3/lease/keepalive "{\"ID\":\"$lease\"}" | grep -q '"TTL"'; then
-                lease=
-                if ! register; then
-                        lease=
+        if [ -n "$lease" ]; then
+                # No answer from any member (partition, election): the lease may still be alive.
+                if ! reply=$(post /v3/lease/keepalive "{\"ID\":\"$lease\"}"); then
                         sleep 0.5
                         continue
                 fi
-                if [ -z "$ready" ]; then
-                        systemd-notify --ready
-                        ready=1
-                fi
+                # An expired lease still answers the keepalive, with no TTL in the reply.
+                case "$reply" in
+                        *'"TTL"'*)
+                                sleep 1
+                                continue ;;
+                esac
+                lease=
+        fi
+        if ! register; then
+                lease=
+                sleep 0.5
+                continue
+        fi
+        if [ -z "$ready" ]; then
+                systemd-notify --ready
+                ready=1
         fi
         sleep 1
 done
