@@ -52,7 +52,9 @@ check "... and it created nothing" \
 
 # ------------------------------------------------------------------ two clusters at once
 echo "seen from a node" > "$SHARED/file"
-FLEET_CLUSTER_SHARE=$SHARED "$C" -c 41 up 2 > "$SHARED/up41.out" 2>&1 &
+mkdir "$SHARED/units"
+printf '[Service]\nExecStart=/bin/sleep infinity\n' > "$SHARED/units/fleet-cluster-test.service"
+FLEET_CLUSTER_SHARE=$SHARED FLEET_CLUSTER_UNITS=$SHARED/units "$C" -c 41 up 2 > "$SHARED/up41.out" 2>&1 &
 p41=$!
 FLEET_CLUSTER=42 "$C" up 1 > "$SHARED/up42.out" 2>&1 &
 p42=$!
@@ -85,6 +87,10 @@ is "$?" 7 "run passes the exit code through"
 check "run runs CMD as a transient unit of the node's systemd" \
         bash -c "'$C' -c 41 run 1 cat /proc/self/cgroup | grep -q '^0::/system.slice/run-.*\\.service$'"
 is "$("$C" -c 41 run 2 hostname)" node2 "run runs in the node"
+is "$("$C" -c 41 exec 2 systemctl is-active fleet-cluster-test.service)" active \
+        "FLEET_CLUSTER_UNITS: the node started the extra unit at boot"
+is "$(FLEET_CLUSTER=42 "$C" exec 1 systemctl is-active fleet-cluster-test.service)" inactive \
+        "... only in the cluster it was given to"
 out=$("$C" -c 41 env)
 ok $? "env"
 is "$(eval "$out"; echo "$FLEET_CLUSTER $ETCDCTL_ENDPOINTS $FLEET_NODES $FLEET_NODE2_IP")" \
