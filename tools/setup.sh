@@ -12,7 +12,7 @@ PACKAGES=(
         # the cluster: real etcd, real systemd as PID 1 per node, namespaces and networking
         etcd-server etcd-client systemd dbus util-linux iproute2 curl nftables
         # tests and tools
-        openssl diffutils python3 procps vagrant
+        openssl diffutils python3 procps vagrant systemd-container
 )
 
 if [ "$(id -u)" != 0 ]; then

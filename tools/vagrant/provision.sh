@@ -66,20 +66,28 @@ install_packages() {
 new_machine_id() {
         [ "$NEW_MACHINE_ID" = true ] && [ ! -e "$STATE/machine-id-regenerated" ] || return 0
         log "regenerating /etc/machine-id"
-        rm -f /etc/machine-id
-        systemd-machine-id-setup >/dev/null
+        # A random ID: systemd-machine-id-setup would reuse D-Bus's ID, cloned along with the image.
+        systemd-id128 new >/etc/machine-id.new
+        chmod 0444 /etc/machine-id.new
+        mv -f /etc/machine-id.new /etc/machine-id
+        if [ -f /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then
+                ln -sf /etc/machine-id /var/lib/dbus/machine-id
+        fi
         touch "$STATE/machine-id-regenerated"
 }
 
+# The project's default build type (debugoptimized: -O2 -g), the one its tests run.
 build_and_install() {
-        if [ -f "$BUILD/build.ninja" ]; then
-                meson setup --reconfigure "$BUILD" "$SRC" >/dev/null
-        else
-                meson setup "$BUILD" "$SRC" --prefix=/usr --buildtype=release -Dtests=false >/dev/null
-        fi
-        log "building fleet in $BUILD"
-        meson compile -C "$BUILD" >/dev/null
-        meson install -C "$BUILD" --quiet
+        local out=$STATE/build.log
+
+        log "building fleet in $BUILD (log: $out)"
+        {
+                if [ -f "$BUILD/build.ninja" ]; then
+                        meson setup --reconfigure "$BUILD" "$SRC"
+                else
+                        meson setup "$BUILD" "$SRC" --prefix=/usr -Dtests=false
+                fi && meson compile -C "$BUILD" && meson install -C "$BUILD" --quiet
+        } >"$out" 2>&1 || { tail -n 30 "$out" >&2; die "building fleet failed"; }
 }
 
 # install_file PATH: replaces PATH with stdin; returns 0 when the content changed.
