@@ -114,29 +114,44 @@ static XFleetOptions *random_options(unsigned self) {
         }
 }
 
-static bool check_fit(const Model *md, unsigned u, unsigned m, char *const *names) {
+static bool circular_with_placed(const Model *md, unsigned u, char *const *names) {
+        for (unsigned v = 0; v < N_UNITS; v++) {
+                bool placed = false;
+
+                for (unsigned m = 0; m < N_MACHINES; m++)
+                        placed = placed || md->shadow[v][m];
+                if (v != u && md->unit_present[v] && placed &&
+                    xfleet_globs_match(md->options[v]->replaces, names[u]) &&
+                    xfleet_globs_match(md->options[u]->replaces, names[v]))
+                        return true;
+        }
+        return false;
+}
+
+static bool check_fit(const Model *md, unsigned u, unsigned m, char *const *names, bool verbose) {
         const XFleetOptions *x = md->options[u];
 
         if (x->machine_id && !xfleet_machine_id_match(x->machine_id, machine_ids[m]))
-                return diag("  MachineID=%s", x->machine_id), false;
+                return verbose && (diag("  MachineID=%s", x->machine_id), false);
         if (!xfleet_metadata_match(x->machine_metadata, md->metadata[m]))
-                return diag("  metadata"), false;
+                return verbose && (diag("  metadata"), false);
         if (!x->global)
                 STRV_FOREACH(peer, x->machine_of) {
                         int p = unit_index(*peer);
 
-                        if (p < 0 || !md->unit_present[p] || !md->shadow[p][m])
-                                return diag("  MachineOf=%s", *peer), false;
+                        /* As in fleet, a global unit is never "scheduled": nothing follows it. */
+                        if (p < 0 || !md->unit_present[p] || md->options[p]->global || !md->shadow[p][m])
+                                return verbose && (diag("  MachineOf=%s", *peer), false);
                 }
         for (unsigned v = 0; v < N_UNITS; v++) {
                 if (v == u || !md->unit_present[v] || !md->shadow[v][m])
                         continue;
                 if (xfleet_globs_match(x->conflicts, names[v]) ||
                     xfleet_globs_match(md->options[v]->conflicts, names[u]))
-                        return diag("  conflicts with %s", names[v]), false;
+                        return verbose && (diag("  conflicts with %s", names[v]), false);
                 if (xfleet_globs_match(md->options[v]->replaces, names[u]) ||
                     xfleet_globs_match(x->replaces, names[v]))
-                        return diag("  replaces or is replaced by %s", names[v]), false;
+                        return verbose && (diag("  replaces or is replaced by %s", names[v]), false);
         }
         return true;
 }
@@ -171,7 +186,7 @@ static void check_invariants(Scheduler *s, Model *md, char *const *names, unsign
                                 diag("step %u: %s on removed machine %s", step, names[u], machine_ids[m]);
                                 *good = false;
                         }
-                        if (!check_fit(md, u, m, names)) {
+                        if (!check_fit(md, u, m, names, true)) {
                                 diag("step %u: %s does not fit %s", step, names[u], machine_ids[m]);
                                 *good = false;
                         }
@@ -189,6 +204,17 @@ static void check_invariants(Scheduler *s, Model *md, char *const *names, unsign
                         diag("step %u: unplaced %s has no reason", step, names[u]);
                         *good = false;
                 }
+                /* Complete: an unplaced unit fits nowhere (unless a placed unit and it replace
+                 * each other: then it stays out by design). */
+                if (md->desired[u] != UNIT_DESIRED_INACTIVE && !md->options[u]->global && n == 0 &&
+                    !unit_name_is_template(names[u]) && !circular_with_placed(md, u, names))
+                        for (unsigned m = 0; m < N_MACHINES; m++)
+                                if (md->machine_present[m] && check_fit(md, u, m, names, false)) {
+                                        diag("step %u: unplaced %s (%s) would fit %s", step, names[u],
+                                             strna(scheduler_unit_reason(s, names[u])), machine_ids[m]);
+                                        *good = false;
+                                        break;
+                                }
         }
         for (unsigned m = 0; m < N_MACHINES && *good; m++) {
                 int load = 0;
