@@ -32,7 +32,8 @@ static void reconcile_after_reload(Agent *a) {
                                 log_warning_errno(r, "Failed to start %s: %m", u->name);
                                 continue;
                         }
-                        log_info("%s %s.", u->changed ? "Restarting" : "Starting", u->name);
+                        if (u->changed || !unit_state_is_active(u->active_state))
+                                log_info("%s %s.", u->changed ? "Restarting" : "Starting", u->name);
                         u->changed = false;
                         a->stats.n_starts++;
                         u->started = true;

@@ -159,6 +159,17 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
         return 0;
 }
 
+static int on_subscribed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        const char *message;
+        int r;
+
+        r = reply_error(reply, &message);
+        if (r < 0)
+                log_error_errno(r, "systemd: Subscribe failed, unit states will not be followed: %s",
+                                strna(message));
+        return 0;
+}
+
 static int bus_connect(const char *address, sd_bus **ret) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;
@@ -186,7 +197,6 @@ static int bus_connect(const char *address, sd_bus **ret) {
 int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address,
                        const SystemdClientHandlers *handlers) {
         _cleanup_(systemd_client_freep) SystemdClient *s = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
         assert(ret);
@@ -215,19 +225,20 @@ int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address
         if (r < 0)
                 return r;
 
-        r = sd_bus_call_method(s->bus, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe", &error,
-                               NULL, "");
-        sd_bus_error_free(&error);
-        if (r < 0)
-                return r;
-        s->n_calls++;
-
         r = sd_bus_set_exit_on_disconnect(s->bus, true);
         if (r < 0)
                 return r;
         r = sd_bus_attach_event(s->bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return r;
+
+        /* Asynchronous like every other call: the reply comes through the loop. Calls sent later
+         * are queued behind it, so no signal for them is missed. */
+        r = sd_bus_call_method_async(s->bus, NULL, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Subscribe",
+                                     on_subscribed, s, "");
+        if (r < 0)
+                return r;
+        s->n_calls++;
 
         *ret = TAKE_PTR(s);
         return 0;

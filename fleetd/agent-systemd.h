@@ -34,7 +34,7 @@ typedef struct SystemdClientHandlers {
  * ("unix:path=/run/systemd/private"), or NULL to choose: the private socket when running as root
  * and it exists, else the system bus. The connection is attached to event. If systemd goes away
  * the event loop is exited (the daemon is restarted by systemd). Returns 0 or a negative errno
- * (connecting or Subscribe failed). */
+ * (connecting failed; a failed Subscribe is logged). */
 int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address,
                        const SystemdClientHandlers *handlers);
 /* Disconnect; pending calls are dropped without their callbacks. Accepts NULL, returns NULL. */

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* The agent against a real etcd and a fake systemd: an in-process sd-bus server on a unix socket
+ * that implements the Manager calls the agent makes (Subscribe, Reload, Start/Stop/RestartUnit,
+ * ListUnitsByNames, GetUnitByPID) and emits PropertiesChanged and JobRemoved like PID 1. It
+ * checks what the agent does in systemd and in etcd: one reload per change set, files and links,
+ * states published under the lease and only when changed, stop on "loaded", restart on a new body,
+ * unload on delete, fencing when the lease is lost (global units keep running), adoption without
+ * reload or restart by a second agent, and the lease release on shutdown. */
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-bus.h>
+
+#include "agent-internal.h"
+#include "etcd-client.h"
+#include "etcd-fixture.h"
+#include "etcd-sync.h"
+#include "fileio.h"
+#include "hashmap.h"
+#include "registry.h"
+#include "sha1.h"
+#include "strv.h"
+#include "tap.h"
+
+#define MACHINE "0123456789abcdef0123456789abcdef"
+#define PREFIX "/fleet-agent-test/"
+
+typedef struct FakeUnit {
+        char *name;
+        const char *active;
+        const char *sub;
+        unsigned starts, stops, restarts;
+} FakeUnit;
+
+typedef struct Fake {
+        sd_event *event;
+        int listen_fd;
+        sd_event_source *accept_source;
+        sd_bus *buses[8];
+        size_t n_buses;
+        sd_bus *current;
+        Hashmap *units;
+        char *link_dir;
+        unsigned reloads, job_id;
+} Fake;
+
+static Fake fake;
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+#define RUN_UNTIL(cond, seconds)                                                        \
+        ({                                                                              \
+                uint64_t _end = now_usec() + (uint64_t) (seconds) * 1000000;           \
+                while (!(cond) && now_usec() < _end)                                    \
+                        (void) sd_event_run(fake.event, 50000);                         \
+                (cond);                                                                 \
+        })
+
+/* Give the agent the chance to do something it should not: run the loop for a while. */
+static void settle(void) {
+        uint64_t end = now_usec() + 700000;
+
+        while (now_usec() < end)
+                (void) sd_event_run(fake.event, 50000);
+}
+
+static FakeUnit *fake_unit(const char *name) {
+        FakeUnit *u = hashmap_get(fake.units, name);
+
+        if (u)
+                return u;
+        u = new0(FakeUnit, 1);
+        assert_se(u);
+        u->name = strdup(name);
+        u->active = "inactive";
+        u->sub = "dead";
+        assert_se(hashmap_put(fake.units, u->name, u) == 1);
+        return u;
+}
+
+static const char *fake_load_state(const char *name) {
+        _cleanup_free_ char *p = NULL;
+        struct stat st;
+
+        assert_se(asprintf(&p, "%s%s", fake.link_dir, name) > 0);
+        return stat(p, &st) == 0 ? "loaded" : "not-found";
+}
+
+static void fake_emit(sd_bus *bus, FakeUnit *u, const char *result) {
+        _cleanup_free_ char *path = NULL, *job = NULL;
+
+        assert_se(sd_bus_path_encode("/org/freedesktop/systemd1/unit", u->name, &path) >= 0);
+        assert_se(sd_bus_emit_signal(bus, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                     "sa{sv}as", "org.freedesktop.systemd1.Unit", 3, "LoadState", "s",
+                                     fake_load_state(u->name), "ActiveState", "s", u->active, "SubState", "s",
+                                     u->sub, 0) >= 0);
+        assert_se(asprintf(&job, "/org/freedesktop/systemd1/job/%u", fake.job_id) > 0);
+        assert_se(sd_bus_emit_signal(bus, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                     "JobRemoved", "uoss", fake.job_id, job, u->name, result) >= 0);
+}
+
+static int fake_job(sd_bus_message *m, const char *verb) {
+        _cleanup_free_ char *job = NULL;
+        const char *name, *mode;
+        FakeUnit *u;
+        int r;
+
+        r = sd_bus_message_read(m, "ss", &name, &mode);
+        if (r < 0)
+                return r;
+        u = fake_unit(name);
+        if (!streq(verb, "stop") && streq(fake_load_state(name), "not-found"))
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.systemd1.NoSuchUnit", "Unit %s not found.",
+                                                  name);
+        if (streq(verb, "start")) {
+                /* Like systemd: starting an active unit is a no-op. */
+                if (!streq(u->active, "active"))
+                        u->starts++;
+                u->active = "active";
+                u->sub = "running";
+        } else if (streq(verb, "restart")) {
+                u->restarts++;
+                u->active = "active";
+                u->sub = "running";
+        } else {
+                if (streq(u->active, "active"))
+                        u->stops++;
+                u->active = "inactive";
+                u->sub = "dead";
+        }
+        fake.job_id++;
+        assert_se(asprintf(&job, "/org/freedesktop/systemd1/job/%u", fake.job_id) > 0);
+        r = sd_bus_reply_method_return(m, "o", job);
+        if (r < 0)
+                return r;
+        fake_emit(sd_bus_message_get_bus(m), u, "done");
+        return 1;
+}
+
+static int fake_start(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return fake_job(m, "start");
+}
+static int fake_stop(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return fake_job(m, "stop");
+}
+static int fake_restart(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return fake_job(m, "restart");
+}
+
+static int fake_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return sd_bus_reply_method_return(m, "");
+}
+
+static int fake_reload(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        fake.reloads++;
+        return sd_bus_reply_method_return(m, "");
+}
+
+static int fake_get_unit_by_pid(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return sd_bus_reply_method_errorf(m, "org.freedesktop.systemd1.NoUnitForPID", "not a unit");
+}
+
+static int fake_list(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = sd_bus_message_read_strv(m, &names);
+        if (r < 0)
+                return r;
+        assert_se(sd_bus_message_new_method_return(m, &reply) >= 0);
+        assert_se(sd_bus_message_open_container(reply, 'a', "(ssssssouso)") >= 0);
+        STRV_FOREACH(n, names) {
+                FakeUnit *u = fake_unit(*n);
+                _cleanup_free_ char *path = NULL;
+
+                assert_se(sd_bus_path_encode("/org/freedesktop/systemd1/unit", u->name, &path) >= 0);
+                assert_se(sd_bus_message_append(reply, "(ssssssouso)", u->name, "", fake_load_state(u->name),
+                                                u->active, u->sub, "", path, 0, "", "/") >= 0);
+        }
+        assert_se(sd_bus_message_close_container(reply) >= 0);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable fake_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Subscribe", "", "", fake_subscribe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Reload", "", "", fake_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("StartUnit", "ss", "o", fake_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("StopUnit", "ss", "o", fake_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("RestartUnit", "ss", "o", fake_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("ListUnitsByNames", "as", "a(ssssssouso)", fake_list, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("GetUnitByPID", "u", "o", fake_get_unit_by_pid, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL("JobRemoved", "uoss", 0),
+        SD_BUS_VTABLE_END
+};
+
+static int fake_on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        sd_bus *bus = NULL;
+        sd_id128_t id;
+        int cfd;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0)
+                return 0;
+        assert_se(fake.n_buses < ELEMENTSOF(fake.buses));
+        assert_se(sd_bus_new(&bus) >= 0);
+        assert_se(sd_bus_set_fd(bus, cfd, cfd) >= 0);
+        assert_se(sd_id128_randomize(&id) >= 0);
+        assert_se(sd_bus_set_server(bus, 1, id) >= 0);
+        assert_se(sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1",
+                                           "org.freedesktop.systemd1.Manager", fake_vtable, NULL) >= 0);
+        assert_se(sd_bus_start(bus) >= 0);
+        assert_se(sd_bus_attach_event(bus, fake.event, 0) >= 0);
+        fake.buses[fake.n_buses++] = bus;
+        fake.current = bus;
+        return 0;
+}
+
+static void fake_setup(const char *socket_path, const char *link_dir) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        fake.units = hashmap_new();
+        fake.link_dir = strdup(link_dir);
+        assert_se(fake.units && fake.link_dir);
+        assert_se(strlen(socket_path) < sizeof(sa.sun_path));
+        strcpy(sa.sun_path, socket_path);
+        fake.listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        assert_se(fake.listen_fd >= 0);
+        assert_se(bind(fake.listen_fd, (struct sockaddr *) &sa, sizeof(sa)) == 0);
+        assert_se(listen(fake.listen_fd, 4) == 0);
+        assert_se(sd_event_add_io(fake.event, &fake.accept_source, fake.listen_fd, EPOLLIN, fake_on_accept,
+                                  NULL) >= 0);
+}
+
+static void fake_unit_free(void *p) {
+        FakeUnit *u = p;
+
+        free(u->name);
+        free(u);
+}
+
+static void fake_teardown(void) {
+        for (size_t i = 0; i < fake.n_buses; i++) {
+                (void) sd_bus_detach_event(fake.buses[i]);
+                sd_bus_flush_close_unref(fake.buses[i]);
+        }
+        sd_event_source_unref(fake.accept_source);
+        safe_close(fake.listen_fd);
+        hashmap_free_with_destructor(fake.units, fake_unit_free);
+        free(fake.link_dir);
+}
+
+/* ---- etcd helpers ---- */
+
+static EtcdClient *etcd;
+
+static void assignment_body(const char *name, const char *extra, char **ret_raw, char **ret_hash) {
+        uint8_t digest[SHA1_DIGEST_SIZE];
+        char hex[SHA1_HEX_SIZE];
+
+        assert_se(asprintf(ret_raw, "[Unit]\nDescription=%s\n\n[Service]\nExecStart=/bin/sleep 1000\n%s", name,
+                           extra) > 0);
+        sha1_buffer(*ret_raw, strlen(*ret_raw), digest);
+        *ret_hash = strdup(sha1_to_hex(digest, hex));
+}
+
+static void txn_assign(EtcdTxn *t, const char *name, const char *extra, UnitDesiredState desired) {
+        _cleanup_free_ char *raw = NULL, *hash = NULL, *json = NULL, *key = NULL;
+        RegistryAssignment a;
+
+        assignment_body(name, extra, &raw, &hash);
+        a = (RegistryAssignment) { .unit = (char *) name, .hash = hash, .raw = raw, .desired = desired };
+        assert_se(registry_assignment_to_json(&a, &json) == 0);
+        key = registry_assignment_key(PREFIX, MACHINE, name);
+        assert_se(etcd_txn_put(t, true, key, json, strlen(json), 0, 0) == 0);
+}
+
+static void assign(const char *name, const char *extra, UnitDesiredState desired) {
+        _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+
+        assert_se(etcd_txn_new(&t) == 0);
+        txn_assign(t, name, extra, desired);
+        assert_se(etcd_sync_txn(etcd, t, NULL) == 0);
+}
+
+static RegistryUnitState *get_state(const char *name) {
+        _cleanup_(etcd_response_freep) EtcdResponse *r = NULL;
+        _cleanup_free_ char *key = registry_state_key(PREFIX, name, MACHINE);
+        RegistryUnitState *s = NULL;
+        EtcdRangeOptions o = { .key = key };
+
+        if (etcd_sync_range(etcd, &o, &r) < 0 || r->n_kvs == 0)
+                return NULL;
+        if (registry_unit_state_from_json(r->kvs[0].value, r->kvs[0].value_size, &s) < 0)
+                return NULL;
+        return s;
+}
+
+static bool state_is(const char *name, const char *active) {
+        _cleanup_(registry_unit_state_freep) RegistryUnitState *s = get_state(name);
+
+        return s ? streq_ptr(s->active_state, active) : active == NULL;
+}
+
+static int64_t machine_lease(void) {
+        _cleanup_(etcd_response_freep) EtcdResponse *r = NULL;
+        _cleanup_free_ char *key = registry_machine_key(PREFIX, MACHINE);
+        EtcdRangeOptions o = { .key = key };
+
+        if (etcd_sync_range(etcd, &o, &r) < 0 || r->n_kvs == 0)
+                return 0;
+        return r->kvs[0].lease;
+}
+
+static bool fake_active(const char *name) {
+        FakeUnit *u = hashmap_get(fake.units, name);
+
+        return u && streq(u->active, "active");
+}
+
+static bool file_is(const char *dir, const char *name, const char *content_start) {
+        _cleanup_free_ char *p = NULL, *s = NULL;
+
+        assert_se(asprintf(&p, "%s%s", dir, name) > 0);
+        if (read_full_file(p, &s, NULL, 0) < 0)
+                return false;
+        return startswith(s, content_start) != NULL;
+}
+
+static bool shut_down;
+
+static void on_shut_down(Agent *a, void *userdata) {
+        shut_down = true;
+}
+
+static bool registered;
+
+static void on_registered(Agent *a, void *userdata) {
+        registered = true;
+}
+
+int main(void) {
+        _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
+        char tmpl[] = "/tmp/test-agent-etcd.XXXXXX";
+        _cleanup_free_ char *units_dir = NULL, *link_dir = NULL, *sock = NULL, *address = NULL;
+        Agent *a = NULL;
+        FakeUnit *fu;
+        unsigned reloads, ops;
+        int64_t lease;
+
+        etcd_fixture_require();
+        if (etcd_fixture_start(&f, 1, NULL) < 0)
+                bail_out("etcd did not start");
+
+        assert_se(mkdtemp(tmpl));
+        assert_se(asprintf(&units_dir, "%s/units/", tmpl) > 0);
+        assert_se(asprintf(&link_dir, "%s/links/", tmpl) > 0);
+        assert_se(asprintf(&sock, "%s/bus", tmpl) > 0);
+        assert_se(asprintf(&address, "unix:path=%s", sock) > 0);
+
+        assert_se(sd_event_new(&fake.event) >= 0);
+        fake_setup(sock, link_dir);
+        assert_se(etcd_client_new(&etcd, fake.event, &(EtcdConfig) { .endpoints = f->endpoints }) == 0);
+
+        AgentConfig config = {
+                .key_prefix = PREFIX,
+                .machine_id = MACHINE,
+                .public_ip = "127.0.0.1",
+                .hostname = "test",
+                .metadata = STRV_MAKE("role=test"),
+                .ttl_sec = 2,
+                .units_directory = units_dir,
+                .link_directory = link_dir,
+                .systemd_address = address,
+                .fence_on_lease_loss = true,
+        };
+
+        is_int(agent_new(&a, fake.event, etcd, &config), 0, "agent_new");
+        agent_set_registered_handler(a, on_registered, NULL);
+        is_int(agent_start(a), 0, "agent_start connects to the fake systemd");
+        ok(RUN_UNTIL(registered, 10), "the machine registers");
+        ok(machine_lease() != 0, "its key is under a lease");
+
+        /* Three units in one change set. */
+        {
+                _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+
+                assert_se(etcd_txn_new(&t) == 0);
+                txn_assign(t, "a.service", "", UNIT_DESIRED_LAUNCHED);
+                txn_assign(t, "b.service", "", UNIT_DESIRED_LAUNCHED);
+                txn_assign(t, "g.service", "\n[X-Fleet]\nGlobal=true\n", UNIT_DESIRED_LAUNCHED);
+                assert_se(etcd_sync_txn(etcd, t, NULL) == 0);
+        }
+        ok(RUN_UNTIL(fake_active("a.service") && fake_active("b.service") && fake_active("g.service"), 10),
+           "three assigned units are started");
+        is_int(fake.reloads, 1, "with one daemon-reload for the change set");
+        ok(file_is(units_dir, "a.service", "[Unit]\nDescription=a.service\n"), "the body is in the units directory");
+        ok(file_is(link_dir, "a.service", "[Unit]\nDescription=a.service\n"), "and linked into the unit path");
+        ok(RUN_UNTIL(state_is("a.service", "active") && state_is("b.service", "active") &&
+                     state_is("g.service", "active"), 10),
+           "their states are published");
+        {
+                _cleanup_(registry_unit_state_freep) RegistryUnitState *s = get_state("a.service");
+                _cleanup_free_ char *raw = NULL, *hash = NULL;
+
+                assignment_body("a.service", "", &raw, &hash);
+                is_str(s ? s->hash : NULL, hash, "with the body's hash");
+                is_str(s ? s->sub_state : NULL, "running", "and the sub state");
+        }
+
+        /* The same state reported again is not written again. */
+        settle();
+        ops = (unsigned) agent_get_stats(a)->n_state_ops;
+        fake_emit(fake.current, fake_unit("a.service"), "done");
+        fake_emit(fake.current, fake_unit("b.service"), "done");
+        settle();
+        is_int(agent_get_stats(a)->n_state_ops, ops, "an unchanged state is not written again");
+
+        /* loaded: stop, keep the file. */
+        reloads = fake.reloads;
+        assign("b.service", "", UNIT_DESIRED_LOADED);
+        ok(RUN_UNTIL(!fake_active("b.service"), 10), "desired 'loaded' stops the unit");
+        ok(RUN_UNTIL(state_is("b.service", "inactive"), 10), "its inactive state is published");
+        is_int(fake.reloads, reloads, "no reload for a desired state change");
+        ok(file_is(units_dir, "b.service", "[Unit]"), "the file stays");
+
+        /* A new body: rewrite, one reload, restart. */
+        assign("a.service", "Environment=X=2\n", UNIT_DESIRED_LAUNCHED);
+        fu = fake_unit("a.service");
+        ok(RUN_UNTIL(fu->restarts == 1, 10), "a new body restarts the unit");
+        is_int(fake.reloads, reloads + 1, "after one reload");
+        ok(file_is(units_dir, "a.service", "[Unit]\nDescription=a.service\n\n[Service]\nExecStart=/bin/sleep 1000\n"
+                                           "Environment=X=2\n"), "with the new body on disk");
+
+        /* Unassigned: stop, unlink, delete the state. */
+        {
+                _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, "b.service");
+
+                assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+        }
+        ok(RUN_UNTIL(!file_is(units_dir, "b.service", "") && !file_is(link_dir, "b.service", ""), 10),
+           "an unassigned unit's file and link are removed");
+        ok(RUN_UNTIL(state_is("b.service", NULL), 10), "and its state key is deleted");
+
+        /* Fencing: the lease is revoked behind the agent's back. */
+        lease = machine_lease();
+        fu = fake_unit("a.service");
+        unsigned a_starts = fu->starts + fu->restarts, g_stops = fake_unit("g.service")->stops;
+        assert_se(etcd_sync_lease_revoke(etcd, lease) == 0);
+        ok(RUN_UNTIL(!fake_active("a.service"), 10), "when the lease is lost, a non-global unit is stopped");
+        ok(fake_active("g.service"), "a global unit keeps running");
+        ok(RUN_UNTIL(machine_lease() != 0 && machine_lease() != lease, 15), "the machine registers again");
+        ok(RUN_UNTIL(fake_active("a.service"), 10), "and the fenced unit runs again");
+        ok(fu->starts + fu->restarts > a_starts, "(it was started anew)");
+        is_int(fake_unit("g.service")->stops, g_stops, "the global unit was never stopped");
+        ok(RUN_UNTIL(state_is("a.service", "active") && state_is("g.service", "active"), 10),
+           "states are published under the new lease");
+        is_int(agent_get_stats(a)->n_fences, 1, "one fence");
+
+        /* Adoption: a second agent over the same directories touches nothing. */
+        settle();
+        a = agent_free(a);
+        registered = false;
+        reloads = fake.reloads;
+        unsigned calls = fu->starts + fu->restarts + fu->stops;
+        is_int(agent_new(&a, fake.event, etcd, &config), 0, "a second agent");
+        agent_set_registered_handler(a, on_registered, NULL);
+        is_int(agent_start(a), 0, "starts");
+        ok(RUN_UNTIL(registered && agent_get_stats(a)->n_syncs > 0, 10), "registers and reads its schedule");
+        settle();
+        is_int(fake.reloads, reloads, "adoption needs no reload");
+        is_int(fu->starts + fu->restarts + fu->stops, calls, "and neither restarts nor stops a running unit");
+        ok(fake_active("a.service") && fake_active("g.service"), "the units still run");
+
+        /* Leaving: the lease is revoked, the units keep running. */
+        is_int(agent_shutdown(a, false, true, on_shut_down, NULL), 0, "agent_shutdown");
+        ok(RUN_UNTIL(shut_down, 10), "finishes");
+        is_int(machine_lease(), 0, "the machine key is gone at once");
+        ok(state_is("a.service", NULL), "and so are its states");
+        ok(fake_active("a.service"), "the units keep running");
+        a = agent_free(a);
+
+        etcd_client_free(etcd);
+        fake_teardown();
+        sd_event_unref(fake.event);
+        {
+                _cleanup_free_ char *cmd = NULL;
+
+                assert_se(asprintf(&cmd, "rm -rf '%s'", tmpl) > 0);
+                (void) system(cmd);
+        }
+        return done_testing();
+}
