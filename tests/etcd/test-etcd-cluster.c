@@ -195,6 +195,60 @@ static void test_failover(sd_event *e, EtcdFixture *f) {
         }
 }
 
+typedef struct KeeperState {
+        unsigned n_granted;
+        unsigned n_lost;
+        bool granted;
+} KeeperState;
+
+static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userdata) {
+        KeeperState *s = userdata;
+
+        if (event == ETCD_LEASE_GRANTED) {
+                s->n_granted++;
+                s->granted = true;
+        } else
+                s->n_lost++;
+}
+
+/* A member of three frozen, then killed: the keeper renews through the others and never loses
+ * its lease. */
+static void test_keeper_survives(sd_event *e, EtcdFixture *f) {
+        _cleanup_(etcd_lease_keeper_freep) EtcdLease *l = NULL;
+        _cleanup_(etcd_client_freep) EtcdClient *c = NULL;
+        KeeperState s = {};
+        int64_t id;
+        int m;
+
+        assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints }) >= 0);
+        is_int(etcd_lease_keeper_new(&l, c, 5, on_lease, &s), 0, "keeper: TTL 5 on the cluster");
+        ok(test_run_until(e, &s.granted, 10 * 1000000), "keeper: GRANTED");
+        id = etcd_lease_keeper_id(l);
+        assert_se(etcd_sync_put(c, "/keeper/cluster", "v", 1, id, 0, NULL) >= 0);
+
+        m = member_of(f, etcd_client_current_endpoint(c));
+        etcd_fixture_freeze(f, m);
+        test_run_for(e, 6 * 1000000);
+        is_int(s.n_lost, 0, "keeper: not LOST while its member e%d was frozen", m + 1);
+        ok(member_of(f, etcd_client_current_endpoint(c)) != m, "keeper: renewing through another member");
+        etcd_fixture_thaw(f, m);
+        /* Let the thawed member catch up before the next blow. */
+        test_run_for(e, 3 * 1000000);
+
+        m = member_of(f, etcd_client_current_endpoint(c));
+        diag("keeper: killing e%d, lease known alive for %.2f s more", m + 1,
+             ((double) etcd_lease_keeper_deadline(l) - (double) test_now()) / 1e6);
+        etcd_fixture_kill(f, m);
+        test_run_for(e, 6 * 1000000);
+        is_int(s.n_lost, 0, "keeper: not LOST after its member e%d was killed", m + 1);
+        is_int(etcd_lease_keeper_id(l), id, "keeper: still the first lease");
+        {
+                _cleanup_free_ char *v = test_get(c, "/keeper/cluster");
+                ok(v != NULL, "keeper: the leased key is alive");
+        }
+        is_int(etcd_fixture_restart(f, m), 0, "member e%d restarted", m + 1);
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
         _cleanup_(etcd_client_freep) EtcdClient *writer = NULL, *watcher = NULL;
@@ -213,6 +267,7 @@ int main(int argc, char *argv[]) {
         run_sequence(e, writer, watcher, f, "/seq-kill/", false);
         run_sequence(e, writer, watcher, f, "/seq-freeze/", true);
         test_failover(e, f);
+        test_keeper_survives(e, f);
 
         return done_testing();
 }
