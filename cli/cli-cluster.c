@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <limits.h>
 #include <stdio.h>
 
 #include "cli-cluster.h"
 #include "etcd-sync.h"
 #include "log.h"
+#include "strv.h"
 #include "unit-file.h"
 #include "xfleet.h"
 
@@ -502,43 +504,93 @@ int cluster_units_write(EtcdClient *c, const char *prefix, const ClusterUnitWrit
         return 0;
 }
 
-int cluster_unit_set_desired(EtcdClient *c, const char *prefix, const char *name, UnitDesiredState desired) {
+int cluster_units_set_desired(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState desired,
+                              const char **ret_missing) {
         int r;
 
         for (unsigned attempt = 0; attempt < SET_DESIRED_TRIES; attempt++) {
-                _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
-                int64_t mod = 0;
+                _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+                _cleanup_free_ ClusterUnitWrite *writes = NULL;
+                _cleanup_free_ RegistryUnit *copies = NULL;
+                size_t n = 0, max = strv_length(names);
 
-                r = cluster_unit_get(c, prefix, name, &u, &mod);
+                r = cluster_snapshot_load(c, prefix, &s);
                 if (r < 0)
                         return r;
-                if (u->desired == desired)
-                        return 0;
-                u->desired = desired;
 
-                r = cluster_units_write(c, prefix,
-                                        &(ClusterUnitWrite) { .unit = u, .expected_mod_revision = mod }, 1);
+                writes = new0(ClusterUnitWrite, max);
+                copies = new0(RegistryUnit, max);
+                if (!writes || !copies)
+                        return -ENOMEM;
+
+                for (size_t i = 0; i < max; i++) {
+                        ClusterUnit *u = cluster_snapshot_unit(s, names[i]);
+
+                        if (!u) {
+                                if (ret_missing)
+                                        *ret_missing = names[i];
+                                return -ENOENT;
+                        }
+                        if (u->unit->desired == desired)
+                                continue;
+                        /* A shallow copy: the strings stay the snapshot's. */
+                        copies[n] = *u->unit;
+                        copies[n].desired = desired;
+                        writes[n] = (ClusterUnitWrite) { .unit = &copies[n], .expected_mod_revision = u->mod_revision };
+                        n++;
+                }
+
+                r = cluster_units_write(c, prefix, writes, n);
                 if (r == 0)
-                        return 1;
+                        return (int) MIN(n, (size_t) INT_MAX);
                 if (r != -EEXIST)
                         return r;
-                log_debug("Unit %s changed while setting its desired state, retrying.", name);
+                log_debug("Units changed while setting their desired state, retrying.");
         }
         return -EBUSY;
 }
 
-int cluster_unit_destroy(EtcdClient *c, const char *prefix, const char *name) {
-        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
-        _cleanup_free_ char *key = NULL;
+int cluster_units_destroy(EtcdClient *c, const char *prefix, char *const *names, char ***ret_deleted) {
+        _cleanup_strv_free_ char **deleted = NULL;
+        size_t n = strv_length(names);
         int r;
 
-        key = registry_unit_key(prefix, name);
-        if (!key)
+        assert(ret_deleted);
+
+        deleted = new0(char *, 1);
+        if (!deleted)
                 return -ENOMEM;
-        r = etcd_sync_delete(c, key, 0, &resp);
-        if (r < 0)
-                return r;
-        return resp->count > 0 ? 0 : -ENOENT;
+
+        for (size_t i = 0; i < n; i += ETCD_TXN_MAX_OPS) {
+                _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+                _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+                size_t m = MIN((size_t) ETCD_TXN_MAX_OPS, n - i);
+
+                r = etcd_txn_new(&t);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < m; j++) {
+                        _cleanup_free_ char *key = registry_unit_key(prefix, names[i + j]);
+
+                        if (!key)
+                                return -ENOMEM;
+                        r = etcd_txn_delete(t, true, key, 0);
+                        if (r < 0)
+                                return r;
+                }
+                r = etcd_sync_txn(c, t, &resp);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < m && j < resp->n_responses; j++)
+                        if (resp->responses[j].count > 0) {
+                                r = strv_extend(&deleted, names[i + j]);
+                                if (r < 0)
+                                        return r;
+                        }
+        }
+
+        *ret_deleted = TAKE_PTR(deleted);
+        return 0;
 }
 
 int cluster_machine_legend(const char *id, const RegistryMachine *m, bool full, bool with_ip, char **ret) {

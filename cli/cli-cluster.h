@@ -88,18 +88,22 @@ typedef struct ClusterUnitWrite {
         int64_t expected_mod_revision;
 } ClusterUnitWrite;
 
-/* Write every unit of the batch in one transaction: all or nothing. Returns 0, -EEXIST if a unit
- * to create exists or one to replace changed meanwhile (nothing written), -E2BIG for more than
- * ETCD_TXN_MAX_OPS writes, or the etcd error. */
+/* Write every unit of the batch in one transaction, all or nothing (batches larger than
+ * ETCD_TXN_MAX_OPS go in chunks of that size, each all or nothing). Returns 0, -EEXIST if a unit to
+ * create exists or one to replace changed meanwhile (that chunk is not written), or the etcd error. */
 int cluster_units_write(EtcdClient *c, const char *prefix, const ClusterUnitWrite *writes, size_t n_writes);
 
-/* Set a unit's desired state with a compare on its mod_revision, retried on conflicts. Returns 1
- * if the state changed, 0 if it already was that, -ENOENT if the unit does not exist, or the etcd
- * error. */
-int cluster_unit_set_desired(EtcdClient *c, const char *prefix, const char *name, UnitDesiredState desired);
+/* Set the desired state of units with a compare on each one's mod_revision: one snapshot, one
+ * transaction (per ETCD_TXN_MAX_OPS units), retried from a fresh snapshot on conflicts. Units
+ * already in that state are not written. Returns the number of units changed, -ENOENT (nothing
+ * written) if one does not exist (*ret_missing, optional, borrows its name from names), -EBUSY if
+ * conflicts persist, or the etcd error. */
+int cluster_units_set_desired(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState desired,
+                              const char **ret_missing);
 
-/* Delete a unit. Returns 0, -ENOENT if it did not exist, or the etcd error. */
-int cluster_unit_destroy(EtcdClient *c, const char *prefix, const char *name);
+/* Delete every unit of names in one transaction (per ETCD_TXN_MAX_OPS units). *ret_deleted gets
+ * the names that existed, in order (a new strv). Returns 0 or the etcd error. */
+int cluster_units_destroy(EtcdClient *c, const char *prefix, char *const *names, char ***ret_deleted);
 
 /* "1a2b3c4d..." (or the full id with full), plus "/ip" if the machine has a public IP. malloc'd
  * into *ret. Returns 0 or -ENOMEM. */

@@ -123,24 +123,18 @@ static int compose_up(const char *dir, char **names) {
 }
 
 static int compose_down(char **names) {
+        _cleanup_strv_free_ char **deleted = NULL;
         EtcdClient *c;
         int r;
 
         r = fleetctl_etcd(&c);
         if (r < 0)
                 return r;
-        /* Instances first, templates last, so nothing is left that a template would still serve. */
-        for (int pass = 0; pass < 2; pass++)
-                STRV_FOREACH(n, names) {
-                        if (unit_name_is_template(*n) != (pass == 1))
-                                continue;
-                        r = cluster_unit_destroy(c, arg_etcd_key_prefix, *n);
-                        if (r == -ENOENT)
-                                continue;
-                        if (r < 0)
-                                return fleetctl_log_etcd_error(r, "destroy a unit");
-                        printf("Destroyed %s\n", *n);
-                }
+        r = cluster_units_destroy(c, arg_etcd_key_prefix, names, &deleted);
+        if (r < 0)
+                return fleetctl_log_etcd_error(r, "destroy units");
+        STRV_FOREACH(n, deleted)
+                printf("Destroyed %s\n", *n);
         return 0;
 }
 

@@ -31,6 +31,7 @@ int verb_submit(int argc, char *argv[]) {
 int fleetctl_activate(char *const *names, UnitDesiredState desired, const char *verb) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **wait = NULL;
+        const char *missing = NULL;
         EtcdClient *c;
         int r;
 
@@ -45,16 +46,15 @@ int fleetctl_activate(char *const *names, UnitDesiredState desired, const char *
         if (!wait)
                 return log_oom();
 
+        r = cluster_units_set_desired(c, arg_etcd_key_prefix, names, desired, &missing);
+        if (r == -ENOENT)
+                return log_error_errno(r, "Unit %s does not exist.", strna(missing));
+        if (r < 0)
+                return fleetctl_log_etcd_error(r, "set the desired state of units");
+        log_debug("Set the desired state of %d unit(s) to %s.", r, unit_desired_state_to_string(desired));
+
         STRV_FOREACH(n, names) {
                 ClusterUnit *u = cluster_snapshot_unit(s, *n);
-
-                r = cluster_unit_set_desired(c, arg_etcd_key_prefix, *n, desired);
-                if (r == -ENOENT)
-                        return log_error_errno(r, "Unit %s does not exist.", *n);
-                if (r < 0)
-                        return fleetctl_log_etcd_error(r, "set the desired state of a unit");
-                log_debug("Set desired state of %s to %s%s.", *n, unit_desired_state_to_string(desired),
-                          r == 0 ? " (unchanged)" : "");
 
                 if (u && u->global)
                         printf("Triggered global unit %s %s\n", *n, verb);

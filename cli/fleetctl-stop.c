@@ -121,7 +121,7 @@ int verb_restart(int argc, char *argv[]) {
 }
 
 int verb_destroy(int argc, char *argv[]) {
-        _cleanup_strv_free_ char **expanded = NULL, **names = NULL;
+        _cleanup_strv_free_ char **expanded = NULL, **names = NULL, **deleted = NULL;
         EtcdClient *c;
         int r;
 
@@ -150,15 +150,10 @@ int verb_destroy(int argc, char *argv[]) {
                         return log_oom();
         }
 
-        STRV_FOREACH(n, names) {
-                r = cluster_unit_destroy(c, arg_etcd_key_prefix, *n);
-                if (r == -ENOENT) {
-                        log_debug("Unit %s does not exist, ignoring.", *n);
-                        continue;
-                }
-                if (r < 0)
-                        return fleetctl_log_etcd_error(r, "destroy a unit");
+        r = cluster_units_destroy(c, arg_etcd_key_prefix, names, &deleted);
+        if (r < 0)
+                return fleetctl_log_etcd_error(r, "destroy units");
+        STRV_FOREACH(n, deleted)
                 printf("Destroyed %s\n", *n);
-        }
         return 0;
 }

@@ -527,7 +527,7 @@ static void print_global_help(void) {
                "\t--ssh-username=USER              Remote user for SSH (default core)\n"
                "\t--ssh-timeout=SECONDS            SSH connection timeout (default 10)\n"
                "\t--strict-host-key-checking=BOOL  Verify host keys against the known hosts file (default true)\n"
-               "\t--known-hosts-file=PATH          Known hosts file (default ~/.fleetctl/known_hosts)\n"
+               "\t--known-hosts-file=PATH          Known hosts file (default: ssh's own)\n"
                "\t--driver=etcd                    Accepted for compatibility; fleetctl always talks to etcd\n"
                "\t--debug                          Print what fleetctl does on stderr\n"
                "\t--version                        Print the version and exit\n"
