@@ -179,7 +179,7 @@ int fleetd_parse_duration(const char *s, uint64_t *ret_usec) {
 
         if (total > (double) (UINT64_MAX / 2))
                 return -EINVAL;
-        *ret_usec = (uint64_t) llround(total);
+        *ret_usec = (uint64_t) (total + 0.5);
         return 0;
 }
 
