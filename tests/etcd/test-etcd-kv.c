@@ -347,6 +347,47 @@ static void test_invalid(EtcdClient *c) {
                "an int compare on the value");
 }
 
+typedef struct FreeState {
+        EtcdClient *client;
+        EtcdWatch *watch;
+        bool freed;
+        unsigned other_ran;
+        unsigned other_ran_at_free;
+} FreeState;
+
+static void on_free_client(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
+        FreeState *s = userdata;
+
+        /* The client goes away from inside one of its own callbacks, with calls and a watch live. */
+        s->client = etcd_client_free(s->client);
+        s->freed = true;
+        s->other_ran_at_free = s->other_ran;
+}
+
+static void on_other(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
+        FreeState *s = userdata;
+
+        s->other_ran++;
+}
+
+static void test_free_in_callback(sd_event *e, EtcdFixture *f) {
+        FreeState s = {};
+
+        assert_se(etcd_client_new(&s.client, e, &(EtcdConfig) { .endpoints = f->endpoints }) >= 0);
+        assert_se(etcd_watch_new(&s.watch, s.client, "/free/", ETCD_PREFIX, 0, NULL, NULL) >= 0);
+        assert_se(etcd_put(s.client, "/free/a", "1", 1, 0, 0, on_free_client, &s, NULL) >= 0);
+        for (unsigned i = 0; i < 10; i++)
+                assert_se(etcd_range(s.client, &(EtcdRangeOptions) { .key = "/free/", .flags = ETCD_PREFIX },
+                                     on_other, &s, NULL) >= 0);
+
+        ok(test_run_until(e, &s.freed, 5 * 1000000), "client freed from its own callback");
+        test_run_for(e, 200 * 1000);
+        is_int(s.other_ran, s.other_ran_at_free, "no callback ran after the free (%u before)",
+               s.other_ran_at_free);
+        ok(etcd_watch_current_endpoint(s.watch) == NULL, "the watch knows its client is gone");
+        s.watch = etcd_watch_free(s.watch);
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
         _cleanup_(etcd_client_freep) EtcdClient *c = NULL;
@@ -369,6 +410,7 @@ int main(int argc, char *argv[]) {
         test_leases(c);
         test_async(e, c);
         test_invalid(c);
+        test_free_in_callback(e, f);
 
         return done_testing();
 }
