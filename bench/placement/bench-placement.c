@@ -31,6 +31,8 @@
 
 #define PREFIX "/bench-placement/"
 #define N_ZONES 4
+#define LEADER_ID "be7c1eadbe7c1eadbe7c1eadbe7c1ead"
+#define FAKE_HASH "0000000000000000000000000000000000000000"
 #define SUBMIT_INFLIGHT 4
 #define STATES_INFLIGHT 4
 
@@ -92,7 +94,8 @@ static int unit_build(unsigned i, char **ret_name, char **ret_text) {
         if (i < arg_globals) {
                 k = asprintf(&name, "g%07u.service", i);
                 if (k >= 0)
-                        k = asprintf(&text, "[Service]\nExecStart=/bin/sleep infinity\n[X-Fleet]\nGlobal=true\n");
+                        k = asprintf(&text, "[Service]\nExecStart=/bin/sleep infinity\n"
+                                     "[X-Fleet]\nGlobal=true\n");
         } else if (r < 10) {
                 k = asprintf(&name, "b%07u.service", i);
                 if (k >= 0)
@@ -173,8 +176,9 @@ static int bench_run(Bench *b) {
 }
 
 static bool bench_done(Bench *b) {
-        return b->n_placements >= b->expected_placements && (!arg_states || (b->n_states >= b->n_placements &&
-                                                                             b->states_inflight == 0));
+        if (b->n_placements < b->expected_placements)
+                return false;
+        return !arg_states || (b->n_states >= b->n_placements && b->states_inflight == 0);
 }
 
 /* ---- hollow agents: report assigned units as active ---- */
@@ -211,12 +215,13 @@ static void bench_states_pump(Bench *b) {
                         assert_se(key);
                         assert_se(registry_unit_state_to_json(
                                           &(RegistryUnitState) { .unit = unit, .machine_id = machine,
-                                                                 .hash = (char *) "0000000000000000000000000000000000000000",
+                                                                 .hash = (char *) FAKE_HASH,
                                                                  .load_state = (char *) "loaded",
                                                                  .active_state = (char *) "active",
                                                                  .sub_state = (char *) "running" },
                                           &json) >= 0);
-                        assert_se(etcd_txn_put(t, true, key, json, strlen(json), b->machine_leases[mi], 0) >= 0);
+                        assert_se(etcd_txn_put(t, true, key, json, strlen(json), b->machine_leases[mi],
+                                               0) >= 0);
                         free(s);
                         b->pending_states[j] = NULL;
                 }
@@ -339,7 +344,7 @@ _noreturn_ static void engine_child(void) {
         assert_se(sd_event_new(&loop) >= 0);
         assert_se(etcd_client_new(&client, loop, &(EtcdConfig) { .endpoints = arg_endpoints }) >= 0);
         assert_se(engine_new(&e, loop, client, &(EngineConfig) { .key_prefix = PREFIX,
-                                                                   .machine_id = "be7c1eade7c1eade7c1eade7c1eade0",
+                                                                   .machine_id = LEADER_ID,
                                                                    .lease_ttl_sec = 10 }) >= 0);
         assert_se(engine_start(e) >= 0);
 
@@ -482,7 +487,8 @@ static int parse_argv(int argc, char *argv[]) {
 
         /* A conflict group holds 10 units: with fewer machines some would never be placed. */
         if (arg_machines < 10 || arg_units < 1 || arg_units > 9999999 || arg_globals > arg_units)
-                return log_error_errno(EINVAL, "Need at least 10 machines, 1..9999999 units, at most as many globals.");
+                return log_error_errno(EINVAL, "Need at least 10 machines, 1..9999999 units, "
+                                       "at most as many globals.");
         return 1;
 }
 
@@ -569,12 +575,14 @@ int main(int argc, char *argv[]) {
                 return log_oom(), 1;
         for (unsigned i = arg_globals; i < arg_units; i++)
                 if (b.assigned_usec[i] > 0)
-                        latencies[n_lat++] = b.assigned_usec[i] - MIN(b.assigned_usec[i], b.submitted_usec[i]);
+                        latencies[n_lat++] = b.assigned_usec[i] -
+                                MIN(b.assigned_usec[i], b.submitted_usec[i]);
         qsort(latencies, n_lat, sizeof(uint64_t), cmp_u64);
 
         elapsed = b.last_placement_usec - b.first_submit_usec;
-        printf("machines %u, units %u (%u global), placements %" PRIu64 "/%" PRIu64 "%s\n", arg_machines, arg_units,
-               arg_globals, b.n_placements, b.expected_placements, arg_states ? ", states reported" : "");
+        printf("machines %u, units %u (%u global), placements %" PRIu64 "/%" PRIu64 "%s\n", arg_machines,
+               arg_units, arg_globals, b.n_placements, b.expected_placements,
+               arg_states ? ", states reported" : "");
         printf("first submit to last placement: %.3f s, %.0f placements/s committed\n", elapsed / 1e6,
                b.n_placements / (elapsed / 1e6));
         if (n_lat > 0)

@@ -43,7 +43,8 @@ _unused_ static void test_env_setup(TestEnv *env) {
 
         assert_se(sd_event_new(&env->loop) >= 0);
         assert_se(sd_event_new(&env->admin_loop) >= 0);
-        assert_se(etcd_client_new(&env->client, env->loop, &(EtcdConfig) { .endpoints = env->etcd->endpoints }) >= 0);
+        assert_se(etcd_client_new(&env->client, env->loop,
+                                  &(EtcdConfig) { .endpoints = env->etcd->endpoints }) >= 0);
         assert_se(etcd_client_new(&env->admin, env->admin_loop,
                                   &(EtcdConfig) { .endpoints = env->etcd->endpoints }) >= 0);
 }
@@ -94,7 +95,8 @@ _unused_ static int64_t test_lease_grant(TestEnv *env, int64_t ttl) {
         return resp->lease_id;
 }
 
-_unused_ static void test_put_machine(TestEnv *env, const char *prefix, const char *id, char **metadata, int64_t lease) {
+_unused_ static void test_put_machine(TestEnv *env, const char *prefix, const char *id, char **metadata,
+                                      int64_t lease) {
         _cleanup_free_ char *key = NULL, *json = NULL;
         RegistryMachine m = {
                 .id = (char *) id,
@@ -175,8 +177,8 @@ _unused_ static char **test_unit_machines(TestEnv *env, const char *prefix, cons
 }
 
 /* The assignment record of unit on machine, or NULL. */
-_unused_ static RegistryAssignment *test_get_assignment(TestEnv *env, const char *prefix, const char *machine,
-                                               const char *unit) {
+_unused_ static RegistryAssignment *test_get_assignment(TestEnv *env, const char *prefix,
+                                                        const char *machine, const char *unit) {
         _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
         _cleanup_free_ char *key = NULL;
         RegistryAssignment *a = NULL;
@@ -203,7 +205,8 @@ _unused_ static char *test_get_reason(TestEnv *env, const char *prefix, const ch
         return strndup(resp->kvs[0].value, resp->kvs[0].value_size);
 }
 
-_unused_ static Engine *test_engine_new(TestEnv *env, const char *prefix, const char *machine_id, int64_t ttl) {
+_unused_ static Engine *test_engine_new(TestEnv *env, const char *prefix, const char *machine_id,
+                                        int64_t ttl) {
         Engine *e = NULL;
 
         assert_se(engine_new(&e, env->loop, env->client,

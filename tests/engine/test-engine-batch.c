@@ -11,8 +11,8 @@ static void test_batch(void) {
         _cleanup_(engine_batch_freep) EngineBatch *b = NULL;
 
         assert_se(engine_batch_new(&b) >= 0);
-        is_int(engine_batch_add(b, strdup("/p/schedule/m1/a.service"), strdup("{\"a\":1}"), SIZE_MAX, false), 0,
-               "a put");
+        is_int(engine_batch_add(b, strdup("/p/schedule/m1/a.service"), strdup("{\"a\":1}"), SIZE_MAX,
+                                false), 0, "a put");
         is_int(engine_batch_add(b, strdup("/p/reasons/b.service"), strdup("no machine"), 5, true), 0,
                "a put of a prefix of the value, under the lease");
         is_int(engine_batch_add(b, strdup("/p/schedule/m2/a.service"), NULL, 0, false), 0, "a delete");
@@ -51,7 +51,8 @@ static void test_engine_new_checks(void) {
 
         assert_se(sd_event_new(&loop) >= 0);
         /* Never contacted: engine_new() does not talk to etcd. */
-        assert_se(etcd_client_new(&c, loop, &(EtcdConfig) { .endpoints = STRV_MAKE("http://127.0.0.1:9") }) >= 0);
+        assert_se(etcd_client_new(&c, loop,
+                                  &(EtcdConfig) { .endpoints = STRV_MAKE("http://127.0.0.1:9") }) >= 0);
 
         is_int(engine_new(&e, loop, c, &(EngineConfig) { .key_prefix = "/p/" }), -EINVAL,
                "a machine id is required");

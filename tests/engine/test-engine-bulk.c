@@ -51,7 +51,8 @@ int main(void) {
                         assert_se(asprintf(&name, "bulk%04u.service", i) >= 0);
                         key = registry_unit_key(P, name);
                         json = test_unit_json(name, "[Service]\nExecStart=/bin/sleep 1000\n"
-                                              "[X-Fleet]\nMachineMetadata=role=worker\n", UNIT_DESIRED_LAUNCHED);
+                                              "[X-Fleet]\nMachineMetadata=role=worker\n",
+                                              UNIT_DESIRED_LAUNCHED);
                         assert_se(key && json);
                         assert_se(etcd_txn_put(t, true, key, json, strlen(json), 0, 0) >= 0);
                 }
@@ -78,8 +79,10 @@ int main(void) {
                 min = MIN(min, n);
                 max = MAX(max, n);
         }
-        is_int(min, N_UNITS / N_MACHINES, "least loaded: every machine got %d units (min)", N_UNITS / N_MACHINES);
-        is_int(max, N_UNITS / N_MACHINES, "least loaded: every machine got %d units (max)", N_UNITS / N_MACHINES);
+        is_int(min, N_UNITS / N_MACHINES, "least loaded: every machine got %d units (min)",
+               N_UNITS / N_MACHINES);
+        is_int(max, N_UNITS / N_MACHINES, "least loaded: every machine got %d units (max)",
+               N_UNITS / N_MACHINES);
 
         diag("%u placements in %.3f s: %.0f placements/s (as seen by a poller, 20 ms granularity)", N_UNITS,
              (t1 - t0) / 1e6, N_UNITS / ((t1 - t0) / 1e6));
@@ -106,7 +109,8 @@ int main(void) {
         ok(test_run_until(&env, engine_idle, successor, 30), "and settles after listing");
         s1 = *engine_get_stats(successor);
         is_int(s1.n_relists, 1, "it listed once");
-        is_int(s1.n_ops, 0, "%u units and placements listed in pages of 64: nothing to rewrite or delete", N_UNITS);
+        is_int(s1.n_ops, 0, "%u units and placements listed in pages of 64: nothing to rewrite or delete",
+               N_UNITS);
         is_int(test_count(&env, P, "schedule/"), N_UNITS, "every placement is still there");
 
         e = engine_free(successor);

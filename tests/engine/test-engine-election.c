@@ -101,20 +101,24 @@ int main(void) {
         after = test_unit_machines(&env, P, "first.service");
         ok(strv_equal(before, after), "the new leader leaves existing placements where they are");
         ok(test_run_until(&env, engine_idle, survivor, 30), "the new leader settles");
-        is_int(engine_get_stats(survivor)->n_ops, 1, "it wrote one placement, and did not rewrite the listed one");
+        is_int(engine_get_stats(survivor)->n_ops, 1,
+               "it wrote one placement, and did not rewrite the listed one");
 
         /* ---- fencing: the key is replaced behind the leader's back ---- */
         /* The engines' loop does not run here: the leader cannot notice before it writes. */
         intruder_lease = test_lease_grant(&env, 60);
-        assert_se(registry_leader_to_json(&(RegistryLeader) { .machine_id = (char *) "99999999999999999999999999999999",
-                                                        .version = (char *) "intruder" }, &intruder) >= 0);
+        assert_se(registry_leader_to_json(
+                          &(RegistryLeader) { .machine_id = (char *) "99999999999999999999999999999999",
+                                              .version = (char *) "intruder" },
+                          &intruder) >= 0);
         assert_se(etcd_sync_delete(env.admin, P "engine/leader", 0, NULL) >= 0);
         assert_se(etcd_sync_put(env.admin, P "engine/leader", intruder, strlen(intruder), intruder_lease, 0,
                                 NULL) >= 0);
 
         fenced = engine_get_stats(survivor)->n_txns_fenced;
         assert_se(engine_batch_new(&batch) >= 0);
-        assert_se(engine_batch_add(batch, strdup(P "schedule/" M1 "/fenced.service"), strdup("{}"), 2, false) >= 0);
+        assert_se(engine_batch_add(batch, strdup(P "schedule/" M1 "/fenced.service"), strdup("{}"), 2,
+                                   false) >= 0);
         ok(engine_is_leader(survivor), "the deposed leader still believes it leads");
         ok(engine_writer_submit(survivor, TAKE_PTR(batch)) >= 0, "... and writes");
         ok(test_run_until(&env, writer_settled, survivor, 30), "its write completes and it steps down");

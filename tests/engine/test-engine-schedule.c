@@ -21,7 +21,8 @@ typedef struct Expect {
 static bool expect_counts(TestEnv *env, void *userdata) {
         const Expect *x = userdata;
 
-        return test_count(env, P, "schedule/") == x->assignments && test_count(env, P, "reasons/") == x->reasons;
+        return test_count(env, P, "schedule/") == x->assignments &&
+                test_count(env, P, "reasons/") == x->reasons;
 }
 
 static bool is_placed_on(TestEnv *env, const char *unit, const char *machine) {
@@ -76,19 +77,23 @@ int main(void) {
 
         test_put_unit(&env, P, "db.service", SERVICE "[X-Fleet]\nMachineMetadata=region=east\n",
                       UNIT_DESIRED_LAUNCHED);
-        test_put_unit(&env, P, "side.service", SERVICE "[X-Fleet]\nMachineOf=db.service\n", UNIT_DESIRED_LAUNCHED);
-        test_put_unit(&env, P, "pin.service", SERVICE "[X-Fleet]\nMachineID=" M2 "\n", UNIT_DESIRED_LAUNCHED);
+        test_put_unit(&env, P, "side.service", SERVICE "[X-Fleet]\nMachineOf=db.service\n",
+                      UNIT_DESIRED_LAUNCHED);
+        test_put_unit(&env, P, "pin.service", SERVICE "[X-Fleet]\nMachineID=" M2 "\n",
+                      UNIT_DESIRED_LAUNCHED);
         for (unsigned i = 1; i <= 3; i++) {
                 _cleanup_free_ char *name = NULL;
 
                 assert_se(asprintf(&name, "web@%u.service", i) >= 0);
-                test_put_unit(&env, P, name, SERVICE "[X-Fleet]\nConflicts=web@*.service\n", UNIT_DESIRED_LAUNCHED);
+                test_put_unit(&env, P, name, SERVICE "[X-Fleet]\nConflicts=web@*.service\n",
+                              UNIT_DESIRED_LAUNCHED);
         }
         for (unsigned i = 1; i <= 5; i++) {
                 _cleanup_free_ char *name = NULL;
 
                 assert_se(asprintf(&name, "conflict.%u.service", i) >= 0);
-                test_put_unit(&env, P, name, SERVICE "[X-Fleet]\nConflicts=conflict*\n", UNIT_DESIRED_LAUNCHED);
+                test_put_unit(&env, P, name, SERVICE "[X-Fleet]\nConflicts=conflict*\n",
+                              UNIT_DESIRED_LAUNCHED);
         }
         test_put_unit(&env, P, "mon.service", SERVICE "[X-Fleet]\nGlobal=true\n", UNIT_DESIRED_LAUNCHED);
         test_put_unit(&env, P, "meta@east.service", SERVICE "[X-Fleet]\nMachineMetadata=region=%i\n",
@@ -119,7 +124,8 @@ int main(void) {
         ok(is_placed_on(&env, "db.service", M3), "MachineMetadata=region=east → the east machine");
         ok(is_placed_on(&env, "side.service", M3), "MachineOf=db.service → db's machine");
         ok(is_placed_on(&env, "pin.service", M2), "MachineID → that machine");
-        ok(is_placed_on(&env, "meta@east.service", M3), "MachineMetadata=region=%%i with instance east → east");
+        ok(is_placed_on(&env, "meta@east.service", M3),
+           "MachineMetadata=region=%%i with instance east → east");
         is_int(n_placed(&env, "meta@north.service"), 0, "no machine for region=north: unplaced");
         is_int(n_placed(&env, "tmpl@.service"), 0, "a template is never scheduled");
         is_int(n_placed(&env, "idle.service"), 0, "an inactive unit is not scheduled");
@@ -149,7 +155,8 @@ int main(void) {
                         assert_se(strv_extend(&c, l[0]) >= 0);
                         ok(!reason, "%s is placed and has no reason", name);
                 } else
-                        ok(reason && !isempty(reason), "%s is unplaced and says why: %s", name, strna(reason));
+                        ok(reason && !isempty(reason), "%s is unplaced and says why: %s", name,
+                           strna(reason));
         }
         strv_uniq(strv_sort(c));
         is_int(n_c, 3, "5 conflicting units on 3 machines: 3 placed");
@@ -176,7 +183,8 @@ int main(void) {
         ok(test_run_until(&env, assignment_is,
                           &(AssignmentWait) { M2, "pin.service", UNIT_DESIRED_LOADED, "MachineID" }, 30),
            "launched → loaded rewrites the assignment");
-        test_put_unit(&env, P, "pin.service", "[Service]\nExecStart=/bin/sleep 2000\n[X-Fleet]\nMachineID=" M2 "\n",
+        test_put_unit(&env, P, "pin.service",
+                      "[Service]\nExecStart=/bin/sleep 2000\n[X-Fleet]\nMachineID=" M2 "\n",
                       UNIT_DESIRED_LOADED);
         ok(test_run_until(&env, assignment_is,
                           &(AssignmentWait) { M2, "pin.service", UNIT_DESIRED_LOADED, "sleep 2000" }, 30),
@@ -217,7 +225,8 @@ int main(void) {
         ok(strv_length(freed) > 0, "least-loaded put some free units on machine 1 (%zu)", strv_length(freed));
 
         assert_se(etcd_sync_lease_revoke(env.admin, lease1) >= 0);
-        ok(test_run_until(&env, no_assignment_on_m1, NULL, 30), "machine 1's lease gone: nothing assigned to it");
+        ok(test_run_until(&env, no_assignment_on_m1, NULL, 30),
+           "machine 1's lease gone: nothing assigned to it");
         STRV_FOREACH(n, freed) {
                 _cleanup_strv_free_ char **l = test_unit_machines(&env, P, *n);
                 ok(strv_length(l) == 1 && (streq(l[0], M2) || streq(l[0], M3)), "%s re-placed on %s", *n,
