@@ -520,6 +520,8 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 r = unit_list_add(s, UNIT_LIST_CHECK, u);
                 if (r < 0)
                         return r;
+                /* Its old options may have kept global units off its machine. */
+                u->machine->globals_dirty = true;
         }
         r = unit_update_lists(s, u);
         if (r < 0)

@@ -216,6 +216,34 @@ static void check_invariants(Scheduler *s, Model *md, char *const *names, unsign
                                         break;
                                 }
         }
+        /* A wanted global unit runs on every machine where its metadata matches and nothing
+         * placed there (or an earlier global unit by name) conflicts with it. */
+        for (unsigned g = 0; g < N_UNITS && *good; g++) {
+                if (!md->unit_present[g] || !md->options[g]->global || md->desired[g] == UNIT_DESIRED_INACTIVE ||
+                    unit_name_is_template(names[g]))
+                        continue;
+                for (unsigned m = 0; m < N_MACHINES && *good; m++) {
+                        bool blocked = false;
+
+                        if (!md->machine_present[m] || md->shadow[g][m] ||
+                            !xfleet_metadata_match(md->options[g]->machine_metadata, md->metadata[m]))
+                                continue;
+                        for (unsigned v = 0; v < N_UNITS && !blocked; v++) {
+                                if (v == g || !md->unit_present[v] || !md->shadow[v][m])
+                                        continue;
+                                if (md->options[v]->global && strcmp(names[v], names[g]) > 0)
+                                        continue;
+                                blocked = xfleet_globs_match(md->options[g]->conflicts, names[v]) ||
+                                          xfleet_globs_match(md->options[v]->conflicts, names[g]) ||
+                                          xfleet_globs_match(md->options[v]->replaces, names[g]);
+                        }
+                        if (!blocked) {
+                                diag("step %u: global %s is missing on %s", step, names[g], machine_ids[m]);
+                                *good = false;
+                        }
+                }
+        }
+
         for (unsigned m = 0; m < N_MACHINES && *good; m++) {
                 int load = 0;
 
