@@ -13,7 +13,11 @@ cluster_requirements
 C=$CLUSTER_TOOL
 unset FLEET_CLUSTER FLEETD FLEETD_ARGS
 SHARED=$(mktemp -d /tmp/fleet-cluster-share.XXXXXX)
-trap '"$C" -c 41 down >/dev/null 2>&1; "$C" -c 42 down >/dev/null 2>&1; rm -rf "$SHARED"' EXIT
+# A fleetd directly in /tmp: the tool must share the file, not all of /tmp.
+TMPFLEETD=$(mktemp /tmp/fleet-cluster-fleetd.XXXXXX)
+cp "$FAKE_FLEETD" "$TMPFLEETD"
+chmod 755 "$TMPFLEETD"
+trap '"$C" -c 41 down >/dev/null 2>&1; "$C" -c 42 down >/dev/null 2>&1; rm -rf "$SHARED" "$TMPFLEETD"' EXIT
 "$C" -c 41 down >/dev/null 2>&1
 "$C" -c 42 down >/dev/null 2>&1
 
@@ -56,7 +60,7 @@ mkdir "$SHARED/units"
 printf '[Service]\nExecStart=/bin/sleep infinity\n' > "$SHARED/units/fleet-cluster-test.service"
 FLEET_CLUSTER_SHARE=$SHARED FLEET_CLUSTER_UNITS=$SHARED/units "$C" -c 41 up 2 > "$SHARED/up41.out" 2>&1 &
 p41=$!
-FLEET_CLUSTER=42 "$C" up 1 > "$SHARED/up42.out" 2>&1 &
+FLEET_CLUSTER=42 "$C" up 1 --fleetd "$TMPFLEETD" > "$SHARED/up42.out" 2>&1 &
 p42=$!
 wait $p41
 ok $? "cluster 41 came up" || diag "$(cat "$SHARED/up41.out")"
@@ -97,6 +101,20 @@ is "$(eval "$out"; echo "$FLEET_CLUSTER $ETCDCTL_ENDPOINTS $FLEET_NODES $FLEET_N
         "41 http://127.0.0.1:24110 1 2 10.99.41.12" "env prints shell exports"
 check "etcdctl works with env's exports" \
         bash -c "eval \"\$('$C' -c 41 env)\"; etcdctl get /fleet-cluster-test/only-41 | grep -qx yes"
+
+is "$(FLEET_CLUSTER=42 "$C" exec 1 systemctl is-active fleetd.service)" active \
+        "a fleetd lying directly in /tmp runs in the node"
+check "... without the host's /tmp in the node" bash -c "! FLEET_CLUSTER=42 '$C' exec 1 test -e '$SHARED/file'"
+
+# ------------------------------------------------------------------ up again restarts what is down
+pid41=$("$C" -c 41 node-pid 2)
+"$C" -c 41 etcd-kill 1
+check "etcd of 41 is down" bash -c "! curl -sf -m 2 $E41/health"
+out=$("$C" -c 41 up 2 2>&1)
+ok $? "up on a running cluster" || diag "$out"
+check "... started its etcd member again" curl -sf -m 2 "$E41/health"
+check "... which kept its data" etcd_get "$E41" /fleet-cluster-test/only-41
+is "$("$C" -c 41 node-pid 2)" "$pid41" "... and left the running nodes alone"
 
 # ------------------------------------------------------------------ down of one leaves the other
 pid41=$("$C" -c 41 node-pid 1)
