@@ -55,6 +55,8 @@ int convert_string_flag(Converter *c, const char *key, YamlNode *v) {
         if (r < 0)
                 return r;
         if (streq(key, "stop_signal")) {
+                if (parse_signal(s, &c->service->stop_signo) < 0)
+                        return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not a signal", s);
                 free(c->service->stop_signal);
                 c->service->stop_signal = strdup(s);
                 if (!c->service->stop_signal)

@@ -89,6 +89,7 @@ typedef struct ComposeService {
         uint64_t start_limit_interval_usec;
         uint64_t stop_timeout_sec;
         char *stop_signal;
+        int stop_signo;         /* 0: SIGTERM, the runtimes' default */
 
         uint64_t memory_max, memory_low, tasks_max;  /* for a runtime whose payload is in the unit's cgroup */
         unsigned cpu_quota_percent;                  /* 0: unset */

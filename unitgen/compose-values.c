@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "compose-values.h"
@@ -135,6 +136,31 @@ int parse_cpus_hundredths(const char *s, unsigned *ret) {
                 return -EINVAL;
         *ret = (unsigned) v;
         return 0;
+}
+
+int parse_signal(const char *s, int *ret) {
+        const char *name = s;
+        unsigned n;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (parse_unsigned(s, &n) == 0) {
+                if (n < 1 || n >= (unsigned) NSIG)
+                        return -EINVAL;
+                *ret = (int) n;
+                return 0;
+        }
+        if (strncasecmp(name, "SIG", 3) == 0)
+                name += 3;
+        for (int i = 1; i < SIGRTMIN; i++) {
+                const char *abbrev = sigabbrev_np(i);
+
+                if (abbrev && strcasecmp(abbrev, name) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+        }
+        return -EINVAL;
 }
 
 int format_duration(uint64_t usec, char **ret) {

@@ -25,6 +25,9 @@ int parse_u64(const char *s, uint64_t *ret);
 /* A non-negative decimal number like "0.5" or "2", as hundredths ("0.5" → 50). */
 int parse_cpus_hundredths(const char *s, unsigned *ret);
 
+/* A signal name ("SIGINT", "INT", case-insensitive) or number, as its number. */
+int parse_signal(const char *s, int *ret);
+
 /* Format a duration the way docker's flags read it: "90s", "1500ms", "20us". *ret owned by caller. */
 int format_duration(uint64_t usec, char **ret);
 

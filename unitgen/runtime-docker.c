@@ -24,6 +24,9 @@ int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         if (s->wait_healthy || s->pull_always)
                 fputs("TimeoutStartSec=300\n", f);
         fprintf(f, "TimeoutStopSec=%" PRIu64 "\n", s->stop_timeout_sec + 5);
+        r = unit_write_stop_status(f, s);
+        if (r < 0)
+                return r;
 
         r = unit_write_exec(f, "ExecStartPre", "-", STRV_MAKE(DOCKER, "rm", "-f", s->container));
         if (r < 0)

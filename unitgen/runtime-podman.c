@@ -45,6 +45,9 @@ int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         if (s->wait_healthy || s->pull_always)
                 fputs("TimeoutStartSec=300\n", f);
         fprintf(f, "TimeoutStopSec=%" PRIu64 "\n", s->stop_timeout_sec + 5);
+        r = unit_write_stop_status(f, s);
+        if (r < 0)
+                return r;
         if (s->memory_max > 0)
                 fprintf(f, "MemoryMax=%" PRIu64 "\n", s->memory_max);
         if (s->memory_low > 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 #include <inttypes.h>
+#include <signal.h>
 
 #include "exec-quote.h"
 #include "fileio.h"
@@ -39,6 +40,15 @@ static void write_usec(FILE *f, const char *key, uint64_t usec) {
                 fprintf(f, "%s=%" PRIu64 "s\n", key, (uint64_t) (usec / 1000000ULL));
         else
                 fprintf(f, "%s=%" PRIu64 "ms\n", key, (uint64_t) ((usec + 999ULL) / 1000ULL));
+}
+
+int unit_write_stop_status(FILE *f, const ComposeService *s) {
+        /* The stopped container's exit status is the unit's: death by the stop signal is how a
+         * container that does not catch it ends, not a failure. */
+        int signo = s->stop_signo > 0 ? s->stop_signo : SIGTERM;
+
+        fprintf(f, "SuccessExitStatus=%d%s\n", 128 + signo, signo == SIGTERM ? "" : " 143");
+        return ferror(f) ? -EIO : 0;
 }
 
 int unit_write_restart(FILE *f, const ComposeService *s) {

@@ -32,3 +32,4 @@ int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeSe
 /* Helpers shared by the runtime writers. */
 int unit_write_exec(FILE *f, const char *key, const char *prefix, char *const *argv);
 int unit_write_restart(FILE *f, const ComposeService *s);
+int unit_write_stop_status(FILE *f, const ComposeService *s);

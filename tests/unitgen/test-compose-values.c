@@ -82,7 +82,18 @@ static void test_shell(void) {
         ok(shell_quote("plain-word", &q) == 0 && streq(q, "plain-word"), "plain words stay");
 }
 
+static void test_signals(void) {
+        int s = 0;
+
+        ok(parse_signal("SIGINT", &s) == 0 && s == 2, "SIGINT");
+        ok(parse_signal("term", &s) == 0 && s == 15, "term");
+        ok(parse_signal("9", &s) == 0 && s == 9, "a number");
+        ok(parse_signal("SIGNOPE", &s) == -EINVAL, "unknown name");
+        ok(parse_signal("0", &s) == -EINVAL, "0 is no signal");
+}
+
 int main(void) {
+        test_signals();
         test_durations();
         test_bytes();
         test_ports();
