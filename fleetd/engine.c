@@ -73,7 +73,7 @@ Engine *engine_free(Engine *e) {
         e->relist_timer = sd_event_source_disable_unref(e->relist_timer);
         /* Revoking the lease deletes P engine/leader and our reasons at once, so a waiting engine
          * takes over now rather than after the TTL. */
-        engine_election_stop(e, /* revoke= */ engine_is_leader(e));
+        engine_election_stop(e, /* revoke= */ true);
         e->reconcile_event = sd_event_source_disable_unref(e->reconcile_event);
         e->sync_event = sd_event_source_disable_unref(e->sync_event);
 

@@ -101,6 +101,8 @@ int main(void) {
         test_put_unit(&env, P, "meta@north.service", SERVICE "[X-Fleet]\nMachineMetadata=region=%i\n",
                       UNIT_DESIRED_LAUNCHED);
         test_put_unit(&env, P, "tmpl@.service", SERVICE, UNIT_DESIRED_LAUNCHED);
+        test_put_unit(&env, P, "bad.service", SERVICE "[X-Fleet]\nMachineMetadata=novalue\n",
+                      UNIT_DESIRED_LAUNCHED);
         test_put_unit(&env, P, "idle.service", SERVICE, UNIT_DESIRED_INACTIVE);
 
         /* ---- election ---- */
@@ -115,9 +117,9 @@ int main(void) {
            streq(leader->machine_id, M1), "the leader record names this machine");
 
         /* ---- placement ---- */
-        /* db, side, pin, web×3, conflict×3, mon×3, meta@east = 13; conflict×2 + meta@north = 3 reasons */
-        ok(test_run_until(&env, expect_counts, &(Expect) { 13, 3 }, 30),
-           "13 placements and 3 reasons written");
+        /* db, side, pin, web×3, conflict×3, mon×3, meta@east = 13; conflict×2, meta@north, bad = 4 */
+        ok(test_run_until(&env, expect_counts, &(Expect) { 13, 4 }, 30),
+           "13 placements and 4 reasons written");
         diag("placements: %" PRIi64 ", reasons: %" PRIi64, test_count(&env, P, "schedule/"),
              test_count(&env, P, "reasons/"));
 
@@ -166,6 +168,12 @@ int main(void) {
         ok(strv_equal(mon, STRV_MAKE(M1, M2, M3)), "the global unit is on every machine");
 
         {
+                _cleanup_free_ char *reason = test_get_reason(&env, P, "bad.service");
+                ok(reason && strstr(reason, "invalid"), "a unit whose [X-Fleet] does not parse says so: %s",
+                   strna(reason));
+        }
+        is_int(n_placed(&env, "bad.service"), 0, "... and is not placed");
+        {
                 _cleanup_free_ char *reason = test_get_reason(&env, P, "meta@north.service");
                 ok(reason && strstr(reason, "north"), "the reason of meta@north names the metadata: %s",
                    strna(reason));
@@ -211,7 +219,7 @@ int main(void) {
                 assert_se(asprintf(&name, "free%u.service", i) >= 0);
                 test_put_unit(&env, P, name, SERVICE, UNIT_DESIRED_LAUNCHED);
         }
-        ok(test_run_until(&env, expect_counts, &(Expect) { 13 - 1 - 1 - 1 + 4, 3 + 1 }, 30),
+        ok(test_run_until(&env, expect_counts, &(Expect) { 13 - 1 - 1 - 1 + 4, 4 + 1 }, 30),
            "4 unconstrained units placed");
         for (unsigned i = 1; i <= 4; i++) {
                 _cleanup_free_ char *name = NULL;
