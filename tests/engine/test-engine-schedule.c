@@ -256,6 +256,16 @@ int main(void) {
                 is_int(n, 2, "3 conflicting web@ units on 2 machines: 2 placed");
         }
 
+        /* ---- a machine's metadata changes: what no longer fits it leaves ---- */
+        ok(is_placed_on(&env, "meta@east.service", M3), "meta@east is on the east machine");
+        test_put_machine(&env, P, M3, STRV_MAKE("region=south"), lease23);
+        ok(test_run_until(&env, assignment_is, &(AssignmentWait) { M3, "meta@east.service", 0, NULL }, 30),
+           "the machine is no longer east: meta@east is unassigned");
+        {
+                _cleanup_free_ char *reason = test_get_reason(&env, P, "meta@east.service");
+                ok(reason && strstr(reason, "region=east"), "... and says why: %s", strna(reason));
+        }
+
         diag("engine: %" PRIu64 " passes, %" PRIu64 " txns, %" PRIu64 " ops, %" PRIu64 " fenced",
              engine_get_stats(e)->n_reconciles, engine_get_stats(e)->n_txns, engine_get_stats(e)->n_ops,
              engine_get_stats(e)->n_txns_fenced);
