@@ -11,7 +11,7 @@
  *      CC=clang meson setup build-fuzz -Dc_args=-fsanitize=fuzzer-no-link \
  *              -Db_sanitize=address,undefined -Db_lundef=false
  *      ninja -C build-fuzz tests/unitgen/fuzz-compose-libfuzzer
- *      mkdir -p /tmp/corpus && cp tests/unitgen/fuzz-corpus/* /tmp/corpus/
+ *      mkdir -p /tmp/corpus && cp -r tests/unitgen/fuzz-corpus/. /tmp/corpus/
  *      build-fuzz/tests/unitgen/fuzz-compose-libfuzzer -max_len=4096 -timeout=10 /tmp/corpus
  *    New crashes go into tests/unitgen/fuzz-corpus/ once fixed, so the replay keeps them. */
 
