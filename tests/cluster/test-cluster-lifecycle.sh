@@ -210,6 +210,7 @@ done
 is "$left" "" "no process left"
 is "$(grep -cE 'fleet40-|/run/fleet-cluster/40' /proc/self/mountinfo)" 0 "no mount left"
 check "no state directory left" test ! -e /run/fleet-cluster/40
+check "no etcd data left" test ! -e /var/tmp/fleet-cluster-40
 check "etcd's port is closed" bash -c "! curl -s -m 1 $E1/health"
 out=$("$C" down 2>&1)
 ok $? "down again is a no-op"
