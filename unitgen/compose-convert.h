@@ -35,10 +35,15 @@ int converter_duration(Converter *c, const char *key, const YamlNode *v, uint64_
 /* A string or a list of strings (also numbers), as a new strv in *ret. */
 int converter_strings(Converter *c, const char *key, const YamlNode *v, char ***ret);
 
-/* Convert one service mapping into s (already named); called by compose_model_build(). */
+/* Convert one service mapping into c->service (already named): every key must be in the table
+ * (else an error), warned-about keys are reported, then the handlers run in the table's order.
+ * Returns 0, -EINVAL after a message, -ENOMEM. Called by compose_model_build(). */
 int compose_convert_service(Converter *c, YamlNode *node);
 
-/* Handlers. */
+/* Handlers, one per key or family of keys. Each converts v, the value of key in the current
+ * service (c->service), appending run options, dependencies or unit settings to it; strings are
+ * copied, nothing of v is kept except borrowed locations for later messages. Return 0, -EINVAL
+ * after an error message (or a warning under --strict) in c->diag, or -ENOMEM. */
 int convert_string_flag(Converter *c, const char *key, YamlNode *v);
 int convert_bool_flag(Converter *c, const char *key, YamlNode *v);
 int convert_list_flag(Converter *c, const char *key, YamlNode *v);
@@ -81,6 +86,8 @@ int convert_stop_grace_period(Converter *c, const char *key, YamlNode *v);
 int convert_pull_policy(Converter *c, const char *key, YamlNode *v);
 int convert_xfleet(Converter *c, const char *key, YamlNode *v);
 
-/* Record a dependency of the current service on another (validated later). */
+/* Record that the current service depends on service (checked once every service is known):
+ * key names the compose key for messages, at the location. A second mention of the same
+ * service strengthens the first. Returns 0 or -ENOMEM. */
 int converter_depend(Converter *c, const char *key, const char *service, DependCondition condition, bool required,
                      bool restart, bool colocate, const YamlNode *at);

@@ -20,6 +20,7 @@ typedef enum Runtime {
         _RUNTIME_INVALID = -EINVAL,
 } Runtime;
 
+/* "docker" / "podman" and back; NULL / _RUNTIME_INVALID for anything else. */
 const char *runtime_to_string(Runtime r) _const_;
 Runtime runtime_from_string(const char *s) _pure_;
 
@@ -31,6 +32,8 @@ typedef enum DependCondition {
         _DEPEND_CONDITION_INVALID = -EINVAL,
 } DependCondition;
 
+/* "service_started", "service_healthy", "service_completed_successfully"; _DEPEND_CONDITION_INVALID
+ * otherwise (also for NULL). */
 DependCondition depend_condition_from_string(const char *s) _pure_;
 
 typedef struct ComposeDepend {

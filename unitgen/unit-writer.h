@@ -29,7 +29,10 @@ UnitFile *unit_files_free(UnitFile *u, size_t n);
 int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeService *s);
 int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeService *s);
 
-/* Helpers shared by the runtime writers. */
+/* Helpers shared by the runtime writers, each writing whole lines to f. Return 0 or -EIO.
+ * unit_write_exec: "key=" + prefix (e.g. "-": failure ignored) + argv quoted for systemd.
+ * unit_write_restart: Restart= and RestartSec= as the service asks (nothing when unset).
+ * unit_write_stop_status: SuccessExitStatus= for a container killed by its stop signal. */
 int unit_write_exec(FILE *f, const char *key, const char *prefix, char *const *argv);
 int unit_write_restart(FILE *f, const ComposeService *s);
 int unit_write_stop_status(FILE *f, const ComposeService *s);
