@@ -31,8 +31,8 @@ const char *unit_name_type(const char *name) {
         return dot ? dot + 1 : NULL;
 }
 
-int unit_name_check(const char *name, const char **ret_reason) {
-        const char *reason = NULL, *type, *at;
+int unit_name_check(const char *name, const char **reason) {
+        const char *why = NULL, *type, *at;
         size_t n;
 
         assert(name);
@@ -41,21 +41,21 @@ int unit_name_check(const char *name, const char **ret_reason) {
         type = unit_name_type(name);
         at = strchr(name, '@');
         if (n == 0)
-                reason = "empty unit name";
+                why = "empty unit name";
         else if (n > UNIT_NAME_MAX)
-                reason = "unit name longer than 256 characters";
+                why = "unit name longer than 256 characters";
         else if (strspn(name, UNIT_NAME_CHARS) != n)
-                reason = "invalid character in unit name";
+                why = "invalid character in unit name";
         else if (!type || !unit_type_is_known(type))
-                reason = "unknown unit type";
+                why = "unknown unit type";
         else if (type - 1 == name || name[0] == '@')
-                reason = "empty unit name before the type";
+                why = "empty unit name before the type";
         else if (at && (strchr(at + 1, '@') || at > type))
-                reason = "misplaced '@' in unit name";
+                why = "misplaced '@' in unit name";
 
-        if (reason) {
-                if (ret_reason)
-                        *ret_reason = reason;
+        if (why) {
+                if (reason)
+                        *reason = why;
                 return -EINVAL;
         }
         return 0;

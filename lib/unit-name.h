@@ -22,8 +22,8 @@ const char *unit_name_type(const char *name) _pure_;
  * empty (a template) and precedes the suffix). */
 bool unit_name_is_valid(const char *name) _pure_;
 /* Like unit_name_is_valid(), but returns 0 or -EINVAL and, on -EINVAL, a static reason string in
- * *ret_reason (optional) such as "invalid character '/'" or "unknown unit type". */
-int unit_name_check(const char *name, const char **ret_reason);
+ * *reason (optional) such as "invalid character in unit name" or "unknown unit type". */
+int unit_name_check(const char *name, const char **reason);
 
 /* fleetctl's normalization: returns a copy of name, with ".service" appended if name has no
  * recognized type suffix (so "web" and "web.1" become "web.service" and "web.1.service", while
