@@ -178,10 +178,11 @@ static int engine_cache_reason_listed(Engine *e, const char *unit, const EtcdKey
         return engine_reason_set(e, unit, kv->value, kv->value_size);
 }
 
-/* Feed one key of the listing (listed) or of the watch into the model. */
+/* Feed one key of the listing (listed) or of the watch into the model. Returns 1 if it concerned
+ * machines or units (a scheduling pass may have something to do), 0 if not, or a negative errno. */
 static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue *kv, bool listed) {
         _cleanup_free_ char *a = NULL, *b = NULL;
-        int t;
+        int t, r;
 
         t = registry_parse_key(e->prefix, kv->key, &a, &b);
         if (t == -ENOMEM)
@@ -192,16 +193,18 @@ static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue 
         case REGISTRY_KEY_MACHINE:
                 if (type == ETCD_EVENT_DELETE) {
                         (void) scheduler_machine_remove(e->scheduler, a);
-                        return 0;
+                        return 1;
                 }
-                return engine_cache_machine_put(e, a, kv);
+                r = engine_cache_machine_put(e, a, kv);
+                return r < 0 ? r : 1;
 
         case REGISTRY_KEY_UNIT:
                 if (type == ETCD_EVENT_DELETE) {
                         engine_cache_unit_delete(e, a);
-                        return 0;
+                        return 1;
                 }
-                return engine_cache_unit_put(e, a, kv, listed);
+                r = engine_cache_unit_put(e, a, kv, listed);
+                return r < 0 ? r : 1;
 
         case REGISTRY_KEY_ASSIGNMENT:
                 /* While we lead, only we write placements: what the watch shows is our own
@@ -216,7 +219,8 @@ static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue 
                 return engine_cache_reason_listed(e, a, kv);
 
         default:
-                /* States, the leader key (the election watches it), foreign keys. */
+                /* States (agents report them all the time), the leader key (the election watches
+                 * it), foreign keys: nothing to schedule. */
                 return 0;
         }
 }
@@ -224,6 +228,7 @@ static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue 
 static void engine_on_watch(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events,
                             int64_t revision, void *userdata) {
         Engine *e = userdata;
+        bool relevant = false;
         int r;
 
         if (!e->loaded)
@@ -243,9 +248,10 @@ static void engine_on_watch(EtcdWatch *w, int error, const EtcdEvent *events, si
                         engine_cache_reload_later(e, ENGINE_RETRY_USEC);
                         return;
                 }
+                relevant = relevant || r > 0;
         }
 
-        if (n_events > 0)
+        if (relevant)
                 engine_reconcile_request(e);
 }
 

@@ -99,6 +99,24 @@ int main(void) {
         ok(req1 - req0 <= 3 * (N_UNITS / ETCD_TXN_MAX_OPS + 1),
            "etcd requests stay proportional to txns (%" PRIu64 ")", req1 - req0);
 
+        /* ---- agents' state reports wake the watch but schedule nothing ---- */
+        s0 = *engine_get_stats(e);
+        {
+                _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+
+                assert_se(etcd_txn_new(&t) >= 0);
+                for (unsigned i = 0; i < 100; i++) {
+                        _cleanup_free_ char *key = NULL;
+
+                        assert_se(asprintf(&key, P "states/bulk%04u.service/%032x", i, 1) >= 0);
+                        assert_se(etcd_txn_put(t, true, key, "{}", 2, 0, 0) >= 0);
+                }
+                assert_se(etcd_sync_txn(env.admin, t, NULL) >= 0);
+        }
+        test_run_for(&env, 300 * 1000);
+        s1 = *engine_get_stats(e);
+        is_int(s1.n_reconciles, s0.n_reconciles, "100 state reports cause no scheduling pass");
+
         /* ---- a successor lists it all, page by page, and changes nothing ---- */
         successor = test_engine_new(&env, P, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", 10);
         successor->list_page = 64;
