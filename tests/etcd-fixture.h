@@ -16,6 +16,7 @@
  */
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -264,6 +265,9 @@ __attribute__((unused)) static int etcd_fixture_restart(EtcdFixture *f, unsigned
 }
 
 static int etcd_fixture_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st;
+        (void) flag;
+        (void) ftw;
         (void) remove(path);
         return 0;
 }
@@ -276,10 +280,24 @@ static void etcd_fixture_stop_all(EtcdFixture *f) {
         }
 }
 
+/* Fixtures still alive when the program exits (bail_out(), skip_all(), exit()) are stopped and
+ * removed by an atexit handler; a crash is covered for the members by PR_SET_PDEATHSIG. */
+static EtcdFixture *etcd_fixture_live[8];
+
+static void etcd_fixture_track(EtcdFixture *f, bool add) {
+        for (size_t i = 0; i < sizeof(etcd_fixture_live) / sizeof(etcd_fixture_live[0]); i++)
+                if (etcd_fixture_live[i] == (add ? NULL : f)) {
+                        etcd_fixture_live[i] = add ? f : NULL;
+                        return;
+                }
+}
+
 /* Kill every member (by PID), remove the directory, free. Accepts NULL; returns NULL. */
 static EtcdFixture *etcd_fixture_free(EtcdFixture *f) {
         if (!f)
                 return NULL;
+
+        etcd_fixture_track(f, false);
 
         etcd_fixture_stop_all(f);
         if (f->dir[0] && !getenv("ETCD_FIXTURE_KEEP"))
@@ -294,6 +312,12 @@ static EtcdFixture *etcd_fixture_free(EtcdFixture *f) {
 __attribute__((unused)) static void etcd_fixture_freep(EtcdFixture **f) {
         if (*f)
                 etcd_fixture_free(*f);
+}
+
+static void etcd_fixture_atexit(void) {
+        for (size_t i = 0; i < sizeof(etcd_fixture_live) / sizeof(etcd_fixture_live[0]); i++)
+                if (etcd_fixture_live[i])
+                        etcd_fixture_free(etcd_fixture_live[i]);
 }
 
 static int etcd_fixture_try_start(EtcdFixture *f) {
@@ -351,6 +375,14 @@ __attribute__((unused)) static int etcd_fixture_start(EtcdFixture **ret, unsigne
                 f->options = *options;
         if (f->options.in_memory && access("/dev/shm", W_OK) == 0)
                 tmp = "/dev/shm";
+
+        {
+                static bool registered = false;
+
+                if (!registered && atexit(etcd_fixture_atexit) == 0)
+                        registered = true;
+        }
+        etcd_fixture_track(f, true);
 
         snprintf(f->dir, sizeof(f->dir), "%s/etcd-fixture-XXXXXX", tmp);
         if (!mkdtemp(f->dir)) {
