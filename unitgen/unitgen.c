@@ -202,8 +202,11 @@ static int check_units(const char *dir, UnitFile *units, size_t n) {
 
         /* A unit we once generated but no longer would. */
         dp = opendir(dir);
-        if (!dp)
+        if (!dp) {
+                if (errno == ENOENT)
+                        return 1;       /* every unit was reported missing above */
                 return log_error_errno(errno, "Failed to open %s: %m", dir);
+        }
         while ((de = readdir(dp))) {
                 _cleanup_free_ char *path = NULL, *text = NULL;
                 bool known = false;
