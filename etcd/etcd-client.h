@@ -131,7 +131,9 @@ typedef struct EtcdRangeOptions {
 /* ---- client ---- */
 
 /* Create a client attached to event (which must outlive it). The config is copied. Does not
- * contact etcd. Returns 0, -EINVAL for an empty endpoint list or a malformed URL, -ENOMEM. */
+ * contact etcd (with a username, the first request authenticates first). Returns 0, -EINVAL for an
+ * empty endpoint list, a URL that is not http(s)://host[:port], a username without a password or
+ * a certificate without a key; -ENOMEM. */
 int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config);
 
 /* Cancel every call, watch and lease keeper (their callbacks are not invoked) and free the client.
