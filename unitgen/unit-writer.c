@@ -77,7 +77,11 @@ static int write_unit_section(FILE *f, const ComposeModel *m, const ComposeServi
                 r = strv_extend_strv(&after, units);
                 if (r < 0)
                         return r;
-                r = strv_extend_strv(!d->required ? &wants : d->restart ? &binds : &requires, units);
+                /* Requires= on a unit that is not loaded on this machine fails the start: only a
+                 * dependency pinned next to this one (MachineOf=) can be required; others are
+                 * wanted, which orders them when they happen to share the machine. */
+                bool pinned = d->colocate && !t->global && !s->global && !strchr(t->unit, '@');
+                r = strv_extend_strv(!d->required || !pinned ? &wants : d->restart ? &binds : &requires, units);
                 if (r < 0)
                         return r;
         }

@@ -126,7 +126,7 @@ done
 
 # --check must notice a changed unit, a missing one and a stale one, and print a diff.
 c=seed-wordpress-mysql
-if [ -d "$DATA/$c/expected" ]; then
+if [ -d "$TMP/$c" ]; then
         cp -r "$TMP/$c" "$TMP/stale"
         sed -i 's/^Restart=always$/Restart=no/' "$TMP/stale/wp-db.service"
         (cd "$DATA/$c" && env -i PATH=/usr/bin:/bin "$UNITGEN" -p wp --check "$TMP/stale") > "$TMP/stale.out" 2>/dev/null
