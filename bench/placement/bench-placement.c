@@ -326,6 +326,7 @@ static void bench_submit_pump(Bench *b) {
 /* ---- the engine, in a child process ---- */
 
 static atomic_bool engine_stop;
+static pid_t parent_pid;
 
 static void engine_on_sigterm(int sig) {
         engine_stop = true;
@@ -338,8 +339,11 @@ _noreturn_ static void engine_child(void) {
         const EngineStats *s;
         struct rusage ru;
 
-        (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
         (void) signal(SIGTERM, engine_on_sigterm);
+        (void) prctl(PR_SET_PDEATHSIG, SIGTERM);
+        /* The parent may have died before the line above: then nobody would ever stop us. */
+        if (getppid() != parent_pid)
+                _exit(1);
 
         assert_se(sd_event_new(&loop) >= 0);
         assert_se(etcd_client_new(&client, loop, &(EtcdConfig) { .endpoints = arg_endpoints }) >= 0);
@@ -502,6 +506,7 @@ int main(int argc, char *argv[]) {
         pid_t child;
 
         log_set_target(LOG_TARGET_CONSOLE);
+        parent_pid = getpid();
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? 1 : 0;
