@@ -5,7 +5,17 @@
 
 /* Fencing: an agent that could not renew its lease within the TTL must assume that the leader has
  * placed its units elsewhere, so it stops them at once; no unit then runs on two machines for
- * longer than the TTL. Global units run everywhere anyway and keep running. */
+ * longer than the TTL. Global units run everywhere anyway and keep running.
+ *
+ * One case looks the same from here but is harmless: an etcd leader election. Renewals wait for
+ * the new leader and may miss a short TTL, yet no lease can expire without a leader, and the new
+ * leader extends every lease. So before stopping anything the agent asks the nearest member, with a
+ * serializable read that needs no leader, whether it still holds the machine key under the lost
+ * lease. A member that answers that it does means "not fenced"; no answer in a short while (a
+ * partition), an error, or another lease means the registration is gone: fence. */
+
+/* A reachable member answers a local read in milliseconds; a partition never answers. */
+#define FENCE_CHECK_USEC (300 * 1000ULL)
 
 bool agent_unit_fenced(const Agent *a, const AgentUnit *u) {
         return a->fenced && !u->global;
@@ -15,7 +25,8 @@ void agent_fence(Agent *a) {
         AgentUnit *u;
         size_t n = 0;
 
-        if (a->fenced)
+        agent_fence_cancel_check(a);
+        if (a->fenced || a->shutting_down)
                 return;
         a->fenced = true;
         a->stats.n_fences++;
@@ -33,4 +44,66 @@ void agent_unfence(Agent *a) {
         a->fenced = false;
         log_info("Registered again: running the units of the schedule again.");
         agent_schedule_reconcile(a);
+}
+
+void agent_fence_cancel_check(Agent *a) {
+        a->fence_check_call = etcd_call_cancel(a->fence_check_call);
+        a->fence_timer = sd_event_source_unref(a->fence_timer);
+        a->lost_lease = 0;
+}
+
+static int on_fence_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Agent *a = userdata;
+
+        if (a->fence_check_call)
+                log_warning("etcd does not answer: the machine's registration must be considered gone.");
+        else
+                log_warning("Still not registered again %" PRIi64 "s after the lease was lost.", a->ttl_sec);
+        agent_fence(a);
+        return 0;
+}
+
+static void on_fence_check(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
+        Agent *a = userdata;
+        int r;
+
+        a->fence_check_call = NULL;
+
+        if (error < 0 || response->n_kvs == 0 || response->kvs[0].lease != a->lost_lease) {
+                if (error < 0)
+                        log_warning_errno(error, "Cannot check the registration: %m");
+                else
+                        log_warning("The machine's registration is gone from etcd.");
+                agent_fence(a);
+                return;
+        }
+
+        log_notice("etcd still holds the registration under lease %" PRIx64 " (an etcd leader election?): "
+                   "units keep running while the machine registers again.", (uint64_t) a->lost_lease);
+        /* Should registering again not succeed within a TTL, the lease may expire after all. */
+        r = agent_arm_timer(a, &a->fence_timer, (uint64_t) a->ttl_sec * 1000000ULL, on_fence_timer);
+        if (r < 0)
+                agent_fence(a);
+}
+
+void agent_lease_lost(Agent *a, int64_t lease_id) {
+        EtcdRangeOptions options = {
+                .key = a->machine_key,
+                .flags = ETCD_SERIALIZABLE,
+        };
+        int r;
+
+        agent_fence_cancel_check(a);
+        if (a->fenced)
+                return;
+        a->lost_lease = lease_id;
+
+        r = agent_arm_timer(a, &a->fence_timer, FENCE_CHECK_USEC, on_fence_timer);
+        if (r < 0) {
+                agent_fence(a);
+                return;
+        }
+        r = etcd_range(a->etcd, &options, on_fence_check, a, &a->fence_check_call);
+        if (r < 0)
+                agent_fence(a);
 }

@@ -79,6 +79,9 @@ struct Agent {
         sd_event_source *publish_retry;
 
         bool fenced;                    /* the lease was lost: non-global units are stopped */
+        int64_t lost_lease;             /* the lease whose loss is being checked */
+        EtcdCall *fence_check_call;
+        sd_event_source *fence_timer;
         bool shutting_down;
         agent_shutdown_handler_t on_shutdown;
         void *on_shutdown_userdata;
@@ -133,6 +136,11 @@ void agent_states_forget(Agent *a);
 int agent_state_delete(Agent *a, AgentUnit *u);
 
 /* agent-fence.c */
+/* The keeper could not renew lease_id in time: check with etcd, and fence unless etcd still holds
+ * the registration under that lease. */
+void agent_lease_lost(Agent *a, int64_t lease_id);
+/* The machine is registered again: no more checks pending. */
+void agent_fence_cancel_check(Agent *a);
 void agent_fence(Agent *a);
 void agent_unfence(Agent *a);
 bool agent_unit_fenced(const Agent *a, const AgentUnit *u);

@@ -30,6 +30,7 @@ static void on_registered(EtcdClient *c, int error, const EtcdResponse *response
         }
 
         a->stats.n_registrations++;
+        agent_fence_cancel_check(a);
         if (!a->registered)
                 log_info("Registered machine %s (%s) under lease %" PRIx64 ".", a->machine_id,
                          strna(a->public_ip), (uint64_t) a->lease_id);
@@ -97,7 +98,7 @@ static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void 
 
         case ETCD_LEASE_LOST:
                 log_warning("Lost the machine's lease %" PRIx64 " (no renewal within %" PRIi64 "s).",
-                            (uint64_t) a->lease_id, a->ttl_sec);
+                            (uint64_t) lease_id, a->ttl_sec);
                 a->stats.n_leases_lost++;
                 a->lease_id = 0;
                 a->registered = false;
@@ -105,7 +106,7 @@ static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void 
                 a->register_retry = sd_event_source_unref(a->register_retry);
                 agent_states_forget(a);
                 if (a->fence_on_lease_loss)
-                        agent_fence(a);
+                        agent_lease_lost(a, lease_id);
                 break;
         }
 }

@@ -59,10 +59,10 @@ static int64_t config_ttl_sec(const FleetdConfig *c) {
 }
 
 static void apply_verbosity(const FleetdConfig *c) {
+        log_set_max_level(LOG_INFO);
+        log_parse_environment();
         if (c->verbosity > 0)
                 log_set_max_level(LOG_DEBUG);
-        else
-                log_parse_environment();
 }
 
 static int manager_identify(Manager *m) {
@@ -178,10 +178,13 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
                            "units_directory take effect when fleetd is restarted.");
 
         if (c->public_ip)
-                ip = strdup(c->public_ip);
+                r = (ip = strdup(c->public_ip)) ? 0 : -ENOMEM;
         else if (machine_public_ip_detect(&ip) < 0)
-                ip = NULL;
-        if (c->public_ip && !ip)
+                /* Keep what was announced rather than announcing nothing. */
+                r = m->public_ip && !(ip = strdup(m->public_ip)) ? -ENOMEM : 0;
+        else
+                r = 0;
+        if (r < 0)
                 return log_oom();
         r = agent_update_machine(m->agent, ip, c->metadata);
         if (r < 0)
@@ -189,7 +192,7 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         free_and_replace(m->public_ip, ip);
 
         /* The options the agent reads at its decisions. */
-        m->agent->fence_on_lease_loss = c->fence_on_lease_loss;
+        agent_set_fence_on_lease_loss(m->agent, c->fence_on_lease_loss);
         m->config->fence_on_lease_loss = c->fence_on_lease_loss;
         m->config->purge_on_shutdown = c->purge_on_shutdown;
         m->config->verbosity = c->verbosity;

@@ -320,6 +320,28 @@ def test_partition(names):
         diag({u: active_on(u) for u in names})
 
 
+def test_stop_fleetd(names):
+    # Stopping fleetd for good (not a restart) releases the registration at once, so the leader
+    # re-places the units without waiting for the TTL; started again, the agent unloads the stale
+    # copies it left running, and nothing runs twice.
+    load = {n: sum(1 for u in names if n in active_on(u)) for n in NODES}
+    victim = max(load, key=load.get)
+    mine = [u for u in names if victim in active_on(u)]
+    ids = {v: k for k, v in machines().items()}
+    t0 = time.monotonic()
+    node_exec(victim, "systemctl", "stop", "fleetd", timeout=30)
+    _, t = wait_for(lambda: ids[victim] not in machines(), 30)
+    ok(ids[victim] not in machines(), "a stopped fleetd's machine leaves the registry at once (%.1fs)" %
+       (time.monotonic() - t0))
+    others = [n for n in NODES if n != victim]
+    w, t = wait_for(lambda: all(any(n in active_on(u) for n in others) for u in mine), 30)
+    ok(w, "its %d units are placed on the other nodes (%.1fs)" % (len(mine), time.monotonic() - t0))
+    node_exec(victim, "systemctl", "start", "fleetd", timeout=30)
+    wait_for(lambda: ids[victim] in machines(), 30)
+    w, t = wait_for(lambda: all_once(names), 30)
+    ok(w, "started again, it unloads its stale copies: every unit runs exactly once (%.1fs)" % t)
+
+
 def test_node_kill(names):
     load = {n: sum(1 for u in names if n in active_on(u)) for n in NODES}
     victim = max(load, key=load.get)
@@ -394,6 +416,7 @@ def main():
         pairs = test_machine_of()
         test_etcd_member_loss(pairs)
         test_partition(pairs)
+        test_stop_fleetd(pairs)
         test_node_kill(pairs)
         cleanup(pairs)
         test_leader_kill()
