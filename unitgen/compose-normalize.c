@@ -55,8 +55,15 @@ static int walk(Walk *w, YamlNode *n) {
                 return 0;
         case YAML_NODE_MAPPING:
                 for (size_t i = 0; i + 1 < n->n_children; i += 2) {
-                        (void) snprintf(w->path + len, sizeof(w->path) - len, "%s%s", len > 0 ? "." : "",
-                                        n->children[i]->value);
+                        const char *k = n->children[i]->value;
+                        size_t kl = strlen(k), at = len;
+
+                        /* The dotted path, for messages only: cut when it does not fit. */
+                        if (at > 0 && at + 1 < sizeof(w->path))
+                                w->path[at++] = '.';
+                        kl = MIN(kl, sizeof(w->path) - 1 - at);
+                        memcpy(w->path + at, k, kl);
+                        w->path[at + kl] = 0;
                         r = walk(w, n->children[i + 1]);
                         w->path[len] = 0;
                         if (r < 0)
