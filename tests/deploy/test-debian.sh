@@ -3,7 +3,7 @@
 #
 # Checks what breaks a package build silently or late: the changelog's version against meson's
 # project version, Build-Depends against the libraries meson.build requires, make's tab-indented
-# recipes in debian/rules, and the files debian/fleet.docs names.
+# recipes in debian/rules, and the files debian/fleet.docs and fleet.examples name.
 set -uo pipefail
 
 SRC=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -58,12 +58,14 @@ else
         echo "ok $((TAP_COUNT += 1)) - # SKIP make is not installed"
 fi
 
-absent=
-while read -r pattern; do
-        [ -n "$pattern" ] || continue
-        # shellcheck disable=SC2086  # the glob must expand
-        compgen -G "$SRC/$pattern" >/dev/null || absent+=" $pattern"
-done <"$D/fleet.docs"
-ok "$([ -z "$absent" ]; echo $?)" "every file debian/fleet.docs names exists" || diag "absent:$absent"
+for list in fleet.docs fleet.examples; do
+        [ -f "$D/$list" ] || continue
+        absent=
+        while read -r pattern; do
+                [ -n "$pattern" ] || continue
+                compgen -G "$SRC/$pattern" >/dev/null || absent+=" $pattern"
+        done <"$D/$list"
+        ok "$([ -z "$absent" ]; echo $?)" "every file debian/$list names exists" || diag "absent:$absent"
+done
 
 done_testing
