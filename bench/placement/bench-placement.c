@@ -41,12 +41,14 @@ static unsigned arg_units = 10000;
 static unsigned arg_globals = 2;
 static bool arg_states = false;
 static bool arg_failover = false;
+static bool arg_agent_watches = false;
 static char **arg_endpoints = NULL;
 
 typedef struct Bench {
         sd_event *loop;
         EtcdClient *client;
-        EtcdWatch *observer;
+        EtcdWatch *observer;            /* P schedule/, or: */
+        EtcdWatch **agent_watches;      /* --agent-watches: P schedule/<id>/ for every machine */
         int64_t *machine_leases;
 
         /* submitting */
@@ -284,6 +286,41 @@ static void bench_on_schedule(EtcdWatch *w, int error, const EtcdEvent *events, 
                 bench_finish(b, 0);
 }
 
+/* One observer over P schedule/, or one watch per hollow machine over its own part of it, as the
+ * real agents do: the same events either way, from revision on. */
+static int bench_watch_placements(Bench *b, int64_t revision) {
+        struct rlimit rl;
+        int r;
+
+        if (!arg_agent_watches)
+                return etcd_watch_new(&b->observer, b->client, PREFIX "schedule/", ETCD_PREFIX, revision,
+                                      bench_on_schedule, b);
+
+        /* One connection per watch. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) >= 0) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+
+        b->agent_watches = new0(EtcdWatch *, arg_machines);
+        if (!b->agent_watches)
+                return -ENOMEM;
+        for (unsigned i = 0; i < arg_machines; i++) {
+                _cleanup_free_ char *key = NULL;
+                char id[33];
+
+                machine_id(i, id);
+                key = registry_machine_schedule_prefix(PREFIX, id);
+                if (!key)
+                        return -ENOMEM;
+                r = etcd_watch_new(&b->agent_watches[i], b->client, key, ETCD_PREFIX, revision,
+                                   bench_on_schedule, b);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* ---- submitter ---- */
 
 static void bench_submit_pump(Bench *b);
@@ -442,6 +479,8 @@ static void help(void) {
                "  -n, --units=N        units to submit (default 10000)\n"
                "  -g, --globals=G      of which global units (default 2)\n"
                "  -s, --states         hollow machines report assigned units active in P states/\n"
+               "  -w, --agent-watches  every hollow machine watches its own P schedule/<id>/ (one\n"
+               "                       stream each, as agents do) instead of one observer\n"
                "  -f, --failover       then replace the leader: time until a successor, listing\n"
                "                       everything, places one more unit\n"
                "  -e, --endpoints=URL  use this etcd (comma-separated); default: start one on /dev/shm\n");
@@ -455,12 +494,13 @@ static int parse_argv(int argc, char *argv[]) {
                 { "globals",   required_argument, NULL, 'g' },
                 { "states",    no_argument,       NULL, 's' },
                 { "failover",  no_argument,       NULL, 'f' },
+                { "agent-watches", no_argument,   NULL, 'w' },
                 { "endpoints", required_argument, NULL, 'e' },
                 {}
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hm:n:g:sfe:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hm:n:g:sfwe:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -479,6 +519,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case 'f':
                         arg_failover = true;
+                        break;
+                case 'w':
+                        arg_agent_watches = true;
                         break;
                 case 'e':
                         arg_endpoints = strv_split(optarg, ",");
@@ -557,14 +600,21 @@ int main(int argc, char *argv[]) {
 
                 r = etcd_sync_range(b.client, &(EtcdRangeOptions) { .key = PREFIX "engine/leader" }, &resp);
                 if (r >= 0 && resp->n_kvs > 0) {
-                        r = etcd_watch_new(&b.observer, b.client, PREFIX "schedule/", ETCD_PREFIX,
-                                           resp->revision + 1, bench_on_schedule, &b);
+                        r = bench_watch_placements(&b, resp->revision + 1);
                         break;
                 }
                 (void) nanosleep(&(struct timespec) { .tv_nsec = 20 * 1000 * 1000 }, NULL);
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to watch placements: %m"), 1;
+
+        if (arg_agent_watches) {
+                /* Let the machines' streams connect first: their set-up is not placement time. */
+                uint64_t until = now_usec() + (arg_machines / 500 + 1) * 1000000ULL;
+
+                while (now_usec() < until)
+                        (void) sd_event_run(loop, until - now_usec());
+        }
 
         bench_submit_pump(&b);
         r = bench_run(&b);
@@ -629,6 +679,9 @@ int main(int argc, char *argv[]) {
         }
 
         b.observer = etcd_watch_free(b.observer);
+        for (unsigned i = 0; b.agent_watches && i < arg_machines; i++)
+                etcd_watch_free(b.agent_watches[i]);
+        free(b.agent_watches);
         (void) etcd_sync_delete(b.client, PREFIX, ETCD_PREFIX, NULL);
         b.client = etcd_client_free(b.client);
         free(b.machine_leases);
