@@ -131,6 +131,19 @@ if [ "$(id -u)" = 0 ]; then
         ok "$([ $status -eq 1 ] && grep -qF -- "--index '9'" "$TMP/err" && ! grep -q installing "$TMP/out"; echo $?)" \
                 "provision.sh refuses --index 9 of 3 before installing anything" ||
                 diag "status $status" "$(cat "$TMP/out" "$TMP/err")"
+        bash "$SRC/tools/vagrant/provision.sh" --instances 3 --index 1 --container-runtime rkt \
+                --src "$TMP/nonexistent" >"$TMP/out" 2>"$TMP/err"
+        status=$?
+        ok "$([ $status -eq 1 ] && grep -qF -- "is not a fleet source tree" "$TMP/err"; echo $?)" \
+                "provision.sh checks the source tree before anything else" || diag "$(cat "$TMP/err")"
+        mkdir -p "$TMP/tree" && touch "$TMP/tree/meson.build"
+        bash "$SRC/tools/vagrant/provision.sh" --instances 3 --index 1 --container-runtime rkt \
+                --src "$TMP/tree" >"$TMP/out" 2>"$TMP/err"
+        status=$?
+        ok "$([ $status -eq 1 ] && grep -qF -- "--container-runtime 'rkt'" "$TMP/err" &&
+              ! grep -q installing "$TMP/out"; echo $?)" \
+                "provision.sh refuses --container-runtime rkt before installing anything" ||
+                diag "status $status" "$(cat "$TMP/out" "$TMP/err")"
 else
         bash "$SRC/tools/vagrant/provision.sh" --instances 3 --index 1 >"$TMP/out" 2>"$TMP/err"
         ok "$(grep -q "must run as root" "$TMP/err"; echo $?)" "provision.sh refuses to run without root"

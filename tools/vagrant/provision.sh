@@ -2,6 +2,7 @@
 # provision.sh: turn a fresh Debian 12 machine into member I of an N-machine fleet cluster, as root.
 #
 #   provision.sh --instances N --index I [fleet-config.sh options...] [--src DIR] [--new-machine-id]
+#                [--container-runtime docker|podman|none]
 #
 #   1. installs the build dependencies, etcd-server and etcd-client with apt-get;
 #   2. builds fleet from DIR (default: this script's checkout) with meson and installs it into /usr;
@@ -12,7 +13,9 @@
 # Idempotent: running it again rebuilds, rewrites the files and restarts only what changed.
 # The Vagrantfile runs it in every VM; on real machines run it by hand with --ips A,B,C.
 # --new-machine-id regenerates /etc/machine-id once (cloned VM images may share one, and fleet
-# identifies machines by it).
+# identifies machines by it). --container-runtime installs Debian's docker.io or podman so that
+# units running containers (the examples, unitgen's output) work; the default is none.
+# Untested here (no network in the test containers): the docker/podman installation itself.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,6 +23,7 @@ SRC=$(cd "$HERE/../.." && pwd)
 BUILD=/var/tmp/fleet-build
 STATE=/var/lib/fleet-provision
 NEW_MACHINE_ID=false
+CONTAINER_RUNTIME=none
 CONFIG_ARGS=()
 
 PACKAGES=(
@@ -39,6 +43,9 @@ while [ $# -gt 0 ]; do
         --src)            [ $# -ge 2 ] || die "--src: missing value"; SRC=$2; shift 2 ;;
         --src=*)          SRC=${1#*=}; shift ;;
         --new-machine-id) NEW_MACHINE_ID=true; shift ;;
+        --container-runtime)
+                [ $# -ge 2 ] || die "--container-runtime: missing value"; CONTAINER_RUNTIME=$2; shift 2 ;;
+        --container-runtime=*) CONTAINER_RUNTIME=${1#*=}; shift ;;
         -h|--help)        sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
         *)                CONFIG_ARGS+=("$1"); shift ;;
         esac
@@ -49,6 +56,12 @@ done
 fleet_config_parse "${CONFIG_ARGS[@]}" || exit 1
 NAME=$(fleet_config_name "$FC_INDEX")   # the etcd member name and the machine's hostname= metadata
 [ -f "$SRC/meson.build" ] || die "$SRC is not a fleet source tree (no meson.build)"
+case $CONTAINER_RUNTIME in
+docker) PACKAGES+=(docker.io) ;;
+podman) PACKAGES+=(podman) ;;
+none) ;;
+*) die "--container-runtime '$CONTAINER_RUNTIME': expected docker, podman or none" ;;
+esac
 
 install_packages() {
         local missing=() p
@@ -61,6 +74,14 @@ install_packages() {
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Docker's default bridge, 172.17.0.0/16, would overlap the Vagrant network 172.17.8.0/24.
+configure_docker() {
+        [ "$CONTAINER_RUNTIME" = docker ] || return 0
+        mkdir -p /etc/docker
+        printf '{\n  "bip": "10.254.254.1/24"\n}\n' | install_file /etc/docker/daemon.json || return 0
+        systemctl restart --no-block docker.service
 }
 
 new_machine_id() {
@@ -161,6 +182,7 @@ report() {
 
 mkdir -p "$STATE"
 install_packages
+configure_docker
 new_machine_id
 build_and_install
 configure
