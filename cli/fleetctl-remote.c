@@ -55,9 +55,45 @@ static int load_snapshot(ClusterSnapshot **ret) {
         return 0;
 }
 
+/* A global unit runs on many machines: the command runs on this machine if it has the unit, else
+ * on every machine that reports it, one after the other. Returns the last non-zero status. */
+static int run_for_global_unit(const ClusterSnapshot *s, const char *name, char **command) {
+        _cleanup_free_ char *local = NULL;
+        bool any = false;
+        int r, ret = 0;
+
+        if (cli_local_machine_id(&local) >= 0 && cluster_snapshot_state(s, name, local) &&
+            cluster_snapshot_machine(s, local))
+                return cli_run_on_machine(cluster_snapshot_machine(s, local), command);
+
+        for (size_t i = 0; i < s->n_states; i++) {
+                RegistryMachine *m;
+
+                if (!streq(s->states[i]->unit, name))
+                        continue;
+                m = cluster_snapshot_machine(s, s->states[i]->machine_id);
+                if (!m)
+                        continue;
+                any = true;
+                r = cli_run_on_machine(m, command);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        ret = r;
+        }
+        if (!any)
+                return log_error_errno(ENOENT, "Global unit %s does not appear to be running on any machine.", name);
+        return ret;
+}
+
 static int run_for_unit(const ClusterSnapshot *s, const char *arg, char **command) {
         RegistryMachine *m;
+        ClusterUnit *u;
         int r;
+
+        u = cluster_snapshot_unit(s, arg);
+        if (u && u->global)
+                return run_for_global_unit(s, arg, command);
 
         r = unit_machine(s, arg, &m);
         if (r < 0)

@@ -178,6 +178,9 @@ is "$(count '^Triggered global unit global.service start$' "$out")" 1 "the globa
 check "5 active units (the global one on every machine)" wait_for 60 active_is 5
 is "$(fc list-unit-files --no-legend --fields=unit,target | awk '$1 == "global.service" { print $2 }')" global \
         "its target is 'global'"
+out=$(fc status global.service 2>&1)
+printf '%s\n' "$out" | grep -q 'Active: active'
+ok $? "status of the global unit (here, on node 1)" || diag "$out"
 fc destroy global.service 'hello@*' >/dev/null
 
 # ---- Unschedulable units say why (fleet #1348)
