@@ -24,6 +24,8 @@ typedef struct YamlBuilder {
         size_t n_anchors, n_allocated;
         unsigned n_nodes;
         char path[512];         /* dotted keys down to the node being built, for messages */
+        YamlNode *graveyard;    /* nodes taken out of the tree ("<<" and its sources) that anchors
+                                 * may still point to: freed with the builder */
 } YamlBuilder;
 
 static YamlSource *yaml_source_new(const char *name) {
@@ -316,6 +318,22 @@ static int builder_anchor(YamlBuilder *b, const yaml_char_t *anchor, YamlNode *n
 
 static int builder_node(YamlBuilder *b, yaml_event_t *e, unsigned depth, YamlNode **ret);
 
+/* Keep n until the parse is over: an anchor may name it, and aliases later in the document copy it. */
+static int builder_bury(YamlBuilder *b, YamlNode *n) {
+        int r;
+
+        if (!n)
+                return 0;
+        if (!b->graveyard) {
+                r = node_alloc(YAML_NODE_SEQUENCE, NULL, 0, 0, &b->graveyard);
+                if (r < 0) {
+                        yaml_node_free(n);
+                        return r;
+                }
+        }
+        return yaml_node_append(b->graveyard, n);
+}
+
 static int builder_merge(YamlBuilder *b, YamlNode *map, YamlNode *src, const yaml_mark_t *mark) {
         YamlNode *k, *v;
         int r;
@@ -383,6 +401,9 @@ static int builder_mapping(YamlBuilder *b, yaml_event_t *start, unsigned depth, 
 
                 if (key->type == YAML_NODE_SCALAR && key->plain && streq(key->value, "<<")) {
                         /* Merge sources are applied once the explicit keys are known. */
+                        r = builder_bury(b, TAKE_PTR(key));
+                        if (r < 0)
+                                return r;
                         if (merges)
                                 return builder_error(b, &mark, "%s", "duplicate merge key \"<<\"");
                         merge_mark = mark;
@@ -415,6 +436,9 @@ static int builder_mapping(YamlBuilder *b, yaml_event_t *start, unsigned depth, 
                         if (r < 0)
                                 return r;
                 }
+                r = builder_bury(b, TAKE_PTR(merges));
+                if (r < 0)
+                        return r;
         }
 
         *ret = TAKE_PTR(map);
@@ -537,6 +561,7 @@ static void builder_done(YamlBuilder *b) {
         for (size_t i = 0; i < b->n_anchors; i++)
                 free(b->anchors[i].name);
         free(b->anchors);
+        yaml_node_free(b->graveyard);
         yaml_source_unref(b->source);
         yaml_parser_delete(&b->parser);
 }

@@ -48,6 +48,18 @@ static void test_anchors_and_merge_keys(void) {
         diag_done(&d);
 }
 
+static void test_anchor_in_merge_source(void) {
+        _cleanup_(yaml_node_freep) YamlNode *n = NULL;
+        Diag d = {};
+
+        /* The merge source is dropped from the tree, but its anchor is used afterwards. */
+        n = parse("a:\n  <<: &x {k: v}\nb: *x\nc:\n  <<: [*x, *x]\n", &d);
+        ok(n, "an anchor defined on a merge source stays usable");
+        is_str(yaml_node_scalar(yaml_mapping_get(yaml_mapping_get(n, "b"), "k")), "v", "the alias copies it");
+        is_str(yaml_node_scalar(yaml_mapping_get(yaml_mapping_get(n, "c"), "k")), "v", "and merges it again");
+        diag_done(&d);
+}
+
 static void test_nulls_and_bools(void) {
         _cleanup_(yaml_node_freep) YamlNode *n = NULL;
         Diag d = {};
@@ -123,6 +135,7 @@ static void test_empty(void) {
 int main(void) {
         test_locations();
         test_anchors_and_merge_keys();
+        test_anchor_in_merge_source();
         test_nulls_and_bools();
         test_errors();
         test_billion_laughs();
