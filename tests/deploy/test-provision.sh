@@ -111,8 +111,11 @@ ok "$([ $booted -eq $N ]; echo $?)" "$N containers booted systemd on overlays of
         { echo "Bail out! containers did not boot"; exit 1; }
 
 # ---- provision, as `vagrant up` would (here all at once) ----
+# Vagrant's shell provisioner uploads the script alone to /tmp/vagrant-shell and runs it there.
 for ((i = 1; i <= N; i++)); do
-        in_container $i bash /vagrant/tools/vagrant/provision.sh --instances $N --index $i \
+        in_container $i sh -c 'cat >/tmp/vagrant-shell && chmod 0755 /tmp/vagrant-shell' \
+                <"$SRC/tools/vagrant/provision.sh"
+        in_container $i /tmp/vagrant-shell --instances $N --index $i \
                 --ip-prefix $NET --src /vagrant --new-machine-id >"$TMP/provision$i.log" 2>&1 &
         eval "PROVISION_$i=\$!"
 done
@@ -197,7 +200,7 @@ fi
 
 # ---- a second provisioning changes nothing ----
 etcd_pid=$(in_container 2 systemctl show -p MainPID --value etcd.service)
-in_container 2 bash /vagrant/tools/vagrant/provision.sh --instances $N --index 2 --ip-prefix $NET \
+in_container 2 /tmp/vagrant-shell --instances $N --index 2 --ip-prefix $NET \
         --src /vagrant --new-machine-id >"$TMP/reprovision.log" 2>&1
 status=$?
 etcd_pid_after=$(in_container 2 systemctl show -p MainPID --value etcd.service)

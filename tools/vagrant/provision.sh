@@ -32,9 +32,6 @@ PACKAGES=(
         etcd-server etcd-client curl
 )
 
-# shellcheck source=tools/vagrant/fleet-config.sh
-. "$HERE/fleet-config.sh"
-
 log() { printf '==> provision: %s\n' "$*"; }
 die() { printf 'provision.sh: %s\n' "$*" >&2; exit 1; }
 
@@ -52,6 +49,14 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" = 0 ] || die "must run as root"
+# Vagrant's shell provisioner uploads this one file to /tmp and runs it there: the configuration
+# generator then comes from the source tree.
+for lib in "$HERE/fleet-config.sh" "$SRC/tools/vagrant/fleet-config.sh" ""; do
+        [ -z "$lib" ] || [ ! -f "$lib" ] || break
+done
+[ -n "$lib" ] || die "fleet-config.sh is neither next to this script nor in $SRC/tools/vagrant (use --src)"
+# shellcheck source=tools/vagrant/fleet-config.sh
+. "$lib"
 # Validate every option before touching the machine.
 fleet_config_parse "${CONFIG_ARGS[@]}" || exit 1
 NAME=$(fleet_config_name "$FC_INDEX")   # the etcd member name and the machine's hostname= metadata
