@@ -183,7 +183,8 @@ int convert_image(Converter *c, const char *key, YamlNode *v) {
         r = converter_string(c, key, v, &s);
         if (r < 0)
                 return r;
-        if (strpbrk(s, " \t\n"))
+        /* [registry[:port]/]name[:tag][@digest]: nothing else may reach the unit's lines. */
+        if (isempty(s) || s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@")])
                 return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not an image reference", s);
         c->service->image = strdup(s);
         return c->service->image ? 0 : -ENOMEM;

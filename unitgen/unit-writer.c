@@ -63,7 +63,11 @@ static int write_unit_section(FILE *f, const ComposeModel *m, const ComposeServi
         _cleanup_strv_free_ char **after = NULL, **requires = NULL, **binds = NULL, **wants = NULL;
         int r;
 
-        fprintf(f, "[Unit]\nDescription=%s %s (%s)\n", m->project->name, s->name, s->image);
+        /* Names are checked to be plain; an image reference may still hold a "%". */
+        fprintf(f, "[Unit]\nDescription=%s %s (", m->project->name, s->name);
+        for (const char *c = s->image; *c; c++)
+                fputs(*c == '%' ? "%%" : (char[]) { *c, 0 }, f);
+        fputs(")\n", f);
         fputs("Wants=network-online.target\nAfter=network-online.target\n", f);
 
         for (size_t i = 0; i < s->n_depends; i++) {
