@@ -32,6 +32,10 @@ fc() {
         fc_on 1 "$@"
 }
 
+diag_lines() {   # diag_lines TEXT: every line of TEXT as a TAP comment
+        printf '%s\n' "$*" | sed 's/^/# /'
+}
+
 count() {   # count PATTERN TEXT: lines of TEXT matching PATTERN
         printf '%s\n' "$2" | grep -c -- "$1"
 }
@@ -65,7 +69,7 @@ UNIT
 cp hello@.service hello.service
 
 out=$("$C" up 3 --fleetd "$FLEETD" --agent-ttl 5s 2>&1)
-ok $? "up 3 nodes with our fleetd" || { diag "$out"; bail_out "no cluster"; }
+ok $? "up 3 nodes with our fleetd" || { diag_lines "$out"; bail_out "no cluster"; }
 
 check "the 3 machines register" wait_for 60 n_machines_is 3
 m=$(fc list-machines --no-legend)
@@ -73,7 +77,7 @@ is "$(count '^[0-9a-f]\{8\}\.\.\.	*10\.99\.57\.1[123]	' "$m")" 3 "list-machines:
 
 # ---- TestUnitSubmit: 9 units submitted, listed, destroyed
 out=$(fc submit hello@{1..9}.service 2>&1)
-ok $? "submit hello@{1..9}.service" || diag "$out"
+ok $? "submit hello@{1..9}.service" || diag_lines "$out"
 is "$(fc list-unit-files --no-legend | wc -l)" 9 "list-unit-files shows 9 units"
 is "$(fc list-unit-files --no-legend --fields=dstate | sort -u)" inactive "all inactive"
 out=$(fc destroy 'hello@*' 2>&1)
@@ -82,23 +86,23 @@ is "$(fc list-unit-files --no-legend | wc -l)" 0 "no units left"
 
 # ---- TestUnitLoad: 6 units loaded, then unloaded
 out=$(fc load $BLOCK hello@{1..6}.service 2>&1)
-ok $? "load 6 units" || diag "$out"
+ok $? "load 6 units" || diag_lines "$out"
 is "$(count '^Unit hello@[1-6]\.service loaded on [0-9a-f]\{8\}\.\.\./10\.99\.57\.1[123]$' "$out")" 6 \
         "load prints 'Unit X loaded on id.../ip' for each"
 is "$(fc list-units --no-legend | wc -l)" 6 "list-units shows 6 units"
 out=$(fc unload $BLOCK hello@{1..6}.service 2>&1)
-ok $? "unload them" || diag "$out"
+ok $? "unload them" || diag_lines "$out"
 check "list-units empties" wait_for 30 no_units_listed
 fc destroy 'hello@*' >/dev/null
 
 # ---- TestUnitStart and TestUnitStartReplace
 out=$(fc start $BLOCK hello@{1..3}.service 2>&1)
-ok $? "start 3 units" || diag "$out"
+ok $? "start 3 units" || diag_lines "$out"
 is "$(count '^Unit hello@[1-3]\.service launched on ' "$out")" 3 "start prints 'launched on' for each"
 is "$(active_units)" 3 "3 active units"
 sed 's/Hello, World!/Hello again/' hello@.service > hello@1.service
 out=$(fc start --replace $BLOCK hello@1.service 2>&1)
-ok $? "start --replace hello@1.service" || diag "$out"
+ok $? "start --replace hello@1.service" || diag_lines "$out"
 is "$(fc cat hello@1.service)" "$(cat hello@1.service)" "cat shows the new body"
 is "$(fc list-unit-files --no-legend | wc -l)" 3 "still 3 units"
 check "the new body runs" wait_for 30 active_is 3
@@ -109,10 +113,10 @@ n=$(node_of hello@2.service)
 ok $? "hello@2.service has a machine (node ${n:-?})"
 out=$(fc_on "${n:-1}" status hello@2.service 2>&1)
 printf '%s\n' "$out" | grep -q 'Active: active'
-ok $? "status shows Active: active" || diag "$out"
+ok $? "status shows Active: active" || diag_lines "$out"
 out=$(fc_on "${n:-1}" journal --lines=20 hello@2.service 2>&1)
 printf '%s\n' "$out" | grep -q 'Hello, World!'
-ok $? "journal shows the unit's output" || diag "$out"
+ok $? "journal shows the unit's output" || diag_lines "$out"
 
 # ---- TestUnitSSHActions: a command on the unit's machine
 out=$(fc_on "${n:-1}" ssh hello@2.service echo foo 2>&1)
@@ -120,21 +124,21 @@ is "$out" foo "ssh UNIT echo foo"
 
 # ---- TestUnitRestart
 out=$(fc restart $BLOCK hello@{1..3}.service 2>&1)
-ok $? "restart 3 units" || diag "$out"
+ok $? "restart 3 units" || diag_lines "$out"
 is "$(active_units)" 3 "3 active after restart"
 
 out=$(fc stop $BLOCK hello@{1..3}.service 2>&1)
-ok $? "stop them" || diag "$out"
+ok $? "stop them" || diag_lines "$out"
 is "$(count 'Successfully stopped units' "$out")" 1 "stop's message"
 check "no active unit" wait_for 30 active_is 0
 fc destroy 'hello@*' >/dev/null
 
 # ---- TestUnitLoadReplace
 out=$(fc load $BLOCK hello@{1..3}.service 2>&1)
-ok $? "load 3 units" || diag "$out"
+ok $? "load 3 units" || diag_lines "$out"
 sed 's/Hello, World!/Hello, loaded/' hello@.service > hello@3.service
 out=$(fc load --replace $BLOCK hello@3.service 2>&1)
-ok $? "load --replace hello@3.service" || diag "$out"
+ok $? "load --replace hello@3.service" || diag_lines "$out"
 is "$(fc cat hello@3.service)" "$(cat hello@3.service)" "cat shows the replaced body"
 is "$(fc list-unit-files --no-legend | wc -l)" 3 "still 3 units"
 rm hello@3.service
@@ -145,7 +149,7 @@ for i in 0 1 2 3 4; do
         printf '[Service]\nExecStart=/bin/sleep infinity\n\n[X-Fleet]\nConflicts=conflict.*\n' > conflict.$i.service
 done
 out=$(fc start --no-block conflict.{0..4}.service 2>&1)
-ok $? "start 5 conflicting units" || diag "$out"
+ok $? "start 5 conflicting units" || diag_lines "$out"
 check "3 of them become active" wait_for 60 active_is 3
 sleep 3    # give the engine every chance to (wrongly) place a 4th
 is "$(active_units)" 3 "still exactly 3"
@@ -173,14 +177,14 @@ ExecStart=/bin/sleep infinity
 Global=true
 UNIT
 out=$(fc start $BLOCK hello@1.service hello@2.service global.service 2>&1)
-ok $? "start 2 units and a global one" || diag "$out"
+ok $? "start 2 units and a global one" || diag_lines "$out"
 is "$(count '^Triggered global unit global.service start$' "$out")" 1 "the global unit does not block"
 check "5 active units (the global one on every machine)" wait_for 60 active_is 5
 is "$(fc list-unit-files --no-legend --fields=unit,target | awk '$1 == "global.service" { print $2 }')" global \
         "its target is 'global'"
 out=$(fc status global.service 2>&1)
 printf '%s\n' "$out" | grep -q 'Active: active'
-ok $? "status of the global unit (here, on node 1)" || diag "$out"
+ok $? "status of the global unit (here, on node 1)" || diag_lines "$out"
 fc destroy global.service 'hello@*' >/dev/null
 
 # ---- Unschedulable units say why (fleet #1348)
