@@ -64,13 +64,13 @@ void agent_schedule_refresh(Agent *a, const char *unit) {
 static int on_refresh(sd_event_source *s, void *userdata) {
         Agent *a = userdata;
         _cleanup_strv_free_ char **names = NULL;
+        size_t i = 0;
         char *name;
         int r;
 
         names = new0(char *, set_size(a->refresh) + 1);
         if (!names)
                 return log_oom();
-        size_t i = 0;
         SET_FOREACH(name, a->refresh)
                 names[i++] = name;
         hashmap_clear(a->refresh);      /* the names now belong to the vector */
