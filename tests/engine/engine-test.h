@@ -32,12 +32,13 @@ _unused_ static uint64_t test_now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
 }
 
-_unused_ static void test_env_setup(TestEnv *env) {
+/* Start n_members etcd members (1 or 3) and both clients, which know every member. */
+_unused_ static void test_env_setup_members(TestEnv *env, unsigned n_members) {
         int r;
 
         *env = (TestEnv) {};
         etcd_fixture_require();
-        r = etcd_fixture_start(&env->etcd, 1, &(EtcdFixtureOptions) { .in_memory = true });
+        r = etcd_fixture_start(&env->etcd, n_members, &(EtcdFixtureOptions) { .in_memory = true });
         if (r < 0)
                 bail_out("cannot start etcd: %s", strerror(-r));
 
@@ -47,6 +48,10 @@ _unused_ static void test_env_setup(TestEnv *env) {
                                   &(EtcdConfig) { .endpoints = env->etcd->endpoints }) >= 0);
         assert_se(etcd_client_new(&env->admin, env->admin_loop,
                                   &(EtcdConfig) { .endpoints = env->etcd->endpoints }) >= 0);
+}
+
+_unused_ static void test_env_setup(TestEnv *env) {
+        test_env_setup_members(env, 1);
 }
 
 _unused_ static void test_env_teardown(TestEnv *env) {
@@ -59,29 +64,36 @@ _unused_ static void test_env_teardown(TestEnv *env) {
 
 typedef bool (*test_predicate_t)(TestEnv *env, void *userdata);
 
+/* Run the engines' loop until until_usec. The admin loop gets a non-blocking turn every 20 ms:
+ * the etcd client takes its clock from its loop (sd_event_now()), which goes stale while the loop
+ * does not run, and a stale clock makes request deadlines expire at once. */
+_unused_ static void test_run_slice(TestEnv *env, uint64_t until_usec) {
+        while (test_now_usec() < until_usec) {
+                uint64_t slice_end = MIN(until_usec, test_now_usec() + 20 * 1000);
+
+                while (test_now_usec() < slice_end)
+                        assert_se(sd_event_run(env->loop, slice_end - test_now_usec()) >= 0);
+                assert_se(sd_event_run(env->admin_loop, 0) >= 0);
+        }
+}
+
 /* Run the engines' loop until pred holds (checked every 20 ms of loop time) or max_sec passed.
  * The bound is a guard against hanging, not a measured figure. Returns whether pred held. */
 _unused_ static bool test_run_until(TestEnv *env, test_predicate_t pred, void *userdata, unsigned max_sec) {
         uint64_t end = test_now_usec() + max_sec * 1000000ULL;
 
         for (;;) {
-                uint64_t slice_end = test_now_usec() + 20 * 1000;
-
                 if (pred(env, userdata))
                         return true;
                 if (test_now_usec() > end)
                         return false;
-                while (test_now_usec() < slice_end)
-                        assert_se(sd_event_run(env->loop, slice_end - test_now_usec()) >= 0);
+                test_run_slice(env, test_now_usec() + 20 * 1000);
         }
 }
 
 /* Run the engines' loop for usec, whatever happens. */
 _unused_ static void test_run_for(TestEnv *env, uint64_t usec) {
-        uint64_t end = test_now_usec() + usec;
-
-        while (test_now_usec() < end)
-                assert_se(sd_event_run(env->loop, end - test_now_usec()) >= 0);
+        test_run_slice(env, test_now_usec() + usec);
 }
 
 _unused_ static bool test_engine_is_leader(TestEnv *env, void *userdata) {
