@@ -189,6 +189,14 @@ def test_restart(node):
     time.sleep(TTL)
     after2 = main_pid(node, "hello.service")
     ok(after2 == before, "a crashed and restarted fleetd adopts the unit too (MainPID %s -> %s)" % (before, after2))
+
+    node_exec(node, "systemctl", "kill", "-s", "HUP", "fleetd")
+    logged, _ = wait_for(lambda: "Reloading configuration" in
+                         node_exec(node, "journalctl", "-u", "fleetd", "--no-pager", "-q").stdout, 10)
+    ok(logged, "SIGHUP logs 'Reloading configuration'")
+    time.sleep(1)
+    ok(node_exec(node, "systemctl", "is-active", "fleetd").stdout.strip() == "active" and
+       main_pid(node, "hello.service") == before, "and fleetd keeps running, its unit untouched")
     cleanup(["hello.service"])
 
 
