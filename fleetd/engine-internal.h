@@ -35,6 +35,7 @@ typedef struct EngineUnit {
         bool is_template;
 } EngineUnit;
 
+/* Free the unit and its record. Accepts NULL; returns NULL. */
 EngineUnit *engine_unit_free(EngineUnit *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EngineUnit *, engine_unit_free);
 
@@ -55,10 +56,14 @@ typedef struct EngineBatch {
         Hashmap *by_key;                /* key → index + 1 into ops (borrowed keys) */
 } EngineBatch;
 
+/* Free the batch with every key and value. Accepts NULL; returns NULL. */
 EngineBatch *engine_batch_free(EngineBatch *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EngineBatch *, engine_batch_free);
+/* An empty batch in *ret. Returns 0 or -ENOMEM. */
 int engine_batch_new(EngineBatch **ret);
-/* Add a put (value non-NULL; both taken over, also on failure) or a delete (value NULL). */
+/* Add a put of value (value_size bytes, SIZE_MAX = strlen) to key, or a delete of key (value NULL);
+ * a write of a key already in the batch replaces that write. key and value are taken over, also on
+ * failure (a NULL key is taken as a failed allocation). Returns 0 or -ENOMEM. */
 int engine_batch_add(EngineBatch *b, char *key, char *value, size_t value_size, bool with_lease);
 
 /* A write txn in flight. Txns are not cancelled when the engine steps down: they are fenced, and

@@ -9,7 +9,8 @@
  * ETCD_TXN_MAX_OPS operations that each also compare the create_revision of P engine/leader, so a
  * deposed leader cannot write. Losing the lease stops all writing at once and campaigns again.
  *
- * Everything runs on the sd-event loop given to engine_new(); the engine never blocks. */
+ * Everything runs on the sd-event loop given to engine_new(); the engine never blocks. It logs
+ * leadership changes at info level and everything else at debug level. */
 
 #include <stdbool.h>
 #include <stdint.h>
