@@ -545,8 +545,8 @@ int main(int argc, char *argv[]) {
         _cleanup_free_ uint64_t *latencies = NULL;
         Bench b = {};
         uint64_t t0, elapsed, n_lat = 0, hwm_kb;
-        int status, r;
         pid_t child;
+        int status, r;
 
         log_set_target(LOG_TARGET_CONSOLE);
         parent_pid = getpid();
