@@ -32,8 +32,10 @@ static void reconcile_after_reload(Agent *a) {
                                 log_warning_errno(r, "Failed to start %s: %m", u->name);
                                 continue;
                         }
-                        if (u->changed || !unit_state_is_active(u->active_state))
+                        if (u->changed || (u->active_state && !unit_state_is_active(u->active_state)))
                                 log_info("%s %s.", u->changed ? "Restarting" : "Starting", u->name);
+                        else
+                                log_debug("Making sure %s runs.", u->name);
                         u->changed = false;
                         a->stats.n_starts++;
                         u->started = true;

@@ -488,6 +488,22 @@ int main(void) {
         ok(fake_active("a.service"), "the units keep running");
         a = agent_free(a);
 
+        /* Leaving with purge: every unit stopped and unloaded. */
+        registered = shut_down = false;
+        is_int(agent_new(&a, fake.event, etcd, &config), 0, "a third agent");
+        agent_set_registered_handler(a, on_registered, NULL);
+        is_int(agent_start(a), 0, "starts");
+        ok(RUN_UNTIL(registered && agent_get_stats(a)->n_syncs > 0, 10), "registers and reads its schedule");
+        settle();
+        reloads = fake.reloads;
+        is_int(agent_shutdown(a, true, true, on_shut_down, NULL), 0, "agent_shutdown with purge");
+        ok(RUN_UNTIL(shut_down, 10), "finishes");
+        ok(!fake_active("a.service") && !fake_active("g.service"), "every unit is stopped");
+        ok(!file_is(units_dir, "a.service", "") && !file_is(link_dir, "g.service", ""), "and unloaded");
+        is_int(fake.reloads, reloads + 1, "with one reload");
+        is_int(machine_lease(), 0, "the machine key is gone");
+        a = agent_free(a);
+
         etcd_client_free(etcd);
         fake_teardown();
         sd_event_unref(fake.event);
