@@ -68,6 +68,9 @@ int agent_start(Agent *a);
  * differ. Returns 0 or -ENOMEM. */
 int agent_update_machine(Agent *a, const char *public_ip, char *const *metadata);
 
+/* Change whether a lost lease stops the non-global units (SIGHUP). */
+void agent_set_fence_on_lease_loss(Agent *a, bool b);
+
 /* Begin leaving: stop applying the schedule; with purge, stop and unload every unit; with revoke,
  * revoke the lease (the machine and state keys vanish at once and the leader re-places the units),
  * otherwise leave it to expire or to be taken over by the next fleetd on this machine. done runs
