@@ -92,6 +92,7 @@ struct Agent {
 };
 
 /* agent.c */
+/* Free a unit record (not its systemd unit). Accepts NULL, returns NULL. */
 AgentUnit *agent_unit_free(AgentUnit *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(AgentUnit *, agent_unit_free);
 /* The unit called name, created (with no assignment) if absent. NULL on OOM. */
@@ -102,16 +103,25 @@ void agent_unit_drop(Agent *a, AgentUnit *u);
 int agent_arm_timer(Agent *a, sd_event_source **source, uint64_t usec, sd_event_time_handler_t handler);
 
 /* agent-registration.c: the lease and the machine key. */
+/* Start the lease keeper; registration follows each grant. Returns 0 or a negative errno. */
 int agent_registration_start(Agent *a);
+/* (Re)write the machine key under the live lease (no-op without one); failures are retried.
+ * Returns 0 or a negative errno. */
 int agent_register(Agent *a);
 
 /* agent-assignments.c: read and watch P schedule/<id>/. */
+/* Read the whole schedule, apply it (what is absent is unassigned), then watch from the revision
+ * read. Failures are retried in the background. Returns 0. */
 int agent_assignments_sync(Agent *a);
 /* Take ownership of assignment (NULL: unassigned) for unit name. Returns 0 or -ENOMEM. */
 int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *assignment);
 
 /* agent-unit-files.c: the units directory and the links into systemd's unit path. */
+/* Record the bodies found in the units directory at start (AgentUnit.disk_body), for adoption.
+ * Returns 0 or a negative errno. */
 int agent_unit_files_scan(Agent *a);
+/* Write u's assigned body and link it into the unit path (atomically, link only if missing).
+ * Returns 0 or a negative errno. */
 int agent_unit_file_write(Agent *a, AgentUnit *u);
 /* Returns 1 if something was removed, 0 if there was nothing, or a negative errno. */
 int agent_unit_file_remove(Agent *a, const char *name);
@@ -119,16 +129,21 @@ int agent_unit_file_remove(Agent *a, const char *name);
 bool agent_unit_file_linked(Agent *a, const char *name);
 
 /* agent-reconcile.c: make systemd match the schedule. */
+/* Ask for a reconcile pass at the end of this loop iteration (or after the reload in flight). */
 void agent_schedule_reconcile(Agent *a);
+/* Create the pass's event source. Returns 0 or a negative errno. */
 int agent_reconcile_setup(Agent *a);
 
 /* agent-states.c: what systemd reports, published to etcd. */
+/* The SystemdClient handlers: record a unit's reported state / re-read it after a job. */
 void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_state,
                          const char *active_state, const char *sub_state, void *userdata);
 void agent_on_job_removed(SystemdClient *s, const char *unit, const char *result, void *userdata);
+/* Publish changed states (one txn per burst, at idle priority) if registered. */
 void agent_schedule_publish(Agent *a);
 /* Refresh the systemd state of a unit (batched). */
 void agent_schedule_refresh(Agent *a, const char *unit);
+/* Create the publishing and refresh event sources. Returns 0 or a negative errno. */
 int agent_states_setup(Agent *a);
 /* Forget that anything was published (the lease is gone, and with it the state keys). */
 void agent_states_forget(Agent *a);
@@ -141,8 +156,10 @@ int agent_state_delete(Agent *a, AgentUnit *u);
 void agent_lease_lost(Agent *a, int64_t lease_id);
 /* The machine is registered again: no more checks pending. */
 void agent_fence_cancel_check(Agent *a);
+/* Stop the non-global units (at the next pass) until agent_unfence(). */
 void agent_fence(Agent *a);
 void agent_unfence(Agent *a);
+/* Whether u must not run now: the agent is fenced and u is not global. */
 bool agent_unit_fenced(const Agent *a, const AgentUnit *u);
 
 /* Helpers. */
