@@ -39,7 +39,8 @@ static void reconcile_after_reload(Agent *a) {
                         u->changed = false;
                         a->stats.n_starts++;
                         u->started = true;
-                } else if (!run && (u->started || !u->active_state || unit_state_is_active(u->active_state))) {
+                } else if (!run &&
+                           (u->started || !u->active_state || unit_state_is_active(u->active_state))) {
                         r = systemd_client_stop_unit(a->systemd, u->name);
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to stop %s: %m", u->name);
@@ -99,7 +100,8 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                         }
                         r = agent_unit_file_remove(a, u->name);
                         if (r < 0)
-                                log_warning_errno(r, "Failed to remove the unit file of %s, ignoring: %m", u->name);
+                                log_warning_errno(r, "Failed to remove the unit file of %s, ignoring: %m",
+                                                  u->name);
                         reload = reload || r > 0;
                         r = agent_state_delete(a, u);
                         if (r < 0)

@@ -19,8 +19,8 @@ static int update_field(char **field, const char *value, bool *changed) {
         return 0;
 }
 
-void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_state, const char *active_state,
-                         const char *sub_state, void *userdata) {
+void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_state,
+                         const char *active_state, const char *sub_state, void *userdata) {
         Agent *a = userdata;
         bool changed = false;
         AgentUnit *u;
@@ -35,7 +35,8 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
                 return;
         }
         if (changed) {
-                log_debug("%s: %s/%s/%s", unit, strna(u->load_state), strna(u->active_state), strna(u->sub_state));
+                log_debug("%s: %s/%s/%s", unit, strna(u->load_state), strna(u->active_state),
+                          strna(u->sub_state));
                 agent_schedule_publish(a);
         }
 }

@@ -36,7 +36,8 @@ static void pending_free(void *p) {
         free(pending);
 }
 
-static int pending_new(SystemdClient *s, systemd_done_t done, void *userdata, const char *what, Pending **ret) {
+static int pending_new(SystemdClient *s, systemd_done_t done, void *userdata, const char *what,
+                       Pending **ret) {
         Pending *p;
 
         p = new0(Pending, 1);
@@ -276,7 +277,8 @@ int systemd_client_reload(SystemdClient *s, systemd_done_t done, void *userdata)
 
         assert(s);
 
-        r = sd_bus_message_new_method_call(s->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, "Reload");
+        r = sd_bus_message_new_method_call(s->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER,
+                                           "Reload");
         if (r < 0)
                 return r;
         r = pending_new(s, done, userdata, "Reload", &p);
@@ -336,7 +338,8 @@ static int on_list_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
         if (r < 0)
                 goto finish;
         for (;;) {
-                const char *name, *description, *load, *active, *sub, *following, *path, *job_type, *job_path;
+                const char *name, *description, *load, *active, *sub, *following, *path, *job_type,
+                        *job_path;
                 uint32_t job_id;
 
                 r = sd_bus_message_read(reply, "(ssssssouso)", &name, &description, &load, &active, &sub,
@@ -403,15 +406,16 @@ int systemd_client_own_job_type(SystemdClient *s, char **ret) {
                 goto finish;
         }
 
-        r = sd_bus_get_property(s->bus, SYSTEMD_DEST, unit_path, SYSTEMD_UNIT_IFACE, "Job", &error, &job, "(uo)");
+        r = sd_bus_get_property(s->bus, SYSTEMD_DEST, unit_path, SYSTEMD_UNIT_IFACE, "Job", &error, &job,
+                                "(uo)");
         if (r < 0)
                 goto finish;
         r = sd_bus_message_read(job, "(uo)", &job_id, &job_path);
         if (r < 0)
                 goto finish;
         if (job_id != 0) {
-                r = sd_bus_get_property_string(s->bus, SYSTEMD_DEST, job_path, "org.freedesktop.systemd1.Job",
-                                               "JobType", &error, &type);
+                r = sd_bus_get_property_string(s->bus, SYSTEMD_DEST, job_path,
+                                               "org.freedesktop.systemd1.Job", "JobType", &error, &type);
                 if (r < 0)
                         goto finish;
         }

@@ -11,8 +11,9 @@
  * (P states/<unit>/<id>, under the lease, only when it changed). When the lease is lost it stops
  * its non-global units (fencing), unless a quick local read shows that etcd still holds the
  * registration (an etcd leader election delays renewals but expires no lease); when a lease is
- * granted again it re-reads its schedule and carries on. On start it adopts what already runs: identical unit files are not rewritten and running
- * units are not restarted. Everything runs on the sd-event loop; nothing is polled. */
+ * granted again it re-reads its schedule and carries on. On start it adopts what already runs:
+ * identical unit files are not rewritten and running units are not restarted. Everything runs on
+ * the sd-event loop; nothing is polled. */
 
 #include <stdint.h>
 #include <systemd/sd-event.h>

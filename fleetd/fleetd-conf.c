@@ -373,7 +373,8 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                 r = fleetd_parse_endpoints(value, &l, &bad);
                 if (r == -EINVAL)
                         return isempty(bad) ? set_error(ret_error, "%s: no endpoint given", o->name)
-                                            : set_error(ret_error, "%s: '%s' is not an http:// or https:// URL",
+                                            : set_error(ret_error,
+                                                        "%s: '%s' is not an http:// or https:// URL",
                                                         o->name, bad);
                 if (r < 0)
                         return r;
@@ -401,7 +402,8 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
         case OPTION_BOOL:
                 r = parse_bool(value);
                 if (r < 0)
-                        return set_error(ret_error, "%s: '%s' is not a boolean (true or false)", o->name, value);
+                        return set_error(ret_error, "%s: '%s' is not a boolean (true or false)", o->name,
+                                         value);
                 *(bool *) field = r;
                 return 0;
 
@@ -412,7 +414,8 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                 errno = 0;
                 v = strtol(value, &end, 10);
                 if (errno != 0 || end == value || *end != 0 || v < 0 || v > INT_MAX)
-                        return set_error(ret_error, "%s: '%s' is not a non-negative integer", o->name, value);
+                        return set_error(ret_error, "%s: '%s' is not a non-negative integer", o->name,
+                                         value);
                 *(int *) field = (int) v;
                 return 0;
         }
