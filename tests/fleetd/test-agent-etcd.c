@@ -99,7 +99,8 @@ static void fake_emit(sd_bus *bus, FakeUnit *u, const char *result) {
         assert_se(sd_bus_path_encode("/org/freedesktop/systemd1/unit", u->name, &path) >= 0);
         assert_se(sd_bus_emit_signal(bus, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                      "sa{sv}as", "org.freedesktop.systemd1.Unit", 3, "LoadState", "s",
-                                     fake_load_state(u->name), "ActiveState", "s", u->active, "SubState", "s",
+                                     fake_load_state(u->name), "ActiveState", "s", u->active, "SubState",
+                                                     "s",
                                      u->sub, 0) >= 0);
         assert_se(asprintf(&job, "/org/freedesktop/systemd1/job/%u", fake.job_id) > 0);
         assert_se(sd_bus_emit_signal(bus, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
@@ -117,7 +118,8 @@ static int fake_job(sd_bus_message *m, const char *verb) {
                 return r;
         u = fake_unit(name);
         if (!streq(verb, "stop") && streq(fake_load_state(name), "not-found"))
-                return sd_bus_reply_method_errorf(m, "org.freedesktop.systemd1.NoSuchUnit", "Unit %s not found.",
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.systemd1.NoSuchUnit",
+                                                  "Unit %s not found.",
                                                   name);
         if (streq(verb, "start")) {
                 /* Like systemd: starting an active unit is a no-op. */
@@ -266,7 +268,8 @@ static void assignment_body(const char *name, const char *extra, char **ret_raw,
         uint8_t digest[SHA1_DIGEST_SIZE];
         char hex[SHA1_HEX_SIZE];
 
-        assert_se(asprintf(ret_raw, "[Unit]\nDescription=%s\n\n[Service]\nExecStart=/bin/sleep 1000\n%s", name,
+        assert_se(asprintf(ret_raw, "[Unit]\nDescription=%s\n\n[Service]\nExecStart=/bin/sleep 1000\n%s",
+                           name,
                            extra) > 0);
         sha1_buffer(*ret_raw, strlen(*ret_raw), digest);
         *ret_hash = strdup(sha1_to_hex(digest, hex));
@@ -402,8 +405,10 @@ int main(void) {
         ok(RUN_UNTIL(fake_active("a.service") && fake_active("b.service") && fake_active("g.service"), 10),
            "three assigned units are started");
         is_int(fake.reloads, 1, "with one daemon-reload for the change set");
-        ok(file_is(units_dir, "a.service", "[Unit]\nDescription=a.service\n"), "the body is in the units directory");
-        ok(file_is(link_dir, "a.service", "[Unit]\nDescription=a.service\n"), "and linked into the unit path");
+        ok(file_is(units_dir, "a.service", "[Unit]\nDescription=a.service\n"),
+           "the body is in the units directory");
+        ok(file_is(link_dir, "a.service", "[Unit]\nDescription=a.service\n"),
+           "and linked into the unit path");
         ok(RUN_UNTIL(state_is("a.service", "active") && state_is("b.service", "active") &&
                      state_is("g.service", "active"), 10),
            "their states are published");
@@ -437,7 +442,8 @@ int main(void) {
         fu = fake_unit("a.service");
         ok(RUN_UNTIL(fu->restarts == 1, 10), "a new body restarts the unit");
         is_int(fake.reloads, reloads + 1, "after one reload");
-        ok(file_is(units_dir, "a.service", "[Unit]\nDescription=a.service\n\n[Service]\nExecStart=/bin/sleep 1000\n"
+        ok(file_is(units_dir, "a.service",
+                   "[Unit]\nDescription=a.service\n\n[Service]\nExecStart=/bin/sleep 1000\n"
                                            "Environment=X=2\n"), "with the new body on disk");
 
         /* Unassigned: stop, unlink, delete the state. */
@@ -477,7 +483,8 @@ int main(void) {
         ok(RUN_UNTIL(registered && agent_get_stats(a)->n_syncs > 0, 10), "registers and reads its schedule");
         settle();
         is_int(fake.reloads, reloads, "adoption needs no reload");
-        is_int(fu->starts + fu->restarts + fu->stops, calls, "and neither restarts nor stops a running unit");
+        is_int(fu->starts + fu->restarts + fu->stops, calls,
+               "and neither restarts nor stops a running unit");
         ok(fake_active("a.service") && fake_active("g.service"), "the units still run");
 
         /* Leaving: the lease is revoked, the units keep running. */

@@ -30,8 +30,10 @@ static void test_machine_id(void) {
         is_str(id, "43d780cb8612420bb9dcd9c0264d51ed", "is lowered");
 
         is_int(read_id("43d780cb8612420bb9dcd9c0264d51e\n", &none), -EBADMSG, "31 characters are rejected");
-        is_int(read_id("43d780cb8612420bb9dcd9c0264d51edd\n", &none), -EBADMSG, "33 characters are rejected");
-        is_int(read_id("43d780cb-612420bb9dcd9c0264d51ed\n", &none), -EBADMSG, "a non-hex character is rejected");
+        is_int(read_id("43d780cb8612420bb9dcd9c0264d51edd\n", &none), -EBADMSG,
+               "33 characters are rejected");
+        is_int(read_id("43d780cb-612420bb9dcd9c0264d51ed\n", &none), -EBADMSG,
+               "a non-hex character is rejected");
         is_int(read_id("", &none), -EBADMSG, "an empty file is rejected");
         ok(!none, "nothing is returned on error");
 

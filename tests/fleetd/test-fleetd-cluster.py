@@ -188,7 +188,8 @@ def test_restart(node):
     wait_for(lambda: node_exec(node, "systemctl", "is-active", "fleetd").stdout.strip() == "active", 30)
     time.sleep(TTL)
     after2 = main_pid(node, "hello.service")
-    ok(after2 == before, "a crashed and restarted fleetd adopts the unit too (MainPID %s -> %s)" % (before, after2))
+    ok(after2 == before, "a crashed and restarted fleetd adopts the unit too (MainPID %s -> %s)" % (before,
+                                                                                                    after2))
 
     node_exec(node, "systemctl", "kill", "-s", "HUP", "fleetd")
     logged, _ = wait_for(lambda: "Reloading configuration" in
@@ -261,7 +262,8 @@ def test_machine_id():
         submit(name, [("MachineID", ids[n])])
         names.append(name)
     wait_for(lambda: all_once(names), 30)
-    ok(all(active_on("pinned.%d.service" % n) == [n] for n in NODES), "MachineID puts each unit on its machine")
+    ok(all(active_on("pinned.%d.service" % n) == [n] for n in NODES),
+       "MachineID puts each unit on its machine")
     short = "pinned-short.service"
     submit(short, [("MachineID", ids[2][:8])])
     w, _ = wait_for(lambda: active_on(short), 30)
@@ -374,7 +376,8 @@ def test_node_kill(names):
     down_nodes.add(victim)
     t0 = time.monotonic()
     w, t = wait_for(lambda: all(len(active_on(u)) == 1 for u in mine), 30)
-    ok(w, "after a power cut the node's %d units run elsewhere (after %.1fs, agent_ttl %ds)" % (len(mine), t, TTL))
+    ok(w, "after a power cut the node's %d units run elsewhere (after %.1fs, agent_ttl %ds)" % (len(mine),
+                                                                                                t, TTL))
     diag("failover: %.2f s" % (time.monotonic() - t0))
     cluster("start", victim, timeout=60)
     down_nodes.discard(victim)

@@ -35,7 +35,8 @@ static void test_metadata(void) {
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_free_ char *bad = NULL, *joined = NULL;
 
-        is_int(fleetd_parse_metadata(" region=us-west , az=b,,hostname=node1 ", &l, NULL), 0, "metadata parses");
+        is_int(fleetd_parse_metadata(" region=us-west , az=b,,hostname=node1 ", &l, NULL), 0,
+               "metadata parses");
         joined = strv_join(l, ",");
         is_str(joined, "az=b,hostname=node1,region=us-west", "metadata is trimmed and sorted");
         l = strv_free(l);
@@ -105,7 +106,8 @@ static void test_set(void) {
 
         is_int(fleetd_config_set(c, "etcd_key_prefix", "/fleet_test", &err), 0, "prefix without slash");
         is_str(c->etcd_key_prefix, "/fleet_test/", "prefix gets a trailing slash");
-        is_int(fleetd_config_set(c, "units_directory", "relative/dir", &err), -EINVAL, "relative dir rejected");
+        is_int(fleetd_config_set(c, "units_directory", "relative/dir", &err), -EINVAL,
+               "relative dir rejected");
 
         is_int(fleetd_config_set(c, "disable-engine", "yes", &err), 0, "dashes are accepted");
         ok(c->disable_engine, "disable_engine=yes");
@@ -122,7 +124,8 @@ static void test_set(void) {
         is_int(c->verbosity, 2, "verbosity applied");
         is_int(fleetd_config_set(c, "verbosity", "-1", &err), -EINVAL, "negative verbosity rejected");
 
-        is_int(fleetd_config_set(c, "engine_reconcile_interval", "2", &err), 1, "fleet's old option ignored");
+        is_int(fleetd_config_set(c, "engine_reconcile_interval", "2", &err), 1,
+               "fleet's old option ignored");
         is_int(fleetd_config_set(c, "no_such_option", "1", &err), -EINVAL, "unknown option rejected");
         is_str(err, "no_such_option: unknown option", "unknown option message");
 
@@ -177,7 +180,8 @@ static void test_layers(void) {
         setenv("FLEET_METADATA", "b=2", 1);
         setenv("FLEET_VERBOSITY", "3", 1);
         {
-                char *argv[] = { (char *) "fleetd", arg, (char *) "--verbosity=0", (char *) "--disable_engine",
+                char *argv[] = { (char *) "fleetd", arg, (char *) "--verbosity=0",
+                                (char *) "--disable_engine",
                                  (char *) "--etcd-servers", (char *) "http://127.0.0.1:1", NULL };
 
                 is_str(fleetd_config_find_path(6, argv), path, "--config is found");
@@ -198,7 +202,8 @@ static void test_layers(void) {
                 char *argv[] = { (char *) "fleetd", arg, NULL };
 
                 is_int(fleetd_config_load(&c, 2, argv, &err), -EINVAL, "a bad environment value fails");
-                is_str(err, "$FLEET_AGENT_TTL: agent_ttl: '1s' is below the minimum of 2s", "env error message");
+                is_str(err, "$FLEET_AGENT_TTL: agent_ttl: '1s' is below the minimum of 2s",
+                       "env error message");
                 ok(!c, "no config on error");
         }
         unsetenv("FLEET_AGENT_TTL");
@@ -206,7 +211,8 @@ static void test_layers(void) {
                 char *argv[] = { (char *) "fleetd", arg, (char *) "--agent_ttl=zz", NULL };
 
                 is_int(fleetd_config_load(&c, 3, argv, &err), -EINVAL, "a bad flag fails");
-                is_str(err, "--agent_ttl: 'zz' is not a duration (e.g. 10s, 500ms, 1m)", "flag error message");
+                is_str(err, "--agent_ttl: 'zz' is not a duration (e.g. 10s, 500ms, 1m)",
+                       "flag error message");
         }
         {
                 char *argv[] = { (char *) "fleetd", (char *) "--config=/nonexistent/fleet.conf", NULL };
