@@ -99,9 +99,8 @@ static void fake_emit(sd_bus *bus, FakeUnit *u, const char *result) {
         assert_se(sd_bus_path_encode("/org/freedesktop/systemd1/unit", u->name, &path) >= 0);
         assert_se(sd_bus_emit_signal(bus, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                      "sa{sv}as", "org.freedesktop.systemd1.Unit", 3, "LoadState", "s",
-                                     fake_load_state(u->name), "ActiveState", "s", u->active, "SubState",
-                                                     "s",
-                                     u->sub, 0) >= 0);
+                                     fake_load_state(u->name), "ActiveState", "s", u->active,
+                                     "SubState", "s", u->sub, 0) >= 0);
         assert_se(asprintf(&job, "/org/freedesktop/systemd1/job/%u", fake.job_id) > 0);
         assert_se(sd_bus_emit_signal(bus, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
                                      "JobRemoved", "uoss", fake.job_id, job, u->name, result) >= 0);
