@@ -241,7 +241,7 @@ def bench_ttl(c, args, ttl):
                 totals.append(res["total"])
                 if res["detect"] is not None:
                         detects.append(res["detect"])
-                print("  run %2d: node%d killed (%.2fs), %d units: registration gone after %s, all active elsewhere "
+                print("  run %2d: node%d killed (%.2fs), %d units: its lease expired after %s, all active elsewhere "
                       "after %.2fs" % (r + 1, res["node"], res["kill"], res["units"],
                                        "%.2fs" % res["detect"] if res["detect"] is not None else "?", res["total"]),
                       flush=True)

@@ -119,6 +119,20 @@ class Cluster:
                 return ticks, kb(status, "VmRSS"), kb(status, "VmHWM"), kb(rollup, "Pss"), kb(status, "RssAnon")
 
 
+        def mappings(self, node, top):
+                """The top mappings of the node's fleetd by resident size: [(rss kB, pss kB, name)]."""
+                pid = self.tool("exec", node, "systemctl", "show", "-p", "MainPID", "--value", "fleetd").stdout.strip()
+                rss, pss, name = {}, {}, ""
+                for line in self.tool("exec", node, "cat", "/proc/%s/smaps" % pid).stdout.splitlines():
+                        f = line.split()
+                        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                                name = os.path.basename(f[5]) if len(f) > 5 else "[anonymous]"
+                        elif f and f[0] in ("Rss:", "Pss:"):
+                                d = rss if f[0] == "Rss:" else pss
+                                d[name] = d.get(name, 0) + int(f[1])
+                return sorted(((rss[n], pss.get(n, 0), n) for n in rss), reverse=True)[:top]
+
+
 def wait_for(pred, bound, step=0.5):
         end = time.monotonic() + bound
         while True:
@@ -211,6 +225,10 @@ def main():
                                               "CPU %.3f %% of a core" % (level, n, role, p1[n][1] / 1024,
                                                                          p1[n][2] / 1024, p1[n][4] / 1024,
                                                                          p1[n][3] / 1024, cpu), flush=True)
+                                if level == levels[0]:
+                                        print("      where the agent's RSS lies (RSS/PSS kB): " +
+                                              ", ".join("%s %d/%d" % (n, r, p) for r, p, n in c.mappings(nodes[agent], 8)),
+                                              flush=True)
                                 print("%5d units, etcd: %.2f requests/s for %d idle fleetds = %.2f per agent (%s)"
                                       % (level, total, args.nodes, total / args.nodes,
                                          fmt_methods(idle, 1.0 / args.window)), flush=True)
