@@ -37,6 +37,7 @@ EtcdCall *etcd_call_free(EtcdCall *call) {
                 return NULL;
 
         call_stop_transfer(call);
+        call->deadline_source = sd_event_source_disable_unref(call->deadline_source);
         if (call->client && call->client->auth_call == call)
                 call->client->auth_call = NULL;
         call_unlink(call);
@@ -71,6 +72,7 @@ static void call_complete(EtcdCall *call, int error, const EtcdResponse *respons
         EtcdClient *c = call->client;
 
         call_stop_transfer(call);
+        call->deadline_source = sd_event_source_disable_unref(call->deadline_source);
         if (c && c->auth_call == call)
                 c->auth_call = NULL;
         call_unlink(call);
@@ -86,6 +88,17 @@ static void call_complete(EtcdCall *call, int error, const EtcdResponse *respons
 }
 
 static int call_attempt(EtcdCall *call);
+
+/* The request timeout, enforced here rather than trusted to libcurl's timers: whatever state the
+ * call is in (a transfer libcurl never finishes, a pause before a retry, waiting for a token),
+ * the callback runs by then. libcurl's own time-out for the attempt is given a moment to report
+ * first, so its error is kept when it comes. */
+static int call_on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        EtcdCall *call = userdata;
+
+        call_complete(call, -ETIMEDOUT, NULL);
+        return 0;
+}
 
 static int call_on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         EtcdCall *call = userdata;
@@ -326,6 +339,14 @@ int etcd_call_start(EtcdClient *c, EtcdRequestKind kind, const json_t *body, con
         if (c->calls)
                 c->calls->prev = call;
         c->calls = call;
+
+        r = sd_event_add_time(c->event, &call->deadline_source, CLOCK_MONOTONIC,
+                              call->deadline + ETCD_DEADLINE_GRACE_USEC, 1, call_on_deadline, call);
+        if (r < 0) {
+                etcd_call_free(call);
+                return r;
+        }
+        (void) sd_event_source_set_description(call->deadline_source, "etcd-call-deadline");
 
         r = call_attempt(call);
         if (r < 0) {

@@ -6,12 +6,8 @@
 #include "strv.h"
 
 uint64_t etcd_now(EtcdClient *c) {
-        uint64_t usec;
-
-        if (c && sd_event_now(c->event, CLOCK_MONOTONIC, &usec) >= 0)
-                return usec;
-
         struct timespec ts;
+
         assert_se(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }

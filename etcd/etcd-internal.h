@@ -19,6 +19,9 @@
 #define ETCD_DEFAULT_WATCH_CHECK_USEC (3 * USEC_PER_SEC)
 /* The shortest attempt on one endpoint when the budget is shared between several. */
 #define ETCD_MIN_ATTEMPT_USEC (300 * USEC_PER_MSEC)
+/* How long after its deadline a call is ended by the client's own timer when libcurl did not end
+ * it: long enough for libcurl's time-out of the attempt to come first. */
+#define ETCD_DEADLINE_GRACE_USEC (100 * USEC_PER_MSEC)
 /* Replies (and watch lines) larger than this are treated as malformed. */
 #define ETCD_MAX_REPLY_SIZE (64U * 1024U * 1024U)
 #define ETCD_EASY_POOL_MAX 16
@@ -81,6 +84,7 @@ struct EtcdCall {
         bool in_callback;
         uint64_t auth_generation;       /* of the token the attempt used */
         sd_event_source *retry_source;
+        sd_event_source *deadline_source; /* ends the call whatever the transfer does */
 
         etcd_callback_t callback;
         void *userdata;
@@ -141,6 +145,8 @@ int etcd_curl_result_to_errno(CURLcode result);
 /* Whether a failure is worth retrying on another endpoint. */
 bool etcd_error_is_transient(int error);
 
+/* CLOCK_MONOTONIC now, read from the clock (not the loop's cached iteration time, which is old
+ * when a call starts outside the loop). */
 uint64_t etcd_now(EtcdClient *c);
 
 /* Authentication (etcd-auth.c). Whether requests need a token first, and if there is none yet,
