@@ -53,14 +53,22 @@ void log_parse_environment(void) {
 }
 
 static void log_write_kmsg(int level, const char *msg) {
-        int fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        char line[2200];
+        int fd, n;
 
+        /* One write(2) of a formatted line, not dprintf(): glibc's dprintf leaks its stream buffer
+         * when the write fails, which /dev/kmsg does when it is not writable. */
+        n = snprintf(line, sizeof(line), "<%i>%s: %s\n", level, program_invocation_short_name, msg);
+        if (n < 0)
+                return;
+        n = MIN(n, (int) sizeof(line) - 1);
+
+        fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
         if (fd >= 0) {
-                if (dprintf(fd, "<%i>%s: %s\n", level, program_invocation_short_name, msg) > 0) {
-                        close(fd);
-                        return;
-                }
+                ssize_t k = write(fd, line, (size_t) n);
                 close(fd);
+                if (k == n)
+                        return;
         }
         fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
 }
