@@ -5,9 +5,10 @@
 # tree's fleetd), K `sleep` units per node are started with fleetctl; then a node is power-cut
 # (tools/cluster kill) and the time from the kill until every one of its units is reported active
 # on another machine is measured, over several runs, for each agent_ttl. The clock starts just
-# before the kill command; "active elsewhere" is read from an etcd watch on P states/ (the agents'
-# reports of systemd's ActiveState), so every event is stamped as it arrives, not polled. Figures
-# are printed, never asserted. Needs root; uses its own cluster id and tears it down at the end.
+# before the kill command; "active elsewhere" is read from an etcd watch on the registry (P states/:
+# the agents' reports of systemd's ActiveState; P schedule/: the leader's reassignments, printed as
+# a breakdown), so every event is stamped as it arrives, not polled. Figures are printed, never
+# asserted. Needs root; uses its own cluster id and tears it down at the end.
 
 import argparse
 import base64
@@ -119,12 +120,12 @@ def placement(c, units):
 
 
 class StateWatch:
-        """Follows P states/ from a revision on, stamping each event with time.monotonic()."""
+        """Follows the registry (P) from a revision on, stamping each event with time.monotonic()."""
 
         def __init__(self, c, rev):
                 self.events = []
                 self.cond = threading.Condition()
-                self.proc = subprocess.Popen(["etcdctl", "watch", "--prefix", PREFIX + "states/", "--rev", str(rev),
+                self.proc = subprocess.Popen(["etcdctl", "watch", "--prefix", PREFIX, "--rev", str(rev),
                                               "-w", "json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                              text=True, env=c.env)
                 self.thread = threading.Thread(target=self.read, daemon=True)
@@ -139,7 +140,7 @@ class StateWatch:
                                 continue
                         with self.cond:
                                 for ev in resp.get("Events") or []:
-                                        key = base64.b64decode(ev["kv"]["key"]).decode()[len(PREFIX + "states/"):]
+                                        key = base64.b64decode(ev["kv"]["key"]).decode()[len(PREFIX):]
                                         val = ev["kv"].get("value")
                                         rec = json.loads(base64.b64decode(val)) if val and ev.get("type") != "DELETE" \
                                                 else None
@@ -178,7 +179,9 @@ def one_run(c, units, victim_kind, bound, run):
 
         active = {}                     # unit -> set of machines where it is active (not the victim)
         gone = None                     # when the last of the victim's states vanished (its lease expired)
-        victim_keys = {"%s/%s" % (u, victim) for u in moved}
+        victim_keys = {"states/%s/%s" % (u, victim) for u in moved}
+        unassigned = set(moved)         # moved units the leader has not yet assigned to another machine
+        assigned = None
         done = None
         i = 0
         with watch.cond:
@@ -187,11 +190,20 @@ def one_run(c, units, victim_kind, bound, run):
                         while i < len(watch.events):
                                 now, key, rec = watch.events[i]
                                 i += 1
-                                unit, _, mid = key.partition("/")
                                 if key in victim_keys and rec is None:
                                         victim_keys.discard(key)
                                         if not victim_keys:
                                                 gone = now
+                                kind, _, rest = key.partition("/")
+                                if kind == "schedule" and rec is not None:
+                                        mid, _, unit = rest.partition("/")
+                                        if mid != victim and unit in unassigned:
+                                                unassigned.discard(unit)
+                                                if not unassigned:
+                                                        assigned = now
+                                if kind != "states":
+                                        continue
+                                unit, _, mid = rest.partition("/")
                                 if mid == victim or unit not in moved:
                                         continue
                                 if rec is not None and rec.get("active_state") == "active":
@@ -205,7 +217,8 @@ def one_run(c, units, victim_kind, bound, run):
         watch.stop()
 
         result = {"node": nodes[victim], "units": len(moved), "kill": t_kill,
-                  "total": done - t0 if done else None, "detect": gone - t0 if gone else None}
+                  "total": done - t0 if done else None, "detect": gone - t0 if gone else None,
+                  "assigned": assigned - t0 if assigned else None}
         c.tool("start", nodes[victim])
         c.fleetctl("destroy", *units)
         wait_for(lambda: not c.get_prefix("states/")[0] and len(c.machines()) == len(nodes), 120, 0.5)
@@ -219,6 +232,10 @@ def percentile(values, q):
         return v[k]
 
 
+def secs(v):
+        return "%.2fs" % v if v is not None else "?"
+
+
 def bench_ttl(c, args, ttl):
         c.up(args.nodes, ttl)
         if not wait_for(lambda: len(c.machines()) == args.nodes and c.leader(), 60):
@@ -226,12 +243,13 @@ def bench_ttl(c, args, ttl):
         units = ["failover-%d.service" % i for i in range(args.nodes * args.units)]
         for u in units:
                 with open(os.path.join(c.unit_dir, u), "w") as f:
-                        f.write("[Unit]\nDescription=bench-failover %s\n\n[Service]\nExecStart=/bin/sleep infinity\n" % u)
+                        f.write("[Unit]\nDescription=bench-failover %s\n\n"
+                                "[Service]\nExecStart=/bin/sleep infinity\n" % u)
 
         print("agent_ttl %ds: %d nodes, %d units per node, kill a%s node, %d runs"
               % (ttl, args.nodes, args.units, " leader" if args.victim == "leader" else "n other", args.runs),
               flush=True)
-        totals, detects = [], []
+        totals, detects, assigns = [], [], []
         for r in range(args.runs):
                 res = one_run(c, units, args.victim, ttl + 60, r)
                 if res["total"] is None:
@@ -241,16 +259,18 @@ def bench_ttl(c, args, ttl):
                 totals.append(res["total"])
                 if res["detect"] is not None:
                         detects.append(res["detect"])
-                print("  run %2d: node%d killed (%.2fs), %d units: its lease expired after %s, all active elsewhere "
-                      "after %.2fs" % (r + 1, res["node"], res["kill"], res["units"],
-                                       "%.2fs" % res["detect"] if res["detect"] is not None else "?", res["total"]),
-                      flush=True)
+                if res["assigned"] is not None:
+                        assigns.append(res["assigned"])
+                print("  run %2d: node%d killed (%.2fs), %d units: its lease expired after %s, all reassigned "
+                      "after %s, all active elsewhere after %.2fs"
+                      % (r + 1, res["node"], res["kill"], res["units"], secs(res["detect"]), secs(res["assigned"]),
+                         res["total"]), flush=True)
         if totals:
                 print("agent_ttl %ds: failover p50 %.2fs p99 %.2fs (min %.2f, max %.2f, %d/%d runs); "
-                      "lease expiry seen p50 %.2fs; target p50 <= %.1fs, p99 <= %.1fs"
+                      "lease expiry seen p50 %s, all reassigned p50 %s; target p50 <= %.1fs, p99 <= %.1fs"
                       % (ttl, percentile(totals, 50), percentile(totals, 99), min(totals), max(totals),
-                         len(totals), args.runs, percentile(detects, 50) if detects else float("nan"),
-                         ttl + 1.5, ttl + 3), flush=True)
+                         len(totals), args.runs, secs(percentile(detects, 50) if detects else None),
+                         secs(percentile(assigns, 50) if assigns else None), ttl + 1.5, ttl + 3), flush=True)
         c.tool("down")
 
 
