@@ -4,7 +4,10 @@
 /* libcurl's multi interface glued to an sd-event loop, in the shape of systemd's
  * src/import/curl-util.c: a socket callback keeps one I/O source per socket, a timer callback keeps
  * one timer, and finished transfers are handed out from a defer source, one per loop iteration, so
- * that the finished callback runs outside every libcurl callback and may add or remove handles. */
+ * that the finished callback runs outside every libcurl callback and may add or remove handles.
+ * Finished transfers are collected after every libcurl call, whatever it returned: when a socket
+ * cannot be watched libcurl aborts the transfers (CURLE_ABORTED_BY_CALLBACK), and they must still
+ * be handed out, or their owners would wait for ever. */
 
 #include <curl/curl.h>
 #include <systemd/sd-event.h>

@@ -4,15 +4,21 @@
  * that listens on 127.0.0.1 but never accepts, so a request connects, is sent, and then only
  * libcurl's timer can end it.
  *
- * - The glue armed its timer from sd_event_now(), the start of the last loop iteration. When
- *   libcurl asked for a timer while that timestamp was stale (a handle removed after the program
- *   spent time outside the loop), the timer fired early, libcurl found nothing due, and since the
- *   next timeout was unchanged it never asked again: the loop slept in epoll_wait(-1) for good.
+ * - The glue armed libcurl's timer from sd_event_now(), the start of the last loop iteration, so
+ *   a timeout asked for while that timestamp was stale (a handle removed after time spent outside
+ *   the loop) fired early. libcurl 7.88 asks again then; one that re-arms only when its next
+ *   timeout changed would leave the loop in epoll_wait(-1). Checked at the glue and the client.
+ * - When the glue could not watch a socket (sd-event refuses a second source for an fd, which is
+ *   what a source left behind for a closed and reused socket number leads to), its socket callback
+ *   failed, libcurl aborted the transfers, and the glue, seeing the error, returned before
+ *   reading libcurl's "done" messages: nothing was ever delivered and, the multi handle being
+ *   dead, libcurl never armed a timer again. The reported hang, with etcd healthy.
  * - The client had no deadline of its own: a transfer libcurl lost was waited for forever.
  *
  * Each wait below is bounded (a bound on waiting, not a figure under test). */
 
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "curl-glue.h"
@@ -92,6 +98,58 @@ static void test_glue_stale_timer(const char *url) {
            "glue: the remaining transfer ends after a timer re-armed from a stale loop timestamp");
         is_int(results[0].result, CURLE_OPERATION_TIMEDOUT, "glue: it ended by its own time-out");
 
+        curl_easy_cleanup(results[0].curl);
+        curl_easy_cleanup(results[1].curl);
+}
+
+static int on_foreign_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        return 0;
+}
+
+/* Opens the transfer's socket and has another source of the loop watch it first, so that the
+ * glue cannot add its own (sd-event refuses a second source for an fd). */
+static curl_socket_t open_watched_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *a) {
+        sd_event_source **foreign = userdata;
+        sd_event *e = sd_event_source_get_event(foreign[0]);
+        int fd;
+
+        fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+        if (fd >= 0 && sd_event_add_io(e, &foreign[1], fd, EPOLLIN, on_foreign_io, NULL) < 0)
+                foreign[1] = NULL;
+        return fd;
+}
+
+/* The glue cannot watch a transfer's socket: the transfer must still end (libcurl is told it
+ * failed, which aborts the transfers of the multi handle) instead of waiting with no timer. */
+static void test_glue_unwatchable(const char *url) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(curl_glue_freep) CurlGlue *g = NULL;
+        sd_event_source *foreign[2] = {};
+        GlueResult results[2] = {};
+
+        assert_se(sd_event_new(&e) >= 0);
+        assert_se(curl_glue_new(&g, e, on_glue_finished, results) >= 0);
+        assert_se(sd_event_add_defer(e, &foreign[0], NULL, NULL) >= 0);
+        assert_se(sd_event_source_set_enabled(foreign[0], SD_EVENT_OFF) >= 0);
+
+        results[0].curl = silent_easy(url, 1000);
+        assert_se(curl_easy_setopt(results[0].curl, CURLOPT_OPENSOCKETFUNCTION, open_watched_socket) == CURLE_OK);
+        assert_se(curl_easy_setopt(results[0].curl, CURLOPT_OPENSOCKETDATA, (void *) foreign) == CURLE_OK);
+        ok(curl_glue_add(g, results[0].curl) == 0, "unwatchable: transfer started");
+
+        ok(test_run_until(e, &results[0].done, 20 * 1000 * 1000), "unwatchable: the transfer ended");
+        ok(results[0].result != CURLE_OK, "unwatchable: with an error (%d)", results[0].result);
+        ok(foreign[1], "unwatchable: its socket was watched by another source");
+
+        /* The multi handle works again once the aborted transfers are out. */
+        foreign[1] = sd_event_source_disable_unref(foreign[1]);
+        results[1].curl = silent_easy(url, 500);
+        ok(curl_glue_add(g, results[1].curl) == 0, "unwatchable: a new transfer can be added");
+        ok(test_run_until(e, &results[1].done, 20 * 1000 * 1000), "unwatchable: it ends");
+        is_int(results[1].result, CURLE_OPERATION_TIMEDOUT, "unwatchable: by its own time-out");
+
+        g = curl_glue_free(g);
+        sd_event_source_disable_unref(foreign[0]);
         curl_easy_cleanup(results[0].curl);
         curl_easy_cleanup(results[1].curl);
 }
@@ -194,6 +252,7 @@ int main(void) {
         assert_se(sd_event_new(&e) >= 0);
 
         test_glue_stale_timer(url);
+        test_glue_unwatchable(url);
         test_client_stale_cancel(e, STRV_MAKE(endpoint));
         test_client_deadline(e, STRV_MAKE(endpoint));
         test_client_refused(e);
