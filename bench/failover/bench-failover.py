@@ -14,6 +14,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -279,6 +280,10 @@ def main():
         if os.geteuid() != 0:
                 print("bench-failover: skipped, needs root (it boots a local cluster)", file=sys.stderr)
                 return 77
+        for tool in ("etcd", "etcdctl"):
+                if not shutil.which(tool):
+                        print("%s: skipped, %s is not installed (tools/setup.sh)" % ("bench-failover", tool), file=sys.stderr)
+                        return 77
         c = Cluster(args.cluster, os.path.abspath(args.build))
         for path in (c.fleetd_path, c.fleetctl_path):
                 if not os.access(path, os.X_OK):

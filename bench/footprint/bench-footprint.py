@@ -18,6 +18,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -174,6 +175,10 @@ def main():
         if os.geteuid() != 0:
                 print("bench-footprint: skipped, needs root (it boots a local cluster)", file=sys.stderr)
                 return 77
+        for tool in ("etcd", "etcdctl"):
+                if not shutil.which(tool):
+                        print("%s: skipped, %s is not installed (tools/setup.sh)" % ("bench-footprint", tool), file=sys.stderr)
+                        return 77
         c = Cluster(args.cluster, os.path.abspath(args.build))
         for path in (c.fleetd_path, c.fleetctl_path):
                 if not os.access(path, os.X_OK):
