@@ -95,6 +95,11 @@ static int call_attempt(EtcdCall *call);
  * first, so its error is kept when it comes. */
 static int call_on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
         EtcdCall *call = userdata;
+        EtcdClient *c = call->client;
+
+        /* A transfer still under way: the next call had better start elsewhere. */
+        if (call->curl && call->options.pin_endpoint < 0 && c->preferred == call->endpoint)
+                c->preferred = (call->endpoint + 1) % c->n_endpoints;
 
         call_complete(call, -ETIMEDOUT, NULL);
         return 0;

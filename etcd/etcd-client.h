@@ -47,7 +47,9 @@ typedef struct EtcdConfig {
         const char *key_file;           /* TLS client key (optional) */
         const char *username;           /* etcd auth: token from /v3/auth/authenticate, renewed */
         const char *password;
-        uint64_t request_timeout_usec;  /* whole request, all endpoints tried; 0 = 5 s */
+        uint64_t request_timeout_usec;  /* whole request, all endpoints tried; 0 = 5 s. Enforced by
+                                         * the client's own timer: the callback runs by then
+                                         * (+100 ms), with -ETIMEDOUT at the latest */
         uint64_t connect_timeout_usec;  /* per connection attempt; 0 = 1 s */
         uint64_t watch_check_usec;      /* a watch stream silent this long is checked; 0 = 3 s */
 } EtcdConfig;
