@@ -175,11 +175,12 @@ static int curl_glue_on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 
         /* The one-shot timer is spent. libcurl re-arms it through the timer callback only when its
          * next timeout changed, so should it still be waiting for the same one (this timer came
-         * early), nothing would ever wake it again: ask it. */
+         * early), nothing would ever wake it again: ask it. Not sooner than in a few ms, so that a
+         * timeout libcurl keeps due without acting on it cannot make the loop spin. */
         (void) sd_event_source_get_enabled(g->timer, &enabled);
         if (enabled == SD_EVENT_OFF && curl_multi_timeout(g->multi, &timeout_ms) == CURLM_OK &&
             timeout_ms >= 0)
-                (void) curl_glue_arm_timer(g, timeout_ms);
+                (void) curl_glue_arm_timer(g, MAX(timeout_ms, 5L));
         return 0;
 }
 
