@@ -239,7 +239,7 @@ def secs(v):
 
 def bench_ttl(c, args, ttl):
         c.up(args.nodes, ttl)
-        if not wait_for(lambda: len(c.machines()) == args.nodes and c.leader(), 60):
+        if not wait_for(lambda: len(c.machines()) == args.nodes and c.leader(), 180):
                 raise RuntimeError("the cluster's fleetds did not all register")
         units = ["failover-%d.service" % i for i in range(args.nodes * args.units)]
         for u in units:

@@ -190,7 +190,7 @@ def main():
         with tempfile.TemporaryDirectory(prefix="bench-footprint-") as unit_dir:
                 try:
                         c.up(args.nodes, args.ttl)
-                        if not wait_for(lambda: len(c.machines()) == args.nodes and c.leader(), 60):
+                        if not wait_for(lambda: len(c.machines()) == args.nodes and c.leader(), 180):
                                 raise RuntimeError("the cluster's fleetds did not all register")
                         nodes = c.machines()
                         leader = c.leader()
