@@ -7,7 +7,9 @@
  * that the finished callback runs outside every libcurl callback and may add or remove handles.
  * Finished transfers are collected after every libcurl call, whatever it returned: when a socket
  * cannot be watched libcurl aborts the transfers (CURLE_ABORTED_BY_CALLBACK), and they must still
- * be handed out, or their owners would wait for ever. */
+ * be handed out, or their owners would wait for ever. A socket's source remembers which socket it
+ * was made for (device and inode), since libcurl names sockets by number and a closed socket's
+ * number comes back for the next one. */
 
 #include <curl/curl.h>
 #include <systemd/sd-event.h>
