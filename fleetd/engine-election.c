@@ -1,13 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
-/* Leader election: a lease of our own, kept alive by the etcd client; P engine/leader created
- * under it by a txn that succeeds only if the key does not exist (create_revision == 0); a watch
- * on that key to campaign again when it is deleted, and to notice when we no longer hold it. */
+/* Leader election: P engine/leader created under a lease of our own by a txn that succeeds only if
+ * the key does not exist (create_revision == 0); a watch on that key to campaign again when it is
+ * deleted, and to notice when we no longer hold it.
+ *
+ * The lease exists only while we campaign or lead: an engine that lost the campaign revokes it
+ * and just watches the key, so an idle follower costs etcd nothing but that watch. Taking over
+ * costs one lease grant before the campaign txn. */
 
 #include "engine-internal.h"
 #include "log.h"
 
 static void engine_leader_watch_start(Engine *e, int64_t start_revision);
+static void engine_on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void *userdata);
+
+/* Keep the lease: grant one if we have none; GRANTED campaigns. */
+static int engine_lease_acquire(Engine *e) {
+        if (e->lease)
+                return 0;
+        return etcd_lease_keeper_new(&e->lease, e->etcd, e->lease_ttl_sec, engine_on_lease, e);
+}
+
+/* Someone else leads: nothing of ours lives under the lease any more, so stop renewing it. */
+static void engine_lease_release(Engine *e) {
+        e->lease = etcd_lease_keeper_revoke_and_free(e->lease);
+        e->lease_id = 0;
+}
 
 static int engine_on_campaign_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Engine *e = userdata;
@@ -68,6 +86,8 @@ static void engine_on_campaign(EtcdClient *c, int error, const EtcdResponse *res
         if (!range || range->n_kvs == 0)
                 /* Deleted between compare and range: try again at once. */
                 engine_campaign(e);
+        else
+                engine_lease_release(e);
 }
 
 void engine_campaign(Engine *e) {
@@ -81,11 +101,17 @@ void engine_campaign(Engine *e) {
 
         assert(e);
 
-        if (e->lease_id == 0 || e->campaign_call || e->leader_revision > 0)
+        if (e->campaign_call || e->leader_revision > 0)
                 return;
 
         if (e->campaign_timer)
                 (void) sd_event_source_set_enabled(e->campaign_timer, SD_EVENT_OFF);
+
+        r = engine_lease_acquire(e);
+        if (r < 0)
+                goto fail;
+        if (e->lease_id == 0)
+                return;         /* being granted: GRANTED campaigns */
 
         r = registry_leader_to_json(&leader, &json);
         if (r < 0)
@@ -185,7 +211,7 @@ int engine_election_start(Engine *e) {
         assert(e);
         assert(!e->lease);
 
-        return etcd_lease_keeper_new(&e->lease, e->etcd, e->lease_ttl_sec, engine_on_lease, e);
+        return engine_lease_acquire(e);
 }
 
 void engine_election_stop(Engine *e, bool revoke) {

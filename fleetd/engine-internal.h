@@ -147,7 +147,8 @@ void engine_campaign_later(Engine *e);
 int engine_election_start(Engine *e);
 /* Free the lease keeper (revoking the lease if revoke) and every election source. */
 void engine_election_stop(Engine *e, bool revoke);
-/* Try to create P engine/leader now (no-op without a live lease or with a campaign in flight). */
+/* Try to create P engine/leader now: grants the lease first if none is held (GRANTED campaigns);
+ * a no-op while a grant or a campaign is in flight or while leader. Losing revokes the lease. */
 void engine_campaign(Engine *e);
 
 /* engine-cache.c */

@@ -44,7 +44,9 @@ typedef struct EngineStats {
 int engine_new(Engine **ret, sd_event *event, EtcdClient *etcd, const EngineConfig *config);
 
 /* Start campaigning: grant the leadership lease, try to create P engine/leader, watch it and
- * campaign again whenever it disappears. While leader, load the cluster state and schedule.
+ * campaign again whenever it disappears. An engine that loses revokes its lease and holds none
+ * until it campaigns again (a new lease is granted first). While leader, load the cluster state
+ * and schedule.
  * Returns 0 or a negative errno if the first step could not be started; later failures are
  * retried in the background. Calling it twice returns -EBUSY. */
 int engine_start(Engine *e);

@@ -31,6 +31,11 @@ static bool writer_settled(TestEnv *env, void *userdata) {
         return !engine_writer_busy(e) && !engine_is_leader(e);
 }
 
+static bool holds_no_lease(TestEnv *env, void *userdata) {
+        Engine *e = userdata;
+        return !e->lease && e->lease_id == 0 && !engine_is_leader(e);
+}
+
 static bool engine_idle(TestEnv *env, void *userdata) {
         return engine_is_idle(userdata);
 }
@@ -63,7 +68,7 @@ int main(void) {
         _cleanup_free_ char *intruder = NULL;
         TestEnv env;
         Pair p;
-        Engine *survivor;
+        Engine *survivor, *loser;
         int64_t machines_lease, intruder_lease, old_lease;
         uint64_t fenced;
 
@@ -81,6 +86,9 @@ int main(void) {
         /* Give the loser every chance to (wrongly) win too. */
         test_run_for(&env, 500 * 1000);
         ok(engine_is_leader(p.a) != engine_is_leader(p.b), "exactly one of them leads");
+        loser = engine_is_leader(p.a) ? p.b : p.a;
+        ok(!loser->lease && loser->lease_id == 0 && loser->leader_watch,
+           "the other holds no lease and watches the leader key");
         ok(test_run_until(&env, is_placed, "first.service", 30), "the leader places a unit");
         before = test_unit_machines(&env, P, "first.service");
 
@@ -130,6 +138,8 @@ int main(void) {
         is_int(test_count(&env, P, "schedule/" M1 "/third.service") +
                test_count(&env, P, "schedule/" M2 "/third.service"), 0,
                "while another holds the key, nothing is scheduled");
+        ok(test_run_until(&env, holds_no_lease, survivor, 30),
+           "having lost the campaign to the intruder, it releases its lease");
 
         assert_se(etcd_sync_lease_revoke(env.admin, intruder_lease) >= 0);
         ok(test_run_until(&env, test_engine_is_leader, survivor, 30),
