@@ -16,6 +16,7 @@
  */
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -240,9 +241,42 @@ __attribute__((unused)) static void etcd_fixture_kill(EtcdFixture *f, unsigned i
 
 /* Freeze (SIGSTOP) / thaw (SIGCONT) member i: a member that silently stops answering, as behind a
  * partition; its sockets stay open. */
+/* True once every thread of pid is stopped: SIGSTOP takes effect asynchronously, and on a loaded
+ * machine a thread of a Go program may still answer a request after kill() returned. */
+static bool etcd_fixture_all_stopped(pid_t pid) {
+        char path[64];
+        struct dirent *de;
+        bool stopped = true;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "/proc/%i/task", (int) pid);
+        d = opendir(path);
+        if (!d)
+                return true;
+        while (stopped && (de = readdir(d))) {
+                char stat_path[448], buf[512], *p;
+                FILE *sf;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(stat_path, sizeof(stat_path), "%s/%s/stat", path, de->d_name);
+                sf = fopen(stat_path, "re");
+                if (!sf)
+                        continue;
+                if (fgets(buf, sizeof(buf), sf) && (p = strrchr(buf, ')')) && p[1] == ' ')
+                        stopped = p[2] == 'T' || p[2] == 't';
+                fclose(sf);
+        }
+        closedir(d);
+        return stopped;
+}
+
 __attribute__((unused)) static void etcd_fixture_freeze(EtcdFixture *f, unsigned i) {
-        if (i < f->n_members && f->pids[i] > 0 && kill(f->pids[i], SIGSTOP) == 0)
-                f->frozen[i] = true;
+        if (i >= f->n_members || f->pids[i] <= 0 || kill(f->pids[i], SIGSTOP) < 0)
+                return;
+        f->frozen[i] = true;
+        for (unsigned t = 0; t < 400 && !etcd_fixture_all_stopped(f->pids[i]); t++)
+                usleep(5000);
 }
 
 __attribute__((unused)) static void etcd_fixture_thaw(EtcdFixture *f, unsigned i) {
