@@ -211,6 +211,10 @@ static int manager_connect_etcd(Manager *m) {
                 .username = c->etcd_username,
                 .password = c->etcd_password,
                 .request_timeout_usec = c->etcd_request_timeout_usec,
+                /* A silent watch stream is checked once per TTL rather than every 3 s: the lease
+                 * keeper notices a partition within the TTL anyway, and a resumed watch loses
+                 * nothing. That is most of an idle fleetd's etcd requests. */
+                .watch_check_usec = c->agent_ttl_usec,
         };
         int r;
 

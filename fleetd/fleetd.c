@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <malloc.h>
+
 #include "fleetd-conf.h"
 #include "fleetd-manager.h"
 #include "log.h"
@@ -42,6 +44,10 @@ int main(int argc, char *argv[]) {
                         return EXIT_SUCCESS;
                 }
         }
+
+        /* fleetd runs everything on one thread: one malloc arena is enough, and a thread that
+         * libcurl or libsystemd may start cannot leave a second arena's pages behind. */
+        (void) mallopt(M_ARENA_MAX, 1);
 
         log_set_target(LOG_TARGET_JOURNAL);
         log_parse_environment();
