@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 
 #include "etcd-base64.h"
 #include "etcd-json.h"
@@ -55,6 +56,20 @@ static int object_set_bool(json_t *o, const char *key, bool b) {
         return b ? object_set(o, key, json_true()) : 0;
 }
 
+/* The gateway's "\0" key: the start of the keyspace as a key, its end as a range_end. */
+static int object_set_nul(json_t *o, const char *key) {
+        return object_set(o, key, etcd_json_bytes("", 1));
+}
+
+static int object_set_string_bytes(json_t *o, const char *key, const char *s) {
+        return object_set(o, key, etcd_json_bytes(s, strlen(s)));
+}
+
+/* The gateway's int64 fields default to 0: one that is not positive is left out. */
+static int object_set_int64_positive(json_t *o, const char *key, int64_t v) {
+        return v > 0 ? object_set(o, key, etcd_json_int64(v)) : 0;
+}
+
 int etcd_json_build_put(json_t **ret, const char *key, const void *value, size_t value_size, int64_t lease,
                         unsigned flags) {
         json_auto_t *o = NULL;
@@ -69,17 +84,15 @@ int etcd_json_build_put(json_t **ret, const char *key, const void *value, size_t
         if (!o)
                 return -ENOMEM;
 
-        r = object_set(o, "key", etcd_json_bytes(key, strlen(key)));
+        r = object_set_string_bytes(o, "key", key);
         if (r < 0)
                 return r;
         r = object_set(o, "value", etcd_json_bytes(value ?: "", value_size));
         if (r < 0)
                 return r;
-        if (lease > 0) {
-                r = object_set(o, "lease", etcd_json_int64(lease));
-                if (r < 0)
-                        return r;
-        }
+        r = object_set_int64_positive(o, "lease", lease);
+        if (r < 0)
+                return r;
         r = object_set_bool(o, "prev_kv", flags & ETCD_PREV_KV);
         if (r < 0)
                 return r;
@@ -103,13 +116,13 @@ static int object_set_range(json_t *o, const char *key, const char *range_end, u
                 return -EINVAL;
 
         if ((flags & ETCD_PREFIX) && isempty(key)) {
-                r = object_set(o, "key", etcd_json_bytes("", 1));
+                r = object_set_nul(o, "key");
                 if (r < 0)
                         return r;
-                return object_set(o, "range_end", etcd_json_bytes("", 1));
+                return object_set_nul(o, "range_end");
         }
 
-        r = object_set(o, "key", etcd_json_bytes(key, strlen(key)));
+        r = object_set_string_bytes(o, "key", key);
         if (r < 0)
                 return r;
 
@@ -123,8 +136,8 @@ static int object_set_range(json_t *o, const char *key, const char *range_end, u
                 return 0;
 
         if (isempty(range_end))
-                return object_set(o, "range_end", etcd_json_bytes("", 1));
-        return object_set(o, "range_end", etcd_json_bytes(range_end, strlen(range_end)));
+                return object_set_nul(o, "range_end");
+        return object_set_string_bytes(o, "range_end", range_end);
 }
 
 static const char *const sort_order_names[] = {
@@ -160,16 +173,12 @@ int etcd_json_build_range(json_t **ret, const EtcdRangeOptions *options) {
         r = object_set_range(o, options->key, options->range_end, options->flags);
         if (r < 0)
                 return r;
-        if (options->limit > 0) {
-                r = object_set(o, "limit", etcd_json_int64(options->limit));
-                if (r < 0)
-                        return r;
-        }
-        if (options->revision > 0) {
-                r = object_set(o, "revision", etcd_json_int64(options->revision));
-                if (r < 0)
-                        return r;
-        }
+        r = object_set_int64_positive(o, "limit", options->limit);
+        if (r < 0)
+                return r;
+        r = object_set_int64_positive(o, "revision", options->revision);
+        if (r < 0)
+                return r;
         if (options->sort_order != ETCD_SORT_NONE) {
                 r = object_set(o, "sort_order", json_string(sort_order_names[options->sort_order]));
                 if (r < 0)
@@ -229,11 +238,9 @@ int etcd_json_build_watch(json_t **ret, const char *key, unsigned flags, int64_t
         r = object_set_range(o, key, NULL, flags & ETCD_PREFIX);
         if (r < 0)
                 return r;
-        if (start_revision > 0) {
-                r = object_set(o, "start_revision", etcd_json_int64(start_revision));
-                if (r < 0)
-                        return r;
-        }
+        r = object_set_int64_positive(o, "start_revision", start_revision);
+        if (r < 0)
+                return r;
         r = object_set_bool(o, "prev_kv", flags & ETCD_PREV_KV);
         if (r < 0)
                 return r;
@@ -269,6 +276,19 @@ static int json_load(const char *data, size_t size, json_t **ret) {
 
         *ret = v;
         return 0;
+}
+
+/* json_unpack_ex() with JSON_STRICT: a missing required key, an unknown key or a wrong type is
+ * -EBADMSG. */
+static int unpack_strict(json_t *v, const char *fmt, ...) {
+        json_error_t error;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = json_vunpack_ex(v, &error, JSON_STRICT, fmt, ap);
+        va_end(ap);
+        return r < 0 ? -EBADMSG : 0;
 }
 
 int etcd_json_parse_int64(const json_t *v, int64_t *ret) {
@@ -316,15 +336,17 @@ static int parse_int64_opt(const json_t *v, int64_t def, int64_t *ret) {
         return etcd_json_parse_int64(v, ret);
 }
 
+/* A reply's optional header: *ret_revision is left alone when there is none. */
 static int parse_header(json_t *h, int64_t *ret_revision) {
         json_t *revision = NULL, *cluster_id = NULL, *member_id = NULL, *raft_term = NULL;
-        json_error_t error;
 
-        if (json_unpack_ex(h, &error, JSON_STRICT, "{s?o, s?o, s?o, s?o}",
-                           "cluster_id", &cluster_id,
-                           "member_id", &member_id,
-                           "revision", &revision,
-                           "raft_term", &raft_term) < 0)
+        if (!h)
+                return 0;
+        if (unpack_strict(h, "{s?o, s?o, s?o, s?o}",
+                          "cluster_id", &cluster_id,
+                          "member_id", &member_id,
+                          "revision", &revision,
+                          "raft_term", &raft_term) < 0)
                 return -EBADMSG;
 
         if (cluster_id && !json_is_string(cluster_id))
@@ -354,16 +376,15 @@ static int parse_kv(json_t *v, EtcdKeyValue *ret) {
         const char *key = NULL, *value = NULL;
         _cleanup_free_ char *k = NULL, *val = NULL;
         EtcdKeyValue kv = {};
-        json_error_t error;
         int r;
 
-        if (json_unpack_ex(v, &error, JSON_STRICT, "{s:s, s?o, s?o, s?o, s?s, s?o}",
-                           "key", &key,
-                           "create_revision", &create_revision,
-                           "mod_revision", &mod_revision,
-                           "version", &version,
-                           "value", &value,
-                           "lease", &lease) < 0)
+        if (unpack_strict(v, "{s:s, s?o, s?o, s?o, s?s, s?o}",
+                          "key", &key,
+                          "create_revision", &create_revision,
+                          "mod_revision", &mod_revision,
+                          "version", &version,
+                          "value", &value,
+                          "lease", &lease) < 0)
                 return -EBADMSG;
 
         r = parse_bytes(key, &k, NULL);
@@ -385,40 +406,34 @@ static int parse_kv(json_t *v, EtcdKeyValue *ret) {
         return 0;
 }
 
-static void key_values_free(EtcdKeyValue *kvs, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                etcd_key_value_done(kvs + i);
-        free(kvs);
+static int parse_kv_item(json_t *v, void *ret) {
+        return parse_kv(v, ret);
 }
 
-static int parse_kvs(json_t *a, EtcdKeyValue **ret, size_t *ret_n) {
-        EtcdKeyValue *kvs;
+/* An optional array whose items parse() fills in place: *items (size bytes each, new) is the
+ * owner's, and *n_items is counted before each item is parsed, so that the owner's done() releases
+ * a half-parsed one whatever the result. */
+static int parse_array(json_t *a, size_t size, int (*parse)(json_t *v, void *ret), void **items,
+                       size_t *n_items) {
         size_t n;
         int r;
 
-        if (!a) {
-                *ret = NULL;
-                *ret_n = 0;
+        if (!a)
                 return 0;
-        }
         if (!json_is_array(a))
                 return -EBADMSG;
 
         n = json_array_size(a);
-        kvs = new0(EtcdKeyValue, n);
-        if (!kvs)
+        *items = calloc(n ?: 1, size);
+        if (!*items)
                 return -ENOMEM;
 
         for (size_t i = 0; i < n; i++) {
-                r = parse_kv(json_array_get(a, i), kvs + i);
-                if (r < 0) {
-                        key_values_free(kvs, i);
+                *n_items = i + 1;
+                r = parse(json_array_get(a, i), (uint8_t *) *items + i * size);
+                if (r < 0)
                         return r;
-                }
         }
-
-        *ret = kvs;
-        *ret_n = n;
         return 0;
 }
 
@@ -446,77 +461,68 @@ static int parse_one_kv(json_t *v, EtcdKeyValue **ret, size_t *ret_n) {
 
 static int parse_range(json_t *root, EtcdResponse *r) {
         json_t *header = NULL, *kvs = NULL, *count = NULL;
-        json_error_t error;
         int more = 0, k;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s?o, s?b, s?o}",
-                           "header", &header,
-                           "kvs", &kvs,
-                           "more", &more,
-                           "count", &count) < 0)
+        if (unpack_strict(root, "{s?o, s?o, s?b, s?o}",
+                          "header", &header,
+                          "kvs", &kvs,
+                          "more", &more,
+                          "count", &count) < 0)
                 return -EBADMSG;
 
-        if (header) {
-                k = parse_header(header, &r->revision);
-                if (k < 0)
-                        return k;
-        }
+        k = parse_header(header, &r->revision);
+        if (k < 0)
+                return k;
         if (parse_int64_opt(count, 0, &r->count) < 0)
                 return -EBADMSG;
         r->more = more;
 
-        return parse_kvs(kvs, &r->kvs, &r->n_kvs);
+        return parse_array(kvs, sizeof(EtcdKeyValue), parse_kv_item, (void **) &r->kvs, &r->n_kvs);
 }
 
 static int parse_put(json_t *root, EtcdResponse *r) {
         json_t *header = NULL, *prev_kv = NULL;
-        json_error_t error;
         int k;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s?o}",
-                           "header", &header,
-                           "prev_kv", &prev_kv) < 0)
+        if (unpack_strict(root, "{s?o, s?o}",
+                          "header", &header,
+                          "prev_kv", &prev_kv) < 0)
                 return -EBADMSG;
 
-        if (header) {
-                k = parse_header(header, &r->revision);
-                if (k < 0)
-                        return k;
-        }
+        k = parse_header(header, &r->revision);
+        if (k < 0)
+                return k;
         return parse_one_kv(prev_kv, &r->kvs, &r->n_kvs);
 }
 
 static int parse_delete(json_t *root, EtcdResponse *r) {
         json_t *header = NULL, *deleted = NULL, *prev_kvs = NULL;
-        json_error_t error;
         int k;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s?o, s?o}",
-                           "header", &header,
-                           "deleted", &deleted,
-                           "prev_kvs", &prev_kvs) < 0)
+        if (unpack_strict(root, "{s?o, s?o, s?o}",
+                          "header", &header,
+                          "deleted", &deleted,
+                          "prev_kvs", &prev_kvs) < 0)
                 return -EBADMSG;
 
-        if (header) {
-                k = parse_header(header, &r->revision);
-                if (k < 0)
-                        return k;
-        }
+        k = parse_header(header, &r->revision);
+        if (k < 0)
+                return k;
         if (parse_int64_opt(deleted, 0, &r->count) < 0)
                 return -EBADMSG;
 
-        return parse_kvs(prev_kvs, &r->kvs, &r->n_kvs);
+        return parse_array(prev_kvs, sizeof(EtcdKeyValue), parse_kv_item, (void **) &r->kvs, &r->n_kvs);
 }
 
-static int parse_txn_operation(json_t *v, EtcdResponse *r) {
+static int parse_txn_operation(json_t *v, void *ret) {
+        EtcdResponse *r = ret;
         json_t *put = NULL, *range = NULL, *delete = NULL, *txn = NULL;
-        json_error_t error;
 
-        if (json_unpack_ex(v, &error, JSON_STRICT, "{s?o, s?o, s?o, s?o}",
-                           "response_put", &put,
-                           "response_range", &range,
-                           "response_delete_range", &delete,
-                           "response_txn", &txn) < 0)
+        if (unpack_strict(v, "{s?o, s?o, s?o, s?o}",
+                          "response_put", &put,
+                          "response_range", &range,
+                          "response_delete_range", &delete,
+                          "response_txn", &txn) < 0)
                 return -EBADMSG;
 
         /* Exactly one of them; nested transactions are never sent by us. */
@@ -532,63 +538,51 @@ static int parse_txn_operation(json_t *v, EtcdResponse *r) {
 
 static int parse_txn(json_t *root, EtcdResponse *r) {
         json_t *header = NULL, *responses = NULL;
-        json_error_t error;
         int succeeded = 0, k;
-        size_t n;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s?b, s?o}",
-                           "header", &header,
-                           "succeeded", &succeeded,
-                           "responses", &responses) < 0)
+        if (unpack_strict(root, "{s?o, s?b, s?o}",
+                          "header", &header,
+                          "succeeded", &succeeded,
+                          "responses", &responses) < 0)
                 return -EBADMSG;
 
-        if (header) {
-                k = parse_header(header, &r->revision);
-                if (k < 0)
-                        return k;
-        }
+        k = parse_header(header, &r->revision);
+        if (k < 0)
+                return k;
         r->succeeded = succeeded;
 
-        if (!responses)
-                return 0;
-        if (!json_is_array(responses))
+        return parse_array(responses, sizeof(EtcdResponse), parse_txn_operation, (void **) &r->responses,
+                           &r->n_responses);
+}
+
+/* What every lease reply has: the header, the lease's ID (required) and its TTL (-1 when etcd
+ * leaves it out). */
+static int parse_lease(json_t *header, json_t *id, json_t *ttl, EtcdResponse *r) {
+        int k;
+
+        k = parse_header(header, &r->revision);
+        if (k < 0)
+                return k;
+        if (etcd_json_parse_int64(id, &r->lease_id) < 0 || parse_int64_opt(ttl, -1, &r->lease_ttl) < 0)
                 return -EBADMSG;
-
-        n = json_array_size(responses);
-        r->responses = new0(EtcdResponse, n);
-        if (!r->responses)
-                return -ENOMEM;
-
-        for (size_t i = 0; i < n; i++) {
-                /* Counted before parsing, so that etcd_response_done() releases a half-parsed one. */
-                r->n_responses = i + 1;
-                k = parse_txn_operation(json_array_get(responses, i), r->responses + i);
-                if (k < 0)
-                        return k;
-        }
         return 0;
 }
 
 static int parse_lease_grant(json_t *root, EtcdResponse *r) {
         json_t *header = NULL, *id = NULL, *ttl = NULL;
         const char *error_text = NULL;
-        json_error_t error;
         int k;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s:o, s?o, s?s}",
-                           "header", &header,
-                           "ID", &id,
-                           "TTL", &ttl,
-                           "error", &error_text) < 0)
+        if (unpack_strict(root, "{s?o, s:o, s?o, s?s}",
+                          "header", &header,
+                          "ID", &id,
+                          "TTL", &ttl,
+                          "error", &error_text) < 0)
                 return -EBADMSG;
 
-        if (header) {
-                k = parse_header(header, &r->revision);
-                if (k < 0)
-                        return k;
-        }
-        if (etcd_json_parse_int64(id, &r->lease_id) < 0 || parse_int64_opt(ttl, -1, &r->lease_ttl) < 0)
-                return -EBADMSG;
+        k = parse_lease(header, id, ttl, r);
+        if (k < 0)
+                return k;
         r->lease_granted_ttl = r->lease_ttl;
 
         if (!isempty(error_text)) {
@@ -602,12 +596,9 @@ static int parse_lease_grant(json_t *root, EtcdResponse *r) {
 
 static int parse_header_only(json_t *root, EtcdResponse *r) {
         json_t *header = NULL;
-        json_error_t error;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o}", "header", &header) < 0)
+        if (unpack_strict(root, "{s?o}", "header", &header) < 0)
                 return -EBADMSG;
-        if (!header)
-                return 0;
         return parse_header(header, &r->revision);
 }
 
@@ -615,15 +606,14 @@ static int parse_header_only(json_t *root, EtcdResponse *r) {
 static int parse_stream_error(json_t *v, int *ret_code, char **ret_message) {
         json_t *http_code = NULL, *http_status = NULL, *details = NULL;
         const char *message = NULL;
-        json_error_t error;
         int code = 0;
 
-        if (json_unpack_ex(v, &error, JSON_STRICT, "{s:i, s?o, s?s, s?o, s?o}",
-                           "grpc_code", &code,
-                           "http_code", &http_code,
-                           "message", &message,
-                           "http_status", &http_status,
-                           "details", &details) < 0)
+        if (unpack_strict(v, "{s:i, s?o, s?s, s?o, s?o}",
+                          "grpc_code", &code,
+                          "http_code", &http_code,
+                          "message", &message,
+                          "http_status", &http_status,
+                          "details", &details) < 0)
                 return -EBADMSG;
         if (code <= 0)
                 return -EBADMSG;
@@ -635,34 +625,46 @@ static int parse_stream_error(json_t *v, int *ret_code, char **ret_message) {
         return 0;
 }
 
-static int parse_lease_keepalive(json_t *root, EtcdResponse *r) {
-        json_t *result = NULL, *stream_error = NULL, *header = NULL, *id = NULL, *ttl = NULL;
-        json_error_t error;
-        int k;
+/* A streaming endpoint's line: {"result":{..}} or {"error":{..}}. On success *ret_result is the
+ * result, or NULL with the error in *ret_code and *ret_message. */
+static int unpack_stream(json_t *root, json_t **ret_result, int *ret_code, char **ret_message) {
+        json_t *result = NULL, *stream_error = NULL;
+        int r;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s?o}",
-                           "result", &result,
-                           "error", &stream_error) < 0)
+        if (unpack_strict(root, "{s?o, s?o}",
+                          "result", &result,
+                          "error", &stream_error) < 0)
                 return -EBADMSG;
         if (!!result == !!stream_error)
                 return -EBADMSG;
-        if (stream_error)
-                return parse_stream_error(stream_error, &r->grpc_code, &r->error_message);
-
-        if (json_unpack_ex(result, &error, JSON_STRICT, "{s?o, s:o, s?o}",
-                           "header", &header,
-                           "ID", &id,
-                           "TTL", &ttl) < 0)
-                return -EBADMSG;
-
-        if (header) {
-                k = parse_header(header, &r->revision);
-                if (k < 0)
-                        return k;
+        if (stream_error) {
+                r = parse_stream_error(stream_error, ret_code, ret_message);
+                if (r < 0)
+                        return r;
         }
-        /* An expired or unknown lease is answered with no TTL at all. */
-        if (etcd_json_parse_int64(id, &r->lease_id) < 0 || parse_int64_opt(ttl, -1, &r->lease_ttl) < 0)
+
+        *ret_result = result;
+        return 0;
+}
+
+static int parse_lease_keepalive(json_t *root, EtcdResponse *r) {
+        json_t *result = NULL, *header = NULL, *id = NULL, *ttl = NULL;
+        int k;
+
+        k = unpack_stream(root, &result, &r->grpc_code, &r->error_message);
+        if (k < 0 || !result)
+                return k;
+
+        if (unpack_strict(result, "{s?o, s:o, s?o}",
+                          "header", &header,
+                          "ID", &id,
+                          "TTL", &ttl) < 0)
                 return -EBADMSG;
+
+        /* An expired or unknown lease is answered with no TTL at all. */
+        k = parse_lease(header, id, ttl, r);
+        if (k < 0)
+                return k;
         if (r->lease_ttl == 0)
                 r->lease_ttl = -1;
         return 0;
@@ -670,29 +672,22 @@ static int parse_lease_keepalive(json_t *root, EtcdResponse *r) {
 
 static int parse_lease_time_to_live(json_t *root, EtcdResponse *r) {
         json_t *header = NULL, *id = NULL, *ttl = NULL, *granted = NULL, *keys = NULL;
-        json_error_t error;
         int k;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s:o, s?o, s?o, s?o}",
-                           "header", &header,
-                           "ID", &id,
-                           "TTL", &ttl,
-                           "grantedTTL", &granted,
-                           "keys", &keys) < 0)
+        if (unpack_strict(root, "{s?o, s:o, s?o, s?o, s?o}",
+                          "header", &header,
+                          "ID", &id,
+                          "TTL", &ttl,
+                          "grantedTTL", &granted,
+                          "keys", &keys) < 0)
                 return -EBADMSG;
 
-        if (header) {
-                k = parse_header(header, &r->revision);
-                if (k < 0)
-                        return k;
-        }
         if (keys && !json_is_array(keys))
                 return -EBADMSG;
-        if (etcd_json_parse_int64(id, &r->lease_id) < 0 ||
-            parse_int64_opt(ttl, -1, &r->lease_ttl) < 0 ||
-            parse_int64_opt(granted, 0, &r->lease_granted_ttl) < 0)
-                return -EBADMSG;
-        return 0;
+        k = parse_lease(header, id, ttl, r);
+        if (k < 0)
+                return k;
+        return parse_int64_opt(granted, 0, &r->lease_granted_ttl);
 }
 
 int etcd_json_parse_response(EtcdRequestKind kind, const char *data, size_t size, EtcdResponse *ret) {
@@ -733,7 +728,6 @@ int etcd_json_parse_error(const char *data, size_t size, int *ret_code, char **r
         const char *error_text = NULL, *message = NULL;
         json_auto_t *root = NULL;
         json_t *details = NULL;
-        json_error_t error;
         char *m;
         int code = 0, r;
 
@@ -744,11 +738,11 @@ int etcd_json_parse_error(const char *data, size_t size, int *ret_code, char **r
         if (r < 0)
                 return r;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?s, s?s, s:i, s?o}",
-                           "error", &error_text,
-                           "message", &message,
-                           "code", &code,
-                           "details", &details) < 0)
+        if (unpack_strict(root, "{s?s, s?s, s:i, s?o}",
+                          "error", &error_text,
+                          "message", &message,
+                          "code", &code,
+                          "details", &details) < 0)
                 return -EBADMSG;
         if (code <= 0 || (details && !json_is_array(details)))
                 return -EBADMSG;
@@ -766,7 +760,6 @@ int etcd_json_parse_token(const char *data, size_t size, char **ret_token) {
         json_auto_t *root = NULL;
         const char *token = NULL;
         json_t *header = NULL;
-        json_error_t error;
         int64_t revision;
         char *t;
         int r;
@@ -777,15 +770,13 @@ int etcd_json_parse_token(const char *data, size_t size, char **ret_token) {
         if (r < 0)
                 return r;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s:s}",
-                           "header", &header,
-                           "token", &token) < 0)
+        if (unpack_strict(root, "{s?o, s:s}",
+                          "header", &header,
+                          "token", &token) < 0)
                 return -EBADMSG;
-        if (header) {
-                r = parse_header(header, &revision);
-                if (r < 0)
-                        return r;
-        }
+        r = parse_header(header, &revision);
+        if (r < 0)
+                return r;
         /* The token goes into an HTTP header: no empty token, no control characters. */
         if (isempty(token))
                 return -EBADMSG;
@@ -810,17 +801,17 @@ void etcd_event_done(EtcdEvent *e) {
         }
 }
 
-static int parse_event(json_t *v, EtcdEvent *ret) {
+static int parse_event(json_t *v, void *userdata) {
+        EtcdEvent *ret = userdata;
         json_t *kv = NULL, *prev_kv = NULL;
         const char *type = NULL;
-        json_error_t error;
         size_t n = 0;
         int r;
 
-        if (json_unpack_ex(v, &error, JSON_STRICT, "{s?s, s:o, s?o}",
-                           "type", &type,
-                           "kv", &kv,
-                           "prev_kv", &prev_kv) < 0)
+        if (unpack_strict(v, "{s?s, s:o, s?o}",
+                          "type", &type,
+                          "kv", &kv,
+                          "prev_kv", &prev_kv) < 0)
                 return -EBADMSG;
 
         if (!type || streq(type, "PUT"))
@@ -848,13 +839,10 @@ void etcd_watch_message_done(EtcdWatchMessage *m) {
 }
 
 int etcd_json_parse_watch_message(const char *data, size_t size, EtcdWatchMessage *ret) {
-        json_t *result = NULL, *stream_error = NULL, *header = NULL, *watch_id = NULL, *compact = NULL,
-                *events = NULL;
+        json_t *result = NULL, *header = NULL, *watch_id = NULL, *compact = NULL, *events = NULL;
         int created = 0, canceled = 0, fragment = 0, r;
         const char *cancel_reason = NULL;
         json_auto_t *root = NULL;
-        json_error_t error;
-        size_t n;
 
         assert(ret);
 
@@ -864,31 +852,24 @@ int etcd_json_parse_watch_message(const char *data, size_t size, EtcdWatchMessag
         if (r < 0)
                 return r;
 
-        if (json_unpack_ex(root, &error, JSON_STRICT, "{s?o, s?o}",
-                           "result", &result,
-                           "error", &stream_error) < 0)
-                return -EBADMSG;
-        if (!!result == !!stream_error)
-                return -EBADMSG;
-        if (stream_error)
-                return parse_stream_error(stream_error, &ret->grpc_code, &ret->error_message);
+        r = unpack_stream(root, &result, &ret->grpc_code, &ret->error_message);
+        if (r < 0 || !result)
+                return r;
 
-        if (json_unpack_ex(result, &error, JSON_STRICT, "{s?o, s?o, s?b, s?b, s?o, s?s, s?o, s?b}",
-                           "header", &header,
-                           "watch_id", &watch_id,
-                           "created", &created,
-                           "canceled", &canceled,
-                           "compact_revision", &compact,
-                           "cancel_reason", &cancel_reason,
-                           "events", &events,
-                           "fragment", &fragment) < 0)
+        if (unpack_strict(result, "{s?o, s?o, s?b, s?b, s?o, s?s, s?o, s?b}",
+                          "header", &header,
+                          "watch_id", &watch_id,
+                          "created", &created,
+                          "canceled", &canceled,
+                          "compact_revision", &compact,
+                          "cancel_reason", &cancel_reason,
+                          "events", &events,
+                          "fragment", &fragment) < 0)
                 return -EBADMSG;
 
-        if (header) {
-                r = parse_header(header, &ret->revision);
-                if (r < 0)
-                        return r;
-        }
+        r = parse_header(header, &ret->revision);
+        if (r < 0)
+                return r;
         if (parse_int64_opt(watch_id, 0, &ret->watch_id) < 0 ||
             parse_int64_opt(compact, 0, &ret->compact_revision) < 0)
                 return -EBADMSG;
@@ -905,21 +886,5 @@ int etcd_json_parse_watch_message(const char *data, size_t size, EtcdWatchMessag
                         return -ENOMEM;
         }
 
-        if (!events)
-                return 0;
-        if (!json_is_array(events))
-                return -EBADMSG;
-
-        n = json_array_size(events);
-        ret->events = new0(EtcdEvent, n);
-        if (!ret->events)
-                return -ENOMEM;
-
-        for (size_t i = 0; i < n; i++) {
-                ret->n_events = i + 1;
-                r = parse_event(json_array_get(events, i), ret->events + i);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return parse_array(events, sizeof(EtcdEvent), parse_event, (void **) &ret->events, &ret->n_events);
 }
