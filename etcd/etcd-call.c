@@ -266,6 +266,10 @@ void etcd_call_on_finished(EtcdCall *call, CURLcode result) {
         /* An answer that is not "unavailable" means this endpoint works: prefer it from now on. */
         if (status > 0 && error != -EAGAIN && error != -EIO)
                 c->preferred = call->endpoint;
+        /* Anything but a range went through etcd's leader (ranges may be serializable): the member
+         * is reachable and part of a quorum now, which is what a watch check would ask. */
+        if (error == 0 && call->kind != ETCD_REQUEST_RANGE)
+                c->endpoint_ok_usec[call->endpoint] = etcd_now(c);
 
         if (error == -EACCES && c->username && !call->options.no_auth && !call->auth_retried) {
                 call->auth_retried = true;

@@ -146,6 +146,9 @@ int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config)
         if (!c->endpoints)
                 return -ENOMEM;
         c->n_endpoints = strv_length(c->endpoints);
+        c->endpoint_ok_usec = new0(uint64_t, c->n_endpoints);
+        if (!c->endpoint_ok_usec)
+                return -ENOMEM;
 
         if ((config->ca_file && !(c->ca_file = strdup(config->ca_file))) ||
             (config->cert_file && !(c->cert_file = strdup(config->cert_file))) ||
@@ -188,6 +191,7 @@ EtcdClient *etcd_client_free(EtcdClient *c) {
 
         etcd_headers_unref(c->headers);
         strv_free(c->endpoints);
+        free(c->endpoint_ok_usec);
         free(c->ca_file);
         free(c->cert_file);
         free(c->key_file);

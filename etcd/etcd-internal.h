@@ -97,6 +97,8 @@ struct EtcdClient {
         char **endpoints;
         size_t n_endpoints;
         size_t preferred;               /* the endpoint that answered last */
+        uint64_t *endpoint_ok_usec;     /* per endpoint: when a request that needs etcd's leader last
+                                         * succeeded there; spares silent watches on it their check */
 
         char *ca_file;
         char *cert_file;

@@ -13,8 +13,11 @@
  * A partitioned or frozen member leaves the stream silent, not broken. When a stream has received
  * nothing for watch_check_usec, a linearizable count-only range of the watched key is sent to the
  * same member; if that fails (time-out, refused, no leader), the stream is abandoned and resumed on
- * another member. That costs one small request per silent period per watch, and notices a silent
- * partition within about two check periods. */
+ * another member, noticing a silent partition within about two check periods. The check is skipped
+ * when another request that needs etcd's leader (a lease keepalive, another watch's check)
+ * succeeded on that member since the period began or another check is asking it; a failed check
+ * moves every silent watch of the member. So silent watches cost at most one small request per
+ * member and period, and none beside a lease keeper. */
 
 struct EtcdWatch {
         EtcdTransferType transfer_type;
@@ -43,6 +46,7 @@ struct EtcdWatch {
         sd_event_source *reconnect;
         sd_event_source *check;
         EtcdCall *check_call;
+        uint64_t check_sent;
 
         bool stopped;
         bool in_handler;
@@ -262,13 +266,33 @@ void etcd_watch_on_finished(EtcdWatch *w, CURLcode result) {
         watch_restart(w, true);
 }
 
+static bool watch_check_pending(EtcdClient *c, size_t endpoint) {
+        for (EtcdWatch *o = c->watches; o; o = o->next)
+                if (o->check_call && o->endpoint == endpoint)
+                        return true;
+        return false;
+}
+
 static void watch_on_check_done(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
         EtcdWatch *w = userdata;
+        size_t endpoint = w->endpoint;
 
         w->check_call = NULL;
 
-        if (error < 0 && etcd_error_is_transient(error) && !w->received)
-                watch_restart(w, true);
+        if (error == 0) {
+                /* Counted from its tick, so that our own next tick is not skipped. */
+                c->endpoint_ok_usec[endpoint] = MAX(c->endpoint_ok_usec[endpoint], w->check_sent);
+                return;
+        }
+        if (!etcd_error_is_transient(error))
+                return;
+
+        /* The check stood for every watch on the member: move all those that have been silent. */
+        for (EtcdWatch *o = c->watches, *next; o; o = next) {
+                next = o->next;
+                if (o->endpoint == endpoint && o->curl && !o->received)
+                        watch_restart(o, true);
+        }
 }
 
 static int watch_on_check(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -286,12 +310,19 @@ static int watch_on_check(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         }
 
+        /* Another request (a lease keepalive, another watch's check) found the member working
+         * during this period, or is asking it now: one check per member and period is enough. */
+        if (c->endpoint_ok_usec[w->endpoint] + c->watch_check_usec > usec ||
+            watch_check_pending(c, w->endpoint))
+                return 0;
+
         r = etcd_json_build_range(&body, &(EtcdRangeOptions) { .key = w->key, .flags = ETCD_COUNT_ONLY });
         if (r < 0)
                 return 0;
 
         options.pin_endpoint = (int) w->endpoint;
         options.timeout_usec = MIN(c->watch_check_usec, 2 * USEC_PER_SEC);
+        w->check_sent = usec;     /* the tick's time, not the loop's late run */
         (void) etcd_call_start(c, ETCD_REQUEST_RANGE, body, &options, watch_on_check_done, w, &w->check_call);
         return 0;
 }
