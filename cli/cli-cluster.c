@@ -6,6 +6,7 @@
 #include "cli-cluster.h"
 #include "etcd-sync.h"
 #include "log.h"
+#include "parse-util.h"
 #include "strv.h"
 #include "unit-file.h"
 #include "xfleet.h"
@@ -82,7 +83,7 @@ int cluster_unit_describe(const char *raw, bool *ret_global, char **ret_descript
         }
 
         if (ret_global)
-                *ret_global = g && xfleet_parse_boolean(g) > 0;
+                *ret_global = g && parse_boolean(g) > 0;
         if (ret_description)
                 *ret_description = TAKE_PTR(d);
         return 0;

@@ -7,6 +7,7 @@
 #include "etcd-sync.h"
 #include "fleetctl.h"
 #include "log.h"
+#include "parse-util.h"
 #include "registry.h"
 #include "strv.h"
 #include "xfleet.h"
@@ -183,8 +184,9 @@ static const struct option options[] = {
         {}
 };
 
-static int parse_boolean(const char *v) {
-        return v ? xfleet_parse_boolean(v) : 1;
+/* A flag's optional boolean value: "--flag" alone means true. */
+static int parse_flag_boolean(const char *v) {
+        return v ? parse_boolean(v) : 1;
 }
 
 static int parse_seconds(const char *v, uint64_t *ret) {
@@ -279,7 +281,7 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
                         return bad_value("request-timeout", v);
                 return 0;
         case ARG_DEBUG:
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("debug", v);
                 arg_debug = b;
                 return 0;
@@ -292,7 +294,7 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
                         return bad_value("ssh-timeout", v);
                 return 0;
         case ARG_STRICT_HOST_KEY_CHECKING:
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("strict-host-key-checking", v);
                 arg_strict_host_key_checking = b;
                 return 0;
@@ -303,13 +305,13 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
 
         case ARG_REPLACE:
                 *seen |= FLAG_REPLACE;
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("replace", v);
                 arg_replace = b;
                 return 0;
         case ARG_NO_BLOCK:
                 *seen |= FLAG_NO_BLOCK;
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("no-block", v);
                 arg_no_block = b;
                 return 0;
@@ -324,13 +326,13 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
                 return set_string(&arg_fields, v);
         case 'l':
                 *seen |= FLAG_FULL;
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("full", v);
                 arg_full = b;
                 return 0;
         case ARG_NO_LEGEND:
                 *seen |= FLAG_NO_LEGEND;
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("no-legend", v);
                 arg_no_legend = b;
                 return 0;
@@ -344,13 +346,13 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
                 return 0;
         case 'f':
                 *seen |= FLAG_FOLLOW;
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("follow", v);
                 arg_follow = b;
                 return 0;
         case ARG_SUDO:
                 *seen |= FLAG_SUDO;
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("sudo", v);
                 arg_sudo = b;
                 return 0;
@@ -361,7 +363,7 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
                 return 0;
         case 'A':
                 *seen |= FLAG_FORWARD_AGENT;
-                if ((b = parse_boolean(v)) < 0)
+                if ((b = parse_flag_boolean(v)) < 0)
                         return bad_value("forward-agent", v);
                 arg_forward_agent = b;
                 return 0;

@@ -2,6 +2,7 @@
 
 #include "agent-internal.h"
 #include "log.h"
+#include "parse-util.h"
 #include "unit-file.h"
 #include "xfleet.h"
 
@@ -14,7 +15,7 @@ static bool body_is_global(const char *raw) {
         if (unit_file_parse(raw, strlen(raw), &f, NULL) < 0)
                 return false;
         v = unit_file_get_last(f, XFLEET_SECTION, "Global");
-        return v && xfleet_parse_boolean(v) > 0;
+        return v && parse_boolean(v) > 0;
 }
 
 int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *assignment) {

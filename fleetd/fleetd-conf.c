@@ -8,6 +8,7 @@
 
 #include "fileio.h"
 #include "fleetd-conf.h"
+#include "parse-util.h"
 #include "registry.h"
 #include "strv.h"
 
@@ -296,19 +297,6 @@ int fleetd_parse_endpoints(const char *s, char ***ret, char **ret_bad) {
         return 0;
 }
 
-static int parse_bool(const char *v) {
-        static const char *const yes[] = { "1", "true", "yes", "on", "t", "y" };
-        static const char *const no[] = { "0", "false", "no", "off", "f", "n" };
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (strcasecmp(v, yes[i]) == 0)
-                        return 1;
-        for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (strcasecmp(v, no[i]) == 0)
-                        return 0;
-        return -EINVAL;
-}
-
 static int dir_value(const char *v, char **ret) {
         size_t l = strlen(v);
 
@@ -400,7 +388,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
         }
 
         case OPTION_BOOL:
-                r = parse_bool(value);
+                r = parse_boolean(value);
                 if (r < 0)
                         return set_error(ret_error, "%s: '%s' is not a boolean (true or false)", o->name,
                                          value);
@@ -599,7 +587,7 @@ int fleetd_config_parse_argv(FleetdConfig *c, int argc, char *argv[], char **ret
 
                 if (eq)
                         value = eq + 1;
-                else if (o->type == OPTION_BOOL && (i + 1 >= argc || parse_bool(argv[i + 1]) < 0))
+                else if (o->type == OPTION_BOOL && (i + 1 >= argc || parse_boolean(argv[i + 1]) < 0))
                         value = "true";
                 else if (i + 1 < argc)
                         value = argv[++i];

@@ -2,8 +2,8 @@
 
 #include <fnmatch.h>
 #include <stdarg.h>
-#include <strings.h>
 
+#include "parse-util.h"
 #include "strv.h"
 #include "unit-name.h"
 #include "xfleet.h"
@@ -102,18 +102,7 @@ bool xfleet_options_is_empty(const XFleetOptions *x) {
 }
 
 int xfleet_parse_boolean(const char *v) {
-        static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
-        static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
-
-        assert(v);
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (strcasecmp(v, yes[i]) == 0)
-                        return 1;
-        for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (strcasecmp(v, no[i]) == 0)
-                        return 0;
-        return -EINVAL;
+        return parse_boolean(v);
 }
 
 /* Locate key and value of "k=v" / "k!=v" without copying. */
@@ -380,7 +369,7 @@ int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions
                                 return r;
                         break;
                 case XFLEET_GLOBAL:
-                        r = xfleet_parse_boolean(v);
+                        r = parse_boolean(v);
                         if (r < 0)
                                 return set_error(error_message, "Global=%s is not a boolean", v);
                         x->global = r;

@@ -59,7 +59,8 @@ bool xfleet_options_equal(const XFleetOptions *a, const XFleetOptions *b) _pure_
 /* Whether x places any constraint at all (a NULL x has none). */
 bool xfleet_options_is_empty(const XFleetOptions *x) _pure_;
 
-/* fleet's boolean: true/yes/1/on/t (any case) → 1; false/no/0/off/f → 0; else -EINVAL. */
+/* fleet's boolean, the same as parse_boolean() (lib/parse-util.h), which new code calls: true/yes/
+ * 1/on/t (any case) → 1; false/no/0/off/f → 0; else -EINVAL. */
 int xfleet_parse_boolean(const char *v) _pure_;
 
 /* Split a metadata requirement "k=v" or "k!=v" into key and value. *ret_key and *ret_value are
