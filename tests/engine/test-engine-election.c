@@ -70,7 +70,7 @@ int main(void) {
         Pair p;
         Engine *survivor, *loser;
         int64_t machines_lease, intruder_lease, old_lease;
-        uint64_t fenced;
+        uint64_t fenced, takeover;
 
         test_env_setup(&env);
 
@@ -93,6 +93,7 @@ int main(void) {
         before = test_unit_machines(&env, P, "first.service");
 
         /* ---- leader change: the leader goes away, the other takes over ---- */
+        takeover = test_now_usec();
         if (engine_is_leader(p.a)) {
                 p.a = engine_free(p.a);
                 survivor = p.b;
@@ -102,7 +103,9 @@ int main(void) {
         }
         ok(test_run_until(&env, test_engine_is_leader, survivor, 30),
            "the other engine takes over when the leader is freed");
-        diag("the survivor took %" PRIu64 " campaigns", engine_get_stats(survivor)->n_campaigns);
+        takeover = test_now_usec() - takeover;
+        diag("the survivor took %" PRIu64 " campaigns; it led %" PRIu64 " us after the leader was freed "
+             "(revoked)", engine_get_stats(survivor)->n_campaigns, takeover);
 
         test_put_unit(&env, P, "second.service", SERVICE, UNIT_DESIRED_LAUNCHED);
         ok(test_run_until(&env, is_placed, "second.service", 30), "the new leader schedules");
