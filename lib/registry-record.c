@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 #include <jansson.h>
+#include <stdarg.h>
 
 #include "registry.h"
 #include "strv.h"
@@ -55,19 +56,27 @@ static int set_str(json_t *o, const char *key, const char *value) {
         return json_object_set_new(o, key, json_string(value)) < 0 ? -EINVAL : 0;
 }
 
-static int load_object(const char *json, size_t size, json_t **ret) {
-        json_t *j;
+/* Load a record (a JSON object, no duplicate keys) and unpack it strictly with fmt: an unknown key,
+ * a missing required one or a wrong type is -EBADMSG. The unpacked strings are borrowed from
+ * *ret_root, which the caller releases. */
+static int load_record(const char *json, size_t size, json_t **ret_root, const char *fmt, ...) {
+        json_auto_t *j = NULL;
+        va_list ap;
+        int r;
 
         if (!json)
                 return -EBADMSG;
         j = json_loadb(json, size, JSON_REJECT_DUPLICATES, NULL);
-        if (!j)
+        if (!j || !json_is_object(j))
                 return -EBADMSG;
-        if (!json_is_object(j)) {
-                json_decref(j);
+
+        va_start(ap, fmt);
+        r = json_vunpack_ex(j, NULL, JSON_STRICT, fmt, ap);
+        va_end(ap);
+        if (r < 0)
                 return -EBADMSG;
-        }
-        *ret = j;
+
+        *ret_root = TAKE_PTR(j);
         return 0;
 }
 
@@ -145,17 +154,15 @@ int registry_machine_from_json(const char *json, size_t size, RegistryMachine **
 
         assert(ret);
 
-        r = load_object(json, size, &root);
+        r = load_record(json, size, &root, "{s:s%, s?s%, s?s%, s:o, s:s%, s:I}",
+                        "id", &id, &id_len,
+                        "public_ip", &ip, &ip_len,
+                        "hostname", &host, &host_len,
+                        "metadata", &md,
+                        "version", &version, &version_len,
+                        "agent_ttl_sec", &ttl);
         if (r < 0)
                 return r;
-        if (json_unpack_ex(root, NULL, JSON_STRICT, "{s:s%, s?s%, s?s%, s:o, s:s%, s:I}",
-                           "id", &id, &id_len,
-                           "public_ip", &ip, &ip_len,
-                           "hostname", &host, &host_len,
-                           "metadata", &md,
-                           "version", &version, &version_len,
-                           "agent_ttl_sec", &ttl) < 0)
-                return -EBADMSG;
 
         if (!text_ok(id, id_len) || !registry_machine_id_is_valid(id) ||
             !opt_text_ok(ip, ip_len) || !opt_text_ok(host, host_len) ||
@@ -230,15 +237,13 @@ static int body_from_json(const char *json, size_t size, const char *name_key, c
         UnitDesiredState d;
         int r;
 
-        r = load_object(json, size, &root);
+        r = load_record(json, size, &root, "{s:s%, s:s%, s:s%, s:s%}",
+                        name_key, &name, &name_len,
+                        "hash", &hash, &hash_len,
+                        "raw", &raw, &raw_len,
+                        "desired", &desired, &desired_len);
         if (r < 0)
                 return r;
-        if (json_unpack_ex(root, NULL, JSON_STRICT, "{s:s%, s:s%, s:s%, s:s%}",
-                           name_key, &name, &name_len,
-                           "hash", &hash, &hash_len,
-                           "raw", &raw, &raw_len,
-                           "desired", &desired, &desired_len) < 0)
-                return -EBADMSG;
 
         if (!text_ok(name, name_len) || !registry_unit_name_is_valid(name) ||
             !text_ok(hash, hash_len) || !registry_hash_is_valid(hash) ||
@@ -366,17 +371,15 @@ int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitSta
 
         assert(ret);
 
-        r = load_object(json, size, &root);
+        r = load_record(json, size, &root, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%}",
+                        "unit", &unit, &unit_len,
+                        "machine_id", &mid, &mid_len,
+                        "hash", &hash, &hash_len,
+                        "load_state", &load, &load_len,
+                        "active_state", &active, &active_len,
+                        "sub_state", &sub, &sub_len);
         if (r < 0)
                 return r;
-        if (json_unpack_ex(root, NULL, JSON_STRICT, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%}",
-                           "unit", &unit, &unit_len,
-                           "machine_id", &mid, &mid_len,
-                           "hash", &hash, &hash_len,
-                           "load_state", &load, &load_len,
-                           "active_state", &active, &active_len,
-                           "sub_state", &sub, &sub_len) < 0)
-                return -EBADMSG;
 
         if (!text_ok(unit, unit_len) || !registry_unit_name_is_valid(unit) ||
             !text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) ||
@@ -438,13 +441,11 @@ int registry_leader_from_json(const char *json, size_t size, RegistryLeader **re
 
         assert(ret);
 
-        r = load_object(json, size, &root);
+        r = load_record(json, size, &root, "{s:s%, s:s%}",
+                        "machine_id", &mid, &mid_len,
+                        "version", &version, &version_len);
         if (r < 0)
                 return r;
-        if (json_unpack_ex(root, NULL, JSON_STRICT, "{s:s%, s:s%}",
-                           "machine_id", &mid, &mid_len,
-                           "version", &version, &version_len) < 0)
-                return -EBADMSG;
         if (!text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) ||
             !text_ok(version, version_len) || version_len == 0)
                 return -EBADMSG;
