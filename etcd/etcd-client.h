@@ -242,7 +242,9 @@ uint64_t etcd_lease_keeper_deadline(const EtcdLease *l);
  * last revision seen + 1, so nothing is lost or repeated. revision is the header revision.
  * A silent stream (a partitioned or frozen member sends nothing, it does not break) is checked
  * after EtcdConfig.watch_check_usec without data: a linearizable count-only range of the watched
- * key goes to the same member, and if that fails the stream moves to another member. */
+ * key goes to the same member, and if that fails every silent stream on it moves to another member.
+ * One check per member and period stands for all its watches, and none is sent while other
+ * requests that need etcd's leader (lease keepalives) succeed on that member. */
 typedef void (*etcd_watch_handler_t)(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events,
                                      int64_t revision, void *userdata);
 
