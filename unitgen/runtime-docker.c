@@ -31,53 +31,10 @@ int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         r = unit_write_exec(f, "ExecStartPre", "-", STRV_MAKE(DOCKER, "rm", "-f", s->container));
         if (r < 0)
                 return r;
-        STRV_FOREACH(n, s->networks) {
-                ComposeResource *res = NULL;
-                _cleanup_strv_free_ char **argv = NULL;
-
-                for (size_t i = 0; i < m->n_networks; i++)
-                        if (streq(m->networks[i].name, *n))
-                                res = m->networks + i;
-                r = strv_extend_strv(&argv, STRV_MAKE(DOCKER, "network", "create"));
-                if (r >= 0 && res)
-                        r = strv_extend_strv(&argv, res->create_args);
-                if (r >= 0)
-                        r = strv_extend(&argv, *n);
-                if (r < 0)
-                        return r;
-                /* "-": it fails when the network exists, which is fine. */
-                r = unit_write_exec(f, "ExecStartPre", "-", argv);
-                if (r < 0)
-                        return r;
-        }
-        STRV_FOREACH(v, s->volumes) {
-                ComposeResource *res = NULL;
-                _cleanup_strv_free_ char **argv = NULL;
-
-                for (size_t i = 0; i < m->n_volumes; i++)
-                        if (streq(m->volumes[i].name, *v))
-                                res = m->volumes + i;
-                r = strv_extend_strv(&argv, STRV_MAKE(DOCKER, "volume", "create"));
-                if (r >= 0 && res)
-                        r = strv_extend_strv(&argv, res->create_args);
-                if (r >= 0)
-                        r = strv_extend(&argv, *v);
-                if (r < 0)
-                        return r;
-                r = unit_write_exec(f, "ExecStartPre", "-", argv);
-                if (r < 0)
-                        return r;
-        }
-        STRV_FOREACH(d, s->mkdirs) {
-                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE("/usr/bin/mkdir", "-p", *d));
-                if (r < 0)
-                        return r;
-        }
-        if (s->pull_always) {
-                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE(DOCKER, "pull", s->image));
-                if (r < 0)
-                        return r;
-        }
+        /* "-": "create" fails when the network or volume exists, which is fine. */
+        r = unit_write_prepare(f, m, s, DOCKER, NULL, "-");
+        if (r < 0)
+                return r;
 
         r = strv_extend(&run, DOCKER);
         if (r >= 0)

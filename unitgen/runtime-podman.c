@@ -12,25 +12,6 @@
 
 #define PODMAN "/usr/bin/podman"
 
-static int write_create(FILE *f, const char *what, const char *name, const ComposeResource *table, size_t n) {
-        _cleanup_strv_free_ char **argv = NULL;
-        int r;
-
-        r = strv_extend_strv(&argv, STRV_MAKE(PODMAN, what, "create", "--ignore"));
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < n; i++)
-                if (streq(table[i].name, name)) {
-                        r = strv_extend_strv(&argv, table[i].create_args);
-                        if (r < 0)
-                                return r;
-                }
-        r = strv_extend(&argv, name);
-        if (r < 0)
-                return r;
-        return unit_write_exec(f, "ExecStartPre", NULL, argv);
-}
-
 int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeService *s) {
         _cleanup_strv_free_ char **run = NULL;
         _cleanup_free_ char *timeout = NULL;
@@ -57,26 +38,10 @@ int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         if (s->tasks_max > 0)
                 fprintf(f, "TasksMax=%" PRIu64 "\n", s->tasks_max);
 
-        STRV_FOREACH(n, s->networks) {
-                r = write_create(f, "network", *n, m->networks, m->n_networks);
-                if (r < 0)
-                        return r;
-        }
-        STRV_FOREACH(v, s->volumes) {
-                r = write_create(f, "volume", *v, m->volumes, m->n_volumes);
-                if (r < 0)
-                        return r;
-        }
-        STRV_FOREACH(d, s->mkdirs) {
-                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE("/usr/bin/mkdir", "-p", *d));
-                if (r < 0)
-                        return r;
-        }
-        if (s->pull_always) {
-                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE(PODMAN, "pull", s->image));
-                if (r < 0)
-                        return r;
-        }
+        /* "--ignore": an existing network or volume is fine. */
+        r = unit_write_prepare(f, m, s, PODMAN, "--ignore", NULL);
+        if (r < 0)
+                return r;
 
         r = strv_extend(&run, PODMAN);
         if (r >= 0)

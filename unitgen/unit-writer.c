@@ -33,6 +33,50 @@ int unit_write_exec(FILE *f, const char *key, const char *prefix, char *const *a
         return 0;
 }
 
+static int write_create(FILE *f, const char *runtime, const char *what, const char *create_option,
+                        const char *create_prefix, const char *name, const ComposeResource *table, size_t n) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
+
+        r = strv_extend_strv(&argv, STRV_MAKE(runtime, what, "create"));
+        if (r >= 0 && create_option)
+                r = strv_extend(&argv, create_option);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (streq(table[i].name, name))
+                        r = strv_extend_strv(&argv, table[i].create_args);
+        if (r >= 0)
+                r = strv_extend(&argv, name);
+        if (r < 0)
+                return r;
+        return unit_write_exec(f, "ExecStartPre", create_prefix, argv);
+}
+
+int unit_write_prepare(FILE *f, const ComposeModel *m, const ComposeService *s, const char *runtime,
+                       const char *create_option, const char *create_prefix) {
+        int r;
+
+        STRV_FOREACH(n, s->networks) {
+                r = write_create(f, runtime, "network", create_option, create_prefix, *n, m->networks,
+                                 m->n_networks);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(v, s->volumes) {
+                r = write_create(f, runtime, "volume", create_option, create_prefix, *v, m->volumes,
+                                 m->n_volumes);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(d, s->mkdirs) {
+                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE("/usr/bin/mkdir", "-p", *d));
+                if (r < 0)
+                        return r;
+        }
+        if (s->pull_always)
+                return unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE(runtime, "pull", s->image));
+        return 0;
+}
+
 static void write_usec(FILE *f, const char *key, uint64_t usec) {
         if (usec == INFINITY_U64)
                 fprintf(f, "%s=infinity\n", key);

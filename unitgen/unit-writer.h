@@ -36,3 +36,11 @@ int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeSe
 int unit_write_exec(FILE *f, const char *key, const char *prefix, char *const *argv);
 int unit_write_restart(FILE *f, const ComposeService *s);
 int unit_write_stop_status(FILE *f, const ComposeService *s);
+
+/* The ExecStartPre= lines both runtimes write before the container: "RUNTIME network create" and
+ * "RUNTIME volume create" for each network and volume of s (followed by create_option when not
+ * NULL, the options m has for that resource and its name; prefixed with create_prefix), "mkdir -p"
+ * of each host directory, and "RUNTIME pull" of the image when s pulls always. Returns 0 or
+ * -ENOMEM / -EIO. */
+int unit_write_prepare(FILE *f, const ComposeModel *m, const ComposeService *s, const char *runtime,
+                       const char *create_option, const char *create_prefix);
