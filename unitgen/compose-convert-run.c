@@ -9,44 +9,6 @@
 
 /* The handlers for keys that become plain "run" options. */
 
-static const char *key_flag(const char *key) {
-        /* The generic handlers are registered with their flag; look it up by key. */
-        static const struct {
-                const char *key, *flag;
-        } flags[] = {
-                { "platform", "--platform" },         { "user", "--user" },
-                { "group_add", "--group-add" },       { "working_dir", "--workdir" },
-                { "hostname", "--hostname" },         { "domainname", "--domainname" },
-                { "mac_address", "--mac-address" },   { "expose", "--expose" },
-                { "dns", "--dns" },                   { "dns_search", "--dns-search" },
-                { "dns_opt", "--dns-option" },        { "extra_hosts", "--add-host" },
-                { "labels", "--label" },              { "annotations", "--annotation" },
-                { "uts", "--uts" },                   { "userns_mode", "--userns" },
-                { "cgroup", "--cgroupns" },           { "cgroup_parent", "--cgroup-parent" },
-                { "privileged", "--privileged" },     { "read_only", "--read-only" },
-                { "init", "--init" },                 { "cap_add", "--cap-add" },
-                { "cap_drop", "--cap-drop" },         { "security_opt", "--security-opt" },
-                { "device_cgroup_rules", "--device-cgroup-rule" },
-                { "sysctls", "--sysctl" },            { "storage_opt", "--storage-opt" },
-                { "shm_size", "--shm-size" },         { "mem_limit", "--memory" },
-                { "mem_reservation", "--memory-reservation" },
-                { "memswap_limit", "--memory-swap" }, { "mem_swappiness", "--memory-swappiness" },
-                { "oom_kill_disable", "--oom-kill-disable" },
-                { "oom_score_adj", "--oom-score-adj" }, { "cpus", "--cpus" },
-                { "cpu_shares", "--cpu-shares" },     { "cpu_quota", "--cpu-quota" },
-                { "cpu_period", "--cpu-period" },     { "cpu_rt_runtime", "--cpu-rt-runtime" },
-                { "cpu_rt_period", "--cpu-rt-period" }, { "cpuset", "--cpuset-cpus" },
-                { "pids_limit", "--pids-limit" },     { "stop_signal", "--stop-signal" },
-                { "ipc", "--ipc" },                   { "pid", "--pid" },
-        };
-
-        for (size_t i = 0; i < ELEMENTSOF(flags); i++)
-                if (streq(flags[i].key, key))
-                        return flags[i].flag;
-        assert_not_reached();
-        return NULL;
-}
-
 int convert_string_flag(Converter *c, const char *key, YamlNode *v) {
         const char *s;
         int r;
@@ -62,7 +24,7 @@ int convert_string_flag(Converter *c, const char *key, YamlNode *v) {
                 if (!c->service->stop_signal)
                         return -ENOMEM;
         }
-        return converter_flag(c, key_flag(key), s);
+        return converter_flag(c, converter_key_flag(key), s);
 }
 
 int convert_bool_flag(Converter *c, const char *key, YamlNode *v) {
@@ -72,7 +34,7 @@ int convert_bool_flag(Converter *c, const char *key, YamlNode *v) {
         r = converter_bool(c, key, v, &b);
         if (r < 0 || !b)
                 return r;
-        return converter_flag(c, key_flag(key), NULL);
+        return converter_flag(c, converter_key_flag(key), NULL);
 }
 
 int convert_list_flag(Converter *c, const char *key, YamlNode *v) {
@@ -83,7 +45,7 @@ int convert_list_flag(Converter *c, const char *key, YamlNode *v) {
         if (r < 0)
                 return r;
         STRV_FOREACH(s, l) {
-                r = converter_flag(c, key_flag(key), *s);
+                r = converter_flag(c, converter_key_flag(key), *s);
                 if (r < 0)
                         return r;
         }
@@ -108,7 +70,7 @@ int convert_map_flag(Converter *c, const char *key, YamlNode *v) {
                         return diag_error(c->diag, val, converter_path(c, key), "\"%s\" needs an address", k->value);
                 if (asprintf(&arg, "%s%s%s", k->value, sep, yaml_node_is_null(val) ? "" : val->value) < 0)
                         return -ENOMEM;
-                r = converter_flag(c, key_flag(key), arg);
+                r = converter_flag(c, converter_key_flag(key), arg);
                 if (r < 0)
                         return r;
         }
@@ -125,7 +87,7 @@ int convert_bytes_flag(Converter *c, const char *key, YamlNode *v) {
                 return r;
         if (asprintf(&arg, "%" PRIu64, b) < 0)
                 return -ENOMEM;
-        return converter_flag(c, key_flag(key), arg);
+        return converter_flag(c, converter_key_flag(key), arg);
 }
 
 int convert_memory(Converter *c, const char *key, YamlNode *v) {
@@ -145,7 +107,7 @@ int convert_memory(Converter *c, const char *key, YamlNode *v) {
                 c->service->memory_low = b;
         if (asprintf(&arg, "%" PRIu64, b) < 0)
                 return -ENOMEM;
-        return converter_flag(c, key_flag(key), arg);
+        return converter_flag(c, converter_key_flag(key), arg);
 }
 
 int convert_int_flag(Converter *c, const char *key, YamlNode *v) {
@@ -161,7 +123,7 @@ int convert_int_flag(Converter *c, const char *key, YamlNode *v) {
                 return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not an integer", s);
         if (streq(key, "pids_limit") && x > 0)
                 c->service->tasks_max = (uint64_t) x;
-        return converter_flag(c, key_flag(key), s);
+        return converter_flag(c, converter_key_flag(key), s);
 }
 
 int convert_cpus(Converter *c, const char *key, YamlNode *v) {

@@ -25,6 +25,10 @@ const char *converter_path(Converter *c, const char *key);
 /* Append "flag" / "flag value" to the service's run options. */
 int converter_flag(Converter *c, const char *flag, const char *value);
 
+/* The run option a key's generic handler writes, as the key table registers it (e.g. "--user" for
+ * "user"). key must be a key registered with a flag. */
+const char *converter_key_flag(const char *key);
+
 /* Value checks that report "services.<s>.<key>: must be ..." errors. The returned strings are
  * borrowed from the tree. */
 int converter_string(Converter *c, const char *key, const YamlNode *v, const char **ret);

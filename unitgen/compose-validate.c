@@ -145,6 +145,13 @@ static const ComposeKey *compose_key_find(const char *name) {
         return found ? *found : NULL;
 }
 
+const char *converter_key_flag(const char *key) {
+        const ComposeKey *ck = compose_key_find(key);
+
+        assert(ck && ck->verdict == KEY_CONVERT && ck->flag);
+        return ck->flag;
+}
+
 const char *converter_path(Converter *c, const char *key) {
         (void) snprintf(c->path, sizeof(c->path), "services.%s.%s", c->service->name, key);
         return c->path;
