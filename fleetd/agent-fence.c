@@ -11,11 +11,16 @@
  * the new leader and may miss a short TTL, yet no lease can expire without a leader, and the new
  * leader extends every lease. So before stopping anything the agent asks the nearest member, with a
  * serializable read that needs no leader, whether it still holds the machine key under the lost
- * lease. A member that answers that it does means "not fenced"; no answer in a short while (a
- * partition), an error, or another lease means the registration is gone: fence. */
+ * lease. A member that answers that it does means "not fenced yet": registering again must then
+ * succeed within an election's time, else we fence after all (that member may be a minority one,
+ * cut off with us, whose view is stale). No answer in a short while (a partition), an error, or
+ * another lease means the registration is gone: fence at once. */
 
 /* A reachable member answers a local read in milliseconds; a partition never answers. */
 #define FENCE_CHECK_USEC (300 * 1000ULL)
+
+/* How long an etcd leader election may keep us from registering again before we fence anyway. */
+#define FENCE_ELECTION_USEC (3 * 1000 * 1000ULL)
 
 bool agent_unit_fenced(const Agent *a, const AgentUnit *u) {
         return a->fenced && !u->global;
@@ -80,8 +85,13 @@ static void on_fence_check(EtcdClient *c, int error, const EtcdResponse *respons
 
         log_notice("etcd still holds the registration under lease %" PRIx64 " (an etcd leader election?): "
                    "units keep running while the machine registers again.", (uint64_t) a->lost_lease);
-        /* Should registering again not succeed within a TTL, the lease may expire after all. */
-        r = agent_arm_timer(a, &a->fence_timer, (uint64_t) a->ttl_sec * 1000000ULL, on_fence_timer);
+        /* An etcd election ends within a few seconds (election timeout 1 s, measured 2.3 s until a
+         * write succeeds), and registering again follows at once. A member that keeps answering
+         * "still registered" for longer may be a minority member cut off with us, whose view is
+         * stale while the majority expires the lease and moves our units: so wait no longer than
+         * an election takes, and at most a TTL. */
+        r = agent_arm_timer(a, &a->fence_timer, MIN((uint64_t) a->ttl_sec * 1000000ULL, FENCE_ELECTION_USEC),
+                            on_fence_timer);
         if (r < 0)
                 agent_fence(a);
 }
