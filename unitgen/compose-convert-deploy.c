@@ -146,7 +146,7 @@ int convert_volumes_from(Converter *c, const char *key, YamlNode *v) {
         if (r < 0)
                 return r;
         for (size_t i = 0; l[i]; i++) {
-                _cleanup_free_ char *arg = NULL, *name = NULL;
+                _cleanup_free_ char *name = NULL;
                 const char *ref = l[i], *container = startswith(ref, "container:");
 
                 if (container) {
@@ -158,9 +158,7 @@ int convert_volumes_from(Converter *c, const char *key, YamlNode *v) {
                 name = strndup(ref, strcspn(ref, ":"));
                 if (!name)
                         return -ENOMEM;
-                if (asprintf(&arg, "@%s", ref) < 0)
-                        return -ENOMEM;
-                r = converter_flag(c, "--volumes-from", arg);
+                r = converter_flagf(c, "--volumes-from", "@%s", ref);
                 if (r < 0)
                         return r;
                 r = converter_depend(c, "volumes_from", name, DEPEND_STARTED, true, false, true,
@@ -173,7 +171,6 @@ int convert_volumes_from(Converter *c, const char *key, YamlNode *v) {
 
 int convert_namespace_mode(Converter *c, const char *key, YamlNode *v) {
         const char *flag = streq(key, "ipc") ? "--ipc" : "--pid", *s, *other;
-        _cleanup_free_ char *arg = NULL;
         int r;
 
         r = converter_string(c, key, v, &s);
@@ -185,9 +182,7 @@ int convert_namespace_mode(Converter *c, const char *key, YamlNode *v) {
         r = converter_depend(c, key, other, DEPEND_STARTED, true, true, true, v);
         if (r < 0)
                 return r;
-        if (asprintf(&arg, "container:@%s", other) < 0)
-                return -ENOMEM;
-        return converter_flag(c, flag, arg);
+        return converter_flagf(c, flag, "container:@%s", other);
 }
 
 int convert_restart(Converter *c, const char *key, YamlNode *v) {
@@ -277,7 +272,6 @@ static int deploy_resources(Converter *c, YamlNode *v) {
                         return diag_error(c->diag, val, converter_path(c, "deploy.resources"), "%s must be a mapping",
                                           k->value);
                 YAML_MAPPING_FOREACH(rk, rv, val) {
-                        _cleanup_free_ char *arg = NULL;
                         const char *path = converter_path(c, limits ? "deploy.resources.limits" :
                                                           "deploy.resources.reservations");
 
@@ -292,9 +286,8 @@ static int deploy_resources(Converter *c, YamlNode *v) {
                                         s->memory_max = b;
                                 else
                                         s->memory_low = b;
-                                if (asprintf(&arg, "%" PRIu64, b) < 0)
-                                        return -ENOMEM;
-                                r = converter_flag(c, limits ? "--memory" : "--memory-reservation", arg);
+                                r = converter_flagf(c, limits ? "--memory" : "--memory-reservation", "%" PRIu64,
+                                                    b);
                         } else if (streq(rk->value, "cpus") && limits)
                                 r = convert_cpus(c, "deploy.resources.limits.cpus", rv);
                         else if (streq(rk->value, "pids") && limits)

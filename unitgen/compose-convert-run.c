@@ -61,16 +61,13 @@ int convert_map_flag(Converter *c, const char *key, YamlNode *v) {
                 return diag_error(c->diag, v, converter_path(c, key), "must be a mapping or a list, not %s",
                                   yaml_node_type_name(v));
         YAML_MAPPING_FOREACH(k, val, v) {
-                _cleanup_free_ char *arg = NULL;
-
                 if (val->type != YAML_NODE_SCALAR)
                         return diag_error(c->diag, val, converter_path(c, key), "the value of \"%s\" must be a string",
                                           k->value);
                 if (yaml_node_is_null(val) && streq(key, "extra_hosts"))
                         return diag_error(c->diag, val, converter_path(c, key), "\"%s\" needs an address", k->value);
-                if (asprintf(&arg, "%s%s%s", k->value, sep, yaml_node_is_null(val) ? "" : val->value) < 0)
-                        return -ENOMEM;
-                r = converter_flag(c, converter_key_flag(key), arg);
+                r = converter_flagf(c, converter_key_flag(key), "%s%s%s", k->value, sep,
+                                    yaml_node_is_null(val) ? "" : val->value);
                 if (r < 0)
                         return r;
         }
@@ -78,20 +75,16 @@ int convert_map_flag(Converter *c, const char *key, YamlNode *v) {
 }
 
 int convert_bytes_flag(Converter *c, const char *key, YamlNode *v) {
-        _cleanup_free_ char *arg = NULL;
         uint64_t b;
         int r;
 
         r = converter_bytes(c, key, v, &b);
         if (r < 0)
                 return r;
-        if (asprintf(&arg, "%" PRIu64, b) < 0)
-                return -ENOMEM;
-        return converter_flag(c, converter_key_flag(key), arg);
+        return converter_flagf(c, converter_key_flag(key), "%" PRIu64, b);
 }
 
 int convert_memory(Converter *c, const char *key, YamlNode *v) {
-        _cleanup_free_ char *arg = NULL;
         uint64_t b;
         int r;
 
@@ -105,9 +98,7 @@ int convert_memory(Converter *c, const char *key, YamlNode *v) {
                 c->service->memory_max = b;
         else if (streq(key, "mem_reservation"))
                 c->service->memory_low = b;
-        if (asprintf(&arg, "%" PRIu64, b) < 0)
-                return -ENOMEM;
-        return converter_flag(c, converter_key_flag(key), arg);
+        return converter_flagf(c, converter_key_flag(key), "%" PRIu64, b);
 }
 
 int convert_int_flag(Converter *c, const char *key, YamlNode *v) {
@@ -266,10 +257,7 @@ int convert_env_file(Converter *c, const char *key, YamlNode *v) {
                                 value = compose_project_lookup(name, c->project);
                                 if (!value)
                                         continue;
-                                _cleanup_free_ char *kv = NULL;
-                                if (asprintf(&kv, "%s=%s", name, value) < 0)
-                                        return -ENOMEM;
-                                r = converter_flag(c, "-e", kv);
+                                r = converter_flagf(c, "-e", "%s=%s", name, value);
                         }
                         if (r < 0)
                                 return r;
@@ -286,7 +274,6 @@ int convert_environment(Converter *c, const char *key, YamlNode *v) {
                 return diag_error(c->diag, v, converter_path(c, key), "must be a mapping or a list, not %s",
                                   yaml_node_type_name(v));
         YAML_MAPPING_FOREACH(k, val, v) {
-                _cleanup_free_ char *kv = NULL;
                 const char *value;
 
                 if (val->type != YAML_NODE_SCALAR)
@@ -308,9 +295,7 @@ int convert_environment(Converter *c, const char *key, YamlNode *v) {
                         }
                 } else
                         value = scalar_text(val);
-                if (asprintf(&kv, "%s=%s", k->value, value) < 0)
-                        return -ENOMEM;
-                r = converter_flag(c, "-e", kv);
+                r = converter_flagf(c, "-e", "%s=%s", k->value, value);
                 if (r < 0)
                         return r;
         }
@@ -453,13 +438,9 @@ int convert_logging(Converter *c, const char *key, YamlNode *v) {
                 if (opts->type != YAML_NODE_MAPPING)
                         return diag_error(c->diag, opts, converter_path(c, key), "options must be a mapping");
                 YAML_MAPPING_FOREACH(k, val, opts) {
-                        _cleanup_free_ char *arg = NULL;
-
                         if (val->type != YAML_NODE_SCALAR)
                                 return diag_error(c->diag, val, converter_path(c, key), "option values must be strings");
-                        if (asprintf(&arg, "%s=%s", k->value, scalar_text(val)) < 0)
-                                return -ENOMEM;
-                        r = converter_flag(c, "--log-opt", arg);
+                        r = converter_flagf(c, "--log-opt", "%s=%s", k->value, scalar_text(val));
                         if (r < 0)
                                 return r;
                 }

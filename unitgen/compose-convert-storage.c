@@ -241,7 +241,7 @@ int convert_volumes(Converter *c, const char *key, YamlNode *v) {
         if (v->type != YAML_NODE_SEQUENCE)
                 return diag_error(c->diag, v, converter_path(c, key), "must be a list, not %s", yaml_node_type_name(v));
         YAML_SEQUENCE_FOREACH(item, v) {
-                _cleanup_free_ char *src = NULL, *arg = NULL, *first = NULL;
+                _cleanup_free_ char *src = NULL, *first = NULL;
                 const char *spec, *colon;
                 bool named;
 
@@ -274,9 +274,7 @@ int convert_volumes(Converter *c, const char *key, YamlNode *v) {
                 r = volume_source(c, key, item, first, &named, &src);
                 if (r < 0)
                         return r;
-                if (asprintf(&arg, "%s%s", src, colon) < 0)
-                        return -ENOMEM;
-                r = converter_flag(c, "-v", arg);
+                r = converter_flagf(c, "-v", "%s%s", src, colon);
                 if (r < 0)
                         return r;
         }
@@ -310,7 +308,7 @@ int convert_secrets(Converter *c, const char *key, YamlNode *v) {
         if (v->type != YAML_NODE_SEQUENCE)
                 return diag_error(c->diag, v, converter_path(c, key), "must be a list, not %s", yaml_node_type_name(v));
         YAML_SEQUENCE_FOREACH(item, v) {
-                _cleanup_free_ char *path = NULL, *arg = NULL, *tgt = NULL;
+                _cleanup_free_ char *path = NULL, *tgt = NULL;
                 const char *name, *target = NULL, *file;
                 YamlNode *def;
 
@@ -348,9 +346,7 @@ int convert_secrets(Converter *c, const char *key, YamlNode *v) {
                         r = (tgt = strdup(target)) ? 0 : -1;
                 if (r < 0)
                         return -ENOMEM;
-                if (asprintf(&arg, "%s:%s:ro", path, tgt) < 0)
-                        return -ENOMEM;
-                r = converter_flag(c, "-v", arg);
+                r = converter_flagf(c, "-v", "%s:%s:ro", path, tgt);
                 if (r < 0)
                         return r;
         }
@@ -431,15 +427,11 @@ int convert_network_mode(Converter *c, const char *key, YamlNode *v) {
         if (r < 0)
                 return r;
         if ((other = startswith(s, "service:"))) {
-                _cleanup_free_ char *arg = NULL;
-
                 /* The container is resolved when the model is complete; a placeholder keeps the order. */
                 r = converter_depend(c, "network_mode", other, DEPEND_STARTED, true, true, true, v);
                 if (r < 0)
                         return r;
-                if (asprintf(&arg, "container:@%s", other) < 0)
-                        return -ENOMEM;
-                return converter_flag(c, "--network", arg);
+                return converter_flagf(c, "--network", "container:@%s", other);
         }
         if (!STR_IN_SET(s, "host", "none", "bridge", "default") && !startswith(s, "container:"))
                 return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not a network mode", s);

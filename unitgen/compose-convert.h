@@ -24,6 +24,8 @@ const char *converter_path(Converter *c, const char *key);
 
 /* Append "flag" / "flag value" to the service's run options. */
 int converter_flag(Converter *c, const char *flag, const char *value);
+/* Append "flag" and the value formatted from format. Returns 0 or -ENOMEM. */
+int converter_flagf(Converter *c, const char *flag, const char *format, ...) _printf_(3, 4);
 
 /* The run option a key's generic handler writes, as the key table registers it (e.g. "--user" for
  * "user"). key must be a key registered with a flag. */

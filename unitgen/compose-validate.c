@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <stdarg.h>
+
 #include "compose-convert.h"
 #include "strv.h"
 
@@ -164,6 +166,19 @@ int converter_flag(Converter *c, const char *flag, const char *value) {
         if (r < 0 || !value)
                 return r;
         return strv_extend(&c->service->run_args, value);
+}
+
+int converter_flagf(Converter *c, const char *flag, const char *format, ...) {
+        _cleanup_free_ char *value = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&value, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return converter_flag(c, flag, value);
 }
 
 int converter_string(Converter *c, const char *key, const YamlNode *v, const char **ret) {
