@@ -33,10 +33,44 @@ const char *compose_project_lookup(const char *name, void *userdata) {
         return dotenv_get(p->env, name);
 }
 
-int compose_project_path(const ComposeProject *p, const char *path, char **ret) {
+/* Lexically drop "." and "name/.." components and repeated slashes of an absolute path, in place,
+ * as compose's filepath.Join does: a cycle of includes through "../" must name the same file. */
+static void path_clean(char *s) {
+        char *w = s, *c = s;
+
+        if (s[0] != '/')
+                return;
+        while (*c) {
+                size_t n;
+
+                c += strspn(c, "/");
+                n = strcspn(c, "/");
+                if (n == 0)
+                        break;
+                if (n == 1 && c[0] == '.') {
+                        c += n;
+                        continue;
+                }
+                if (n == 2 && c[0] == '.' && c[1] == '.') {
+                        while (w > s && *--w != '/')
+                                ;
+                        c += n;
+                        continue;
+                }
+                *w++ = '/';
+                memmove(w, c, n);
+                w += n;
+                c += n;
+        }
+        if (w == s)
+                *w++ = '/';
+        *w = 0;
+}
+
+int compose_path_join(const char *dir, const char *path, char **ret) {
         char *r;
 
-        assert(p);
+        assert(dir);
         assert(path);
         assert(ret);
 
@@ -49,13 +83,20 @@ int compose_project_path(const ComposeProject *p, const char *path, char **ret) 
                         rel += 2 + strspn(rel + 2, "/");
                 if (streq(rel, "."))
                         rel = "";
-                if (asprintf(&r, "%s%s%s", p->dir, isempty(rel) || streq(p->dir, "/") ? "" : "/", rel) < 0)
+                if (asprintf(&r, "%s%s%s", dir, isempty(rel) || streq(dir, "/") ? "" : "/", rel) < 0)
                         r = NULL;
         }
         if (!r)
                 return -ENOMEM;
+        path_clean(r);
         *ret = r;
         return 0;
+}
+
+int compose_project_path(const ComposeProject *p, const char *path, char **ret) {
+        assert(p);
+
+        return compose_path_join(p->dir, path, ret);
 }
 
 static bool is_top_level_key(const char *k) {
@@ -150,9 +191,6 @@ int compose_file_parse(ComposeProject *p, const char *name, const char *data, si
                 YAML_MAPPING_FOREACH(k, v, root)
                         if (!is_top_level_key(k->value))
                                 return diag_error(d, k, k->value, "unknown top-level key");
-                k = yaml_mapping_get_key(root, "include");
-                if (k)
-                        return diag_error(d, k, "include", "not supported: merge the files with -f instead");
                 k = yaml_mapping_get_key(root, "models");
                 if (k) {
                         r = diag_warning(d, k, "models", "not supported (AI models have no place in a unit), ignoring");
@@ -182,21 +220,9 @@ int compose_file_parse(ComposeProject *p, const char *name, const char *data, si
         return 0;
 }
 
-static int project_read(const ComposeProject *p, const char *path, char **ret, size_t *ret_size) {
-        _cleanup_free_ char *abs = NULL;
-        int r;
-
-        r = compose_project_path(p, path, &abs);
-        if (r < 0)
-                return r;
-        return read_full_file(abs, ret, ret_size, COMPOSE_FILE_MAX);
-}
-
 static int project_setup(ComposeProject *p, const ComposeLoadOptions *o, Diag *d) {
-        _cleanup_strv_free_ char **dotenv = NULL;
-        _cleanup_free_ char *data = NULL, *dotenv_name = NULL, *first = NULL, *error = NULL;
+        _cleanup_free_ char *dotenv_path = NULL, *dotenv_name = NULL, *first = NULL;
         char **base_env = o->environment ?: environ;
-        unsigned line = 0;
         int r;
 
         if (o->project_dir)
@@ -224,10 +250,9 @@ static int project_setup(ComposeProject *p, const ComposeLoadOptions *o, Diag *d
         if (!p->env)
                 return -ENOMEM;
 
-        /* .env fills in what the environment does not set. */
-        r = project_read(p, ".env", &data, NULL);
-        if (r == -ENOENT)
-                return 0;
+        r = compose_project_path(p, ".env", &dotenv_path);
+        if (r < 0)
+                return r;
         {
                 _cleanup_free_ char *copy = strdup(o->files[0]);
                 const char *dir;
@@ -242,14 +267,31 @@ static int project_setup(ComposeProject *p, const ComposeLoadOptions *o, Diag *d
                 if (!dotenv_name)
                         return -ENOMEM;
         }
+        return compose_project_load_env(p, dotenv_path, dotenv_name, false, d);
+}
+
+int compose_project_load_env(ComposeProject *p, const char *path, const char *name, bool required, Diag *d) {
+        _cleanup_strv_free_ char **dotenv = NULL;
+        _cleanup_free_ char *data = NULL, *error = NULL;
+        unsigned line = 0;
+        int r;
+
+        assert(p);
+        assert(path);
+        assert(name);
+
+        r = read_full_file(path, &data, NULL, COMPOSE_FILE_MAX);
+        if (r == -ENOENT && !required)
+                return 0;
         if (r < 0)
-                return diag_add_at(d, DIAG_ERROR, dotenv_name, 0, 0, ".env", "cannot read: %s", strerror(-r));
+                return diag_add_at(d, DIAG_ERROR, name, 0, 0, ".env", "cannot read: %s", strerror(-r));
 
         r = dotenv_parse(data, compose_project_lookup, p, &dotenv, &line, &error);
         if (r == -EINVAL)
-                return diag_add_at(d, DIAG_ERROR, dotenv_name, line, 1, ".env", "%s", strna(error));
+                return diag_add_at(d, DIAG_ERROR, name, line, 1, ".env", "%s", strna(error));
         if (r < 0)
                 return r;
+        /* It fills in what the environment (or the including project) does not set. */
         STRV_FOREACH(e, dotenv) {
                 size_t n = strcspn(*e, "=");
 
@@ -281,37 +323,64 @@ static bool service_enabled(const YamlNode *svc, char **profiles) {
         return false;
 }
 
-static int resolve_extends(ComposeProject *p, YamlNode *services, const char *name, char ***stack, unsigned depth,
-                           Diag *d);
+static int resolve_extends(ComposeProject *p, YamlNode *services, const char *name, const char *dir, char ***stack,
+                           unsigned depth, Diag *d);
 
-static int extends_from_file(ComposeProject *p, YamlNode *ext, const char *file, const char *base_name,
-                             const char *name, char ***stack, unsigned depth, YamlNode **ret, Diag *d) {
-        _cleanup_(yaml_node_freep) YamlNode *root = NULL;
-        _cleanup_free_ char *data = NULL, *path = NULL;
-        YamlNode *services, *base;
+/* file is relative to dir, the directory of the file that names it. The base comes back with its
+ * relative paths resolved against its own file's directory. */
+static int extends_from_file(ComposeProject *p, YamlNode *ext, const char *file, const char *dir,
+                             const char *base_name, const char *name, char ***stack, unsigned depth, YamlNode **ret,
+                             Diag *d) {
+        _cleanup_(yaml_node_freep) YamlNode *root = NULL, *base = NULL;
+        _cleanup_free_ char *data = NULL, *path = NULL, *abs = NULL, *file_dir = NULL;
+        const char *shown;
+        YamlNode *services;
         size_t size;
         int r;
 
         if (asprintf(&path, "services.%s.extends.file", name) < 0)
                 return -ENOMEM;
-        r = project_read(p, file, &data, &size);
+        r = compose_path_join(dir, file, &abs);
         if (r < 0)
-                return diag_error(d, ext, path, "cannot read \"%s\": %s", file, strerror(-r));
-        r = compose_file_parse(p, file, data, size, &root, NULL, d);
+                return r;
+        {
+                _cleanup_free_ char *copy = strdup(abs);
+
+                if (!copy)
+                        return -ENOMEM;
+                file_dir = strdup(dirname(copy));
+                if (!file_dir)
+                        return -ENOMEM;
+        }
+        /* Messages name the file as the user wrote it when it is relative to the project. */
+        shown = streq(dir, p->dir) ? file : abs;
+
+        r = read_full_file(abs, &data, &size, COMPOSE_FILE_MAX);
+        if (r < 0)
+                return diag_error(d, ext, path, "cannot read \"%s\": %s", shown, strerror(-r));
+        r = compose_file_parse(p, shown, data, size, &root, NULL, d);
         if (r < 0)
                 return r;
         services = yaml_mapping_get(root, "services");
         if (!yaml_mapping_get(services, base_name))
-                return diag_error(d, ext, path, "\"%s\" has no service \"%s\"", file, base_name);
-        r = resolve_extends(p, services, base_name, stack, depth + 1, d);
+                return diag_error(d, ext, path, "\"%s\" has no service \"%s\"", shown, base_name);
+        r = resolve_extends(p, services, base_name, file_dir, stack, depth + 1, d);
         if (r < 0)
                 return r;
-        base = yaml_mapping_get(services, base_name);
-        return yaml_node_copy(base, ret);
+        r = yaml_node_copy(yaml_mapping_get(services, base_name), &base);
+        if (r < 0)
+                return r;
+        if (!streq(file_dir, p->dir)) {
+                r = compose_service_rebase(base, base_name, file_dir, d);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(base);
+        return 0;
 }
 
-static int resolve_extends(ComposeProject *p, YamlNode *services, const char *name, char ***stack, unsigned depth,
-                           Diag *d) {
+static int resolve_extends(ComposeProject *p, YamlNode *services, const char *name, const char *dir, char ***stack,
+                           unsigned depth, Diag *d) {
         _cleanup_(yaml_node_freep) YamlNode *base = NULL, *over = NULL, *owned = NULL;
         _cleanup_free_ char *path = NULL;
         YamlNode *svc = yaml_mapping_get(services, name), *ext;
@@ -344,13 +413,13 @@ static int resolve_extends(ComposeProject *p, YamlNode *services, const char *na
                 return diag_error(d, ext, path, "must be a service name or a mapping, not %s", yaml_node_type_name(ext));
 
         if (file) {
-                r = extends_from_file(p, ext, file, base_name, name, stack, depth, &base, d);
+                r = extends_from_file(p, ext, file, dir, base_name, name, stack, depth, &base, d);
                 if (r < 0)
                         return r;
         } else {
                 if (!yaml_mapping_get(services, base_name))
                         return diag_error(d, ext, path, "extends unknown service \"%s\"", base_name);
-                r = resolve_extends(p, services, base_name, stack, depth + 1, d);
+                r = resolve_extends(p, services, base_name, dir, stack, depth + 1, d);
                 if (r < 0)
                         return r;
                 r = yaml_node_copy(yaml_mapping_get(services, base_name), &base);
@@ -428,8 +497,9 @@ static int project_name(ComposeProject *p, const ComposeLoadOptions *o, Diag *d)
 
 int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag *d) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
-        _cleanup_strv_free_ char **profiles = NULL;
-        YamlNode *services, *k, *v _unused_;
+        _cleanup_(yaml_node_freep) YamlNode *includes = NULL;
+        _cleanup_strv_free_ char **profiles = NULL, **chain = NULL;
+        YamlNode *services, *k, *v _unused_, *inc;
         const char *env_profiles;
         int r;
 
@@ -447,10 +517,14 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
         r = project_setup(p, o, d);
         if (r < 0)
                 return r;
+        r = yaml_node_new(YAML_NODE_SEQUENCE, NULL, &includes);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; o->files[i]; i++) {
-                _cleanup_(yaml_node_freep) YamlNode *root = NULL;
-                _cleanup_free_ char *data = NULL;
+                _cleanup_(yaml_node_freep) YamlNode *root = NULL, *include = NULL;
+                _cleanup_free_ char *data = NULL, *abs = NULL;
+                char cwd[PATH_MAX];
                 const char *content;
                 ComposeVersion version;
                 size_t size;
@@ -469,6 +543,23 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
                 r = compose_file_parse(p, o->files[i], content, size, &root, &version, d);
                 if (r < 0)
                         return r;
+                /* "include" is evaluated once the -f files are merged, so that its conflicts are
+                 * seen against all of them. */
+                include = yaml_mapping_steal(root, "include");
+                if (include) {
+                        r = yaml_node_append(includes, TAKE_PTR(include));
+                        if (r < 0)
+                                return r;
+                }
+                /* The -f names are relative to the working directory: they start the include chain. */
+                if (!getcwd(cwd, sizeof(cwd)))
+                        return -errno;
+                r = compose_path_join(cwd, o->files[i], &abs);
+                if (r < 0)
+                        return r;
+                r = strv_consume(&chain, TAKE_PTR(abs));
+                if (r < 0)
+                        return r;
                 if (i == 0) {
                         p->version = version;
                         p->root = TAKE_PTR(root);
@@ -479,6 +570,12 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
                 }
         }
 
+        YAML_SEQUENCE_FOREACH(inc, includes) {
+                r = compose_include_apply(p, p->root, inc, &chain, 0, d);
+                if (r < 0)
+                        return r;
+        }
+
         services = yaml_mapping_get(p->root, "services");
         if (!services || yaml_node_is_null(services) || services->n_children == 0)
                 return diag_add_at(d, DIAG_ERROR, o->files[0], 1, 1, "services", "no services defined");
@@ -486,7 +583,7 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
         YAML_MAPPING_FOREACH(k, v, services) {
                 _cleanup_strv_free_ char **stack = NULL;
 
-                r = resolve_extends(p, services, k->value, &stack, 0, d);
+                r = resolve_extends(p, services, k->value, p->dir, &stack, 0, d);
                 if (r < 0)
                         return r;
         }

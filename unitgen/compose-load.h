@@ -53,6 +53,36 @@ const char *compose_project_lookup(const char *name, void *userdata);
  * caller. Returns 0 or -ENOMEM. */
 int compose_project_path(const ComposeProject *p, const char *path, char **ret);
 
+/* The same against any directory dir (absolute): leading "./" dropped, no other cleaning. */
+int compose_path_join(const char *dir, const char *path, char **ret);
+
+/* Read the dotenv file at path and add each of its variables that p->env does not set yet (the
+ * environment, or the including project, wins). name is the file's name in messages. A missing file
+ * is fine unless required. Returns 0, -EINVAL after an error message, -ENOMEM. */
+int compose_project_load_env(ComposeProject *p, const char *path, const char *name, bool required, Diag *d);
+
+#define COMPOSE_INCLUDE_DEPTH_MAX 32U
+
+/* Apply one top-level "include" list (compose-spec 14-include.md) of a file of project p to root,
+ * that file's tree: each entry (a path, or a mapping with path, project_directory and env_file,
+ * all relative to p->dir) is loaded as a project of its own: its directory, its .env under p's
+ * variables, its relative paths made absolute, its own includes applied; then its services,
+ * networks, volumes, secrets and configs are copied into root. A name defined on both sides is an
+ * error naming both files. stack holds the absolute names of the files being included (the chain
+ * from the -f files); a file already on it is an include cycle. include is borrowed. Returns 0,
+ * -EINVAL after an error message, -ENOMEM. */
+int compose_include_apply(ComposeProject *p, YamlNode *root, YamlNode *include, char ***stack, unsigned depth,
+                          Diag *d);
+
+/* Make the relative host paths of a service loaded from a file outside the project directory
+ * absolute against dir, that file's directory: env_file, bind-mount sources of volumes (with the
+ * converter's warning that they must exist on every machine) and extends.file. svc is changed in
+ * place; name is the service's name for messages. Returns 0 or -ENOMEM. */
+int compose_service_rebase(YamlNode *svc, const char *name, const char *dir, Diag *d);
+
+/* The same for every service of a file's tree, and the "file" of its top-level secrets and configs. */
+int compose_tree_rebase(YamlNode *root, const char *dir, Diag *d);
+
 /* Parse one compose file into a normalised tree (used for -f files and "extends: file:"). Exposed
  * for the tests. */
 int compose_file_parse(ComposeProject *p, const char *name, const char *data, size_t size, YamlNode **ret,
