@@ -19,6 +19,7 @@ typedef struct AgentUnit {
         bool global;                    /* [X-Fleet] Global=true: keeps running when fenced */
         bool started;                   /* StartUnit was sent for the current assignment */
         bool changed;                   /* the body was replaced: restart rather than start */
+        bool file_install;              /* the body on disk has [Install]: enabled in the runtime scope */
         char *load_state;               /* systemd's, as last reported; NULL: unknown */
         char *active_state;
         char *sub_state;
@@ -127,6 +128,14 @@ int agent_unit_file_write(Agent *a, AgentUnit *u);
 int agent_unit_file_remove(Agent *a, const char *name);
 /* Whether the link for name points at its file in the units directory. */
 bool agent_unit_file_linked(Agent *a, const char *name);
+/* After agent_unit_file_write(): make systemd's runtime scope follow the new body's [Install]
+ * section (had_install: the body it replaced had one). Disables the old links, then enables the
+ * new ones, or links the body again when it has none. Sent before the pass's Reload. Returns 0 or
+ * a negative errno (nothing is undone). */
+int agent_unit_file_install(Agent *a, AgentUnit *u, bool had_install);
+/* Before agent_unit_file_remove(): disable u in the runtime scope if its body had [Install].
+ * Returns 0 or a negative errno. */
+int agent_unit_file_uninstall(Agent *a, AgentUnit *u);
 
 /* agent-reconcile.c: make systemd match the schedule. */
 /* Ask for a reconcile pass at the end of this loop iteration (or after the reload in flight). */

@@ -5,9 +5,16 @@
 #include "strv.h"
 
 /* One pass makes systemd match the schedule, in two steps around a single daemon-reload:
- *   before: stop what goes away or changes body, write and link new bodies, unlink old ones;
+ *   before: stop what goes away or changes body, write and link new bodies, unlink old ones,
+ *           enable and disable [Install] sections (sent ahead of the reload, applied before it);
  *   after:  start what should run and is not started yet, stop what should not run.
  * Changes that arrive while the reload is in flight are collected for one more pass. */
+
+/* A loaded unit with an [Install] section may run without us: systemd pulls it in with the unit
+ * that wants it (fleet's TestInstallUnit). Only what we started is ours to stop, unless fenced. */
+static bool pulled_in(const Agent *a, const AgentUnit *u) {
+        return u->file_install && u->assignment->desired == UNIT_DESIRED_LOADED && !agent_unit_fenced(a, u);
+}
 
 static void reconcile_after_reload(Agent *a) {
         _cleanup_strv_free_ char **refresh = NULL;
@@ -39,8 +46,8 @@ static void reconcile_after_reload(Agent *a) {
                         u->changed = false;
                         a->stats.n_starts++;
                         u->started = true;
-                } else if (!run &&
-                           (u->started || !u->active_state || unit_state_is_active(u->active_state))) {
+                } else if (!run && (u->started || (!pulled_in(a, u) && (!u->active_state ||
+                                                                     unit_state_is_active(u->active_state))))) {
                         r = systemd_client_stop_unit(a->systemd, u->name);
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to stop %s: %m", u->name);
@@ -89,6 +96,8 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
         int r;
 
         HASHMAP_FOREACH(u, a->units) {
+                bool had_install;
+
                 if (u->disk_body)
                         continue;       /* not adopted nor dropped until the schedule was read */
 
@@ -98,6 +107,9 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                                 (void) systemd_client_stop_unit(a->systemd, u->name);
                                 a->stats.n_stops++;
                         }
+                        r = agent_unit_file_uninstall(a, u);
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to disable %s, ignoring: %m", u->name);
                         r = agent_unit_file_remove(a, u->name);
                         if (r < 0)
                                 log_warning_errno(r, "Failed to remove the unit file of %s, ignoring: %m",
@@ -124,11 +136,15 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                  * so that it runs the new body (fleet's unload, load, reload, start). */
                 if (u->file_hash)
                         u->changed = true;
+                had_install = u->file_install;
                 r = agent_unit_file_write(a, u);
                 if (r < 0) {
                         log_error_errno(r, "Failed to write the unit file of %s: %m", u->name);
                         continue;
                 }
+                r = agent_unit_file_install(a, u, had_install);
+                if (r < 0)
+                        log_error_errno(r, "Failed to enable %s: %m", u->name);
                 log_info("Loading %s (%.7s).", u->name, u->assignment->hash);
                 free(u->file_hash);
                 u->file_hash = strdup(u->assignment->hash);

@@ -322,6 +322,46 @@ int systemd_client_restart_unit(SystemdClient *s, const char *unit) {
         return unit_job(s, "RestartUnit", unit);
 }
 
+static int unit_file_call(SystemdClient *s, const char *method, const char *file, bool force) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *what = NULL;
+        Pending *p;
+        int r;
+
+        assert(s);
+        assert(file);
+
+        r = sd_bus_message_new_method_call(s->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, method);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "as", 1, file);
+        if (r < 0)
+                return r;
+        /* DisableUnitFiles has no force argument. */
+        r = streq(method, "DisableUnitFiles") ? sd_bus_message_append(m, "b", true) :
+                                                sd_bus_message_append(m, "bb", true, force);
+        if (r < 0)
+                return r;
+        if (asprintf(&what, "%s(%s)", method, file) < 0)
+                return -ENOMEM;
+        r = pending_new(s, NULL, NULL, what, &p);
+        if (r < 0)
+                return r;
+        return call_async(s, m, on_done_reply, p);
+}
+
+int systemd_client_enable_unit_file(SystemdClient *s, const char *path) {
+        return unit_file_call(s, "EnableUnitFiles", path, true);
+}
+
+int systemd_client_disable_unit_file(SystemdClient *s, const char *unit) {
+        return unit_file_call(s, "DisableUnitFiles", unit, false);
+}
+
+int systemd_client_link_unit_file(SystemdClient *s, const char *path) {
+        return unit_file_call(s, "LinkUnitFiles", path, true);
+}
+
 static int on_list_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Pending *p = userdata;
         SystemdClient *s = p->client;

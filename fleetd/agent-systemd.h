@@ -51,6 +51,19 @@ int systemd_client_stop_unit(SystemdClient *s, const char *unit);
 /* RestartUnit "replace": for a unit whose body changed (starts it if it was not running). */
 int systemd_client_restart_unit(SystemdClient *s, const char *unit);
 
+/* The [Install] section in the runtime scope (/run/systemd/system), fleet's Load and Unload. Each
+ * is sent on the connection in order, so systemd has applied it before a Reload sent after it.
+ * Fire and forget like the jobs: a failure is logged. Returns 0 if the call was sent, or a
+ * negative errno.
+ * enable: EnableUnitFiles([path], runtime, force): links path into the unit path (replacing what
+ * is there) and creates the links its [Install] section asks for.
+ * disable: DisableUnitFiles([unit], runtime): removes every link to unit in the runtime scope,
+ * the unit's own link in the unit path included (so a unit that stays must be linked again).
+ * link: LinkUnitFiles([path], runtime, force): links path into the unit path only. */
+int systemd_client_enable_unit_file(SystemdClient *s, const char *path);
+int systemd_client_disable_unit_file(SystemdClient *s, const char *unit);
+int systemd_client_link_unit_file(SystemdClient *s, const char *path);
+
 /* Ask for the current state of the given units in one ListUnitsByNames call; each answer is
  * reported through the unit_state handler (units systemd does not know come back as
  * "not-found"/"inactive"/"dead"). done (optional) runs after the reports. */

@@ -7,6 +7,7 @@
 #include "agent-internal.h"
 #include "fileio.h"
 #include "log.h"
+#include "unit-file.h"
 #include "unit-name.h"
 
 static void closedirp(DIR **d) {
@@ -20,6 +21,15 @@ static char *path_join2(const char *dir, const char *name) {
         if (asprintf(&p, "%s%s", dir, name) < 0)
                 return NULL;
         return p;
+}
+
+/* An unparsable body has no [Install] section as far as we can tell; systemd will say more. */
+static bool body_has_install(const char *body) {
+        _cleanup_(unit_file_freep) UnitFile *f = NULL;
+
+        if (unit_file_parse(body, strlen(body), &f, NULL) < 0)
+                return false;
+        return unit_file_has_section(f, "Install");
 }
 
 int agent_unit_files_scan(Agent *a) {
@@ -48,6 +58,7 @@ int agent_unit_files_scan(Agent *a) {
                 u = agent_unit_get_or_add(a, de->d_name);
                 if (!u)
                         return -ENOMEM;
+                u->file_install = body_has_install(body);
                 free_and_replace(u->disk_body, body);
         }
         log_debug("Found %zu unit files in %s.", hashmap_size(a->units), a->units_dir);
@@ -86,6 +97,7 @@ int agent_unit_file_write(Agent *a, AgentUnit *u) {
         r = write_file_atomic(path, raw, strlen(raw), 0644, false);
         if (r < 0)
                 return r;
+        u->file_install = body_has_install(raw);
 
         if (agent_unit_file_linked(a, u->name))
                 return 0;
@@ -122,4 +134,34 @@ int agent_unit_file_remove(Agent *a, const char *name) {
         } else
                 removed = true;
         return removed;
+}
+
+int agent_unit_file_install(Agent *a, AgentUnit *u, bool had_install) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (!had_install && !u->file_install)
+                return 0;
+        path = path_join2(a->units_dir, u->name);
+        if (!path)
+                return -ENOMEM;
+
+        if (had_install) {
+                /* Links of the old [Install] section may differ from the new one's: drop them all. */
+                r = systemd_client_disable_unit_file(a->systemd, u->name);
+                if (r < 0)
+                        return r;
+                if (!u->file_install)
+                        return systemd_client_link_unit_file(a->systemd, path);
+        }
+        log_debug("Enabling %s in the runtime scope.", u->name);
+        return systemd_client_enable_unit_file(a->systemd, path);
+}
+
+int agent_unit_file_uninstall(Agent *a, AgentUnit *u) {
+        if (!u->file_install)
+                return 0;
+        log_debug("Disabling %s in the runtime scope.", u->name);
+        u->file_install = false;
+        return systemd_client_disable_unit_file(a->systemd, u->name);
 }

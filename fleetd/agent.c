@@ -259,6 +259,9 @@ int agent_shutdown(Agent *a, bool purge, bool revoke, agent_shutdown_handler_t d
         HASHMAP_FOREACH(u, a->units) {
                 (void) systemd_client_stop_unit(a->systemd, u->name);
                 a->stats.n_stops++;
+                r = agent_unit_file_uninstall(a, u);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to disable %s, ignoring: %m", u->name);
                 r = agent_unit_file_remove(a, u->name);
                 if (r < 0)
                         log_warning_errno(r, "Failed to remove unit file %s, ignoring: %m", u->name);

@@ -2,10 +2,10 @@
 
 /* The agent against a real etcd and a fake systemd: an in-process sd-bus server on a unix socket
  * that implements the Manager calls the agent makes (Subscribe, Reload, Start/Stop/RestartUnit,
- * ListUnitsByNames, GetUnitByPID) and emits PropertiesChanged and JobRemoved like PID 1. It
+ * ListUnitsByNames, GetUnitByPID, Enable/Disable/LinkUnitFiles in the runtime scope) and emits PropertiesChanged and JobRemoved like PID 1. It
  * checks what the agent does in systemd and in etcd: one reload per change set, files and links,
  * states published under the lease and only when changed, stop on "loaded", restart on a new body,
- * unload on delete, fencing when the lease is lost (global units keep running), adoption without
+ * unload on delete, [Install] sections enabled before the reload and disabled on unload, fencing when the lease is lost (global units keep running), adoption without
  * reload or restart by a second agent, and the lease release on shutdown. */
 
 #include <sys/socket.h>
@@ -32,6 +32,9 @@ typedef struct FakeUnit {
         const char *active;
         const char *sub;
         unsigned starts, stops, restarts;
+        bool enabled;                   /* its [Install] links exist in the runtime scope */
+        unsigned enables, disables, links;
+        unsigned reloads_at_enable;     /* fake.reloads when it was last enabled */
 } FakeUnit;
 
 typedef struct Fake {
@@ -155,6 +158,71 @@ static int fake_restart(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         return fake_job(m, "restart");
 }
 
+/* Like systemd: link path (or the unit path's name) into the unit path, replacing what is there. */
+static void fake_link(const char *path) {
+        _cleanup_free_ char *link = NULL;
+
+        assert_se(asprintf(&link, "%s%s", fake.link_dir, basename(path)) > 0);
+        (void) unlink(link);
+        assert_se(symlink(path, link) == 0);
+}
+
+static int fake_unit_files(sd_bus_message *m, const char *verb) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **files = NULL;
+        int runtime, force = true, r;
+
+        r = sd_bus_message_read_strv(m, &files);
+        if (r < 0)
+                return r;
+        r = streq(verb, "disable") ? sd_bus_message_read(m, "b", &runtime) :
+                                     sd_bus_message_read(m, "bb", &runtime, &force);
+        if (r < 0)
+                return r;
+        if (!runtime || !force)
+                return sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                  "only runtime=true, force=true is expected");
+        STRV_FOREACH(f, files) {
+                FakeUnit *u = fake_unit(basename(*f));
+
+                if (streq(verb, "disable")) {
+                        _cleanup_free_ char *link = NULL;
+
+                        /* systemd removes the unit's own link too. */
+                        assert_se(asprintf(&link, "%s%s", fake.link_dir, u->name) > 0);
+                        (void) unlink(link);
+                        u->enabled = false;
+                        u->disables++;
+                        continue;
+                }
+                if ((*f)[0] != '/')
+                        return sd_bus_reply_method_errorf(m, "org.freedesktop.DBus.Error.InvalidArgs",
+                                                          "%s: a path is expected", *f);
+                fake_link(*f);
+                if (streq(verb, "enable")) {
+                        u->enabled = true;
+                        u->enables++;
+                        u->reloads_at_enable = fake.reloads;
+                } else
+                        u->links++;
+        }
+        assert_se(sd_bus_message_new_method_return(m, &reply) >= 0);
+        if (streq(verb, "enable"))
+                assert_se(sd_bus_message_append(reply, "b", true) >= 0);
+        assert_se(sd_bus_message_append(reply, "a(sss)", 0) >= 0);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int fake_enable(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return fake_unit_files(m, "enable");
+}
+static int fake_disable(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return fake_unit_files(m, "disable");
+}
+static int fake_link_files(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        return fake_unit_files(m, "link");
+}
+
 static int fake_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *e) {
         return sd_bus_reply_method_return(m, "");
 }
@@ -199,6 +267,9 @@ static const sd_bus_vtable fake_vtable[] = {
         SD_BUS_METHOD("RestartUnit", "ss", "o", fake_restart, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("ListUnitsByNames", "as", "a(ssssssouso)", fake_list, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("GetUnitByPID", "u", "o", fake_get_unit_by_pid, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("EnableUnitFiles", "asbb", "ba(sss)", fake_enable, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("DisableUnitFiles", "asb", "a(sss)", fake_disable, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("LinkUnitFiles", "asbb", "a(sss)", fake_link_files, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL("JobRemoved", "uoss", 0),
         SD_BUS_VTABLE_END
 };
@@ -454,6 +525,57 @@ int main(void) {
         ok(RUN_UNTIL(!file_is(units_dir, "b.service", "") && !file_is(link_dir, "b.service", ""), 10),
            "an unassigned unit's file and link are removed");
         ok(RUN_UNTIL(state_is("b.service", NULL), 10), "and its state key is deleted");
+
+        /* [Install]: enabled in the runtime scope with the load, before the change set's reload. */
+        reloads = fake.reloads;
+        {
+                _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+
+                assert_se(etcd_txn_new(&t) == 0);
+                txn_assign(t, "w.service", "\n[Install]\nWantedBy=a.service\n", UNIT_DESIRED_LOADED);
+                txn_assign(t, "b.service", "", UNIT_DESIRED_LAUNCHED);
+                assert_se(etcd_sync_txn(etcd, t, NULL) == 0);
+        }
+        fu = fake_unit("w.service");
+        ok(RUN_UNTIL(fake_active("b.service") && fu->enables == 1, 10),
+           "a unit with an [Install] section is enabled when loaded");
+        is_int(fu->reloads_at_enable, reloads, "before the change set's reload");
+        is_int(fake.reloads, reloads + 1, "which is still one reload");
+        is_int(fake_unit("b.service")->enables, 0, "a unit without [Install] is not enabled");
+        ok(file_is(link_dir, "w.service", "[Unit]\nDescription=w.service\n"), "the enabled unit is linked");
+
+        /* systemd pulls it in with the unit that wants it: a loaded unit that runs is left alone. */
+        fu->active = "active";
+        fu->sub = "running";
+        fake_emit(fake.current, fu, "done");
+        ok(RUN_UNTIL(state_is("w.service", "active"), 10), "a pulled-in loaded unit's state is published");
+        assign("b.service", "", UNIT_DESIRED_LOADED);
+        ok(RUN_UNTIL(!fake_active("b.service"), 10), "(another pass stops b.service)");
+        settle();
+        ok(fake_active("w.service") && fu->stops == 0, "and leaves the pulled-in unit running");
+
+        /* A new body without [Install]: the old links go, the unit stays linked. */
+        assign("w.service", "Environment=X=1\n", UNIT_DESIRED_LOADED);
+        ok(RUN_UNTIL(fu->disables == 1, 10), "a new body without [Install] disables the unit");
+        ok(RUN_UNTIL(file_is(units_dir, "w.service", "[Unit]") && fu->links == 1, 10), "and links it again");
+        ok(file_is(link_dir, "w.service", "[Unit]\nDescription=w.service\n"), "the link is there");
+        is_int(fu->enables, 1, "it is not enabled again");
+        ok(RUN_UNTIL(fake.reloads == reloads + 2, 10), "one reload for the new body");
+
+        /* Back with [Install], then unassigned: enabled, then disabled and unlinked. */
+        assign("w.service", "\n[Install]\nWantedBy=b.service\n", UNIT_DESIRED_LOADED);
+        ok(RUN_UNTIL(fu->enables == 2, 10), "a body that gains [Install] is enabled");
+        is_int(fu->disables, 1, "with nothing to disable first");
+        {
+                _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, "w.service");
+
+                assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+        }
+        ok(RUN_UNTIL(fu->disables == 2, 10), "an unloaded unit with [Install] is disabled");
+        ok(RUN_UNTIL(!file_is(units_dir, "w.service", "") && !file_is(link_dir, "w.service", ""), 10),
+           "and its file and link are gone");
+        ok(!fu->enabled, "nothing of it stays enabled");
+        is_int(fake_unit("b.service")->disables, 0, "a unit without [Install] is never disabled");
 
         /* Fencing: the lease is revoked behind the agent's back. */
         lease = machine_lease();

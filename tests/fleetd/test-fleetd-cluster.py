@@ -4,8 +4,9 @@
 # fleetd in the local cluster (tools/cluster): 3 nodes, each with the real systemd as PID 1 and the
 # build tree's fleetd, and 3 real etcd members. Units are submitted by writing registry records
 # (P units/<name>) with etcdctl; where they run is read from each node's systemd. The scenarios are
-# fleet's functional ones plus failures: fleetd restart, etcd member loss, partition, node kill,
-# leader kill. Waits have generous bounds and the measured times are printed, never asserted.
+# fleet's functional ones (TestInstallUnit included) plus failures: fleetd restart, etcd member loss,
+# partition, node kill, leader kill. Waits have generous bounds and the measured times are printed,
+# never asserted.
 #
 # Needs root, tools/cluster, etcd and etcdctl; FLEETD names the fleetd binary. Uses cluster id
 # $FLEETD_TEST_CLUSTER (default 51) and tears it down at the end.
@@ -107,6 +108,10 @@ def submit(name, xfleet=(), desired="launched", exec_start="/bin/sleep 100000"):
     sections = [("Unit", [("Description", "test unit " + name)]), ("Service", [("ExecStart", exec_start)])]
     if xfleet:
         sections.append(("X-Fleet", list(xfleet)))
+    submit_sections(name, sections, desired)
+
+
+def submit_sections(name, sections, desired):
     raw = canonical(sections)
     rec = {"name": name, "hash": hashlib.sha1(raw.encode()).hexdigest(), "raw": raw, "desired": desired}
     p = etcdctl("put", PREFIX + "units/" + name, json.dumps(rec))
@@ -199,6 +204,62 @@ def test_restart(node):
     ok(node_exec(node, "systemctl", "is-active", "fleetd").stdout.strip() == "active" and
        main_pid(node, "hello.service") == before, "and fleetd keeps running, its unit untouched")
     cleanup(["hello.service"])
+
+
+def test_install_unit():
+    # fleet's TestInstallUnit with its two units: discovery.service is wanted by hello.service
+    # ([Install] WantedBy=), so loading it enables it in the runtime scope and starting hello
+    # pulls it in. WantedBy= only acts on start; discovery's BindsTo= (as in fleet's unit) is what
+    # stops it with hello. MachineOf= keeps the two on one node of the three.
+    loop = '/bin/bash -c "while true; do echo Hello, World!; sleep 1; done"'
+    hello = [("Unit", [("Description", "Hello World")]), ("Service", [("ExecStart", loop)])]
+    discovery = [("Unit", [("Description", "Hello World Discovery"), ("BindsTo", "hello.service"),
+                           ("After", "hello.service")]),
+                 ("Service", [("ExecStart", loop)]),
+                 ("Install", [("WantedBy", "hello.service")]),
+                 ("X-Fleet", [("MachineOf", "hello.service")])]
+    submit_sections("hello.service", hello, "loaded")
+    submit_sections("discovery.service", discovery, "loaded")
+
+    def enabled_on():
+        for n in NODES:
+            p = node_exec(n, "systemctl", "is-enabled", "discovery.service")
+            if p and p.stdout.strip() == "enabled-runtime":
+                return n
+        return None
+    node, t = wait_for(enabled_on, 30)
+    if not ok(node is not None, "loading a unit with [Install] enables it in the runtime scope (%.1fs)" % t):
+        destroy("hello.service", "discovery.service")
+        return
+    hello_loaded = node_exec(node, "systemctl", "show", "-p", "LoadState", "--value", "hello.service")
+    ok(hello_loaded and hello_loaded.stdout.strip() == "loaded", "next to hello.service (node%d)" % node)
+    time.sleep(1)
+    ok(active_on("discovery.service") == [] and active_on("hello.service") == [],
+       "both are loaded and inactive")
+
+    mid = {v: k for k, v in machines().items()}.get(node)
+    submit_sections("hello.service", hello, "launched")
+    w, t = wait_for(lambda: active_on("discovery.service") == [node], 30)
+    ok(w and active_on("hello.service") == [node],
+       "starting hello.service starts discovery.service with it (%.1fs)" % t)
+    state, _ = wait_for(lambda: (get_json(PREFIX + "states/discovery.service/%s" % mid) or {})
+                        .get("active_state") == "active", 10)
+    ok(state, "discovery.service's active state is published")
+    time.sleep(2)
+    ok(active_on("discovery.service") == [node], "and fleetd leaves the pulled-in 'loaded' unit running")
+
+    submit_sections("hello.service", hello, "loaded")
+    w, t = wait_for(lambda: active_on("hello.service") == [] and active_on("discovery.service") == [], 30)
+    ok(w, "stopping hello.service stops discovery.service (%.1fs)" % t)
+
+    destroy("hello.service", "discovery.service")
+    wants = "/run/systemd/system/hello.service.wants/discovery.service"
+    w, t = wait_for(lambda: node_exec(node, "test", "-L", wants).returncode != 0 and
+                    node_exec(node, "test", "-e", "/run/fleet/units/discovery.service").returncode != 0, 30)
+    ok(w, "unloading disables it: the runtime wants link is gone (%.1fs)" % t)
+    p = node_exec(node, "systemctl", "is-enabled", "discovery.service")
+    ok(p is not None and p.stdout.strip() not in ("enabled-runtime", "linked-runtime"),
+       "systemd no longer has it enabled (%s)" % (p.stdout.strip() if p else None))
 
 
 def test_conflicts():
@@ -434,6 +495,7 @@ def main():
 
         node = test_basic()
         test_restart(node)
+        test_install_unit()
         test_conflicts()
         test_one_way_conflict()
         test_global()
