@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <sys/stat.h>
+
 #include "compose-load.h"
 #include "strv.h"
 #include "tap.h"
@@ -121,9 +123,130 @@ static void test_errors(void) {
         }
 }
 
+static void test_path_join(void) {
+        static const struct {
+                const char *dir, *path, *expected;
+        } cases[] = {
+                { "/a/b", "c", "/a/b/c" },
+                { "/a/b", "./c", "/a/b/c" },
+                { "/a/b", "../c", "/a/c" },
+                { "/a/b", "../../..", "/" },
+                { "/a", "./x/./y//z/", "/a/x/y/z" },
+                { "/a", ".", "/a" },
+                { "/", "x", "/x" },
+                { "/a/b", "/abs/../x", "/x" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *r = NULL;
+
+                assert_se(compose_path_join(cases[i].dir, cases[i].path, &r) == 0);
+                ok(streq(r, cases[i].expected), "join %s + %s = %s", cases[i].dir, cases[i].path, cases[i].expected);
+                if (!streq(r, cases[i].expected))
+                        diag("got: %s", r);
+        }
+}
+
+static void write_file(const char *dir, const char *name, const char *text) {
+        _cleanup_free_ char *path = NULL;
+        FILE *f;
+
+        assert_se(asprintf(&path, "%s/%s", dir, name) >= 0);
+        f = fopen(path, "we");
+        assert_se(f);
+        assert_se(fputs(text, f) >= 0);
+        assert_se(fclose(f) == 0);
+}
+
+static ComposeProject *load_dir(const char *dir, const char *top, Diag *d) {
+        size_t size = strlen(top);
+        ComposeProject *p = NULL;
+        ComposeLoadOptions o = {
+                .files = STRV_MAKE("compose.yaml"),
+                .contents = (const char *const[]) { top },
+                .sizes = &size,
+                .project_dir = dir,
+                .environment = STRV_MAKE("FROM_SHELL=shell"),
+        };
+
+        if (compose_project_load(&o, &p, d) < 0)
+                return NULL;
+        return p;
+}
+
+static void test_include(void) {
+        char dir[] = "/tmp/test-include-XXXXXX";
+        _cleanup_free_ char *sub = NULL, *expect = NULL, *cmd = NULL;
+        ComposeProject *p;
+        YamlNode *services;
+        Diag d = {};
+
+        assert_se(mkdtemp(dir));
+        assert_se(asprintf(&sub, "%s/sub", dir) >= 0);
+        assert_se(mkdir(sub, 0755) == 0);
+        write_file(sub, "compose.yaml",
+                   "services:\n"
+                   "  db:\n"
+                   "    image: \"db:${DB_TAG}-${FROM_SHELL}\"\n"
+                   "    env_file: db.env\n"
+                   "    volumes: [\"./data:/data\", \"named:/named\"]\n"
+                   "volumes: {named: {}}\n");
+        write_file(sub, ".env", "DB_TAG=7\nFROM_SHELL=ignored\n");
+        write_file(sub, "loop.yaml", "include: [../loop.yaml]\nservices: {x: {image: x}}\n");
+        write_file(dir, "loop.yaml", "include: [sub/loop.yaml]\nservices: {y: {image: y}}\n");
+
+        p = load_dir(dir, "include: [sub/compose.yaml]\nservices: {web: {image: web, depends_on: [db]}}\n", &d);
+        ok(p && d.n_errors == 0, "a file with an include loads");
+        services = p ? yaml_mapping_get(p->root, "services") : NULL;
+        ok(services && services->n_children == 4 && yaml_mapping_get(services, "web") && yaml_mapping_get(services, "db"),
+           "the included service joins the including ones");
+        ok(p && streq_ptr(svc_get(p, "db", "image"), "db:7-shell"),
+           "the included file interpolates from its own .env, under the including project's variables");
+        assert_se(asprintf(&expect, "%s/db.env", sub) >= 0);
+        ok(p && streq_ptr(svc_get(p, "db", "env_file"), expect), "env_file is relative to the included file");
+        free(expect);
+        assert_se(asprintf(&expect, "%s/data:/data", sub) >= 0);
+        ok(p && streq_ptr(yaml_node_scalar(yaml_mapping_get(yaml_mapping_get(yaml_mapping_get(p->root, "services"), "db"),
+                                                           "volumes")->children[0]), expect),
+           "a relative bind mount is relative to the included file");
+        ok(p && yaml_mapping_get(yaml_mapping_get(p->root, "volumes"), "named"), "top-level volumes are included");
+        compose_project_free(p);
+        diag_done(&d);
+
+        d = (Diag) {};
+        p = load_dir(dir, "include: [sub/compose.yaml]\nservices: {db: {image: mine}}\n", &d);
+        ok(!p && d.n_errors == 1 && startswith(d.lines[strv_length(d.lines) - 1],
+                                               "compose.yaml:2:12: services.db: also defined in the included file"),
+           "a service defined on both sides is an error at the including file's definition");
+        ok(d.lines && strstr(d.lines[strv_length(d.lines) - 1], "sub/compose.yaml:2:3"), "which names the included file");
+        compose_project_free(p);
+        diag_done(&d);
+
+        d = (Diag) {};
+        p = load_dir(dir, "include: [loop.yaml]\nservices: {a: {image: a}}\n", &d);
+        free(expect);
+        assert_se(asprintf(&expect, "include: forms a cycle: %s/loop.yaml -> %s/sub/loop.yaml -> %s/loop.yaml", dir, dir,
+                           dir) >= 0);
+        ok(!p && d.n_errors == 1 && strstr(d.lines[strv_length(d.lines) - 1], expect), "an include cycle is named");
+        compose_project_free(p);
+        diag_done(&d);
+
+        d = (Diag) {};
+        p = load_dir(dir, "include: [{path: sub/compose.yaml, nope: 1}]\nservices: {a: {image: a}}\n", &d);
+        ok(!p && d.n_errors == 1 && startswith(d.lines[0], "compose.yaml:1:36: include: unknown key \"nope\""),
+           "an unknown key of an include entry is an error");
+        compose_project_free(p);
+        diag_done(&d);
+
+        assert_se(asprintf(&cmd, "rm -rf '%s'", dir) >= 0);
+        assert_se(system(cmd) == 0);
+}
+
 int main(void) {
         test_merge();
         test_extends_profiles_v1();
         test_errors();
+        test_path_join();
+        test_include();
         return done_testing();
 }
