@@ -8,8 +8,9 @@
 /* Loading a compose project: every -f file is parsed (anchors and merge keys resolved), checked at
  * the top level, interpolated on its own, normalised (list forms of environment, labels,
  * depends_on, networks, ... become mappings; v1 files become "services:"), then merged into the
- * files before it by compose's rules. Then "extends" is resolved and services outside the active
- * profiles are dropped. What comes out is one tree that the converter reads. */
+ * files before it by compose's rules. Then "include" brings in other applications' resources,
+ * "extends" is resolved and services outside the active profiles are dropped. What comes out is one
+ * tree that the converter reads. */
 
 typedef enum ComposeVersion {
         COMPOSE_V1 = 1,         /* services at the top level, "links", "net" */
