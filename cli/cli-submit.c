@@ -164,11 +164,9 @@ int cli_submit_units(EtcdClient *c, char *const *args, SubmitMode mode, char ***
 
         assert(ret_names);
 
-        r = cli_expand_args(args, &expanded);
-        if (r == -E2BIG)
-                return log_error_errno(r, "Too many units after brace expansion.");
+        r = fleetctl_expand_args(args, &expanded);
         if (r < 0)
-                return log_oom();
+                return r;
 
         names = new0(char *, 1);
         created = new0(char *, 1);

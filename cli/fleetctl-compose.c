@@ -142,15 +142,11 @@ static int compose_ps(char **names) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_free_ char *text = NULL;
         ListOptions o = { .full = arg_full, .legend = !arg_no_legend, .mode = OUTPUT_TABLE, .only = names };
-        EtcdClient *c;
         int r;
 
-        r = fleetctl_etcd(&c);
+        r = fleetctl_snapshot("read the cluster state", NULL, &s);
         if (r < 0)
                 return r;
-        r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
-        if (r < 0)
-                return fleetctl_log_etcd_error(r, "read the cluster state");
         r = list_unit_files_format(s, &o, &text);
         if (r < 0)
                 return log_oom();

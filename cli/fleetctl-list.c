@@ -20,7 +20,6 @@ static int list(char *const *valid, list_format_t format) {
                 .legend = !arg_no_legend,
                 .mode = OUTPUT_TABLE,
         };
-        EtcdClient *c;
         int r;
 
         if (arg_journal_output) {
@@ -39,12 +38,9 @@ static int list(char *const *valid, list_format_t format) {
                 o.fields = fields;
         }
 
-        r = fleetctl_etcd(&c);
+        r = fleetctl_snapshot("read the cluster state", NULL, &s);
         if (r < 0)
                 return r;
-        r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
-        if (r < 0)
-                return fleetctl_log_etcd_error(r, "read the cluster state");
 
         r = format(s, &o, &text);
         if (r < 0)

@@ -42,19 +42,6 @@ static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachi
         return 0;
 }
 
-static int load_snapshot(ClusterSnapshot **ret) {
-        EtcdClient *c;
-        int r;
-
-        r = fleetctl_etcd(&c);
-        if (r < 0)
-                return r;
-        r = cluster_snapshot_load(c, arg_etcd_key_prefix, ret);
-        if (r < 0)
-                return fleetctl_log_etcd_error(r, "read the cluster state");
-        return 0;
-}
-
 /* A global unit runs on many machines: the command runs on this machine if it has the unit, else
  * on every machine that reports it, one after the other. Returns the last non-zero status. */
 static int run_for_global_unit(const ClusterSnapshot *s, const char *name, char **command) {
@@ -105,7 +92,7 @@ int verb_status(int argc, char *argv[]) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         int r, ret = 0;
 
-        r = load_snapshot(&s);
+        r = fleetctl_snapshot("read the cluster state", NULL, &s);
         if (r < 0)
                 return r;
 
@@ -136,7 +123,7 @@ int verb_journal(int argc, char *argv[]) {
         r = cli_unit_name_from_arg(argv[1], &name, NULL);
         if (r < 0)
                 return log_error_errno(r, "Invalid unit name \"%s\".", argv[1]);
-        r = load_snapshot(&s);
+        r = fleetctl_snapshot("read the cluster state", NULL, &s);
         if (r < 0)
                 return r;
         u = cluster_snapshot_unit(s, name);
@@ -178,7 +165,7 @@ int verb_ssh(int argc, char *argv[]) {
         char **command;
         int r;
 
-        r = load_snapshot(&s);
+        r = fleetctl_snapshot("read the cluster state", NULL, &s);
         if (r < 0)
                 return r;
 

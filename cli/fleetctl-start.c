@@ -35,12 +35,9 @@ int fleetctl_activate(char *const *names, UnitDesiredState desired, const char *
         EtcdClient *c;
         int r;
 
-        r = fleetctl_etcd(&c);
+        r = fleetctl_snapshot("read the units in the cluster", &c, &s);
         if (r < 0)
                 return r;
-        r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
-        if (r < 0)
-                return fleetctl_log_etcd_error(r, "read the units in the cluster");
 
         wait = new0(char *, 1);
         if (!wait)

@@ -3,6 +3,7 @@
 /* stop, unload, destroy and restart: act on units the cluster already has. */
 
 #include "cli-cluster.h"
+#include "cli-exec.h"
 #include "cli-units.h"
 #include "cli-wait.h"
 #include "fleetctl.h"
@@ -12,22 +13,14 @@
 int fleetctl_existing_units(char *const *args, char ***ret) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **expanded = NULL, **known = NULL, **names = NULL;
-        const char *missing = NULL;
-        EtcdClient *c;
         int r;
 
-        r = cli_expand_args(args, &expanded);
-        if (r == -E2BIG)
-                return log_error_errno(r, "Too many units after brace expansion.");
-        if (r < 0)
-                return log_oom();
-
-        r = fleetctl_etcd(&c);
+        r = fleetctl_expand_args(args, &expanded);
         if (r < 0)
                 return r;
-        r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
+        r = fleetctl_snapshot("read the units in the cluster", NULL, &s);
         if (r < 0)
-                return fleetctl_log_etcd_error(r, "read the units in the cluster");
+                return r;
 
         for (size_t i = 0; i < s->n_units; i++) {
                 r = strv_extend(&known, s->units[i].unit->name);
@@ -35,13 +28,9 @@ int fleetctl_existing_units(char *const *args, char ***ret) {
                         return log_oom();
         }
 
-        r = cli_resolve_names(expanded, known, &names, &missing);
-        if (r == -EINVAL)
-                return log_error_errno(r, "Invalid unit name \"%s\".", missing);
-        if (r == -ENOENT)
-                return log_error_errno(r, "No unit in the cluster matches \"%s\".", missing);
+        r = fleetctl_resolve_names(expanded, known, &names);
         if (r < 0)
-                return log_oom();
+                return r;
 
         STRV_FOREACH(n, names)
                 if (!cluster_snapshot_unit(s, *n))
@@ -71,7 +60,6 @@ static bool any_glob(char *const *args) {
 int verb_stop(int argc, char *argv[]) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **names = NULL;
-        EtcdClient *c;
         int r;
 
         r = fleetctl_existing_units(argv + 1, &names);
@@ -79,12 +67,9 @@ int verb_stop(int argc, char *argv[]) {
                 return r;
 
         /* Stopping means "loaded": a unit that is not even loaded must not get loaded by it. */
-        r = fleetctl_etcd(&c);
+        r = fleetctl_snapshot("read the units in the cluster", NULL, &s);
         if (r < 0)
                 return r;
-        r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
-        if (r < 0)
-                return fleetctl_log_etcd_error(r, "read the units in the cluster");
         STRV_FOREACH(n, names) {
                 ClusterUnit *u = cluster_snapshot_unit(s, *n);
 
@@ -107,17 +92,78 @@ int verb_unload(int argc, char *argv[]) {
         return fleetctl_activate(names, UNIT_DESIRED_INACTIVE, "unload");
 }
 
-int verb_restart(int argc, char *argv[]) {
-        _cleanup_strv_free_ char **names = NULL;
+/* fleet ran "systemctl restart" on every machine of a launched global unit, as its desired state
+ * stays "launched": here when it is this machine, over ssh otherwise, one after the other. Each
+ * machine is reported. Returns 0 if it succeeded everywhere, else -EIO (after logging). */
+static int restart_global_unit(const ClusterSnapshot *s, const char *name) {
+        _cleanup_strv_free_ char **cmd = NULL;
+        unsigned n = 0, failed = 0;
         int r;
+
+        if ((arg_sudo && strv_extend(&cmd, "sudo") < 0) || strv_extend(&cmd, "systemctl") < 0 ||
+            strv_extend(&cmd, "restart") < 0 || strv_extend(&cmd, name) < 0)
+                return log_oom();
+
+        for (size_t i = 0; i < s->n_states; i++) {
+                RegistryMachine *m;
+
+                if (!streq(s->states[i]->unit, name))
+                        continue;
+                m = cluster_snapshot_machine(s, s->states[i]->machine_id);
+                if (!m)
+                        continue;
+                n++;
+                r = cli_run_on_machine(m, cmd);
+                if (r == 0) {
+                        printf("Restarted global unit %s on %.8s.../%s\n", name, m->id, strna(m->public_ip));
+                        fflush(stdout);
+                        continue;
+                }
+                failed++;
+                if (r < 0)
+                        log_error_errno(r, "Failed to restart global unit %s on %.8s.../%s: %m", name, m->id,
+                                        strna(m->public_ip));
+                else
+                        log_error("Failed to restart global unit %s on %.8s.../%s: exit status %d", name, m->id,
+                                  strna(m->public_ip), r);
+        }
+        if (n == 0)
+                return log_error_errno(ENOENT, "Global unit %s does not appear to be running on any machine.",
+                                       name);
+        return failed > 0 ? -EIO : 0;
+}
+
+int verb_restart(int argc, char *argv[]) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        _cleanup_strv_free_ char **names = NULL, **cycle = NULL;
+        int r, ret = 0;
 
         r = fleetctl_existing_units(argv + 1, &names);
         if (r < 0)
                 return r;
-        r = fleetctl_activate(names, UNIT_DESIRED_LOADED, "stop");
+        r = fleetctl_snapshot("read the units in the cluster", NULL, &s);
         if (r < 0)
                 return r;
-        return fleetctl_activate(names, UNIT_DESIRED_LAUNCHED, "start");
+
+        /* Other units are restarted through their desired state: loaded, then launched. */
+        STRV_FOREACH(n, names) {
+                ClusterUnit *u = cluster_snapshot_unit(s, *n);
+
+                if (u && u->global && u->unit->desired == UNIT_DESIRED_LAUNCHED) {
+                        r = restart_global_unit(s, *n);
+                        if (r < 0)
+                                ret = r;
+                } else if (strv_extend(&cycle, *n) < 0)
+                        return log_oom();
+        }
+        if (strv_length(cycle) == 0)
+                return ret;
+
+        r = fleetctl_activate(cycle, UNIT_DESIRED_LOADED, "stop");
+        if (r < 0)
+                return r;
+        r = fleetctl_activate(cycle, UNIT_DESIRED_LAUNCHED, "start");
+        return r < 0 ? r : ret;
 }
 
 int verb_destroy(int argc, char *argv[]) {
@@ -125,11 +171,9 @@ int verb_destroy(int argc, char *argv[]) {
         EtcdClient *c;
         int r;
 
-        r = cli_expand_args(argv + 1, &expanded);
-        if (r == -E2BIG)
-                return log_error_errno(r, "Too many units after brace expansion.");
+        r = fleetctl_expand_args(argv + 1, &expanded);
         if (r < 0)
-                return log_oom();
+                return r;
 
         r = fleetctl_etcd(&c);
         if (r < 0)
@@ -141,13 +185,9 @@ int verb_destroy(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         } else {
-                const char *missing = NULL;
-
-                r = cli_resolve_names(expanded, NULL, &names, &missing);
-                if (r == -EINVAL)
-                        return log_error_errno(r, "Invalid unit name \"%s\".", missing);
+                r = fleetctl_resolve_names(expanded, NULL, &names);
                 if (r < 0)
-                        return log_oom();
+                        return r;
         }
 
         r = cluster_units_destroy(c, arg_etcd_key_prefix, names, &deleted);

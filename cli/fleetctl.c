@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "etcd-sync.h"
+#include "cli-units.h"
 #include "fleetctl.h"
 #include "log.h"
 #include "parse-util.h"
@@ -658,6 +659,51 @@ int fleetctl_log_etcd_error(int r, const char *what) {
                         return log_error_errno(r, "Failed to %s: %m (etcd: %s)", what, msg);
                 return log_error_errno(r, "Failed to %s: %m", what);
         }
+}
+
+int fleetctl_snapshot(const char *what, EtcdClient **ret_client, ClusterSnapshot **ret) {
+        ClusterSnapshot *s;
+        EtcdClient *c;
+        int r;
+
+        assert(ret);
+
+        r = fleetctl_etcd(&c);
+        if (r < 0)
+                return r;
+        r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
+        if (r < 0)
+                return fleetctl_log_etcd_error(r, what);
+
+        if (ret_client)
+                *ret_client = c;
+        *ret = s;
+        return 0;
+}
+
+int fleetctl_expand_args(char *const *args, char ***ret) {
+        int r;
+
+        r = cli_expand_args(args, ret);
+        if (r == -E2BIG)
+                return log_error_errno(r, "Too many units after brace expansion.");
+        if (r < 0)
+                return log_oom();
+        return 0;
+}
+
+int fleetctl_resolve_names(char *const *args, char *const *known, char ***ret) {
+        const char *missing = NULL;
+        int r;
+
+        r = cli_resolve_names(args, known, ret, &missing);
+        if (r == -EINVAL)
+                return log_error_errno(r, "Invalid unit name \"%s\".", missing);
+        if (r == -ENOENT)
+                return log_error_errno(r, "No unit in the cluster matches \"%s\".", missing);
+        if (r < 0)
+                return log_oom();
+        return 0;
 }
 
 static int run(int argc, char *argv[]) {

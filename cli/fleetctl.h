@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "cli-cluster.h"
 #include "etcd-client.h"
 #include "macro.h"
 #include "registry.h"
@@ -55,6 +56,16 @@ int fleetctl_etcd(EtcdClient **ret);
 
 /* Log an etcd failure as one line naming the endpoints, and return r. */
 int fleetctl_log_etcd_error(int r, const char *what);
+
+/* Read the cluster's snapshot through fleetctl_etcd(); what names the read in the error message
+ * ("read the cluster state"). *ret is the caller's; *ret_client (if not NULL) the borrowed client.
+ * Returns 0 or a negative errno, after logging why. */
+int fleetctl_snapshot(const char *what, EtcdClient **ret_client, ClusterSnapshot **ret);
+
+/* cli_expand_args() and cli_resolve_names() that log why they fail. Return 0 or a negative errno,
+ * after logging why. */
+int fleetctl_expand_args(char *const *args, char ***ret);
+int fleetctl_resolve_names(char *const *args, char *const *known, char ***ret);
 
 /* Set the desired state of every unit of names (which exist), print "Triggered global unit X
  * <verb>" for global units, then wait for the others as arg_no_block and arg_block_attempts say.
