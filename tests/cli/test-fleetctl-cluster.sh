@@ -185,6 +185,37 @@ is "$(fc list-unit-files --no-legend --fields=unit,target | awk '$1 == "global.s
 out=$(fc status global.service 2>&1)
 printf '%s\n' "$out" | grep -q 'Active: active'
 ok $? "status of the global unit (here, on node 1)" || diag_lines "$out"
+
+# restart of the global unit: "systemctl restart" on every machine that runs it, here on node 1,
+# over ssh elsewhere. The nodes run no sshd, so a recording ssh on PATH stands in for the transport:
+# node 1's restart is real (its MainPID changes), the other machines' commands are checked as ssh
+# got them.
+mkdir -p "$WORK/shim"
+cat > "$WORK/shim/ssh" <<'SHIM'
+#!/bin/sh
+printf '%s\n' "$*" >> "$(dirname "$0")/ssh.log"
+case "$*" in *"@${SSH_FAIL_HOST:-none} "*) exit 255 ;; esac
+exit 0
+SHIM
+chmod +x "$WORK/shim/ssh"
+mainpid() { "$C" exec 1 systemctl show -p MainPID --value global.service; }
+pid1=$(mainpid)
+out=$(PATH="$WORK/shim:$PATH" fc restart global.service 2>&1)
+ok $? "restart of the global unit succeeds" || diag_lines "$out"
+is "$(count '^Restarted global unit global.service on [0-9a-f]\{8\}\.\.\./10\.99\.57\.1[123]$' "$out")" 3 \
+        "it reports each of the 3 machines"
+pid2=$(mainpid)
+[ -n "$pid1" ] && [ "$pid1" != 0 ] && [ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid1" != "$pid2" ]
+ok $? "its MainPID changed on node 1, where fleetctl runs ($pid1 -> $pid2)"
+is "$(grep -c -- ' -- systemctl restart global.service$' "$WORK/shim/ssh.log")" 2 \
+        "the 2 other machines are told to restart it over ssh"
+is "$(grep -o '@10\.99\.57\.1[0-9]' "$WORK/shim/ssh.log" | sort | tr '\n' ' ')" "@10.99.57.12 @10.99.57.13 " \
+        "at their addresses"
+out=$(PATH="$WORK/shim:$PATH" SSH_FAIL_HOST=10.99.57.13 fc restart global.service 2>&1)
+isnt "$?" 0 "restart fails when it fails on one machine"
+is "$(count '^fleetctl: Failed to restart global unit global.service on [0-9a-f]\{8\}\.\.\./10\.99\.57\.13: ' \
+        "$out")" 1 "which is named" || diag_lines "$out"
+is "$(count '^Restarted global unit global.service on ' "$out")" 2 "the other machines are still restarted"
 fc destroy global.service 'hello@*' >/dev/null
 
 # ---- Unschedulable units say why (fleet #1348)
