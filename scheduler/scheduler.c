@@ -161,6 +161,19 @@ static int queue_unassign(Scheduler *s, Machine *m, Unit *u) {
         return machine_detach_unit(s, u);
 }
 
+/* Detach every unit of a machine's list (its placed or its global units), last first, reporting
+ * each; detaching takes the unit off the list. */
+static int queue_unassign_all(Scheduler *s, Machine *m, UnitList *l) {
+        int r;
+
+        while (l->n_units > 0) {
+                r = queue_unassign(s, m, l->units[l->n_units - 1]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Detach a global unit from every machine, reporting each. */
 static int unit_unplace_global(Scheduler *s, Unit *u) {
         Machine *m;
@@ -361,16 +374,12 @@ int scheduler_machine_remove(Scheduler *s, const char *id) {
         if (!m)
                 return -ENOENT;
 
-        while (m->units.n_units > 0) {
-                r = queue_unassign(s, m, m->units.units[m->units.n_units - 1]);
-                if (r < 0)
-                        return r;
-        }
-        while (m->globals.n_units > 0) {
-                r = queue_unassign(s, m, m->globals.units[m->globals.n_units - 1]);
-                if (r < 0)
-                        return r;
-        }
+        r = queue_unassign_all(s, m, &m->units);
+        if (r < 0)
+                return r;
+        r = queue_unassign_all(s, m, &m->globals);
+        if (r < 0)
+                return r;
 
         (void) metadata_counts_adjust(s, m->metadata, -1);
         hashmap_remove(s->machines, id);
