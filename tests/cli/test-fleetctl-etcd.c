@@ -322,6 +322,65 @@ static void test_local_exec(void) {
         unsetenv("FLEETCTL_MACHINE_ID_FILE");
 }
 
+/* restart of a launched global unit: "systemctl restart" on each machine reporting it, here for
+ * M1 and over ssh for M2. Shims on PATH stand in for systemctl and ssh and record their calls. */
+static void test_global_restart(void) {
+        _cleanup_free_ char *old_path = strdup(getenv("PATH") ?: "/usr/bin:/bin"), *path = NULL,
+                *calls = NULL;
+        char idfile[512], log[512], bin[512];
+
+        snprintf(idfile, sizeof(idfile), "%s/machine-id", dir);
+        snprintf(log, sizeof(log), "%s/calls", dir);
+        snprintf(bin, sizeof(bin), "%s/bin", dir);
+        write_file("machine-id", M1 "\n");
+        setenv("FLEETCTL_MACHINE_ID_FILE", idfile, 1);
+        assert_se(mkdir(bin, 0755) == 0);
+        write_file("bin/systemctl", "#!/bin/sh\necho \"systemctl $*\" >> \"$(dirname \"$0\")/../calls\"\n");
+        write_file("bin/ssh", "#!/bin/sh\necho \"ssh $*\" >> \"$(dirname \"$0\")/../calls\"\n"
+                              "[ -z \"$SSH_FAIL\" ] || exit 255\n");
+        {
+                char p1[600], p2[600];
+
+                snprintf(p1, sizeof(p1), "%s/systemctl", bin);
+                snprintf(p2, sizeof(p2), "%s/ssh", bin);
+                assert_se(chmod(p1, 0755) == 0 && chmod(p2, 0755) == 0);
+        }
+        assert_se(old_path && asprintf(&path, "%s:%s", bin, old_path) > 0);
+        setenv("PATH", path, 1);
+
+        put_machine(M2, "10.99.1.6", NULL);
+        put_running("everywhere.service", M1, UNIT_DESIRED_LAUNCHED, "active");
+        put_running("everywhere.service", M2, UNIT_DESIRED_LAUNCHED, "active");
+
+        _cleanup_(run_done) Run a = run(STRV_MAKE("restart", "everywhere.service"));
+        is_int(a.status, 0, "restart of a global unit succeeds");
+        is_str(a.out, "Restarted global unit everywhere.service on 113f16a7.../10.99.1.5\n"
+                      "Restarted global unit everywhere.service on c9de9451.../10.99.1.6\n",
+               "one line per machine that reports it");
+        assert_se(read_full_file(log, &calls, NULL, 0) == 0);
+        ok(startswith(calls, "systemctl restart everywhere.service\nssh ") &&
+           endswith(calls, "@10.99.1.6 -- systemctl restart everywhere.service\n") && count_lines(calls) == 2,
+           "systemctl restart here, then over ssh on the other machine: %s", line1(calls));
+        {
+                _cleanup_(registry_unit_freep) RegistryUnit *u = get_unit("everywhere.service");
+
+                ok(u && u->desired == UNIT_DESIRED_LAUNCHED, "its desired state stays launched");
+        }
+
+        setenv("SSH_FAIL", "1", 1);
+        _cleanup_(run_done) Run b = run(STRV_MAKE("restart", "everywhere.service"));
+        unsetenv("SSH_FAIL");
+        ok(b.status != 0, "restart fails when it fails on a machine (exit status %d)", b.status);
+        ok(strstr(b.err, "Failed to restart global unit everywhere.service on c9de9451.../10.99.1.6: exit "
+                         "status 255") && count_lines(b.err) == 1, "which is named: %s", line1(b.err));
+        is_str(b.out, "Restarted global unit everywhere.service on 113f16a7.../10.99.1.5\n",
+               "the others are still restarted");
+
+        setenv("PATH", old_path, 1);
+        unsetenv("FLEETCTL_MACHINE_ID_FILE");
+        put_machine(M2, NULL, NULL);
+}
+
 static void test_global_and_reasons(void) {
         _cleanup_free_ char *rk = registry_reason_key(prefix, "db.service");
 
@@ -486,6 +545,7 @@ int main(int argc, char *argv[]) {
         test_blocking();
         test_global_and_reasons();
         test_local_exec();
+        test_global_restart();
         test_errors();
         test_replace_conflict_and_prefix();
         test_compose();
