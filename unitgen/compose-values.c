@@ -196,7 +196,7 @@ static int parse_port_range(const char *s, size_t n, unsigned *first, unsigned *
         return 0;
 }
 
-_printf_(2, 3) static int port_fail(char **ret_error, const char *fmt, ...) {
+int parse_fail(char **ret_error, const char *fmt, ...) {
         va_list ap;
         int r = 0;
 
@@ -222,14 +222,14 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
         if (slash) {
                 proto = slash + 1;
                 if (!STR_IN_SET(proto, "tcp", "udp", "sctp"))
-                        return port_fail(ret_error, "invalid protocol in port \"%s\": use tcp, udp or sctp", s);
+                        return parse_fail(ret_error, "invalid protocol in port \"%s\": use tcp, udp or sctp", s);
         }
 
         if (rest[0] == '[') {
                 const char *close = memchr(rest, ']', len);
 
                 if (!close || (size_t) (close - rest) + 1 >= len || close[1] != ':')
-                        return port_fail(ret_error, "invalid IPv6 address in port \"%s\"", s);
+                        return parse_fail(ret_error, "invalid IPv6 address in port \"%s\"", s);
                 ip = strndup(rest, (size_t) (close - rest) + 1);
                 if (!ip)
                         return -ENOMEM;
@@ -241,7 +241,7 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
                 const char *c = memchr(p, ':', (size_t) (end - p));
 
                 if (n_parts == 3)
-                        return port_fail(ret_error, "invalid port \"%s\": too many \":\" (put IPv6 addresses in [])", s);
+                        return parse_fail(ret_error, "invalid port \"%s\": too many \":\" (put IPv6 addresses in [])", s);
                 parts[n_parts] = p;
                 lens[n_parts++] = c ? (size_t) (c - p) : (size_t) (end - p);
                 if (!c)
@@ -250,7 +250,7 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
         }
         if (n_parts == 3) {
                 if (ip)
-                        return port_fail(ret_error, "invalid port \"%s\"", s);
+                        return parse_fail(ret_error, "invalid port \"%s\"", s);
                 if (lens[0] > 0) {
                         ip = strndup(parts[0], lens[0]);
                         if (!ip)
@@ -260,18 +260,18 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
 
         r = parse_port_range(parts[n_parts - 1], lens[n_parts - 1], &tf, &tl);
         if (r == -EINVAL)
-                return port_fail(ret_error, "invalid container port in \"%s\": use a number or a range 1-65535", s);
+                return parse_fail(ret_error, "invalid container port in \"%s\": use a number or a range 1-65535", s);
         if (r < 0)
                 return r;
         if (n_parts >= 2 && lens[n_parts - 2] > 0) {
                 r = parse_port_range(parts[n_parts - 2], lens[n_parts - 2], &pf, &pl);
                 if (r == -EINVAL)
-                        return port_fail(ret_error, "invalid host port in \"%s\": use a number or a range 1-65535", s);
+                        return parse_fail(ret_error, "invalid host port in \"%s\": use a number or a range 1-65535", s);
                 if (r < 0)
                         return r;
                 /* Equal-length ranges map one to one; a host range for one container port picks one. */
                 if (pl - pf != tl - tf && tl != tf)
-                        return port_fail(ret_error, "port ranges of different lengths in \"%s\"", s);
+                        return parse_fail(ret_error, "port ranges of different lengths in \"%s\"", s);
         }
 
         {

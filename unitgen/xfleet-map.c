@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <fnmatch.h>
 
 #include "compose-convert.h"
@@ -27,18 +26,6 @@ static char *strip(const char *s, size_t n) {
         return strndup(s, n);
 }
 
-_printf_(2, 3) static int fail(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-        int r = 0;
-
-        if (ret_error) {
-                va_start(ap, fmt);
-                r = vasprintf(ret_error, fmt, ap);
-                va_end(ap);
-        }
-        return r < 0 ? -ENOMEM : -EINVAL;
-}
-
 static bool metadata_word_valid(const char *s) {
         if (isempty(s))
                 return false;
@@ -58,13 +45,13 @@ int xfleet_constraint(const char *expr, char **ret_line, char **ret_key, bool *r
         if (!op)
                 op = strstr(expr, "!=");
         if (!op)
-                return fail(ret_error, "\"%s\": a constraint is \"attribute == value\" or \"attribute != value\"", expr);
+                return parse_fail(ret_error, "\"%s\": a constraint is \"attribute == value\" or \"attribute != value\"", expr);
         lhs = strip(expr, (size_t) (op - expr));
         rhs = strip(op + 2, strlen(op + 2));
         if (!lhs || !rhs)
                 return -ENOMEM;
         if (!metadata_word_valid(rhs))
-                return fail(ret_error, "\"%s\": the value must be a single word", expr);
+                return parse_fail(ret_error, "\"%s\": the value must be a single word", expr);
 
         if ((label = startswith(lhs, "node.labels.")) || (label = startswith(lhs, "engine.labels.")))
                 key = strdup(label);
@@ -78,19 +65,21 @@ int xfleet_constraint(const char *expr, char **ret_line, char **ret_key, bool *r
                 key = strdup("arch");
         else if (streq(lhs, "node.id")) {
                 if (negated)
-                        return fail(ret_error, "\"%s\": fleet cannot exclude a machine by ID; label the machines "
-                                    "and use node.labels instead", expr);
+                        return parse_fail(ret_error,
+                                          "\"%s\": fleet cannot exclude a machine by ID; label the machines "
+                                          "and use node.labels instead", expr);
                 key = strdup("machine-id");
                 if (!key || asprintf(&line, "MachineID=%s", rhs) < 0)
                         return -ENOMEM;
                 goto done;
         } else
-                return fail(ret_error, "\"%s\": unknown attribute (use node.labels.*, node.hostname, node.role, "
-                            "node.id, node.platform.os or node.platform.arch)", expr);
+                return parse_fail(ret_error,
+                                  "\"%s\": unknown attribute (use node.labels.*, node.hostname, node.role, "
+                                  "node.id, node.platform.os or node.platform.arch)", expr);
         if (!key)
                 return -ENOMEM;
         if (!metadata_word_valid(key))
-                return fail(ret_error, "\"%s\": the label must be a single word", expr);
+                return parse_fail(ret_error, "\"%s\": the label must be a single word", expr);
         if (asprintf(&line, "MachineMetadata=%s%s%s", key, negated ? "!=" : "=", rhs) < 0)
                 return -ENOMEM;
 done:
