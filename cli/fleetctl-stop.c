@@ -124,12 +124,12 @@ static int restart_global_unit(const ClusterSnapshot *s, const char *name) {
                         log_error_errno(r, "Failed to restart global unit %s on %.8s.../%s: %m", name, m->id,
                                         strna(m->public_ip));
                 else
-                        log_error("Failed to restart global unit %s on %.8s.../%s: exit status %d", name, m->id,
-                                  strna(m->public_ip), r);
+                        log_error("Failed to restart global unit %s on %.8s.../%s: exit status %d", name,
+                                  m->id, strna(m->public_ip), r);
         }
         if (n == 0)
-                return log_error_errno(ENOENT, "Global unit %s does not appear to be running on any machine.",
-                                       name);
+                return log_error_errno(ENOENT, "Global unit %s does not appear to be running on any "
+                                       "machine.", name);
         return failed > 0 ? -EIO : 0;
 }
 

@@ -46,8 +46,9 @@ static void reconcile_after_reload(Agent *a) {
                         u->changed = false;
                         a->stats.n_starts++;
                         u->started = true;
-                } else if (!run && (u->started || (!pulled_in(a, u) && (!u->active_state ||
-                                                                     unit_state_is_active(u->active_state))))) {
+                } else if (!run && (u->started ||
+                                    (!pulled_in(a, u) &&
+                                     (!u->active_state || unit_state_is_active(u->active_state))))) {
                         r = systemd_client_stop_unit(a->systemd, u->name);
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to stop %s: %m", u->name);

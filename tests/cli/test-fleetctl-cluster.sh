@@ -209,12 +209,12 @@ pid2=$(mainpid)
 ok $? "its MainPID changed on node 1, where fleetctl runs ($pid1 -> $pid2)"
 is "$(grep -c -- ' -- systemctl restart global.service$' "$WORK/shim/ssh.log")" 2 \
         "the 2 other machines are told to restart it over ssh"
-is "$(grep -o '@10\.99\.57\.1[0-9]' "$WORK/shim/ssh.log" | sort | tr '\n' ' ')" "@10.99.57.12 @10.99.57.13 " \
-        "at their addresses"
+is "$(grep -o '@10\.99\.57\.1[0-9]' "$WORK/shim/ssh.log" | sort | tr '\n' ' ')" \
+        "@10.99.57.12 @10.99.57.13 " "at their addresses"
 out=$(PATH="$WORK/shim:$PATH" SSH_FAIL_HOST=10.99.57.13 fc restart global.service 2>&1)
 isnt "$?" 0 "restart fails when it fails on one machine"
-is "$(count '^fleetctl: Failed to restart global unit global.service on [0-9a-f]\{8\}\.\.\./10\.99\.57\.13: ' \
-        "$out")" 1 "which is named" || diag_lines "$out"
+failed_line='^fleetctl: Failed to restart global unit global.service on [0-9a-f]\{8\}\.\.\./10\.99\.57\.13: '
+is "$(count "$failed_line" "$out")" 1 "which is named" || diag_lines "$out"
 is "$(count '^Restarted global unit global.service on ' "$out")" 2 "the other machines are still restarted"
 fc destroy global.service 'hello@*' >/dev/null
 

@@ -2,11 +2,13 @@
 
 /* The agent against a real etcd and a fake systemd: an in-process sd-bus server on a unix socket
  * that implements the Manager calls the agent makes (Subscribe, Reload, Start/Stop/RestartUnit,
- * ListUnitsByNames, GetUnitByPID, Enable/Disable/LinkUnitFiles in the runtime scope) and emits PropertiesChanged and JobRemoved like PID 1. It
- * checks what the agent does in systemd and in etcd: one reload per change set, files and links,
- * states published under the lease and only when changed, stop on "loaded", restart on a new body,
- * unload on delete, [Install] sections enabled before the reload and disabled on unload, fencing when the lease is lost (global units keep running), adoption without
- * reload or restart by a second agent, and the lease release on shutdown. */
+ * ListUnitsByNames, GetUnitByPID, Enable/Disable/LinkUnitFiles in the runtime scope) and emits
+ * PropertiesChanged and JobRemoved like PID 1. It checks what the agent does in systemd and in etcd:
+ * one reload per change set, files and links, states published under the lease and only when
+ * changed, stop on "loaded", restart on a new body, unload on delete, [Install] sections enabled
+ * before the reload and disabled on unload, fencing when the lease is lost (global units keep
+ * running), adoption without reload or restart by a second agent, and the lease release on
+ * shutdown. */
 
 #include <sys/socket.h>
 #include <sys/stat.h>
