@@ -123,19 +123,13 @@ static int compose_up(const char *dir, char **names) {
 }
 
 static int compose_down(char **names) {
-        _cleanup_strv_free_ char **deleted = NULL;
         EtcdClient *c;
         int r;
 
         r = fleetctl_etcd(&c);
         if (r < 0)
                 return r;
-        r = cluster_units_destroy(c, arg_etcd_key_prefix, names, &deleted);
-        if (r < 0)
-                return fleetctl_log_etcd_error(r, "destroy units");
-        STRV_FOREACH(n, deleted)
-                printf("Destroyed %s\n", *n);
-        return 0;
+        return fleetctl_destroy_units(c, names);
 }
 
 static int compose_ps(char **names) {

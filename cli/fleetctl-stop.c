@@ -167,7 +167,7 @@ int verb_restart(int argc, char *argv[]) {
 }
 
 int verb_destroy(int argc, char *argv[]) {
-        _cleanup_strv_free_ char **expanded = NULL, **names = NULL, **deleted = NULL;
+        _cleanup_strv_free_ char **expanded = NULL, **names = NULL;
         EtcdClient *c;
         int r;
 
@@ -189,6 +189,13 @@ int verb_destroy(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         }
+
+        return fleetctl_destroy_units(c, names);
+}
+
+int fleetctl_destroy_units(EtcdClient *c, char *const *names) {
+        _cleanup_strv_free_ char **deleted = NULL;
+        int r;
 
         r = cluster_units_destroy(c, arg_etcd_key_prefix, names, &deleted);
         if (r < 0)

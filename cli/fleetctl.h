@@ -73,6 +73,10 @@ int fleetctl_resolve_names(char *const *args, char *const *known, char ***ret);
  * wait timed out, or another negative errno, after printing why. */
 int fleetctl_activate(char *const *names, UnitDesiredState desired, const char *verb);
 
+/* Delete the units of names from the cluster (those that do not exist are skipped) and print
+ * "Destroyed X" for each deleted one. Returns 0 or a negative errno, after logging why. */
+int fleetctl_destroy_units(EtcdClient *c, char *const *names);
+
 /* The names of the units in the cluster matching args (globs, names, file paths), every one of
  * which must exist. Returns 0 or a negative errno after printing why. */
 int fleetctl_existing_units(char *const *args, char ***ret);
