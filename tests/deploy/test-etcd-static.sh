@@ -28,11 +28,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Six consecutive free ports: client P, P+2, P+4 and peer P+1, P+3, P+5.
+# Six consecutive free ports: client P, P+2, P+4 and peer P+1, P+3, P+5. They lie between the local
+# clusters' etcd ports (20000-26399) and the kernel's ephemeral range (from 32768), where an
+# outgoing connection of a concurrent test could take one of them before etcd binds it.
 listening=$(ss -Htln 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }')
 base=
 for ((try = 0; try < 200; try++)); do
-        p=$((20000 + (RANDOM % 2000) * 16))
+        p=$((27000 + (RANDOM % 350) * 16))
         busy=0
         for ((k = 0; k < 6; k++)); do
                 grep -qx "$((p + k))" <<<"$listening" && busy=1
@@ -59,11 +61,15 @@ done
 
 endpoints=$(sed -n 's/^etcd_servers=//p' "$TMP/fleet1.conf")
 healthy=1
-for ((t = 0; t < 300; t++)); do        # a bound of 30 s, not a timed assertion
+deadline=$((SECONDS + 30))             # a bound of 30 s on the wait, not a timed assertion
+while [ $SECONDS -lt $deadline ]; do
         if ETCDCTL_API=3 etcdctl --endpoints="$endpoints" --dial-timeout=1s endpoint health >/dev/null 2>&1; then
                 healthy=0
                 break
         fi
+        dead=0
+        for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null || dead=1; done
+        [ $dead = 1 ] && break          # a member exited (its log says why): waiting cannot help
         sleep 0.1
 done
 ok $healthy "3 members started from the generated files become a healthy cluster" ||
