@@ -73,20 +73,45 @@ static uint64_t etcd_fixture_now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* A port the kernel just handed out on 127.0.0.1 (free at that moment). */
+/* A port free on 127.0.0.1 at this moment, outside the kernel's ephemeral range (32768 and up):
+ * a port the kernel hands out for bind(0) can be taken by any outgoing connection before etcd binds
+ * it, or before a killed member binds it again. Below the local clusters' etcd ports (20000-26399)
+ * lies nothing of ours either; 27000-32767 is left to the tests. */
 static int etcd_fixture_free_port(void) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        socklen_t l = sizeof(sa);
-        int fd, port = -1;
+        /* Ports this process handed out already: free now, but promised to a member. */
+        static uint16_t given[256];
+        static unsigned n_given, seed;
 
-        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
-            getsockname(fd, (struct sockaddr *) &sa, &l) == 0)
-                port = ntohs(sa.sin_port);
-        close(fd);
-        return port;
+        if (seed == 0)
+                seed = (unsigned) getpid() ^ (unsigned) etcd_fixture_now_usec();
+
+        for (unsigned attempt = 0; attempt < 1000; attempt++) {
+                uint16_t port = (uint16_t) (27000 + rand_r(&seed) % 5700);
+                struct sockaddr_in sa = {
+                        .sin_family = AF_INET,
+                        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                        .sin_port = htons(port),
+                };
+                bool taken = false;
+                int fd, r;
+
+                for (unsigned k = 0; k < n_given; k++)
+                        taken = taken || given[k] == port;
+                if (taken)
+                        continue;
+
+                fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return -errno;
+                r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
+                close(fd);
+                if (r == 0) {
+                        if (n_given < sizeof(given) / sizeof(given[0]))
+                                given[n_given++] = port;
+                        return port;
+                }
+        }
+        return -EADDRINUSE;
 }
 
 static const char *etcd_fixture_scheme(const EtcdFixture *f) {
