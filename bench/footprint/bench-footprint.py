@@ -14,19 +14,17 @@
 # Figures are printed, never asserted. Needs root; uses its own cluster id and tears it down.
 
 import argparse
-import base64
-import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-SRC = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-PREFIX = "/_coreos.com/fleet/"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import benchlib  # noqa: E402
+from benchlib import PREFIX, SRC, wait_for  # noqa: E402
 
 USAGE = """bench-footprint.py [--build DIR] [--cluster ID] [--nodes N] [--ttl T] [--window S]
                           [--levels A,B,...]
@@ -34,7 +32,7 @@ USAGE = """bench-footprint.py [--build DIR] [--cluster ID] [--nodes N] [--ttl T]
 Boots a local cluster of N nodes running DIR's fleetd (agent_ttl T), assigns A, then B, ... units
 to one agent node and prints each fleetd's RSS, PSS and CPU over an idle window of S seconds, the
 etcd requests per second per idle agent and the etcd requests per placement. Needs root.
-Targets: <= 4 MB RSS idle, <= 0.1 % of a core idle, <= 1 etcd request/s per idle agent."""
+Targets: <= 4 MB RSS idle, <= 0.1 %% of a core idle, <= 1 etcd request/s per idle agent."""
 
 METRIC = re.compile(r'^grpc_server_msg_received_total\{grpc_method="([^"]+)",[^}]*\} ([0-9.e+]+)$')
 
@@ -51,48 +49,10 @@ def parse_args():
         return p.parse_args()
 
 
-class Cluster:
-        def __init__(self, cid, build):
-                self.cid = str(cid)
-                self.fleetd_path = os.path.join(build, "fleetd", "fleetd")
-                self.fleetctl_path = os.path.join(build, "cli", "fleetctl")
-                self.env = dict(os.environ)
-                self.own_requests = 0   # Range requests this script sent, subtracted from etcd's counts
-
-        def tool(self, *args, timeout=120, check=True):
-                p = subprocess.run([os.path.join(SRC, "tools", "cluster"), "-c", self.cid] + [str(a) for a in args],
-                                   capture_output=True, text=True, timeout=timeout)
-                if check and p.returncode != 0:
-                        raise RuntimeError("tools/cluster %s: %s" % (" ".join(map(str, args)), p.stderr.strip()))
-                return p
-
+class Cluster(benchlib.Cluster):
         def up(self, nodes, ttl):
-                self.tool("down")
-                self.tool("up", nodes, 1, "--fleetd", self.fleetd_path, "--agent-ttl", "%ds" % ttl)
-                for line in self.tool("env").stdout.splitlines():
-                        if line.startswith("export "):
-                                k, _, v = line[len("export "):].partition("=")
-                                self.env[k] = v.strip('"')
+                super().up(nodes, ttl)
                 self.metrics_url = self.env["ETCDCTL_ENDPOINTS"].split(",")[0] + "/metrics"
-
-        def fleetctl(self, *args, timeout=600, cwd=None):
-                return subprocess.run([self.fleetctl_path] + list(args), capture_output=True, text=True,
-                                      timeout=timeout, env=self.env, cwd=cwd)
-
-        def get_prefix(self, sub):
-                p = subprocess.run(["etcdctl", "get", "--prefix", PREFIX + sub, "-w", "json"], capture_output=True,
-                                   text=True, timeout=60, env=self.env)
-                self.own_requests += 1
-                d = json.loads(p.stdout)
-                return {base64.b64decode(kv["key"]).decode()[len(PREFIX + sub):]:
-                        json.loads(base64.b64decode(kv["value"])) for kv in d.get("kvs", [])}
-
-        def machines(self):
-                """machine id -> node number."""
-                return {rec["id"]: int(rec["hostname"][4:]) for rec in self.get_prefix("machines/").values()}
-
-        def leader(self):
-                return self.get_prefix("engine/leader").get("", {}).get("machine_id")
 
         def metrics(self):
                 """gRPC messages etcd received so far, per method: one per unary call, one per streamed
@@ -134,13 +94,6 @@ class Cluster:
                 return sorted(((rss[n], pss.get(n, 0), n) for n in rss), reverse=True)[:top]
 
 
-def wait_for(pred, bound, step=0.5):
-        end = time.monotonic() + bound
-        while True:
-                v = pred()
-                if v or time.monotonic() > end:
-                        return v
-                time.sleep(step)
 
 
 def delta(before, after):
@@ -166,7 +119,7 @@ def add_units(c, unit_dir, target_node, start, end):
 
 
 def active_on(c, mid):
-        return sum(1 for k, s in c.get_prefix("states/").items()
+        return sum(1 for k, s in c.get_prefix("states/")[0].items()
                    if k.endswith("/" + mid) and s.get("active_state") == "active")
 
 
