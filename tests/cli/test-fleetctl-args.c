@@ -10,70 +10,18 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
-#include "fileio.h"
-#include "strv.h"
-#include "tap.h"
+#include "fleetctl-run.h"
 
 static const char *fleetctl;
 static char dir[] = "/tmp/test-fleetctl-args-XXXXXX";
 
-typedef struct Run {
-        int status;
-        char *out, *err;
-} Run;
-
-static void run_done(Run *r) {
-        free(r->out);
-        free(r->err);
-}
-
-/* The first line of s, for test names and diagnostics (TAP lines cannot hold a newline). */
-static const char *line1(const char *s) {
-        static char buf[4][512];
-        static unsigned n;
-        char *b = buf[n++ % 4];
-
-        snprintf(b, sizeof(buf[0]), "%.*s", (int) strcspn(s ?: "", "\n"), s ?: "");
-        return b;
-}
-
-static unsigned count_lines(const char *s) {
-        unsigned n = 0;
-
-        for (; s && *s; s++)
-                n += *s == '\n';
-        return n;
-}
-
 static Run run(char *const *args) {
-        char out_path[256], err_path[256];
-        Run r = { .status = -1 };
-        pid_t pid;
-        int st;
-
-        snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
-        snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
-        pid = fork();
-        assert_se(pid >= 0);
-        if (pid == 0) {
-                _cleanup_strv_free_ char **argv = NULL;
-                int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-                int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-                if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-                        _exit(126);
-                setenv("FLEETCTL_ENDPOINT", "http://127.0.0.1:9", 1);
-                setenv("FLEETCTL_REQUEST_TIMEOUT", "2", 1);
-                if (strv_extend(&argv, fleetctl) < 0 || strv_extend_strv(&argv, args) < 0)
-                        _exit(126);
-                execv(fleetctl, argv);
-                _exit(127);
-        }
-        assert_se(waitpid(pid, &st, 0) == pid);
-        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        assert_se(read_full_file(out_path, &r.out, NULL, 0) == 0);
-        assert_se(read_full_file(err_path, &r.err, NULL, 0) == 0);
-        return r;
+        /* A closed port: an error that reached etcd would say "unreachable". */
+        return fleetctl_collect(fleetctl_spawn(fleetctl, dir,
+                                               STRV_MAKE("FLEETCTL_ENDPOINT=http://127.0.0.1:9",
+                                                         "FLEETCTL_REQUEST_TIMEOUT=2"),
+                                               args),
+                                dir);
 }
 
 static void test_version_help(void) {

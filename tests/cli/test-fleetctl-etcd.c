@@ -13,6 +13,7 @@
 #include "etcd-fixture.h"
 #include "etcd-sync.h"
 #include "fileio.h"
+#include "fleetctl-run.h"
 #include "registry.h"
 #include "strv.h"
 #include "tap.h"
@@ -28,75 +29,20 @@ static char *endpoint;
 static EtcdClient *client;
 static sd_event *event;
 
-typedef struct Run {
-        int status;
-        char *out, *err;
-} Run;
-
-static void run_done(Run *r) {
-        free(r->out);
-        free(r->err);
-}
-
-/* The first line of s, for test names and diagnostics (TAP lines cannot hold a newline). */
-static const char *line1(const char *s) {
-        static char buf[4][512];
-        static unsigned n;
-        char *b = buf[n++ % 4];
-
-        snprintf(b, sizeof(buf[0]), "%.*s", (int) strcspn(s ?: "", "\n"), s ?: "");
-        return b;
-}
-
-static unsigned count_lines(const char *s) {
-        unsigned n = 0;
-
-        for (; s && *s; s++)
-                n += *s == '\n';
-        return n;
-}
-
-/* Start fleetctl with args (NULL-terminated), endpoint and key prefix from the environment. */
 static pid_t spawn_at(const char *ep, char *const *args) {
-        char out_path[256], err_path[256];
-        pid_t pid;
+        _cleanup_strv_free_ char **env = NULL;
 
-        snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
-        snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
-
-        pid = fork();
-        assert_se(pid >= 0);
-        if (pid == 0) {
-                _cleanup_strv_free_ char **argv = NULL;
-                int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-                int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-                if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || chdir(dir) < 0)
-                        _exit(126);
-                setenv("FLEETCTL_ENDPOINT", ep, 1);
-                setenv("FLEETCTL_ETCD_KEY_PREFIX", prefix, 1);
-                setenv("FLEETCTL_REQUEST_TIMEOUT", "5", 1);
-                if (unitgen)
-                        setenv("FLEETCTL_UNITGEN", unitgen, 1);
-                if (strv_extend(&argv, fleetctl) < 0 || strv_extend_strv(&argv, args) < 0)
-                        _exit(126);
-                execv(fleetctl, argv);
-                _exit(127);
-        }
-        return pid;
+        if (strv_extendf(&env, "FLEETCTL_ENDPOINT=%s", ep) < 0 ||
+            strv_extendf(&env, "FLEETCTL_ETCD_KEY_PREFIX=%s", prefix) < 0 ||
+            strv_extend(&env, "FLEETCTL_REQUEST_TIMEOUT=5") < 0 ||
+            (unitgen && strv_extendf(&env, "FLEETCTL_UNITGEN=%s", unitgen) < 0))
+                bail_out("out of memory");
+        return fleetctl_spawn(fleetctl, dir, env, args);
 }
 
 static Run collect(pid_t pid, const char *what) {
-        char out_path[256], err_path[256];
-        Run r = { .status = -1 };
-        int st;
+        Run r = fleetctl_collect(pid, dir);
 
-        snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
-        snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
-        assert_se(waitpid(pid, &st, 0) == pid);
-        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        assert_se(read_full_file(out_path, &r.out, NULL, 0) == 0);
-        assert_se(read_full_file(err_path, &r.err, NULL, 0) == 0);
         if (r.status != 0 && r.err[0])
                 diag("fleetctl %s: %s", what, line1(r.err));
         return r;
