@@ -8,6 +8,7 @@
 #include "fleetctl.h"
 #include "log.h"
 #include "strv.h"
+#include "time-util.h"
 
 int cli_local_machine_id(char **ret) {
         _cleanup_free_ char *s = NULL;
@@ -49,7 +50,7 @@ int cli_ssh_argv(const char *host, char *const *command, char ***ret) {
         r = strv_extend(&l, "-oBatchMode=yes");
         if (r < 0)
                 return r;
-        r = strv_extendf(&l, "-oConnectTimeout=%u", (unsigned) MAX(1U, arg_ssh_timeout_usec / 1000000U));
+        r = strv_extendf(&l, "-oConnectTimeout=%u", (unsigned) MAX(1U, arg_ssh_timeout_usec / USEC_PER_SEC));
         if (r < 0)
                 return r;
         r = strv_extendf(&l, "-oStrictHostKeyChecking=%s", arg_strict_host_key_checking ? "yes" : "no");

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
-#include <time.h>
-
 #include "cli-wait.h"
 #include "log.h"
 #include "strv.h"
+#include "time-util.h"
 
 static bool state_matches_body(const ClusterSnapshot *s, const char *name, const RegistryUnitState *st) {
         ClusterUnit *u = cluster_snapshot_unit(s, name);
@@ -72,20 +71,12 @@ int cli_unit_reached_message(const ClusterSnapshot *s, const char *name, UnitDes
         return 0;
 }
 
-#define WAIT_SAFETY_POLL_USEC (2 * 1000000ULL)
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
+#define WAIT_SAFETY_POLL_USEC (2 * USEC_PER_SEC)
 
 static void sleep_usec(uint64_t usec) {
-        struct timespec ts = {
-                .tv_sec = usec / 1000000ULL,
-                .tv_nsec = (usec % 1000000ULL) * 1000,
-        };
+        struct timespec ts;
+
+        timespec_store(&ts, usec);
 
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
@@ -133,11 +124,11 @@ static int check_pending(const ClusterSnapshot *s, char **pending, UnitDesiredSt
 /* Until something under the prefix changed, the safety poll is due or the deadline passed. */
 static int wait_for_change(EtcdClient *c, WaitWatch *ww, uint64_t deadline) {
         sd_event *e = etcd_client_get_event(c);
-        uint64_t until = MIN(deadline, now_usec() + WAIT_SAFETY_POLL_USEC);
+        uint64_t until = MIN(deadline, now(CLOCK_MONOTONIC) + WAIT_SAFETY_POLL_USEC);
         int r;
 
         while (!ww->changed && !ww->failed) {
-                uint64_t n = now_usec();
+                uint64_t n = now(CLOCK_MONOTONIC);
 
                 if (n >= until)
                         break;
@@ -161,7 +152,7 @@ int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDe
         if (!pending && names)
                 return -ENOMEM;
         if (attempts > 0)
-                deadline = now_usec() + (uint64_t) attempts * CLI_WAIT_INTERVAL_USEC;
+                deadline = now(CLOCK_MONOTONIC) + (uint64_t) attempts * CLI_WAIT_INTERVAL_USEC;
 
         /* Re-read the registry whenever a watch on it reports a change (and every few seconds
          * regardless, should an event ever be missed); without a watch, poll as fleet did. */
@@ -176,7 +167,7 @@ int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDe
                         return r;
                 if (strv_length(pending) == 0)
                         return 0;
-                if (now_usec() >= deadline)
+                if (now(CLOCK_MONOTONIC) >= deadline)
                         break;
 
                 if (!w && !ww.failed) {
@@ -189,7 +180,7 @@ int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDe
                 if (w && !ww.failed)
                         r = wait_for_change(c, &ww, deadline);
                 else {
-                        sleep_usec(MIN(CLI_WAIT_INTERVAL_USEC, deadline - now_usec()));
+                        sleep_usec(MIN(CLI_WAIT_INTERVAL_USEC, deadline - now(CLOCK_MONOTONIC)));
                         r = 0;
                 }
                 if (r < 0)

@@ -7,8 +7,9 @@
 #include <stdio.h>
 
 #include "cli-cluster.h"
+#include "time-util.h"
 
-#define CLI_WAIT_INTERVAL_USEC (250 * 1000ULL)
+#define CLI_WAIT_INTERVAL_USEC (250 * USEC_PER_MSEC)
 
 /* Whether unit name has reached state in snapshot s:
  *   inactive: no machine is assigned the unit;

@@ -11,6 +11,7 @@
 #include "parse-util.h"
 #include "registry.h"
 #include "strv.h"
+#include "time-util.h"
 #include "xfleet.h"
 
 char **arg_endpoints = NULL;
@@ -18,11 +19,11 @@ char *arg_etcd_key_prefix = NULL;
 char *arg_ca_file = NULL;
 char *arg_cert_file = NULL;
 char *arg_key_file = NULL;
-uint64_t arg_request_timeout_usec = 3 * 1000000ULL;
+uint64_t arg_request_timeout_usec = 3 * USEC_PER_SEC;
 bool arg_debug = false;
 char *arg_tunnel = NULL;
 char *arg_ssh_username = NULL;
-uint64_t arg_ssh_timeout_usec = 10 * 1000000ULL;
+uint64_t arg_ssh_timeout_usec = 10 * USEC_PER_SEC;
 bool arg_strict_host_key_checking = true;
 char *arg_known_hosts_file = NULL;
 
@@ -198,7 +199,7 @@ static int parse_seconds(const char *v, uint64_t *ret) {
         d = strtod(v, &end);
         if (errno != 0 || !end || end == v || *end || !isfinite(d) || d < 0 || d > 86400.0 * 365)
                 return -EINVAL;
-        *ret = (uint64_t) (d * 1000000.0);
+        *ret = (uint64_t) (d * (double) USEC_PER_SEC);
         return 0;
 }
 
@@ -577,7 +578,7 @@ static int verb_version(int argc, char *argv[]) {
 }
 
 static uint64_t watchdog_period_usec(void) {
-        return arg_request_timeout_usec + 2 * 1000000ULL;
+        return arg_request_timeout_usec + 2 * USEC_PER_SEC;
 }
 
 /* A blocking etcd call runs the event loop until the client reports its result, within the

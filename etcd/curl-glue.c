@@ -2,9 +2,9 @@
 
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "curl-glue.h"
+#include "time-util.h"
 
 /* One watched socket: its I/O source and the identity of the socket it was made for, since
  * libcurl names sockets by number and a number can come back for a new socket. */
@@ -26,15 +26,6 @@ struct CurlGlue {
         curl_glue_finished_t on_finished;
         void *userdata;
 };
-
-/* The clock now, not sd_event_now(): that is when the current loop iteration began, or the last
- * one when called outside the loop, and a deadline computed from it lands early by that much. */
-static uint64_t curl_glue_now(void) {
-        struct timespec ts;
-
-        assert_se(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
-        return (uint64_t) ts.tv_sec * UINT64_C(1000000) + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void curl_glue_schedule_finished(CurlGlue *g) {
         if (sd_event_get_state(g->event) == SD_EVENT_FINISHED)
@@ -159,7 +150,9 @@ static int curl_glue_socket_callback(CURL *curl, curl_socket_t fd, int action, v
 static int curl_glue_arm_timer(CurlGlue *g, long timeout_ms) {
         int r;
 
-        r = sd_event_source_set_time(g->timer, curl_glue_now() + (uint64_t) timeout_ms * 1000);
+        /* now(), not sd_event_now(): that is when the current loop iteration began, and a deadline
+         * computed from it lands early by that much. */
+        r = sd_event_source_set_time(g->timer, now(CLOCK_MONOTONIC) + (usec_t) timeout_ms * USEC_PER_MSEC);
         if (r < 0)
                 return r;
         return sd_event_source_set_enabled(g->timer, SD_EVENT_ONESHOT);

@@ -119,7 +119,7 @@ static int call_on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static int call_attempt(EtcdCall *call) {
         EtcdClient *c = call->client;
-        uint64_t now, remaining, timeout;
+        usec_t t, remaining, timeout;
         size_t n, left;
         int r;
 
@@ -128,10 +128,10 @@ static int call_attempt(EtcdCall *call) {
                 return etcd_auth_start(c);
         }
 
-        now = etcd_now(c);
-        if (now >= call->deadline)
+        t = now(CLOCK_MONOTONIC);
+        if (t >= call->deadline)
                 return call->last_error ?: -ETIMEDOUT;
-        remaining = call->deadline - now;
+        remaining = call->deadline - t;
 
         /* Share what is left of the budget between the endpoints not yet tried in this round, so
          * that a silent endpoint cannot eat all of it. */
@@ -167,15 +167,15 @@ static int call_attempt(EtcdCall *call) {
  * this round. Returns 0 when a retry is under way, a negative errno when it is time to give up. */
 static int call_retry(EtcdCall *call, int error) {
         EtcdClient *c = call->client;
-        uint64_t now, pause;
+        usec_t t, pause;
         size_t n;
         int r;
 
         call->last_error = error;
         call_stop_transfer(call);
 
-        now = etcd_now(c);
-        if (now >= call->deadline || call->options.pin_endpoint >= 0)
+        t = now(CLOCK_MONOTONIC);
+        if (t >= call->deadline || call->options.pin_endpoint >= 0)
                 return error;
 
         n = c->n_endpoints;
@@ -185,10 +185,10 @@ static int call_retry(EtcdCall *call, int error) {
                 return call_attempt(call);
 
         pause = MIN(100 * USEC_PER_MSEC * (call->n_attempts / n), USEC_PER_SEC);
-        if (now + pause >= call->deadline)
+        if (t + pause >= call->deadline)
                 return error;
 
-        r = sd_event_add_time(c->event, &call->retry_source, CLOCK_MONOTONIC, now + pause, 1, call_on_retry,
+        r = sd_event_add_time(c->event, &call->retry_source, CLOCK_MONOTONIC, t + pause, 1, call_on_retry,
                               call);
         if (r < 0)
                 return r;
@@ -269,7 +269,7 @@ void etcd_call_on_finished(EtcdCall *call, CURLcode result) {
         /* Anything but a range went through etcd's leader (ranges may be serializable): the member
          * is reachable and part of a quorum now, which is what a watch check would ask. */
         if (error == 0 && call->kind != ETCD_REQUEST_RANGE)
-                c->endpoint_ok_usec[call->endpoint] = etcd_now(c);
+                c->endpoint_ok_usec[call->endpoint] = now(CLOCK_MONOTONIC);
 
         if (error == -EACCES && c->username && !call->options.no_auth && !call->auth_retried) {
                 call->auth_retried = true;
@@ -341,7 +341,7 @@ int etcd_call_start(EtcdClient *c, EtcdRequestKind kind, const json_t *body, con
                 return -EINVAL;
         }
         call->endpoint = call->options.pin_endpoint >= 0 ? (size_t) call->options.pin_endpoint : c->preferred;
-        call->deadline = etcd_now(c) + (call->options.timeout_usec ?: c->request_timeout_usec);
+        call->deadline = now(CLOCK_MONOTONIC) + (call->options.timeout_usec ?: c->request_timeout_usec);
 
         call->client = c;
         call->next = c->calls;

@@ -1,16 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
-#include <time.h>
-
 #include "etcd-internal.h"
 #include "strv.h"
-
-uint64_t etcd_now(EtcdClient *c) {
-        struct timespec ts;
-
-        assert_se(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 int etcd_buffer_append(EtcdBuffer *b, const void *p, size_t n) {
         assert(b);
@@ -253,8 +244,8 @@ CURL *etcd_client_make_easy(EtcdClient *c, size_t i, const char *path, const cha
              curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_size) == CURLE_OK &&
              curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers->list) == CURLE_OK &&
              curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                              (long) ((c->connect_timeout_usec + 999) / 1000)) == CURLE_OK &&
-             curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) ((timeout_usec + 999) / 1000)) == CURLE_OK;
+                              (long) DIV_ROUND_UP(c->connect_timeout_usec, USEC_PER_MSEC)) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) DIV_ROUND_UP(timeout_usec, USEC_PER_MSEC)) == CURLE_OK;
 
         if (ok && c->ca_file)
                 ok = curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_file) == CURLE_OK;

@@ -10,9 +10,7 @@
 #include "curl-glue.h"
 #include "etcd-client.h"
 #include "etcd-json.h"
-
-#define USEC_PER_MSEC UINT64_C(1000)
-#define USEC_PER_SEC UINT64_C(1000000)
+#include "time-util.h"
 
 #define ETCD_DEFAULT_REQUEST_TIMEOUT_USEC (5 * USEC_PER_SEC)
 #define ETCD_DEFAULT_CONNECT_TIMEOUT_USEC (1 * USEC_PER_SEC)
@@ -146,10 +144,6 @@ int etcd_curl_result_to_errno(CURLcode result);
 
 /* Whether a failure is worth retrying on another endpoint. */
 bool etcd_error_is_transient(int error);
-
-/* CLOCK_MONOTONIC now, read from the clock (not the loop's cached iteration time, which is old
- * when a call starts outside the loop). */
-uint64_t etcd_now(EtcdClient *c);
 
 /* Authentication (etcd-auth.c). Whether requests need a token first, and if there is none yet,
  * start getting one; the waiting calls and watches are resumed by etcd_auth_done(). */

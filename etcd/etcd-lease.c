@@ -95,7 +95,7 @@ static void keeper_lost(EtcdLease *l) {
         /* Grant again, with backoff; the handler may free the keeper, so schedule first. */
         l->n_failures++;
         pause = MIN(100 * USEC_PER_MSEC << MIN(l->n_failures, 4U), 2 * USEC_PER_SEC);
-        (void) keeper_schedule(l, etcd_now(l->client) + pause);
+        (void) keeper_schedule(l, now(CLOCK_MONOTONIC) + pause);
 
         keeper_notify(l, ETCD_LEASE_LOST, id);
 }
@@ -121,7 +121,7 @@ static void keeper_renewed(EtcdLease *l, int64_t ttl) {
 
 static void keeper_on_keepalive(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
         EtcdLease *l = userdata;
-        uint64_t now, retry;
+        usec_t t, retry;
 
         l->call = NULL;
 
@@ -137,8 +137,8 @@ static void keeper_on_keepalive(EtcdClient *c, int error, const EtcdResponse *re
         }
 
         /* Anything else: try again soon, the expiry timer decides when it is too late. */
-        now = etcd_now(c);
-        retry = now + MIN(l->ttl_sec * USEC_PER_SEC / 10, 500 * USEC_PER_MSEC);
+        t = now(CLOCK_MONOTONIC);
+        retry = t + MIN(l->ttl_sec * USEC_PER_SEC / 10, 500 * USEC_PER_MSEC);
         (void) keeper_schedule(l, retry);
 }
 
@@ -151,7 +151,7 @@ static void keeper_on_grant(EtcdClient *c, int error, const EtcdResponse *respon
         if (error < 0 || response->lease_id <= 0 || response->lease_ttl <= 0) {
                 l->n_failures++;
                 pause = MIN(100 * USEC_PER_MSEC << MIN(l->n_failures, 4U), 2 * USEC_PER_SEC);
-                (void) keeper_schedule(l, etcd_now(c) + pause);
+                (void) keeper_schedule(l, now(CLOCK_MONOTONIC) + pause);
                 return;
         }
 
@@ -165,34 +165,34 @@ static int keeper_on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         EtcdClient *c = l->client;
         EtcdCallOptions options = ETCD_CALL_OPTIONS_DEFAULT;
         json_auto_t *body = NULL;
-        uint64_t now;
+        usec_t t;
         int r;
 
         if (l->call)
                 return 0;
 
-        now = etcd_now(c);
-        l->sent = now;
+        t = now(CLOCK_MONOTONIC);
+        l->sent = t;
 
         if (l->id == 0) {
                 body = json_pack("{s:o}", "TTL", etcd_json_int64(l->ttl_sec));
                 if (!body)
-                        return keeper_schedule(l, now + USEC_PER_SEC);
+                        return keeper_schedule(l, t + USEC_PER_SEC);
 
                 r = etcd_call_start(c, ETCD_REQUEST_LEASE_GRANT, body, NULL, keeper_on_grant, l, &l->call);
         } else {
                 /* A renewal that comes back after the deadline is useless. */
-                options.timeout_usec = l->deadline > now ?
-                        MIN(l->deadline - now, c->request_timeout_usec) : 1;
+                options.timeout_usec = l->deadline > t ?
+                        MIN(l->deadline - t, c->request_timeout_usec) : 1;
                 body = json_pack("{s:o}", "ID", etcd_json_int64(l->id));
                 if (!body)
-                        return keeper_schedule(l, now + 100 * USEC_PER_MSEC);
+                        return keeper_schedule(l, t + 100 * USEC_PER_MSEC);
 
                 r = etcd_call_start(c, ETCD_REQUEST_LEASE_KEEPALIVE, body, &options, keeper_on_keepalive, l,
                                     &l->call);
         }
         if (r < 0)
-                return keeper_schedule(l, now + 500 * USEC_PER_MSEC);
+                return keeper_schedule(l, t + 500 * USEC_PER_MSEC);
         return 0;
 }
 

@@ -129,7 +129,7 @@ static void watch_restart(EtcdWatch *w, bool next_endpoint) {
         w->n_failures++;
         pause = w->n_failures <= 1 ? 0 : MIN(50 * USEC_PER_MSEC << MIN(w->n_failures, 6U), 2 * USEC_PER_SEC);
 
-        r = sd_event_source_set_time(w->reconnect, etcd_now(c) + pause);
+        r = sd_event_source_set_time(w->reconnect, now(CLOCK_MONOTONIC) + pause);
         if (r >= 0)
                 r = sd_event_source_set_enabled(w->reconnect, SD_EVENT_ONESHOT);
         if (r < 0)
@@ -433,7 +433,7 @@ int etcd_watch_new(EtcdWatch **ret, EtcdClient *c, const char *key, unsigned fla
         (void) sd_event_source_set_enabled(w->reconnect, SD_EVENT_OFF);
         (void) sd_event_source_set_description(w->reconnect, "etcd-watch-reconnect");
 
-        r = sd_event_add_time(c->event, &w->check, CLOCK_MONOTONIC, etcd_now(c) + c->watch_check_usec, 0,
+        r = sd_event_add_time(c->event, &w->check, CLOCK_MONOTONIC, now(CLOCK_MONOTONIC) + c->watch_check_usec, 0,
                               watch_on_check, w);
         if (r < 0)
                 return r;

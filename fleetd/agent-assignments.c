@@ -6,7 +6,7 @@
 #include "unit-file.h"
 #include "xfleet.h"
 
-#define SYNC_RETRY_USEC (1000 * 1000ULL)
+#define SYNC_RETRY_USEC (1 * USEC_PER_SEC)
 
 static bool body_is_global(const char *raw) {
         _cleanup_(unit_file_freep) UnitFile *f = NULL;

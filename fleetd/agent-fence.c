@@ -17,10 +17,10 @@
  * another lease means the registration is gone: fence at once. */
 
 /* A reachable member answers a local read in milliseconds; a partition never answers. */
-#define FENCE_CHECK_USEC (300 * 1000ULL)
+#define FENCE_CHECK_USEC (300 * USEC_PER_MSEC)
 
 /* How long an etcd leader election may keep us from registering again before we fence anyway. */
-#define FENCE_ELECTION_USEC (3 * 1000 * 1000ULL)
+#define FENCE_ELECTION_USEC (3 * USEC_PER_SEC)
 
 bool agent_unit_fenced(const Agent *a, const AgentUnit *u) {
         return a->fenced && !u->global;
@@ -90,7 +90,7 @@ static void on_fence_check(EtcdClient *c, int error, const EtcdResponse *respons
          * "still registered" for longer may be a minority member cut off with us, whose view is
          * stale while the majority expires the lease and moves our units: so wait no longer than
          * an election takes, and at most a TTL. */
-        r = agent_arm_timer(a, &a->fence_timer, MIN((uint64_t) a->ttl_sec * 1000000ULL, FENCE_ELECTION_USEC),
+        r = agent_arm_timer(a, &a->fence_timer, MIN((usec_t) a->ttl_sec * USEC_PER_SEC, FENCE_ELECTION_USEC),
                             on_fence_timer);
         if (r < 0)
                 agent_fence(a);

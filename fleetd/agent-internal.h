@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "hashmap.h"
 #include "registry.h"
+#include "time-util.h"
 
 typedef struct AgentUnit {
         char *name;                     /* the key in Agent.units */

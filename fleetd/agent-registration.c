@@ -4,7 +4,7 @@
 #include "log.h"
 #include "strv.h"
 
-#define REGISTER_RETRY_USEC (500 * 1000ULL)
+#define REGISTER_RETRY_USEC (500 * USEC_PER_MSEC)
 
 static int on_register_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         Agent *a = userdata;

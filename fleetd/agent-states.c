@@ -4,7 +4,7 @@
 #include "log.h"
 #include "strv.h"
 
-#define PUBLISH_RETRY_USEC (1000 * 1000ULL)
+#define PUBLISH_RETRY_USEC (1 * USEC_PER_SEC)
 
 static int update_field(char **field, const char *value, bool *changed) {
         char *s;

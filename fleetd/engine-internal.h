@@ -14,6 +14,7 @@
 #include "hashmap.h"
 #include "registry.h"
 #include "scheduler.h"
+#include "time-util.h"
 
 #define ENGINE_DEFAULT_LEASE_TTL_SEC 10
 /* Write txns of one pass committed at once; more wait for a slot. */
@@ -24,7 +25,7 @@
 /* Keys per page of the listing: bounds each request's time and the memory of its answer. */
 #define ENGINE_LIST_PAGE 2000
 /* Retry delay after a failed campaign, listing or write. */
-#define ENGINE_RETRY_USEC (500 * 1000ULL)
+#define ENGINE_RETRY_USEC (500 * USEC_PER_MSEC)
 
 /* A unit as the engine knows it: its record from P units/, and why it cannot even be given to the
  * scheduler (a template, or [X-Fleet] that does not parse). */

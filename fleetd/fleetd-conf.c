@@ -78,7 +78,7 @@ int fleetd_config_new(FleetdConfig **ret) {
         c->metadata = new0(char *, 1);
         if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata)
                 return -ENOMEM;
-        c->etcd_request_timeout_usec = 1000000;
+        c->etcd_request_timeout_usec = 1 * USEC_PER_SEC;
         c->agent_ttl_usec = FLEETD_AGENT_TTL_DEFAULT_USEC;
         c->fence_on_lease_loss = true;
 
@@ -141,7 +141,8 @@ int fleetd_parse_duration(const char *s, uint64_t *ret_usec) {
                 double usec;
         } units[] = {
                 /* Longest suffixes first, so that "ms" is not read as "m". */
-                { "ns", 0.001 }, { "us", 1 }, { "ms", 1000 }, { "h", 3600e6 }, { "m", 60e6 }, { "s", 1e6 },
+                { "ns", 1.0 / NSEC_PER_USEC }, { "us", 1 }, { "ms", USEC_PER_MSEC }, { "h", USEC_PER_HOUR },
+                { "m", USEC_PER_MINUTE }, { "s", USEC_PER_SEC },
         };
         double total = 0;
         const char *p = s;
@@ -166,7 +167,7 @@ int fleetd_parse_duration(const char *s, uint64_t *ret_usec) {
 
                 if (*p == 0 && total == 0 && p != s) {
                         /* A bare number is seconds, as fleet's etcd_request_timeout=1.0. */
-                        total = v * 1e6;
+                        total = v * (double) USEC_PER_SEC;
                         break;
                 }
                 for (i = 0; i < ELEMENTSOF(units); i++)

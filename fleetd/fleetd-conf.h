@@ -9,10 +9,11 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "time-util.h"
 
 #define FLEETD_CONFIG_FILE "/etc/fleet/fleet.conf"
-#define FLEETD_AGENT_TTL_DEFAULT_USEC (10 * 1000000ULL)
-#define FLEETD_AGENT_TTL_MIN_USEC (2 * 1000000ULL)
+#define FLEETD_AGENT_TTL_DEFAULT_USEC (10 * USEC_PER_SEC)
+#define FLEETD_AGENT_TTL_MIN_USEC (2 * USEC_PER_SEC)
 
 typedef struct FleetdConfig {
         char **etcd_servers;            /* base URLs, "http://127.0.0.1:2379" by default */

@@ -7,10 +7,11 @@
 #include "fleetd-manager.h"
 #include "log.h"
 #include "strv.h"
+#include "time-util.h"
 
-#define SHUTDOWN_TIMEOUT_USEC (5 * 1000000ULL)
+#define SHUTDOWN_TIMEOUT_USEC (5 * USEC_PER_SEC)
 /* After the lease is revoked, a moment for the engine's resignation to reach etcd as well. */
-#define SHUTDOWN_LINGER_USEC (200 * 1000ULL)
+#define SHUTDOWN_LINGER_USEC (200 * USEC_PER_MSEC)
 
 int manager_new(Manager **ret, FleetdConfig *config, int argc, char *argv[]) {
         _cleanup_(fleetd_config_freep) FleetdConfig *c = config;
@@ -55,7 +56,7 @@ Manager *manager_free(Manager *m) {
 
 static int64_t config_ttl_sec(const FleetdConfig *c) {
         /* etcd leases have whole seconds: round up. */
-        return (int64_t) ((c->agent_ttl_usec + 999999) / 1000000);
+        return (int64_t) DIV_ROUND_UP(c->agent_ttl_usec, USEC_PER_SEC);
 }
 
 static void apply_verbosity(const FleetdConfig *c) {

@@ -27,6 +27,10 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* Division of unsigned values rounding up, e.g. a timeout to whole milliseconds that is never
+ * shorter than asked. */
+#define DIV_ROUND_UP(x, y) (((x) + (y) - 1) / (y))
+
 #ifndef MAX
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #endif

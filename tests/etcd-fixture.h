@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "time-util.h"
 
 #define ETCD_FIXTURE_BINARY "/usr/bin/etcd"
 #define ETCD_FIXTURE_ETCDCTL "/usr/bin/etcdctl"
@@ -66,13 +67,6 @@ __attribute__((unused)) static void etcd_fixture_require(void) {
                 skip_all("etcd not installed (" ETCD_FIXTURE_BINARY "): apt-get install etcd-server");
 }
 
-static uint64_t etcd_fixture_now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 /* A port free on 127.0.0.1 at this moment, outside the kernel's ephemeral range (32768 and up):
  * a port the kernel hands out for bind(0) can be taken by any outgoing connection before etcd binds
  * it, or before a killed member binds it again. Below the local clusters' etcd ports (20000-26399)
@@ -83,7 +77,7 @@ static int etcd_fixture_free_port(void) {
         static unsigned n_given, seed;
 
         if (seed == 0)
-                seed = (unsigned) getpid() ^ (unsigned) etcd_fixture_now_usec();
+                seed = (unsigned) getpid() ^ (unsigned) now(CLOCK_MONOTONIC);
 
         for (unsigned attempt = 0; attempt < 1000; attempt++) {
                 uint16_t port = (uint16_t) (27000 + rand_r(&seed) % 5700);
@@ -233,7 +227,7 @@ static bool etcd_fixture_member_alive(EtcdFixture *f, unsigned i) {
 
 /* Wait up to timeout_usec until member i (or every member, i < 0) is healthy. */
 static int etcd_fixture_wait(EtcdFixture *f, int i, uint64_t timeout_usec) {
-        uint64_t deadline = etcd_fixture_now_usec() + timeout_usec;
+        uint64_t deadline = now(CLOCK_MONOTONIC) + timeout_usec;
 
         for (;;) {
                 bool all = true;
@@ -248,9 +242,9 @@ static int etcd_fixture_wait(EtcdFixture *f, int i, uint64_t timeout_usec) {
                 }
                 if (all)
                         return 0;
-                if (etcd_fixture_now_usec() > deadline)
+                if (now(CLOCK_MONOTONIC) > deadline)
                         return -ETIMEDOUT;
-                usleep(50 * 1000);
+                usleep(50 * USEC_PER_MSEC);
         }
 }
 
@@ -320,7 +314,7 @@ __attribute__((unused)) static int etcd_fixture_restart(EtcdFixture *f, unsigned
         r = etcd_fixture_spawn(f, i);
         if (r < 0)
                 return r;
-        return etcd_fixture_wait(f, (int) i, 20 * 1000000);
+        return etcd_fixture_wait(f, (int) i, 20 * USEC_PER_SEC);
 }
 
 static int etcd_fixture_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -411,7 +405,7 @@ static int etcd_fixture_try_start(EtcdFixture *f) {
                         return r;
         }
 
-        return etcd_fixture_wait(f, -1, 30 * 1000000);
+        return etcd_fixture_wait(f, -1, 30 * USEC_PER_SEC);
 }
 
 /* Start n_members (1..3) members and wait until all are healthy. options may be NULL; its strings

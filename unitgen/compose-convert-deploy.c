@@ -4,6 +4,7 @@
 
 #include "compose-convert.h"
 #include "strv.h"
+#include "time-util.h"
 #include "xfleet-map.h"
 
 /* Dependencies, restart policy, deploy (replicas, global, placement, resources) and x-fleet. */
@@ -473,7 +474,7 @@ int convert_stop_grace_period(Converter *c, const char *key, YamlNode *v) {
         if (r < 0)
                 return r;
         /* docker stop -t takes whole seconds: round up, never below the requested grace. */
-        c->service->stop_timeout_sec = (usec + 999999ULL) / 1000000ULL;
+        c->service->stop_timeout_sec = DIV_ROUND_UP(usec, USEC_PER_SEC);
         return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "compose-values.h"
 #include "strv.h"
+#include "time-util.h"
 
 int parse_u64(const char *s, uint64_t *ret) {
         uint64_t v = 0;
@@ -68,7 +69,7 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
                 const char *suffix;
                 uint64_t usec;
         } units[] = {
-                { "us", 1ULL }, { "ms", 1000ULL }, { "s", 1000000ULL }, { "m", 60000000ULL }, { "h", 3600000000ULL },
+                { "us", 1 }, { "ms", USEC_PER_MSEC }, { "s", USEC_PER_SEC }, { "m", USEC_PER_MINUTE }, { "h", USEC_PER_HOUR },
         };
         uint64_t total = 0;
         const char *p = s;
@@ -76,9 +77,9 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
         if (isempty(s))
                 return -EINVAL;
         if (parse_u64(s, &total) == 0) {
-                if (total > UINT64_MAX / 1000000ULL - 1)
+                if (total > UINT64_MAX / USEC_PER_SEC - 1)
                         return -EINVAL;
-                *ret = total * 1000000ULL;
+                *ret = total * USEC_PER_SEC;
                 return 0;
         }
 
@@ -166,10 +167,10 @@ int parse_signal(const char *s, int *ret) {
 int format_duration(uint64_t usec, char **ret) {
         int r;
 
-        if (usec % 1000000ULL == 0)
-                r = asprintf(ret, "%" PRIu64 "s", (uint64_t) (usec / 1000000ULL));
-        else if (usec % 1000ULL == 0)
-                r = asprintf(ret, "%" PRIu64 "ms", (uint64_t) (usec / 1000ULL));
+        if (usec % USEC_PER_SEC == 0)
+                r = asprintf(ret, "%" PRIu64 "s", usec / USEC_PER_SEC);
+        else if (usec % USEC_PER_MSEC == 0)
+                r = asprintf(ret, "%" PRIu64 "ms", usec / USEC_PER_MSEC);
         else
                 r = asprintf(ret, "%" PRIu64 "us", usec);
         return r < 0 ? -ENOMEM : 0;

@@ -6,6 +6,7 @@
 #include "exec-quote.h"
 #include "fileio.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unit-writer.h"
 
 UnitFile *unit_files_free(UnitFile *u, size_t n) {
@@ -80,10 +81,10 @@ int unit_write_prepare(FILE *f, const ComposeModel *m, const ComposeService *s, 
 static void write_usec(FILE *f, const char *key, uint64_t usec) {
         if (usec == INFINITY_U64)
                 fprintf(f, "%s=infinity\n", key);
-        else if (usec % 1000000ULL == 0)
-                fprintf(f, "%s=%" PRIu64 "s\n", key, (uint64_t) (usec / 1000000ULL));
+        else if (usec % USEC_PER_SEC == 0)
+                fprintf(f, "%s=%" PRIu64 "s\n", key, usec / USEC_PER_SEC);
         else
-                fprintf(f, "%s=%" PRIu64 "ms\n", key, (uint64_t) ((usec + 999ULL) / 1000ULL));
+                fprintf(f, "%s=%" PRIu64 "ms\n", key, DIV_ROUND_UP(usec, USEC_PER_MSEC));
 }
 
 int unit_write_stop_status(FILE *f, const ComposeService *s) {

@@ -16,6 +16,7 @@
 #include "etcd-fixture.h"
 #include "etcd-sync.h"
 #include "strv.h"
+#include "time-util.h"
 
 typedef struct Pipeline {
         EtcdClient *client;
@@ -27,10 +28,7 @@ typedef struct Pipeline {
 } Pipeline;
 
 static double now_sec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+        return (double) now(CLOCK_MONOTONIC) / (double) USEC_PER_SEC;
 }
 
 static void pipeline_next(Pipeline *p);

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "registry.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unit-file.h"
 
 #define PREFIX "/bench-placement/"
@@ -74,13 +75,6 @@ typedef struct Bench {
         int error;
         bool finished;
 } Bench;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void machine_id(unsigned i, char ret[static 33]) {
         snprintf(ret, 33, "%08x%024x", 0xbe7c0000u + i, i);
@@ -240,7 +234,7 @@ static void bench_states_pump(Bench *b) {
 static void bench_on_schedule(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events,
                               int64_t revision, void *userdata) {
         Bench *b = userdata;
-        uint64_t now = now_usec();
+        usec_t t_now = now(CLOCK_MONOTONIC);
 
         if (error < 0)
                 return bench_finish(b, error);
@@ -260,15 +254,15 @@ static void bench_on_schedule(EtcdWatch *w, int error, const EtcdEvent *events, 
                 TAKE_PTR(key);
                 if (b->failover_phase) {
                         if (streq(unit, "failover.service")) {
-                                b->failover_placed_usec = now;
+                                b->failover_placed_usec = t_now;
                                 return bench_finish(b, 0);
                         }
                         continue;
                 }
                 b->n_placements++;
-                b->last_placement_usec = now;
+                b->last_placement_usec = t_now;
                 if (unit_index(unit, &ui) >= 0 && ui >= arg_globals && b->assigned_usec[ui] == 0)
-                        b->assigned_usec[ui] = now;
+                        b->assigned_usec[ui] = t_now;
 
                 if (arg_states) {
                         unsigned mi;
@@ -337,7 +331,7 @@ static void bench_on_submit(EtcdClient *c, int error, const EtcdResponse *respon
 static void bench_submit_pump(Bench *b) {
         while (b->submit_inflight < SUBMIT_INFLIGHT && b->next_unit < arg_units) {
                 _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
-                uint64_t now = now_usec();
+                usec_t t_now = now(CLOCK_MONOTONIC);
                 int r;
 
                 assert_se(etcd_txn_new(&t) >= 0);
@@ -349,13 +343,13 @@ static void bench_submit_pump(Bench *b) {
                         json = unit_json(b->next_unit);
                         assert_se(key && json);
                         assert_se(etcd_txn_put(t, true, key, json, strlen(json), 0, 0) >= 0);
-                        b->submitted_usec[b->next_unit] = now;
+                        b->submitted_usec[b->next_unit] = t_now;
                 }
                 r = etcd_txn_commit(b->client, t, bench_on_submit, b, NULL);
                 if (r < 0)
                         return bench_finish(b, r);
                 if (b->first_submit_usec == 0)
-                        b->first_submit_usec = now;
+                        b->first_submit_usec = t_now;
                 b->submit_inflight++;
         }
 }
@@ -580,12 +574,12 @@ int main(int argc, char *argv[]) {
         assert_se(etcd_client_new(&b.client, loop, &(EtcdConfig) { .endpoints = arg_endpoints }) >= 0);
         (void) etcd_sync_delete(b.client, PREFIX, ETCD_PREFIX, NULL);
 
-        t0 = now_usec();
+        t0 = now(CLOCK_MONOTONIC);
         r = register_machines(&b);
         if (r < 0)
                 return log_error_errno(r, "Failed to register machines: %m"), 1;
         printf("registered %u hollow machines (each under its own lease) in %.2f s\n", arg_machines,
-               (now_usec() - t0) / 1e6);
+               (double) (now(CLOCK_MONOTONIC) - t0) / (double) USEC_PER_SEC);
 
         fflush(stdout);
         child = fork();
@@ -610,10 +604,10 @@ int main(int argc, char *argv[]) {
 
         if (arg_agent_watches) {
                 /* Let the machines' streams connect first: their set-up is not placement time. */
-                uint64_t until = now_usec() + (arg_machines / 500 + 1) * 1000000ULL;
+                uint64_t until = now(CLOCK_MONOTONIC) + (arg_machines / 500 + 1) * USEC_PER_SEC;
 
-                while (now_usec() < until)
-                        (void) sd_event_run(loop, until - now_usec());
+                while (now(CLOCK_MONOTONIC) < until)
+                        (void) sd_event_run(loop, until - now(CLOCK_MONOTONIC));
         }
 
         bench_submit_pump(&b);
@@ -654,7 +648,7 @@ int main(int argc, char *argv[]) {
                  * place anything. */
                 b.failover_phase = true;
                 fflush(stdout);
-                t_fail = now_usec();
+                t_fail = now(CLOCK_MONOTONIC);
                 child = fork();
                 if (child < 0)
                         return log_error_errno(errno, "Failed to fork: %m"), 1;

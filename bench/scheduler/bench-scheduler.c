@@ -14,24 +14,19 @@
 #include "log.h"
 #include "scheduler.h"
 #include "strv.h"
+#include "time-util.h"
 #include "xfleet.h"
 
 static unsigned arg_machines = 10000;
 static unsigned arg_units = 100000;
 
-static double now(void) {
-        struct timespec ts;
-
-        assert_se(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
-        return ts.tv_sec + ts.tv_nsec / 1e9;
+static double now_sec(void) {
+        return (double) now(CLOCK_MONOTONIC) / (double) USEC_PER_SEC;
 }
 
 /* CPU time of this process: on a shared, busy machine it says more than the wall clock. */
 static double cpu_now(void) {
-        struct timespec ts;
-
-        assert_se(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0);
-        return ts.tv_sec + ts.tv_nsec / 1e9;
+        return (double) now(CLOCK_PROCESS_CPUTIME_ID) / (double) USEC_PER_SEC;
 }
 
 static long peak_rss_kib(void) {
@@ -130,11 +125,11 @@ static int reconcile_timed(Scheduler *s, double *ret_seconds, double *ret_cpu_se
         double t0, c0;
         int r;
 
-        t0 = now();
+        t0 = now_sec();
         c0 = cpu_now();
         r = scheduler_reconcile(s, &l);
         *ret_cpu_seconds = cpu_now() - c0;
-        *ret_seconds = now() - t0;
+        *ret_seconds = now_sec() - t0;
         if (r < 0)
                 return r;
         for (size_t i = 0; i < l->n_changes; i++)
@@ -175,15 +170,15 @@ static int scenario(const char *title, unsigned machines, unsigned units, bool m
                 return log_error_errno(r, "Failed to create scheduler: %m");
 
         c_total = cpu_now();
-        t0 = now();
+        t0 = now_sec();
         r = add_machines(s, machines);
-        t_machines = now() - t0;
+        t_machines = now_sec() - t0;
         if (r < 0)
                 return log_error_errno(r, "Failed to add machines: %m");
 
-        t0 = now();
+        t0 = now_sec();
         r = add_units(s, units, mix);
-        t_units = now() - t0;
+        t_units = now_sec() - t0;
         if (r < 0)
                 return log_error_errno(r, "Failed to add units: %m");
 

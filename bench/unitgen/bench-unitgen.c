@@ -15,13 +15,11 @@
 
 #include "fileio.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unitgen-convert.h"
 
-static double now(clockid_t clock) {
-        struct timespec ts;
-
-        assert_se(clock_gettime(clock, &ts) == 0);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+static double now_sec(clockid_t clock) {
+        return (double) now(clock) / (double) USEC_PER_SEC;
 }
 
 static char *generate(unsigned n) {
@@ -130,8 +128,8 @@ int main(int argc, char *argv[]) {
         }
 
         /* CPU time is the figure: the machine may be shared, and wall time then measures the others. */
-        start = now(CLOCK_MONOTONIC);
-        cpu_start = now(CLOCK_PROCESS_CPUTIME_ID);
+        start = now_sec(CLOCK_MONOTONIC);
+        cpu_start = now_sec(CLOCK_PROCESS_CPUTIME_ID);
         do {
                 const char *contents[1] = { text };
                 ComposeLoadOptions o = {
@@ -155,9 +153,9 @@ int main(int argc, char *argv[]) {
                 unit_files_free(units, n);
                 diag_done(&d);
                 iterations++;
-                cpu = now(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
+                cpu = now_sec(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
         } while (cpu < seconds);
-        elapsed = now(CLOCK_MONOTONIC) - start;
+        elapsed = now_sec(CLOCK_MONOTONIC) - start;
 
         printf("bench-unitgen: %u services (%zu bytes of compose, %u units, runtime %s)\n", n_services, size,
                n_units, runtime_to_string(runtime));

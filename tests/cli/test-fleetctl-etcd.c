@@ -17,6 +17,7 @@
 #include "registry.h"
 #include "strv.h"
 #include "tap.h"
+#include "time-util.h"
 
 #define M1 "113f16a7a5e541e6a4a3b48bfc4e7f61"
 #define M2 "c9de9451aa3f4a2e8e1f47b0a1c7c3d2"
@@ -240,7 +241,7 @@ static void test_blocking(void) {
 
         /* A wait that is already under way sees the agent's report when it comes (the watch). */
         pid_t pid = spawn_at(endpoint, STRV_MAKE("start", "--block-attempts=80", "hello.service"));
-        usleep(500 * 1000);
+        usleep(500 * USEC_PER_MSEC);
         put_running("hello.service", M1, UNIT_DESIRED_LAUNCHED, "active");
         _cleanup_(run_done) Run g = collect(pid, "start");
         is_int(g.status, 0, "a waiting start returns once the new body is reported active");

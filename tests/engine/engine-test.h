@@ -15,6 +15,7 @@
 #include "registry.h"
 #include "strv.h"
 #include "tap.h"
+#include "time-util.h"
 #include "unit-file.h"
 
 typedef struct TestEnv {
@@ -24,13 +25,6 @@ typedef struct TestEnv {
         sd_event *admin_loop;
         EtcdClient *admin;
 } TestEnv;
-
-_unused_ static uint64_t test_now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000;
-}
 
 /* Start n_members etcd members (1 or 3) and both clients, which know every member. */
 _unused_ static void test_env_setup_members(TestEnv *env, unsigned n_members) {
@@ -68,11 +62,11 @@ typedef bool (*test_predicate_t)(TestEnv *env, void *userdata);
  * the etcd client takes its clock from its loop (sd_event_now()), which goes stale while the loop
  * does not run, and a stale clock makes request deadlines expire at once. */
 _unused_ static void test_run_slice(TestEnv *env, uint64_t until_usec) {
-        while (test_now_usec() < until_usec) {
-                uint64_t slice_end = MIN(until_usec, test_now_usec() + 20 * 1000);
+        while (now(CLOCK_MONOTONIC) < until_usec) {
+                uint64_t slice_end = MIN(until_usec, now(CLOCK_MONOTONIC) + 20 * USEC_PER_MSEC);
 
-                while (test_now_usec() < slice_end)
-                        assert_se(sd_event_run(env->loop, slice_end - test_now_usec()) >= 0);
+                while (now(CLOCK_MONOTONIC) < slice_end)
+                        assert_se(sd_event_run(env->loop, slice_end - now(CLOCK_MONOTONIC)) >= 0);
                 assert_se(sd_event_run(env->admin_loop, 0) >= 0);
         }
 }
@@ -80,20 +74,20 @@ _unused_ static void test_run_slice(TestEnv *env, uint64_t until_usec) {
 /* Run the engines' loop until pred holds (checked every 20 ms of loop time) or max_sec passed.
  * The bound is a guard against hanging, not a measured figure. Returns whether pred held. */
 _unused_ static bool test_run_until(TestEnv *env, test_predicate_t pred, void *userdata, unsigned max_sec) {
-        uint64_t end = test_now_usec() + max_sec * 1000000ULL;
+        uint64_t end = now(CLOCK_MONOTONIC) + max_sec * USEC_PER_SEC;
 
         for (;;) {
                 if (pred(env, userdata))
                         return true;
-                if (test_now_usec() > end)
+                if (now(CLOCK_MONOTONIC) > end)
                         return false;
-                test_run_slice(env, test_now_usec() + 20 * 1000);
+                test_run_slice(env, now(CLOCK_MONOTONIC) + 20 * USEC_PER_MSEC);
         }
 }
 
 /* Run the engines' loop for usec, whatever happens. */
 _unused_ static void test_run_for(TestEnv *env, uint64_t usec) {
-        test_run_slice(env, test_now_usec() + usec);
+        test_run_slice(env, now(CLOCK_MONOTONIC) + usec);
 }
 
 _unused_ static bool test_engine_is_leader(TestEnv *env, void *userdata) {

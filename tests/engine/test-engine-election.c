@@ -84,7 +84,7 @@ int main(void) {
 
         ok(test_run_until(&env, one_leads, &p, 30), "one of two engines becomes leader");
         /* Give the loser every chance to (wrongly) win too. */
-        test_run_for(&env, 500 * 1000);
+        test_run_for(&env, 500 * USEC_PER_MSEC);
         ok(engine_is_leader(p.a) != engine_is_leader(p.b), "exactly one of them leads");
         loser = engine_is_leader(p.a) ? p.b : p.a;
         ok(!loser->lease && loser->lease_id == 0 && loser->leader_watch,
@@ -93,7 +93,7 @@ int main(void) {
         before = test_unit_machines(&env, P, "first.service");
 
         /* ---- leader change: the leader goes away, the other takes over ---- */
-        takeover = test_now_usec();
+        takeover = now(CLOCK_MONOTONIC);
         if (engine_is_leader(p.a)) {
                 p.a = engine_free(p.a);
                 survivor = p.b;
@@ -103,7 +103,7 @@ int main(void) {
         }
         ok(test_run_until(&env, test_engine_is_leader, survivor, 30),
            "the other engine takes over when the leader is freed");
-        takeover = test_now_usec() - takeover;
+        takeover = now(CLOCK_MONOTONIC) - takeover;
         diag("the survivor took %" PRIu64 " campaigns; it led %" PRIu64 " us after the leader was freed "
              "(revoked)", engine_get_stats(survivor)->n_campaigns, takeover);
 
@@ -137,7 +137,7 @@ int main(void) {
         is_int(test_count(&env, P, "schedule/" M1 "/fenced.service"), 0, "nothing was written");
 
         test_put_unit(&env, P, "third.service", SERVICE, UNIT_DESIRED_LAUNCHED);
-        test_run_for(&env, 500 * 1000);
+        test_run_for(&env, 500 * USEC_PER_MSEC);
         is_int(test_count(&env, P, "schedule/" M1 "/third.service") +
                test_count(&env, P, "schedule/" M2 "/third.service"), 0,
                "while another holds the key, nothing is scheduled");
@@ -164,7 +164,7 @@ int main(void) {
 
         p.a = engine_free(p.a);
         p.b = engine_free(p.b);
-        test_run_for(&env, 200 * 1000);
+        test_run_for(&env, 200 * USEC_PER_MSEC);
         test_env_teardown(&env);
         return done_testing();
 }

@@ -65,7 +65,7 @@ int main(void) {
         diag("killing the etcd member at %s", env.etcd->endpoints[0]);
         etcd_fixture_kill(env.etcd, 0);
         /* Longer than the engine's lease TTL: a lease that was not kept alive would be gone. */
-        test_run_for(&env, 7 * 1000 * 1000);
+        test_run_for(&env, 7 * USEC_PER_SEC);
 
         for (unsigned i = 0; i < N_UNITS; i++) {
                 _cleanup_free_ char *name = unit_name(i);
@@ -86,7 +86,7 @@ int main(void) {
              engine_get_stats(e)->n_txns_fenced);
 
         e = engine_free(e);
-        test_run_for(&env, 200 * 1000);
+        test_run_for(&env, 200 * USEC_PER_MSEC);
         test_env_teardown(&env);
         return done_testing();
 }

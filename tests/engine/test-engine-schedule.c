@@ -273,7 +273,7 @@ int main(void) {
 
         e = engine_free(e);
         /* Let the revoke reach etcd. */
-        test_run_for(&env, 200 * 1000);
+        test_run_for(&env, 200 * USEC_PER_MSEC);
         test_env_teardown(&env);
         return done_testing();
 }

@@ -12,32 +12,26 @@
 #include "etcd-sync.h"
 #include "strv.h"
 #include "tap.h"
-
-static inline uint64_t test_now(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
+#include "time-util.h"
 
 /* Run the loop until *flag is true or timeout_usec passed (a bound on waiting, not a figure under
  * test). Returns *flag. */
-static inline bool test_run_until(sd_event *e, const bool *flag, uint64_t timeout_usec) {
-        uint64_t deadline = test_now() + timeout_usec;
+static inline bool test_run_until(sd_event *e, const bool *flag, usec_t timeout_usec) {
+        usec_t deadline = now(CLOCK_MONOTONIC) + timeout_usec;
 
         while (!*flag) {
-                uint64_t now = test_now();
+                usec_t t = now(CLOCK_MONOTONIC);
 
-                if (now >= deadline)
+                if (t >= deadline)
                         break;
-                if (sd_event_run(e, deadline - now) < 0)
+                if (sd_event_run(e, deadline - t) < 0)
                         break;
         }
         return *flag;
 }
 
 /* Run the loop for a while. */
-static inline void test_run_for(sd_event *e, uint64_t usec) {
+static inline void test_run_for(sd_event *e, usec_t usec) {
         bool never = false;
 
         (void) test_run_until(e, &never, usec);

@@ -109,17 +109,17 @@ static void run_sequence(sd_event *e, EtcdClient *writer, EtcdClient *watcher, E
         const char *what = freeze ? "frozen" : "killed";
 
         is_int(etcd_watch_new(&w, watcher, prefix, ETCD_PREFIX, 0, on_event, &s), 0, "%s: watch %s", what, prefix);
-        test_run_for(e, 300 * 1000);
+        test_run_for(e, 300 * USEC_PER_MSEC);
 
         write_next(&s);
-        ok(test_run_until(e, &s.complete, 90 * 1000000), "%s: every event arrived (%u of %u)", what, s.n_seen,
+        ok(test_run_until(e, &s.complete, 90 * USEC_PER_SEC), "%s: every event arrived (%u of %u)", what, s.n_seen,
            N_WRITES);
-        ok(test_run_until(e, &s.written, 30 * 1000000), "%s: every write done (%u retried after errors, last %d)", what, s.n_write_errors,
+        ok(test_run_until(e, &s.written, 30 * USEC_PER_SEC), "%s: every write done (%u retried after errors, last %d)", what, s.n_write_errors,
            s.last_write_error);
         ok(s.disturbed >= 0, "%s: the watch's member (e%d) was %s mid-stream", what, s.disturbed + 1, what);
 
         /* Anything extra (a repeat) would show up now. */
-        test_run_for(e, 500 * 1000);
+        test_run_for(e, 500 * USEC_PER_MSEC);
         is_int(s.n_seen, N_WRITES, "%s: no event repeated", what);
         for (unsigned i = 0; i < s.n_seen && i < N_WRITES; i++)
                 if (s.seen[i] != (int) i) {
@@ -145,7 +145,7 @@ static void test_failover(sd_event *e, EtcdFixture *f) {
         EtcdResponse *r = NULL;
 
         assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints,
-                                                         .request_timeout_usec = 10 * 1000000 }) >= 0);
+                                                         .request_timeout_usec = 10 * USEC_PER_SEC }) >= 0);
         is_str(etcd_client_current_endpoint(c), f->endpoints[0], "failover: e1 preferred at first");
 
         /* e1 down: refused connections move on at once. A read is retried transparently, also while
@@ -226,24 +226,24 @@ static void test_keeper_survives(sd_event *e, EtcdFixture *f) {
 
         assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints }) >= 0);
         is_int(etcd_lease_keeper_new(&l, c, KEEPER_TTL_SEC, on_lease, &s), 0, "keeper: TTL %d on the cluster", KEEPER_TTL_SEC);
-        ok(test_run_until(e, &s.granted, 10 * 1000000), "keeper: GRANTED");
+        ok(test_run_until(e, &s.granted, 10 * USEC_PER_SEC), "keeper: GRANTED");
         id = etcd_lease_keeper_id(l);
         assert_se(etcd_sync_put(c, "/keeper/cluster", "v", 1, id, 0, NULL) >= 0);
 
         m = member_of(f, etcd_client_current_endpoint(c));
         etcd_fixture_freeze(f, m);
-        test_run_for(e, (KEEPER_TTL_SEC + 1) * 1000000ULL);
+        test_run_for(e, (KEEPER_TTL_SEC + 1) * USEC_PER_SEC);
         is_int(s.n_lost, 0, "keeper: not LOST while its member e%d was frozen", m + 1);
         ok(member_of(f, etcd_client_current_endpoint(c)) != m, "keeper: renewing through another member");
         etcd_fixture_thaw(f, m);
         /* Let the thawed member catch up before the next blow. */
-        test_run_for(e, 3 * 1000000);
+        test_run_for(e, 3 * USEC_PER_SEC);
 
         m = member_of(f, etcd_client_current_endpoint(c));
         diag("keeper: killing e%d, lease known alive for %.2f s more", m + 1,
-             ((double) etcd_lease_keeper_deadline(l) - (double) test_now()) / 1e6);
+             ((double) etcd_lease_keeper_deadline(l) - (double) now(CLOCK_MONOTONIC)) / 1e6);
         etcd_fixture_kill(f, m);
-        test_run_for(e, (KEEPER_TTL_SEC + 1) * 1000000ULL);
+        test_run_for(e, (KEEPER_TTL_SEC + 1) * USEC_PER_SEC);
         is_int(s.n_lost, 0, "keeper: not LOST after its member e%d was killed", m + 1);
         is_int(etcd_lease_keeper_id(l), id, "keeper: still the first lease");
         {
@@ -264,9 +264,9 @@ int main(int argc, char *argv[]) {
 
         assert_se(sd_event_new(&e) >= 0);
         assert_se(etcd_client_new(&writer, e, &(EtcdConfig) { .endpoints = f->endpoints,
-                                                              .request_timeout_usec = 10 * 1000000 }) >= 0);
+                                                              .request_timeout_usec = 10 * USEC_PER_SEC }) >= 0);
         assert_se(etcd_client_new(&watcher, e, &(EtcdConfig) { .endpoints = f->endpoints,
-                                                               .watch_check_usec = 1000000 }) >= 0);
+                                                               .watch_check_usec = USEC_PER_SEC }) >= 0);
 
         run_sequence(e, writer, watcher, f, "/seq-kill/", false);
         run_sequence(e, writer, watcher, f, "/seq-freeze/", true);

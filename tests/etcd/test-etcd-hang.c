@@ -25,7 +25,7 @@
 #include "etcd-internal.h"
 #include "etcd-test.h"
 
-#define STALE_USEC (400 * 1000)
+#define STALE_USEC (400 * USEC_PER_MSEC)
 
 /* A TCP port on 127.0.0.1 that completes handshakes (the kernel's backlog) but never answers. */
 static int silent_listener(int *ret_port) {
@@ -88,13 +88,13 @@ static void test_glue_stale_timer(const char *url) {
         ok(curl_glue_add(g, results[0].curl) == 0 && curl_glue_add(g, results[1].curl) == 0,
            "glue: two transfers to a silent endpoint started");
 
-        test_run_for(e, 200 * 1000);
+        test_run_for(e, 200 * USEC_PER_MSEC);
         ok(!results[0].done && !results[1].done, "glue: both wait for an answer");
 
         usleep(STALE_USEC);
         curl_glue_remove(g, results[1].curl);
 
-        ok(test_run_until(e, &results[0].done, 20 * 1000 * 1000),
+        ok(test_run_until(e, &results[0].done, 20 * USEC_PER_SEC),
            "glue: the remaining transfer ends after a timer re-armed from a stale loop timestamp");
         is_int(results[0].result, CURLE_OPERATION_TIMEDOUT, "glue: it ended by its own time-out");
 
@@ -137,7 +137,7 @@ static void test_glue_unwatchable(const char *url) {
         assert_se(curl_easy_setopt(results[0].curl, CURLOPT_OPENSOCKETDATA, (void *) foreign) == CURLE_OK);
         ok(curl_glue_add(g, results[0].curl) == 0, "unwatchable: transfer started");
 
-        ok(test_run_until(e, &results[0].done, 20 * 1000 * 1000), "unwatchable: the transfer ended");
+        ok(test_run_until(e, &results[0].done, 20 * USEC_PER_SEC), "unwatchable: the transfer ended");
         ok(results[0].result != CURLE_OK, "unwatchable: with an error (%d)", results[0].result);
         ok(foreign[1], "unwatchable: its socket was watched by another source");
 
@@ -145,7 +145,7 @@ static void test_glue_unwatchable(const char *url) {
         foreign[1] = sd_event_source_disable_unref(foreign[1]);
         results[1].curl = silent_easy(url, 500);
         ok(curl_glue_add(g, results[1].curl) == 0, "unwatchable: a new transfer can be added");
-        ok(test_run_until(e, &results[1].done, 20 * 1000 * 1000), "unwatchable: it ends");
+        ok(test_run_until(e, &results[1].done, 20 * USEC_PER_SEC), "unwatchable: it ends");
         is_int(results[1].result, CURLE_OPERATION_TIMEDOUT, "unwatchable: by its own time-out");
 
         g = curl_glue_free(g);
@@ -175,22 +175,22 @@ static int range_call(EtcdClient *c, CallResult *result, EtcdCall **ret_call) {
 /* The same through the client: the earlier call is cancelled after a stale stretch. */
 static void test_client_stale_cancel(sd_event *e, char **endpoints) {
         _cleanup_(etcd_client_freep) EtcdClient *c = NULL;
-        EtcdConfig config = { .endpoints = endpoints, .request_timeout_usec = 1500 * 1000 };
+        EtcdConfig config = { .endpoints = endpoints, .request_timeout_usec = 1500 * USEC_PER_MSEC };
         CallResult first = {}, second = {};
         EtcdCall *call = NULL;
 
         assert_se(etcd_client_new(&c, e, &config) >= 0);
 
         ok(range_call(c, &first, &call) == 0, "client: first call to a silent endpoint started");
-        test_run_for(e, 200 * 1000);
+        test_run_for(e, 200 * USEC_PER_MSEC);
         ok(range_call(c, &second, NULL) == 0, "client: second call started");
-        test_run_for(e, 200 * 1000);
+        test_run_for(e, 200 * USEC_PER_MSEC);
         ok(!first.done && !second.done, "client: both wait for an answer");
 
         usleep(STALE_USEC);
         etcd_call_cancel(call);
 
-        ok(test_run_until(e, &second.done, 20 * 1000 * 1000),
+        ok(test_run_until(e, &second.done, 20 * USEC_PER_SEC),
            "client: the remaining call ends after the other was cancelled from a stale loop");
         is_int(second.error, -ETIMEDOUT, "client: with -ETIMEDOUT");
         ok(!first.done, "client: the cancelled call's callback did not run");
@@ -200,19 +200,19 @@ static void test_client_stale_cancel(sd_event *e, char **endpoints) {
  * the call's back), and the callback still runs, with -ETIMEDOUT, once the timeout passed. */
 static void test_client_deadline(sd_event *e, char **endpoints) {
         _cleanup_(etcd_client_freep) EtcdClient *c = NULL;
-        EtcdConfig config = { .endpoints = endpoints, .request_timeout_usec = 800 * 1000 };
+        EtcdConfig config = { .endpoints = endpoints, .request_timeout_usec = 800 * USEC_PER_MSEC };
         CallResult result = {};
         EtcdCall *call = NULL;
 
         assert_se(etcd_client_new(&c, e, &config) >= 0);
 
         ok(range_call(c, &result, &call) == 0, "deadline: call started");
-        test_run_for(e, 100 * 1000);
+        test_run_for(e, 100 * USEC_PER_MSEC);
         ok(!result.done && call->curl, "deadline: its transfer is under way");
 
         curl_glue_remove(c->glue, call->curl);
 
-        ok(test_run_until(e, &result.done, 20 * 1000 * 1000), "deadline: the callback ran anyway");
+        ok(test_run_until(e, &result.done, 20 * USEC_PER_SEC), "deadline: the callback ran anyway");
         is_int(result.error, -ETIMEDOUT, "deadline: with -ETIMEDOUT");
         ok(!result.response, "deadline: without a response");
 }
@@ -230,11 +230,11 @@ static void test_client_refused(sd_event *e) {
         close(fd);
         assert_se(asprintf(&url, "http://127.0.0.1:%d", port) >= 0);
 
-        EtcdConfig config = { .endpoints = STRV_MAKE(url), .request_timeout_usec = 700 * 1000 };
+        EtcdConfig config = { .endpoints = STRV_MAKE(url), .request_timeout_usec = 700 * USEC_PER_MSEC };
         assert_se(etcd_client_new(&c, e, &config) >= 0);
 
         ok(range_call(c, &result, NULL) == 0, "refused: call started");
-        ok(test_run_until(e, &result.done, 20 * 1000 * 1000), "refused: the callback ran");
+        ok(test_run_until(e, &result.done, 20 * USEC_PER_SEC), "refused: the callback ran");
         ok(result.error == -ECONNREFUSED || result.error == -ETIMEDOUT,
            "refused: with %d (refused or timed out)", result.error);
 }

@@ -291,9 +291,9 @@ static void test_async(sd_event *e, EtcdClient *c) {
         is_int(etcd_put(c, "/async/cancelled", "x", 1, 0, 0, on_cancelled, &s, &call), 0, "a call to cancel");
         ok(etcd_call_cancel(call) == NULL, "cancel returns NULL");
 
-        ok(test_run_until(e, &s.finished, 20 * 1000000), "200 concurrent puts completed");
+        ok(test_run_until(e, &s.finished, 20 * USEC_PER_SEC), "200 concurrent puts completed");
         is_int(s.failed, 0, "none failed");
-        test_run_for(e, 100 * 1000);
+        test_run_for(e, 100 * USEC_PER_MSEC);
         is_int(s.cancelled_ran, 0, "the cancelled call's callback never ran");
         ok(etcd_client_requests_sent(c) - before >= 200, "requests counted (%" PRIu64 ")",
            etcd_client_requests_sent(c) - before);
@@ -310,25 +310,25 @@ static void test_async(sd_event *e, EtcdClient *c) {
 
         s = (AsyncState) {};
         assert_se(etcd_lease_time_to_live(c, id, on_ttl, &s, NULL) >= 0);
-        ok(test_run_until(e, &s.finished, 5 * 1000000), "time-to-live answered");
+        ok(test_run_until(e, &s.finished, 5 * USEC_PER_SEC), "time-to-live answered");
         ok(s.ttl > 0 && s.ttl <= 20 && s.granted == 20, "time-to-live: remaining %" PRIi64 ", granted %" PRIi64,
            s.ttl, s.granted);
 
         s = (AsyncState) {};
         assert_se(etcd_lease_keepalive_once(c, id, on_ttl, &s, NULL) >= 0);
-        ok(test_run_until(e, &s.finished, 5 * 1000000), "keepalive answered");
+        ok(test_run_until(e, &s.finished, 5 * USEC_PER_SEC), "keepalive answered");
         is_int(s.ttl, 20, "keepalive: full TTL again");
 
         assert_se(etcd_sync_lease_revoke(c, id) >= 0);
 
         s = (AsyncState) {};
         assert_se(etcd_lease_keepalive_once(c, id, on_ttl, &s, NULL) >= 0);
-        ok(test_run_until(e, &s.finished, 5 * 1000000), "keepalive on a revoked lease answered");
+        ok(test_run_until(e, &s.finished, 5 * USEC_PER_SEC), "keepalive on a revoked lease answered");
         is_int(s.ttl, -1, "keepalive on a revoked lease: TTL -1");
 
         s = (AsyncState) {};
         assert_se(etcd_lease_time_to_live(c, id, on_ttl, &s, NULL) >= 0);
-        ok(test_run_until(e, &s.finished, 5 * 1000000), "time-to-live of a revoked lease answered");
+        ok(test_run_until(e, &s.finished, 5 * USEC_PER_SEC), "time-to-live of a revoked lease answered");
         is_int(s.ttl, -1, "time-to-live of a revoked lease: -1");
 }
 
@@ -380,8 +380,8 @@ static void test_free_in_callback(sd_event *e, EtcdFixture *f) {
                 assert_se(etcd_range(s.client, &(EtcdRangeOptions) { .key = "/free/", .flags = ETCD_PREFIX },
                                      on_other, &s, NULL) >= 0);
 
-        ok(test_run_until(e, &s.freed, 5 * 1000000), "client freed from its own callback");
-        test_run_for(e, 200 * 1000);
+        ok(test_run_until(e, &s.freed, 5 * USEC_PER_SEC), "client freed from its own callback");
+        test_run_for(e, 200 * USEC_PER_MSEC);
         is_int(s.other_ran, s.other_ran_at_free, "no callback ran after the free (%u before)",
                s.other_ran_at_free);
         ok(etcd_watch_current_endpoint(s.watch) == NULL, "the watch knows its client is gone");

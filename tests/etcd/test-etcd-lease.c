@@ -27,7 +27,7 @@ static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userd
         } else {
                 s->n_lost++;
                 s->lost_id = id;
-                s->lost_at = test_now();
+                s->lost_at = now(CLOCK_MONOTONIC);
                 s->lost = true;
         }
 }
@@ -40,7 +40,7 @@ static void test_keeper(sd_event *e, EtcdClient *c) {
 
         is_int(etcd_lease_keeper_new(&l, c, 2, on_lease, &s), 0, "keeper with TTL 2");
         is_int(etcd_lease_keeper_id(l), 0, "no id before the grant");
-        ok(test_run_until(e, &s.granted, 5 * 1000000), "GRANTED");
+        ok(test_run_until(e, &s.granted, 5 * USEC_PER_SEC), "GRANTED");
         id = etcd_lease_keeper_id(l);
         ok(id > 0 && id == s.last_id, "the id is the granted one");
         ok(etcd_lease_keeper_deadline(l) > 0, "a deadline is known");
@@ -48,7 +48,7 @@ static void test_keeper(sd_event *e, EtcdClient *c) {
         assert_se(etcd_sync_put(c, "/keeper/k", "v", 1, id, 0, NULL) >= 0);
 
         /* Three TTLs later the key is still there: the keeper renewed it. */
-        test_run_for(e, 6 * 1000000);
+        test_run_for(e, 6 * USEC_PER_SEC);
         {
                 _cleanup_free_ char *v = test_get(c, "/keeper/k");
                 ok(v != NULL, "leased key alive after 3 TTLs");
@@ -59,9 +59,9 @@ static void test_keeper(sd_event *e, EtcdClient *c) {
         /* Revoked behind its back: LOST, then a new lease. */
         s.granted = false;
         assert_se(etcd_sync_lease_revoke(c, id) >= 0);
-        ok(test_run_until(e, &s.lost, 5 * 1000000), "LOST after a revoke");
+        ok(test_run_until(e, &s.lost, 5 * USEC_PER_SEC), "LOST after a revoke");
         is_int(s.lost_id, id, "LOST names the old id");
-        ok(test_run_until(e, &s.granted, 5 * 1000000), "GRANTED again");
+        ok(test_run_until(e, &s.granted, 5 * USEC_PER_SEC), "GRANTED again");
         ok(s.last_id > 0 && s.last_id != id, "with a new id");
         is_int(etcd_lease_keeper_id(l), s.last_id, "the keeper holds the new id");
 
@@ -70,7 +70,7 @@ static void test_keeper(sd_event *e, EtcdClient *c) {
         assert_se(etcd_sync_put(c, "/keeper/k2", "v", 1, id, 0, NULL) >= 0);
         l = etcd_lease_keeper_revoke_and_free(l);
         ok(l == NULL, "revoke_and_free returns NULL");
-        test_run_for(e, 300 * 1000);
+        test_run_for(e, 300 * USEC_PER_MSEC);
         {
                 _cleanup_free_ char *v = test_get(c, "/keeper/k2");
                 ok(v == NULL, "revoke_and_free revoked the lease");
@@ -91,7 +91,7 @@ static void on_delete(EtcdWatch *w, int error, const EtcdEvent *events, size_t n
         for (size_t i = 0; i < n_events; i++)
                 if (events[i].type == ETCD_EVENT_DELETE && !d->deleted) {
                         d->deleted = true;
-                        d->at = test_now();
+                        d->at = now(CLOCK_MONOTONIC);
                 }
 }
 
@@ -103,16 +103,16 @@ static void test_expiry(sd_event *e, EtcdClient *c) {
         int64_t id;
 
         assert_se(etcd_watch_new(&w, c, "/expiry/k", 0, 0, on_delete, &d) >= 0);
-        test_run_for(e, 200 * 1000);
+        test_run_for(e, 200 * USEC_PER_MSEC);
 
-        granted = test_now();
+        granted = now(CLOCK_MONOTONIC);
         is_int(etcd_sync_lease_grant(c, 2, 0, &r), 0, "grant TTL 2, never renewed");
         id = r ? r->lease_id : 0;
         r = etcd_response_free(r);
         assert_se(etcd_sync_put(c, "/expiry/k", "v", 1, id, 0, NULL) >= 0);
 
         /* The waiting bound is the requirement: expiry observed within TTL + 1 s. */
-        ok(test_run_until(e, &d.deleted, 3 * 1000000 - (test_now() - granted)),
+        ok(test_run_until(e, &d.deleted, 3 * USEC_PER_SEC - (now(CLOCK_MONOTONIC) - granted)),
            "expiry observed within TTL + 1 s");
         if (d.deleted)
                 diag("lease TTL 2 s: key deleted %.2f s after the grant", (double) (d.at - granted) / 1e6);
@@ -124,24 +124,24 @@ static void test_lost_without_etcd(sd_event *e, EtcdClient *c, EtcdFixture *f) {
         uint64_t killed, deadline;
 
         assert_se(etcd_lease_keeper_new(&l, c, 3, on_lease, &s) >= 0);
-        ok(test_run_until(e, &s.granted, 5 * 1000000), "keeper TTL 3 granted");
-        test_run_for(e, 1500 * 1000);
+        ok(test_run_until(e, &s.granted, 5 * USEC_PER_SEC), "keeper TTL 3 granted");
+        test_run_for(e, 1500 * USEC_PER_MSEC);
 
         /* etcd gone: no renewal can succeed; the keeper must say LOST by itself, at its deadline. */
-        killed = test_now();
+        killed = now(CLOCK_MONOTONIC);
         deadline = etcd_lease_keeper_deadline(l);
         etcd_fixture_kill(f, 0);
-        ok(test_run_until(e, &s.lost, 3 * 1000000 + 1000000), "LOST reported with etcd down");
+        ok(test_run_until(e, &s.lost, 3 * USEC_PER_SEC + 1000000), "LOST reported with etcd down");
         if (s.lost)
                 diag("LOST %.2f s after etcd was killed, %.2f s after the last renewal was sent",
                      (double) (s.lost_at - killed) / 1e6, (double) (s.lost_at - (deadline - 3000000)) / 1e6);
         ok(s.lost && etcd_lease_keeper_id(l) == 0, "no live id after LOST");
-        ok(deadline > 0 && s.lost_at + 50 * 1000 >= deadline, "not before the deadline measured locally");
+        ok(deadline > 0 && s.lost_at + 50 * USEC_PER_MSEC >= deadline, "not before the deadline measured locally");
 
         /* etcd back: a new lease. */
         s.granted = false;
         is_int(etcd_fixture_restart(f, 0), 0, "etcd restarted");
-        ok(test_run_until(e, &s.granted, 10 * 1000000), "GRANTED again once etcd is back");
+        ok(test_run_until(e, &s.granted, 10 * USEC_PER_SEC), "GRANTED again once etcd is back");
         ok(etcd_lease_keeper_id(l) > 0, "a live id again");
 }
 
@@ -156,7 +156,7 @@ int main(int argc, char *argv[]) {
 
         assert_se(sd_event_new(&e) >= 0);
         assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints,
-                                                         .request_timeout_usec = 2 * 1000000 }) >= 0);
+                                                         .request_timeout_usec = 2 * USEC_PER_SEC }) >= 0);
 
         test_keeper(e, c);
         test_expiry(e, c);

@@ -54,7 +54,7 @@ static void on_alarm(int sig) {
 static void on_async_done(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
         Slot *slot = userdata;
         Stress *s = slot->stress;
-        uint64_t latency = test_now() - s->round_start;
+        uint64_t latency = now(CLOCK_MONOTONIC) - s->round_start;
 
         slot->n_callbacks++;
         slot->error = error;
@@ -191,7 +191,7 @@ static void run_round(EtcdClient *c, sd_event *e, Stress *s, unsigned round) {
         memset(s->slots, 0, sizeof(s->slots));
         for (unsigned i = 0; i < N_ASYNC; i++)
                 s->slots[i].stress = s;
-        s->round_start = test_now();
+        s->round_start = now(CLOCK_MONOTONIC);
 
         for (unsigned i = 0; i < N_ASYNC; i++) {
                 if (start_async(c, round, i, s->slots + i) < 0)
@@ -200,8 +200,8 @@ static void run_round(EtcdClient *c, sd_event *e, Stress *s, unsigned round) {
 
                 /* Time outside the loop, then some inside, between requests. */
                 if (i % 4 == 3) {
-                        usleep((round * 7 + i * 13) % 60 * 1000);
-                        test_run_for(e, (i * 3 + round) % 20 * 1000);
+                        usleep((round * 7 + i * 13) % 60 * USEC_PER_MSEC);
+                        test_run_for(e, (i * 3 + round) % 20 * USEC_PER_MSEC);
                 }
                 if (i % 7 == 5 && s->slots[i - 2].call) {
                         s->slots[i - 2].cancelled = true;
@@ -238,9 +238,9 @@ int main(void) {
 
         EtcdConfig config = {
                 .endpoints = f->endpoints,
-                .request_timeout_usec = 1500 * 1000,
-                .connect_timeout_usec = 300 * 1000,
-                .watch_check_usec = 1000 * 1000,
+                .request_timeout_usec = 1500 * USEC_PER_MSEC,
+                .connect_timeout_usec = 300 * USEC_PER_MSEC,
+                .watch_check_usec = 1000 * USEC_PER_MSEC,
         };
         assert_se(sd_event_new(&e) >= 0);
         assert_se(etcd_client_new(&c, e, &config) >= 0);
@@ -259,7 +259,7 @@ int main(void) {
                 else if (f->pids[i] <= 0 && etcd_fixture_restart(f, i) < 0)
                         bail_out("member %u did not come back", i);
         alarm(ROUND_ALARM_SEC);
-        assert_se(etcd_fixture_wait(f, -1, 30 * 1000 * 1000) >= 0);
+        assert_se(etcd_fixture_wait(f, -1, 30 * USEC_PER_SEC) >= 0);
 
         counter = test_get(c, "stress/counter");
         n = counter ? (unsigned) strtoul(counter, NULL, 10) : 0;
@@ -275,7 +275,7 @@ int main(void) {
            s.n_watch_events);
 
         w = etcd_watch_free(w);
-        test_run_for(e, 10 * 1000);
+        test_run_for(e, 10 * USEC_PER_MSEC);
         ok(c->calls == NULL && c->watches == NULL, "nothing left in the client");
         alarm(0);
 

@@ -157,16 +157,16 @@ int main(int argc, char *argv[]) {
                 Events ev = {};
 
                 is_int(etcd_watch_new(&w, c, "/fleet/", ETCD_PREFIX, 0, on_event, &ev), 0, "auth: watch");
-                test_run_for(e, 300 * 1000);
+                test_run_for(e, 300 * USEC_PER_MSEC);
                 assert_se(etcd_sync_put(c, "/fleet/b", "2", 1, 0, 0, NULL) >= 0);
-                ok(test_run_until(e, &ev.got, 5 * 1000000), "auth: watch event");
+                ok(test_run_until(e, &ev.got, 5 * USEC_PER_SEC), "auth: watch event");
         }
 
         /* The token expires after 2 idle seconds; the client gets a new one by itself. */
         {
                 uint64_t before;
 
-                test_run_for(e, 3500 * 1000);
+                test_run_for(e, 3500 * USEC_PER_MSEC);
                 before = etcd_client_requests_sent(c);
                 is_int(etcd_sync_put(c, "/fleet/c", "3", 1, 0, 0, NULL), 0, "auth: put after the token expired");
                 ok(etcd_client_requests_sent(c) - before >= 3,

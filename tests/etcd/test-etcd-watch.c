@@ -69,7 +69,7 @@ static void test_prefix_prev_kv(sd_event *e, EtcdClient *c) {
         is_int(etcd_watch_new(&w, c, "/w/", ETCD_PREFIX | ETCD_PREV_KV, 0, on_watch, &s), 0, "prefix watch");
         is_int(etcd_watch_new(&single, c, "/w/b", 0, 0, on_watch, &one), 0, "single-key watch");
         /* Let the streams be created before writing: a watch "from now" starts at its creation. */
-        test_run_for(e, 300 * 1000);
+        test_run_for(e, 300 * USEC_PER_MSEC);
 
         assert_se(etcd_sync_put(c, "/w/a", "1", 1, 0, 0, &r) >= 0);
         first = r->revision;
@@ -85,8 +85,8 @@ static void test_prefix_prev_kv(sd_event *e, EtcdClient *c) {
         assert_se(etcd_txn_put(t, true, "/w/t3", "t3", 2, 0, 0) >= 0);
         assert_se(etcd_sync_txn(c, t, NULL) >= 0);
 
-        ok(test_run_until(e, &s.reached, 10 * 1000000), "seven events arrived");
-        ok(test_run_until(e, &one.reached, 5 * 1000000), "the single-key watch got its event");
+        ok(test_run_until(e, &s.reached, 10 * USEC_PER_SEC), "seven events arrived");
+        ok(test_run_until(e, &one.reached, 5 * USEC_PER_SEC), "the single-key watch got its event");
         is_int(s.n, 7, "exactly seven events (nothing outside the prefix)");
         ok(s.n >= 4 && s.type[0] == ETCD_EVENT_PUT && streq(s.value[0], "1") && !s.prev[0],
            "1: PUT /w/a=1, no previous value");
@@ -108,8 +108,8 @@ static void test_prefix_prev_kv(sd_event *e, EtcdClient *c) {
                 Seen replay = { .want = 3 };
 
                 is_int(etcd_watch_new(&h, c, "/w/a", 0, first, on_watch, &replay), 0, "watch from a revision");
-                ok(test_run_until(e, &replay.reached, 10 * 1000000), "history replayed");
-                test_run_for(e, 200 * 1000);
+                ok(test_run_until(e, &replay.reached, 10 * USEC_PER_SEC), "history replayed");
+                test_run_for(e, 200 * USEC_PER_MSEC);
                 is_int(replay.n, 3, "three past events of /w/a");
                 ok(replay.n == 3 && replay.type[2] == ETCD_EVENT_DELETE && replay.mod_revision[0] == first,
                    "history in order");
@@ -140,7 +140,7 @@ static void test_compacted(sd_event *e, EtcdClient *c, EtcdFixture *f) {
         is_int(etcd_fixture_etcdctl(f, (const char *[]) { "compact", rev, NULL }), 0, "etcdctl compact %s", rev);
 
         is_int(etcd_watch_new(&w, c, "/cw/", ETCD_PREFIX, old, on_watch, &s), 0, "watch from a compacted revision");
-        ok(test_run_until(e, &s.stopped, 10 * 1000000), "the watch stopped");
+        ok(test_run_until(e, &s.stopped, 10 * USEC_PER_SEC), "the watch stopped");
         is_int(s.error, -ESTALE, "-ESTALE");
         is_int(s.error_revision, now, "with the compact revision");
         is_int(s.n, 0, "and no events");
@@ -156,11 +156,11 @@ static void test_free_in_handler(sd_event *e, EtcdClient *c) {
         Seen s = { .want = 1, .free_in_handler = true };
 
         is_int(etcd_watch_new(&w, c, "/fh/", ETCD_PREFIX, 0, on_watch, &s), 0, "watch freed by its handler");
-        test_run_for(e, 200 * 1000);
+        test_run_for(e, 200 * USEC_PER_MSEC);
         assert_se(etcd_sync_put(c, "/fh/1", "a", 1, 0, 0, NULL) >= 0);
         assert_se(etcd_sync_put(c, "/fh/2", "b", 1, 0, 0, NULL) >= 0);
-        ok(test_run_until(e, &s.reached, 10 * 1000000), "first event delivered");
-        test_run_for(e, 300 * 1000);
+        ok(test_run_until(e, &s.reached, 10 * USEC_PER_SEC), "first event delivered");
+        test_run_for(e, 300 * USEC_PER_MSEC);
         is_int(s.n, 1, "nothing delivered after the free");
         seen_done(&s);
 }
@@ -187,7 +187,7 @@ int main(int argc, char *argv[]) {
                 EtcdWatch *w = NULL;
 
                 is_int(etcd_watch_new(&w, c, "/late/", ETCD_PREFIX, 0, on_watch, &s), 0, "a watch outliving the client");
-                test_run_for(e, 100 * 1000);
+                test_run_for(e, 100 * USEC_PER_MSEC);
                 c = etcd_client_free(c);
                 ok(etcd_watch_free(w) == NULL, "freed after its client");
         }

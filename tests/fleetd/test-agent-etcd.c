@@ -25,6 +25,7 @@
 #include "sha1.h"
 #include "strv.h"
 #include "tap.h"
+#include "time-util.h"
 
 #define MACHINE "0123456789abcdef0123456789abcdef"
 #define PREFIX "/fleet-agent-test/"
@@ -53,27 +54,20 @@ typedef struct Fake {
 
 static Fake fake;
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 #define RUN_UNTIL(cond, seconds)                                                        \
         ({                                                                              \
-                uint64_t _end = now_usec() + (uint64_t) (seconds) * 1000000;           \
-                while (!(cond) && now_usec() < _end)                                    \
-                        (void) sd_event_run(fake.event, 50000);                         \
+                uint64_t _end = now(CLOCK_MONOTONIC) + (uint64_t) (seconds) * USEC_PER_SEC;           \
+                while (!(cond) && now(CLOCK_MONOTONIC) < _end)                                    \
+                        (void) sd_event_run(fake.event, 50 * USEC_PER_MSEC);                         \
                 (cond);                                                                 \
         })
 
 /* Give the agent the chance to do something it should not: run the loop for a while. */
 static void settle(void) {
-        uint64_t end = now_usec() + 700000;
+        uint64_t end = now(CLOCK_MONOTONIC) + 700000;
 
-        while (now_usec() < end)
-                (void) sd_event_run(fake.event, 50000);
+        while (now(CLOCK_MONOTONIC) < end)
+                (void) sd_event_run(fake.event, 50 * USEC_PER_MSEC);
 }
 
 static FakeUnit *fake_unit(const char *name) {
