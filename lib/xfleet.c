@@ -8,6 +8,10 @@
 #include "unit-name.h"
 #include "xfleet.h"
 
+/* The options, one entry per [X-Fleet] key fleet knows; deprecated names map to the same key. To add
+ * an option: a field in XFleetOptions (xfleet.h), an XFleetKey, its parser below, one row in
+ * xfleet_option_table (the name users write), a case in options_have(), the rows of
+ * xfleet_exclusive_table it may not be combined with, and the field in free/copy/equal/is_empty. */
 typedef enum XFleetKey {
         XFLEET_MACHINE_ID,
         XFLEET_MACHINE_OF,
@@ -20,23 +24,69 @@ typedef enum XFleetKey {
         _XFLEET_KEY_INVALID = -EINVAL,
 } XFleetKey;
 
-static const struct {
+/* value has its specifiers expanded already. Returns 0, -EINVAL after set_error(), -ENOMEM. */
+typedef int (*XFleetParser)(XFleetOptions *x, const char *value, char **error_message);
+
+static int parse_machine_id(XFleetOptions *x, const char *value, char **error_message);
+static int parse_machine_boot_id(XFleetOptions *x, const char *value, char **error_message);
+static int parse_machine_of(XFleetOptions *x, const char *value, char **error_message);
+static int parse_machine_metadata(XFleetOptions *x, const char *value, char **error_message);
+static int parse_conflicts(XFleetOptions *x, const char *value, char **error_message);
+static int parse_replaces(XFleetOptions *x, const char *value, char **error_message);
+static int parse_global(XFleetOptions *x, const char *value, char **error_message);
+
+typedef struct XFleetOptionDef {
         const char *name;
         XFleetKey key;
         bool deprecated;
-} xfleet_key_table[] = {
-        { "MachineID", XFLEET_MACHINE_ID, false },
-        { "MachineOf", XFLEET_MACHINE_OF, false },
-        { "MachineMetadata", XFLEET_MACHINE_METADATA, false },
-        { "Conflicts", XFLEET_CONFLICTS, false },
-        { "Replaces", XFLEET_REPLACES, false },
-        { "Global", XFLEET_GLOBAL, false },
-        { "X-ConditionMachineID", XFLEET_MACHINE_ID, true },
-        { "X-ConditionMachineOf", XFLEET_MACHINE_OF, true },
-        { "X-ConditionMachineMetadata", XFLEET_MACHINE_METADATA, true },
-        { "X-Conflicts", XFLEET_CONFLICTS, true },
-        { "X-ConditionMachineBootID", XFLEET_MACHINE_BOOT_ID, true },
+        XFleetParser parse;
+} XFleetOptionDef;
+
+/* The first row of each key carries its current name (used in messages). */
+static const XFleetOptionDef xfleet_option_table[] = {
+        { "MachineID",                  XFLEET_MACHINE_ID,       false, parse_machine_id       },
+        { "MachineOf",                  XFLEET_MACHINE_OF,       false, parse_machine_of       },
+        { "MachineMetadata",            XFLEET_MACHINE_METADATA, false, parse_machine_metadata },
+        { "Conflicts",                  XFLEET_CONFLICTS,        false, parse_conflicts        },
+        { "Replaces",                   XFLEET_REPLACES,         false, parse_replaces         },
+        { "Global",                     XFLEET_GLOBAL,           false, parse_global           },
+        { "X-ConditionMachineID",       XFLEET_MACHINE_ID,       true,  parse_machine_id       },
+        { "X-ConditionMachineOf",       XFLEET_MACHINE_OF,       true,  parse_machine_of       },
+        { "X-ConditionMachineMetadata", XFLEET_MACHINE_METADATA, true,  parse_machine_metadata },
+        { "X-Conflicts",                XFLEET_CONFLICTS,        true,  parse_conflicts        },
+        { "X-ConditionMachineBootID",   XFLEET_MACHINE_BOOT_ID,  true,  parse_machine_boot_id  },
 };
+
+/* Pairs fleet refuses together (api/units.go ValidateOptions), checked in this order. */
+static const struct {
+        XFleetKey a, b;
+} xfleet_exclusive_table[] = {
+        { XFLEET_MACHINE_ID, XFLEET_MACHINE_OF },
+        { XFLEET_MACHINE_ID, XFLEET_CONFLICTS  },
+        { XFLEET_MACHINE_ID, XFLEET_GLOBAL     },
+        { XFLEET_MACHINE_ID, XFLEET_REPLACES   },
+        { XFLEET_GLOBAL,     XFLEET_MACHINE_OF },
+        { XFLEET_GLOBAL,     XFLEET_REPLACES   },
+        { XFLEET_CONFLICTS,  XFLEET_REPLACES   },
+};
+
+static const XFleetOptionDef *option_lookup(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(xfleet_option_table); i++)
+                if (streq(xfleet_option_table[i].name, name))
+                        return xfleet_option_table + i;
+        return NULL;
+}
+
+static const char *key_name(XFleetKey key) {
+        for (size_t i = 0; i < ELEMENTSOF(xfleet_option_table); i++)
+                if (xfleet_option_table[i].key == key)
+                        return xfleet_option_table[i].name;
+        assert_not_reached();
+}
+
+bool xfleet_option_is_known(const char *name) {
+        return name && option_lookup(name);
+}
 
 XFleetOptions *xfleet_options_new(void) {
         return new0(XFleetOptions, 1);
@@ -82,6 +132,7 @@ int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret) {
             strv_copy_to(x->warnings, &c->warnings) < 0)
                 return -ENOMEM;
         c->global = x->global;
+        c->machine_id_from_boot_id = x->machine_id_from_boot_id;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -287,10 +338,103 @@ static int strv_extend_words(char ***l, const char *value) {
         return strv_extend_strv(l, words);
 }
 
+static int parse_machine_id(XFleetOptions *x, const char *value, char **error_message) {
+        /* The first MachineID wins; a legacy boot ID only stands in until one is seen, as in fleet. */
+        if (isempty(value) || (x->machine_id && !x->machine_id_from_boot_id))
+                return 0;
+        free(x->machine_id);
+        x->machine_id = strdup(value);
+        if (!x->machine_id)
+                return -ENOMEM;
+        x->machine_id_from_boot_id = false;
+        return 0;
+}
+
+static int parse_machine_boot_id(XFleetOptions *x, const char *value, char **error_message) {
+        if (isempty(value) || x->machine_id)
+                return 0;
+        x->machine_id = strdup(value);
+        if (!x->machine_id)
+                return -ENOMEM;
+        x->machine_id_from_boot_id = true;
+        return 0;
+}
+
+static int parse_machine_of(XFleetOptions *x, const char *value, char **error_message) {
+        return strv_extend_words(&x->machine_of, value);
+}
+
+static int parse_conflicts(XFleetOptions *x, const char *value, char **error_message) {
+        return strv_extend_words(&x->conflicts, value);
+}
+
+static int parse_replaces(XFleetOptions *x, const char *value, char **error_message) {
+        return strv_extend_words(&x->replaces, value);
+}
+
+static int parse_global(XFleetOptions *x, const char *value, char **error_message) {
+        int r;
+
+        r = parse_boolean(value);
+        if (r < 0)
+                return set_error(error_message, "Global=%s is not a boolean", value);
+        x->global = r;
+        return 0;
+}
+
+static int parse_machine_metadata(XFleetOptions *x, const char *value, char **error_message) {
+        _cleanup_strv_free_ char **words = NULL;
+        const char *v;
+        size_t key_len;
+        bool negated;
+        int r;
+
+        r = split_quoted(value, &words);
+        if (r == -EINVAL)
+                return set_error(error_message, "MachineMetadata=%s: unbalanced quotes", value);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(w, words)
+                if (metadata_locate(*w, &key_len, &v, &negated) < 0)
+                        return set_error(error_message,
+                                         "MachineMetadata '%s' is not of the form key=value "
+                                         "or key!=value with a non-empty key and value", *w);
+        return strv_extend_strv(&x->machine_metadata, words);
+}
+
+int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
+                       char **error_message) {
+        _cleanup_free_ char *expanded = NULL;
+        const XFleetOptionDef *def;
+        int r;
+
+        assert(x);
+        assert(name);
+        assert(value);
+
+        def = option_lookup(name);
+        if (!def)
+                return strv_extendf(&x->warnings, "Unknown [X-Fleet] option '%s'", name);
+        if (def->deprecated) {
+                r = strv_extendf(&x->warnings, "[X-Fleet] option '%s' is deprecated", name);
+                if (r < 0)
+                        return r;
+        }
+
+        if (unit_name) {
+                if (!unit_name_type(unit_name))
+                        return set_error(error_message, "invalid unit name '%s'", unit_name);
+                r = unit_name_specifier_expand(value, unit_name, &expanded);
+                if (r < 0)
+                        return r;
+                value = expanded;
+        }
+        return def->parse(x, value, error_message);
+}
+
 int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions **ret,
                          char **error_message) {
         _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
-        _cleanup_free_ char *boot_id = NULL;
         int r;
 
         assert(u);
@@ -305,113 +449,41 @@ int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions
 
         for (size_t i = 0; i < u->n_options; i++) {
                 const UnitOption *o = u->options + i;
-                _cleanup_free_ char *expanded = NULL;
-                XFleetKey key = _XFLEET_KEY_INVALID;
-                const char *name = o->name, *v;
 
                 if (!streq(o->section, XFLEET_SECTION))
                         continue;
-
-                for (size_t k = 0; k < ELEMENTSOF(xfleet_key_table); k++)
-                        if (streq(xfleet_key_table[k].name, name)) {
-                                key = xfleet_key_table[k].key;
-                                if (xfleet_key_table[k].deprecated) {
-                                        r = strv_extendf(&x->warnings,
-                                                         "[X-Fleet] option '%s' is deprecated", name);
-                                        if (r < 0)
-                                                return r;
-                                }
-                                break;
-                        }
-                if (key < 0) {
-                        r = strv_extendf(&x->warnings, "Unknown [X-Fleet] option '%s'", name);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-
-                v = o->value;
-                if (unit_name) {
-                        r = unit_name_specifier_expand(o->value, unit_name, &expanded);
-                        if (r < 0)
-                                return r;
-                        v = expanded;
-                }
-
-                switch (key) {
-                case XFLEET_MACHINE_ID:
-                        if (!x->machine_id && !isempty(v)) {
-                                x->machine_id = strdup(v);
-                                if (!x->machine_id)
-                                        return -ENOMEM;
-                        }
-                        break;
-                case XFLEET_MACHINE_BOOT_ID:
-                        if (!boot_id && !isempty(v)) {
-                                boot_id = strdup(v);
-                                if (!boot_id)
-                                        return -ENOMEM;
-                        }
-                        break;
-                case XFLEET_MACHINE_OF:
-                        r = strv_extend_words(&x->machine_of, v);
-                        if (r < 0)
-                                return r;
-                        break;
-                case XFLEET_CONFLICTS:
-                        r = strv_extend_words(&x->conflicts, v);
-                        if (r < 0)
-                                return r;
-                        break;
-                case XFLEET_REPLACES:
-                        r = strv_extend_words(&x->replaces, v);
-                        if (r < 0)
-                                return r;
-                        break;
-                case XFLEET_GLOBAL:
-                        r = parse_boolean(v);
-                        if (r < 0)
-                                return set_error(error_message, "Global=%s is not a boolean", v);
-                        x->global = r;
-                        break;
-                case XFLEET_MACHINE_METADATA: {
-                        _cleanup_strv_free_ char **words = NULL;
-                        const char *value;
-                        size_t key_len;
-                        bool negated;
-
-                        r = split_quoted(v, &words);
-                        if (r == -EINVAL)
-                                return set_error(error_message, "MachineMetadata=%s: unbalanced quotes", v);
-                        if (r < 0)
-                                return r;
-                        STRV_FOREACH(w, words)
-                                if (metadata_locate(*w, &key_len, &value, &negated) < 0)
-                                        return set_error(error_message,
-                                                         "MachineMetadata '%s' is not of the form key=value "
-                                                         "or key!=value with a non-empty key and value",
-                                                         *w);
-                        r = strv_extend_strv(&x->machine_metadata, words);
-                        if (r < 0)
-                                return r;
-                        break;
-                }
-                default:
-                        assert_not_reached();
-                }
+                r = xfleet_options_add(x, o->name, o->value, unit_name, error_message);
+                if (r < 0)
+                        return r;
         }
-
-        /* The legacy boot ID only counts when no MachineID is given, as in fleet. */
-        if (!x->machine_id && boot_id)
-                x->machine_id = TAKE_PTR(boot_id);
 
         *ret = TAKE_PTR(x);
         return 0;
 }
 
-int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char **error_message) {
-        bool has_id, has_of, has_conflicts, has_replaces;
+/* Whether x sets the option at all. */
+static bool options_have(const XFleetOptions *x, XFleetKey key) {
+        switch (key) {
+        case XFLEET_MACHINE_ID:
+                return x->machine_id;
+        case XFLEET_MACHINE_OF:
+                return strv_length(x->machine_of) > 0;
+        case XFLEET_MACHINE_METADATA:
+                return strv_length(x->machine_metadata) > 0;
+        case XFLEET_CONFLICTS:
+                return strv_length(x->conflicts) > 0;
+        case XFLEET_REPLACES:
+                return strv_length(x->replaces) > 0;
+        case XFLEET_GLOBAL:
+                return x->global;
+        case XFLEET_MACHINE_BOOT_ID:
+                return false;   /* folded into machine_id by its parser */
+        default:
+                assert_not_reached();
+        }
+}
 
+int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char **error_message) {
         assert(x);
 
         STRV_FOREACH(peer, x->machine_of) {
@@ -429,24 +501,9 @@ int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char 
                         return set_error(error_message, "MachineOf cannot name the unit itself");
         }
 
-        has_id = !!x->machine_id;
-        has_of = strv_length(x->machine_of) > 0;
-        has_conflicts = strv_length(x->conflicts) > 0;
-        has_replaces = strv_length(x->replaces) > 0;
-
-        if (has_id && has_of)
-                return set_error(error_message, "MachineID cannot be used with MachineOf");
-        if (has_id && has_conflicts)
-                return set_error(error_message, "MachineID cannot be used with Conflicts");
-        if (has_id && x->global)
-                return set_error(error_message, "MachineID cannot be used with Global");
-        if (has_id && has_replaces)
-                return set_error(error_message, "MachineID cannot be used with Replaces");
-        if (x->global && has_of)
-                return set_error(error_message, "Global cannot be used with MachineOf");
-        if (x->global && has_replaces)
-                return set_error(error_message, "Global cannot be used with Replaces");
-        if (has_conflicts && has_replaces)
-                return set_error(error_message, "Conflicts cannot be used with Replaces");
+        for (size_t i = 0; i < ELEMENTSOF(xfleet_exclusive_table); i++)
+                if (options_have(x, xfleet_exclusive_table[i].a) && options_have(x, xfleet_exclusive_table[i].b))
+                        return set_error(error_message, "%s cannot be used with %s",
+                                         key_name(xfleet_exclusive_table[i].a), key_name(xfleet_exclusive_table[i].b));
         return 0;
 }

@@ -12,6 +12,7 @@
 typedef struct XFleetOptions {
         char *machine_id;               /* MachineID (first value wins), full ID or a prefix of
                                          * 8+ characters; falls back to X-ConditionMachineBootID */
+        bool machine_id_from_boot_id;   /* machine_id is that fallback: a MachineID replaces it */
         char **machine_of;              /* MachineOf: exact unit names, all must share the machine */
         char **machine_metadata;        /* MachineMetadata: "k=v" (same key: OR; different keys:
                                          * AND) and our extension "k!=v" (the machine must not
@@ -29,6 +30,17 @@ XFleetOptions *xfleet_options_free(XFleetOptions *x);
 DEFINE_TRIVIAL_CLEANUP_FUNC(XFleetOptions *, xfleet_options_free);
 /* Deep copy. Returns 0 or -ENOMEM. */
 int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret);
+
+/* Whether name is an [X-Fleet] option fleet knows, the deprecated names included. */
+bool xfleet_option_is_known(const char *name) _pure_;
+
+/* Add one [X-Fleet] assignment name=value to x, with the rules of xfleet_options_parse() (which
+ * calls it for every assignment of the section, in order): an unknown or deprecated name adds a
+ * warning (an unknown one is otherwise ignored); unit_name, if non-NULL, expands specifiers in
+ * value. Returns 0, -EINVAL for a malformed value with a malloc'd explanation in *error_message
+ * (if non-NULL), -ENOMEM. Combinations are xfleet_options_validate()'s. */
+int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
+                       char **error_message);
 
 /* Parse the [X-Fleet] section of u. If unit_name is non-NULL, the specifiers %n %N %p %i %% are
  * substituted in every value for that name first (so the result of an instance's parse is final;

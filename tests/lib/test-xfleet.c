@@ -125,6 +125,28 @@ static void test_validate(void) {
         is_int(xfleet_options_validate(good, "u.service", NULL), 0, "a compatible combination passes");
 }
 
+static void test_add(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = xfleet_options_new();
+        _cleanup_free_ char *msg = NULL;
+
+        assert_se(x);
+        ok(xfleet_option_is_known("Replaces") && xfleet_option_is_known("X-ConditionMachineBootID") &&
+           !xfleet_option_is_known("MachineMeta") && !xfleet_option_is_known(NULL), "the known option names");
+        is_int(xfleet_options_add(x, "X-ConditionMachineBootID", "boot1", NULL, NULL), 0, "boot ID first");
+        is_str(x->machine_id, "boot1", "stands in for MachineID");
+        is_int(xfleet_options_add(x, "MachineID", "m1", NULL, NULL), 0, "then a MachineID");
+        is_str(x->machine_id, "m1", "which replaces the boot ID");
+        is_int(xfleet_options_add(x, "MachineID", "m2", NULL, NULL), 0, "a second MachineID");
+        is_str(x->machine_id, "m1", "is ignored: the first wins");
+        is_int(xfleet_options_add(x, "Global", "maybe", NULL, &msg), -EINVAL, "a bad value is refused");
+        ok(msg && strstr(msg, "Global=maybe"), "with a message naming it");
+        is_int(xfleet_options_add(x, "Frob", "1", NULL, NULL), 0, "an unknown name is not an error");
+        ok(strv_length(x->warnings) == 2 && strstr(x->warnings[0], "deprecated") &&
+           strstr(x->warnings[1], "Frob"), "but warns, as the deprecated boot ID did");
+        is_int(xfleet_options_add(x, "Conflicts", "%p-*", "web@1.service", NULL), 0, "specifiers");
+        ok(strv_equal(x->conflicts, STRV_MAKE("web-*")), "are expanded for the unit's name");
+}
+
 static void test_metadata_match(void) {
         char **m = STRV_MAKE("region=us", "disk=ssd", "hostname=smoke1");
 
@@ -180,6 +202,7 @@ int main(void) {
         test_deprecated_and_specifiers();
         test_parse_errors();
         test_validate();
+        test_add();
         test_metadata_match();
         test_match_helpers();
         test_split();
