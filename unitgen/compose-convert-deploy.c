@@ -328,7 +328,7 @@ static int deploy_placement(Converter *c, YamlNode *v) {
                                 if (!yaml_node_scalar(item))
                                         return diag_error(c->diag, item, converter_path(c, "deploy.placement.constraints"),
                                                           "constraints are strings like node.labels.disk==ssd");
-                                r = xfleet_constraint(item->value, &line, &mkey, &negated, &error);
+                                r = xfleet_map_constraint(item->value, &line, &mkey, &negated, &error);
                                 if (r == -EINVAL)
                                         return diag_error(c->diag, item, converter_path(c, "deploy.placement.constraints"),
                                                           "%s", error);
@@ -436,7 +436,7 @@ int convert_deploy(Converter *c, const char *key, YamlNode *v) {
         }
 
         if (s->replicas > 1 && !s->global) {
-                r = xfleet_make_template(c->project, s);
+                r = xfleet_map_template(c->project, s);
                 if (r < 0)
                         return r;
         }
@@ -462,7 +462,7 @@ int convert_scale(Converter *c, const char *key, YamlNode *v) {
                 return diag_error(c->diag, v, converter_path(c, key), "0 replicas: leave the service out (or use a profile)");
         c->service->replicas = n;
         if (n > 1)
-                return xfleet_make_template(c->project, c->service);
+                return xfleet_map_template(c->project, c->service);
         return 0;
 }
 
@@ -510,15 +510,28 @@ int convert_xfleet(Converter *c, const char *key, YamlNode *v) {
         YAML_MAPPING_FOREACH(k, val, v) {
                 _cleanup_strv_free_ char **values = NULL;
 
-                if (!xfleet_option_valid(k->value))
+                if (!xfleet_option_is_known(k->value))
                         return diag_error(c->diag, k, converter_path(c, key), "\"%s\" is not an [X-Fleet] option",
                                           k->value);
                 r = converter_strings(c, key, val, &values);
                 if (r < 0)
                         return r;
                 STRV_FOREACH(x, values) {
+                        _cleanup_(xfleet_options_freep) XFleetOptions *options = NULL;
+                        _cleanup_free_ char *error = NULL;
+
                         if (strchr(*x, '\n'))
                                 return diag_error(c->diag, val, converter_path(c, key), "values cannot span lines");
+                        /* Each value alone, by lib's rules; the combination is checked once the
+                         * whole service is known (xfleet_map_finish()). */
+                        options = xfleet_options_new();
+                        if (!options)
+                                return -ENOMEM;
+                        r = xfleet_options_add(options, k->value, *x, NULL, &error);
+                        if (r == -EINVAL)
+                                return diag_error(c->diag, val, converter_path(c, key), "%s", strna(error));
+                        if (r < 0)
+                                return r;
                         r = strv_extendf(&c->service->xfleet, "%s=%s", k->value, *x);
                         if (r < 0)
                                 return r;

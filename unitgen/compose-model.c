@@ -546,7 +546,7 @@ int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, 
                         return r;
         }
 
-        r = xfleet_finish(m, d);
+        r = xfleet_map_finish(m, d);
         if (r < 0)
                 return r;
 

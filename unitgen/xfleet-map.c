@@ -1,20 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 #include <ctype.h>
-#include <fnmatch.h>
 
 #include "compose-convert.h"
 #include "compose-values.h"
 #include "exec-quote.h"
 #include "strv.h"
 #include "xfleet-map.h"
-
-bool xfleet_option_valid(const char *name) {
-        return strv_contains(STRV_MAKE("MachineID", "MachineOf", "MachineMetadata", "Conflicts", "Global",
-                                       "Replaces", "X-ConditionMachineID", "X-ConditionMachineOf",
-                                       "X-ConditionMachineMetadata", "X-Conflicts"),
-                             name);
-}
+#include "xfleet.h"
 
 static char *strip(const char *s, size_t n) {
         while (n > 0 && isspace((unsigned char) *s)) {
@@ -35,7 +28,7 @@ static bool metadata_word_valid(const char *s) {
         return true;
 }
 
-int xfleet_constraint(const char *expr, char **ret_line, char **ret_key, bool *ret_negated, char **ret_error) {
+int xfleet_map_constraint(const char *expr, char **ret_line, char **ret_key, bool *ret_negated, char **ret_error) {
         _cleanup_free_ char *lhs = NULL, *rhs = NULL, *key = NULL, *line = NULL;
         const char *op, *label;
         bool negated;
@@ -89,7 +82,7 @@ done:
         return 0;
 }
 
-int xfleet_make_template(const ComposeProject *p, ComposeService *s) {
+int xfleet_map_template(const ComposeProject *p, ComposeService *s) {
         char *unit;
 
         if (strchr(s->unit, '@'))
@@ -142,16 +135,58 @@ static int add_conflict(ComposeService *s, const ComposeService *other) {
         return strv_extendf(&s->xfleet, "Conflicts=%s", glob);
 }
 
-static bool xfleet_has(char **l, const char *option) {
-        size_t n = strlen(option);
+int xfleet_map_options(char *const *lines, const char *unit, XFleetOptions **ret, char **ret_error) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        int r;
 
-        STRV_FOREACH(x, l)
-                if (strneq(*x, option, n) && (*x)[n] == '=')
-                        return true;
-        return false;
+        x = xfleet_options_new();
+        if (!x)
+                return -ENOMEM;
+        STRV_FOREACH(line, lines) {
+                _cleanup_free_ char *name = NULL;
+                const char *eq = strchr(*line, '=');
+
+                assert(eq);
+                name = strndup(*line, eq - *line);
+                if (!name)
+                        return -ENOMEM;
+                if (!xfleet_option_is_known(name))
+                        return parse_fail(ret_error, "\"%s\" is not an [X-Fleet] option", name);
+                r = xfleet_options_add(x, name, eq + 1, unit, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(x);
+        return 0;
 }
 
-int xfleet_finish(ComposeModel *m, Diag *d) {
+/* The [X-Fleet] section of s as fleet will judge it, by lib's rules: never write a unit that
+ * fleetctl would refuse. The combination may come from several compose keys (x-fleet, placement
+ * constraints, ports, depends_on, mode): the message lists the lines. */
+static int service_validate(ComposeService *s, Diag *d) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        _cleanup_free_ char *error = NULL, *lines = NULL, *key = NULL;
+        const YamlNode *at;
+        int r;
+
+        r = xfleet_map_options(s->xfleet, s->unit, &x, &error);
+        if (r == 0)
+                r = xfleet_options_validate(x, s->unit, &error);
+        if (r != -EINVAL)
+                return r;
+
+        lines = strv_join(s->xfleet, ", ");
+        if (!lines)
+                return -ENOMEM;
+        at = yaml_mapping_get_key(s->node, "x-fleet");
+        if (asprintf(&key, "services.%s%s", s->name, at ? ".x-fleet" : "") < 0)
+                return -ENOMEM;
+        return diag_error(d, at ?: s->node, key,
+                          "service \"%s\": fleet would refuse its [X-Fleet] options (%s): %s", s->name, lines,
+                          strna(error));
+}
+
+int xfleet_map_finish(ComposeModel *m, Diag *d) {
         int r;
 
         for (size_t i = 0; i < m->n_services; i++) {
@@ -217,32 +252,9 @@ int xfleet_finish(ComposeModel *m, Diag *d) {
 
                 strv_uniq(strv_sort(s->xfleet));
 
-                /* What fleet's API refuses (api/units.go ValidateOptions). */
-                if (xfleet_has(s->xfleet, "MachineID") &&
-                    (xfleet_has(s->xfleet, "MachineOf") || xfleet_has(s->xfleet, "Conflicts") ||
-                     xfleet_has(s->xfleet, "Global")))
-                        return diag_error(d, s->node, converter_path(&(Converter) { .service = s }, "deploy.placement"),
-                                          "service \"%s\": node.id pins one machine and cannot be combined with "
-                                          "dependencies, published ports of replicas, or global mode", s->name);
-                if (xfleet_has(s->xfleet, "Global") && xfleet_has(s->xfleet, "MachineOf"))
-                        return diag_error(d, s->node, converter_path(&(Converter) { .service = s }, "deploy.mode"),
-                                          "service \"%s\": a global service cannot be pinned "
-                                          "next to another (x-fleet MachineOf=)", s->name);
-                STRV_FOREACH(x, s->xfleet) {
-                        const char *peer = startswith(*x, "MachineOf=");
-
-                        if (!peer)
-                                continue;
-                        STRV_FOREACH(y, s->xfleet) {
-                                const char *pattern = startswith(*y, "Conflicts=");
-
-                                if (pattern && fnmatch(pattern, peer, 0) == 0)
-                                        return diag_error(d, s->node,
-                                                          converter_path(&(Converter) { .service = s }, "ports"),
-                                                          "service \"%s\" must run next to %s (a dependency) but "
-                                                          "conflicts with it (same host port)", s->name, peer);
-                        }
-                }
+                r = service_validate(s, d);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

@@ -1,10 +1,12 @@
 #!/bin/bash
 # The units checked in under examples/<app>/units/ must be what unitgen makes of the compose file
-# next to them (unitgen --check), in TAP. Regenerate with:
+# next to them (unitgen --check), and fleetctl verify (lib's [X-Fleet] validator, as at submit)
+# must accept every one of them, in TAP. Regenerate with:
 #   cd examples/<app> && unitgen $(cat unitgen.args 2>/dev/null) -o units
-# usage: test-examples.sh UNITGEN
+# usage: test-examples.sh UNITGEN FLEETCTL
 set -u
 UNITGEN=$1
+FLEETCTL=$2
 EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd)
 n=0
 failed=0
@@ -19,6 +21,14 @@ for dir in "$EXAMPLES"/*/; do
         else
                 failed=$((failed + 1))
                 echo "not ok $n - examples/$app/units are stale"
+                echo "$out" | sed 's/^/# /'
+        fi
+        n=$((n + 1))
+        if out=$("$FLEETCTL" verify "$dir"/units/* 2>&1); then
+                echo "ok $n - fleetctl verify accepts examples/$app/units"
+        else
+                failed=$((failed + 1))
+                echo "not ok $n - fleetctl verify refuses examples/$app/units"
                 echo "$out" | sed 's/^/# /'
         fi
 done

@@ -9,14 +9,16 @@
 #   expected.err                         its stderr (warnings, or the error of a failing case)
 # A case without expected/ must fail with exit status 1 and leave no file behind. Each successful
 # case also checks that a second run gives identical bytes, that --check accepts the expected units,
-# and that systemd-analyze verify accepts every generated unit. Absolute paths of the case
+# that fleetctl verify (lib's [X-Fleet] validator, as at submit) accepts every generated unit, and
+# that systemd-analyze verify accepts them. Absolute paths of the case
 # directory are written as @DIR@ in the expected files.
 #
-# usage: test-golden.sh UNITGEN [CASE...]
+# usage: test-golden.sh UNITGEN FLEETCTL [CASE...]
 set -u
 
 UNITGEN=$1
-shift
+FLEETCTL=$2
+shift 2
 DATA=$(cd "$(dirname "$0")/data" && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -107,6 +109,13 @@ for c in "${cases[@]}"; do
         (cd "$dir" && env -i PATH=/usr/bin:/bin HOME=/root "${envs[@]}" "$UNITGEN" "${args[@]}" --check "$out") \
                 > "$out.check" 2>/dev/null
         check "$c: --check accepts the units it wrote" '[ $? = 0 ] && [ ! -s "$out.check" ]'
+
+        # unitgen must never write a unit that fleetctl would refuse to submit.
+        if "$FLEETCTL" verify "$out"/* > "$TMP/fleetctl-verify" 2>&1; then
+                ok "$c: fleetctl verify"
+        else
+                not_ok "$c: fleetctl verify"; sed 's/^/# /' "$TMP/fleetctl-verify"
+        fi
 
         if [ $have_verify = 1 ]; then
                 rm -rf "$VERIFY_ROOT/etc/systemd/system"

@@ -8,7 +8,7 @@ static void good(const char *expr, const char *line, const char *key, bool negat
         _cleanup_free_ char *l = NULL, *k = NULL, *error = NULL;
         bool n = !negated;
 
-        ok(xfleet_constraint(expr, &l, &k, &n, &error) == 0 && streq_ptr(l, line) && streq_ptr(k, key) &&
+        ok(xfleet_map_constraint(expr, &l, &k, &n, &error) == 0 && streq_ptr(l, line) && streq_ptr(k, key) &&
            n == negated, "\"%s\" → %s", expr, line);
 }
 
@@ -16,10 +16,29 @@ static void bad(const char *expr, const char *start) {
         _cleanup_free_ char *l = NULL, *k = NULL, *error = NULL;
         bool n;
 
-        ok(xfleet_constraint(expr, &l, &k, &n, &error) == -EINVAL && error && startswith(error, start),
+        ok(xfleet_map_constraint(expr, &l, &k, &n, &error) == -EINVAL && error && startswith(error, start),
            "\"%s\" is refused", expr);
         if (error && !startswith(error, start))
                 diag("got %s", error);
+}
+
+static void test_options(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        _cleanup_free_ char *error = NULL;
+
+        ok(xfleet_map_options(STRV_MAKE("Global=true", "MachineMetadata=disk=ssd", "Replaces=old.service"),
+                              "p-web.service", &x, &error) == 0 && x->global &&
+           strv_equal(x->replaces, STRV_MAKE("old.service")), "lines become lib's options");
+        ok(xfleet_options_validate(x, "p-web.service", NULL) == -EINVAL, "which lib's validator refuses");
+        x = xfleet_options_free(x);
+        ok(xfleet_map_options(STRV_MAKE("X-ConditionMachineBootID=abc"), "p-web.service", &x, &error) == 0 &&
+           streq_ptr(x->machine_id, "abc"), "lib's deprecated names are known (X-ConditionMachineBootID)");
+        x = xfleet_options_free(x);
+        ok(xfleet_map_options(STRV_MAKE("MachineMeta=a=b"), "p-web.service", &x, &error) == -EINVAL && error &&
+           strstr(error, "MachineMeta"), "an unknown option is refused");
+        error = mfree(error);
+        ok(xfleet_map_options(STRV_MAKE("Global=maybe"), "p-web.service", &x, &error) == -EINVAL && error &&
+           strstr(error, "not a boolean"), "a malformed value is refused");
 }
 
 int main(void) {
@@ -35,7 +54,6 @@ int main(void) {
         bad("node.labels.disk=ssd", "\"node.labels.disk=ssd\": a constraint is");
         bad("node.cpu==4", "\"node.cpu==4\": unknown attribute");
         bad("node.labels.disk==two words", "\"node.labels.disk==two words\": the value must be a single word");
-        ok(xfleet_option_valid("Conflicts") && xfleet_option_valid("X-ConditionMachineOf") &&
-           !xfleet_option_valid("Foo"), "known [X-Fleet] options");
+        test_options();
         return done_testing();
 }
