@@ -6,24 +6,6 @@
 #include "registry.h"
 #include "strv.h"
 
-/* The wire names of desired states are the registry's, whatever the unit model calls them. */
-static const char *const desired_table[_UNIT_DESIRED_STATE_MAX] = {
-        [UNIT_DESIRED_INACTIVE] = "inactive",
-        [UNIT_DESIRED_LOADED] = "loaded",
-        [UNIT_DESIRED_LAUNCHED] = "launched",
-};
-
-static const char *desired_to_wire(UnitDesiredState s) {
-        return s >= 0 && s < _UNIT_DESIRED_STATE_MAX ? desired_table[s] : NULL;
-}
-
-static UnitDesiredState desired_from_wire(const char *s) {
-        for (int i = 0; i < _UNIT_DESIRED_STATE_MAX; i++)
-                if (streq(desired_table[i], s))
-                        return i;
-        return _UNIT_DESIRED_STATE_INVALID;
-}
-
 /* A decoded string is usable if it has no embedded NUL (jansson allows "\u0000"). */
 static bool text_ok(const char *s, size_t len) {
         return s && strlen(s) == len;
@@ -216,7 +198,7 @@ static int body_to_json(const char *name_key, const char *name, const char *hash
 
         assert(ret);
 
-        d = desired_to_wire(desired);
+        d = unit_desired_state_to_string(desired);
         if (!d || !registry_unit_name_is_valid(name) || !registry_hash_is_valid(hash) || !raw ||
             strlen(raw) > REGISTRY_RAW_MAX)
                 return -EINVAL;
@@ -250,7 +232,7 @@ static int body_from_json(const char *json, size_t size, const char *name_key, c
             !text_ok(raw, raw_len) || raw_len > REGISTRY_RAW_MAX ||
             !text_ok(desired, desired_len))
                 return -EBADMSG;
-        d = desired_from_wire(desired);
+        d = unit_desired_state_from_string(desired);
         if (d < 0)
                 return -EBADMSG;
 

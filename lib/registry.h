@@ -23,11 +23,12 @@
 
 #include "macro.h"
 #include "unit-file.h"
+#include "unit-state.h"
 
 #define REGISTRY_DEFAULT_PREFIX "/_coreos.com/fleet/"
 
 /* UnitDesiredState (inactive, loaded, launched) and its string functions are the unit model's
- * (unit-file.h): one definition for every component. Records store it as those same strings. */
+ * (unit-state.h): one definition for every component. Records store it as those same strings. */
 
 /* ---- names ---- */
 

@@ -5,27 +5,6 @@
 #include "strv.h"
 #include "unit-file.h"
 
-static const char *const unit_desired_state_table[_UNIT_DESIRED_STATE_MAX] = {
-        [UNIT_DESIRED_INACTIVE] = "inactive",
-        [UNIT_DESIRED_LOADED] = "loaded",
-        [UNIT_DESIRED_LAUNCHED] = "launched",
-};
-
-const char *unit_desired_state_to_string(UnitDesiredState s) {
-        if (s < 0 || s >= _UNIT_DESIRED_STATE_MAX)
-                return NULL;
-        return unit_desired_state_table[s];
-}
-
-UnitDesiredState unit_desired_state_from_string(const char *s) {
-        if (!s)
-                return _UNIT_DESIRED_STATE_INVALID;
-        for (UnitDesiredState i = 0; i < _UNIT_DESIRED_STATE_MAX; i++)
-                if (streq(unit_desired_state_table[i], s))
-                        return i;
-        return _UNIT_DESIRED_STATE_INVALID;
-}
-
 UnitFile *unit_file_new(void) {
         return new0(UnitFile, 1);
 }

@@ -25,20 +25,6 @@ typedef struct UnitFile {
         size_t n_allocated;
 } UnitFile;
 
-/* The state a user asks a unit to be in (fleet's target-state / desiredState). */
-typedef enum UnitDesiredState {
-        UNIT_DESIRED_INACTIVE,  /* submitted: stored, not scheduled */
-        UNIT_DESIRED_LOADED,    /* scheduled, unit file loaded into systemd, not started */
-        UNIT_DESIRED_LAUNCHED,  /* scheduled and started */
-        _UNIT_DESIRED_STATE_MAX,
-        _UNIT_DESIRED_STATE_INVALID = -EINVAL,
-} UnitDesiredState;
-
-/* "inactive", "loaded", "launched"; NULL for an invalid value. */
-const char *unit_desired_state_to_string(UnitDesiredState s) _const_;
-/* The inverse; _UNIT_DESIRED_STATE_INVALID (-EINVAL) for anything else (or NULL). */
-UnitDesiredState unit_desired_state_from_string(const char *s) _pure_;
-
 /* An empty unit file. Returns NULL on OOM. */
 UnitFile *unit_file_new(void);
 /* Free the unit file and all its strings. Accepts NULL, returns NULL. */

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "macro.h"
-#include "unit-file.h"
+#include "unit-state.h"
 #include "xfleet.h"
 
 /* The pure scheduling core the leader runs: an in-memory model of machines, units and current

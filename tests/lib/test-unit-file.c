@@ -146,18 +146,10 @@ static void test_serialize_hash(void) {
         is_str(unit_file_get_last(c, "X-Fleet", "Global"), "true", "added option is found");
 }
 
-static void test_desired_state(void) {
-        is_str(unit_desired_state_to_string(UNIT_DESIRED_LAUNCHED), "launched", "to_string");
-        is_int(unit_desired_state_from_string("loaded"), UNIT_DESIRED_LOADED, "from_string");
-        is_int(unit_desired_state_from_string("running"), -EINVAL, "unknown state");
-        ok(unit_desired_state_to_string(_UNIT_DESIRED_STATE_MAX) == NULL, "out of range");
-}
-
 int main(void) {
         test_parse_basic();
         test_continuation();
         test_errors();
         test_serialize_hash();
-        test_desired_state();
         return done_testing();
 }

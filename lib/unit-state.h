@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "macro.h"
+
+/* The states of a unit, one definition for every component: the state a user asks for (fleet's
+ * desired/target state, stored in the registry under these names) and the state systemd reports
+ * (its ActiveState, which agents publish as they get it). */
+
+/* The state a user asks a unit to be in (fleet's target-state / desiredState). */
+typedef enum UnitDesiredState {
+        UNIT_DESIRED_INACTIVE,  /* submitted: stored, not scheduled */
+        UNIT_DESIRED_LOADED,    /* scheduled, unit file loaded into systemd, not started */
+        UNIT_DESIRED_LAUNCHED,  /* scheduled and started */
+        _UNIT_DESIRED_STATE_MAX,
+        _UNIT_DESIRED_STATE_INVALID = -EINVAL,
+} UnitDesiredState;
+
+/* "inactive", "loaded", "launched"; NULL for an invalid value. */
+const char *unit_desired_state_to_string(UnitDesiredState s) _const_;
+/* The inverse; _UNIT_DESIRED_STATE_INVALID (-EINVAL) for anything else (or NULL). */
+UnitDesiredState unit_desired_state_from_string(const char *s) _pure_;
+
+/* systemd's ActiveState of a unit (org.freedesktop.systemd1.Unit.ActiveState). */
+typedef enum UnitActiveState {
+        UNIT_ACTIVE,
+        UNIT_RELOADING,
+        UNIT_INACTIVE,
+        UNIT_FAILED,
+        UNIT_ACTIVATING,
+        UNIT_DEACTIVATING,
+        UNIT_MAINTENANCE,
+        _UNIT_ACTIVE_STATE_MAX,
+        _UNIT_ACTIVE_STATE_INVALID = -EINVAL,
+} UnitActiveState;
+
+/* systemd's names ("active", "reloading", ...); NULL for an invalid value. */
+const char *unit_active_state_to_string(UnitActiveState s) _const_;
+/* The inverse; _UNIT_ACTIVE_STATE_INVALID (-EINVAL) for NULL or a name we do not know (a newer
+ * systemd may report one). */
+UnitActiveState unit_active_state_from_string(const char *s) _pure_;
+
+/* The one "is running" rule: the unit's processes are up or being brought up (active, reloading,
+ * activating). The agent starts a launched unit that is not running, and fleetctl lists a
+ * launched unit as launched only while it runs (a failed unit is merely loaded). An invalid
+ * state is not running. */
+bool unit_active_state_is_running(UnitActiveState s) _const_;
