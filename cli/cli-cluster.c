@@ -420,7 +420,8 @@ const char *cluster_snapshot_current_state(const ClusterSnapshot *s, const Clust
         st = cluster_snapshot_state(s, u->unit->name, a->machine_id);
         if (!st)
                 return "inactive";
-        if (a->assignment->desired == UNIT_DESIRED_LAUNCHED && !streq(st->active_state, "inactive"))
+        if (a->assignment->desired == UNIT_DESIRED_LAUNCHED &&
+            unit_active_state_is_running(unit_active_state_from_string(st->active_state)))
                 return "launched";
         return "loaded";
 }

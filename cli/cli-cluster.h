@@ -70,7 +70,8 @@ RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *
 const char *cluster_snapshot_reason(const ClusterSnapshot *s, const char *unit);
 
 /* fleet's current state of a unit: "inactive" (not placed, or no state from its machine yet),
- * "loaded" (its machine reports it), "launched" (reported and started). Global units: NULL. */
+ * "loaded" (its machine reports it), "launched" (to be launched, and running by the unit model's
+ * rule, unit_active_state_is_running(): a failed unit is only loaded). Global units: NULL. */
 const char *cluster_snapshot_current_state(const ClusterSnapshot *s, const ClusterUnit *u);
 
 /* Decode a unit body: global flag and description. Returns 0, -EBADMSG if raw does not parse. */

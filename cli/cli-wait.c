@@ -16,6 +16,7 @@ bool cli_unit_reached(const ClusterSnapshot *s, const char *name, UnitDesiredSta
                       const char **ret_machine_id) {
         ClusterAssignment *a;
         RegistryUnitState *st;
+        UnitActiveState active;
         bool ok;
 
         assert(s);
@@ -36,11 +37,13 @@ bool cli_unit_reached(const ClusterSnapshot *s, const char *name, UnitDesiredSta
         if (!st || !state_matches_body(s, name, st))
                 return false;
 
+        /* Launched: the start has finished (running is not enough: activating is still on its way).
+         * Loaded: loaded into systemd and settled, not running. */
+        active = unit_active_state_from_string(st->active_state);
         if (state == UNIT_DESIRED_LAUNCHED)
-                ok = streq(st->active_state, "active");
+                ok = active == UNIT_ACTIVE;
         else
-                ok = streq(st->load_state, "loaded") &&
-                     (streq(st->active_state, "inactive") || streq(st->active_state, "failed"));
+                ok = streq(st->load_state, "loaded") && (active == UNIT_INACTIVE || active == UNIT_FAILED);
         if (!ok)
                 return false;
 

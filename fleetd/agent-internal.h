@@ -173,7 +173,7 @@ void agent_unfence(Agent *a);
 bool agent_unit_fenced(const Agent *a, const AgentUnit *u);
 
 /* Helpers. */
-static inline bool unit_state_is_active(const char *active_state) {
-        return active_state && (streq(active_state, "active") || streq(active_state, "activating") ||
-                                streq(active_state, "reloading"));
+/* Whether systemd reports u running, by the unit model's one rule (unit-state.h). */
+static inline bool agent_unit_is_running(const AgentUnit *u) {
+        return unit_active_state_is_running(unit_active_state_from_string(u->active_state));
 }

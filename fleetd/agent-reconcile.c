@@ -39,7 +39,7 @@ static void reconcile_after_reload(Agent *a) {
                                 log_warning_errno(r, "Failed to start %s: %m", u->name);
                                 continue;
                         }
-                        if (u->changed || (u->active_state && !unit_state_is_active(u->active_state)))
+                        if (u->changed || (u->active_state && !agent_unit_is_running(u)))
                                 log_info("%s %s.", u->changed ? "Restarting" : "Starting", u->name);
                         else
                                 log_debug("Making sure %s runs.", u->name);
@@ -48,13 +48,13 @@ static void reconcile_after_reload(Agent *a) {
                         u->started = true;
                 } else if (!run && (u->started ||
                                     (!pulled_in(a, u) &&
-                                     (!u->active_state || unit_state_is_active(u->active_state))))) {
+                                     (!u->active_state || agent_unit_is_running(u))))) {
                         r = systemd_client_stop_unit(a->systemd, u->name);
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to stop %s: %m", u->name);
                                 continue;
                         }
-                        if (u->started || unit_state_is_active(u->active_state))
+                        if (u->started || agent_unit_is_running(u))
                                 log_info("Stopping %s%s.", u->name,
                                          agent_unit_fenced(a, u) ? " (the machine's lease is lost)" : "");
                         a->stats.n_stops++;
@@ -103,7 +103,7 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                         continue;       /* not adopted nor dropped until the schedule was read */
 
                 if (!u->assignment) {
-                        if (u->started || !u->active_state || unit_state_is_active(u->active_state)) {
+                        if (u->started || !u->active_state || agent_unit_is_running(u)) {
                                 log_info("Unloading %s.", u->name);
                                 (void) systemd_client_stop_unit(a->systemd, u->name);
                                 a->stats.n_stops++;

@@ -132,6 +132,36 @@ static void test_snapshot(void) {
                "the reason, on one line");
 }
 
+/* Only a running unit is launched: a failed one (or one going down) is merely loaded. */
+static void test_current_state_running(void) {
+        static const struct {
+                const char *active, *sub, *current;
+        } cases[] = {
+                { "active", "running", "launched" },
+                { "activating", "start", "launched" },
+                { "reloading", "reload", "launched" },
+                { "failed", "failed", "loaded" },
+                { "inactive", "dead", "loaded" },
+                { "deactivating", "stop-sigterm", "loaded" },
+        };
+        ClusterSnapshot *saved = snap;
+        char hash[8];
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                snap = cluster_snapshot_new();
+                assert_se(snap);
+                add_unit("one.service", "[Service]\nExecStart=/bin/true\n", UNIT_DESIRED_LAUNCHED, hash);
+                add_machine(M1, NULL, NULL);
+                add_assignment(M1, "one.service", UNIT_DESIRED_LAUNCHED);
+                add_state("one.service", M1, cases[i].active, cases[i].sub);
+                assert_se(cluster_snapshot_seal(snap) == 0);
+                is_str(cluster_snapshot_current_state(snap, cluster_snapshot_unit(snap, "one.service")),
+                       cases[i].current, "a launched unit that is %s is %s", cases[i].active, cases[i].current);
+                snap = cluster_snapshot_free(snap);
+        }
+        snap = saved;
+}
+
 static void test_list_unit_files(void) {
         _cleanup_free_ char *got = NULL, *want = NULL, *got2 = NULL, *want2 = NULL, *got3 = NULL, *want3 = NULL;
         _cleanup_strv_free_ char **fields = NULL;
@@ -306,6 +336,7 @@ static void test_reached_hash(void) {
 int main(void) {
         build();
         test_snapshot();
+        test_current_state_running();
         test_list_unit_files();
         test_list_units_and_machines();
         test_fields();
