@@ -2,21 +2,8 @@
 
 #include "agent-internal.h"
 #include "log.h"
-#include "parse-util.h"
-#include "unit-file.h"
-#include "xfleet.h"
 
 #define SYNC_RETRY_USEC (1 * USEC_PER_SEC)
-
-static bool body_is_global(const char *raw) {
-        _cleanup_(unit_file_freep) UnitFile *f = NULL;
-        const char *v;
-
-        if (unit_file_parse(raw, strlen(raw), &f, NULL) < 0)
-                return false;
-        v = unit_file_get_last(f, XFLEET_SECTION, "Global");
-        return v && parse_boolean(v) > 0;
-}
 
 int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *assignment) {
         _cleanup_(registry_assignment_freep) RegistryAssignment *new = assignment;
@@ -49,8 +36,8 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
 
         if (!old || !new || !streq(old->hash, new->hash) || old->desired != new->desired)
                 u->started = false;
-        if (new && (!old || !streq(old->hash, new->hash)))
-                u->global = body_is_global(new->raw);
+        if (new)
+                u->global = new->global;
 
         registry_assignment_free(u->assignment);
         u->assignment = TAKE_PTR(new);

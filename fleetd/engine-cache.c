@@ -72,6 +72,7 @@ static int engine_unit_new(RegistryUnit *record, EngineUnit **ret, XFleetOptions
                 }
         }
 
+        u->global = x && x->global;
         *ret = TAKE_PTR(u);
         *ret_options = TAKE_PTR(x);
         return 0;

@@ -34,6 +34,7 @@ typedef struct EngineUnit {
         int64_t mod_revision;           /* of P units/<name>: a placement older than this lags */
         char *invalid;                  /* reason it is kept out of the scheduler, or NULL */
         bool is_template;
+        bool global;                    /* [X-Fleet] Global=: carried in its assignments */
 } EngineUnit;
 
 /* Free the unit and its record. Accepts NULL; returns NULL. */

@@ -83,6 +83,7 @@ static int engine_batch_add_assignment(Engine *e, EngineBatch *b, const EngineUn
                 .hash = u->record->hash,
                 .raw = u->record->raw,
                 .desired = u->record->desired,
+                .global = u->global,
         };
         int r;
 

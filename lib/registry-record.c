@@ -5,6 +5,7 @@
 
 #include "registry.h"
 #include "strv.h"
+#include "xfleet.h"
 
 /* A decoded string is usable if it has no embedded NUL (jansson allows "\u0000"). */
 static bool text_ok(const char *s, size_t len) {
@@ -191,8 +192,9 @@ RegistryMachine *registry_machine_free(RegistryMachine *m) {
 
 /* ---- unit and assignment: the same shape, with different key names for the name ---- */
 
+/* global < 0: no "global" key (a unit record); else the assignment's flag. */
 static int body_to_json(const char *name_key, const char *name, const char *hash, const char *raw,
-                        UnitDesiredState desired, char **ret) {
+                        UnitDesiredState desired, int global, char **ret) {
         json_auto_t *o = NULL;
         const char *d;
 
@@ -207,25 +209,33 @@ static int body_to_json(const char *name_key, const char *name, const char *hash
         if (!o)
                 /* json_pack also fails on invalid UTF-8 */
                 return -EINVAL;
+        if (global >= 0 && json_object_set_new(o, "global", json_boolean(global)) < 0)
+                return -ENOMEM;
         return dump(o, ret);
 }
 
+/* ret_global NULL: a unit record, which has no "global" key. Else *ret_global is the assignment's
+ * flag, or -1 if the record has none (written before the flag existed). */
 static int body_from_json(const char *json, size_t size, const char *name_key, char **ret_name,
-                          char **ret_hash, char **ret_raw, UnitDesiredState *ret_desired) {
+                          char **ret_hash, char **ret_raw, UnitDesiredState *ret_desired, int *ret_global) {
         _cleanup_free_ char *n = NULL, *h = NULL, *w = NULL;
         const char *name = NULL, *hash = NULL, *raw = NULL, *desired = NULL;
         size_t name_len = 0, hash_len = 0, raw_len = 0, desired_len = 0;
         json_auto_t *root = NULL;
+        json_t *global = NULL;
         UnitDesiredState d;
         int r;
 
-        r = load_record(json, size, &root, "{s:s%, s:s%, s:s%, s:s%}",
+        r = load_record(json, size, &root, ret_global ? "{s:s%, s:s%, s:s%, s:s%, s?o}" : "{s:s%, s:s%, s:s%, s:s%}",
                         name_key, &name, &name_len,
                         "hash", &hash, &hash_len,
                         "raw", &raw, &raw_len,
-                        "desired", &desired, &desired_len);
+                        "desired", &desired, &desired_len,
+                        "global", &global);
         if (r < 0)
                 return r;
+        if (global && !json_is_boolean(global))
+                return -EBADMSG;
 
         if (!text_ok(name, name_len) || !registry_unit_name_is_valid(name) ||
             !text_ok(hash, hash_len) || !registry_hash_is_valid(hash) ||
@@ -246,12 +256,14 @@ static int body_from_json(const char *json, size_t size, const char *name_key, c
         *ret_hash = TAKE_PTR(h);
         *ret_raw = TAKE_PTR(w);
         *ret_desired = d;
+        if (ret_global)
+                *ret_global = global ? json_is_true(global) : -1;
         return 0;
 }
 
 int registry_unit_to_json(const RegistryUnit *u, char **ret) {
         assert(u);
-        return body_to_json("name", u->name, u->hash, u->raw, u->desired, ret);
+        return body_to_json("name", u->name, u->hash, u->raw, u->desired, -1, ret);
 }
 
 int registry_unit_from_json(const char *json, size_t size, RegistryUnit **ret) {
@@ -263,7 +275,7 @@ int registry_unit_from_json(const char *json, size_t size, RegistryUnit **ret) {
         u = new0(RegistryUnit, 1);
         if (!u)
                 return -ENOMEM;
-        r = body_from_json(json, size, "name", &u->name, &u->hash, &u->raw, &u->desired);
+        r = body_from_json(json, size, "name", &u->name, &u->hash, &u->raw, &u->desired, NULL);
         if (r < 0)
                 return r;
 
@@ -286,23 +298,45 @@ int registry_assignment_to_json(const RegistryAssignment *a, char **ret) {
         /* Only placed units are assigned: an inactive unit has no assignment. */
         if (a->desired == UNIT_DESIRED_INACTIVE)
                 return -EINVAL;
-        return body_to_json("unit", a->unit, a->hash, a->raw, a->desired, ret);
+        return body_to_json("unit", a->unit, a->hash, a->raw, a->desired, a->global, ret);
+}
+
+/* What a record without the flag meant: the agent read Global from the body, and a body that did
+ * not parse was not global. */
+static int assignment_global_from_body(const RegistryAssignment *a, bool *ret) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        _cleanup_(unit_file_freep) UnitFile *f = NULL;
+        int r;
+
+        r = unit_file_parse(a->raw, strlen(a->raw), &f, NULL);
+        if (r >= 0)
+                r = xfleet_options_parse(f, a->unit, &x, NULL);
+        if (r == -ENOMEM)
+                return r;
+        *ret = r >= 0 && x->global;
+        return 0;
 }
 
 int registry_assignment_from_json(const char *json, size_t size, RegistryAssignment **ret) {
         _cleanup_(registry_assignment_freep) RegistryAssignment *a = NULL;
-        int r;
+        int global, r;
 
         assert(ret);
 
         a = new0(RegistryAssignment, 1);
         if (!a)
                 return -ENOMEM;
-        r = body_from_json(json, size, "unit", &a->unit, &a->hash, &a->raw, &a->desired);
+        r = body_from_json(json, size, "unit", &a->unit, &a->hash, &a->raw, &a->desired, &global);
         if (r < 0)
                 return r;
         if (a->desired == UNIT_DESIRED_INACTIVE)
                 return -EBADMSG;
+        if (global < 0) {
+                r = assignment_global_from_body(a, &a->global);
+                if (r < 0)
+                        return r;
+        } else
+                a->global = global;
 
         *ret = TAKE_PTR(a);
         return 0;

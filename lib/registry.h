@@ -105,6 +105,10 @@ typedef struct RegistryAssignment {
         char *hash;
         char *raw;
         UnitDesiredState desired;       /* loaded or launched */
+        bool global;                    /* [X-Fleet] Global=, as the scheduler placed it: the agent
+                                         * needs no parse of raw to know it. Stored as "global"; a
+                                         * record without it (older leaders) is decoded by parsing
+                                         * raw, as agents used to. */
 } RegistryAssignment;
 
 typedef struct RegistryUnitState {

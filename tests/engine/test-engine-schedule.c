@@ -166,6 +166,13 @@ int main(void) {
 
         mon = test_unit_machines(&env, P, "mon.service");
         ok(strv_equal(mon, STRV_MAKE(M1, M2, M3)), "the global unit is on every machine");
+        {
+                _cleanup_(registry_assignment_freep) RegistryAssignment *g = test_get_assignment(&env, P, M2, "mon.service");
+                _cleanup_(registry_assignment_freep) RegistryAssignment *p = test_get_assignment(&env, P, M2, "pin.service");
+
+                ok(g && g->global, "its assignment says global (the agent does not parse the body for it)");
+                ok(p && !p->global, "a pinned unit's assignment does not");
+        }
 
         {
                 _cleanup_free_ char *reason = test_get_reason(&env, P, "bad.service");

@@ -346,7 +346,9 @@ static void txn_assign(EtcdTxn *t, const char *name, const char *extra, UnitDesi
         RegistryAssignment a;
 
         assignment_body(name, extra, &raw, &hash);
-        a = (RegistryAssignment) { .unit = (char *) name, .hash = hash, .raw = raw, .desired = desired };
+        /* Global as the leader writes it: the agent reads the flag, not the body. */
+        a = (RegistryAssignment) { .unit = (char *) name, .hash = hash, .raw = raw, .desired = desired,
+                                   .global = strstr(extra, "Global=true") };
         assert_se(registry_assignment_to_json(&a, &json) == 0);
         key = registry_assignment_key(PREFIX, MACHINE, name);
         assert_se(etcd_txn_put(t, true, key, json, strlen(json), 0, 0) == 0);

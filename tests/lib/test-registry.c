@@ -283,6 +283,65 @@ static void test_free_null(void) {
            !registry_unit_state_free(NULL) && !registry_leader_free(NULL), "destructors accept NULL");
 }
 
+/* Global rides in the assignment; a record from before the flag is read as the agents read it:
+ * from the body. */
+static void test_assignment_global(void) {
+        RegistryAssignment a = {
+                .unit = (char *) "g.service", .hash = (char *) HASH, .raw = (char *) "[X-Fleet]\nGlobal=true\n",
+                .desired = UNIT_DESIRED_LAUNCHED, .global = true,
+        };
+        static const struct {
+                const char *raw;
+                bool global;
+        } old[] = {
+                { "[X-Fleet]\\nGlobal=true\\n", true },
+                { "[X-Fleet]\\nGlobal=yes\\nGlobal=no\\n", false },
+                { "[Service]\\nExecStart=/bin/true\\n", false },
+                { "[X-Fleet]\\nGlobal=maybe\\n", false },
+                { "not a unit", false },
+        };
+        _cleanup_(registry_assignment_freep) RegistryAssignment *b = NULL;
+        _cleanup_free_ char *json = NULL;
+
+        is_int(registry_assignment_to_json(&a, &json), 0, "encode a global assignment");
+        is_str(json, "{\"unit\":\"g.service\",\"hash\":\"" HASH "\",\"raw\":\"[X-Fleet]\\nGlobal=true\\n\","
+               "\"desired\":\"launched\",\"global\":true}", "with \"global\" last");
+        is_int(registry_assignment_from_json(json, strlen(json), &b), 0, "decode it");
+        ok(b && b->global, "global survives");
+        b = registry_assignment_free(b);
+        json = mfree(json);
+
+        /* The flag, not the body, decides once it is there. */
+        a.global = false;
+        is_int(registry_assignment_to_json(&a, &json), 0, "encode the flag false with a Global body");
+        is_int(registry_assignment_from_json(json, strlen(json), &b), 0, "decode it");
+        ok(b && !b->global, "the flag wins over the body");
+        b = registry_assignment_free(b);
+
+        for (size_t i = 0; i < ELEMENTSOF(old); i++) {
+                _cleanup_free_ char *o = NULL;
+
+                assert_se(asprintf(&o, "{\"unit\":\"g.service\",\"hash\":\"" HASH "\",\"raw\":\"%s\","
+                                   "\"desired\":\"launched\"}", old[i].raw) >= 0);
+                is_int(registry_assignment_from_json(o, strlen(o), &b), 0, "an old record decodes: %s", old[i].raw);
+                ok(b && b->global == old[i].global, "global %s from its body", old[i].global ? "true" : "false");
+                b = registry_assignment_free(b);
+        }
+
+        const char *bad = "{\"unit\":\"g.service\",\"hash\":\"" HASH "\",\"raw\":\"\","
+                          "\"desired\":\"launched\",\"global\":\"true\"}";
+        is_int(registry_assignment_from_json(bad, strlen(bad), &b), -EBADMSG, "a global that is not a boolean is refused");
+        json = mfree(json);
+        RegistryUnit u = { .name = (char *) "g.service", .hash = (char *) HASH, .raw = (char *) "",
+                           .desired = UNIT_DESIRED_LAUNCHED };
+        _cleanup_(registry_unit_freep) RegistryUnit *ub = NULL;
+        is_int(registry_unit_to_json(&u, &json), 0, "a unit record");
+        ok(json && !strstr(json, "global"), "has no global");
+        const char *unit_global = "{\"name\":\"g.service\",\"hash\":\"" HASH "\",\"raw\":\"\","
+                                  "\"desired\":\"launched\",\"global\":true}";
+        is_int(registry_unit_from_json(unit_global, strlen(unit_global), &ub), -EBADMSG, "and refuses one");
+}
+
 int main(void) {
         test_keys();
         test_key_round_trip();
@@ -291,6 +350,7 @@ int main(void) {
         test_machine();
         test_unit();
         test_assignment_state_leader();
+        test_assignment_global();
         test_hostile();
         test_free_null();
         return done_testing();
