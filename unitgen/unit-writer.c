@@ -9,7 +9,7 @@
 #include "time-util.h"
 #include "unit-writer.h"
 
-UnitFile *unit_files_free(UnitFile *u, size_t n) {
+RenderedUnit *unit_render_free(RenderedUnit *u, size_t n) {
         if (!u)
                 return NULL;
         for (size_t i = 0; i < n; i++) {
@@ -195,12 +195,12 @@ int unit_render(const ComposeModel *m, const ComposeService *s, char **ret) {
         return 0;
 }
 
-int unit_render_all(const ComposeModel *m, UnitFile **ret, size_t *ret_n) {
-        UnitFile *units;
+int unit_render_all(const ComposeModel *m, RenderedUnit **ret, size_t *ret_n) {
+        RenderedUnit *units;
         size_t n = 0;
         int r;
 
-        units = new0(UnitFile, m->n_services);
+        units = new0(RenderedUnit, m->n_services);
         if (!units)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_services; i++) {
@@ -223,6 +223,6 @@ int unit_render_all(const ComposeModel *m, UnitFile **ret, size_t *ret_n) {
         *ret_n = n;
         return 0;
 fail:
-        unit_files_free(units, n);
+        unit_render_free(units, n);
         return r;
 }

@@ -8,21 +8,22 @@
 /* Rendering: one unit file per service, the same bytes for the same input. The [Unit] and
  * [X-Fleet] sections are shared; the [Service] section comes from the runtime's writer. */
 
-typedef struct UnitFile {
+/* A unit as unitgen renders it: its name and text (lib's UnitFile is a unit parsed into assignments). */
+typedef struct RenderedUnit {
         char *name;             /* "<project>-<service>.service" or the template's name */
         char *text;
         char **instances;       /* the names to start: the unit itself, or the template's instances */
-} UnitFile;
+} RenderedUnit;
 
 /* Render every service of m, in the project's service order. *ret is an array of *ret_n units,
- * owned by the caller (free with unit_files_free()). Returns 0 or -ENOMEM. */
-int unit_render_all(const ComposeModel *m, UnitFile **ret, size_t *ret_n);
+ * owned by the caller (free with unit_render_free()). Returns 0 or -ENOMEM. */
+int unit_render_all(const ComposeModel *m, RenderedUnit **ret, size_t *ret_n);
 
 /* Render one service into a new string *ret (owned by the caller). Returns 0 or -ENOMEM. */
 int unit_render(const ComposeModel *m, const ComposeService *s, char **ret);
 
 /* Free n units and the array. Accepts NULL, returns NULL. */
-UnitFile *unit_files_free(UnitFile *u, size_t n);
+RenderedUnit *unit_render_free(RenderedUnit *u, size_t n);
 
 /* The runtimes' [Service] writers (runtime-docker.c, runtime-podman.c). They write every line of
  * the section after its header. Return 0 or -ENOMEM / -EIO. */

@@ -2,11 +2,11 @@
 
 #include "unitgen-convert.h"
 
-int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, UnitFile **ret_units, size_t *ret_n,
+int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, RenderedUnit **ret_units, size_t *ret_n,
                     char **ret_project, Diag *d) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(compose_model_freep) ComposeModel *m = NULL;
-        UnitFile *units = NULL;
+        RenderedUnit *units = NULL;
         size_t n = 0;
         int r;
 
@@ -30,7 +30,7 @@ int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, UnitFile **ret
         if (ret_project) {
                 *ret_project = strdup(p->name);
                 if (!*ret_project) {
-                        unit_files_free(units, n);
+                        unit_render_free(units, n);
                         return -ENOMEM;
                 }
         }

@@ -7,8 +7,8 @@
 
 /* The whole conversion in one call, for the program, the benchmark and the fuzzer: load the
  * project described by o, convert it for runtime, render its units. Nothing is written to disk.
- * On success *ret_units (an array of *ret_n, free with unit_files_free()) and, if ret_project is
+ * On success *ret_units (an array of *ret_n, free with unit_render_free()) and, if ret_project is
  * given, the project's name in *ret_project (owned by the caller). Returns 0, -EINVAL after at least
  * one error message in d, or -ENOMEM. */
-int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, UnitFile **ret_units, size_t *ret_n,
+int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, RenderedUnit **ret_units, size_t *ret_n,
                     char **ret_project, Diag *d);

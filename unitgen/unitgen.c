@@ -141,7 +141,7 @@ static void print_diag(const Diag *d, bool generator) {
         }
 }
 
-static int write_units(const char *dir, UnitFile *units, size_t n) {
+static int write_units(const char *dir, RenderedUnit *units, size_t n) {
         _cleanup_strv_free_ char **written = NULL;
         int r;
 
@@ -174,7 +174,7 @@ static void closedirp(DIR **d) {
                 closedir(*d);
 }
 
-static int check_units(const char *dir, UnitFile *units, size_t n) {
+static int check_units(const char *dir, RenderedUnit *units, size_t n) {
         _cleanup_(closedirp) DIR *dp = NULL;
         bool stale = false;
         struct dirent *de;
@@ -230,7 +230,7 @@ static int check_units(const char *dir, UnitFile *units, size_t n) {
 static int run_cli(void) {
         _cleanup_free_ char *project = NULL;
         ComposeLoadOptions o = {};
-        UnitFile *units = NULL;
+        RenderedUnit *units = NULL;
         Diag d = { .strict = arg_strict };
         size_t n = 0;
         int r;
@@ -256,7 +256,7 @@ static int run_cli(void) {
 
         if (arg_check) {
                 r = check_units(arg_check, units, n);
-                unit_files_free(units, n);
+                unit_render_free(units, n);
                 if (r > 0) {
                         fprintf(stderr, "%s: the units in %s do not match the compose files; regenerate them.\n",
                                 program_invocation_short_name, arg_check);
@@ -270,7 +270,7 @@ static int run_cli(void) {
                 for (size_t i = 0; i < n; i++)
                         STRV_FOREACH(inst, units[i].instances)
                                 puts(*inst);
-        unit_files_free(units, n);
+        unit_render_free(units, n);
         return r;
 }
 
@@ -280,7 +280,7 @@ static int generator_project(const char *src, const char *entry, const char *des
         _cleanup_free_ char *path = NULL, *dir = NULL, *name = NULL;
         _cleanup_strv_free_ char **files = NULL;
         ComposeLoadOptions o = {};
-        UnitFile *units = NULL;
+        RenderedUnit *units = NULL;
         Diag d = {};
         struct stat st;
         size_t n = 0;
@@ -324,7 +324,7 @@ static int generator_project(const char *src, const char *entry, const char *des
         if (r < 0)
                 return log_error_errno(r, "Skipping %s: it could not be converted.", path);
         r = write_units(dest, units, n);
-        unit_files_free(units, n);
+        unit_render_free(units, n);
         return r;
 }
 

@@ -139,7 +139,7 @@ int main(int argc, char *argv[]) {
                         .project_dir = "/srv/bench",
                         .environment = STRV_MAKE("PATH=/usr/bin"),
                 };
-                UnitFile *units = NULL;
+                RenderedUnit *units = NULL;
                 Diag d = {};
                 size_t n = 0;
 
@@ -150,7 +150,7 @@ int main(int argc, char *argv[]) {
                         return EXIT_FAILURE;
                 }
                 n_units = (unsigned) n;
-                unit_files_free(units, n);
+                unit_render_free(units, n);
                 diag_done(&d);
                 iterations++;
                 cpu = now_sec(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;

@@ -37,12 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         .project_dir = "/nonexistent/fuzz",
                         .environment = STRV_MAKE("SET=value", "EMPTY=", "PORT=8080"),
                 };
-                UnitFile *units = NULL;
+                RenderedUnit *units = NULL;
                 Diag d = {};
                 size_t n = 0;
 
                 if (unitgen_convert(&o, rt, &units, &n, NULL, &d) >= 0)
-                        unit_files_free(units, n);
+                        unit_render_free(units, n);
                 diag_done(&d);
         }
         return 0;
