@@ -422,9 +422,119 @@ static int check_cycles(ComposeModel *m, size_t i, unsigned char *state, char **
         return 0;
 }
 
+/* Without networks, compose puts a service on the project's default network (v1 had none). */
+static int service_default_network(Converter *c, const YamlNode *v) {
+        ComposeService *s = c->service;
+        ComposeResource *def;
+        int r;
+
+        if (c->project->version == COMPOSE_V1 || yaml_mapping_get(v, "networks") ||
+            yaml_mapping_get(v, "network_mode"))
+                return 0;
+
+        def = compose_resource_find(c->model->networks, c->model->n_networks, "default");
+        if (!def->external) {
+                r = strv_extend(&s->networks, def->name);
+                if (r < 0)
+                        return r;
+        }
+        r = converter_flag(c, "--network", def->name);
+        if (r < 0)
+                return r;
+        return converter_flag(c, "--network-alias", s->name);
+}
+
+/* Convert the service named by key k (its mapping v) into the next slot of m->services. */
+static int model_add_service(ComposeModel *m, const YamlNode *k, YamlNode *v, Diag *d) {
+        ComposeService *s = m->services + m->n_services;
+        Converter c = { .project = m->project, .model = m, .runtime = m->runtime, .diag = d, .service = s };
+        int r;
+
+        if (!service_name_valid(k->value))
+                return diag_error(d, k, "services", "\"%s\" is not a valid service name (letters, digits, "
+                                  "\".\", \"_\", \"-\")", k->value);
+        r = service_init(m, s, k->value, v);
+        m->n_services++;
+        if (r < 0)
+                return r;
+        r = compose_convert_service(&c, v);
+        if (r < 0)
+                return r;
+
+        if (s->replicas > 1 && yaml_mapping_get(v, "container_name"))
+                return diag_error(d, yaml_mapping_get(v, "container_name"), converter_path(&c, "container_name"),
+                                  "a fixed container name allows one replica, not %u", s->replicas);
+
+        return service_default_network(&c, v);
+}
+
+/* What s's depends_on asks of the services it names: they exist (and are enabled), report
+ * healthy (a warning without a healthcheck), or run to completion (a oneshot). */
+static int service_resolve_depends(ComposeModel *m, ComposeService *s, Diag *d) {
+        int r;
+
+        for (size_t j = 0; j < s->n_depends; j++) {
+                ComposeDepend *dep = s->depends + j;
+                ComposeService *t = compose_model_find(m, dep->service);
+                const char *path = converter_path(&(Converter) { .service = s }, dep->key);
+
+                if (!t) {
+                        if (strv_contains(m->project->disabled, dep->service))
+                                return diag_error(d, dep->at, path,
+                                                  "service \"%s\" is not enabled: add its --profile",
+                                                  dep->service);
+                        return diag_error(d, dep->at, path, "unknown service \"%s\"", dep->service);
+                }
+                if (dep->condition == DEPEND_HEALTHY) {
+                        t->wait_healthy = true;
+                        if (!t->has_healthcheck) {
+                                r = diag_warning(d, dep->at, path,
+                                                 "\"%s\" has no healthcheck: the image must define one",
+                                                 t->name);
+                                if (r < 0)
+                                        return r;
+                        }
+                } else if (dep->condition == DEPEND_COMPLETED && !t->oneshot) {
+                        t->oneshot = true;
+                        /* A oneshot that stays active after exit is never restarted by "always". */
+                        if (streq_ptr(t->restart, "always")) {
+                                r = diag_warning(d, dep->at, path,
+                                                 "\"%s\" runs to completion: its restart policy becomes "
+                                                 "on-failure", t->name);
+                                if (r < 0)
+                                        return r;
+                                free(t->restart);
+                                t->restart = strdup("on-failure");
+                                if (!t->restart)
+                                        return -ENOMEM;
+                        }
+                }
+        }
+        return 0;
+}
+
+/* A dependency cycle anywhere among the services is an error. */
+static int model_check_cycles(ComposeModel *m, Diag *d) {
+        _cleanup_free_ unsigned char *state = NULL;
+        int r;
+
+        state = new0(unsigned char, m->n_services);
+        if (!state)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_services; i++) {
+                _cleanup_strv_free_ char **stack = NULL;
+
+                if (state[i] != 0)
+                        continue;
+                r = check_cycles(m, i, state, &stack, d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, Diag *d) {
         _cleanup_(compose_model_freep) ComposeModel *m = NULL;
-        _cleanup_free_ unsigned char *state = NULL;
         YamlNode *services, *k, *v;
         int r;
 
@@ -445,86 +555,18 @@ int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, 
         m->services = new0(ComposeService, services->n_children / 2);
         if (!m->services)
                 return -ENOMEM;
-
         YAML_MAPPING_FOREACH(k, v, services) {
-                ComposeService *s = m->services + m->n_services;
-                Converter c = { .project = p, .model = m, .runtime = runtime, .diag = d, .service = s };
-
-                if (!service_name_valid(k->value))
-                        return diag_error(d, k, "services", "\"%s\" is not a valid service name (letters, digits, "
-                                          "\".\", \"_\", \"-\")", k->value);
-                r = service_init(m, s, k->value, v);
-                m->n_services++;
+                r = model_add_service(m, k, v, d);
                 if (r < 0)
                         return r;
-                r = compose_convert_service(&c, v);
-                if (r < 0)
-                        return r;
-
-                if (s->replicas > 1 && yaml_mapping_get(v, "container_name"))
-                        return diag_error(d, yaml_mapping_get(v, "container_name"), converter_path(&c, "container_name"),
-                                          "a fixed container name allows one replica, not %u", s->replicas);
-
-                /* Without networks, compose puts a service on the project's default network (v1 had none). */
-                if (p->version != COMPOSE_V1 && !yaml_mapping_get(v, "networks") &&
-                    !yaml_mapping_get(v, "network_mode")) {
-                        ComposeResource *def = compose_resource_find(m->networks, m->n_networks, "default");
-
-                        if (!def->external) {
-                                r = strv_extend(&s->networks, def->name);
-                                if (r < 0)
-                                        return r;
-                        }
-                        r = converter_flag(&c, "--network", def->name);
-                        if (r < 0)
-                                return r;
-                        r = converter_flag(&c, "--network-alias", s->name);
-                        if (r < 0)
-                                return r;
-                }
         }
 
         for (size_t i = 0; i < m->n_services; i++) {
                 ComposeService *s = m->services + i;
 
-                for (size_t j = 0; j < s->n_depends; j++) {
-                        ComposeDepend *dep = s->depends + j;
-                        ComposeService *t = compose_model_find(m, dep->service);
-
-                        const char *path = converter_path(&(Converter) { .service = s }, dep->key);
-
-                        if (!t) {
-                                if (strv_contains(p->disabled, dep->service))
-                                        return diag_error(d, dep->at, path,
-                                                          "service \"%s\" is not enabled: add its --profile",
-                                                          dep->service);
-                                return diag_error(d, dep->at, path, "unknown service \"%s\"", dep->service);
-                        }
-                        if (dep->condition == DEPEND_HEALTHY) {
-                                t->wait_healthy = true;
-                                if (!t->has_healthcheck) {
-                                        r = diag_warning(d, dep->at, path,
-                                                         "\"%s\" has no healthcheck: the image must define one",
-                                                         t->name);
-                                        if (r < 0)
-                                                return r;
-                                }
-                        } else if (dep->condition == DEPEND_COMPLETED && !t->oneshot) {
-                                t->oneshot = true;
-                                /* A oneshot that stays active after exit is never restarted by "always". */
-                                if (streq_ptr(t->restart, "always")) {
-                                        r = diag_warning(d, dep->at, path,
-                                                         "\"%s\" runs to completion: its restart policy becomes "
-                                                         "on-failure", t->name);
-                                        if (r < 0)
-                                                return r;
-                                        free(t->restart);
-                                        t->restart = strdup("on-failure");
-                                        if (!t->restart)
-                                                return -ENOMEM;
-                                }
-                        }
-                }
+                r = service_resolve_depends(m, s, d);
+                if (r < 0)
+                        return r;
                 r = resolve_placeholders(m, s, s->run_args, d);
                 if (r < 0)
                         return r;
@@ -533,18 +575,9 @@ int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, 
                         return r;
         }
 
-        state = new0(unsigned char, m->n_services);
-        if (!state)
-                return -ENOMEM;
-        for (size_t i = 0; i < m->n_services; i++) {
-                _cleanup_strv_free_ char **stack = NULL;
-
-                if (state[i] != 0)
-                        continue;
-                r = check_cycles(m, i, state, &stack, d);
-                if (r < 0)
-                        return r;
-        }
+        r = model_check_cycles(m, d);
+        if (r < 0)
+                return r;
 
         r = xfleet_map_finish(m, d);
         if (r < 0)
