@@ -6,7 +6,6 @@
 #include "cli-cluster.h"
 #include "etcd-sync.h"
 #include "log.h"
-#include "parse-util.h"
 #include "strv.h"
 #include "unit-file.h"
 #include "xfleet.h"
@@ -65,16 +64,20 @@ ClusterSnapshot *cluster_snapshot_free(ClusterSnapshot *s) {
 }
 
 int cluster_unit_describe(const char *raw, bool *ret_global, char **ret_description) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
         _cleanup_(unit_file_freep) UnitFile *u = NULL;
         _cleanup_free_ char *d = NULL;
-        const char *g, *desc;
+        const char *desc;
         int r;
 
         r = unit_file_parse(raw, strlen(raw), &u, NULL);
         if (r < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
 
-        g = unit_file_get_last(u, XFLEET_SECTION, "Global");
+        /* Global as the unit model reads it; an [X-Fleet] that does not parse places nothing. */
+        r = xfleet_options_parse(u, NULL, &x, NULL);
+        if (r == -ENOMEM)
+                return r;
         desc = unit_file_get_last(u, "Unit", "Description");
         if (ret_description && !isempty(desc)) {
                 d = strdup(desc);
@@ -83,7 +86,7 @@ int cluster_unit_describe(const char *raw, bool *ret_global, char **ret_descript
         }
 
         if (ret_global)
-                *ret_global = g && parse_boolean(g) > 0;
+                *ret_global = x && x->global;
         if (ret_description)
                 *ret_description = TAKE_PTR(d);
         return 0;
