@@ -251,60 +251,13 @@ static int bad_value(const char *flag, const char *v) {
         return log_error_errno(EINVAL, "Invalid value '%s' for --%s.", strna(v), flag);
 }
 
-/* Apply one option: c is getopt's code, v its argument. *seen collects per-command flags. */
-static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bool *ret_version) {
+/* A flag of one or a few commands: c is getopt's code, v its argument; *seen collects them so that
+ * a command can refuse those it does not take. */
+static int apply_command_option(int c, const char *v, unsigned *seen) {
         unsigned u;
-        int b, r;
+        int b;
 
         switch (c) {
-        case 'h':
-                *ret_help = true;
-                return 0;
-        case ARG_VERSION:
-                *ret_version = true;
-                return 0;
-        case ARG_ENDPOINT:
-                return set_endpoints(v);
-        case ARG_DRIVER:
-                if (strcasecmp(v, "etcd") != 0 && strcasecmp(v, "api") != 0)
-                        return bad_value("driver", v);
-                return 0;               /* we always speak to etcd; "API" is accepted for scripts */
-        case ARG_ETCD_KEY_PREFIX:
-                return set_prefix(v);
-        case ARG_CA_FILE:
-                return set_string(&arg_ca_file, v);
-        case ARG_CERT_FILE:
-                return set_string(&arg_cert_file, v);
-        case ARG_KEY_FILE:
-                return set_string(&arg_key_file, v);
-        case ARG_REQUEST_TIMEOUT:
-                r = parse_seconds(v, &arg_request_timeout_usec);
-                if (r < 0 || arg_request_timeout_usec == 0)
-                        return bad_value("request-timeout", v);
-                return 0;
-        case ARG_DEBUG:
-                if ((b = parse_flag_boolean(v)) < 0)
-                        return bad_value("debug", v);
-                arg_debug = b;
-                return 0;
-        case ARG_TUNNEL:
-                return set_string(&arg_tunnel, v);
-        case ARG_SSH_USERNAME:
-                return set_string(&arg_ssh_username, v);
-        case ARG_SSH_TIMEOUT:
-                if (parse_seconds(v, &arg_ssh_timeout_usec) < 0)
-                        return bad_value("ssh-timeout", v);
-                return 0;
-        case ARG_STRICT_HOST_KEY_CHECKING:
-                if ((b = parse_flag_boolean(v)) < 0)
-                        return bad_value("strict-host-key-checking", v);
-                arg_strict_host_key_checking = b;
-                return 0;
-        case ARG_KNOWN_HOSTS_FILE:
-                return set_string(&arg_known_hosts_file, v);
-        case ARG_EXPERIMENTAL_API:
-                return 0;
-
         case ARG_REPLACE:
                 *seen |= FLAG_REPLACE;
                 if ((b = parse_flag_boolean(v)) < 0)
@@ -381,6 +334,63 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
         default:
                 assert_not_reached();
                 return -EINVAL;
+        }
+}
+
+/* Apply one option: c is getopt's code, v its argument. *seen collects per-command flags. */
+static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bool *ret_version) {
+        int b, r;
+
+        switch (c) {
+        case 'h':
+                *ret_help = true;
+                return 0;
+        case ARG_VERSION:
+                *ret_version = true;
+                return 0;
+        case ARG_ENDPOINT:
+                return set_endpoints(v);
+        case ARG_DRIVER:
+                if (strcasecmp(v, "etcd") != 0 && strcasecmp(v, "api") != 0)
+                        return bad_value("driver", v);
+                return 0;               /* we always speak to etcd; "API" is accepted for scripts */
+        case ARG_ETCD_KEY_PREFIX:
+                return set_prefix(v);
+        case ARG_CA_FILE:
+                return set_string(&arg_ca_file, v);
+        case ARG_CERT_FILE:
+                return set_string(&arg_cert_file, v);
+        case ARG_KEY_FILE:
+                return set_string(&arg_key_file, v);
+        case ARG_REQUEST_TIMEOUT:
+                r = parse_seconds(v, &arg_request_timeout_usec);
+                if (r < 0 || arg_request_timeout_usec == 0)
+                        return bad_value("request-timeout", v);
+                return 0;
+        case ARG_DEBUG:
+                if ((b = parse_flag_boolean(v)) < 0)
+                        return bad_value("debug", v);
+                arg_debug = b;
+                return 0;
+        case ARG_TUNNEL:
+                return set_string(&arg_tunnel, v);
+        case ARG_SSH_USERNAME:
+                return set_string(&arg_ssh_username, v);
+        case ARG_SSH_TIMEOUT:
+                if (parse_seconds(v, &arg_ssh_timeout_usec) < 0)
+                        return bad_value("ssh-timeout", v);
+                return 0;
+        case ARG_STRICT_HOST_KEY_CHECKING:
+                if ((b = parse_flag_boolean(v)) < 0)
+                        return bad_value("strict-host-key-checking", v);
+                arg_strict_host_key_checking = b;
+                return 0;
+        case ARG_KNOWN_HOSTS_FILE:
+                return set_string(&arg_known_hosts_file, v);
+        case ARG_EXPERIMENTAL_API:
+                return 0;
+        default:
+                return apply_command_option(c, v, seen);
         }
 }
 
