@@ -10,6 +10,7 @@
 #include "fleetd-conf.h"
 #include "parse-util.h"
 #include "registry.h"
+#include "string-util.h"
 #include "strv.h"
 
 typedef enum OptionType {
@@ -185,16 +186,6 @@ int fleetd_parse_duration(const char *s, uint64_t *ret_usec) {
         return 0;
 }
 
-static char *strdup_trimmed(const char *s, size_t n) {
-        while (n > 0 && strchr(WHITESPACE, *s)) {
-                s++;
-                n--;
-        }
-        while (n > 0 && strchr(WHITESPACE, s[n - 1]))
-                n--;
-        return strndup(s, n);
-}
-
 static int metadata_entry_check(const char *e) {
         const char *eq = strchr(e, '=');
 
@@ -217,7 +208,7 @@ int fleetd_parse_metadata(const char *s, char ***ret, char **ret_bad) {
 
         for (;;) {
                 size_t n = strcspn(p, ",");
-                _cleanup_free_ char *e = strdup_trimmed(p, n);
+                _cleanup_free_ char *e = strndup_strip(p, n);
 
                 if (!e)
                         return -ENOMEM;
@@ -464,7 +455,7 @@ int fleetd_config_load_text(FleetdConfig *c, const char *text, const char *origi
 
         while (*p) {
                 size_t n = strcspn(p, "\n");
-                _cleanup_free_ char *l = strdup_trimmed(p, n);
+                _cleanup_free_ char *l = strndup_strip(p, n);
                 _cleanup_free_ char *err = NULL;
                 char *eq, *key, *value;
 
@@ -480,12 +471,8 @@ int fleetd_config_load_text(FleetdConfig *c, const char *text, const char *origi
                 if (!eq)
                         return set_error(ret_error, "%s:%u: %s: expected key=value", origin, line, l);
                 *eq = 0;
-                key = l;
-                for (char *e = eq; e > key && strchr(WHITESPACE, e[-1]); e--)
-                        e[-1] = 0;
-                value = eq + 1;
-                value += strspn(value, WHITESPACE);
-                value = unquote(value);
+                key = strstrip(l);
+                value = unquote(strstrip(eq + 1));
 
                 r = fleetd_config_set(c, key, value, &err);
                 if (r == -EINVAL)

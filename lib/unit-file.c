@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 
+#include "string-util.h"
 #include "strv.h"
 #include "unit-file.h"
 
@@ -92,18 +93,6 @@ static int parse_error(char **error_message, unsigned line, const char *format, 
         return -EBADMSG;
 }
 
-static bool is_blank(char c) {
-        return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* Trim [*b, *e) of blanks on both ends. */
-static void trim(const char **b, const char **e) {
-        while (*b < *e && is_blank(**b))
-                (*b)++;
-        while (*e > *b && is_blank((*e)[-1]))
-                (*e)--;
-}
-
 static bool is_comment(const char *b, const char *e) {
         return b < e && (*b == '#' || *b == ';');
 }
@@ -112,7 +101,7 @@ static int unit_file_parse_line(UnitFile *u, char **section, const char *b, cons
                                 unsigned line, char **error_message) {
         const char *eq, *name_end, *value;
 
-        trim(&b, &e);
+        strip_range(&b, &e);
         if (b == e || is_comment(b, e))
                 return 0;
 
@@ -140,11 +129,11 @@ static int unit_file_parse_line(UnitFile *u, char **section, const char *b, cons
         if (!eq)
                 return parse_error(error_message, line, "missing '='");
         name_end = eq;
-        trim(&b, &name_end);
+        strip_range(&b, &name_end);
         if (b == name_end)
                 return parse_error(error_message, line, "empty option name");
         value = eq + 1;
-        trim(&value, &e);
+        strip_range(&value, &e);
 
         return unit_file_add_full(u, *section, b, name_end - b, value, e - value, line);
 }
@@ -182,7 +171,7 @@ int unit_file_parse(const char *text, size_t size, UnitFile **ret, char **error_
                 if (joined_len > 0) {
                         const char *tb = b, *te = e;
 
-                        trim(&tb, &te);
+                        strip_range(&tb, &te);
                         if (is_comment(tb, te))
                                 continue;
                 }
@@ -194,7 +183,7 @@ int unit_file_parse(const char *text, size_t size, UnitFile **ret, char **error_
                         /* A comment line ending in a backslash is still just a comment. */
                         const char *tb = b, *te = e;
 
-                        trim(&tb, &te);
+                        strip_range(&tb, &te);
                         if (is_comment(tb, te))
                                 continued = false;
                 }

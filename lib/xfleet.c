@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "parse-util.h"
+#include "string-util.h"
 #include "strv.h"
 #include "unit-name.h"
 #include "xfleet.h"
@@ -300,28 +301,14 @@ static int split_quoted(const char *value, char ***ret) {
         int r;
 
         for (;;) {
-                _cleanup_free_ char *word = NULL;
-                size_t len = 0;
-                char quote = 0;
+                char *word;
 
-                p += strspn(p, WHITESPACE);
-                if (!*p)
+                r = extract_first_word(&p, &word, NULL, EXTRACT_UNQUOTE);
+                if (r < 0)
+                        return r;
+                if (r == 0)
                         break;
-                word = new(char, strlen(p) + 1);
-                if (!word)
-                        return -ENOMEM;
-                for (; *p && (quote || !strchr(WHITESPACE, *p)); p++) {
-                        if (quote && *p == quote)
-                                quote = 0;
-                        else if (!quote && (*p == '"' || *p == '\''))
-                                quote = *p;
-                        else
-                                word[len++] = *p;
-                }
-                if (quote)
-                        return -EINVAL;
-                word[len] = 0;
-                r = strv_consume(&l, TAKE_PTR(word));
+                r = strv_consume(&l, word);
                 if (r < 0)
                         return r;
         }

@@ -5,19 +5,10 @@
 #include "compose-convert.h"
 #include "compose-values.h"
 #include "exec-quote.h"
+#include "string-util.h"
 #include "strv.h"
 #include "xfleet-map.h"
 #include "xfleet.h"
-
-static char *strip(const char *s, size_t n) {
-        while (n > 0 && isspace((unsigned char) *s)) {
-                s++;
-                n--;
-        }
-        while (n > 0 && isspace((unsigned char) s[n - 1]))
-                n--;
-        return strndup(s, n);
-}
 
 static bool metadata_word_valid(const char *s) {
         if (isempty(s))
@@ -39,8 +30,8 @@ int xfleet_map_constraint(const char *expr, char **ret_line, char **ret_key, boo
                 op = strstr(expr, "!=");
         if (!op)
                 return parse_fail(ret_error, "\"%s\": a constraint is \"attribute == value\" or \"attribute != value\"", expr);
-        lhs = strip(expr, (size_t) (op - expr));
-        rhs = strip(op + 2, strlen(op + 2));
+        lhs = strndup_strip(expr, (size_t) (op - expr));
+        rhs = strndup_strip(op + 2, strlen(op + 2));
         if (!lhs || !rhs)
                 return -ENOMEM;
         if (!metadata_word_valid(rhs))
