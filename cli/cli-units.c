@@ -71,7 +71,8 @@ static int set_error(char **ret_error, char *message) {
         return -EINVAL;
 }
 
-int cli_unit_from_text(const char *name, const char *text, size_t size, RegistryUnit **ret, char **ret_error) {
+int cli_unit_from_text_full(const char *name, const char *text, size_t size, RegistryUnit **ret,
+                            char ***ret_warnings, char **ret_error) {
         _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
         _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
         _cleanup_(unit_file_freep) UnitFile *uf = NULL;
@@ -119,8 +120,14 @@ int cli_unit_from_text(const char *name, const char *text, size_t size, Registry
         u->raw = TAKE_PTR(raw);
         u->desired = UNIT_DESIRED_INACTIVE;
 
+        if (ret_warnings)
+                *ret_warnings = TAKE_PTR(x->warnings);
         *ret = TAKE_PTR(u);
         return 0;
+}
+
+int cli_unit_from_text(const char *name, const char *text, size_t size, RegistryUnit **ret, char **ret_error) {
+        return cli_unit_from_text_full(name, text, size, ret, NULL, ret_error);
 }
 
 int cli_unit_from_file(const char *name, const char *path, RegistryUnit **ret, char **ret_error) {

@@ -20,6 +20,10 @@ int cli_unit_name_from_arg(const char *arg, char **ret, const char **ret_reason)
  * name (fleet's option combinations), serialized canonically and hashed; desired inactive.
  * Returns 0, -EINVAL with a malloc'd explanation in *ret_error (if non-NULL), -ENOMEM. */
 int cli_unit_from_text(const char *name, const char *text, size_t size, RegistryUnit **ret, char **ret_error);
+/* The same, and on success *ret_warnings (if non-NULL) gets what fleet would only have warned
+ * about (unknown or deprecated [X-Fleet] options), a strv the caller frees (NULL if none). */
+int cli_unit_from_text_full(const char *name, const char *text, size_t size, RegistryUnit **ret,
+                            char ***ret_warnings, char **ret_error);
 
 /* The same from a file. -ENOENT if the file does not exist; other read errors as they are. */
 int cli_unit_from_file(const char *name, const char *path, RegistryUnit **ret, char **ret_error);

@@ -9,12 +9,10 @@
 #include "strv.h"
 #include "unit-file.h"
 #include "unit-name.h"
-#include "xfleet.h"
 
 static int verify_one(const char *path) {
         _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
-        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
-        _cleanup_(unit_file_freep) UnitFile *uf = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
         _cleanup_free_ char *name = NULL, *text = NULL, *error = NULL;
         const char *reason = NULL;
         size_t size = 0;
@@ -33,16 +31,15 @@ static int verify_one(const char *path) {
         if (r < 0)
                 return log_error_errno(r, "%s: %m", path);
 
-        r = cli_unit_from_text(name, text, size, &u, &error);
+        r = cli_unit_from_text_full(name, text, size, &u, &warnings, &error);
         if (r == -EINVAL)
                 return log_error_errno(r, "%s: %s", path, strna(error));
         if (r < 0)
                 return log_oom();
 
         /* Valid: still show what fleet would only have warned about. */
-        if (unit_file_parse(text, size, &uf, NULL) >= 0 && xfleet_options_parse(uf, name, &x, NULL) >= 0)
-                STRV_FOREACH(w, x->warnings)
-                        log_warning("%s: %s", path, *w);
+        STRV_FOREACH(w, warnings)
+                log_warning("%s: %s", path, *w);
 
         printf("%s: OK (%s, hash %.7s)\n", path, name, u->hash);
         return 0;

@@ -96,6 +96,14 @@ static void test_from_text(void) {
         is_int(cli_unit_from_text("m@smoke1.service", tmpl, strlen(tmpl), &inst, NULL), 0,
                "an instance of a template with specifiers");
         ok(inst && strstr(inst->raw, "%i"), "the body keeps its specifiers (systemd expands them)");
+
+        _cleanup_(registry_unit_freep) RegistryUnit *w = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
+        const char *odd = "[Service]\nExecStart=/bin/true\n[X-Fleet]\nFoo=1\nX-Conflicts=b.service\n";
+        is_int(cli_unit_from_text_full("a.service", odd, strlen(odd), &w, &warnings, NULL), 0,
+               "unknown and deprecated options are not errors");
+        ok(strv_length(warnings) == 2 && strstr(warnings[0], "Foo") && strstr(warnings[1], "X-Conflicts"),
+           "but come back as warnings, from the one parse");
 }
 
 static void test_resolve(void) {
