@@ -366,6 +366,26 @@ RegistryMachine *cluster_snapshot_machine(const ClusterSnapshot *s, const char *
         return id ? hashmap_get(s->machine_by_id, id) : NULL;
 }
 
+int cluster_snapshot_find_machine(const ClusterSnapshot *s, const char *id, RegistryMachine **ret) {
+        RegistryMachine *found = NULL;
+
+        assert(s);
+        assert(ret);
+
+        if (isempty(id))
+                return -ENOENT;
+        for (size_t i = 0; i < s->n_machines; i++)
+                if (startswith(s->machines[i]->id, id)) {
+                        if (found)
+                                return -ENOTUNIQ;
+                        found = s->machines[i];
+                }
+        if (!found)
+                return -ENOENT;
+        *ret = found;
+        return 0;
+}
+
 ClusterAssignment *cluster_snapshot_assignment(const ClusterSnapshot *s, const char *unit) {
         size_t lo = 0, hi = s->n_assignments;
 

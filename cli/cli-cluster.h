@@ -66,6 +66,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ClusterSnapshot *, cluster_snapshot_free);
 ClusterUnit *cluster_snapshot_unit(const ClusterSnapshot *s, const char *name);
 RegistryMachine *cluster_snapshot_machine(const ClusterSnapshot *s, const char *id);
 ClusterAssignment *cluster_snapshot_assignment(const ClusterSnapshot *s, const char *unit);
+/* The machine whose id is id or starts with it. Returns 0, -ENOENT, -ENOTUNIQ (an ambiguous prefix). */
+int cluster_snapshot_find_machine(const ClusterSnapshot *s, const char *id, RegistryMachine **ret);
 RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *unit, const char *machine_id);
 const char *cluster_snapshot_reason(const ClusterSnapshot *s, const char *unit);
 

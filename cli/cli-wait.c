@@ -143,17 +143,12 @@ static int wait_for_change(EtcdClient *c, WaitWatch *ww, uint64_t deadline) {
         return 0;
 }
 
-int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState state,
-                   int attempts, FILE *out) {
+int cli_wait_until(EtcdClient *c, const char *prefix, int attempts, CliWaitCheck check, void *userdata) {
         _cleanup_(etcd_watch_freep) EtcdWatch *w = NULL;
-        _cleanup_strv_free_ char **pending = NULL;
         uint64_t deadline = UINT64_MAX;
         WaitWatch ww = {};
         int r;
 
-        pending = strv_copy(names);
-        if (!pending && names)
-                return -ENOMEM;
         if (attempts > 0)
                 deadline = now(CLOCK_MONOTONIC) + (uint64_t) attempts * CLI_WAIT_INTERVAL_USEC;
 
@@ -165,13 +160,11 @@ int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDe
                 r = cluster_snapshot_load(c, prefix, &s);
                 if (r < 0)
                         return r;
-                r = check_pending(s, pending, state, out);
-                if (r < 0)
-                        return r;
-                if (strv_length(pending) == 0)
-                        return 0;
+                r = check(s, userdata);
+                if (r != 0)
+                        return r < 0 ? r : 0;
                 if (now(CLOCK_MONOTONIC) >= deadline)
-                        break;
+                        return -ETIME;
 
                 if (!w && !ww.failed) {
                         r = etcd_watch_new(&w, c, prefix, ETCD_PREFIX, s->revision + 1, on_wait_watch, &ww);
@@ -189,7 +182,38 @@ int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDe
                 if (r < 0)
                         return r;
         }
+}
 
+typedef struct WaitUnits {
+        char **pending;
+        UnitDesiredState state;
+        FILE *out;
+} WaitUnits;
+
+static int check_units(const ClusterSnapshot *s, void *userdata) {
+        WaitUnits *wu = userdata;
+        int r;
+
+        r = check_pending(s, wu->pending, wu->state, wu->out);
+        if (r < 0)
+                return r;
+        return strv_length(wu->pending) == 0;
+}
+
+int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState state,
+                   int attempts, FILE *out) {
+        _cleanup_strv_free_ char **pending = NULL;
+        WaitUnits wu = { .state = state, .out = out };
+        int r;
+
+        pending = strv_copy(names);
+        if (!pending && names)
+                return -ENOMEM;
+        wu.pending = pending;
+
+        r = cli_wait_until(c, prefix, attempts, check_units, &wu);
+        if (r != -ETIME)
+                return r;
         STRV_FOREACH(p, pending)
                 fprintf(stderr, "Error waiting for units: timed out waiting for unit %s to report state %s\n",
                         *p, unit_desired_state_to_string(state));

@@ -25,6 +25,15 @@ bool cli_unit_reached(const ClusterSnapshot *s, const char *name, UnitDesiredSta
 int cli_unit_reached_message(const ClusterSnapshot *s, const char *name, UnitDesiredState state,
                              const char *machine_id, char **ret);
 
+/* Called with each fresh snapshot: > 0 when the wait is over, 0 to wait on, < 0 to fail with it. */
+typedef int (*CliWaitCheck)(const ClusterSnapshot *s, void *userdata);
+
+/* Read the registry, ask check, and again whenever a watch on it reports a change (every
+ * CLI_WAIT_INTERVAL_USEC if the watch cannot be set up), for at most attempts x
+ * CLI_WAIT_INTERVAL_USEC (attempts 0: without limit). Returns 0 once check said so, -ETIME when
+ * the attempts ran out, check's error or the etcd error. */
+int cli_wait_until(EtcdClient *c, const char *prefix, int attempts, CliWaitCheck check, void *userdata);
+
 /* Wait until every unit of names has reached state: the registry is read again whenever a watch
  * on it reports a change (every CLI_WAIT_INTERVAL_USEC if the watch cannot be set up), for at
  * most attempts x CLI_WAIT_INTERVAL_USEC (attempts 0: without limit) — fleet's --block-attempts,

@@ -145,18 +145,11 @@ int verb_journal(int argc, char *argv[]) {
 
 /* A machine by full id or unique prefix. */
 static int find_machine(const ClusterSnapshot *s, const char *id, RegistryMachine **ret) {
-        RegistryMachine *found = NULL;
+        int r = cluster_snapshot_find_machine(s, id, ret);
 
-        for (size_t i = 0; i < s->n_machines; i++)
-                if (startswith(s->machines[i]->id, id)) {
-                        if (found)
-                                return log_error_errno(EINVAL, "Machine id prefix %s is ambiguous.", id);
-                        found = s->machines[i];
-                }
-        if (!found)
-                return -ENOENT;
-        *ret = found;
-        return 0;
+        if (r == -ENOTUNIQ)
+                return log_error_errno(EINVAL, "Machine id prefix %s is ambiguous.", id);
+        return r;
 }
 
 int verb_ssh(int argc, char *argv[]) {

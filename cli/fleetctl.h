@@ -99,3 +99,6 @@ int verb_journal(int argc, char *argv[]);
 int verb_ssh(int argc, char *argv[]);
 int verb_verify(int argc, char *argv[]);
 int verb_compose(int argc, char *argv[]);
+int verb_cordon(int argc, char *argv[]);
+int verb_uncordon(int argc, char *argv[]);
+int verb_drain(int argc, char *argv[]);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
-/* The leader's view of the cluster: machines, units, placements and reasons listed once at one
+/* The leader's view of the cluster: machines, cordons, units, placements and reasons listed once at one
  * revision, then kept current by ONE watch over the whole prefix from the next revision. Every
  * change feeds the scheduler model incrementally and asks for a (coalesced) scheduling pass; etcd is
  * never re-read except after a compacted watch or a failed write. */
@@ -14,6 +14,7 @@
 
 enum {
         ENGINE_LIST_MACHINES,
+        ENGINE_LIST_CORDONS,
         ENGINE_LIST_UNITS,
         ENGINE_LIST_SCHEDULE,
         ENGINE_LIST_REASONS,
@@ -144,6 +145,21 @@ static int engine_cache_machine_put(Engine *e, const char *id, const EtcdKeyValu
         return r < 0 ? r : 0;
 }
 
+/* P cordons/<id>: a value we cannot read leaves the machine as it was, loudly (fleetctl writes
+ * only valid ones). */
+static int engine_cache_cordon(Engine *e, const char *id, EtcdEventType type, const EtcdKeyValue *kv) {
+        RegistryCordon c = REGISTRY_CORDON_NONE;
+
+        if (type != ETCD_EVENT_DELETE) {
+                c = registry_cordon_from_string(kv->value, kv->value_size);
+                if (c < 0) {
+                        log_error("engine: ignoring %s: expected \"cordoned\" or \"drained\"", kv->key);
+                        return 0;
+                }
+        }
+        return scheduler_machine_cordon(e->scheduler, id, c);
+}
+
 static int engine_cache_stale_key(Engine *e, const char *key) {
         return strv_extend(&e->stale_keys, key);
 }
@@ -197,6 +213,10 @@ static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue 
                         return 1;
                 }
                 r = engine_cache_machine_put(e, a, kv);
+                return r < 0 ? r : 1;
+
+        case REGISTRY_KEY_CORDON:
+                r = engine_cache_cordon(e, a, type, kv);
                 return r < 0 ? r : 1;
 
         case REGISTRY_KEY_UNIT:
@@ -310,6 +330,9 @@ static int engine_cache_list_next(Engine *e) {
                 switch (e->list_step) {
                 case ENGINE_LIST_MACHINES:
                         e->list_key = registry_machines_prefix(e->prefix);
+                        break;
+                case ENGINE_LIST_CORDONS:
+                        e->list_key = registry_cordons_prefix(e->prefix);
                         break;
                 case ENGINE_LIST_UNITS:
                         e->list_key = registry_units_prefix(e->prefix);

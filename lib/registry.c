@@ -109,6 +109,35 @@ char *registry_reasons_prefix(const char *prefix) {
         return key_join(prefix, "reasons", "", NULL);
 }
 
+char *registry_cordon_key(const char *prefix, const char *machine_id) {
+        return key_join(prefix, "cordons", machine_id, NULL);
+}
+
+char *registry_cordons_prefix(const char *prefix) {
+        return key_join(prefix, "cordons", "", NULL);
+}
+
+static const char *const registry_cordon_table[_REGISTRY_CORDON_MAX] = {
+        [REGISTRY_CORDON_NONE] = "none",
+        [REGISTRY_CORDON_CORDONED] = "cordoned",
+        [REGISTRY_CORDON_DRAINED] = "drained",
+};
+
+const char *registry_cordon_to_string(RegistryCordon c) {
+        if (c < 0 || c >= _REGISTRY_CORDON_MAX)
+                return NULL;
+        return registry_cordon_table[c];
+}
+
+RegistryCordon registry_cordon_from_string(const char *s, size_t size) {
+        if (!s)
+                return _REGISTRY_CORDON_INVALID;
+        for (RegistryCordon i = 0; i < _REGISTRY_CORDON_MAX; i++)
+                if (strlen(registry_cordon_table[i]) == size && memcmp(registry_cordon_table[i], s, size) == 0)
+                        return i;
+        return _REGISTRY_CORDON_INVALID;
+}
+
 /* Split "x/y" (two == true) or "x" (two == false) into validated, malloc'd parts. */
 static int key_split(const char *rest, bool two, bool (*valid_a)(const char *), bool (*valid_b)(const char *),
                      char **ret_a, char **ret_b) {
@@ -170,6 +199,10 @@ int registry_parse_key(const char *prefix, const char *key, char **ret_a, char *
         if ((p = startswith(rest, "reasons/"))) {
                 r = key_split(p, false, registry_unit_name_is_valid, NULL, ret_a, NULL);
                 return r < 0 ? r : REGISTRY_KEY_REASON;
+        }
+        if ((p = startswith(rest, "cordons/"))) {
+                r = key_split(p, false, registry_machine_id_is_valid, NULL, ret_a, NULL);
+                return r < 0 ? r : REGISTRY_KEY_CORDON;
         }
         if (streq(rest, "engine/leader"))
                 return REGISTRY_KEY_LEADER;

@@ -13,6 +13,8 @@
  *   P states/<unit>/<machine-id>     RegistryUnitState agent, under the agent's lease
  *   P engine/leader                  RegistryLeader    the elected engine, under its lease
  *   P reasons/<unit>                 plain text        the leader: why a unit is not placed
+ *   P cordons/<machine-id>           "cordoned"/"drained"  fleetctl cordon/drain; no lease, so it
+ *                                                      outlives fleetd restarts and absences
  *
  * Why this shape: every agent watches only P schedule/<own id>/ (fleet woke every agent on every
  * change); a dead machine's registration and states vanish with its lease; the leader fences every
@@ -61,6 +63,8 @@ char *registry_unit_states_prefix(const char *prefix, const char *unit);     /* 
 char *registry_leader_key(const char *prefix);
 char *registry_reason_key(const char *prefix, const char *unit);
 char *registry_reasons_prefix(const char *prefix);
+char *registry_cordon_key(const char *prefix, const char *machine_id);
+char *registry_cordons_prefix(const char *prefix);                           /* P cordons/ */
 
 typedef enum RegistryKeyType {
         REGISTRY_KEY_MACHINE,
@@ -69,15 +73,33 @@ typedef enum RegistryKeyType {
         REGISTRY_KEY_STATE,
         REGISTRY_KEY_LEADER,
         REGISTRY_KEY_REASON,
+        REGISTRY_KEY_CORDON,
         _REGISTRY_KEY_TYPE_MAX,
         _REGISTRY_KEY_TYPE_INVALID = -EINVAL,
 } RegistryKeyType;
 
 /* Classify a full key and split out its names. ret_a/ret_b (optional) receive malloc'd copies:
  * machine: a = machine id; unit: a = unit; assignment: a = machine id, b = unit; state: a = unit,
- * b = machine id; reason: a = unit; leader: neither. Returns the type, or -EINVAL for a key that is
+ * b = machine id; reason: a = unit; cordon: a = machine id; leader: neither. Returns the type, or -EINVAL for a key that is
  * not ours (outside the prefix or of unknown shape), -ENOMEM. */
 int registry_parse_key(const char *prefix, const char *key, char **ret_a, char **ret_b);
+
+/* Whether the scheduler may place units on a machine (P cordons/<id>; no key: schedulable).
+ * Cordoned: no new placements, what runs there stays. Drained: also its non-global units move
+ * away. Global units are not affected by either (they run on every matching machine). */
+typedef enum RegistryCordon {
+        REGISTRY_CORDON_NONE,
+        REGISTRY_CORDON_CORDONED,
+        REGISTRY_CORDON_DRAINED,
+        _REGISTRY_CORDON_MAX,
+        _REGISTRY_CORDON_INVALID = -EINVAL,
+} RegistryCordon;
+
+/* "none", "cordoned", "drained"; NULL for an invalid value. */
+const char *registry_cordon_to_string(RegistryCordon c) _const_;
+/* The inverse, from a key's value (size bytes, not NUL-terminated); _REGISTRY_CORDON_INVALID for
+ * anything else. */
+RegistryCordon registry_cordon_from_string(const char *s, size_t size) _pure_;
 
 /* ---- records ----
  * Each record type has _to_json (a malloc'd compact JSON string, keys in a fixed order so equal

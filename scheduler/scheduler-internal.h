@@ -84,7 +84,14 @@ struct Machine {
         unsigned n_patterned;           /* placed units (of both lists) with patterns */
 
         bool globals_dirty;             /* recompute which global units run here */
+        RegistryCordon cordon;          /* cordoned: no new units; drained: none at all */
 };
+
+/* A machine's cordon as set, kept apart from the machine (which may come and go). */
+typedef struct Cordon {
+        char *id;
+        RegistryCordon cordon;
+} Cordon;
 
 /* A metadata "k=v" pair and how many machines have it. */
 typedef struct MetadataCount {
@@ -96,6 +103,7 @@ struct Scheduler {
         Hashmap *machines;              /* id → Machine */
         Hashmap *units;                 /* name → Unit */
         Hashmap *metadata_counts;       /* "k=v" → MetadataCount */
+        Hashmap *cordons;               /* machine id → Cordon, known machines or not */
 
         Machine **sorted;               /* machines by id; valid unless sorted_dirty */
         size_t n_sorted;
@@ -167,6 +175,7 @@ typedef enum FitResult {
         FIT_CONFLICT,           /* blocker conflicts with the unit (either side's pattern) */
         FIT_REPLACED,           /* blocker replaces the unit */
         FIT_REPLACES,           /* the unit replaces blocker, and may not evict it here */
+        FIT_CORDONED,           /* the machine is cordoned (and the unit not there) or drained */
         _FIT_RESULT_MAX,
 } FitResult;
 

@@ -282,6 +282,8 @@ static char *reason_from_search(const Unit *u, const size_t counts[static _FIT_R
                 req = strv_join(u->x->machine_metadata, " ");
                 return reason_new("no machine matches MachineMetadata=%s", strempty(req));
         }
+        if (counts[FIT_CORDONED] > 0)
+                return reason_new("every machine it fits on is cordoned or drained");
         return reason_new("no machine fits");
 }
 
@@ -303,6 +305,8 @@ static char *reason_from_fit(const Unit *u, const Machine *m, FitResult f, const
                 return reason_new("replaces %s on machine %s (%s)", blocker->name, m->id, why);
         case FIT_MACHINE_ID:
                 return reason_new("machine %s does not match MachineID=%s", m->id, u->x->machine_id);
+        case FIT_CORDONED:
+                return reason_new("machine %s is %s (%s)", m->id, registry_cordon_to_string(m->cordon), why);
         default:
                 return reason_new("machine %s does not fit (%s)", m->id, why);
         }

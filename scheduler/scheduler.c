@@ -225,6 +225,15 @@ static void machine_free_void(void *m) {
         machine_free(m);
 }
 
+static void cordon_free(void *p) {
+        Cordon *c = p;
+
+        if (!c)
+                return;
+        free(c->id);
+        free(c);
+}
+
 static void metadata_count_free(void *p) {
         MetadataCount *c = p;
 
@@ -246,7 +255,8 @@ int scheduler_new(Scheduler **ret) {
         s->units = hashmap_new();
         s->metadata_counts = hashmap_new();
         s->classes = hashmap_new();
-        if (!s->machines || !s->units || !s->metadata_counts || !s->classes)
+        s->cordons = hashmap_new();
+        if (!s->machines || !s->units || !s->metadata_counts || !s->classes || !s->cordons)
                 return -ENOMEM;
         s->globals_sorted = true;
 
@@ -261,6 +271,7 @@ Scheduler *scheduler_free(Scheduler *s) {
         hashmap_free_with_destructor(s->machines, machine_free_void);
         hashmap_free_with_destructor(s->metadata_counts, metadata_count_free);
         hashmap_free_with_destructor(s->classes, meta_class_free_void);
+        hashmap_free_with_destructor(s->cordons, cordon_free);
         free(s->sorted);
         free(s->all.tree);
         for (size_t i = 0; i < _UNIT_LIST_MAX; i++)
@@ -303,6 +314,7 @@ static int metadata_counts_adjust(Scheduler *s, char *const *metadata, int delta
 
 int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
         _cleanup_strv_free_ char **md = NULL;
+        const Cordon *c;
         Machine *m;
         int r;
 
@@ -348,6 +360,8 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
                 return -ENOMEM;
         n->metadata = TAKE_PTR(md);
         n->globals_dirty = true;
+        c = hashmap_get(s->cordons, id);
+        n->cordon = c ? c->cordon : REGISTRY_CORDON_NONE;
 
         r = metadata_counts_adjust(s, n->metadata, +1);
         if (r < 0)
@@ -386,6 +400,59 @@ int scheduler_machine_remove(Scheduler *s, const char *id) {
         machine_free(m);
         s->sorted_dirty = s->tree_dirty = s->classes_dirty = true;
         return 0;
+}
+
+static int machine_set_cordon(Scheduler *s, Machine *m, RegistryCordon c) {
+        int r;
+
+        if (c == REGISTRY_CORDON_DRAINED && m->cordon != c)
+                /* Its units fit nowhere here any more: the next reconcile moves them. */
+                for (size_t i = 0; i < m->units.n_units; i++) {
+                        r = unit_list_add(s, UNIT_LIST_CHECK, m->units.units[i]);
+                        if (r < 0)
+                                return r;
+                }
+        if (c < m->cordon)
+                s->epoch++;     /* units that found no machine may fit here now */
+        m->cordon = c;
+        return 0;
+}
+
+int scheduler_machine_cordon(Scheduler *s, const char *id, RegistryCordon c) {
+        Cordon *e;
+        Machine *m;
+
+        assert(s);
+        assert(id);
+
+        if (isempty(id) || c < 0 || c >= _REGISTRY_CORDON_MAX)
+                return -EINVAL;
+
+        e = hashmap_get(s->cordons, id);
+        if (c == REGISTRY_CORDON_NONE)
+                cordon_free(hashmap_remove(s->cordons, id));
+        else if (e)
+                e->cordon = c;
+        else {
+                _cleanup_free_ Cordon *n = new0(Cordon, 1);
+                int r;
+
+                if (!n)
+                        return -ENOMEM;
+                n->id = strdup(id);
+                if (!n->id)
+                        return -ENOMEM;
+                n->cordon = c;
+                r = hashmap_put(s->cordons, n->id, n);
+                if (r < 0) {
+                        free(n->id);
+                        return r;
+                }
+                TAKE_PTR(n);
+        }
+
+        m = hashmap_get(s->machines, id);
+        return m ? machine_set_cordon(s, m, c) : 0;
 }
 
 /* ---- units ---- */

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "macro.h"
+#include "registry.h"
 #include "unit-state.h"
 #include "xfleet.h"
 
@@ -22,6 +23,9 @@
  *    only the first by name is placed), Global (placed on every machine whose metadata matches
  *    and where it conflicts with nothing; of two conflicting globals the first by name wins).
  *  - a removed machine's units are re-placed in the next reconcile.
+ *  - a cordoned machine gets no new placements, and keeps what runs there; a drained one also
+ *    loses its non-global units at the next reconcile (they move like a removed machine's).
+ *    Global units ignore both: they run on every matching machine.
  *  - a unit that fits nowhere stays unplaced with a reason, and is retried on later reconciles
  *    only when something changed that could let it fit (so retries cost nothing otherwise).
  *
@@ -81,6 +85,11 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata);
 /* Remove machine id (its lease expired). Its placements are reported as UNASSIGN by the next
  * reconcile, which also re-places its non-global units. Returns 0 or -ENOENT. */
 int scheduler_machine_remove(Scheduler *s, const char *id);
+
+/* Set whether machine id takes placements (from P cordons/<id>): REGISTRY_CORDON_NONE,
+ * _CORDONED or _DRAINED. The machine need not be known yet: its mode applies when it is added,
+ * and survives its removal. Returns 0, -EINVAL for an empty id or an invalid mode, -ENOMEM. */
+int scheduler_machine_cordon(Scheduler *s, const char *id, RegistryCordon c);
 
 /* Add unit name, or update its options and desired state. x may be NULL (no constraints); it is
  * copied (the caller keeps it). Changing the options of a placed unit keeps it where it is if it

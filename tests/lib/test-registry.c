@@ -56,6 +56,21 @@ static void test_key_round_trip(void) {
         is_int(registry_parse_key(P, r, &ra, NULL), REGISTRY_KEY_REASON, "parse reason key");
         is_str(ra, "d.service", "unit from the reason key");
         is_int(registry_parse_key(P, l, NULL, NULL), REGISTRY_KEY_LEADER, "parse leader key");
+
+        _cleanup_free_ char *c = registry_cordon_key(P, MID), *cp = registry_cordons_prefix(P), *ca = NULL;
+
+        is_str(cp, P "cordons/", "cordons prefix");
+        is_int(registry_parse_key(P, c, &ca, NULL), REGISTRY_KEY_CORDON, "parse cordon key");
+        is_str(ca, MID, "machine id from the cordon key");
+        is_int(registry_parse_key(P, P "cordons/a/b", NULL, NULL), -EINVAL, "a cordon key has one part");
+        is_int(registry_cordon_from_string("drained", 7), REGISTRY_CORDON_DRAINED, "\"drained\" parses");
+        is_int(registry_cordon_from_string("cordonedx", 8), REGISTRY_CORDON_CORDONED, "the value's size counts, not a NUL");
+        is_int(registry_cordon_from_string("cordon", 6), _REGISTRY_CORDON_INVALID, "a prefix is no value");
+        is_int(registry_cordon_from_string("", 0), _REGISTRY_CORDON_INVALID, "empty is no value");
+        for (RegistryCordon i = 0; i < _REGISTRY_CORDON_MAX; i++)
+                is_int(registry_cordon_from_string(registry_cordon_to_string(i), strlen(registry_cordon_to_string(i))),
+                       i, "cordon %s round trip", registry_cordon_to_string(i));
+        ok(!registry_cordon_to_string(_REGISTRY_CORDON_MAX), "no string for an invalid mode");
 }
 
 static void test_key_rejects(void) {

@@ -119,6 +119,63 @@ static void test_machine_removal(void) {
         ok(reason_contains(s, "a.service", "no machines"), "with no machine left, the reason says so");
 }
 
+/* Cordon: no new placements, what runs stays; drain: non-global units move away, globals stay;
+ * uncordon: the machine takes units again. The mode may come before the machine. */
+static void test_cordon_drain(void) {
+        _cleanup_(scheduler_freep) Scheduler *s = NULL;
+        _cleanup_(scheduler_change_list_freep) SchedulerChangeList *l = NULL, *l2 = NULL;
+
+        assert_se(scheduler_new(&s) == 0);
+        is_int(scheduler_machine_cordon(s, "m3", REGISTRY_CORDON_CORDONED), 0, "a machine not seen yet can be cordoned");
+        is_int(scheduler_machine_cordon(s, "", REGISTRY_CORDON_CORDONED), -EINVAL, "empty id refused");
+        is_int(scheduler_machine_cordon(s, "m1", _REGISTRY_CORDON_MAX), -EINVAL, "invalid mode refused");
+        machine(s, "m1", NULL);
+        machine(s, "m2", NULL);
+        machine(s, "m3", NULL);
+        launch(s, "a.service", NULL);
+        launch(s, "b.service", NULL);
+        launch(s, "g.service", "Global=true");
+        reconcile_count(s);
+        is_str(where(s, "a.service"), "m1", "a on m1");
+        is_str(where(s, "b.service"), "m2", "b on m2, not on the cordoned, emptier m3");
+        is_int(scheduler_machine_load(s, "m3"), 1, "the global unit still runs on the cordoned m3");
+
+        assert_se(scheduler_machine_cordon(s, "m1", REGISTRY_CORDON_CORDONED) == 0);
+        is_int(reconcile_count(s), 0, "cordoning moves nothing");
+        is_str(where(s, "a.service"), "m1", "a stays on cordoned m1");
+        launch(s, "c.service", NULL);
+        launch(s, "d.service", NULL);
+        reconcile_count(s);
+        is_str(where(s, "c.service"), "m2", "a new unit goes to the only schedulable machine");
+        is_str(where(s, "d.service"), "m2", "so does the next");
+
+        assert_se(scheduler_machine_cordon(s, "m2", REGISTRY_CORDON_DRAINED) == 0);
+        l = reconcile(s);
+        ok(has_change(l, SCHEDULER_UNASSIGN, "b.service", "m2") && has_change(l, SCHEDULER_UNASSIGN, "c.service", "m2") &&
+           has_change(l, SCHEDULER_UNASSIGN, "d.service", "m2"), "draining m2 unassigns its units");
+        is_int(changes_of(l, SCHEDULER_ASSIGN, NULL), 0, "with every other machine cordoned they go nowhere");
+        ok(reason_contains(s, "b.service", "cordoned or drained"), "and the reason says why");
+        is_int(scheduler_machine_load(s, "m2"), 1, "the global unit stays on the drained machine");
+
+        assert_se(scheduler_machine_cordon(s, "m3", REGISTRY_CORDON_NONE) == 0);
+        l2 = reconcile(s);
+        is_int(changes_of(l2, SCHEDULER_ASSIGN, NULL), 3, "uncordoning m3 places the three there");
+        is_str(where(s, "d.service"), "m3", "d moved to m3");
+        is_int(reconcile_count(s), 0, "and that is a fixpoint");
+
+        assert_se(scheduler_machine_remove(s, "m2") == 0);
+        reconcile_count(s);
+        machine(s, "m2", NULL);
+        reconcile_count(s);
+        is_int(scheduler_machine_load(s, "m2"), 1, "a drained machine that comes back stays drained (only its global)");
+        assert_se(scheduler_machine_cordon(s, "m2", REGISTRY_CORDON_NONE) == 0);
+        assert_se(scheduler_machine_cordon(s, "m1", REGISTRY_CORDON_NONE) == 0);
+        is_int(reconcile_count(s), 0, "uncordoning moves nothing that runs");
+        launch(s, "e.service", NULL);
+        reconcile_count(s);
+        is_str(where(s, "e.service"), "m2", "the uncordoned, emptiest m2 takes the next unit");
+}
+
 static void test_restore_and_remove(void) {
         _cleanup_(scheduler_freep) Scheduler *s = NULL;
         _cleanup_(scheduler_change_list_freep) SchedulerChangeList *l = NULL, *l2 = NULL, *l3 = NULL;
@@ -178,6 +235,7 @@ int main(void) {
         test_stability();
         test_desired_states();
         test_machine_removal();
+        test_cordon_drain();
         test_restore_and_remove();
         test_invalid();
         return done_testing();
