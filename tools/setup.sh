@@ -13,6 +13,7 @@ PACKAGES=(
         etcd-server etcd-client systemd dbus util-linux iproute2 curl nftables
         # tests and tools
         openssl diffutils python3 procps vagrant systemd-container
+        dpkg-dev debhelper lintian      # the .deb test: dpkg-buildpackage and lintian
         podman runc busybox-static      # unitgen cluster test: a generated podman unit runs in a node
 )
 

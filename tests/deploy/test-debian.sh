@@ -3,7 +3,8 @@
 #
 # Checks what breaks a package build silently or late: the changelog's version against meson's
 # project version, Build-Depends against the libraries meson.build requires, make's tab-indented
-# recipes in debian/rules, and the files debian/fleet.docs and fleet.examples name.
+# recipes in debian/rules, and the files debian/*.docs and *.examples name. (tests/deploy/test-deb.sh
+# builds the packages for real.)
 set -uo pipefail
 
 SRC=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -58,8 +59,7 @@ else
         echo "ok $((TAP_COUNT += 1)) - # SKIP make is not installed"
 fi
 
-for list in fleet.docs fleet.examples; do
-        [ -f "$D/$list" ] || continue
+for list in $(cd "$D" && ls *.docs *.examples 2>/dev/null); do
         absent=
         while read -r pattern; do
                 [ -n "$pattern" ] || continue
@@ -67,5 +67,13 @@ for list in fleet.docs fleet.examples; do
         done <"$D/$list"
         ok "$([ -z "$absent" ]; echo $?)" "every file debian/$list names exists" || diag "absent:$absent"
 done
+
+packages=$(sed -n 's/^Package: *//p' "$D/control")
+missing=
+for p in $packages; do
+        [ -f "$D/$p.install" ] || missing+=" $p"
+done
+ok "$([ -n "$packages" ] && [ -z "$missing" ]; echo $?)" "each binary package ($(echo $packages)) has its .install list" ||
+        diag "no .install for:$missing"
 
 done_testing
