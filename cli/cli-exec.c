@@ -65,12 +65,14 @@ int cli_ssh_argv(const char *host, char *const *command, char ***ret) {
                 if (r < 0)
                         return r;
         }
+        /* Without --ssh-username, ssh's own choice: ~/.ssh/config's User, else the invoking user. */
         if (arg_tunnel) {
-                r = strv_extendf(&l, "-J%s@%s", arg_ssh_username, arg_tunnel);
+                r = strv_extendf(&l, "-J%s%s%s", strempty(arg_ssh_username), arg_ssh_username ? "@" : "",
+                                 arg_tunnel);
                 if (r < 0)
                         return r;
         }
-        r = strv_extendf(&l, "%s@%s", arg_ssh_username, host);
+        r = strv_extendf(&l, "%s%s%s", strempty(arg_ssh_username), arg_ssh_username ? "@" : "", host);
         if (r < 0)
                 return r;
         if (command) {

@@ -112,11 +112,13 @@ static int check_pending(const ClusterSnapshot *s, char **pending, UnitDesiredSt
                         i++;
                         continue;
                 }
-                r = cli_unit_reached_message(s, pending[i], state, mid, &msg);
-                if (r < 0)
-                        return r;
-                fprintf(out, "%s\n", msg);
-                fflush(out);
+                if (out) {
+                        r = cli_unit_reached_message(s, pending[i], state, mid, &msg);
+                        if (r < 0)
+                                return r;
+                        fprintf(out, "%s\n", msg);
+                        fflush(out);
+                }
 
                 free(pending[i]);
                 memmove(pending + i, pending + i + 1, sizeof(char *) * (strv_length(pending + i + 1) + 1));

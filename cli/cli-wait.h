@@ -37,7 +37,7 @@ int cli_wait_until(EtcdClient *c, const char *prefix, int attempts, CliWaitCheck
 /* Wait until every unit of names has reached state: the registry is read again whenever a watch
  * on it reports a change (every CLI_WAIT_INTERVAL_USEC if the watch cannot be set up), for at
  * most attempts x CLI_WAIT_INTERVAL_USEC (attempts 0: without limit) — fleet's --block-attempts,
- * which were that many polls 250 ms apart. Prints each arrival to out. Units still missing at the
+ * which were that many polls 250 ms apart. Prints each arrival to out (unless NULL). Units still missing at the
  * end are reported on stderr as fleet does ("Error waiting for units: timed out waiting for unit X
  * to report state Y"). Returns 0, -ETIME if any timed out, or the etcd error. */
 int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState state,

@@ -19,6 +19,8 @@ char *arg_etcd_key_prefix = NULL;
 char *arg_ca_file = NULL;
 char *arg_cert_file = NULL;
 char *arg_key_file = NULL;
+char *arg_etcd_username = NULL;
+char *arg_etcd_password = NULL;
 uint64_t arg_request_timeout_usec = 3 * USEC_PER_SEC;
 bool arg_debug = false;
 char *arg_tunnel = NULL;
@@ -91,7 +93,7 @@ static const Verb verbs[] = {
           "Generate units from a compose file and start (up), stop and destroy (down) or list (ps) them" },
         { "cordon",          1, -1, 0,                              verb_cordon,          "MACHINE...",
           "Place no new units on machines (by id or id prefix); what runs there stays" },
-        { "destroy",         1, -1, 0,                              verb_destroy,         "UNIT...",
+        { "destroy",         1, -1, FLAGS_BLOCK,                    verb_destroy,         "UNIT...",
           "Destroy one or more units in the cluster" },
         { "drain",           1,  1, FLAGS_BLOCK,                    verb_drain,           "MACHINE",
           "Cordon a machine and move its non-global units away, showing each move" },
@@ -134,6 +136,8 @@ enum {
         ARG_DRIVER,
         ARG_ETCD_KEY_PREFIX,
         ARG_CA_FILE,
+        ARG_ETCD_USERNAME,
+        ARG_ETCD_PASSWORD,
         ARG_CERT_FILE,
         ARG_KEY_FILE,
         ARG_REQUEST_TIMEOUT,
@@ -163,6 +167,11 @@ static const struct option options[] = {
         { "driver",                   required_argument, NULL, ARG_DRIVER                   },
         { "etcd-key-prefix",          required_argument, NULL, ARG_ETCD_KEY_PREFIX          },
         { "ca-file",                  required_argument, NULL, ARG_CA_FILE                  },
+        { "etcd-cafile",              required_argument, NULL, ARG_CA_FILE                  },
+        { "etcd-certfile",            required_argument, NULL, ARG_CERT_FILE                },
+        { "etcd-keyfile",             required_argument, NULL, ARG_KEY_FILE                 },
+        { "etcd-username",            required_argument, NULL, ARG_ETCD_USERNAME            },
+        { "etcd-password",            required_argument, NULL, ARG_ETCD_PASSWORD            },
         { "cert-file",                required_argument, NULL, ARG_CERT_FILE                },
         { "key-file",                 required_argument, NULL, ARG_KEY_FILE                 },
         { "request-timeout",          required_argument, NULL, ARG_REQUEST_TIMEOUT          },
@@ -351,6 +360,7 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
         case 'h':
                 *ret_help = true;
                 return 0;
+        case 'v':
         case ARG_VERSION:
                 *ret_version = true;
                 return 0;
@@ -366,6 +376,10 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
                 return set_string(&arg_ca_file, v);
         case ARG_CERT_FILE:
                 return set_string(&arg_cert_file, v);
+        case ARG_ETCD_USERNAME:
+                return set_string(&arg_etcd_username, v);
+        case ARG_ETCD_PASSWORD:
+                return set_string(&arg_etcd_password, v);
         case ARG_KEY_FILE:
                 return set_string(&arg_key_file, v);
         case ARG_REQUEST_TIMEOUT:
@@ -410,6 +424,8 @@ static int parse_environment(void) {
                 { "FLEETCTL_DRIVER",                   ARG_DRIVER                   },
                 { "FLEETCTL_ETCD_KEY_PREFIX",          ARG_ETCD_KEY_PREFIX          },
                 { "FLEETCTL_CA_FILE",                  ARG_CA_FILE                  },
+                { "FLEETCTL_ETCD_USERNAME",            ARG_ETCD_USERNAME            },
+                { "FLEETCTL_ETCD_PASSWORD",            ARG_ETCD_PASSWORD            },
                 { "FLEETCTL_CERT_FILE",                ARG_CERT_FILE                },
                 { "FLEETCTL_KEY_FILE",                 ARG_KEY_FILE                 },
                 { "FLEETCTL_REQUEST_TIMEOUT",          ARG_REQUEST_TIMEOUT          },
@@ -443,7 +459,7 @@ static int parse_argv(int argc, char *argv[], bool stop_at_verb, unsigned *seen,
         /* optind = 0 makes glibc re-initialise, so the same vector can be parsed twice. */
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, stop_at_verb ? "+:hlfo:Ap:" : ":hlfo:Ap:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, stop_at_verb ? "+:hvlfo:Ap:" : ":hvlfo:Ap:", options, NULL)) >= 0) {
                 if (c == '?') {
                         if (optopt != 0)
                                 return log_error_errno(EINVAL, "unknown shorthand flag: '%c' in -%c", optopt, optopt);
@@ -541,16 +557,20 @@ static void print_global_help(void) {
                "\t--endpoint=URL,...               etcd endpoints (default http://127.0.0.1:2379; $FLEETCTL_ENDPOINT)\n"
                "\t--etcd-key-prefix=PREFIX         Keyspace of the cluster in etcd (default %s)\n"
                "\t--ca-file, --cert-file, --key-file=PATH\n"
-               "\t                                 TLS files for the etcd endpoints\n"
+               "\t                                 TLS files for the https:// etcd endpoints (also\n"
+               "\t                                 --etcd-cafile, --etcd-certfile, --etcd-keyfile)\n"
+               "\t--etcd-username, --etcd-password=S\n"
+               "\t                                 etcd user (with etcd auth on); prefer\n"
+               "\t                                 $FLEETCTL_ETCD_PASSWORD to a flag others can see in ps\n"
                "\t--request-timeout=SECONDS        Timeout of each etcd request (default 3)\n"
                "\t--tunnel=HOST[:PORT]             Reach machines for status/journal/ssh through this SSH host\n"
-               "\t--ssh-username=USER              Remote user for SSH (default core)\n"
+               "\t--ssh-username=USER              Remote user for SSH (default: ssh's, ~/.ssh/config or yours)\n"
                "\t--ssh-timeout=SECONDS            SSH connection timeout (default 10)\n"
                "\t--strict-host-key-checking=BOOL  Verify host keys against the known hosts file (default true)\n"
                "\t--known-hosts-file=PATH          Known hosts file (default: ssh's own)\n"
                "\t--driver=etcd                    Accepted for compatibility; fleetctl always talks to etcd\n"
                "\t--debug                          Print what fleetctl does on stderr\n"
-               "\t--version                        Print the version and exit\n"
+               "\t-v, --version                    Print the version and exit\n"
                "\t-h, --help                       Show help\n"
                "\n"
                "Every global flag can also be set as FLEETCTL_<FLAG> in the environment,\n"
@@ -628,8 +648,21 @@ int fleetctl_etcd(EtcdClient **ret) {
                         .ca_file = arg_ca_file,
                         .cert_file = arg_cert_file,
                         .key_file = arg_key_file,
+                        .username = arg_etcd_username,
+                        .password = arg_etcd_password,
                         .request_timeout_usec = arg_request_timeout_usec,
                 };
+                _cleanup_free_ char *msg = NULL;
+
+                r = etcd_config_check(&config, &msg);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        return log_error_errno(r, "Refusing the etcd options: %s.", msg);
+                if (r > 0)
+                        log_warning("WARNING: %s.", msg);
+                if (!!arg_etcd_username != !!arg_etcd_password)
+                        return log_error_errno(EINVAL, "--etcd-username and --etcd-password go together.");
 
                 if (!etcd_event) {
                         r = sd_event_new(&etcd_event);
@@ -738,9 +771,6 @@ static int run(int argc, char *argv[]) {
         r = set_prefix(REGISTRY_DEFAULT_PREFIX);
         if (r < 0)
                 return r;
-        r = set_string(&arg_ssh_username, "core");
-        if (r < 0)
-                return r;
         r = parse_environment();
         if (r < 0)
                 return r;
@@ -805,6 +835,10 @@ int main(int argc, char *argv[]) {
         free(arg_ca_file);
         free(arg_cert_file);
         free(arg_key_file);
+        free(arg_etcd_username);
+        if (arg_etcd_password)
+                explicit_bzero(arg_etcd_password, strlen(arg_etcd_password));
+        free(arg_etcd_password);
         free(arg_tunnel);
         free(arg_ssh_username);
         free(arg_known_hosts_file);

@@ -24,6 +24,8 @@ extern char *arg_etcd_key_prefix;
 extern char *arg_ca_file;
 extern char *arg_cert_file;
 extern char *arg_key_file;
+extern char *arg_etcd_username;
+extern char *arg_etcd_password;
 extern uint64_t arg_request_timeout_usec;
 extern bool arg_debug;
 extern char *arg_tunnel;

@@ -138,6 +138,14 @@ typedef struct EtcdRangeOptions {
  * a certificate without a key; -ENOMEM. */
 int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config);
 
+/* Check config for what etcd_client_new() cannot see. Returns -errno with *ret_message (malloc'd)
+ * when a TLS file is unreadable or TLS files are set while an endpoint is plain http:// (they
+ * would be silently unused); 1 with *ret_message, a warning naming the risk, when an endpoint is
+ * plain http:// to a host that is not loopback; 0 (*ret_message NULL) otherwise; -ENOMEM. */
+int etcd_config_check(const EtcdConfig *config, char **ret_message);
+/* Whether the http(s):// endpoint's host is localhost, 127.x or ::1. */
+bool etcd_endpoint_is_loopback(const char *endpoint);
+
 /* Cancel every call, watch and lease keeper (their callbacks are not invoked) and free the client.
  * Leases are not revoked. Accepts NULL; returns NULL. */
 EtcdClient *etcd_client_free(EtcdClient *c);

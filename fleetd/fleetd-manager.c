@@ -217,7 +217,16 @@ static int manager_connect_etcd(Manager *m) {
                  * nothing. That is most of an idle fleetd's etcd requests. */
                 .watch_check_usec = c->agent_ttl_usec,
         };
+        _cleanup_free_ char *msg = NULL;
         int r;
+
+        r = etcd_config_check(&ec, &msg);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "Refusing the etcd configuration: %s.", msg);
+        if (r > 0)
+                log_warning("WARNING: %s.", msg);
 
         r = etcd_client_new(&m->etcd, m->event, &ec);
         if (r < 0)

@@ -85,6 +85,10 @@ static void test_errors(void) {
                 { { "submit", "a@b@c.service" }, "a@b@c" },
                 { { "start", "-x" }, "x" },
                 { { "compose", "sideways" }, "sideways" },
+                { { "--ca-file=/nonexistent/ca.pem", "list-units" }, "/nonexistent/ca.pem" },
+                { { "--etcd-keyfile=/nonexistent/k.pem", "list-units" }, "/nonexistent/k.pem" },
+                { { "--ca-file=/dev/null", "list-units" }, "plain http" },
+                { { "--etcd-username=u", "list-units" }, "--etcd-password" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -108,6 +112,20 @@ static void test_errors(void) {
         _cleanup_(run_done) Run u = run(STRV_MAKE("list-machines"));
         ok(u.status == 1 && count_lines(u.err) == 1 && strstr(u.err, "127.0.0.1:9") && strstr(u.err, "unreachable"),
            "etcd unreachable names the endpoint");
+}
+
+/* Plain http to another host works but says what it risks, on stderr (0.0.0.1: not loopback, and the
+ * kernel refuses to connect to it, so nothing leaves the machine). */
+static void test_plain_http_warning(void) {
+        _cleanup_(run_done) Run r = run(STRV_MAKE("--endpoint=http://0.0.0.1:9", "--request-timeout=0.2",
+                                                  "--etcd-certfile=", "list-machines"));
+
+        ok(r.status == 1 && strstr(r.err, "WARNING") && strstr(r.err, "http://0.0.0.1:9") &&
+           strstr(r.err, "root on every machine"), "plain http to a non-loopback endpoint warns: %s", line1(r.err));
+        _cleanup_(run_done) Run v = run(STRV_MAKE("-v"));
+        ok(v.status == 0 && startswith(v.out, "fleetctl version "), "-v is --version, as in fleet");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("destroy", "--help"));
+        ok(strstr(d.out, "--no-block") && strstr(d.out, "--block-attempts"), "destroy takes fleet's --no-block");
 }
 
 static void test_verify(void) {
@@ -140,6 +158,7 @@ int main(int argc, char *argv[]) {
 
         test_version_help();
         test_errors();
+        test_plain_http_warning();
         test_verify();
 
         {
