@@ -151,26 +151,69 @@ int xfleet_map_options(char *const *lines, const char *unit, XFleetOptions **ret
         return 0;
 }
 
+/* Whether lib accepts the lines of s, leaving out those of option name (NULL: none). 1 yes, 0 no
+ * (*ret_error then says why, if non-NULL), -ENOMEM. */
+static int lines_accepted(const ComposeService *s, const char *name, char **ret_error) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        int r;
+
+        STRV_FOREACH(line, s->xfleet) {
+                const char *rest = name ? startswith(*line, name) : NULL;
+
+                if (rest && *rest == '=')
+                        continue;
+                r = strv_extend(&lines, *line);
+                if (r < 0)
+                        return r;
+        }
+        r = xfleet_map_options(lines, s->unit, &x, ret_error);
+        if (r == 0)
+                r = xfleet_options_validate(x, s->unit, ret_error);
+        if (r == -EINVAL)
+                return 0;
+        return r < 0 ? r : 1;
+}
+
+/* The x-fleet key of s that, left out, makes lib accept the rest (the last such one: the option
+ * written later is the one at odds with those before), or NULL if none does. */
+static int blame_xfleet_key(const ComposeService *s, const YamlNode **ret) {
+        const YamlNode *map = yaml_mapping_get(s->node, "x-fleet"), *blamed = NULL;
+        YamlNode *k, *v _unused_;
+        int r;
+
+        if (map && map->type == YAML_NODE_MAPPING)
+                YAML_MAPPING_FOREACH(k, v, map) {
+                        r = lines_accepted(s, k->value, NULL);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                blamed = k;
+                }
+        *ret = blamed;
+        return 0;
+}
+
 /* The [X-Fleet] section of s as fleet will judge it, by lib's rules: never write a unit that
  * fleetctl would refuse. The combination may come from several compose keys (x-fleet, placement
- * constraints, ports, depends_on, mode): the message lists the lines. */
+ * constraints, ports, depends_on, mode): the message lists the lines, and points at the x-fleet
+ * key that causes the refusal if there is one, else at the service. */
 static int service_validate(ComposeService *s, Diag *d) {
-        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
         _cleanup_free_ char *error = NULL, *lines = NULL, *key = NULL;
         const YamlNode *at;
         int r;
 
-        r = xfleet_map_options(s->xfleet, s->unit, &x, &error);
-        if (r == 0)
-                r = xfleet_options_validate(x, s->unit, &error);
-        if (r != -EINVAL)
-                return r;
+        r = lines_accepted(s, NULL, &error);
+        if (r != 0)
+                return r < 0 ? r : 0;
 
+        r = blame_xfleet_key(s, &at);
+        if (r < 0)
+                return r;
         lines = strv_join(s->xfleet, ", ");
         if (!lines)
                 return -ENOMEM;
-        at = yaml_mapping_get_key(s->node, "x-fleet");
-        if (asprintf(&key, "services.%s%s", s->name, at ? ".x-fleet" : "") < 0)
+        if (asprintf(&key, "services.%s%s%s", s->name, at ? ".x-fleet." : "", at ? at->value : "") < 0)
                 return -ENOMEM;
         return diag_error(d, at ?: s->node, key,
                           "service \"%s\": fleet would refuse its [X-Fleet] options (%s): %s", s->name, lines,
