@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli-units.h"
+#include "error-message.h"
 #include "fileio.h"
 #include "strv.h"
 #include "unit-file.h"
@@ -63,14 +64,6 @@ int cli_unit_name_from_arg(const char *arg, char **ret, const char **ret_reason)
         return 0;
 }
 
-static int set_error(char **ret_error, char *message) {
-        if (ret_error)
-                *ret_error = message;
-        else
-                free(message);
-        return -EINVAL;
-}
-
 int cli_unit_from_text_full(const char *name, const char *text, size_t size, RegistryUnit **ret,
                             char ***ret_warnings, char **ret_error) {
         _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
@@ -87,21 +80,21 @@ int cli_unit_from_text_full(const char *name, const char *text, size_t size, Reg
         if (r == -ENOMEM)
                 return r;
         if (r == -EFBIG)
-                return set_error(ret_error, strdup("unit file too large"));
+                return error_message_set(ret_error, EINVAL, "unit file too large");
         if (r < 0)
-                return set_error(ret_error, TAKE_PTR(error) ?: strdup("unit file does not parse"));
+                return error_message_set(ret_error, EINVAL, "%s", error ?: "unit file does not parse");
 
         /* X-Fleet is checked for the unit's own name, so that an instance's %i is final. */
         r = xfleet_options_parse(uf, name, &x, &error);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return set_error(ret_error, TAKE_PTR(error) ?: strdup("invalid [X-Fleet] section"));
+                return error_message_set(ret_error, EINVAL, "%s", error ?: "invalid [X-Fleet] section");
         r = xfleet_options_validate(x, name, &error);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return set_error(ret_error, TAKE_PTR(error) ?: strdup("invalid [X-Fleet] options"));
+                return error_message_set(ret_error, EINVAL, "%s", error ?: "invalid [X-Fleet] options");
 
         r = unit_file_serialize(uf, &raw, NULL);
         if (r < 0)
@@ -137,7 +130,7 @@ int cli_unit_from_file(const char *name, const char *path, RegistryUnit **ret, c
 
         r = read_full_file(path, &text, &size, UNIT_FILE_SIZE_MAX);
         if (r == -EFBIG)
-                return set_error(ret_error, strdup("unit file too large"));
+                return error_message_set(ret_error, EINVAL, "unit file too large");
         if (r < 0)
                 return r;
         return cli_unit_from_text(name, text, size, ret, ret_error);

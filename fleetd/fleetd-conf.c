@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 
+#include "error-message.h"
 #include "fileio.h"
 #include "fleetd-conf.h"
 #include "parse-util.h"
@@ -116,24 +117,6 @@ static const Option *option_find(const char *key) {
                 if (streq(options[i].name, name))
                         return &options[i];
         return NULL;
-}
-
-static int set_error(char **ret_error, const char *format, ...) _printf_(2, 3);
-static int set_error(char **ret_error, const char *format, ...) {
-        va_list ap;
-        char *s;
-
-        if (!ret_error)
-                return -EINVAL;
-        va_start(ap, format);
-        if (vasprintf(&s, format, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        if (!s)
-                return -ENOMEM;
-        free(*ret_error);
-        *ret_error = s;
-        return -EINVAL;
 }
 
 int fleetd_parse_duration(const char *s, uint64_t *ret_usec) {
@@ -314,7 +297,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
 
         o = option_find(key);
         if (!o)
-                return set_error(ret_error, "%s: unknown option", key);
+                return error_message_set(ret_error, EINVAL, "%s: unknown option", key);
         if (o->type == OPTION_IGNORED)
                 return 1;
         field = (uint8_t *) c + o->offset;
@@ -338,7 +321,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                 char *s;
 
                 if (value[0] != '/')
-                        return set_error(ret_error, "%s: '%s' is not an absolute path", o->name, value);
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not an absolute path", o->name, value);
                 r = dir_value(value, &s);
                 if (r < 0)
                         return r;
@@ -352,8 +335,8 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
 
                 r = fleetd_parse_endpoints(value, &l, &bad);
                 if (r == -EINVAL)
-                        return isempty(bad) ? set_error(ret_error, "%s: no endpoint given", o->name)
-                                            : set_error(ret_error,
+                        return isempty(bad) ? error_message_set(ret_error, EINVAL, "%s: no endpoint given", o->name)
+                                            : error_message_set(ret_error, EINVAL,
                                                         "%s: '%s' is not an http:// or https:// URL",
                                                         o->name, bad);
                 if (r < 0)
@@ -369,12 +352,12 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
 
                 r = fleetd_parse_duration(value, &usec);
                 if (r < 0)
-                        return set_error(ret_error, "%s: '%s' is not a duration (e.g. 10s, 500ms, 1m)",
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not a duration (e.g. 10s, 500ms, 1m)",
                                          o->name, value);
                 if (o->type == OPTION_TTL && usec < FLEETD_AGENT_TTL_MIN_USEC)
-                        return set_error(ret_error, "%s: '%s' is below the minimum of 2s", o->name, value);
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is below the minimum of 2s", o->name, value);
                 if (usec == 0)
-                        return set_error(ret_error, "%s: must be greater than zero", o->name);
+                        return error_message_set(ret_error, EINVAL, "%s: must be greater than zero", o->name);
                 *(uint64_t *) field = usec;
                 return 0;
         }
@@ -382,7 +365,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
         case OPTION_BOOL:
                 r = parse_boolean(value);
                 if (r < 0)
-                        return set_error(ret_error, "%s: '%s' is not a boolean (true or false)", o->name,
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not a boolean (true or false)", o->name,
                                          value);
                 *(bool *) field = r;
                 return 0;
@@ -394,7 +377,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                 errno = 0;
                 v = strtol(value, &end, 10);
                 if (errno != 0 || end == value || *end != 0 || v < 0 || v > INT_MAX)
-                        return set_error(ret_error, "%s: '%s' is not a non-negative integer", o->name,
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not a non-negative integer", o->name,
                                          value);
                 *(int *) field = (int) v;
                 return 0;
@@ -406,7 +389,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
 
                 if (!isempty(value)) {
                         if (inet_pton(AF_INET, value, buf) != 1 && inet_pton(AF_INET6, value, buf) != 1)
-                                return set_error(ret_error, "%s: '%s' is not an IP address", o->name, value);
+                                return error_message_set(ret_error, EINVAL, "%s: '%s' is not an IP address", o->name, value);
                         s = strdup(value);
                         if (!s)
                                 return -ENOMEM;
@@ -421,7 +404,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
 
                 r = fleetd_parse_metadata(value, &l, &bad);
                 if (r == -EINVAL)
-                        return set_error(ret_error, "%s: '%s' is not of the form key=value", o->name, bad);
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not of the form key=value", o->name, bad);
                 if (r < 0)
                         return r;
                 strv_free(*(char ***) field);
@@ -469,14 +452,14 @@ int fleetd_config_load_text(FleetdConfig *c, const char *text, const char *origi
 
                 eq = strchr(l, '=');
                 if (!eq)
-                        return set_error(ret_error, "%s:%u: %s: expected key=value", origin, line, l);
+                        return error_message_set(ret_error, EINVAL, "%s:%u: %s: expected key=value", origin, line, l);
                 *eq = 0;
                 key = strstrip(l);
                 value = unquote(strstrip(eq + 1));
 
                 r = fleetd_config_set(c, key, value, &err);
                 if (r == -EINVAL)
-                        return set_error(ret_error, "%s:%u: %s", origin, line, strna(err));
+                        return error_message_set(ret_error, EINVAL, "%s:%u: %s", origin, line, strna(err));
                 if (r < 0)
                         return r;
         }
@@ -494,7 +477,7 @@ int fleetd_config_load_file(FleetdConfig *c, const char *path, bool missing_ok, 
         if (r == -ENOENT && missing_ok)
                 return 0;
         if (r < 0) {
-                if (set_error(ret_error, "%s: %s", path, strerror(-r)) == -ENOMEM)
+                if (error_message_set(ret_error, EINVAL, "%s: %s", path, strerror(-r)) == -ENOMEM)
                         return -ENOMEM;
                 return r;
         }
@@ -522,7 +505,7 @@ int fleetd_config_load_env(FleetdConfig *c, char **ret_error) {
                         continue;
                 r = fleetd_config_set(c, options[i].name, v, &err);
                 if (r == -EINVAL)
-                        return set_error(ret_error, "$%s: %s", name, strna(err));
+                        return error_message_set(ret_error, EINVAL, "$%s: %s", name, strna(err));
                 if (r < 0)
                         return r;
         }
@@ -554,7 +537,7 @@ int fleetd_config_parse_argv(FleetdConfig *c, int argc, char *argv[], char **ret
                 const Option *o;
 
                 if (!arg || isempty(arg))
-                        return set_error(ret_error, "unexpected argument '%s'", argv[i]);
+                        return error_message_set(ret_error, EINVAL, "unexpected argument '%s'", argv[i]);
                 if (streq(arg, "help") || streq(arg, "version"))
                         continue;
 
@@ -571,7 +554,7 @@ int fleetd_config_parse_argv(FleetdConfig *c, int argc, char *argv[], char **ret
 
                 o = option_find(name);
                 if (!o)
-                        return set_error(ret_error, "--%s: unknown option", name);
+                        return error_message_set(ret_error, EINVAL, "--%s: unknown option", name);
 
                 if (eq)
                         value = eq + 1;
@@ -580,11 +563,11 @@ int fleetd_config_parse_argv(FleetdConfig *c, int argc, char *argv[], char **ret
                 else if (i + 1 < argc)
                         value = argv[++i];
                 else
-                        return set_error(ret_error, "--%s: missing value", name);
+                        return error_message_set(ret_error, EINVAL, "--%s: missing value", name);
 
                 r = fleetd_config_set(c, name, value, &err);
                 if (r == -EINVAL)
-                        return set_error(ret_error, "--%s", strna(err));
+                        return error_message_set(ret_error, EINVAL, "--%s", strna(err));
                 if (r < 0)
                         return r;
         }

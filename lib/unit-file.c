@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 
+#include "error-message.h"
 #include "string-util.h"
 #include "strv.h"
 #include "unit-file.h"
@@ -74,25 +75,6 @@ int unit_file_copy(const UnitFile *u, UnitFile **ret) {
         return 0;
 }
 
-static int parse_error(char **error_message, unsigned line, const char *format, ...) _printf_(3, 4);
-static int parse_error(char **error_message, unsigned line, const char *format, ...) {
-        _cleanup_free_ char *detail = NULL;
-        va_list ap;
-        int r;
-
-        if (!error_message)
-                return -EBADMSG;
-
-        va_start(ap, format);
-        r = vasprintf(&detail, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-        if (asprintf(error_message, "line %u: %s", line, detail) < 0)
-                return -ENOMEM;
-        return -EBADMSG;
-}
-
 static bool is_comment(const char *b, const char *e) {
         return b < e && (*b == '#' || *b == ';');
 }
@@ -110,11 +92,11 @@ static int unit_file_parse_line(UnitFile *u, char **section, const char *b, cons
                 char *s;
 
                 if (!close)
-                        return parse_error(error_message, line, "unterminated section header");
+                        return error_message_set(error_message, EBADMSG, "line %u: unterminated section header", line);
                 if (close + 1 != e)
-                        return parse_error(error_message, line, "garbage after section header");
+                        return error_message_set(error_message, EBADMSG, "line %u: garbage after section header", line);
                 if (close == b + 1)
-                        return parse_error(error_message, line, "empty section name");
+                        return error_message_set(error_message, EBADMSG, "line %u: empty section name", line);
                 s = strndup(b + 1, close - b - 1);
                 if (!s)
                         return -ENOMEM;
@@ -123,15 +105,15 @@ static int unit_file_parse_line(UnitFile *u, char **section, const char *b, cons
         }
 
         if (!*section)
-                return parse_error(error_message, line, "assignment outside of a section");
+                return error_message_set(error_message, EBADMSG, "line %u: assignment outside of a section", line);
 
         eq = memchr(b, '=', e - b);
         if (!eq)
-                return parse_error(error_message, line, "missing '='");
+                return error_message_set(error_message, EBADMSG, "line %u: missing '='", line);
         name_end = eq;
         strip_range(&b, &name_end);
         if (b == name_end)
-                return parse_error(error_message, line, "empty option name");
+                return error_message_set(error_message, EBADMSG, "line %u: empty option name", line);
         value = eq + 1;
         strip_range(&value, &e);
 

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <stdarg.h>
 
+#include "error-message.h"
 #include "parse-util.h"
 #include "string-util.h"
 #include "strv.h"
@@ -281,19 +282,6 @@ bool xfleet_globs_match(char *const *patterns, const char *name) {
         return false;
 }
 
-static int set_error(char **error_message, const char *format, ...) _printf_(2, 3);
-static int set_error(char **error_message, const char *format, ...) {
-        va_list ap;
-        int r;
-
-        if (!error_message)
-                return -EINVAL;
-        va_start(ap, format);
-        r = vasprintf(error_message, format, ap);
-        va_end(ap);
-        return r < 0 ? -ENOMEM : -EINVAL;
-}
-
 /* Split a value into words at whitespace; single or double quotes group (and are removed). */
 static int split_quoted(const char *value, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
@@ -364,7 +352,7 @@ static int parse_global(XFleetOptions *x, const char *value, char **error_messag
 
         r = parse_boolean(value);
         if (r < 0)
-                return set_error(error_message, "Global=%s is not a boolean", value);
+                return error_message_set(error_message, EINVAL, "Global=%s is not a boolean", value);
         x->global = r;
         return 0;
 }
@@ -378,12 +366,12 @@ static int parse_machine_metadata(XFleetOptions *x, const char *value, char **er
 
         r = split_quoted(value, &words);
         if (r == -EINVAL)
-                return set_error(error_message, "MachineMetadata=%s: unbalanced quotes", value);
+                return error_message_set(error_message, EINVAL, "MachineMetadata=%s: unbalanced quotes", value);
         if (r < 0)
                 return r;
         STRV_FOREACH(w, words)
                 if (metadata_locate(*w, &key_len, &v, &negated) < 0)
-                        return set_error(error_message,
+                        return error_message_set(error_message, EINVAL,
                                          "MachineMetadata '%s' is not of the form key=value "
                                          "or key!=value with a non-empty key and value", *w);
         return strv_extend_strv(&x->machine_metadata, words);
@@ -410,7 +398,7 @@ int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, co
 
         if (unit_name) {
                 if (!unit_name_type(unit_name))
-                        return set_error(error_message, "invalid unit name '%s'", unit_name);
+                        return error_message_set(error_message, EINVAL, "invalid unit name '%s'", unit_name);
                 r = unit_name_specifier_expand(value, unit_name, &expanded);
                 if (r < 0)
                         return r;
@@ -428,7 +416,7 @@ int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions
         assert(ret);
 
         if (unit_name && !unit_name_type(unit_name))
-                return set_error(error_message, "invalid unit name '%s'", unit_name);
+                return error_message_set(error_message, EINVAL, "invalid unit name '%s'", unit_name);
 
         x = xfleet_options_new();
         if (!x)
@@ -476,21 +464,21 @@ int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char 
         STRV_FOREACH(peer, x->machine_of) {
                 STRV_FOREACH(c, x->conflicts)
                         if (xfleet_glob_match(*c, *peer))
-                                return set_error(error_message,
+                                return error_message_set(error_message, EINVAL,
                                                  "unresolvable requirements: MachineOf peer '%s' matches "
                                                  "Conflicts pattern '%s'", *peer, *c);
                 STRV_FOREACH(c, x->replaces)
                         if (xfleet_glob_match(*c, *peer))
-                                return set_error(error_message,
+                                return error_message_set(error_message, EINVAL,
                                                  "unresolvable requirements: MachineOf peer '%s' matches "
                                                  "Replaces pattern '%s'", *peer, *c);
                 if (unit_name && streq(*peer, unit_name))
-                        return set_error(error_message, "MachineOf cannot name the unit itself");
+                        return error_message_set(error_message, EINVAL, "MachineOf cannot name the unit itself");
         }
 
         for (size_t i = 0; i < ELEMENTSOF(xfleet_exclusive_table); i++)
                 if (options_have(x, xfleet_exclusive_table[i].a) && options_have(x, xfleet_exclusive_table[i].b))
-                        return set_error(error_message, "%s cannot be used with %s",
+                        return error_message_set(error_message, EINVAL, "%s cannot be used with %s",
                                          key_name(xfleet_exclusive_table[i].a), key_name(xfleet_exclusive_table[i].b));
         return 0;
 }

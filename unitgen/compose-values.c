@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "compose-values.h"
+#include "error-message.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -197,18 +198,6 @@ static int parse_port_range(const char *s, size_t n, unsigned *first, unsigned *
         return 0;
 }
 
-int parse_fail(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-        int r = 0;
-
-        if (ret_error) {
-                va_start(ap, fmt);
-                r = vasprintf(ret_error, fmt, ap);
-                va_end(ap);
-        }
-        return r < 0 ? -ENOMEM : -EINVAL;
-}
-
 int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret_error) {
         _cleanup_free_ char *ip = NULL, *flag = NULL;
         const char *proto = "tcp", *slash, *rest = s, *parts[3];
@@ -223,14 +212,14 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
         if (slash) {
                 proto = slash + 1;
                 if (!STR_IN_SET(proto, "tcp", "udp", "sctp"))
-                        return parse_fail(ret_error, "invalid protocol in port \"%s\": use tcp, udp or sctp", s);
+                        return error_message_set(ret_error, EINVAL, "invalid protocol in port \"%s\": use tcp, udp or sctp", s);
         }
 
         if (rest[0] == '[') {
                 const char *close = memchr(rest, ']', len);
 
                 if (!close || (size_t) (close - rest) + 1 >= len || close[1] != ':')
-                        return parse_fail(ret_error, "invalid IPv6 address in port \"%s\"", s);
+                        return error_message_set(ret_error, EINVAL, "invalid IPv6 address in port \"%s\"", s);
                 ip = strndup(rest, (size_t) (close - rest) + 1);
                 if (!ip)
                         return -ENOMEM;
@@ -242,7 +231,7 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
                 const char *c = memchr(p, ':', (size_t) (end - p));
 
                 if (n_parts == 3)
-                        return parse_fail(ret_error, "invalid port \"%s\": too many \":\" (put IPv6 addresses in [])", s);
+                        return error_message_set(ret_error, EINVAL, "invalid port \"%s\": too many \":\" (put IPv6 addresses in [])", s);
                 parts[n_parts] = p;
                 lens[n_parts++] = c ? (size_t) (c - p) : (size_t) (end - p);
                 if (!c)
@@ -251,7 +240,7 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
         }
         if (n_parts == 3) {
                 if (ip)
-                        return parse_fail(ret_error, "invalid port \"%s\"", s);
+                        return error_message_set(ret_error, EINVAL, "invalid port \"%s\"", s);
                 if (lens[0] > 0) {
                         ip = strndup(parts[0], lens[0]);
                         if (!ip)
@@ -261,18 +250,18 @@ int parse_port(const char *s, char **ret_flag, ComposePort *ret_port, char **ret
 
         r = parse_port_range(parts[n_parts - 1], lens[n_parts - 1], &tf, &tl);
         if (r == -EINVAL)
-                return parse_fail(ret_error, "invalid container port in \"%s\": use a number or a range 1-65535", s);
+                return error_message_set(ret_error, EINVAL, "invalid container port in \"%s\": use a number or a range 1-65535", s);
         if (r < 0)
                 return r;
         if (n_parts >= 2 && lens[n_parts - 2] > 0) {
                 r = parse_port_range(parts[n_parts - 2], lens[n_parts - 2], &pf, &pl);
                 if (r == -EINVAL)
-                        return parse_fail(ret_error, "invalid host port in \"%s\": use a number or a range 1-65535", s);
+                        return error_message_set(ret_error, EINVAL, "invalid host port in \"%s\": use a number or a range 1-65535", s);
                 if (r < 0)
                         return r;
                 /* Equal-length ranges map one to one; a host range for one container port picks one. */
                 if (pl - pf != tl - tf && tl != tf)
-                        return parse_fail(ret_error, "port ranges of different lengths in \"%s\"", s);
+                        return error_message_set(ret_error, EINVAL, "port ranges of different lengths in \"%s\"", s);
         }
 
         {

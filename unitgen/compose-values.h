@@ -28,10 +28,6 @@ int parse_cpus_hundredths(const char *s, unsigned *ret);
 /* A signal name ("SIGINT", "INT", case-insensitive) or number, as its number. */
 int parse_signal(const char *s, int *ret);
 
-/* Reject a value: when ret_error is not NULL, *ret_error receives the formatted message (malloc'd,
- * the caller's). Returns -EINVAL, or -ENOMEM when the message cannot be allocated. */
-int parse_fail(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-
 /* Format a duration the way docker's flags read it: "90s", "1500ms", "20us". *ret owned by caller. */
 int format_duration(uint64_t usec, char **ret);
 

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 
+#include "error-message.h"
 #include "interpolate.h"
 #include "strv.h"
 
@@ -27,16 +28,17 @@ static int expander_put(Expander *x, const char *s, size_t n) {
         return 0;
 }
 
+/* The first error is the one reported. */
 _printf_(2, 3) static int expander_fail(Expander *x, const char *format, ...) {
         va_list ap;
+        int r;
 
         if (x->error)
                 return -EINVAL;
         va_start(ap, format);
-        if (vasprintf(&x->error, format, ap) < 0)
-                x->error = NULL;
+        r = error_message_setv(&x->error, EINVAL, format, ap);
         va_end(ap);
-        return x->error ? -EINVAL : -ENOMEM;
+        return r;
 }
 
 static bool is_name_start(char c) {

@@ -4,6 +4,7 @@
 
 #include "compose-convert.h"
 #include "compose-values.h"
+#include "error-message.h"
 #include "exec-quote.h"
 #include "string-util.h"
 #include "strv.h"
@@ -29,13 +30,13 @@ int xfleet_map_constraint(const char *expr, char **ret_line, char **ret_key, boo
         if (!op)
                 op = strstr(expr, "!=");
         if (!op)
-                return parse_fail(ret_error, "\"%s\": a constraint is \"attribute == value\" or \"attribute != value\"", expr);
+                return error_message_set(ret_error, EINVAL, "\"%s\": a constraint is \"attribute == value\" or \"attribute != value\"", expr);
         lhs = strndup_strip(expr, (size_t) (op - expr));
         rhs = strndup_strip(op + 2, strlen(op + 2));
         if (!lhs || !rhs)
                 return -ENOMEM;
         if (!metadata_word_valid(rhs))
-                return parse_fail(ret_error, "\"%s\": the value must be a single word", expr);
+                return error_message_set(ret_error, EINVAL, "\"%s\": the value must be a single word", expr);
 
         if ((label = startswith(lhs, "node.labels.")) || (label = startswith(lhs, "engine.labels.")))
                 key = strdup(label);
@@ -49,7 +50,7 @@ int xfleet_map_constraint(const char *expr, char **ret_line, char **ret_key, boo
                 key = strdup("arch");
         else if (streq(lhs, "node.id")) {
                 if (negated)
-                        return parse_fail(ret_error,
+                        return error_message_set(ret_error, EINVAL,
                                           "\"%s\": fleet cannot exclude a machine by ID; label the machines "
                                           "and use node.labels instead", expr);
                 key = strdup("machine-id");
@@ -57,13 +58,13 @@ int xfleet_map_constraint(const char *expr, char **ret_line, char **ret_key, boo
                         return -ENOMEM;
                 goto done;
         } else
-                return parse_fail(ret_error,
+                return error_message_set(ret_error, EINVAL,
                                   "\"%s\": unknown attribute (use node.labels.*, node.hostname, node.role, "
                                   "node.id, node.platform.os or node.platform.arch)", expr);
         if (!key)
                 return -ENOMEM;
         if (!metadata_word_valid(key))
-                return parse_fail(ret_error, "\"%s\": the label must be a single word", expr);
+                return error_message_set(ret_error, EINVAL, "\"%s\": the label must be a single word", expr);
         if (asprintf(&line, "MachineMetadata=%s%s%s", key, negated ? "!=" : "=", rhs) < 0)
                 return -ENOMEM;
 done:
@@ -142,7 +143,7 @@ int xfleet_map_options(char *const *lines, const char *unit, XFleetOptions **ret
                 if (!name)
                         return -ENOMEM;
                 if (!xfleet_option_is_known(name))
-                        return parse_fail(ret_error, "\"%s\" is not an [X-Fleet] option", name);
+                        return error_message_set(ret_error, EINVAL, "\"%s\" is not an [X-Fleet] option", name);
                 r = xfleet_options_add(x, name, eq + 1, unit, ret_error);
                 if (r < 0)
                         return r;
