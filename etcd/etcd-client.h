@@ -226,9 +226,12 @@ typedef void (*etcd_lease_handler_t)(EtcdLease *l, EtcdLeaseEvent event, int64_t
 
 /* A kept-alive lease: grants a lease of ttl_sec, renews it every TTL/3, and reports GRANTED once it
  * is live and LOST as soon as it is known gone or the TTL ran out without a successful renewal
- * (measured locally from the last renewal, so a partitioned client knows within the TTL). After
- * LOST the keeper keeps trying to grant a new lease with backoff, and reports GRANTED again with
- * the new id. Freeing it does not revoke the lease; etcd_lease_revoke_and_free() does. */
+ * (measured locally from the last renewal's send time, so a partitioned client knows within the
+ * TTL). A renewal is hedged over the members (another try every TTL/10 while none answered), so
+ * one frozen or killed member, or an etcd leader election, does not cost the lease. After LOST the
+ * keeper revokes the old lease (best effort) and keeps trying to grant a new one with backoff, and
+ * reports GRANTED again with the new id. Freeing it does not revoke the lease;
+ * etcd_lease_revoke_and_free() does. */
 int etcd_lease_keeper_new(EtcdLease **ret, EtcdClient *c, int64_t ttl_sec, etcd_lease_handler_t handler,
                           void *userdata);
 EtcdLease *etcd_lease_keeper_free(EtcdLease *l);

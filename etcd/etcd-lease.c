@@ -52,11 +52,33 @@ int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void 
 
 /* ---- the keeper ----
  *
- * grant -> GRANTED -> keepalive every TTL/3 (one POST each: the gateway answers one keepalive per
- * request) -> ... The lease is known alive until the time the last successful renewal was *sent*
- * plus the TTL etcd answered; a timer at that deadline reports LOST if no renewal succeeded in
- * between, so a partitioned client knows before etcd expires the lease. Failed renewals are
- * retried quickly while the deadline allows; after LOST a new lease is granted with backoff. */
+ * grant -> GRANTED -> a renewal round every TTL/3 (one POST per keepalive: the gateway answers one
+ * keepalive per request) -> ... The lease is known alive until the time the last successful
+ * keepalive was *sent* plus the TTL etcd answered; a timer at that deadline reports LOST if no
+ * renewal succeeded in between, so a partitioned client knows before etcd expires the lease.
+ *
+ * A round is hedged, because one member must not be able to cost the lease: a keepalive goes to the
+ * member that answered last, and while none has answered, another goes every hedge interval
+ * (TTL/10, 0.1-1 s) to the next member, each try pinned to its member and bounded by a few hedge
+ * intervals, the earlier ones left running. Keepalives are idempotent, the first answer wins and
+ * ends the others. So a frozen member costs one hedge interval, a killed one nothing, and a
+ * follower that is waiting for etcd's new leader answers as soon as there is one; while a follower
+ * still forwards to a frozen leader, fresh tries reach it after the election. etcd's new leader
+ * extends every lease by the election timeout on taking over (lessor Promote), so an election
+ * costs no lease as long as a renewal gets through within the TTL. Then the only way to lose the
+ * lease is for no member to answer for two thirds of the TTL.
+ *
+ * After LOST the old lease is revoked (best effort: the holder stopped acting on it, and whoever
+ * waits for its keys to vanish need not wait for etcd's expiry) and a new one is granted with
+ * backoff. */
+
+#define KEEPER_MAX_TRIES 8
+
+typedef struct KeeperTry {
+        EtcdLease *lease;
+        EtcdCall *call;
+        uint64_t sent;
+} KeeperTry;
 
 struct EtcdLease {
         EtcdClient *client;
@@ -65,11 +87,15 @@ struct EtcdLease {
         int64_t ttl_sec;
         int64_t id;
         uint64_t deadline;
-        uint64_t sent;                  /* when the request in flight was sent */
+        uint64_t hedge_usec;
 
-        EtcdCall *call;
-        sd_event_source *tick;          /* next grant or keepalive */
-        sd_event_source *expiry;        /* the deadline */
+        EtcdCall *grant_call;
+        uint64_t grant_sent;
+        KeeperTry tries[KEEPER_MAX_TRIES];      /* the keepalives of the round in flight */
+        bool renewing;                          /* a round is under way */
+        size_t next_endpoint;                   /* where the round's next try goes */
+        sd_event_source *tick;                  /* next grant, round or hedge */
+        sd_event_source *expiry;                /* the deadline */
         unsigned n_failures;
 
         etcd_lease_handler_t handler;
@@ -83,14 +109,23 @@ static void keeper_notify(EtcdLease *l, EtcdLeaseEvent event, int64_t id) {
                 l->handler(l, event, id, l->userdata);
 }
 
+static void keeper_round_end(EtcdLease *l) {
+        for (size_t i = 0; i < KEEPER_MAX_TRIES; i++)
+                l->tries[i].call = etcd_call_cancel(l->tries[i].call);
+        l->renewing = false;
+}
+
 static void keeper_lost(EtcdLease *l) {
         int64_t id = l->id;
         uint64_t pause;
 
         l->id = 0;
         l->deadline = 0;
-        l->call = etcd_call_cancel(l->call);
+        keeper_round_end(l);
+        l->grant_call = etcd_call_cancel(l->grant_call);
         (void) sd_event_source_set_enabled(l->expiry, SD_EVENT_OFF);
+        if (id > 0)
+                (void) etcd_lease_revoke(l->client, id, NULL, NULL, NULL);
 
         /* Grant again, with backoff; the handler may free the keeper, so schedule first. */
         l->n_failures++;
@@ -108,25 +143,29 @@ static int keeper_on_expiry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void keeper_renewed(EtcdLease *l, int64_t ttl) {
+static void keeper_renewed(EtcdLease *l, uint64_t sent, int64_t ttl) {
         uint64_t ttl_usec = (uint64_t) ttl * USEC_PER_SEC;
 
-        l->deadline = l->sent + ttl_usec;
+        keeper_round_end(l);
+        /* An answer to an older try than the one that set the deadline does not move it back. */
+        l->deadline = MAX(l->deadline, sent + ttl_usec);
         l->n_failures = 0;
 
         (void) sd_event_source_set_time(l->expiry, l->deadline);
         (void) sd_event_source_set_enabled(l->expiry, SD_EVENT_ONESHOT);
-        (void) keeper_schedule(l, l->sent + ttl_usec / 3);
+        (void) keeper_schedule(l, l->deadline - ttl_usec + ttl_usec / 3);
 }
 
 static void keeper_on_keepalive(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
-        EtcdLease *l = userdata;
-        usec_t t, retry;
+        KeeperTry *t = userdata;
+        EtcdLease *l = t->lease;
+        uint64_t next, due;
+        int enabled;
 
-        l->call = NULL;
+        t->call = NULL;
 
         if (error == 0 && response->lease_ttl > 0) {
-                keeper_renewed(l, response->lease_ttl);
+                keeper_renewed(l, t->sent, response->lease_ttl);
                 return;
         }
 
@@ -136,17 +175,21 @@ static void keeper_on_keepalive(EtcdClient *c, int error, const EtcdResponse *re
                 return;
         }
 
-        /* Anything else: try again soon, the expiry timer decides when it is too late. */
-        t = now(CLOCK_MONOTONIC);
-        retry = t + MIN(l->ttl_sec * USEC_PER_SEC / 10, 500 * USEC_PER_MSEC);
-        (void) keeper_schedule(l, retry);
+        /* This member failed: the next one gets a try soon (not at once: refused connections
+         * fail in no time, and a round must not spin), the expiry timer decides when it is too
+         * late. */
+        next = now(CLOCK_MONOTONIC) + l->hedge_usec / 4;
+        if (sd_event_source_get_enabled(l->tick, &enabled) >= 0 && enabled != SD_EVENT_OFF &&
+            sd_event_source_get_time(l->tick, &due) >= 0 && due < next)
+                return;
+        (void) keeper_schedule(l, next);
 }
 
 static void keeper_on_grant(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
         EtcdLease *l = userdata;
         uint64_t pause;
 
-        l->call = NULL;
+        l->grant_call = NULL;
 
         if (error < 0 || response->lease_id <= 0 || response->lease_ttl <= 0) {
                 l->n_failures++;
@@ -156,44 +199,77 @@ static void keeper_on_grant(EtcdClient *c, int error, const EtcdResponse *respon
         }
 
         l->id = response->lease_id;
-        keeper_renewed(l, response->lease_ttl);
+        l->deadline = 0;
+        keeper_renewed(l, l->grant_sent, response->lease_ttl);
         keeper_notify(l, ETCD_LEASE_GRANTED, l->id);
+}
+
+static int keeper_grant(EtcdLease *l, usec_t t) {
+        json_auto_t *body = NULL;
+
+        body = json_pack("{s:o}", "TTL", etcd_json_int64(l->ttl_sec));
+        if (!body)
+                return -ENOMEM;
+
+        l->grant_sent = t;
+        return etcd_call_start(l->client, ETCD_REQUEST_LEASE_GRANT, body, NULL, keeper_on_grant, l,
+                               &l->grant_call);
+}
+
+/* One more keepalive of the round, to the next member, if a slot is free and time is left. */
+static int keeper_try(EtcdLease *l, usec_t t_now) {
+        EtcdClient *c = l->client;
+        EtcdCallOptions options = ETCD_CALL_OPTIONS_DEFAULT;
+        json_auto_t *body = NULL;
+        KeeperTry *t = NULL;
+
+        if (t_now >= l->deadline)
+                return 0;       /* the expiry timer reports it */
+
+        for (size_t i = 0; i < KEEPER_MAX_TRIES && !t; i++)
+                if (!l->tries[i].call)
+                        t = &l->tries[i];
+        if (!t)
+                return 0;
+
+        if (!l->renewing) {
+                l->renewing = true;
+                l->next_endpoint = c->preferred;
+        }
+
+        body = json_pack("{s:o}", "ID", etcd_json_int64(l->id));
+        if (!body)
+                return -ENOMEM;
+
+        /* A try may wait a few hedge intervals (a follower waiting for a leader answers then);
+         * never past the deadline, when an answer is useless. */
+        options.pin_endpoint = (int) (l->next_endpoint % c->n_endpoints);
+        options.timeout_usec = MIN(MIN(l->deadline - t_now, 4 * l->hedge_usec), c->request_timeout_usec);
+        l->next_endpoint = (l->next_endpoint + 1) % c->n_endpoints;
+
+        t->lease = l;
+        t->sent = t_now;
+        return etcd_call_start(c, ETCD_REQUEST_LEASE_KEEPALIVE, body, &options, keeper_on_keepalive, t,
+                               &t->call);
 }
 
 static int keeper_on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         EtcdLease *l = userdata;
-        EtcdClient *c = l->client;
-        EtcdCallOptions options = ETCD_CALL_OPTIONS_DEFAULT;
-        json_auto_t *body = NULL;
-        usec_t t;
+        usec_t t = now(CLOCK_MONOTONIC);
         int r;
 
-        if (l->call)
-                return 0;
-
-        t = now(CLOCK_MONOTONIC);
-        l->sent = t;
-
         if (l->id == 0) {
-                body = json_pack("{s:o}", "TTL", etcd_json_int64(l->ttl_sec));
-                if (!body)
-                        return keeper_schedule(l, t + USEC_PER_SEC);
-
-                r = etcd_call_start(c, ETCD_REQUEST_LEASE_GRANT, body, NULL, keeper_on_grant, l, &l->call);
-        } else {
-                /* A renewal that comes back after the deadline is useless. */
-                options.timeout_usec = l->deadline > t ?
-                        MIN(l->deadline - t, c->request_timeout_usec) : 1;
-                body = json_pack("{s:o}", "ID", etcd_json_int64(l->id));
-                if (!body)
-                        return keeper_schedule(l, t + 100 * USEC_PER_MSEC);
-
-                r = etcd_call_start(c, ETCD_REQUEST_LEASE_KEEPALIVE, body, &options, keeper_on_keepalive, l,
-                                    &l->call);
+                if (l->grant_call)
+                        return 0;
+                r = keeper_grant(l, t);
+                if (r < 0)
+                        return keeper_schedule(l, t + 500 * USEC_PER_MSEC);
+                return 0;
         }
-        if (r < 0)
-                return keeper_schedule(l, t + 500 * USEC_PER_MSEC);
-        return 0;
+
+        /* Start or hedge the round; the next hedge is due in an interval unless an answer ends it. */
+        (void) keeper_try(l, t);
+        return keeper_schedule(l, t + l->hedge_usec);
 }
 
 static int keeper_schedule(EtcdLease *l, uint64_t usec) {
@@ -221,6 +297,8 @@ int etcd_lease_keeper_new(EtcdLease **ret, EtcdClient *c, int64_t ttl_sec, etcd_
                 return -ENOMEM;
 
         l->ttl_sec = ttl_sec;
+        /* TTL/10: a TTL of 5 s leaves 3.3 s after the round starts, 6 hedges. */
+        l->hedge_usec = MIN(MAX((uint64_t) ttl_sec * USEC_PER_SEC / 10, 100 * USEC_PER_MSEC), USEC_PER_SEC);
         l->handler = handler;
         l->userdata = userdata;
 
@@ -252,7 +330,8 @@ void etcd_lease_keeper_detach(EtcdLease *l) {
                 return;
         c = l->client;
 
-        l->call = etcd_call_cancel(l->call);
+        keeper_round_end(l);
+        l->grant_call = etcd_call_cancel(l->grant_call);
         l->tick = sd_event_source_disable_unref(l->tick);
         l->expiry = sd_event_source_disable_unref(l->expiry);
 

@@ -14,6 +14,7 @@ PACKAGES=(
         # tests and tools
         openssl diffutils python3 procps vagrant systemd-container
         dpkg-dev debhelper lintian      # the .deb test: dpkg-buildpackage and lintian
+        stress-ng                       # the lease keeper test oversubscribes the CPUs
         podman runc busybox-static      # unitgen cluster test: a generated podman unit runs in a node
 )
 

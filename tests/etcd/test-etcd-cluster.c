@@ -199,6 +199,7 @@ typedef struct KeeperState {
         unsigned n_granted;
         unsigned n_lost;
         bool granted;
+        uint64_t blow;                  /* when the last member was frozen or killed */
 } KeeperState;
 
 static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userdata) {
@@ -207,8 +208,10 @@ static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userd
         if (event == ETCD_LEASE_GRANTED) {
                 s->n_granted++;
                 s->granted = true;
-        } else
+        } else {
                 s->n_lost++;
+                diag("keeper: LOST %.2f s after the blow", ((double) now(CLOCK_MONOTONIC) - (double) s->blow) / 1e6);
+        }
 }
 
 /* A member of three frozen, then killed: the keeper renews through the others and never loses
@@ -231,6 +234,7 @@ static void test_keeper_survives(sd_event *e, EtcdFixture *f) {
         assert_se(etcd_sync_put(c, "/keeper/cluster", "v", 1, id, 0, NULL) >= 0);
 
         m = member_of(f, etcd_client_current_endpoint(c));
+        s.blow = now(CLOCK_MONOTONIC);
         etcd_fixture_freeze(f, m);
         test_run_for(e, (KEEPER_TTL_SEC + 1) * USEC_PER_SEC);
         is_int(s.n_lost, 0, "keeper: not LOST while its member e%d was frozen", m + 1);
@@ -242,6 +246,7 @@ static void test_keeper_survives(sd_event *e, EtcdFixture *f) {
         m = member_of(f, etcd_client_current_endpoint(c));
         diag("keeper: killing e%d, lease known alive for %.2f s more", m + 1,
              ((double) etcd_lease_keeper_deadline(l) - (double) now(CLOCK_MONOTONIC)) / 1e6);
+        s.blow = now(CLOCK_MONOTONIC);
         etcd_fixture_kill(f, m);
         test_run_for(e, (KEEPER_TTL_SEC + 1) * USEC_PER_SEC);
         is_int(s.n_lost, 0, "keeper: not LOST after its member e%d was killed", m + 1);
