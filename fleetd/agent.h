@@ -70,6 +70,11 @@ int agent_start(Agent *a);
  * differ. Returns 0 or -ENOMEM. */
 int agent_update_machine(Agent *a, const char *public_ip, char *const *metadata);
 
+/* The monotonic time (CLOCK_MONOTONIC usec) until which the machine's lease is known alive: the
+ * last successful renewal's send time plus the TTL; 0 while there is no lease. The agent fences
+ * agent_fence_margin before it. */
+uint64_t agent_get_lease_deadline(const Agent *a);
+
 /* Change whether a lost lease stops the non-global units (SIGHUP). */
 void agent_set_fence_on_lease_loss(Agent *a, bool b);
 
