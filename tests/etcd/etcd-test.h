@@ -47,3 +47,30 @@ static inline char *test_get(EtcdClient *c, const char *key) {
         etcd_response_free(r);
         return v;
 }
+
+/* What a lease keeper reported; test_keeper_on_event is its handler. */
+typedef struct TestKeeper {
+        unsigned n_granted;
+        unsigned n_lost;
+        int64_t last_id;
+        int64_t lost_id;
+        uint64_t lost_at;
+        uint64_t deadline_at_lost;      /* for the test to fill in */
+        bool granted;
+        bool lost;
+} TestKeeper;
+
+static inline void test_keeper_on_event(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userdata) {
+        TestKeeper *s = userdata;
+
+        if (event == ETCD_LEASE_GRANTED) {
+                s->n_granted++;
+                s->last_id = id;
+                s->granted = true;
+        } else {
+                s->n_lost++;
+                s->lost_id = id;
+                s->lost_at = now(CLOCK_MONOTONIC);
+                s->lost = true;
+        }
+}

@@ -195,25 +195,6 @@ static void test_failover(sd_event *e, EtcdFixture *f) {
         }
 }
 
-typedef struct KeeperState {
-        unsigned n_granted;
-        unsigned n_lost;
-        bool granted;
-        uint64_t blow;                  /* when the last member was frozen or killed */
-} KeeperState;
-
-static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userdata) {
-        KeeperState *s = userdata;
-
-        if (event == ETCD_LEASE_GRANTED) {
-                s->n_granted++;
-                s->granted = true;
-        } else {
-                s->n_lost++;
-                diag("keeper: LOST %.2f s after the blow", ((double) now(CLOCK_MONOTONIC) - (double) s->blow) / 1e6);
-        }
-}
-
 /* A member of three frozen, then killed: the keeper renews through the others and never loses
  * its lease. Each blow is watched for longer than the TTL, so a keeper that stopped renewing would
  * report LOST; the TTL leaves room for an etcd election on a loaded machine (the killed member may
@@ -223,21 +204,24 @@ static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userd
 static void test_keeper_survives(sd_event *e, EtcdFixture *f) {
         _cleanup_(etcd_lease_keeper_freep) EtcdLease *l = NULL;
         _cleanup_(etcd_client_freep) EtcdClient *c = NULL;
-        KeeperState s = {};
+        TestKeeper s = {};
+        usec_t blow;
         int64_t id;
         int m;
 
         assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints }) >= 0);
-        is_int(etcd_lease_keeper_new(&l, c, KEEPER_TTL_SEC, on_lease, &s), 0, "keeper: TTL %d on the cluster", KEEPER_TTL_SEC);
+        is_int(etcd_lease_keeper_new(&l, c, KEEPER_TTL_SEC, test_keeper_on_event, &s), 0, "keeper: TTL %d on the cluster", KEEPER_TTL_SEC);
         ok(test_run_until(e, &s.granted, 10 * USEC_PER_SEC), "keeper: GRANTED");
         id = etcd_lease_keeper_id(l);
         assert_se(etcd_sync_put(c, "/keeper/cluster", "v", 1, id, 0, NULL) >= 0);
 
         m = member_of(f, etcd_client_current_endpoint(c));
-        s.blow = now(CLOCK_MONOTONIC);
+        blow = now(CLOCK_MONOTONIC);
         etcd_fixture_freeze(f, m);
         test_run_for(e, (KEEPER_TTL_SEC + 1) * USEC_PER_SEC);
         is_int(s.n_lost, 0, "keeper: not LOST while its member e%d was frozen", m + 1);
+        if (s.lost)
+                diag("keeper: LOST %.2f s after the freeze", ((double) s.lost_at - (double) blow) / 1e6);
         ok(member_of(f, etcd_client_current_endpoint(c)) != m, "keeper: renewing through another member");
         etcd_fixture_thaw(f, m);
         /* Let the thawed member catch up before the next blow. */
@@ -246,10 +230,12 @@ static void test_keeper_survives(sd_event *e, EtcdFixture *f) {
         m = member_of(f, etcd_client_current_endpoint(c));
         diag("keeper: killing e%d, lease known alive for %.2f s more", m + 1,
              ((double) etcd_lease_keeper_deadline(l) - (double) now(CLOCK_MONOTONIC)) / 1e6);
-        s.blow = now(CLOCK_MONOTONIC);
+        blow = now(CLOCK_MONOTONIC);
         etcd_fixture_kill(f, m);
         test_run_for(e, (KEEPER_TTL_SEC + 1) * USEC_PER_SEC);
         is_int(s.n_lost, 0, "keeper: not LOST after its member e%d was killed", m + 1);
+        if (s.lost)
+                diag("keeper: LOST %.2f s after the kill", ((double) s.lost_at - (double) blow) / 1e6);
         is_int(etcd_lease_keeper_id(l), id, "keeper: still the first lease");
         {
                 _cleanup_free_ char *v = test_get(c, "/keeper/cluster");

@@ -14,28 +14,16 @@
 #define STRESS_NG "/usr/bin/stress-ng"
 
 typedef struct KeeperState {
-        unsigned n_granted;
-        unsigned n_lost;
-        bool granted;
+        TestKeeper events;
         EtcdLease *lease;
-        uint64_t min_ahead;             /* the least the lease was known alive ahead, sampled */
+        usec_t min_ahead;               /* the least the lease was known alive ahead, sampled */
 } KeeperState;
-
-static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userdata) {
-        KeeperState *s = userdata;
-
-        if (event == ETCD_LEASE_GRANTED) {
-                s->n_granted++;
-                s->granted = true;
-        } else
-                s->n_lost++;
-}
 
 static int on_sample(sd_event_source *source, uint64_t usec, void *userdata) {
         KeeperState *s = userdata;
         usec_t t = now(CLOCK_MONOTONIC), deadline = etcd_lease_keeper_deadline(s->lease);
 
-        if (s->granted)
+        if (s->events.granted)
                 s->min_ahead = MIN(s->min_ahead, deadline > t ? deadline - t : 0);
         return sd_event_source_set_time(source, t + 100 * USEC_PER_MSEC) < 0 ? -EIO :
                sd_event_source_set_enabled(source, SD_EVENT_ON);
@@ -186,7 +174,7 @@ static void blow(sd_event *e, EtcdFixture *f, EtcdClient *c, KeeperState *s, boo
                 etcd_fixture_kill(f, (unsigned) m);
 
         test_run_for(e, (TTL_SEC + 1) * USEC_PER_SEC);
-        is_int(s->n_lost, 0, "keeper not LOST with e%d (%s) %s for TTL + 1 s", m + 1,
+        is_int(s->events.n_lost, 0, "keeper not LOST with e%d (%s) %s for TTL + 1 s", m + 1,
                leader ? "etcd's leader" : "its member", what);
 
         if (freeze)
@@ -219,10 +207,10 @@ int main(int argc, char *argv[]) {
 
         assert_se(sd_event_new(&e) >= 0);
         assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints }) >= 0);
-        is_int(etcd_lease_keeper_new(&l, c, TTL_SEC, on_lease, &s), 0, "keeper: TTL %d", TTL_SEC);
+        is_int(etcd_lease_keeper_new(&l, c, TTL_SEC, test_keeper_on_event, &s.events), 0, "keeper: TTL %d", TTL_SEC);
         s.lease = l;
         assert_se(sd_event_add_time(e, &sample, CLOCK_MONOTONIC, 0, 1, on_sample, &s) >= 0);
-        ok(test_run_until(e, &s.granted, 20 * USEC_PER_SEC), "keeper: GRANTED");
+        ok(test_run_until(e, &s.events.granted, 20 * USEC_PER_SEC), "keeper: GRANTED");
         id = etcd_lease_keeper_id(l);
         is_int(etcd_sync_put(c, "/keeper/load", "v", 1, id, 0, NULL), 0, "a key under the lease");
         requests = etcd_client_requests_sent(c);
@@ -235,8 +223,8 @@ int main(int argc, char *argv[]) {
         ok(stress_running(stress), "stress-ng ran throughout");
         stress_stop(stress);
 
-        is_int(s.n_lost, 0, "keeper: never LOST");
-        is_int(s.n_granted, 1, "keeper: granted once");
+        is_int(s.events.n_lost, 0, "keeper: never LOST");
+        is_int(s.events.n_granted, 1, "keeper: granted once");
         is_int(etcd_lease_keeper_id(l), id, "keeper: still the first lease");
         {
                 _cleanup_free_ char *v = test_get(c, "/keeper/load");

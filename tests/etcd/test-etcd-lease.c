@@ -6,39 +6,13 @@
 
 #include "etcd-test.h"
 
-typedef struct KeeperState {
-        unsigned n_granted;
-        unsigned n_lost;
-        int64_t last_id;
-        int64_t lost_id;
-        uint64_t lost_at;
-        uint64_t deadline_at_lost;
-        bool granted;
-        bool lost;
-} KeeperState;
-
-static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t id, void *userdata) {
-        KeeperState *s = userdata;
-
-        if (event == ETCD_LEASE_GRANTED) {
-                s->n_granted++;
-                s->last_id = id;
-                s->granted = true;
-        } else {
-                s->n_lost++;
-                s->lost_id = id;
-                s->lost_at = now(CLOCK_MONOTONIC);
-                s->lost = true;
-        }
-}
-
 static void test_keeper(sd_event *e, EtcdClient *c) {
         _cleanup_(etcd_lease_keeper_freep) EtcdLease *l = NULL;
-        KeeperState s = {};
+        TestKeeper s = {};
         EtcdResponse *r = NULL;
         int64_t id;
 
-        is_int(etcd_lease_keeper_new(&l, c, 2, on_lease, &s), 0, "keeper with TTL 2");
+        is_int(etcd_lease_keeper_new(&l, c, 2, test_keeper_on_event, &s), 0, "keeper with TTL 2");
         is_int(etcd_lease_keeper_id(l), 0, "no id before the grant");
         ok(test_run_until(e, &s.granted, 5 * USEC_PER_SEC), "GRANTED");
         id = etcd_lease_keeper_id(l);
@@ -120,10 +94,10 @@ static void test_expiry(sd_event *e, EtcdClient *c) {
 
 static void test_lost_without_etcd(sd_event *e, EtcdClient *c, EtcdFixture *f) {
         _cleanup_(etcd_lease_keeper_freep) EtcdLease *l = NULL;
-        KeeperState s = {};
+        TestKeeper s = {};
         uint64_t killed, deadline;
 
-        assert_se(etcd_lease_keeper_new(&l, c, 3, on_lease, &s) >= 0);
+        assert_se(etcd_lease_keeper_new(&l, c, 3, test_keeper_on_event, &s) >= 0);
         ok(test_run_until(e, &s.granted, 5 * USEC_PER_SEC), "keeper TTL 3 granted");
         test_run_for(e, 1500 * USEC_PER_MSEC);
 
