@@ -91,7 +91,8 @@ int agent_unit_file_write(Agent *a, AgentUnit *u) {
         raw = u->assignment->raw;
         path = path_join2(a->units_dir, u->name);
         link = path_join2(a->link_dir, u->name);
-        if (!path || !link || asprintf(&tmp, "%s.fleet-tmp", link) < 0)
+        /* The temporary link's name is short whatever the unit's: no name may exceed 255 bytes. */
+        if (!path || !link || asprintf(&tmp, "%s.#fleet-link%u", a->link_dir, (unsigned) getpid()) < 0)
                 return -ENOMEM;
 
         r = write_file_atomic(path, raw, strlen(raw), 0644, false);

@@ -70,10 +70,13 @@ int write_file_atomic(const char *path, const void *data, size_t size, mode_t mo
 
         assert(path);
 
-        if (asprintf(&tmp, "%s.#tmp%u", path, (unsigned) getpid()) < 0)
+        /* A temporary name of its own in the same directory, never longer than any final name: a
+         * suffix on a 250-character unit name went past the 255-byte limit of a file name. */
+        if (asprintf(&tmp, "%.*s.#tmpXXXXXX", (int) (strrchr(path, '/') ? strrchr(path, '/') - path + 1 : 0),
+                     path) < 0)
                 return -ENOMEM;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return -errno;
 

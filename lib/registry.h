@@ -40,7 +40,7 @@
 
 /* Whether id can be a machine id in a key: 1..64 characters of [a-zA-Z0-9_-]. */
 bool registry_machine_id_is_valid(const char *id) _pure_;
-/* Whether name is safe as a unit name in a key: 1..256 characters of [a-zA-Z0-9:_.@-], not "." or
+/* Whether name is safe as a unit name in a key: 1..255 characters of [a-zA-Z0-9:_.@-], not "." or
  * "..". Only the character set: the type suffix and '@' rules are unit_name_is_valid()'s. */
 bool registry_unit_name_is_valid(const char *name) _pure_;
 /* Whether hash is 40 lowercase hex characters. */

@@ -6,6 +6,8 @@
 #include "string-util.h"
 #include "strv.h"
 #include "unit-file.h"
+#include "unit-syntax.h"
+#include "utf8.h"
 
 UnitFile *unit_file_new(void) {
         return new0(UnitFile, 1);
@@ -50,6 +52,11 @@ static int unit_file_add_full(UnitFile *u, const char *section, const char *name
 }
 
 int unit_file_add(UnitFile *u, const char *section, const char *name, const char *value) {
+        assert(u);
+
+        if (!unit_section_is_valid(section) || !unit_option_name_is_valid(name) ||
+            !unit_option_value_is_valid(value))
+                return -EINVAL;
         return unit_file_add_full(u, section, name, strlen(name), value, strlen(value), 0);
 }
 
@@ -75,55 +82,114 @@ int unit_file_copy(const UnitFile *u, UnitFile **ret) {
         return 0;
 }
 
-static bool is_comment(const char *b, const char *e) {
-        return b < e && (*b == '#' || *b == ';');
+/* "line N: ..." or, with a column, "line N, column C: ...", through lib's one error setter. */
+static int parse_error(char **error_message, unsigned line, unsigned column, const char *format, ...)
+        _printf_(4, 5);
+static int parse_error(char **error_message, unsigned line, unsigned column, const char *format, ...) {
+        _cleanup_free_ char *detail = NULL;
+        va_list ap;
+        int r;
+
+        if (!error_message)
+                return -EBADMSG;
+        va_start(ap, format);
+        r = vasprintf(&detail, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        if (column > 0)
+                return error_message_set(error_message, EBADMSG, "line %u, column %u: %s", line, column, detail);
+        return error_message_set(error_message, EBADMSG, "line %u: %s", line, detail);
 }
 
 static int unit_file_parse_line(UnitFile *u, char **section, const char *b, const char *e,
                                 unsigned line, char **error_message) {
+        _cleanup_free_ char *name = NULL;
         const char *eq, *name_end, *value;
 
         strip_range(&b, &e);
-        if (b == e || is_comment(b, e))
+        if (b == e)
                 return 0;
 
         if (*b == '[') {
-                const char *close = memchr(b, ']', e - b);
                 char *s;
 
-                if (!close)
-                        return error_message_set(error_message, EBADMSG, "line %u: unterminated section header", line);
-                if (close + 1 != e)
-                        return error_message_set(error_message, EBADMSG, "line %u: garbage after section header", line);
-                if (close == b + 1)
-                        return error_message_set(error_message, EBADMSG, "line %u: empty section name", line);
-                s = strndup(b + 1, close - b - 1);
+                if (!memchr(b, ']', e - b))
+                        return parse_error(error_message, line, 0, "unterminated section header");
+                if (e[-1] != ']')
+                        return parse_error(error_message, line, 0, "garbage after section header");
+                if (e - b == 2)
+                        return parse_error(error_message, line, 0, "empty section name");
+                s = strndup(b + 1, e - b - 2);
                 if (!s)
                         return -ENOMEM;
+                if (!unit_section_is_valid(s)) {
+                        free(s);
+                        return parse_error(error_message, line, 0,
+                                           "section name with a bracket, quote, backslash or control character");
+                }
                 free_and_replace(*section, s);
                 return 0;
         }
 
         if (!*section)
-                return error_message_set(error_message, EBADMSG, "line %u: assignment outside of a section", line);
+                return parse_error(error_message, line, 0, "assignment outside of a section");
 
         eq = memchr(b, '=', e - b);
         if (!eq)
-                return error_message_set(error_message, EBADMSG, "line %u: missing '='", line);
+                return parse_error(error_message, line, 0, "missing '='");
         name_end = eq;
         strip_range(&b, &name_end);
         if (b == name_end)
-                return error_message_set(error_message, EBADMSG, "line %u: empty option name", line);
+                return parse_error(error_message, line, 0, "empty option name");
+        name = strndup(b, name_end - b);
+        if (!name)
+                return -ENOMEM;
+        if (!unit_option_name_is_valid(name))
+                return parse_error(error_message, line, 0,
+                                   "option name \"%s\" starts with '#', ';' or a byte order mark, or holds a control character",
+                                   name);
         value = eq + 1;
         strip_range(&value, &e);
 
         return unit_file_add_full(u, *section, b, name_end - b, value, e - value, line);
 }
 
+/* The end of the physical line starting at p, as systemd's read_line() finds it: "\n", "\r",
+ * "\r\n" or "\n\r" end one line. *ret_next is the start of the next line. A NUL byte (which
+ * systemd would take for a line end too) stops the scan: *ret_next is NULL then. */
+static const char *line_end(const char *p, const char *end, const char **ret_next) {
+        const char *e = p;
+
+        while (e < end && *e != '\n' && *e != '\r' && *e != '\0')
+                e++;
+        if (e < end && *e == '\0') {
+                *ret_next = NULL;
+                return e;
+        }
+        *ret_next = e;
+        if (e < end) {
+                (*ret_next)++;
+                if (*ret_next < end && (**ret_next == '\n' || **ret_next == '\r') && **ret_next != *e)
+                        (*ret_next)++;
+        }
+        return e;
+}
+
+/* A column counted in characters, for an offset into a line valid UTF-8 up to it. */
+static unsigned column_of(const char *b, size_t offset) {
+        unsigned column = 1;
+
+        for (size_t i = 0; i < offset; i++)
+                if (((unsigned char) b[i] & 0xC0) != 0x80)
+                        column++;
+        return column;
+}
+
 int unit_file_parse(const char *text, size_t size, UnitFile **ret, char **error_message) {
         _cleanup_(unit_file_freep) UnitFile *u = NULL;
         _cleanup_free_ char *section = NULL, *joined = NULL;
-        size_t joined_len = 0, joined_allocated = 0;
+        size_t joined_len = 0, joined_allocated = 0, bad;
         const char *p = text, *end = text + size;
         unsigned line = 0, first_line = 0;
         int r;
@@ -142,52 +208,40 @@ int unit_file_parse(const char *text, size_t size, UnitFile **ret, char **error_
         if (!u)
                 return -ENOMEM;
 
+        /* Line by line as systemd's config_parse() reads a unit, so that what we store and
+         * schedule is what systemd will run; what it would read differently is refused. */
         while (p < end) {
-                const char *nl = memchr(p, '\n', end - p), *b = p, *e = nl ?: end;
-                bool continued;
+                const char *b = p, *e = line_end(p, end, &p);
 
                 line++;
-                p = nl ? nl + 1 : end;
-
-                /* Inside a continuation, comment lines are dropped, as systemd does. */
-                if (joined_len > 0) {
-                        const char *tb = b, *te = e;
-
-                        strip_range(&tb, &te);
-                        if (is_comment(tb, te))
-                                continue;
+                if (!p) {
+                        if (!utf8_is_valid_n(b, e - b, &bad))
+                                return parse_error(error_message, line, column_of(b, bad), "invalid UTF-8");
+                        return parse_error(error_message, line, column_of(b, e - b), "NUL byte");
                 }
 
-                while (e > b && e[-1] == '\r')
-                        e--;
-                continued = e > b && e[-1] == '\\';
-                if (continued && joined_len == 0) {
-                        /* A comment line ending in a backslash is still just a comment. */
-                        const char *tb = b, *te = e;
-
-                        strip_range(&tb, &te);
-                        if (is_comment(tb, te))
-                                continued = false;
-                }
-
-                if (!continued && joined_len == 0) {
-                        r = unit_file_parse_line(u, &section, b, e, line, error_message);
-                        if (r < 0)
-                                return r;
+                /* Comment lines are dropped even inside a continuation, and never continue. */
+                if (unit_line_is_comment(b, e))
                         continue;
+
+                if ((size_t) (e - b) >= strlen(UTF8_BOM) && memcmp(b, UTF8_BOM, strlen(UTF8_BOM)) == 0) {
+                        if (line > 1)
+                                return parse_error(error_message, line, 1, "byte order mark");
+                        b += strlen(UTF8_BOM);
                 }
+                if (!utf8_is_valid_n(b, e - b, &bad))
+                        return parse_error(error_message, line, column_of(b, bad),
+                                           "invalid UTF-8");
 
                 if (joined_len == 0)
                         first_line = line;
-                if (continued)
-                        e--;
-                if (!GREEDY_REALLOC(joined, joined_allocated, joined_len + (e - b) + 2))
+                if (!GREEDY_REALLOC(joined, joined_allocated, joined_len + (e - b) + 1))
                         return -ENOMEM;
                 memcpy(joined + joined_len, b, e - b);
                 joined_len += e - b;
-                if (continued) {
-                        /* The backslash-newline becomes a space. */
-                        joined[joined_len++] = ' ';
+                if (unit_line_ends_escaped(b, e)) {
+                        /* The escaping backslash becomes a space. */
+                        joined[joined_len - 1] = ' ';
                         continue;
                 }
 

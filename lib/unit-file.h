@@ -32,19 +32,26 @@ UnitFile *unit_file_free(UnitFile *u);
 DEFINE_TRIVIAL_CLEANUP_FUNC(UnitFile *, unit_file_free);
 
 /* Parse systemd unit-file text (size bytes, need not be NUL-terminated, at most
- * UNIT_FILE_SIZE_MAX). Syntax as systemd's: lines starting with '#' or ';' (after leading
- * whitespace) are comments; a line ending in a backslash continues on the next line (the
- * backslash becomes a space; comment lines inside a continuation are skipped); names and values
- * are trimmed of surrounding whitespace; "[Section]" headers. Errors (-EBADMSG) for an assignment
- * before any section, a line without '=', an empty name, an unterminated or empty section header
- * or trailing garbage after it; -EFBIG if too large; -ENOMEM.
+ * UNIT_FILE_SIZE_MAX) exactly as systemd's unit loader reads it, refusing what systemd would
+ * read differently from what we store: lines end at "\n", "\r", "\r\n" or "\n\r"; lines
+ * starting with '#' or ';' (after leading whitespace) are comments, also inside a continuation;
+ * a line ending in an odd number of backslashes continues on the next (the last backslash
+ * becomes a space); a UTF-8 byte order mark starts the first line only; names and values are
+ * trimmed of whitespace; "[Section]" headers. Errors (-EBADMSG) for a NUL byte or invalid UTF-8
+ * (with line and column), an assignment before any section, a line without '=', an empty name,
+ * a name or section name unit_option_name_is_valid() / unit_section_is_valid() refuse
+ * (unit-syntax.h), an
+ * unterminated or empty section header or trailing garbage after it; -EFBIG if too large;
+ * -ENOMEM. Every assignment of a parsed unit passes unit-syntax.h's three checks, so it serializes
+ * to text that reads back the same.
  *
  * On success *ret gets a new UnitFile owned by the caller. On -EBADMSG (and -EFBIG), if
- * error_message is non-NULL it gets a malloc'd explanation "line N: ..." the caller frees;
- * otherwise *error_message is left untouched. */
+ * error_message is non-NULL it gets a malloc'd explanation "line N: ..." or "line N, column C:
+ * ..." the caller frees; otherwise *error_message is left untouched. */
 int unit_file_parse(const char *text, size_t size, UnitFile **ret, char **error_message);
 
-/* Append a copy of (section, name, value). Returns 0 or -ENOMEM (u unchanged then). */
+/* Append a copy of (section, name, value). Returns 0, -EINVAL if one of them fails its check in
+ * unit-syntax.h, or -ENOMEM (u unchanged then). */
 int unit_file_add(UnitFile *u, const char *section, const char *name, const char *value);
 
 /* Deep copy. Returns 0 or -ENOMEM. */

@@ -43,7 +43,7 @@ int unit_name_check(const char *name, const char **reason) {
         if (n == 0)
                 why = "empty unit name";
         else if (n > UNIT_NAME_MAX)
-                why = "unit name longer than 256 characters";
+                why = "unit name longer than 255 characters";
         else if (strspn(name, UNIT_NAME_CHARS) != n)
                 why = "invalid character in unit name";
         else if (!type || !unit_type_is_known(type))
@@ -194,7 +194,7 @@ int unit_name_build_instance(const char *template, const char *instance, char **
 int unit_name_specifier_expand(const char *text, const char *unit_name, char **ret) {
         _cleanup_free_ char *prefix = NULL, *instance = NULL, *without = NULL, *buf = NULL;
         _cleanup_fclose_ FILE *f = NULL;
-        size_t size = 0;
+        size_t size = 0, len = 0;
         int r;
 
         assert(text);
@@ -236,10 +236,17 @@ int unit_name_specifier_expand(const char *text, const char *unit_name, char **r
                                 break;
                         }
                 if (sub) {
+                        /* 4000 "%n" of a 248-character name made one value 1 MB: bounded. */
+                        len += strlen(sub);
+                        if (len > UNIT_NAME_EXPANSION_MAX)
+                                return -E2BIG;
                         fputs(sub, f);
                         p++;
-                } else
+                } else {
+                        if (++len > UNIT_NAME_EXPANSION_MAX)
+                                return -E2BIG;
                         fputc(*p, f);
+                }
         }
         if (fflush(f) != 0 || ferror(f))
                 return -ENOMEM;

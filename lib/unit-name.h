@@ -3,10 +3,11 @@
 
 #include "macro.h"
 
-/* fleet's unit names: at most 256 characters of [a-zA-Z0-9:_.@-], ending in ".<type>" with a
- * known systemd unit type. Templates are "prefix@.type", instances "prefix@instance.type". */
+/* fleet's unit names: at most 255 characters (systemd's limit, a file name's) of [a-zA-Z0-9:_.@-],
+ * ending in ".<type>" with a known systemd unit type. Templates are "prefix@.type", instances
+ * "prefix@instance.type". */
 
-#define UNIT_NAME_MAX 256
+#define UNIT_NAME_MAX 255
 
 /* Whether suffix (without the dot, e.g. "service") is a known unit type: service, socket,
  * device, mount, automount, swap, target, path, timer, snapshot, slice, scope. */
@@ -56,7 +57,9 @@ int unit_name_build_instance(const char *template, const char *instance, char **
 /* Substitute fleet's specifiers in text for the unit called unit_name: %n the full name
  * ("foo@1.service"), %N the name without type ("foo@1"), %p the prefix ("foo"), %i the instance
  * ("1"), and %% a literal '%'. Any other '%x' is kept as is (fleet does the same). Returns 0,
- * -EINVAL if unit_name has no type suffix, -ENOMEM. *ret is malloc'd. */
+ * -EINVAL if unit_name has no type suffix, -E2BIG if the result would exceed
+ * UNIT_NAME_EXPANSION_MAX bytes, -ENOMEM. *ret is malloc'd. */
+#define UNIT_NAME_EXPANSION_MAX (64U * 1024U)
 int unit_name_specifier_expand(const char *text, const char *unit_name, char **ret);
 
 /* fleetctl's brace expansion of one argument: "web@{1..3}.service" gives web@1, web@2, web@3

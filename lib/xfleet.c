@@ -377,8 +377,9 @@ static int parse_machine_metadata(XFleetOptions *x, const char *value, char **er
         return strv_extend_strv(&x->machine_metadata, words);
 }
 
-int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
-                       char **error_message) {
+/* xfleet_options_add(), counting the value's bytes after expansion against *budget (if given). */
+static int options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
+                       size_t *budget, char **error_message) {
         _cleanup_free_ char *expanded = NULL;
         const XFleetOptionDef *def;
         int r;
@@ -400,16 +401,33 @@ int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, co
                 if (!unit_name_type(unit_name))
                         return error_message_set(error_message, EINVAL, "invalid unit name '%s'", unit_name);
                 r = unit_name_specifier_expand(value, unit_name, &expanded);
+                if (r == -E2BIG)
+                        return error_message_set(error_message, EINVAL,
+                                                 "[X-Fleet] %s= expands to more than %u bytes", name,
+                                                 UNIT_NAME_EXPANSION_MAX);
                 if (r < 0)
                         return r;
                 value = expanded;
         }
+        /* A unit's options stay in the leader's memory as long as the unit: bounded per unit. */
+        if (budget) {
+                if (strlen(value) > *budget)
+                        return error_message_set(error_message, EINVAL,
+                                                 "[X-Fleet] values add up to more than %u bytes", XFLEET_VALUES_MAX);
+                *budget -= strlen(value);
+        }
         return def->parse(x, value, error_message);
+}
+
+int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
+                       char **error_message) {
+        return options_add(x, name, value, unit_name, NULL, error_message);
 }
 
 int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions **ret,
                          char **error_message) {
         _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        size_t budget = XFLEET_VALUES_MAX;
         int r;
 
         assert(u);
@@ -427,7 +445,7 @@ int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions
 
                 if (!streq(o->section, XFLEET_SECTION))
                         continue;
-                r = xfleet_options_add(x, o->name, o->value, unit_name, error_message);
+                r = options_add(x, o->name, o->value, unit_name, &budget, error_message);
                 if (r < 0)
                         return r;
         }

@@ -53,8 +53,10 @@ int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, co
  *
  * Returns 0 and a new XFleetOptions in *ret; -EINVAL for a malformed value (a metadata value
  * with an empty key or value or more than one '=', a Global that is not a boolean, a unit name
- * with bad specifiers), with a malloc'd explanation in *error_message if error_message is
- * non-NULL; -ENOMEM. It does not check option combinations: see xfleet_options_validate(). */
+ * with bad specifiers, values that add up to more than XFLEET_VALUES_MAX bytes after substitution),
+ * with a malloc'd explanation in *error_message if error_message is non-NULL; -ENOMEM. It does not
+ * check option combinations: see xfleet_options_validate(). */
+#define XFLEET_VALUES_MAX (64U * 1024U)
 int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions **ret,
                          char **error_message);
 

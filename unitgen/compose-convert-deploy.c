@@ -5,6 +5,7 @@
 #include "compose-convert.h"
 #include "strv.h"
 #include "time-util.h"
+#include "unit-syntax.h"
 #include "xfleet-map.h"
 
 /* Dependencies, restart policy, deploy (replicas, global, placement, resources) and x-fleet. */
@@ -520,8 +521,13 @@ int convert_xfleet(Converter *c, const char *key, YamlNode *v) {
                         _cleanup_(xfleet_options_freep) XFleetOptions *options = NULL;
                         _cleanup_free_ char *error = NULL;
 
-                        if (strchr(*x, '\n'))
-                                return diag_error(c->diag, val, converter_path(c, key), "values cannot span lines");
+                        /* A line end (systemd ends lines at "\r" too) or a final backslash would let
+                         * the value write assignments of its own. */
+                        if (!unit_option_value_is_valid(*x))
+                                return diag_error(c->diag, val, converter_path(c, key),
+                                                  "\"%s\" cannot be written into a unit: it holds a line end "
+                                                  "(\\n or \\r), invalid UTF-8, surrounding space or a final backslash",
+                                                  k->value);
                         /* Each value alone, by lib's rules; the combination is checked once the
                          * whole service is known (xfleet_map_finish()). */
                         options = xfleet_options_new();

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "compose-convert.h"
+#include "exec-quote.h"
 #include "dotenv.h"
 #include "fileio.h"
 #include "strv.h"
@@ -257,6 +258,9 @@ int convert_env_file(Converter *c, const char *key, YamlNode *v) {
                                 value = compose_project_lookup(name, c->project);
                                 if (!value)
                                         continue;
+                                if (text_has_control(value, strlen(value)))
+                                        return diag_error(c->diag, item, converter_path(c, key),
+                                                          "\"%s\" from the environment holds a control character", name);
                                 r = converter_flagf(c, "-e", "%s=%s", name, value);
                         }
                         if (r < 0)
@@ -293,6 +297,9 @@ int convert_environment(Converter *c, const char *key, YamlNode *v) {
                                         return r;
                                 continue;
                         }
+                        if (text_has_control(value, strlen(value)))
+                                return diag_error(c->diag, val, converter_path(c, key),
+                                                  "\"%s\" from the environment holds a control character", k->value);
                 } else
                         value = scalar_text(val);
                 r = converter_flagf(c, "-e", "%s=%s", k->value, value);

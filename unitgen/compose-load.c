@@ -455,7 +455,7 @@ static int project_name(ComposeProject *p, const ComposeLoadOptions *o, Diag *d)
 
         if (name) {
                 if (!project_name_valid(name))
-                        return diag_add_at(d, DIAG_ERROR, "-p", 0, 0, "name",
+                        return diag_add_at(d, DIAG_ERROR, o->project_name_from ?: "-p", 0, 0, "name",
                                            "\"%s\" is not a valid project name: use lowercase letters, digits, "
                                            "\"-\" and \"_\", starting with a letter or digit", name);
         } else if (n) {

@@ -24,6 +24,7 @@ typedef struct ComposeLoadOptions {
         const char *const *contents;    /* optional: the files' contents (then nothing is read for them) */
         const size_t *sizes;            /* with contents */
         const char *project_name;       /* -p, or NULL */
+        const char *project_name_from;  /* where project_name came from, for messages (NULL: "-p") */
         const char *project_dir;        /* NULL: the first file's directory */
         char **profiles;                /* --profile */
         char **environment;             /* "K=V" list; NULL: the process environment */

@@ -3,6 +3,7 @@
 #include "compose-convert.h"
 #include "compose-model.h"
 #include "strv.h"
+#include "unit-name.h"
 #include "xfleet-map.h"
 
 static const char *const runtime_table[_RUNTIME_MAX] = {
@@ -345,6 +346,24 @@ static int service_init(ComposeModel *m, ComposeService *s, const char *name, co
         return 0;
 }
 
+/* The unit's name, and the longest of its instances', must be valid unit names: a name past 255
+ * characters is refused here, at the service, not by the agent that cannot write its file. */
+static int service_check_unit_names(const ComposeService *s, const YamlNode *at, Diag *d) {
+        _cleanup_strv_free_ char **instances = NULL;
+        const char *reason = NULL;
+        int r;
+
+        r = compose_service_instances(s, &instances);
+        if (r < 0)
+                return r;
+        if (unit_name_check(s->unit, &reason) < 0)
+                return diag_error(d, at, "services", "unit name \"%s\": %s", s->unit, reason);
+        STRV_FOREACH(i, instances)
+                if (unit_name_check(*i, &reason) < 0)
+                        return diag_error(d, at, "services", "unit name \"%s\": %s", *i, reason);
+        return 0;
+}
+
 static int service_name_valid(const char *s) {
         if (isempty(s))
                 return false;
@@ -458,6 +477,9 @@ static int model_add_service(ComposeModel *m, const YamlNode *k, YamlNode *v, Di
         if (r < 0)
                 return r;
         r = compose_convert_service(&c, v);
+        if (r < 0)
+                return r;
+        r = service_check_unit_names(s, k, d);
         if (r < 0)
                 return r;
 

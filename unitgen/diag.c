@@ -25,8 +25,12 @@ _printf_(7, 0) static int diag_vadd(Diag *d, DiagLevel level, const char *file, 
         if (vasprintf(&text, format, ap) < 0)
                 return -ENOMEM;
 
-        r = strv_extendf(&d->lines, "%s:%u:%u: %s: %s%s", file ?: "-", line, column, key ?: "-",
-                         error ? "" : "warning: ", text);
+        /* No position (a name from the command line or a file name): "file: key: text", not ":0:0". */
+        if (line == 0)
+                r = strv_extendf(&d->lines, "%s: %s: %s%s", file ?: "-", key ?: "-", error ? "" : "warning: ", text);
+        else
+                r = strv_extendf(&d->lines, "%s:%u:%u: %s: %s%s", file ?: "-", line, column, key ?: "-",
+                                 error ? "" : "warning: ", text);
         if (r < 0)
                 return r;
 

@@ -25,7 +25,7 @@ typedef struct Diag {
 /* Free the messages (not d itself). Accepts NULL. */
 void diag_done(Diag *d);
 
-/* Record a message about node `at` (its file, line and column; NULL gives "-:0:0"). key is the
+/* Record a message about node `at` (its file, line and column; NULL gives "-"; line 0 no position). key is the
  * dotted path of the offending key, e.g. "services.web.ports". A warning is recorded as an error
  * when d->strict is set. Returns -EINVAL for an error (so that callers can "return diag_error(...)"),
  * 0 for a warning, -ENOMEM if the message could not be stored. d may be NULL (nothing is kept). */

@@ -3,6 +3,7 @@
 #include <ctype.h>
 
 #include "dotenv.h"
+#include "exec-quote.h"
 #include "strv.h"
 
 typedef struct DotenvLookup {
@@ -193,6 +194,16 @@ int dotenv_parse(const char *data, InterpolateLookup lookup, void *userdata, cha
                         }
                 } else
                         value = TAKE_PTR(raw);
+
+                /* Values go into units; YAML refuses these bytes, a .env must too. */
+                if (text_has_control(value, strlen(value))) {
+                        if (ret_line)
+                                *ret_line = key_line;
+                        if (ret_error && asprintf(ret_error, "the value of \"%.*s\" holds a control character",
+                                                  (int) key_len, key) < 0)
+                                return -ENOMEM;
+                        return -EINVAL;
+                }
 
                 r = dotenv_set(&env, key, key_len, value);
                 if (r < 0)

@@ -17,6 +17,17 @@
 #define SPECIFIER_HOME_CHAR '\002'
 #define SPECIFIER_INSTANCE_CHAR '\003'
 
+/* Whether the n bytes of s hold a byte below "\t": never text, and two are the markers above. Every
+ * string that reaches a unit from outside is checked with it: YAML scalars (yaml-node.c), variables
+ * interpolated from the environment or .env (interpolate.c), env_file lines and variables passed
+ * from the shell (compose-convert-run.c). */
+static inline bool text_has_control(const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) s[i] < '\t')
+                        return true;
+        return false;
+}
+
 /* Append the quoted form of word to f. Returns 0; a write error shows on f (ferror). */
 int exec_quote_word(FILE *f, const char *word);
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "error-message.h"
+#include "exec-quote.h"
 #include "interpolate.h"
 #include "strv.h"
 
@@ -39,6 +40,17 @@ _printf_(2, 3) static int expander_fail(Expander *x, const char *format, ...) {
         r = error_message_setv(&x->error, EINVAL, format, ap);
         va_end(ap);
         return r;
+}
+
+/* The value of name, refused when it holds a byte that is never text (an environment variable is
+ * not YAML and was not checked). Returns 0 with *ret NULL when name is unset, or -EINVAL. */
+static int expander_lookup(Expander *x, const char *name, const char **ret) {
+        const char *value = x->lookup(name, x->userdata);
+
+        if (value && text_has_control(value, strlen(value)))
+                return expander_fail(x, "variable \"%s\" holds a control character", name);
+        *ret = value;
+        return 0;
 }
 
 static bool is_name_start(char c) {
@@ -80,6 +92,7 @@ static int expand_braced(Expander *x, const char *s, size_t n, unsigned depth) {
         size_t k = 0, arg_len;
         bool colon = false;
         char op;
+        int r;
 
         while (k < n && is_name_char(s[k]))
                 k++;
@@ -88,7 +101,9 @@ static int expand_braced(Expander *x, const char *s, size_t n, unsigned depth) {
         name = strndup(s, k);
         if (!name)
                 return -ENOMEM;
-        value = x->lookup(name, x->userdata);
+        r = expander_lookup(x, name, &value);
+        if (r < 0)
+                return r;
 
         if (k == n) {
                 if (!value)
@@ -120,7 +135,6 @@ static int expand_braced(Expander *x, const char *s, size_t n, unsigned depth) {
                 return expand(x, arg, arg_len, depth + 1);
         case '?': {
                 _cleanup_free_ char *msg = NULL;
-                int r;
 
                 if (set)
                         return expander_put(x, value, strlen(value));
@@ -189,8 +203,9 @@ static int expand(Expander *x, const char *s, size_t n, unsigned depth) {
                         name = strndup(s + i + 1, j - i - 1);
                         if (!name)
                                 return -ENOMEM;
-                        value = x->lookup(name, x->userdata);
-                        r = value ? expander_put(x, value, strlen(value)) : note_unset(x, name);
+                        r = expander_lookup(x, name, &value);
+                        if (r >= 0)
+                                r = value ? expander_put(x, value, strlen(value)) : note_unset(x, name);
                         i = j;
                 } else {
                         r = expander_put(x, "$", 1);

@@ -317,7 +317,7 @@ static int generator_project(const char *src, const char *entry, const char *des
         if (!dir || !name)
                 return log_oom();
 
-        o = (ComposeLoadOptions) { .files = files, .project_dir = dir, .project_name = name };
+        o = (ComposeLoadOptions) { .files = files, .project_dir = dir, .project_name = name, .project_name_from = path };
         r = unitgen_convert(&o, RUNTIME_DOCKER, &units, &n, NULL, &d);
         print_diag(&d, true);
         diag_done(&d);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <yaml.h>
 
+#include "exec-quote.h"
 #include "yaml-node.h"
 
 /* Alias expansion copies, so a "billion laughs" document must be stopped by a budget, and deep
@@ -497,9 +498,8 @@ static int builder_node(YamlBuilder *b, yaml_event_t *e, unsigned depth, YamlNod
                 if (r < 0)
                         return r;
                 /* Control characters below \t are never text; the converter uses some as markers. */
-                for (size_t i = 0; i < e->data.scalar.length; i++)
-                        if (e->data.scalar.value[i] < '\t')
-                                return builder_error(b, &e->start_mark, "%s", "control character in a scalar");
+                if (text_has_control((const char *) e->data.scalar.value, e->data.scalar.length))
+                        return builder_error(b, &e->start_mark, "%s", "control character in a scalar");
                 n->value = strndup((const char *) e->data.scalar.value, e->data.scalar.length);
                 if (!n->value)
                         return -ENOMEM;

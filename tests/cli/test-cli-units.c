@@ -43,12 +43,13 @@ static void test_names(void) {
 
         _cleanup_free_ char *longname = malloc(300), *n = NULL;
         assert_se(longname);
-        memset(longname, 'a', 249);
-        strcpy(longname + 249, ".service");     /* 257 characters */
-        is_int(cli_unit_name_from_arg(longname, &n, NULL), -EINVAL, "257 characters are too many");
-        longname[248] = 0;
-        strcat(longname, ".service");           /* 256 */
-        is_int(cli_unit_name_from_arg(longname, &n, NULL), 0, "256 characters are fine");
+        memset(longname, 'a', 248);
+        strcpy(longname + 248, ".service");     /* 256 characters */
+        is_int(cli_unit_name_from_arg(longname, &n, NULL), -EINVAL,
+               "256 characters are too many (the agent could not write the file)");
+        longname[247] = 0;
+        strcat(longname, ".service");           /* 255 */
+        is_int(cli_unit_name_from_arg(longname, &n, NULL), 0, "255 characters are fine");
 }
 
 static void test_expand(void) {

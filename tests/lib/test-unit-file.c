@@ -146,10 +146,118 @@ static void test_serialize_hash(void) {
         is_str(unit_file_get_last(c, "X-Fleet", "Global"), "true", "added option is found");
 }
 
+/* Round trip: what we serialize reads back as the same assignments. */
+static void check_round_trip(const UnitFile *u, const char *what) {
+        _cleanup_(unit_file_freep) UnitFile *back = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size;
+
+        assert_se(unit_file_serialize(u, &text, &size) == 0);
+        assert_se(unit_file_parse(text, size, &back, NULL) == 0);
+        ok(unit_file_equal(u, back), "%s: serialized and parsed back, the same assignments", what);
+}
+
+/* Each reproduced against systemd 252: how it splits the text into lines and assignments. */
+static void test_systemd_lines(void) {
+        _cleanup_(unit_file_freep) UnitFile *cr = NULL, *lfcr = NULL, *bs = NULL, *bom = NULL, *cmt = NULL;
+        _cleanup_free_ char *text = NULL;
+
+        /* A lone "\r" ends a line for systemd: the injected ExecStartPre= is an assignment of its
+         * own, and we must see it as one, not as part of a Description. */
+        cr = parse_ok("[Unit]\nDescription=x\r[Service]\rExecStartPre=\rExecStartPre=/bin/touch /tmp/pwned\n");
+        assert_se(cr);
+        is_int(cr->n_options, 3, "a lone CR ends a line");
+        is_str(cr->options[0].value, "x", "the Description ends at the CR");
+        is_str(unit_file_get_last(cr, "Service", "ExecStartPre"), "/bin/touch /tmp/pwned",
+               "what systemd would run is what we show");
+        is_int(cr->options[2].line, 5, "lines counted as systemd counts them");
+        assert_se(unit_file_serialize(cr, &text, NULL) == 0);
+        is_str(text, "[Unit]\nDescription=x\n\n[Service]\nExecStartPre=\nExecStartPre=/bin/touch /tmp/pwned\n",
+               "serialized with LF only");
+        check_round_trip(cr, "CR unit");
+
+        lfcr = parse_ok("[A]\na=1\n\rb=2\r\n\nc=3\n\r\nd=4");
+        assert_se(lfcr);
+        is_int(lfcr->n_options, 4, "LF CR is one line end, as CR LF");
+        is_int(lfcr->options[1].line, 3, "b on line 3");
+        is_int(lfcr->options[2].line, 5, "c on line 5 (CR LF then an empty line)");
+        is_int(lfcr->options[3].line, 7, "LF CR LF: one line end, then an empty line");
+
+        bs = parse_ok("[A]\nB=x\\\\\nC=y\\\\\\\nz\n");
+        assert_se(bs);
+        is_int(bs->n_options, 2, "two backslashes do not continue the line, three do");
+        is_str(bs->options[0].value, "x\\\\", "an escaped backslash is kept as written");
+        is_str(bs->options[1].value, "y\\\\ z", "an odd run continues");
+        check_round_trip(bs, "backslash unit");
+
+        bom = parse_ok("\xef\xbb\xbf[A]\nB=\xef\xbb\xbfx\n");
+        assert_se(bom);
+        is_str(bom->options[0].section, "A", "a byte order mark before the first line is dropped");
+        is_str(bom->options[0].value, "\xef\xbb\xbfx", "one inside a value is a character");
+
+        cmt = parse_ok("[A]\n# \xff\xfe not UTF-8 in a comment \\\nB=1\n");
+        assert_se(cmt);
+        is_int(cmt->n_options, 1, "a comment may hold anything but NUL, and never continues");
+}
+
+static void test_refused(void) {
+        static const struct {
+                const char *text;
+                size_t size;
+                const char *message;
+        } cases[] = {
+                { "[A]\nB=x\0y\n", 10, "line 2, column 4: NUL byte" },
+                { "[A]\n#x\0\n", 8, "line 2, column 3: NUL byte" },
+                { "[A]\nB=\xc3\xa9\xff\n", 0, "line 2, column 4: invalid UTF-8" },
+                { "[A]\r\rB=\xc0\xaf\n", 0, "line 3, column 3: invalid UTF-8" },      /* overlong "/" */
+                { "[A]\nB=\xed\xa0\x80\n", 0, "line 2, column 3: invalid UTF-8" },    /* surrogate */
+                { "[A]\nB=\xf4\x90\x80\x80\n", 0, "line 2, column 3: invalid UTF-8" }, /* > U+10FFFF */
+                { "[A]\nB=\xef\xbf\xbe\n", 0, "line 2, column 3: invalid UTF-8" },    /* U+FFFE */
+                { "[A]\nB=\xe2\x82\n", 0, "line 2, column 3: invalid UTF-8" },        /* truncated */
+                { "[A]\n\xef\xbb\xbf" "B=1\n", 0, "line 2, column 1: byte order mark" },
+                { "[A\"B]\n", 0, "line 1: section name with a bracket, quote, backslash or control character" },
+                { "[A]]\n", 0, "line 1: section name with a bracket, quote, backslash or control character" },
+                { "[A]\nB\x1b=1\n", 0,
+                  "line 2: option name \"B\x1b\" starts with '#', ';' or a byte order mark, or holds a control character" },
+        };
+        UnitFile *u = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *msg = NULL;
+                size_t size = cases[i].size ?: strlen(cases[i].text);
+                int r = unit_file_parse(cases[i].text, size, &u, &msg);
+
+                ok(r == -EBADMSG && u == NULL, "refused: case %zu", i);
+                is_str(msg, cases[i].message, "with line, column and reason");
+        }
+}
+
+static void test_add_checks(void) {
+        _cleanup_(unit_file_freep) UnitFile *u = unit_file_new();
+
+        assert_se(u);
+        is_int(unit_file_add(u, "Unit", "Description", "a\nExecStart=/bin/evil"), -EINVAL, "LF in a value");
+        is_int(unit_file_add(u, "Unit", "Description", "a\rExecStart=/bin/evil"), -EINVAL, "CR in a value");
+        is_int(unit_file_add(u, "Unit", "Description", "a\\"), -EINVAL, "a continuation at a value's end");
+        is_int(unit_file_add(u, "Unit", "Description", " a"), -EINVAL, "leading space (would be trimmed)");
+        is_int(unit_file_add(u, "Unit", "Description", "\xff"), -EINVAL, "invalid UTF-8");
+        is_int(unit_file_add(u, "Unit", "#Description", "a"), -EINVAL, "a name that reads as a comment");
+        is_int(unit_file_add(u, "Unit", "A=B", "a"), -EINVAL, "'=' in a name");
+        is_int(unit_file_add(u, "Unit]\n[Service", "A", "a"), -EINVAL, "a section that breaks its header");
+        is_int(unit_file_add(u, "", "A", "a"), -EINVAL, "an empty section");
+        is_int(u->n_options, 0, "nothing was added");
+        is_int(unit_file_add(u, "Unit", "Description", "a\\\\ \x1b[31m%n"), 0,
+               "an even backslash run, an escape sequence and a specifier are ordinary text");
+        check_round_trip(u, "added unit");
+}
+
 int main(void) {
         test_parse_basic();
         test_continuation();
         test_errors();
         test_serialize_hash();
+        test_systemd_lines();
+        test_refused();
+        test_add_checks();
         return done_testing();
 }

@@ -197,6 +197,49 @@ static void test_split(void) {
         is_int(xfleet_metadata_split("=x", &k, &v, &neg), -EINVAL, "empty key");
 }
 
+/* The leader went from 12 MB to 368 MB on one such unit: a 248-character name, 120 MachineOf=
+ * lines of 4000 "%n" each (960 KB). */
+static void test_expansion_bounded(void) {
+        _cleanup_(unit_file_freep) UnitFile *u = NULL;
+        _cleanup_free_ char *text = NULL, *name = NULL, *error = NULL, *words = NULL;
+        XFleetOptions *x = NULL;
+        FILE *f;
+        size_t size;
+
+        name = malloc(249);
+        assert_se(name);
+        memset(name, 'a', 240);
+        strcpy(name + 240, ".service");
+        f = open_memstream(&text, &size);
+        assert_se(f);
+        fputs("[X-Fleet]\n", f);
+        for (int i = 0; i < 120; i++) {
+                fputs("MachineOf=", f);
+                for (int j = 0; j < 4000; j++)
+                        fputs("%n", f);
+                fputc('\n', f);
+        }
+        assert_se(fclose(f) == 0);
+        assert_se(unit_file_parse(text, size, &u, NULL) == 0);
+        is_int(xfleet_options_parse(u, name, &x, &error), -EINVAL, "a value expanding past 64 KiB is refused");
+        is_str(error, "[X-Fleet] MachineOf= expands to more than 65536 bytes", "and says so");
+        error = mfree(error);
+        u = unit_file_free(u);
+
+        /* Without specifiers: 1 MiB of words would stay in the leader's memory as 500,000 strings. */
+        words = malloc(40001);
+        assert_se(words);
+        for (int i = 0; i < 40000; i += 2)
+                memcpy(words + i, "a ", 2);
+        words[39999] = 'b';
+        words[40000] = 0;
+        free(text);
+        assert_se(asprintf(&text, "[X-Fleet]\nConflicts=%s\nConflicts=%s\n", words, words) > 0);
+        assert_se(unit_file_parse(text, strlen(text), &u, NULL) == 0);
+        is_int(xfleet_options_parse(u, "w.service", &x, &error), -EINVAL, "two values of 40,000 bytes are refused");
+        is_str(error, "[X-Fleet] values add up to more than 65536 bytes", "and says so");
+}
+
 int main(void) {
         test_parse();
         test_deprecated_and_specifiers();
@@ -206,5 +249,6 @@ int main(void) {
         test_metadata_match();
         test_match_helpers();
         test_split();
+        test_expansion_bounded();
         return done_testing();
 }
