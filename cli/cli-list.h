@@ -5,7 +5,13 @@
  * fleetctl printed them, or JSON for scripts. Pure: no etcd, no output. */
 
 #include "cli-cluster.h"
-#include "fleetctl.h"
+
+typedef enum OutputMode {
+        OUTPUT_TABLE,
+        OUTPUT_JSON,
+        _OUTPUT_MODE_MAX,
+        _OUTPUT_MODE_INVALID = -EINVAL,
+} OutputMode;
 
 typedef struct ListOptions {
         char **fields;                  /* column names, in order; NULL: the command's defaults */

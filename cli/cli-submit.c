@@ -138,24 +138,6 @@ static int submit_one(const ClusterSnapshot *s, const char *arg, const char *nam
         return pending_add(p, TAKE_PTR(u), 0);
 }
 
-/* Drop repeated names, keeping the first of each, in order. */
-static int strv_dedup(char ***l) {
-        _cleanup_strv_free_ char **d = new0(char *, 1);
-        int r;
-
-        if (!d)
-                return -ENOMEM;
-        STRV_FOREACH(s, *l)
-                if (!strv_contains(d, *s)) {
-                        r = strv_extend(&d, *s);
-                        if (r < 0)
-                                return r;
-                }
-        strv_free(*l);
-        *l = TAKE_PTR(d);
-        return 0;
-}
-
 int cli_submit_units(EtcdClient *c, char *const *args, SubmitMode mode, char ***ret_names, char ***ret_created) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **expanded = NULL, **names = NULL, **created = NULL;
@@ -209,10 +191,7 @@ int cli_submit_units(EtcdClient *c, char *const *args, SubmitMode mode, char ***
         for (size_t i = 0; i < p.n; i++)
                 log_debug("Wrote unit %s (%s) to the cluster.", p.units[i]->name, p.units[i]->hash);
 
-        r = strv_dedup(&names);
-        if (r < 0)
-                return log_oom();
-        *ret_names = TAKE_PTR(names);
+        *ret_names = strv_dedup(TAKE_PTR(names));
         if (ret_created)
                 *ret_created = TAKE_PTR(created);
         return 0;

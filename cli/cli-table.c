@@ -170,15 +170,3 @@ int table_format(const Table *t, char **ret) {
         *ret = TAKE_PTR(buf);
         return 0;
 }
-
-int table_print(const Table *t, FILE *f) {
-        int r;
-
-        assert(t);
-        assert(f);
-
-        r = table_write(t, f);
-        if (r < 0)
-                return r;
-        return fflush_and_check(f);
-}

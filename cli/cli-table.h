@@ -28,6 +28,3 @@ size_t table_n_rows(const Table *t);
 /* The formatted table, each row ending in '\n', as a malloc'd string in *ret ("" for an empty
  * table). Returns 0 or -ENOMEM. */
 int table_format(const Table *t, char **ret);
-
-/* Format and write to f. Returns 0, -ENOMEM or the write error. */
-int table_print(const Table *t, FILE *f);

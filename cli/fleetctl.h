@@ -7,16 +7,10 @@
 #include <stdint.h>
 
 #include "cli-cluster.h"
+#include "cli-list.h"
 #include "etcd-client.h"
 #include "macro.h"
 #include "registry.h"
-
-typedef enum OutputMode {
-        OUTPUT_TABLE,
-        OUTPUT_JSON,
-        _OUTPUT_MODE_MAX,
-        _OUTPUT_MODE_INVALID = -EINVAL,
-} OutputMode;
 
 /* Global flags (also FLEETCTL_<FLAG> in the environment). */
 extern char **arg_endpoints;

@@ -290,8 +290,3 @@ void curl_glue_remove(CurlGlue *g, CURL *curl) {
         if (curl)
                 (void) curl_multi_remove_handle(g->multi, curl);
 }
-
-CURLM *curl_glue_get_multi(CurlGlue *g) {
-        assert(g);
-        return g->multi;
-}

@@ -37,6 +37,3 @@ int curl_glue_add(CurlGlue *g, CURL *curl);
 
 /* Stop a transfer without calling the finished callback. Safe for a handle that is not added. */
 void curl_glue_remove(CurlGlue *g, CURL *curl);
-
-/* The multi handle, e.g. to set connection cache options. */
-CURLM *curl_glue_get_multi(CurlGlue *g);

@@ -268,8 +268,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdWatch *, etcd_watch_free);
 /* The endpoint the watch streams from (or will reconnect to); borrowed. NULL once its client is
  * gone. */
 const char *etcd_watch_current_endpoint(EtcdWatch *w);
-/* The revision the stream resumes from after a reconnect: last event's revision + 1. */
-int64_t etcd_watch_next_revision(EtcdWatch *w);
 
 /* ---- responses ---- */
 

@@ -492,8 +492,3 @@ const char *etcd_watch_current_endpoint(EtcdWatch *w) {
                 return NULL;
         return w->client->endpoints[w->endpoint];
 }
-
-int64_t etcd_watch_next_revision(EtcdWatch *w) {
-        assert(w);
-        return w->next_revision;
-}

@@ -17,7 +17,6 @@ struct SystemdClient {
         sd_bus_slot *properties_slot;
         sd_bus_slot *job_removed_slot;
         SystemdClientHandlers handlers;
-        uint64_t n_calls;
 };
 
 typedef struct Pending {
@@ -76,10 +75,7 @@ static int call_async(SystemdClient *s, sd_bus_message *m, sd_bus_message_handle
         (void) sd_bus_slot_set_destroy_callback(slot, pending_free);
         r = sd_bus_slot_set_floating(slot, true);
         sd_bus_slot_unref(slot);
-        if (r < 0)
-                return r;
-        s->n_calls++;
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -239,7 +235,6 @@ int systemd_client_new(SystemdClient **ret, sd_event *event, const char *address
                                      on_subscribed, s, "");
         if (r < 0)
                 return r;
-        s->n_calls++;
 
         *ret = TAKE_PTR(s);
         return 0;
@@ -416,10 +411,6 @@ int systemd_client_refresh(SystemdClient *s, char *const *units, systemd_done_t 
         if (r < 0)
                 return r;
         return call_async(s, m, on_list_reply, p);
-}
-
-uint64_t systemd_client_calls_sent(const SystemdClient *s) {
-        return s ? s->n_calls : 0;
 }
 
 int systemd_client_own_job_type(SystemdClient *s, char **ret) {

@@ -69,9 +69,6 @@ int systemd_client_link_unit_file(SystemdClient *s, const char *path);
  * "not-found"/"inactive"/"dead"). done (optional) runs after the reports. */
 int systemd_client_refresh(SystemdClient *s, char *const *units, systemd_done_t done, void *userdata);
 
-/* Calls sent since creation, for the benchmarks' cost figures. */
-uint64_t systemd_client_calls_sent(const SystemdClient *s);
-
 /* The type of the job systemd is running on the unit this process belongs to ("restart", "stop",
  * ...), asked synchronously (for shutdown, when the loop is about to end). *ret is NULL when there
  * is no job. Returns 0 or a negative errno (e.g. not running as a unit). */

@@ -334,10 +334,6 @@ Agent *agent_free(Agent *a) {
         return mfree(a);
 }
 
-bool agent_is_registered(const Agent *a) {
-        return a && a->registered;
-}
-
 const AgentStats *agent_get_stats(const Agent *a) {
         return &a->stats;
 }

@@ -92,6 +92,5 @@ bool agent_is_being_restarted(Agent *a);
 Agent *agent_free(Agent *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Agent *, agent_free);
 
-bool agent_is_registered(const Agent *a);
 /* The counters (borrowed, valid as long as a). */
 const AgentStats *agent_get_stats(const Agent *a);

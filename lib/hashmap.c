@@ -45,15 +45,6 @@ Hashmap *hashmap_new(void) {
         return new0(Hashmap, 1);
 }
 
-int hashmap_ensure_allocated(Hashmap **h) {
-        assert(h);
-
-        if (*h)
-                return 0;
-        *h = hashmap_new();
-        return *h ? 0 : -ENOMEM;
-}
-
 Hashmap *hashmap_free(Hashmap *h) {
         if (!h)
                 return NULL;

@@ -26,8 +26,6 @@ uint64_t string_hash(const char *s);
 
 /* Allocate an empty map. Returns NULL on OOM. */
 Hashmap *hashmap_new(void);
-/* Allocate *h if it is NULL. Returns 0 or -ENOMEM. */
-int hashmap_ensure_allocated(Hashmap **h);
 
 /* Free the map itself; keys and values are left alone. Accepts NULL, returns NULL. */
 Hashmap *hashmap_free(Hashmap *h);

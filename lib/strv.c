@@ -168,6 +168,25 @@ char **strv_sort(char **l) {
         return l;
 }
 
+char **strv_dedup(char **l) {
+        size_t j = 0;
+
+        if (!l)
+                return l;
+        for (size_t i = 0; l[i]; i++) {
+                bool seen = false;
+
+                for (size_t k = 0; k < j && !seen; k++)
+                        seen = streq(l[k], l[i]);
+                if (seen)
+                        free(l[i]);
+                else
+                        l[j++] = l[i];
+        }
+        l[j] = NULL;
+        return l;
+}
+
 char **strv_uniq(char **l) {
         char **f, **t;
 

@@ -41,6 +41,9 @@ char *strv_join(char *const *l, const char *separator);
 /* In-place sort (strcmp order) and removal of adjacent duplicates. Return l. */
 char **strv_sort(char **l);
 char **strv_uniq(char **l);
+/* In-place removal of repeated strings, keeping the first of each where it stood (no sorting).
+ * Returns l. */
+char **strv_dedup(char **l);
 
 bool strv_equal(char *const *a, char *const *b);
 

@@ -32,8 +32,20 @@ static void test_sort_uniq_remove(void) {
         ok(!strv_equal(l, STRV_MAKE("a")), "a longer vector is not equal to its prefix");
 }
 
+static void test_dedup(void) {
+        _cleanup_strv_free_ char **l = strv_split("b a b c a b", " ");
+        _cleanup_free_ char *j = NULL;
+
+        assert_se(l);
+        strv_dedup(l);
+        j = strv_join(l, ",");
+        is_str(j, "b,a,c", "dedup keeps the first of each, in order");
+        ok(strv_dedup(NULL) == NULL, "dedup of NULL");
+}
+
 int main(void) {
         test_split_join();
         test_sort_uniq_remove();
+        test_dedup();
         return done_testing();
 }
