@@ -306,7 +306,7 @@ static void test_global_restart(void) {
                "one line per machine that reports it");
         assert_se(read_full_file(log, &calls, NULL, 0) == 0);
         ok(startswith(calls, "systemctl restart everywhere.service\nssh ") &&
-           endswith(calls, "@10.99.1.6 -- systemctl restart everywhere.service\n") &&
+           endswith(calls, " 10.99.1.6 -- systemctl restart everywhere.service\n") &&
            count_lines(calls) == 2,
            "systemctl restart here, then over ssh on the other machine: %s", line1(calls));
         {
