@@ -114,3 +114,15 @@ nspawn_halt() {
         wait "$pid" 2>/dev/null
         NSPAWN_PIDS[$(($1 - 1))]=
 }
+
+# deploy_build_debs OUTDIR: the fleetd and fleetctl .debs built from a clean copy of $SRC (no .git,
+# no build directories) with dpkg-buildpackage, into OUTDIR; the log is OUTDIR/build.log.
+deploy_build_debs() {
+        local out=$1
+
+        mkdir -p "$out/fleet"
+        tar -C "$SRC" --exclude='./.git' --exclude='./build*' --exclude='./obj-*' --exclude='./.vagrant' \
+                --exclude='./debian/.debhelper' --exclude='./debian/tmp' -cf - . | tar -C "$out/fleet" -xf -
+        (cd "$out/fleet" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1 &&
+                compgen -G "$out/fleetd_*.deb" >/dev/null && compgen -G "$out/fleetctl_*.deb" >/dev/null
+}

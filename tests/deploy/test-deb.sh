@@ -24,14 +24,9 @@ nspawn_setup
 T=$NSPAWN_TMP
 
 # ---- build from a clean tree ----
-mkdir -p "$T/pkg/fleet"
-tar -C "$SRC" --exclude='./.git' --exclude='./build*' --exclude='./obj-*' --exclude='./.vagrant' \
-        --exclude='./debian/.debhelper' --exclude='./debian/tmp' -cf - . | tar -C "$T/pkg/fleet" -xf -
-(cd "$T/pkg/fleet" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1
-status=$?
-ok "$([ $status -eq 0 ] && [ -f "$T"/pkg/fleetd_*_*.deb ] && [ -f "$T"/pkg/fleetctl_*_*.deb ]; echo $?)" \
-        "dpkg-buildpackage builds fleetd and fleetctl from a clean tree" ||
-        { diag "$(tail -30 "$T/build.log")"; echo "Bail out! no packages"; exit 1; }
+deploy_build_debs "$T/pkg"
+ok $? "dpkg-buildpackage builds fleetd and fleetctl from a clean tree" ||
+        { diag "$(tail -30 "$T/pkg/build.log")"; echo "Bail out! no packages"; exit 1; }
 
 lintian --fail-on error --tag-display-limit 0 "$T"/pkg/fleet_*.changes >"$T/lintian.log" 2>&1
 status=$?

@@ -48,7 +48,8 @@ ok "$([ $status -ne 0 ] && grep -q 'must be from 1 to 99' "$TMP/out"; echo $?)" 
 # copy of the tree's Vagrantfile and provisioning scripts so the checkout is not touched.
 mkdir -p "$TMP/tree/tools/vagrant"
 cp "$SRC/Vagrantfile" "$TMP/tree/"
-cp "$SRC/tools/vagrant/provision.sh" "$SRC/tools/vagrant/fleet-config.sh" "$TMP/tree/tools/vagrant/"
+cp "$SRC/tools/vagrant/provision.sh" "$SRC/tools/vagrant/fleet-config.sh" "$SRC/tools/vagrant/fleet-ca.sh" \
+        "$TMP/tree/tools/vagrant/"
 echo '$num_instances = 2' >"$TMP/tree/config.rb"
 validate "$TMP/out" VAGRANT_CWD="$TMP/tree"
 status=$?
