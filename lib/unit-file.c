@@ -151,6 +151,10 @@ static int unit_file_parse_line(UnitFile *u, char **section, const char *b, cons
                                    name);
         value = eq + 1;
         strip_range(&value, &e);
+        /* "A=x\\ " is no continuation (it ends in a space), but written back without the space
+         * it would be one: refused (found by fuzz-unit-file). */
+        if (unit_line_ends_escaped(value, e))
+                return parse_error(error_message, line, 0, "value ends in a backslash before trailing whitespace");
 
         return unit_file_add_full(u, *section, b, name_end - b, value, e - value, line);
 }

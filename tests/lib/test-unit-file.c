@@ -217,6 +217,7 @@ static void test_refused(void) {
                 { "[A]\n\xef\xbb\xbf" "B=1\n", 0, "line 2, column 1: byte order mark" },
                 { "[A\"B]\n", 0, "line 1: section name with a bracket, quote, backslash or control character" },
                 { "[A]]\n", 0, "line 1: section name with a bracket, quote, backslash or control character" },
+                { "[A]\nB=x\\ \nC=y\n", 0, "line 2: value ends in a backslash before trailing whitespace" },
                 { "[A]\nB\x1b=1\n", 0,
                   "line 2: option name \"B\x1b\" starts with '#', ';' or a byte order mark, or holds a control character" },
         };
