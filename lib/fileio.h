@@ -14,7 +14,7 @@ int read_full_stream(FILE *f, char **ret, size_t *ret_size, size_t max_size);
 /* Flush f and report any write error that happened on it, as a negative errno. */
 int fflush_and_check(FILE *f);
 
-/* Write data to path atomically: a temporary file in the same directory, fsync'ed if
+/* Write data to path atomically: a hidden temporary file (".#name.PID") in the same directory,
  * do_fsync, then renamed over path. mode is the new file's permission bits. */
 int write_file_atomic(const char *path, const void *data, size_t size, mode_t mode, bool do_fsync);
 

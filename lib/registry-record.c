@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stdarg.h>
 
@@ -484,4 +485,158 @@ RegistryLeader *registry_leader_free(RegistryLeader *l) {
         free(l->machine_id);
         free(l->version);
         return mfree(l);
+}
+
+/* ---- name ---- */
+
+/* A DNS label or name part: what dnsmasq and resolvers take without question. */
+static bool name_word_ok(const char *s) {
+        return !isempty(s) && strlen(s) <= 253 &&
+                s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] == 0;
+}
+
+static bool ipv4_ok(const char *s) {
+        struct in_addr a;
+
+        return s && inet_pton(AF_INET, s, &a) == 1;
+}
+
+static int words_to_json(char *const *l, json_t **ret) {
+        _cleanup_strv_free_ char **sorted = NULL;
+        json_auto_t *arr = NULL;
+
+        arr = json_array();
+        sorted = strv_copy(l);
+        if (!arr || (l && !sorted))
+                return -ENOMEM;
+        strv_uniq(strv_sort(sorted));
+        STRV_FOREACH(w, sorted) {
+                if (!name_word_ok(*w))
+                        return -EINVAL;
+                if (json_array_append_new(arr, json_string(*w)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(arr);
+        return 0;
+}
+
+static int words_from_json(json_t *arr, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        json_t *item;
+        size_t i;
+        int r;
+
+        if (!json_is_array(arr))
+                return -EBADMSG;
+        json_array_foreach(arr, i, item) {
+                const char *s = json_string_value(item);
+
+                if (!s || !text_ok(s, json_string_length(item)) || !name_word_ok(s))
+                        return -EBADMSG;
+                r = strv_extend(&l, s);
+                if (r < 0)
+                        return r;
+        }
+        *ret = strv_sort(TAKE_PTR(l));
+        return 0;
+}
+
+int registry_name_to_json(const RegistryName *n, char **ret) {
+        json_auto_t *o = NULL, *nets = NULL, *aliases = NULL;
+        int r;
+
+        assert(n);
+        assert(ret);
+
+        if (!registry_unit_name_is_valid(n->unit) || !registry_machine_id_is_valid(n->machine_id) ||
+            !name_word_ok(n->project) || !name_word_ok(n->service) || !ipv4_ok(n->address) ||
+            (n->replica && !name_word_ok(n->replica)) || (n->hostname && !name_word_ok(n->hostname)))
+                return -EINVAL;
+        r = words_to_json(n->networks, &nets);
+        if (r < 0)
+                return r;
+        r = words_to_json(n->aliases, &aliases);
+        if (r < 0)
+                return r;
+
+        o = json_object();
+        if (!o)
+                return -ENOMEM;
+        if (set_str(o, "unit", n->unit) < 0 || set_str(o, "machine_id", n->machine_id) < 0 ||
+            set_str(o, "project", n->project) < 0 || set_str(o, "service", n->service) < 0 ||
+            set_str(o, "replica", n->replica) < 0 || set_str(o, "address", n->address) < 0 ||
+            json_object_set(o, "networks", nets) < 0 || json_object_set(o, "aliases", aliases) < 0 ||
+            set_str(o, "hostname", n->hostname) < 0)
+                return -ENOMEM;
+        return dump(o, ret);
+}
+
+int registry_name_from_json(const char *json, size_t size, RegistryName **ret) {
+        _cleanup_(registry_name_freep) RegistryName *n = NULL;
+        const char *unit = NULL, *machine = NULL, *project = NULL, *service = NULL, *replica = NULL,
+                *address = NULL, *hostname = NULL;
+        size_t unit_len = 0, machine_len = 0, project_len = 0, service_len = 0, replica_len = 0,
+                address_len = 0, hostname_len = 0;
+        json_auto_t *root = NULL;
+        json_t *nets = NULL, *aliases = NULL;
+        int r;
+
+        assert(ret);
+
+        r = load_record(json, size, &root, "{s:s%, s:s%, s:s%, s:s%, s?s%, s:s%, s:o, s:o, s?s%}",
+                        "unit", &unit, &unit_len,
+                        "machine_id", &machine, &machine_len,
+                        "project", &project, &project_len,
+                        "service", &service, &service_len,
+                        "replica", &replica, &replica_len,
+                        "address", &address, &address_len,
+                        "networks", &nets,
+                        "aliases", &aliases,
+                        "hostname", &hostname, &hostname_len);
+        if (r < 0)
+                return r;
+        if (!text_ok(unit, unit_len) || !registry_unit_name_is_valid(unit) ||
+            !text_ok(machine, machine_len) || !registry_machine_id_is_valid(machine) ||
+            !text_ok(project, project_len) || !name_word_ok(project) ||
+            !text_ok(service, service_len) || !name_word_ok(service) ||
+            !opt_text_ok(replica, replica_len) || (replica && !name_word_ok(replica)) ||
+            !text_ok(address, address_len) || !ipv4_ok(address) ||
+            !opt_text_ok(hostname, hostname_len) || (hostname && !name_word_ok(hostname)))
+                return -EBADMSG;
+
+        n = new0(RegistryName, 1);
+        if (!n)
+                return -ENOMEM;
+        n->unit = strdup(unit);
+        n->machine_id = strdup(machine);
+        n->project = strdup(project);
+        n->service = strdup(service);
+        n->address = strdup(address);
+        if (!n->unit || !n->machine_id || !n->project || !n->service || !n->address ||
+            dup_opt(replica, &n->replica) < 0 || dup_opt(hostname, &n->hostname) < 0)
+                return -ENOMEM;
+        r = words_from_json(nets, &n->networks);
+        if (r < 0)
+                return r;
+        r = words_from_json(aliases, &n->aliases);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+RegistryName *registry_name_free(RegistryName *n) {
+        if (!n)
+                return NULL;
+        free(n->unit);
+        free(n->machine_id);
+        free(n->project);
+        free(n->service);
+        free(n->replica);
+        free(n->address);
+        strv_free(n->networks);
+        strv_free(n->aliases);
+        free(n->hostname);
+        return mfree(n);
 }

@@ -138,6 +138,14 @@ RegistryCordon registry_cordon_from_string(const char *s, size_t size) {
         return _REGISTRY_CORDON_INVALID;
 }
 
+char *registry_name_key(const char *prefix, const char *unit, const char *machine_id) {
+        return key_join(prefix, "names", unit, machine_id);
+}
+
+char *registry_names_prefix(const char *prefix) {
+        return key_join(prefix, "names", "", NULL);
+}
+
 /* Split "x/y" (two == true) or "x" (two == false) into validated, malloc'd parts. */
 static int key_split(const char *rest, bool two, bool (*valid_a)(const char *), bool (*valid_b)(const char *),
                      char **ret_a, char **ret_b) {
@@ -203,6 +211,10 @@ int registry_parse_key(const char *prefix, const char *key, char **ret_a, char *
         if ((p = startswith(rest, "cordons/"))) {
                 r = key_split(p, false, registry_machine_id_is_valid, NULL, ret_a, NULL);
                 return r < 0 ? r : REGISTRY_KEY_CORDON;
+        }
+        if ((p = startswith(rest, "names/"))) {
+                r = key_split(p, true, registry_unit_name_is_valid, registry_machine_id_is_valid, ret_a, ret_b);
+                return r < 0 ? r : REGISTRY_KEY_NAME;
         }
         if (streq(rest, "engine/leader"))
                 return REGISTRY_KEY_LEADER;

@@ -15,6 +15,8 @@
  *   P reasons/<unit>                 plain text        the leader: why a unit is not placed
  *   P cordons/<machine-id>           "cordoned"/"drained"  fleetctl cordon/drain; no lease, so it
  *                                                      outlives fleetd restarts and absences
+ *   P names/<unit>/<machine-id>      RegistryName      agent, under the agent's lease: a running
+ *                                                      container's address and the names it answers to
  *
  * Why this shape: every agent watches only P schedule/<own id>/ (fleet woke every agent on every
  * change); a dead machine's registration and states vanish with its lease; the leader fences every
@@ -65,6 +67,8 @@ char *registry_reason_key(const char *prefix, const char *unit);
 char *registry_reasons_prefix(const char *prefix);
 char *registry_cordon_key(const char *prefix, const char *machine_id);
 char *registry_cordons_prefix(const char *prefix);                           /* P cordons/ */
+char *registry_name_key(const char *prefix, const char *unit, const char *machine_id);
+char *registry_names_prefix(const char *prefix);                             /* P names/ */
 
 typedef enum RegistryKeyType {
         REGISTRY_KEY_MACHINE,
@@ -74,14 +78,16 @@ typedef enum RegistryKeyType {
         REGISTRY_KEY_LEADER,
         REGISTRY_KEY_REASON,
         REGISTRY_KEY_CORDON,
+        REGISTRY_KEY_NAME,
         _REGISTRY_KEY_TYPE_MAX,
         _REGISTRY_KEY_TYPE_INVALID = -EINVAL,
 } RegistryKeyType;
 
 /* Classify a full key and split out its names. ret_a/ret_b (optional) receive malloc'd copies:
  * machine: a = machine id; unit: a = unit; assignment: a = machine id, b = unit; state: a = unit,
- * b = machine id; reason: a = unit; cordon: a = machine id; leader: neither. Returns the type, or -EINVAL for a key that is
- * not ours (outside the prefix or of unknown shape), -ENOMEM. */
+ * b = machine id; reason: a = unit; cordon: a = machine id; name: a = unit, b = machine id;
+ * leader: neither. Returns the type, or -EINVAL for a key that is not ours (outside the prefix or
+ * of unknown shape), -ENOMEM. */
 int registry_parse_key(const char *prefix, const char *key, char **ret_a, char **ret_b);
 
 /* Whether the scheduler may place units on a machine (P cordons/<id>; no key: schedulable).
@@ -166,6 +172,26 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret);
 int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitState **ret);
 RegistryUnitState *registry_unit_state_free(RegistryUnitState *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryUnitState *, registry_unit_state_free);
+
+/* A running container of a compose service, as the cluster's DNS publishes it (registry-record.c).
+ * The agent writes it once the unit is active (and healthy, where that is known) and its address is
+ * read from the runtime; it goes with the unit's stop or with the machine's lease. */
+typedef struct RegistryName {
+        char *unit;
+        char *machine_id;
+        char *project;                  /* compose project */
+        char *service;                  /* compose service */
+        char *replica;                  /* the instance of a replicated service ("2"), or NULL */
+        char *address;                  /* the container's IPv4 address on the cluster network */
+        char **networks;                /* the compose networks (runtime names) it is on: its scopes */
+        char **aliases;                 /* network aliases and links aliases, sorted */
+        char *hostname;                 /* compose "hostname", or NULL */
+} RegistryName;
+
+int registry_name_to_json(const RegistryName *n, char **ret);
+int registry_name_from_json(const char *json, size_t size, RegistryName **ret);
+RegistryName *registry_name_free(RegistryName *n);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryName *, registry_name_free);
 
 int registry_leader_to_json(const RegistryLeader *l, char **ret);
 int registry_leader_from_json(const char *json, size_t size, RegistryLeader **ret);
