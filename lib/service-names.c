@@ -6,11 +6,6 @@
 #include "strv.h"
 #include "unit-name.h"
 
-bool service_names_word_is_valid(const char *s) {
-        return !isempty(s) && strlen(s) <= 253 &&
-                s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] == 0;
-}
-
 ServiceNamesSpec *service_names_spec_free(ServiceNamesSpec *s) {
         if (!s)
                 return NULL;
@@ -26,14 +21,14 @@ ServiceNamesSpec *service_names_spec_free(ServiceNamesSpec *s) {
 
 static int fail(char **error_message, const char *key, const char *value, const char *why) {
         if (error_message &&
-            asprintf(error_message, "[" SERVICE_NAMES_SECTION "] %s=%s: %s", key, strempty(value), why) < 0)
+            asprintf(error_message, "[" CLUSTER_DNS_SECTION "] %s=%s: %s", key, strempty(value), why) < 0)
                 return -ENOMEM;
         return -EINVAL;
 }
 
 /* The last value of key, specifiers expanded for unit_name (if given); NULL if unset. */
 static int get_value(const UnitFile *u, const char *unit_name, const char *key, char **ret) {
-        const char *v = unit_file_get_last(u, SERVICE_NAMES_SECTION, key);
+        const char *v = unit_file_get_last(u, CLUSTER_DNS_SECTION, key);
 
         if (!v) {
                 *ret = NULL;
@@ -49,7 +44,7 @@ static int get_words(const UnitFile *u, const char *unit_name, const char *key, 
         _cleanup_strv_free_ char **all = NULL, **words = NULL;
         int r;
 
-        r = unit_file_get_all(u, SERVICE_NAMES_SECTION, key, &all);
+        r = unit_file_get_all(u, CLUSTER_DNS_SECTION, key, &all);
         if (r < 0)
                 return r;
         STRV_FOREACH(v, all) {
@@ -65,7 +60,7 @@ static int get_words(const UnitFile *u, const char *unit_name, const char *key, 
                 if (!split)
                         return -ENOMEM;
                 STRV_FOREACH(w, split)
-                        if (!service_names_word_is_valid(*w))
+                        if (!cluster_dns_word_is_valid(*w))
                                 return fail(error_message, key, *w, "not a DNS name part ([A-Za-z0-9._-])");
                 r = strv_extend_strv(&words, split);
                 if (r < 0)
@@ -84,7 +79,7 @@ int service_names_spec_parse(const UnitFile *u, const char *unit_name, ServiceNa
         assert(u);
         assert(ret);
 
-        if (!unit_file_has_section(u, SERVICE_NAMES_SECTION)) {
+        if (!unit_file_has_section(u, CLUSTER_DNS_SECTION)) {
                 *ret = NULL;
                 return 0;
         }
@@ -99,11 +94,11 @@ int service_names_spec_parse(const UnitFile *u, const char *unit_name, ServiceNa
             (r = get_value(u, unit_name, "Healthcheck", &health)) < 0)
                 return r;
 
-        if (!service_names_word_is_valid(s->project))
+        if (!cluster_dns_word_is_valid(s->project))
                 return fail(error_message, "Project", s->project, "missing or not a DNS name part");
-        if (!service_names_word_is_valid(s->service))
+        if (!cluster_dns_word_is_valid(s->service))
                 return fail(error_message, "Service", s->service, "missing or not a DNS name part");
-        if (s->hostname && !service_names_word_is_valid(s->hostname))
+        if (s->hostname && !cluster_dns_word_is_valid(s->hostname))
                 return fail(error_message, "Hostname", s->hostname, "not a DNS name part");
         /* A container name goes onto a command line as one argument: no spaces or option look. */
         if (s->container && (isempty(s->container) || s->container[0] == '-' ||
@@ -141,19 +136,6 @@ bool service_names_spec_publishable(const ServiceNamesSpec *s, const char *activ
         return !s->healthcheck || !health || streq(health, "healthy");
 }
 
-char *service_names_scope(const char *network) {
-        char *l = strdup(network);
-
-        if (!l)
-                return NULL;
-        for (char *p = l; *p; p++)
-                if (*p >= 'A' && *p <= 'Z')
-                        *p = (char) (*p - 'A' + 'a');
-                else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-                        *p = '-';
-        return l;
-}
-
 static int add_name(char ***l, const char *head, const char *replica, const char *middle, const char *domain) {
         if (replica)
                 return strv_extendf(l, "%s-%s.%s.%s", head, replica, middle, domain);
@@ -172,7 +154,7 @@ int service_names_of(const RegistryName *n, const char *domain, char ***ret) {
             (n->replica && (r = add_name(&l, n->service, n->replica, n->project, domain)) < 0))
                 return r;
         STRV_FOREACH(net, n->networks) {
-                _cleanup_free_ char *scope = service_names_scope(*net);
+                _cleanup_free_ char *scope = cluster_dns_scope(*net);
 
                 if (!scope)
                         return -ENOMEM;
@@ -185,27 +167,5 @@ int service_names_of(const RegistryName *n, const char *domain, char ***ret) {
                                 return r;
         }
         *ret = strv_uniq(strv_sort(TAKE_PTR(l)));
-        return 0;
-}
-
-int service_names_search_domains(char *const *networks, const char *domain, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        int r;
-
-        STRV_FOREACH(net, networks) {
-                _cleanup_free_ char *scope = service_names_scope(*net);
-
-                if (!scope)
-                        return -ENOMEM;
-                r = strv_extendf(&l, "%s.%s", scope, domain);
-                if (r < 0)
-                        return r;
-        }
-        if (!l) {
-                l = new0(char *, 1);
-                if (!l)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(l);
         return 0;
 }

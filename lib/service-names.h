@@ -21,24 +21,16 @@
  * P, replica R (the unit's instance, if any), on networks N1..Nk (each a scope):
  *
  *   S.P.D, S-R.P.D                                   the full names, from anywhere
- *   S.L.D, S-R.L.D, A.L.D, H.L.D for each network    scoped names, L = service_names_scope(Ni)
+ *   S.L.D, S-R.L.D, A.L.D, H.L.D for each network    scoped names, L = cluster_dns_scope(Ni)
  *
  * A container's resolver searches its own networks' scope domains (L.D), so a bare "redis" resolves
  * only where redis shares a network: docker's rule. Several containers with one name answer
  * round-robin. */
 
+#include "cluster-dns.h"
 #include "macro.h"
 #include "registry.h"
 #include "unit-file.h"
-
-#define SERVICE_NAMES_SECTION "X-Fleet-Network"
-/* The cluster's DNS domain, unless fleet.conf says otherwise. */
-#define SERVICE_NAMES_DEFAULT_DOMAIN "fleet"
-/* Where each machine's DNS answers containers: the same link-local address on every machine (on its
- * loopback device), so one generated unit can name it wherever it lands. */
-#define SERVICE_NAMES_DEFAULT_DNS_ADDRESS "169.254.53.53"
-/* The name of the per-machine container network of the cluster (H4's CNI network). */
-#define SERVICE_NAMES_CLUSTER_NETWORK "fleet"
 
 typedef struct ServiceNamesSpec {
         char *project;
@@ -69,17 +61,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceNamesSpec *, service_names_spec_free);
  * and, where the service has a healthcheck, healthy once health is known. The hook for health. */
 bool service_names_spec_publishable(const ServiceNamesSpec *s, const char *active_state, const char *health);
 
-/* The DNS label of a network scope: the network's name lowercased, anything but [a-z0-9-]
- * becoming '-' ("visits_default" → "visits-default"). Returns a malloc'd string, or NULL on OOM. */
-char *service_names_scope(const char *network);
 
 /* Every name record n answers to under domain (see above), as a new strv of fully-qualified names
  * without the trailing dot, deduplicated. Returns 0 or -ENOMEM. */
 int service_names_of(const RegistryName *n, const char *domain, char ***ret);
-
-/* The search domains of a container on networks (each network's scope under domain), as a new
- * strv. Returns 0 or -ENOMEM. */
-int service_names_search_domains(char *const *networks, const char *domain, char ***ret);
-
-/* Whether s can be a DNS name part here: 1..253 of [A-Za-z0-9._-]. */
-bool service_names_word_is_valid(const char *s) _pure_;

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "compose-convert.h"
+#include "cluster-dns.h"
 #include "strv.h"
 #include "time-util.h"
 #include "unit-syntax.h"
@@ -84,8 +85,11 @@ int convert_depends_on(Converter *c, const char *key, YamlNode *v) {
                                         return r;
                         }
                 }
-                /* An optional dependency must not keep the service from being scheduled. */
-                r = converter_depend(c, "depends_on", k->value, cond, required, restart, required, k);
+                /* On the cluster network a dependency is reached by name wherever it runs: no pinning
+                 * (x-fleet MachineOf= still pins). Locally, an optional dependency must not keep
+                 * the service from being scheduled. */
+                r = converter_depend(c, "depends_on", k->value, cond, required, restart,
+                                     c->model->networking == NETWORKING_LOCAL && required, k);
                 if (r < 0)
                         return r;
         }
@@ -100,7 +104,7 @@ int convert_links(Converter *c, const char *key, YamlNode *v) {
         r = converter_strings(c, key, v, &l);
         if (r < 0)
                 return r;
-        if (c->runtime == RUNTIME_PODMAN) {
+        if (c->runtime == RUNTIME_PODMAN && c->model->networking == NETWORKING_LOCAL) {
                 r = diag_warning(c->diag, v, converter_path(c, key),
                                  "podman has no links: services reach each other by name on their networks");
                 if (r < 0)
@@ -112,6 +116,23 @@ int convert_links(Converter *c, const char *key, YamlNode *v) {
 
                 if (!name)
                         return -ENOMEM;
+                if (!external && c->model->networking == NETWORKING_CLUSTER) {
+                        /* No --link: the target may run on another machine. Its alias becomes one of
+                         * its names, and the order stays (After=, Wants=). */
+                        if (alias && !cluster_dns_word_is_valid(alias + 1))
+                                return diag_error(c->diag, v, converter_path(c, key),
+                                                  "link alias \"%s\" is not a DNS name ([A-Za-z0-9._-])", alias + 1);
+                        if (alias) {
+                                r = strv_extendf(&c->service->link_aliases, "%s:%s", name, alias + 1);
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = converter_depend(c, "links", name, DEPEND_STARTED, true, false, false,
+                                             v->type == YAML_NODE_SEQUENCE ? v->children[i] : v);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (external) {
                         r = diag_warning(c->diag, v, converter_path(c, key),
                                          "\"%s\" is outside the project: it must run on the same machine", name);

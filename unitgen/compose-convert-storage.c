@@ -5,6 +5,7 @@
 
 #include "compose-convert.h"
 #include "exec-quote.h"
+#include "cluster-dns.h"
 #include "strv.h"
 
 /* Ports, volumes, secrets, configs and networks: the keys that refer to the host or to project
@@ -354,6 +355,7 @@ int convert_secrets(Converter *c, const char *key, YamlNode *v) {
 }
 
 int convert_networks(Converter *c, const char *key, YamlNode *v) {
+        bool cluster = c->model->networking == NETWORKING_CLUSTER;
         YamlNode *k, *val;
         int r;
 
@@ -370,18 +372,26 @@ int convert_networks(Converter *c, const char *key, YamlNode *v) {
                 if (!res)
                         return diag_error(c->diag, k, converter_path(c, key),
                                           "network \"%s\" is not declared under the top-level \"networks\"", k->value);
-                if (!res->external && !strv_contains(c->service->networks, res->name)) {
-                        r = strv_extend(&c->service->networks, res->name);
+                if (cluster) {
+                        /* A scope of the cluster network: the service's names are published there. */
+                        r = strv_contains(c->service->scopes, res->name) ? 0 :
+                                strv_extend(&c->service->scopes, res->name);
+                        if (r < 0)
+                                return r;
+                } else {
+                        if (!res->external && !strv_contains(c->service->networks, res->name)) {
+                                r = strv_extend(&c->service->networks, res->name);
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = converter_flag(c, "--network", res->name);
+                        if (r < 0)
+                                return r;
+                        /* Other services reach this one by its service name, as under compose. */
+                        r = converter_flag(c, "--network-alias", c->service->name);
                         if (r < 0)
                                 return r;
                 }
-                r = converter_flag(c, "--network", res->name);
-                if (r < 0)
-                        return r;
-                /* Other services reach this one by its service name, as under compose. */
-                r = converter_flag(c, "--network-alias", c->service->name);
-                if (r < 0)
-                        return r;
                 if (yaml_node_is_null(val))
                         continue;
                 if (val->type != YAML_NODE_MAPPING)
@@ -393,7 +403,12 @@ int convert_networks(Converter *c, const char *key, YamlNode *v) {
                                 if (r < 0)
                                         return r;
                                 STRV_FOREACH(a, aliases) {
-                                        r = converter_flag(c, "--network-alias", *a);
+                                        if (cluster && !cluster_dns_word_is_valid(*a))
+                                                return diag_error(c->diag, av, converter_path(c, key),
+                                                                  "alias \"%s\" is not a DNS name ([A-Za-z0-9._-])", *a);
+                                        r = cluster ? (strv_contains(c->service->aliases, *a) ? 0 :
+                                                       strv_extend(&c->service->aliases, *a)) :
+                                                converter_flag(c, "--network-alias", *a);
                                         if (r < 0)
                                                 return r;
                                 }
@@ -404,6 +419,15 @@ int convert_networks(Converter *c, const char *key, YamlNode *v) {
                                 r = converter_string(c, key, av, &s);
                                 if (r < 0)
                                         return r;
+                                if (cluster) {
+                                        /* Addresses come from the machine's subnet, wherever the unit lands. */
+                                        r = diag_warning(c->diag, ak, converter_path(c, key),
+                                                         "\"%s\" is ignored on the cluster network (use --networking local)",
+                                                         ak->value);
+                                        if (r < 0)
+                                                return r;
+                                        continue;
+                                }
                                 r = converter_flag(c, streq(ak->value, "ipv4_address") ? "--ip" :
                                                    streq(ak->value, "ipv6_address") ? "--ip6" : "--mac-address", s);
                         } else if (STR_IN_SET(ak->value, "priority", "gw_priority", "link_local_ips", "driver_opts",

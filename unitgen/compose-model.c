@@ -2,6 +2,7 @@
 
 #include "compose-convert.h"
 #include "compose-model.h"
+#include "cluster-dns.h"
 #include "strv.h"
 #include "unit-name.h"
 #include "xfleet-map.h"
@@ -13,6 +14,22 @@ static const char *const runtime_table[_RUNTIME_MAX] = {
 
 const char *runtime_to_string(Runtime r) {
         return r >= 0 && r < _RUNTIME_MAX ? runtime_table[r] : NULL;
+}
+
+static const char *const networking_table[_NETWORKING_MAX] = {
+        [NETWORKING_CLUSTER] = "cluster",
+        [NETWORKING_LOCAL] = "local",
+};
+
+const char *networking_to_string(Networking n) {
+        return n >= 0 && n < _NETWORKING_MAX ? networking_table[n] : NULL;
+}
+
+Networking networking_from_string(const char *s) {
+        for (Networking n = 0; n < _NETWORKING_MAX; n++)
+                if (streq_ptr(s, networking_table[n]))
+                        return n;
+        return _NETWORKING_INVALID;
 }
 
 Runtime runtime_from_string(const char *s) {
@@ -42,6 +59,10 @@ static void compose_service_done(ComposeService *s) {
         strv_free(s->docker_args);
         strv_free(s->args);
         strv_free(s->networks);
+        strv_free(s->scopes);
+        strv_free(s->aliases);
+        strv_free(s->link_aliases);
+        free(s->hostname);
         strv_free(s->volumes);
         strv_free(s->mkdirs);
         for (size_t i = 0; i < s->n_depends; i++)
@@ -223,6 +244,9 @@ static int resource_add(ComposeModel *m, bool network, const char *key, const Ya
                         if (!s)
                                 return diag_error(d, v, path, "driver must be a string");
                         if (network && streq(s, "overlay")) {
+                                /* The cluster network is what swarm's overlay gives: nothing to say. */
+                                if (m->networking == NETWORKING_CLUSTER)
+                                        continue;
                                 r = diag_warning(d, v, path, "overlay networks need swarm: a bridge network is created "
                                                  "on each machine, so services on different machines cannot reach "
                                                  "each other through it");
@@ -441,17 +465,43 @@ static int check_cycles(ComposeModel *m, size_t i, unsigned char *state, char **
         return 0;
 }
 
-/* Without networks, compose puts a service on the project's default network (v1 had none). */
+/* Cluster networking: the service's container joins the machine's cluster network and resolves
+ * names through the machine's DNS, searching the scopes of its compose networks first. */
+static int cluster_network_flags(Converter *c) {
+        _cleanup_strv_free_ char **search = NULL;
+        int r;
+
+        r = converter_flag(c, "--network", CLUSTER_DNS_NETWORK);
+        if (r < 0)
+                return r;
+        r = converter_flag(c, "--dns", CLUSTER_DNS_DEFAULT_ADDRESS);
+        if (r < 0)
+                return r;
+        r = cluster_dns_search_domains(c->service->scopes, CLUSTER_DNS_DEFAULT_DOMAIN, &search);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(s, search) {
+                r = converter_flag(c, "--dns-search", *s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Without networks, compose puts a service on the project's default network (v1 had none: its
+ * links do that job, which on the cluster network its names do). */
 static int service_default_network(Converter *c, const YamlNode *v) {
         ComposeService *s = c->service;
         ComposeResource *def;
         int r;
 
-        if (c->project->version == COMPOSE_V1 || yaml_mapping_get(v, "networks") ||
-            yaml_mapping_get(v, "network_mode"))
+        if ((c->project->version == COMPOSE_V1 && c->model->networking != NETWORKING_CLUSTER) ||
+            yaml_mapping_get(v, "networks") || yaml_mapping_get(v, "network_mode"))
                 return 0;
 
         def = compose_resource_find(c->model->networks, c->model->n_networks, "default");
+        if (c->model->networking == NETWORKING_CLUSTER)
+                return strv_extend(&s->scopes, def->name);
         if (!def->external) {
                 r = strv_extend(&s->networks, def->name);
                 if (r < 0)
@@ -461,6 +511,44 @@ static int service_default_network(Converter *c, const YamlNode *v) {
         if (r < 0)
                 return r;
         return converter_flag(c, "--network-alias", s->name);
+}
+
+/* After its keys: the cluster network's flags and the names the agent will publish. */
+static int service_cluster_names(Converter *c, const YamlNode *v) {
+        ComposeService *s = c->service;
+        const char *hostname = yaml_node_scalar(yaml_mapping_get(v, "hostname"));
+
+        if (!s->scopes)
+                return 0;
+        /* A hostname that is no DNS name is only the container's own business. */
+        if (cluster_dns_word_is_valid(hostname)) {
+                s->hostname = strdup(hostname);
+                if (!s->hostname)
+                        return -ENOMEM;
+        }
+        return cluster_network_flags(c);
+}
+
+/* A links alias ("db:mysql" in web) is a name of db's in db's scopes, published with db's
+ * containers: the linking service reaches db by it from any machine. */
+static int resolve_link_aliases(ComposeModel *m, ComposeService *s) {
+        int r;
+
+        STRV_FOREACH(l, s->link_aliases) {
+                _cleanup_free_ char *name = strndup(*l, strcspn(*l, ":"));
+                const char *alias = strchr(*l, ':') + 1;
+                ComposeService *t;
+
+                if (!name)
+                        return -ENOMEM;
+                t = compose_model_find(m, name);
+                if (!t || streq(alias, t->name) || strv_contains(t->aliases, alias))
+                        continue;       /* an unknown service is reported with the dependency check */
+                r = strv_extend(&t->aliases, alias);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* Convert the service named by key k (its mapping v) into the next slot of m->services. */
@@ -487,7 +575,10 @@ static int model_add_service(ComposeModel *m, const YamlNode *k, YamlNode *v, Di
                 return diag_error(d, yaml_mapping_get(v, "container_name"), converter_path(&c, "container_name"),
                                   "a fixed container name allows one replica, not %u", s->replicas);
 
-        return service_default_network(&c, v);
+        r = service_default_network(&c, v);
+        if (r < 0)
+                return r;
+        return service_cluster_names(&c, v);
 }
 
 /* What s's depends_on asks of the services it names: they exist (and are enabled), report
@@ -555,7 +646,7 @@ static int model_check_cycles(ComposeModel *m, Diag *d) {
         return 0;
 }
 
-int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, Diag *d) {
+int compose_model_build(ComposeProject *p, Runtime runtime, Networking networking, ComposeModel **ret, Diag *d) {
         _cleanup_(compose_model_freep) ComposeModel *m = NULL;
         YamlNode *services, *k, *v;
         int r;
@@ -568,6 +659,7 @@ int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, 
                 return -ENOMEM;
         m->project = p;
         m->runtime = runtime;
+        m->networking = networking;
 
         r = model_resources(m, d);
         if (r < 0)
@@ -587,6 +679,9 @@ int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, 
                 ComposeService *s = m->services + i;
 
                 r = service_resolve_depends(m, s, d);
+                if (r < 0)
+                        return r;
+                r = resolve_link_aliases(m, s);
                 if (r < 0)
                         return r;
                 r = resolve_placeholders(m, s, s->run_args, d);

@@ -24,6 +24,21 @@ typedef enum Runtime {
 const char *runtime_to_string(Runtime r) _const_;
 Runtime runtime_from_string(const char *s) _pure_;
 
+/* Where containers talk: the cluster network (one container network per machine, joined into one
+ * by fleetd, names from the machine's DNS: services may land on any machine) or the runtime's
+ * networks local to each machine (a bridge per compose network: services that talk must share a
+ * machine, so dependencies pin them together with MachineOf=). */
+typedef enum Networking {
+        NETWORKING_CLUSTER,
+        NETWORKING_LOCAL,
+        _NETWORKING_MAX,
+        _NETWORKING_INVALID = -EINVAL,
+} Networking;
+
+/* "cluster" / "local" and back; NULL / _NETWORKING_INVALID for anything else. */
+const char *networking_to_string(Networking n) _const_;
+Networking networking_from_string(const char *s) _pure_;
+
 typedef enum DependCondition {
         DEPEND_STARTED,
         DEPEND_HEALTHY,
@@ -70,7 +85,12 @@ typedef struct ComposeService {
         char **run_args;        /* "run" options both runtimes understand, in a fixed key order */
         char **docker_args;     /* "run" options only docker has (--link) */
         char **args;            /* after the image */
-        char **networks;        /* names of ComposeResource networks to create */
+        char **networks;        /* names of ComposeResource networks to create (local networking) */
+        char **scopes;          /* cluster networking: the compose networks (runtime names) it is on */
+        char **aliases;         /* cluster networking: its network aliases and the links aliases others
+                                 * gave it, published as names in its scopes */
+        char **link_aliases;    /* cluster networking: "service:alias" from its own links, to resolve */
+        char *hostname;         /* compose "hostname", NULL: unset */
         char **volumes;         /* names of ComposeResource volumes to create */
         char **mkdirs;          /* host directories to create first */
         ComposeDepend *depends;
@@ -104,6 +124,7 @@ typedef struct ComposeService {
 typedef struct ComposeModel {
         ComposeProject *project;        /* borrowed */
         Runtime runtime;
+        Networking networking;
         ComposeService *services;
         size_t n_services;
         ComposeResource *networks;
@@ -112,11 +133,11 @@ typedef struct ComposeModel {
         size_t n_volumes;
 } ComposeModel;
 
-/* Convert a loaded project. Every service key is converted, warned about, or rejected by name;
+/* Convert a loaded project for runtime and networking. Every service key is converted, warned about, or rejected by name;
  * dependencies are checked (unknown services, cycles) and [X-Fleet] is derived. Returns 0 with
  * *ret owned by the caller (it borrows p, which must outlive it), -EINVAL after an error message
  * in d, -ENOMEM. */
-int compose_model_build(ComposeProject *p, Runtime runtime, ComposeModel **ret, Diag *d);
+int compose_model_build(ComposeProject *p, Runtime runtime, Networking networking, ComposeModel **ret, Diag *d);
 
 /* Free a model (not its project). Accepts NULL, returns NULL. */
 ComposeModel *compose_model_free(ComposeModel *m);

@@ -5,6 +5,7 @@
 
 #include "exec-quote.h"
 #include "fileio.h"
+#include "cluster-dns.h"
 #include "strv.h"
 #include "time-util.h"
 #include "unit-syntax.h"
@@ -161,6 +162,28 @@ static void write_comment_text(FILE *f, const char *text) {
                         fputc(*c, f);
 }
 
+/* What the agent publishes as this container's names (lib/service-names.h): only for a service on
+ * the cluster network. */
+static int write_network_section(FILE *f, const ComposeModel *m, const ComposeService *s) {
+        _cleanup_free_ char *networks = NULL, *aliases = NULL;
+
+        if (!s->scopes)
+                return 0;
+        networks = strv_join(s->scopes, " ");
+        aliases = strv_join(s->aliases, " ");
+        if (!networks || (s->aliases && !aliases))
+                return -ENOMEM;
+        fprintf(f, "\n[" CLUSTER_DNS_SECTION "]\nProject=%s\nService=%s\nContainer=%s\nRuntime=%s\nNetworks=%s\n",
+                m->project->name, s->name, s->container, runtime_to_string(m->runtime), networks);
+        if (!isempty(aliases))
+                fprintf(f, "Aliases=%s\n", aliases);
+        if (s->hostname)
+                fprintf(f, "Hostname=%s\n", s->hostname);
+        if (s->has_healthcheck)
+                fputs("Healthcheck=yes\n", f);
+        return ferror(f) ? -EIO : 0;
+}
+
 int unit_render(const ComposeModel *m, const ComposeService *s, char **ret) {
         _cleanup_free_ char *buf = NULL, *files = NULL;
         _cleanup_fclose_ FILE *f = NULL;
@@ -199,6 +222,10 @@ int unit_render(const ComposeModel *m, const ComposeService *s, char **ret) {
                 STRV_FOREACH(x, s->xfleet)
                         fprintf(f, "%s\n", *x);
         }
+
+        r = write_network_section(f, m, s);
+        if (r < 0)
+                return r;
 
         r = fflush_and_check(f);
         if (r < 0)

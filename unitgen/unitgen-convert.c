@@ -2,7 +2,7 @@
 
 #include "unitgen-convert.h"
 
-int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, RenderedUnit **ret_units, size_t *ret_n,
+int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, Networking networking, RenderedUnit **ret_units, size_t *ret_n,
                     char **ret_project, Diag *d) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(compose_model_freep) ComposeModel *m = NULL;
@@ -18,7 +18,7 @@ int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, RenderedUnit *
         r = compose_project_load(o, &p, d);
         if (r < 0)
                 return r;
-        r = compose_model_build(p, runtime, &m, d);
+        r = compose_model_build(p, runtime, networking, &m, d);
         if (r < 0)
                 return r;
         /* --strict: a warning is an error, and no unit is written. */

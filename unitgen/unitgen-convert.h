@@ -10,5 +10,5 @@
  * On success *ret_units (an array of *ret_n, free with unit_render_free()) and, if ret_project is
  * given, the project's name in *ret_project (owned by the caller). Returns 0, -EINVAL after at least
  * one error message in d, or -ENOMEM. */
-int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, RenderedUnit **ret_units, size_t *ret_n,
+int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, Networking networking, RenderedUnit **ret_units, size_t *ret_n,
                     char **ret_project, Diag *d);

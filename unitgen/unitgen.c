@@ -18,6 +18,7 @@ static const char *arg_project = NULL;
 static const char *arg_output = ".";
 static const char *arg_check = NULL;
 static Runtime arg_runtime = RUNTIME_DOCKER;
+static Networking arg_networking = NETWORKING_CLUSTER;
 static bool arg_strict = false;
 
 static void help(void) {
@@ -31,6 +32,9 @@ static void help(void) {
                "  -p --project-name=NAME Project name (default: \"name:\", or the directory's name)\n"
                "  -o --output=DIR        Write the units into DIR (default: .)\n"
                "     --runtime=RUNTIME   docker (default) or podman\n"
+               "     --networking=MODE   cluster (default: one network across the machines, names\n"
+               "                         from each machine's DNS) or local (a bridge per compose\n"
+               "                         network on each machine; dependencies share a machine)\n"
                "     --profile=PROFILE   Enable services of a profile (repeatable)\n"
                "     --strict            Treat warnings as errors\n"
                "     --check=DIR         Compare with the units in DIR; print a diff, exit 1 if stale\n\n"
@@ -43,6 +47,7 @@ static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100,
                 ARG_RUNTIME,
+                ARG_NETWORKING,
                 ARG_PROFILE,
                 ARG_STRICT,
                 ARG_CHECK,
@@ -54,6 +59,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "project-name", required_argument, NULL, 'p'          },
                 { "output",       required_argument, NULL, 'o'          },
                 { "runtime",      required_argument, NULL, ARG_RUNTIME  },
+                { "networking",   required_argument, NULL, ARG_NETWORKING },
                 { "profile",      required_argument, NULL, ARG_PROFILE  },
                 { "strict",       no_argument,       NULL, ARG_STRICT   },
                 { "check",        required_argument, NULL, ARG_CHECK    },
@@ -84,6 +90,11 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_runtime = runtime_from_string(optarg);
                         if (arg_runtime < 0)
                                 return log_error_errno(EINVAL, "Unknown runtime \"%s\": use docker or podman.", optarg);
+                        break;
+                case ARG_NETWORKING:
+                        arg_networking = networking_from_string(optarg);
+                        if (arg_networking < 0)
+                                return log_error_errno(EINVAL, "Unknown networking \"%s\": use cluster or local.", optarg);
                         break;
                 case ARG_PROFILE:
                         r = strv_extend(&arg_profiles, optarg);
@@ -335,7 +346,7 @@ static int run_cli(void) {
                 .profiles = arg_profiles,
         };
 
-        r = unitgen_convert(&o, arg_runtime, &units, &n, &project, &d);
+        r = unitgen_convert(&o, arg_runtime, arg_networking, &units, &n, &project, &d);
         print_diag(&d, false);
         diag_done(&d);
         if (r == -ENOMEM)
@@ -409,7 +420,7 @@ static int generator_project(const char *src, const char *entry, const char *des
                 return log_oom();
 
         o = (ComposeLoadOptions) { .files = files, .project_dir = dir, .project_name = name, .project_name_from = path };
-        r = unitgen_convert(&o, RUNTIME_DOCKER, &units, &n, NULL, &d);
+        r = unitgen_convert(&o, RUNTIME_DOCKER, NETWORKING_LOCAL, &units, &n, NULL, &d);
         print_diag(&d, true);
         diag_done(&d);
         if (r < 0)

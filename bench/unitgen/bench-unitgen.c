@@ -143,7 +143,7 @@ int main(int argc, char *argv[]) {
                 Diag d = {};
                 size_t n = 0;
 
-                if (unitgen_convert(&o, runtime, &units, &n, NULL, &d) < 0) {
+                if (unitgen_convert(&o, runtime, NETWORKING_CLUSTER, &units, &n, NULL, &d) < 0) {
                         STRV_FOREACH(l, d.lines)
                                 fprintf(stderr, "%s\n", *l);
                         fprintf(stderr, "the generated file does not convert\n");

@@ -66,7 +66,7 @@ static void test_names(void) {
                 .aliases = STRV_MAKE("www"), .hostname = (char *) "h1",
         };
         _cleanup_strv_free_ char **l = NULL, **search = NULL;
-        _cleanup_free_ char *scope = service_names_scope("My_Net.x");
+        _cleanup_free_ char *scope = cluster_dns_scope("My_Net.x");
 
         is_str(scope, "my-net-x", "a scope label is lowercase [a-z0-9-]");
         is_int(service_names_of(&n, "fleet", &l), 0, "names");
@@ -75,7 +75,7 @@ static void test_names(void) {
                                    "web.other-net.fleet", "web.visits-default.fleet", "web.visits.fleet",
                                    "www.other-net.fleet", "www.visits-default.fleet")),
            "full names, per-replica names, scoped names, aliases and hostname");
-        is_int(service_names_search_domains(STRV_MAKE("visits_default"), "fleet", &search), 0, "search domains");
+        is_int(cluster_dns_search_domains(STRV_MAKE("visits_default"), "fleet", &search), 0, "search domains");
         ok(strv_equal(search, STRV_MAKE("visits-default.fleet")), "one scope domain per network");
 }
 

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 Diag d = {};
                 size_t n = 0;
 
-                if (unitgen_convert(&o, rt, &units, &n, NULL, &d) >= 0)
+                if (unitgen_convert(&o, rt, rt == RUNTIME_DOCKER ? NETWORKING_CLUSTER : NETWORKING_LOCAL, &units, &n, NULL, &d) >= 0)
                         unit_render_free(units, n);
                 diag_done(&d);
         }

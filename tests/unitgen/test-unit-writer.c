@@ -23,7 +23,7 @@ static int convert_one(const char *file, const char *yaml, char **ret_text) {
         size_t n = 0;
         int r;
 
-        r = unitgen_convert(&o, RUNTIME_DOCKER, &units, &n, NULL, &d);
+        r = unitgen_convert(&o, RUNTIME_DOCKER, NETWORKING_LOCAL, &units, &n, NULL, &d);
         STRV_FOREACH(l, d.lines)
                 diag("%s", *l);
         diag_done(&d);
