@@ -38,6 +38,8 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
                 u->started = false;
         if (new)
                 u->global = new->global;
+        if (new && (!old || !streq(old->hash, new->hash)) && agent_names_set_body(a, u, new->raw) < 0)
+                return -ENOMEM;
 
         registry_assignment_free(u->assignment);
         u->assignment = TAKE_PTR(new);

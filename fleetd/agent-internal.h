@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "hashmap.h"
 #include "registry.h"
+#include "service-names.h"
 #include "time-util.h"
 
 typedef struct AgentUnit {
@@ -26,6 +27,15 @@ typedef struct AgentUnit {
         char *sub_state;
         char *published;                /* the state record last written, NULL if none */
         int64_t published_lease;        /* the lease it was written under */
+
+        /* its container's name (agent-names.c) */
+        ServiceNamesSpec *name_spec;    /* the body's [X-Fleet-Network], NULL: no name */
+        char *address;                  /* the container's address, read once it is active */
+        sd_event_source *name_probe;    /* the runtime's "inspect" in flight (a child) */
+        sd_event_source *name_retry;
+        unsigned name_attempts;
+        char *name_published;           /* the name record last written, NULL if none */
+        int64_t name_published_lease;
 } AgentUnit;
 
 struct Agent {
@@ -74,6 +84,8 @@ struct Agent {
         /* state reports */
         Set *state_deletes;             /* owns its names: state keys to delete */
         char **deletes_in_flight;
+        Set *name_deletes;              /* owns its names: units whose name key is to be deleted */
+        char **name_deletes_in_flight;
         Set *refresh;                   /* owns its names: units to re-read from systemd */
         sd_event_source *publish_event;
         sd_event_source *refresh_event;
@@ -158,6 +170,22 @@ int agent_states_setup(Agent *a);
 void agent_states_forget(Agent *a);
 /* Delete u's state key (at the next publish), if it was published. */
 int agent_state_delete(Agent *a, AgentUnit *u);
+
+/* agent-names.c: the names of this machine's containers, P names/<unit>/<id>. */
+/* Read u's [X-Fleet-Network] from its new body (raw; NULL: none). Returns 0 or -ENOMEM. */
+int agent_names_set_body(Agent *a, AgentUnit *u, const char *raw);
+/* u's systemd state changed: read its container's address once it is active, drop it otherwise. */
+void agent_names_on_state(Agent *a, AgentUnit *u);
+/* u goes: delete its name key (at the next publish) and release what it holds. Returns 0 or -ENOMEM. */
+int agent_names_unit_gone(Agent *a, AgentUnit *u);
+/* Release u's probe and name data (for agent_unit_free()). */
+void agent_names_unit_clear(AgentUnit *u);
+/* Add the name puts and deletes that are due to t (the state publishing txn). Returns 0 or -ENOMEM. */
+int agent_names_publish_build(Agent *a, EtcdTxn *t);
+/* The publishing txn succeeded / failed (everything is written again) / the lease is gone. */
+void agent_names_published(Agent *a);
+void agent_names_publish_failed(Agent *a);
+void agent_names_forget(Agent *a);
 
 /* agent-fence.c */
 /* How long before the lease's deadline the agent fences: clamp(TTL/10, 0.5 s, 2 s). */

@@ -37,6 +37,7 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
         if (changed) {
                 log_debug("%s: %s/%s/%s", unit, strna(u->load_state), strna(u->active_state),
                           strna(u->sub_state));
+                agent_names_on_state(a, u);
                 agent_schedule_publish(a);
         }
 }
@@ -102,9 +103,12 @@ void agent_states_forget(Agent *a) {
         SET_FOREACH(name, a->state_deletes)
                 free(set_remove(a->state_deletes, name));
         a->deletes_in_flight = strv_free(a->deletes_in_flight);
+        agent_names_forget(a);
 }
 
 int agent_state_delete(Agent *a, AgentUnit *u) {
+        if (agent_names_unit_gone(a, u) < 0)
+                return -ENOMEM;
         if (!u->published)
                 return 0;
         u->published = mfree(u->published);
@@ -128,6 +132,7 @@ static void on_published(EtcdClient *c, int error, const EtcdResponse *response,
 
         if (error >= 0) {
                 a->deletes_in_flight = strv_free(a->deletes_in_flight);
+                agent_names_published(a);
                 agent_schedule_publish(a);
                 return;
         }
@@ -140,6 +145,7 @@ static void on_published(EtcdClient *c, int error, const EtcdResponse *response,
                 if (set_consume(a->state_deletes, strdup(*n)) < 0)
                         log_oom();
         a->deletes_in_flight = strv_free(a->deletes_in_flight);
+        agent_names_publish_failed(a);
 
         r = agent_arm_timer(a, &a->publish_retry, PUBLISH_RETRY_USEC, on_publish_retry);
         if (r < 0)
@@ -207,7 +213,7 @@ static int publish_build(Agent *a, EtcdTxn *t) {
                 free_and_replace(u->published, json);
                 u->published_lease = a->lease_id;
         }
-        return 0;
+        return agent_names_publish_build(a, t);
 }
 
 static int on_publish(sd_event_source *s, void *userdata) {

@@ -10,11 +10,6 @@
 #include "unit-file.h"
 #include "unit-name.h"
 
-static void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
 static char *path_join2(const char *dir, const char *name) {
         char *p;
 

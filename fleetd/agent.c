@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <signal.h>
+
 #include "agent-internal.h"
 #include "fileio.h"
 #include "log.h"
@@ -16,6 +18,7 @@ AgentUnit *agent_unit_free(AgentUnit *u) {
         free(u->active_state);
         free(u->sub_state);
         free(u->published);
+        agent_names_unit_clear(u);
         return mfree(u);
 }
 
@@ -105,7 +108,9 @@ int agent_new(Agent **ret, sd_event *event, EtcdClient *etcd, const AgentConfig 
         a->units = hashmap_new();
         a->state_deletes = set_new();
         a->refresh = set_new();
-        if (!a->machine_key || !a->schedule_prefix || !a->units || !a->state_deletes || !a->refresh)
+        a->name_deletes = set_new();
+        if (!a->machine_key || !a->schedule_prefix || !a->units || !a->state_deletes || !a->refresh ||
+            !a->name_deletes)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(a);
@@ -137,6 +142,13 @@ int agent_start(Agent *a) {
         r = mkdir_p(a->link_dir, 0755);
         if (r < 0)
                 return r;
+
+        /* The runtime's "inspect" children (agent-names.c) are reaped through the event loop. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
 
         r = systemd_client_new(&a->systemd, a->event, a->systemd_address, &handlers);
         if (r < 0)
@@ -319,6 +331,8 @@ Agent *agent_free(Agent *a) {
         set_free_free(a->state_deletes);
         set_free_free(a->refresh);
         strv_free(a->deletes_in_flight);
+        set_free_free(a->name_deletes);
+        strv_free(a->name_deletes_in_flight);
 
         free(a->prefix);
         free(a->machine_id);
@@ -332,6 +346,10 @@ Agent *agent_free(Agent *a) {
         free(a->schedule_prefix);
         sd_event_unref(a->event);
         return mfree(a);
+}
+
+SystemdClient *agent_get_systemd(Agent *a) {
+        return a ? a->systemd : NULL;
 }
 
 const AgentStats *agent_get_stats(const Agent *a) {

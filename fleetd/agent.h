@@ -92,5 +92,8 @@ bool agent_is_being_restarted(Agent *a);
 Agent *agent_free(Agent *a);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Agent *, agent_free);
 
+/* The agent's connection to systemd, once started (borrowed), for fleetd's own helper units. */
+typedef struct SystemdClient SystemdClient;
+SystemdClient *agent_get_systemd(Agent *a);
 /* The counters (borrowed, valid as long as a). */
 const AgentStats *agent_get_stats(const Agent *a);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdarg.h>
 
+#include "cluster-dns.h"
 #include "error-message.h"
 #include "fileio.h"
 #include "fleetd-conf.h"
@@ -54,6 +55,10 @@ static const Option options[] = {
         OPT("verbosity", OPTION_INT, verbosity),
         OPT("fence_on_lease_loss", OPTION_BOOL, fence_on_lease_loss),
         OPT("purge_on_shutdown", OPTION_BOOL, purge_on_shutdown),
+        OPT("disable_dns", OPTION_BOOL, disable_dns),
+        OPT("dns_domain", OPTION_STRING, dns_domain),
+        OPT("dns_address", OPTION_IP, dns_address),
+        OPT("dns_hosts_directory", OPTION_PATH_DIR, dns_hosts_directory),
         /* fleet's options that have no meaning here: accepted so that old files keep working. */
         OPT_IGNORED("engine_reconcile_interval"),
         OPT_IGNORED("token_limit"),
@@ -78,7 +83,11 @@ int fleetd_config_new(FleetdConfig **ret) {
         c->etcd_key_prefix = strdup(REGISTRY_DEFAULT_PREFIX);
         c->units_directory = strdup("/run/fleet/units/");
         c->metadata = new0(char *, 1);
-        if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata)
+        c->dns_domain = strdup(CLUSTER_DNS_DEFAULT_DOMAIN);
+        c->dns_address = strdup(CLUSTER_DNS_DEFAULT_ADDRESS);
+        c->dns_hosts_directory = strdup("/run/fleet/dns/hosts/");
+        if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata || !c->dns_domain ||
+            !c->dns_address || !c->dns_hosts_directory)
                 return -ENOMEM;
         c->etcd_request_timeout_usec = 1 * USEC_PER_SEC;
         c->agent_ttl_usec = FLEETD_AGENT_TTL_DEFAULT_USEC;
@@ -101,6 +110,9 @@ FleetdConfig *fleetd_config_free(FleetdConfig *c) {
         free(c->public_ip);
         strv_free(c->metadata);
         free(c->units_directory);
+        free(c->dns_domain);
+        free(c->dns_address);
+        free(c->dns_hosts_directory);
         return mfree(c);
 }
 

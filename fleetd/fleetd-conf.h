@@ -32,6 +32,10 @@ typedef struct FleetdConfig {
         int verbosity;                  /* 0: info, 1 or more: debug */
         bool fence_on_lease_loss;       /* stop non-global units when the lease is lost */
         bool purge_on_shutdown;         /* SIGTERM also stops and unloads every unit */
+        bool disable_dns;               /* no cluster DNS on this machine (fleet-dns.service) */
+        char *dns_domain;               /* the cluster's DNS domain, "fleet" */
+        char *dns_address;              /* where the machine's DNS answers containers */
+        char *dns_hosts_directory;      /* its hosts files, one per published container; ends in '/' */
 } FleetdConfig;
 
 /* A configuration holding the defaults. Returns 0 or -ENOMEM. */

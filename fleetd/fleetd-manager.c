@@ -39,6 +39,7 @@ int manager_new(Manager **ret, FleetdConfig *config, int argc, char *argv[]) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        names_dns_free(m->dns);
         engine_free(m->engine);
         agent_free(m->agent);
         etcd_client_free(m->etcd);
@@ -287,6 +288,22 @@ int manager_start(Manager *m) {
         r = agent_start(m->agent);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the agent: %m");
+
+        if (!c->disable_dns) {
+                NamesDnsConfig dc = {
+                        .key_prefix = c->etcd_key_prefix,
+                        .domain = c->dns_domain,
+                        .address = c->dns_address,
+                        .hosts_dir = c->dns_hosts_directory,
+                };
+
+                r = names_dns_new(&m->dns, m->event, m->etcd, &dc);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up the cluster DNS (dns_domain=%s): %m", c->dns_domain);
+                r = names_dns_start(m->dns, agent_get_systemd(m->agent));
+                if (r < 0)
+                        return log_error_errno(r, "Failed to start the cluster DNS in %s: %m", c->dns_hosts_directory);
+        }
 
         if (!c->disable_engine) {
                 EngineConfig ec = {

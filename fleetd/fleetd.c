@@ -22,6 +22,10 @@ static void help(void) {
                "  --units_directory=DIR      where unit files are written (default /run/fleet/units/)\n"
                "  --verbosity=N              1 or more logs debug messages\n"
                "  --fence_on_lease_loss=BOOL stop non-global units when the lease is lost (default true)\n"
+               "  --disable_dns              no cluster DNS (fleet-dns.service, dnsmasq) on this machine\n"
+               "  --dns_domain=DOMAIN        the cluster's DNS domain (default fleet)\n"
+               "  --dns_address=IP           where this machine's DNS answers containers (default 169.254.53.53)\n"
+               "  --dns_hosts_directory=DIR  its hosts files (default /run/fleet/dns/hosts/)\n"
                "  --purge_on_shutdown=BOOL   stop and unload all units on SIGTERM (default false)\n"
                "  --help, --version\n\n"
                "Every option can also be set in the file and as FLEET_<NAME> in the environment.\n",

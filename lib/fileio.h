@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <dirent.h>
 #include <stdio.h>
 
 #include "macro.h"
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
+#define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Read a whole file into a NUL-terminated buffer. *ret_size (optional) excludes the NUL. Files
  * larger than max_size (0 = 64 MiB) fail with -EFBIG. Returns 0 or a negative errno. */

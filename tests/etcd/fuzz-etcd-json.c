@@ -52,11 +52,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 }
 
 #ifndef ETCD_FUZZ_LIBFUZZER
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 static uint32_t rng_state = 0x2545F491;
 
 static uint32_t rng(void) {

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent-internal.h"
+#include "log.h"
+#include "strv.h"
+#include "unit-name.h"
+
+/* The names of this machine's containers: P names/<unit>/<machine-id>, under the machine's lease,
+ * written while a unit that carries [X-Fleet-Network] is active, and deleted when it is not (or
+ * with the lease, when the machine dies). The container's address comes from its runtime's
+ * "inspect", asked once per activation: a child process watched on the event loop, retried while
+ * the container is not up yet (docker's unit is active before its container exists). */
+
+#define PROBE_RETRY_FIRST_USEC (50 * 1000ULL)
+#define PROBE_RETRY_MAX_USEC (2 * 1000 * 1000ULL)
+
+extern char **environ;
+
+typedef struct NameProbe {
+        Agent *agent;
+        char *unit;
+        int fd;                 /* the read end of the child's stdout */
+} NameProbe;
+
+static void name_probe_free(void *p) {
+        NameProbe *probe = p;
+
+        if (!probe)
+                return;
+        safe_close(probe->fd);
+        free(probe->unit);
+        free(probe);
+}
+
+static void name_probe_freep(NameProbe **p) {
+        name_probe_free(*p);
+}
+
+void agent_names_unit_clear(AgentUnit *u) {
+        /* An owned child source kills and reaps its child when it goes. */
+        u->name_probe = sd_event_source_unref(u->name_probe);
+        u->name_retry = sd_event_source_unref(u->name_retry);
+        u->name_spec = service_names_spec_free(u->name_spec);
+        u->address = mfree(u->address);
+        u->name_published = mfree(u->name_published);
+}
+
+int agent_names_set_body(Agent *a, AgentUnit *u, const char *raw) {
+        _cleanup_(unit_file_freep) UnitFile *f = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        u->name_spec = service_names_spec_free(u->name_spec);
+        if (!raw || unit_file_parse(raw, strlen(raw), &f, NULL) < 0)
+                return 0;
+        r = service_names_spec_parse(f, u->name, &u->name_spec, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                log_warning("%s: %s; its container gets no name.", u->name, strna(error));
+        return 0;
+}
+
+static bool unit_publishable(const AgentUnit *u) {
+        return u->assignment && service_names_spec_publishable(u->name_spec, u->active_state, NULL);
+}
+
+static int probe_start(Agent *a, AgentUnit *u);
+
+static int on_probe_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        NameProbe *probe = userdata;
+        AgentUnit *u = hashmap_get(probe->agent->units, probe->unit);
+
+        if (u) {
+                u->name_retry = sd_event_source_unref(u->name_retry);
+                if (unit_publishable(u) && !u->address)
+                        (void) probe_start(probe->agent, u);
+        }
+        return 0;
+}
+
+static void probe_retry_later(Agent *a, AgentUnit *u) {
+        _cleanup_(name_probe_freep) NameProbe *probe = NULL;
+        uint64_t usec = PROBE_RETRY_FIRST_USEC << MIN(u->name_attempts, 6U);
+        int r;
+
+        probe = new0(NameProbe, 1);
+        if (!probe || !(probe->unit = strdup(u->name))) {
+                log_oom();
+                return;
+        }
+        probe->agent = a;
+        probe->fd = -EBADF;
+        u->name_retry = sd_event_source_unref(u->name_retry);
+        r = sd_event_add_time_relative(a->event, &u->name_retry, CLOCK_MONOTONIC, MIN(usec, PROBE_RETRY_MAX_USEC), 0,
+                                       on_probe_retry, probe);
+        if (r >= 0)
+                r = sd_event_source_set_destroy_callback(u->name_retry, name_probe_free);
+        if (r < 0) {
+                log_warning_errno(r, "%s: cannot retry reading the container's address: %m", u->name);
+                return;
+        }
+        TAKE_PTR(probe);
+}
+
+/* The first IPv4 address in the runtime's answer, or NULL. */
+static char *parse_address(const char *out) {
+        _cleanup_strv_free_ char **words = strv_split(out, WHITESPACE);
+        struct in_addr ia;
+
+        STRV_FOREACH(w, words)
+                if (inet_pton(AF_INET, *w, &ia) == 1)
+                        return strdup(*w);
+        return NULL;
+}
+
+static int on_probe_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        NameProbe *probe = userdata;
+        Agent *a = probe->agent;
+        char buf[512];
+        ssize_t n;
+        AgentUnit *u;
+
+        n = read(probe->fd, buf, sizeof(buf) - 1);
+        buf[MAX(n, (ssize_t) 0)] = 0;
+
+        u = hashmap_get(a->units, probe->unit);
+        if (!u || u->name_probe != s)
+                return 0;
+        u->name_probe = sd_event_source_unref(u->name_probe);   /* frees probe: nothing of it below */
+        if (!unit_publishable(u))
+                return 0;
+        if (si->si_code == CLD_EXITED && si->si_status == 0)
+                u->address = parse_address(buf);
+        if (!u->address) {
+                /* Not up yet, or not on the cluster network: ask again, less and less often. */
+                if (u->name_attempts++ == 8)
+                        log_notice("%s: no address of container %s on network " CLUSTER_DNS_NETWORK " yet, retrying.",
+                                   u->name, u->name_spec->container);
+                probe_retry_later(a, u);
+                return 0;
+        }
+        log_debug("%s: container %s has address %s.", u->name, u->name_spec->container, u->address);
+        agent_schedule_publish(a);
+        return 0;
+}
+
+static int probe_start(Agent *a, AgentUnit *u) {
+        _cleanup_(name_probe_freep) NameProbe *probe = NULL;
+        _cleanup_free_ char *runtime = NULL;
+        posix_spawn_file_actions_t fa;
+        int fds[2], r;
+        pid_t pid;
+
+        if (!u->name_spec->container || u->name_probe)
+                return 0;
+        if (asprintf(&runtime, "/usr/bin/%s", u->name_spec->runtime) < 0)
+                return log_oom();
+        char *argv[] = {
+                runtime, (char *) "inspect", (char *) "--format",
+                (char *) "{{(index .NetworkSettings.Networks \"" CLUSTER_DNS_NETWORK "\").IPAddress}}",
+                u->name_spec->container, NULL,
+        };
+
+        probe = new0(NameProbe, 1);
+        if (!probe || !(probe->unit = strdup(u->name)))
+                return log_oom();
+        probe->agent = a;
+        probe->fd = -EBADF;
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return log_warning_errno(errno, "%s: pipe: %m", u->name);
+        probe->fd = fds[0];
+
+        r = posix_spawn_file_actions_init(&fa);
+        if (r == 0)
+                r = posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+        if (r == 0)
+                r = posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+        if (r == 0)
+                r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        if (r == 0)
+                r = posix_spawn(&pid, runtime, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        safe_close(fds[1]);
+        if (r != 0) {
+                log_warning_errno(r, "%s: cannot run %s inspect: %m", u->name, runtime);
+                probe_retry_later(a, u);
+                return 0;
+        }
+
+        r = sd_event_add_child(a->event, &u->name_probe, pid, WEXITED, on_probe_exit, probe);
+        if (r >= 0)
+                r = sd_event_source_set_child_process_own(u->name_probe, true);
+        if (r >= 0)
+                r = sd_event_source_set_destroy_callback(u->name_probe, name_probe_free);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                u->name_probe = sd_event_source_unref(u->name_probe);
+                return log_warning_errno(r, "%s: cannot watch %s inspect: %m", u->name, runtime);
+        }
+        TAKE_PTR(probe);
+        return 0;
+}
+
+void agent_names_on_state(Agent *a, AgentUnit *u) {
+        if (!u->name_spec)
+                return;
+        if (unit_publishable(u)) {
+                if (!u->address && !u->name_probe && !u->name_retry) {
+                        u->name_attempts = 0;
+                        (void) probe_start(a, u);
+                }
+                return;
+        }
+        /* Stopping, restarting or failed: the name goes now, the address is read again next time
+         * (a restarted container may get another one). */
+        u->name_probe = sd_event_source_unref(u->name_probe);
+        u->name_retry = sd_event_source_unref(u->name_retry);
+        u->address = mfree(u->address);
+        if (u->name_published)
+                agent_schedule_publish(a);
+}
+
+int agent_names_unit_gone(Agent *a, AgentUnit *u) {
+        int r = 0;
+
+        if (u->name_published)
+                r = set_consume(a->name_deletes, strdup(u->name)) < 0 ? -ENOMEM : 0;
+        agent_names_unit_clear(u);
+        return r;
+}
+
+void agent_names_forget(Agent *a) {
+        AgentUnit *u;
+        char *name;
+
+        HASHMAP_FOREACH(u, a->units) {
+                u->name_published = mfree(u->name_published);
+                u->name_published_lease = 0;
+        }
+        SET_FOREACH(name, a->name_deletes)
+                free(set_remove(a->name_deletes, name));
+        a->name_deletes_in_flight = strv_free(a->name_deletes_in_flight);
+}
+
+void agent_names_publish_failed(Agent *a) {
+        AgentUnit *u;
+
+        HASHMAP_FOREACH(u, a->units)
+                u->name_published_lease = 0;
+        STRV_FOREACH(n, a->name_deletes_in_flight)
+                if (set_consume(a->name_deletes, strdup(*n)) < 0)
+                        log_oom();
+        a->name_deletes_in_flight = strv_free(a->name_deletes_in_flight);
+}
+
+void agent_names_published(Agent *a) {
+        a->name_deletes_in_flight = strv_free(a->name_deletes_in_flight);
+}
+
+static int name_json(Agent *a, AgentUnit *u, char **ret) {
+        _cleanup_free_ char *replica = NULL;
+        int r;
+
+        if (unit_name_is_instance(u->name)) {
+                r = unit_name_to_instance(u->name, &replica);
+                if (r < 0)
+                        return r;
+        }
+        RegistryName n = {
+                .unit = u->name,
+                .machine_id = a->machine_id,
+                .project = u->name_spec->project,
+                .service = u->name_spec->service,
+                .replica = replica,
+                .address = u->address,
+                .networks = u->name_spec->networks,
+                .aliases = u->name_spec->aliases,
+                .hostname = u->name_spec->hostname,
+        };
+        return registry_name_to_json(&n, ret);
+}
+
+int agent_names_publish_build(Agent *a, EtcdTxn *t) {
+        AgentUnit *u;
+        char *name;
+        int r;
+
+        SET_FOREACH(name, a->name_deletes) {
+                _cleanup_free_ char *key = NULL;
+
+                if (etcd_txn_n_ops(t, true) >= ETCD_TXN_MAX_OPS)
+                        return 0;
+                /* A unit that is back is handled below: a txn may not touch a key twice. */
+                if (!hashmap_contains(a->units, name)) {
+                        key = registry_name_key(a->prefix, name, a->machine_id);
+                        if (!key)
+                                return -ENOMEM;
+                        r = etcd_txn_delete(t, true, key, 0);
+                        if (r < 0)
+                                return r;
+                        r = strv_extend(&a->name_deletes_in_flight, name);
+                        if (r < 0)
+                                return r;
+                }
+                free(set_remove(a->name_deletes, name));
+        }
+
+        HASHMAP_FOREACH(u, a->units) {
+                _cleanup_free_ char *json = NULL, *key = NULL;
+                bool want = u->name_spec && u->address && unit_publishable(u);
+
+                if (!want && !u->name_published)
+                        continue;
+                if (want) {
+                        r = name_json(a, u, &json);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0) {
+                                log_warning_errno(r, "%s: its name record cannot be encoded: %m", u->name);
+                                want = false;
+                        } else if (u->name_published_lease == a->lease_id && streq_ptr(u->name_published, json))
+                                continue;
+                }
+                if (etcd_txn_n_ops(t, true) >= ETCD_TXN_MAX_OPS)
+                        return 0;
+                key = registry_name_key(a->prefix, u->name, a->machine_id);
+                if (!key)
+                        return -ENOMEM;
+                if (want) {
+                        r = etcd_txn_put(t, true, key, json, strlen(json), a->lease_id, 0);
+                        if (r < 0)
+                                return r;
+                        free_and_replace(u->name_published, json);
+                        u->name_published_lease = a->lease_id;
+                } else {
+                        r = etcd_txn_delete(t, true, key, 0);
+                        if (r < 0)
+                                return r;
+                        u->name_published = mfree(u->name_published);
+                        u->name_published_lease = 0;
+                }
+        }
+        return 0;
+}
