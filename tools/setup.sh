@@ -16,6 +16,8 @@ PACKAGES=(
         dpkg-dev debhelper lintian      # the .deb test: dpkg-buildpackage and lintian
         stress-ng                       # the lease keeper test oversubscribes the CPUs
         podman runc busybox-static      # unitgen cluster test: a generated podman unit runs in a node
+        dnsmasq-base                    # the cluster DNS on each machine (fleet-dns.service)
+        redis-server redis-tools        # the demo's redis image is built from their binaries
 )
 
 if [ "$(id -u)" != 0 ]; then
