@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# Service names on the cluster network, end to end, on cluster id 22: 3 nodes with real systemd as
+# PID 1, real etcd, the real fleetd, real podman containers from units unitgen made. A client on
+# node 1 fetches a page from "web" on node 2 by its bare compose name and by its full name; a service
+# on another compose network does not resolve it; after a power cut of node 2, web is active on
+# node 3, its name points at its new address, and the client, which retries and is never restarted,
+# gets the page again.
+set -u
+HERE=$(cd "$(dirname "$0")/../cluster" && pwd)
+. "$HERE/tap.sh"
+
+cluster_requirements
+[ -x "${FLEETD:-}" ] && [ -x "${FLEETCTL:-}" ] && [ -x "${UNITGEN:-}" ] || skip_all "fleetd, fleetctl or unitgen was not built"
+for b in podman runc busybox dnsmasq; do
+        command -v $b >/dev/null || [ -x /usr/sbin/$b ] || skip_all "$b is not installed (tools/setup.sh installs it)"
+done
+
+export FLEET_CLUSTER=22
+C=$CLUSTER_TOOL
+TMP=$(mktemp -d /var/tmp/names-cluster.XXXXXX)   # /tmp is private to each node
+cleanup() {
+        "$C" down >/dev/null 2>&1
+        rm -rf "$TMP"
+}
+trap cleanup EXIT
+"$C" down >/dev/null 2>&1
+
+out=$("$C" up 3 3 --fleetd "$FLEETD" --agent-ttl 3s 2>&1)
+ok $? "up 3 nodes running fleetd" || { diag "$out"; bail_out "no cluster"; }
+export FLEETCTL_ENDPOINT
+FLEETCTL_ENDPOINT=$("$C" etcd-endpoints)
+if ! wait_for 60 "$C" exec 1 test -s /etc/cni/net.d/fleet.conflist; then
+        skip_all "fleetd set up no cluster network on node1 (no data plane in this build)"
+fi
+
+bash "$TOP_SRCDIR/examples/visits/make-images.sh" "$TMP" >/dev/null
+for n in 1 2 3; do
+        "$C" exec $n podman import -q "$TMP/visits-web.tar" localhost/names-bb:latest >/dev/null
+done
+
+mkdir -p "$TMP/app"
+cat > "$TMP/app/compose.yaml" <<'YAML'
+name: names
+x-c: &c
+  image: localhost/names-bb:latest
+  runtime: runc
+  pids_limit: -1
+  ulimits: {nofile: {soft: 1024, hard: 1024}, nproc: {soft: 1024, hard: 1024}}
+  stop_grace_period: 1s
+services:
+  client:
+    <<: *c
+    networks: [front]
+    # Retries for ever, never restarted: one line per try.
+    command: ["sh", "-c", "while :; do r=$$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 web 8080 2>/dev/null | tail -n 1); echo \"try $${r:-FAIL}\"; sleep 0.3; done"]
+    x-fleet: {MachineMetadata: hostname=node1}
+  other:
+    <<: *c
+    networks: [back]
+    command: ["sleep", "100000"]
+    x-fleet: {MachineMetadata: hostname=node3}
+  web:
+    <<: *c
+    networks: [front]
+    command: ["sh", "-c", "mkdir -p /w && echo hello-from-web > /w/index.html && exec httpd -f -p 8080 -h /w"]
+    x-fleet: {MachineMetadata: hostname!=node1}
+networks:
+  front: {}
+  back: {}
+YAML
+(cd "$TMP/app" && "$UNITGEN" --runtime podman -o "$TMP/units" >/dev/null 2>&1)
+ok $? "unitgen converts the app for the cluster network"
+cd "$TMP/units" || bail_out "no units"
+
+state_of() {   # state_of UNIT: "ACTIVE IP"
+        "$FLEETCTL" list-units --no-legend --fields unit,active,machine 2>/dev/null |
+                awk -v u="$1" '$1 == u { ip = $3; sub(/.*\//, "", ip); print $2, ip }'
+}
+active_on() { [ "$(state_of "$1")" = "active $2" ]; }
+# The first two first, so that web, started last, goes to the least loaded machine: node 2.
+"$FLEETCTL" start names-client.service names-other.service >/dev/null 2>&1
+wait_for 120 active_on names-client.service 10.99.22.11
+ok $? "client is active on node1"
+wait_for 120 active_on names-other.service 10.99.22.13
+ok $? "other is active on node3"
+"$FLEETCTL" start names-web.service >/dev/null 2>&1
+wait_for 120 active_on names-web.service 10.99.22.12
+ok $? "web is active on node2" || diag "$("$FLEETCTL" list-units 2>&1)"
+
+web_ip() { "$C" exec "$1" podman inspect names-web --format '{{.NetworkSettings.Networks.fleet.IPAddress}}' 2>/dev/null; }
+in_client() { "$C" exec 1 podman exec names-client "$@" 2>/dev/null; }
+in_other() { "$C" exec 3 podman exec names-other "$@" 2>/dev/null; }
+# busybox-static's wget crashes in getaddrinfo; nc resolves with the same resolv.conf.
+get() { "$C" exec "$1" podman exec "$2" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $3 8080 | tail -n 1" 2>/dev/null; }
+fetch_ok() { [ "$(get 1 names-client "$1")" = hello-from-web ]; }
+resolves_to() { in_client nslookup "$1" 2>/dev/null | grep -q "^Address: $2\$"; }
+
+W1=$(web_ip 2)
+[[ $W1 =~ ^10\.42\. ]]
+ok $? "web's container has a cluster address ($W1)"
+wait_for 30 fetch_ok web
+ok $? "node1's client fetches web's page on node2 by its bare compose name"
+fetch_ok web.names.fleet
+ok $? "and by its full name web.names.fleet"
+resolves_to web.names.fleet "$W1"
+ok $? "the name answers web's address"
+isnt "$(get 3 names-other web)" hello-from-web "a service on another compose network does not reach web by its bare name"
+in_client nslookup other.names-front.fleet | grep -q "^Address: 10"
+ok $((! $?)) "nor is other a name in front's scope"
+
+started=$("$C" exec 1 podman inspect names-client --format '{{.State.StartedAt}}')
+"$C" kill 2
+ok $? "power cut of node2"
+wait_for 120 active_on names-web.service 10.99.22.13
+ok $? "web is active on node3 after the power cut" || diag "$("$FLEETCTL" list-units 2>&1)"
+W2=$(web_ip 3)
+wait_for 30 resolves_to web.names.fleet "$W2"
+ok $? "its name points at its new address ($W2)"
+client_ok_again() { "$C" exec 1 podman logs --tail 1 names-client 2>/dev/null | grep -q "try hello-from-web"; }
+wait_for 30 client_ok_again
+ok $? "the client, retrying, gets the page again"
+is "$("$C" exec 1 podman inspect names-client --format '{{.State.StartedAt}}')" "$started" "without being restarted"
+"$C" exec 1 podman logs names-client 2>/dev/null | grep -q "try FAIL"
+ok $? "(it did see the outage)"
+
+done_testing
