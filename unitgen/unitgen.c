@@ -174,11 +174,6 @@ static void print_diag(const Diag *d, bool generator) {
         }
 }
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 /* Whether the file at path is a unit unitgen wrote for project (its header says so). */
 static bool generated_for_project(const char *path, const char *project) {
         _cleanup_free_ char *text = NULL, *marker = NULL;
