@@ -2,6 +2,7 @@
 #pragma once
 
 #include "macro.h"
+#include "resources.h"
 #include "unit-file.h"
 
 /* The [X-Fleet] section of a unit: where the unit may run. Parsed from a UnitFile, validated with
@@ -20,6 +21,15 @@ typedef struct XFleetOptions {
         char **conflicts;               /* Conflicts: globs (whitespace-split, repeatable) */
         char **replaces;                /* Replaces: globs */
         bool global;                    /* Global (last value wins) */
+        Resources reserve;              /* ReserveCPU=, ReserveMemory=, ReserveResource=name=N:
+                                         * placed only where that much is free; a global unit
+                                         * reserves it on every machine it runs on */
+        unsigned max_per_machine;       /* MaxReplicasPerMachine= (swarm's max_replicas_per_node):
+                                         * at most this many instances of the unit's template on
+                                         * one machine; 0 = no limit */
+        char *spread_metadata;          /* SpreadMetadata=K (swarm's placement preference spread:
+                                         * node.labels.K): spread the template's instances evenly
+                                         * over the values of machine metadata key K */
         char **warnings;                /* human-readable notes: unknown keys, deprecated names */
 } XFleetOptions;
 
