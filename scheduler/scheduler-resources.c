@@ -284,7 +284,12 @@ char *resources_reason(const LoadIndex *ix, const Unit *u) {
                 const Machine *m = ix->machines[i];
                 uint64_t c = closeness(m, u);
 
-                if (m->has_capacity && (!best || c > best_c)) {
+                /* Equally close (often: none has any of it free): the most CPU, then memory. */
+                if (m->has_capacity &&
+                    (!best || c > best_c ||
+                     (c == best_c && (machine_cpu_free(m) > machine_cpu_free(best) ||
+                                      (machine_cpu_free(m) == machine_cpu_free(best) &&
+                                       machine_mem_free(m) > machine_mem_free(best)))))) {
                         best = m;
                         best_c = c;
                 }
