@@ -176,6 +176,10 @@ int machine_detach_unit(Scheduler *s, Unit *u);
 int machine_attach_global(Scheduler *s, Machine *m, Unit *u);
 void machine_detach_global(Scheduler *s, Machine *m, Unit *u);
 bool machine_has_global(const Machine *m, const Unit *u);
+/* m changed (metadata, capacity): its placed units are checked at the next reconcile (those that
+ * no longer fit move, the rest stay), its global units recomputed, and units that failed before
+ * are retried. Returns 0 or -ENOMEM. */
+int machine_recheck(Scheduler *s, Machine *m);
 
 /* Change lists (scheduler-change.c). */
 int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, const char *unit,

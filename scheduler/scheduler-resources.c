@@ -182,16 +182,7 @@ int scheduler_machine_set_capacity(Scheduler *s, const char *id, const Resources
         m->has_capacity = capacity;
         machine_recount(s, m);
 
-        /* Units that no longer fit move at the next reconcile; the rest stay. More room can let
-         * units that failed fit now. */
-        for (size_t i = 0; i < m->units.n_units; i++) {
-                r = unit_list_add(s, UNIT_LIST_CHECK, m->units.units[i]);
-                if (r < 0)
-                        return r;
-        }
-        m->globals_dirty = true;
-        s->epoch++;
-        return 0;
+        return machine_recheck(s, m);
 }
 
 int scheduler_machine_reserved(const Scheduler *s, const char *id, Resources *ret) {

@@ -151,6 +151,19 @@ void machine_detach_global(Scheduler *s, Machine *m, Unit *u) {
                 }
 }
 
+int machine_recheck(Scheduler *s, Machine *m) {
+        int r;
+
+        for (size_t i = 0; i < m->units.n_units; i++) {
+                r = unit_list_add(s, UNIT_LIST_CHECK, m->units.units[i]);
+                if (r < 0)
+                        return r;
+        }
+        m->globals_dirty = true;
+        s->epoch++;
+        return 0;
+}
+
 /* Detach u from m and report it at the next reconcile. */
 static int queue_unassign(Scheduler *s, Machine *m, Unit *u) {
         int r;
@@ -347,16 +360,8 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
                 strv_free(m->metadata);
                 m->metadata = TAKE_PTR(md);
 
-                /* Units that no longer fit move at the next reconcile; the rest stay. */
-                for (size_t i = 0; i < m->units.n_units; i++) {
-                        r = unit_list_add(s, UNIT_LIST_CHECK, m->units.units[i]);
-                        if (r < 0)
-                                return r;
-                }
-                m->globals_dirty = true;
                 s->classes_dirty = s->tree_dirty = true;
-                s->epoch++;
-                return 0;
+                return machine_recheck(s, m);
         }
 
         _cleanup_(machine_freep) Machine *n = new0(Machine, 1);
