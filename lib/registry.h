@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "resources.h"
 #include "unit-file.h"
 #include "unit-state.h"
 
@@ -113,6 +114,10 @@ typedef struct RegistryMachine {
         char **metadata;                /* strv of "k=v", sorted */
         char *version;                  /* fleetd version */
         int64_t agent_ttl_sec;
+        bool has_capacity;              /* false in records of fleetd before issue 14 */
+        Resources capacity;             /* what it offers to units that reserve resources:
+                                         * "capacity": {"cpu_milli": N, "memory": N,
+                                         * "resources": {"gpu": N, ...}} */
 } RegistryMachine;
 
 typedef struct RegistryUnit {

@@ -147,6 +147,7 @@ static void test_machine(void) {
                 ok(!back->hostname, "absent hostname stays NULL");
                 ok(strv_equal(back->metadata, STRV_MAKE("az=eu-1", "disk=ssd", "role=web")), "metadata sorted");
                 is_int(back->agent_ttl_sec, 30, "ttl survives");
+                ok(!back->has_capacity, "a record without capacity (older fleetd) decodes, capacity unknown");
                 is_int(registry_machine_to_json(back, &j2), 0, "re-encode");
                 is_str(j2, j, "equal records encode identically");
         }
@@ -156,6 +157,49 @@ static void test_machine(void) {
         m.metadata = NULL;
         m.agent_ttl_sec = 0;
         is_int(registry_machine_to_json(&m, &j2), -EINVAL, "a zero ttl is refused");
+}
+
+static void test_machine_capacity(void) {
+        RegistryMachine m = {
+                .id = (char *) MID,
+                .metadata = NULL,
+                .version = (char *) "0.1.0",
+                .agent_ttl_sec = 30,
+                .has_capacity = true,
+                .capacity = { .cpu_milli = 1500, .memory = 4ULL << 30 },
+        };
+        _cleanup_(registry_machine_freep) RegistryMachine *back = NULL;
+        _cleanup_free_ char *j = NULL, *j2 = NULL;
+        static const char *const bad[] = {
+                "\"capacity\":{\"cpu_milli\":-1,\"memory\":1}",
+                "\"capacity\":{\"cpu_milli\":1}",
+                "\"capacity\":{\"cpu_milli\":1,\"memory\":1,\"disk\":5}",
+                "\"capacity\":{\"cpu_milli\":1,\"memory\":1,\"resources\":{\"gpu\":\"2\"}}",
+                "\"capacity\":{\"cpu_milli\":1,\"memory\":1,\"resources\":{\"g/pu\":2}}",
+                "\"capacity\":[1,2]",
+        };
+
+        assert_se(resources_add_extra(&m.capacity, "gpu", 2) == 0);
+        is_int(registry_machine_to_json(&m, &j), 0, "encode a machine with capacity");
+        is_str(j, "{\"id\":\"" MID "\",\"metadata\":[],\"version\":\"0.1.0\",\"agent_ttl_sec\":30,"
+                  "\"capacity\":{\"cpu_milli\":1500,\"memory\":4294967296,\"resources\":{\"gpu\":2}}}",
+               "capacity JSON");
+        is_int(registry_machine_from_json(j, strlen(j), &back), 0, "decode it");
+        ok(back && back->has_capacity && resources_equal(&back->capacity, &m.capacity), "capacity survives");
+        if (back) {
+                is_int(registry_machine_to_json(back, &j2), 0, "re-encode");
+                is_str(j2, j, "equal records encode identically");
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(registry_machine_freep) RegistryMachine *x = NULL;
+                _cleanup_free_ char *t = NULL;
+
+                assert_se(asprintf(&t, "{\"id\":\"" MID "\",\"metadata\":[],\"version\":\"1\","
+                                       "\"agent_ttl_sec\":30,%s}", bad[i]) >= 0);
+                is_int(registry_machine_from_json(t, strlen(t), &x), -EBADMSG, "malformed capacity refused: %s",
+                       bad[i]);
+        }
+        resources_done(&m.capacity);
 }
 
 static void test_unit(void) {
@@ -363,6 +407,7 @@ int main(void) {
         test_key_rejects();
         test_names();
         test_machine();
+        test_machine_capacity();
         test_unit();
         test_assignment_state_leader();
         test_assignment_global();
