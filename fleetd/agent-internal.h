@@ -38,6 +38,8 @@ struct Agent {
         char *public_ip;
         char *hostname;
         char **metadata;
+        bool has_capacity;
+        Resources capacity;
         int64_t ttl_sec;
         char *units_dir;
         char *link_dir;

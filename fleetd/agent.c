@@ -91,6 +91,12 @@ int agent_new(Agent **ret, sd_event *event, EtcdClient *etcd, const AgentConfig 
         if (r < 0)
                 return r;
 
+        if (config->capacity) {
+                r = resources_copy(config->capacity, &a->capacity);
+                if (r < 0)
+                        return r;
+                a->has_capacity = true;
+        }
         a->machine_id = strdup(config->machine_id);
         a->metadata = config->metadata ? strv_copy(config->metadata) : new0(char *, 1);
         if (!a->machine_id || !a->metadata)
@@ -325,6 +331,7 @@ Agent *agent_free(Agent *a) {
         free(a->public_ip);
         free(a->hostname);
         strv_free(a->metadata);
+        resources_done(&a->capacity);
         free(a->units_dir);
         free(a->link_dir);
         free(a->systemd_address);

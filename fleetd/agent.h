@@ -20,6 +20,7 @@
 
 #include "etcd-client.h"
 #include "macro.h"
+#include "resources.h"
 
 typedef struct Agent Agent;
 
@@ -34,6 +35,7 @@ typedef struct AgentConfig {
         const char *link_directory;     /* systemd's runtime unit dir; NULL = /run/systemd/system/ */
         const char *systemd_address;    /* sd-bus address; NULL = automatic (see agent-systemd.h) */
         bool fence_on_lease_loss;
+        const Resources *capacity;      /* published in the registration; NULL: none (unknown) */
 } AgentConfig;
 
 typedef struct AgentStats {

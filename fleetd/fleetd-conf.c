@@ -25,6 +25,10 @@ typedef enum OptionType {
         OPTION_INT,
         OPTION_IP,
         OPTION_METADATA,
+        OPTION_CPU,
+        OPTION_MEMORY,
+        OPTION_RESOURCES,
+        OPTION_STRATEGY,
         OPTION_IGNORED,
 } OptionType;
 
@@ -54,6 +58,12 @@ static const Option options[] = {
         OPT("verbosity", OPTION_INT, verbosity),
         OPT("fence_on_lease_loss", OPTION_BOOL, fence_on_lease_loss),
         OPT("purge_on_shutdown", OPTION_BOOL, purge_on_shutdown),
+        OPT("capacity_cpu", OPTION_CPU, capacity_cpu_milli),
+        OPT("capacity_memory", OPTION_MEMORY, capacity_memory),
+        OPT("reserve_cpu", OPTION_CPU, reserve_cpu_milli),
+        OPT("reserve_memory", OPTION_MEMORY, reserve_memory),
+        OPT("resources", OPTION_RESOURCES, resources),
+        OPT("scheduler_strategy", OPTION_STRATEGY, scheduler_strategy),
         /* fleet's options that have no meaning here: accepted so that old files keep working. */
         OPT_IGNORED("engine_reconcile_interval"),
         OPT_IGNORED("token_limit"),
@@ -83,6 +93,10 @@ int fleetd_config_new(FleetdConfig **ret) {
         c->etcd_request_timeout_usec = 1 * USEC_PER_SEC;
         c->agent_ttl_usec = FLEETD_AGENT_TTL_DEFAULT_USEC;
         c->fence_on_lease_loss = true;
+        c->capacity_cpu_milli = c->capacity_memory = UINT64_MAX;
+        c->scheduler_strategy = strdup("spread");
+        if (!c->scheduler_strategy)
+                return -ENOMEM;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -101,6 +115,8 @@ FleetdConfig *fleetd_config_free(FleetdConfig *c) {
         free(c->public_ip);
         strv_free(c->metadata);
         free(c->units_directory);
+        resources_done(&c->resources);
+        free(c->scheduler_strategy);
         return mfree(c);
 }
 
@@ -409,6 +425,63 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                         return r;
                 strv_free(*(char ***) field);
                 *(char ***) field = l;
+                return 0;
+        }
+
+        case OPTION_CPU:
+        case OPTION_MEMORY: {
+                bool cpu = o->type == OPTION_CPU;
+                uint64_t v;
+
+                /* The capacities may be "auto" (measure), the reservations not. */
+                if (streq(value, "auto") && startswith(o->name, "capacity_")) {
+                        *(uint64_t *) field = UINT64_MAX;
+                        return 0;
+                }
+                if ((cpu ? resources_parse_cpu(value, &v) : resources_parse_memory(value, &v)) < 0 || v == UINT64_MAX)
+                        return set_error(ret_error, "%s: '%s' is not %s", o->name, value,
+                                         cpu ? "a number of CPUs like 0.5 or 2" : "a size like 512M or 4G");
+                *(uint64_t *) field = v;
+                return 0;
+        }
+
+        case OPTION_RESOURCES: {
+                _cleanup_strv_free_ char **l = NULL;
+                Resources res = {};
+
+                /* "gpu=2,fpga=1": the same syntax as metadata, each value a whole number. */
+                l = strv_split(value, "," WHITESPACE);
+                if (!l)
+                        return -ENOMEM;
+                STRV_FOREACH(e, l) {
+                        _cleanup_free_ char *name = NULL;
+                        uint64_t n;
+
+                        r = resources_parse_extra(*e, &name, &n);
+                        if (r == -EINVAL || (r >= 0 && resources_add_extra(&res, name, n) == -EINVAL)) {
+                                resources_done(&res);
+                                return set_error(ret_error, "%s: '%s' is not name=N (a name and a whole number)",
+                                                 o->name, *e);
+                        }
+                        if (r < 0) {
+                                resources_done(&res);
+                                return r;
+                        }
+                }
+                resources_done((Resources *) field);
+                *(Resources *) field = res;
+                return 0;
+        }
+
+        case OPTION_STRATEGY: {
+                char *v;
+
+                if (!strv_contains(STRV_MAKE("spread", "binpack"), value))
+                        return set_error(ret_error, "%s: '%s' is not spread or binpack", o->name, value);
+                v = strdup(value);
+                if (!v)
+                        return -ENOMEM;
+                free_and_replace(*(char **) field, v);
                 return 0;
         }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "resources.h"
 #include "time-util.h"
 
 #define FLEETD_CONFIG_FILE "/etc/fleet/fleet.conf"
@@ -32,6 +33,14 @@ typedef struct FleetdConfig {
         int verbosity;                  /* 0: info, 1 or more: debug */
         bool fence_on_lease_loss;       /* stop non-global units when the lease is lost */
         bool purge_on_shutdown;         /* SIGTERM also stops and unloads every unit */
+
+        /* Capacity published for units that reserve resources (issue 14; docs/fleetd.md). */
+        uint64_t capacity_cpu_milli;    /* capacity_cpu: UINT64_MAX ("auto"): measured */
+        uint64_t capacity_memory;       /* capacity_memory: UINT64_MAX ("auto"): measured */
+        uint64_t reserve_cpu_milli;     /* reserve_cpu: kept for the system, taken off */
+        uint64_t reserve_memory;        /* reserve_memory: likewise */
+        Resources resources;            /* resources "gpu=2,fpga=1": named counts offered */
+        char *scheduler_strategy;       /* "spread" (default) or "binpack", for the engine */
 } FleetdConfig;
 
 /* A configuration holding the defaults. Returns 0 or -ENOMEM. */

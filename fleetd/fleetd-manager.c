@@ -6,6 +6,7 @@
 #include "agent-machine.h"
 #include "fleetd-manager.h"
 #include "log.h"
+#include "machine-capacity.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -177,6 +178,12 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
             !streq(c->units_directory, m->config->units_directory))
                 log_notice("Changes to etcd_servers, etcd_key_prefix, agent_ttl, disable_engine or "
                            "units_directory take effect when fleetd is restarted.");
+        if (c->capacity_cpu_milli != m->config->capacity_cpu_milli || c->capacity_memory != m->config->capacity_memory ||
+            c->reserve_cpu_milli != m->config->reserve_cpu_milli || c->reserve_memory != m->config->reserve_memory ||
+            !resources_equal(&c->resources, &m->config->resources) ||
+            !streq(c->scheduler_strategy, m->config->scheduler_strategy))
+                log_notice("Changes to capacity_cpu, capacity_memory, reserve_cpu, reserve_memory, resources or "
+                           "scheduler_strategy take effect when fleetd is restarted.");
 
         if (c->public_ip)
                 r = (ip = strdup(c->public_ip)) ? 0 : -ENOMEM;
@@ -234,8 +241,36 @@ static int manager_connect_etcd(Manager *m) {
         return 0;
 }
 
+/* What this machine offers to units that reserve resources (docs/fleetd.md, "Capacity").
+ * Returns 1 with *ret set, 0 when it cannot be measured (published as unknown), -ENOMEM. */
+static int manager_capacity(Manager *m, Resources *ret) {
+        const FleetdConfig *c = m->config;
+        _cleanup_free_ char *text = NULL;
+        Resources measured = {};
+        char cpu[RESOURCES_FORMAT_MAX], mem[RESOURCES_FORMAT_MAX];
+        int r;
+
+        r = machine_capacity_measure("/proc", "/sys/fs/cgroup", &measured);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && (c->capacity_cpu_milli == UINT64_MAX || c->capacity_memory == UINT64_MAX)) {
+                log_warning_errno(r, "Failed to measure CPUs and memory, publishing no capacity: %m");
+                return 0;
+        }
+        r = machine_capacity_compute(&measured, c->capacity_cpu_milli, c->capacity_memory, c->reserve_cpu_milli,
+                                     c->reserve_memory, &c->resources, ret);
+        if (r < 0)
+                return r;
+        text = resources_format(ret);
+        log_info("Capacity for units: %s (measured %s CPU / %s).", strna(text),
+                 resources_format_cpu(cpu, sizeof(cpu), measured.cpu_milli),
+                 resources_format_memory(mem, sizeof(mem), measured.memory));
+        return 1;
+}
+
 int manager_start(Manager *m) {
         const FleetdConfig *c = m->config;
+        _cleanup_(resources_done) Resources capacity = {};
         sigset_t mask;
         int r;
 
@@ -250,7 +285,12 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
 
+        r = manager_capacity(m, &capacity);
+        if (r < 0)
+                return r;
+
         AgentConfig ac = {
+                .capacity = r > 0 ? &capacity : NULL,
                 .key_prefix = c->etcd_key_prefix,
                 .machine_id = m->machine_id,
                 .public_ip = m->public_ip,
@@ -293,6 +333,7 @@ int manager_start(Manager *m) {
                         .key_prefix = c->etcd_key_prefix,
                         .machine_id = m->machine_id,
                         .lease_ttl_sec = config_ttl_sec(c),
+                        .strategy = scheduler_strategy_from_string(c->scheduler_strategy),
                 };
 
                 r = engine_new(&m->engine, m->event, m->etcd, &ec);
