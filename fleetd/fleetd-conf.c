@@ -439,7 +439,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                         return 0;
                 }
                 if ((cpu ? resources_parse_cpu(value, &v) : resources_parse_memory(value, &v)) < 0 || v == UINT64_MAX)
-                        return set_error(ret_error, "%s: '%s' is not %s", o->name, value,
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not %s", o->name, value,
                                          cpu ? "a number of CPUs like 0.5 or 2" : "a size like 512M or 4G");
                 *(uint64_t *) field = v;
                 return 0;
@@ -460,7 +460,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                         r = resources_parse_extra(*e, &name, &n);
                         if (r == -EINVAL || (r >= 0 && resources_add_extra(&res, name, n) == -EINVAL)) {
                                 resources_done(&res);
-                                return set_error(ret_error, "%s: '%s' is not name=N (a name and a whole number)",
+                                return error_message_set(ret_error, EINVAL, "%s: '%s' is not name=N (a name and a whole number)",
                                                  o->name, *e);
                         }
                         if (r < 0) {
@@ -477,7 +477,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                 char *v;
 
                 if (!strv_contains(STRV_MAKE("spread", "binpack"), value))
-                        return set_error(ret_error, "%s: '%s' is not spread or binpack", o->name, value);
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not spread or binpack", o->name, value);
                 v = strdup(value);
                 if (!v)
                         return -ENOMEM;
