@@ -554,3 +554,83 @@ RegistryLeader *registry_leader_free(RegistryLeader *l) {
         free(l->version);
         return mfree(l);
 }
+
+bool registry_mac_is_valid(const char *s) {
+        if (!s || strlen(s) != 17)
+                return false;
+        for (int i = 0; i < 17; i++) {
+                char c = s[i];
+
+                if (i % 3 == 2) {
+                        if (c != ':')
+                                return false;
+                } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                        return false;
+        }
+        return true;
+}
+
+static bool vni_ok(json_int_t vni) {
+        return vni >= 1 && vni <= 0xffffff;
+}
+
+int registry_subnet_to_json(const RegistrySubnet *s, char **ret) {
+        json_auto_t *o = NULL;
+
+        assert(s);
+        assert(ret);
+
+        if (!registry_machine_id_is_valid(s->machine_id) || isempty(s->public_ip) ||
+            !registry_mac_is_valid(s->vtep_mac) || !vni_ok(s->vni))
+                return -EINVAL;
+
+        o = json_pack("{s:s, s:s, s:s, s:I}", "machine_id", s->machine_id, "public_ip", s->public_ip,
+                      "vtep_mac", s->vtep_mac, "vni", (json_int_t) s->vni);
+        if (!o)
+                return -EINVAL;
+        return dump(o, ret);
+}
+
+int registry_subnet_from_json(const char *json, size_t size, RegistrySubnet **ret) {
+        _cleanup_(registry_subnet_freep) RegistrySubnet *s = NULL;
+        const char *mid = NULL, *ip = NULL, *mac = NULL;
+        size_t mid_len = 0, ip_len = 0, mac_len = 0;
+        json_auto_t *root = NULL;
+        json_int_t vni = 0;
+        int r;
+
+        assert(ret);
+
+        r = load_record(json, size, &root, "{s:s%, s:s%, s:s%, s:I}",
+                        "machine_id", &mid, &mid_len,
+                        "public_ip", &ip, &ip_len,
+                        "vtep_mac", &mac, &mac_len,
+                        "vni", &vni);
+        if (r < 0)
+                return r;
+        if (!text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) || !word_ok(ip, ip_len) ||
+            !text_ok(mac, mac_len) || !registry_mac_is_valid(mac) || !vni_ok(vni))
+                return -EBADMSG;
+
+        s = new0(RegistrySubnet, 1);
+        if (!s)
+                return -ENOMEM;
+        s->machine_id = strdup(mid);
+        s->public_ip = strdup(ip);
+        s->vtep_mac = strdup(mac);
+        if (!s->machine_id || !s->public_ip || !s->vtep_mac)
+                return -ENOMEM;
+        s->vni = (uint32_t) vni;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+RegistrySubnet *registry_subnet_free(RegistrySubnet *s) {
+        if (!s)
+                return NULL;
+        free(s->machine_id);
+        free(s->public_ip);
+        free(s->vtep_mac);
+        return mfree(s);
+}

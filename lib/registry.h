@@ -15,6 +15,8 @@
  *   P reasons/<unit>                 plain text        the leader: why a unit is not placed
  *   P cordons/<machine-id>           "cordoned"/"drained"  fleetctl cordon/drain; no lease, so it
  *                                                      outlives fleetd restarts and absences
+ *   P network/subnets/<a.b.c.d-len>  RegistrySubnet    fleetd: a machine's subnet of the cluster
+ *                                                      network, under that machine's network lease
  *
  * Why this shape: every agent watches only P schedule/<own id>/ (fleet woke every agent on every
  * change); a dead machine's registration and states vanish with its lease; the leader fences every
@@ -66,6 +68,13 @@ char *registry_reason_key(const char *prefix, const char *unit);
 char *registry_reasons_prefix(const char *prefix);
 char *registry_cordon_key(const char *prefix, const char *machine_id);
 char *registry_cordons_prefix(const char *prefix);                           /* P cordons/ */
+/* The cluster network's subnet leases. subnet_name is subnet_to_key_name()'s "a.b.c.d-len". The
+ * key is created with a create-only txn, so two machines never hold one subnet. */
+char *registry_subnet_key(const char *prefix, const char *subnet_name);
+char *registry_subnets_prefix(const char *prefix);                           /* P network/subnets/ */
+/* The subnet name of a key under registry_subnets_prefix(), borrowed from key, or NULL for any
+ * other key. The name itself is checked by subnet_from_key_name(). */
+const char *registry_subnet_key_name(const char *prefix, const char *key);
 
 typedef enum RegistryKeyType {
         REGISTRY_KEY_MACHINE,
@@ -152,6 +161,15 @@ typedef struct RegistryLeader {
         char *version;
 } RegistryLeader;
 
+/* A machine's lease of a subnet of the cluster network: what the other machines need to reach the
+ * containers in it over VXLAN (as flannel's vxlan backend records it). */
+typedef struct RegistrySubnet {
+        char *machine_id;
+        char *public_ip;                /* the VTEP's underlay address, dotted quad */
+        char *vtep_mac;                 /* the VXLAN device's MAC, "02:xx:xx:xx:xx:xx" lowercase */
+        uint32_t vni;                   /* VXLAN network identifier, 1..16777215 */
+} RegistrySubnet;
+
 int registry_machine_to_json(const RegistryMachine *m, char **ret);
 int registry_machine_from_json(const char *json, size_t size, RegistryMachine **ret);
 RegistryMachine *registry_machine_free(RegistryMachine *m);
@@ -171,6 +189,13 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret);
 int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitState **ret);
 RegistryUnitState *registry_unit_state_free(RegistryUnitState *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryUnitState *, registry_unit_state_free);
+
+int registry_subnet_to_json(const RegistrySubnet *s, char **ret);
+int registry_subnet_from_json(const char *json, size_t size, RegistrySubnet **ret);
+RegistrySubnet *registry_subnet_free(RegistrySubnet *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegistrySubnet *, registry_subnet_free);
+/* Whether s is a MAC address as RegistrySubnet.vtep_mac stores it: six lowercase hex pairs. */
+bool registry_mac_is_valid(const char *s) _pure_;
 
 int registry_leader_to_json(const RegistryLeader *l, char **ret);
 int registry_leader_from_json(const char *json, size_t size, RegistryLeader **ret);

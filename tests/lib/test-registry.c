@@ -401,8 +401,55 @@ static void test_assignment_global(void) {
         is_int(registry_unit_from_json(unit_global, strlen(unit_global), &ub), -EBADMSG, "and refuses one");
 }
 
+static void test_subnet(void) {
+        _cleanup_free_ char *k = registry_subnet_key(P, "10.42.3.0-24"), *pre = registry_subnets_prefix(P);
+        _cleanup_free_ char *j = NULL, *j2 = NULL;
+        _cleanup_(registry_subnet_freep) RegistrySubnet *d = NULL;
+        RegistrySubnet s = {
+                .machine_id = (char *) MID, .public_ip = (char *) "10.99.7.11",
+                .vtep_mac = (char *) "02:fa:01:02:03:04", .vni = 1,
+        };
+        static const char *const bad[] = {
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:FA:01:02:03:04\",\"vni\":1}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03\",\"vni\":1}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":0}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":16777216}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":1}",
+                "{\"machine_id\":\"" MID "\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":1}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":1,\"x\":1}",
+                "[]",
+        };
+
+        is_str(k, P "network/subnets/10.42.3.0-24", "subnet key");
+        is_str(pre, P "network/subnets/", "subnets prefix");
+        is_str(registry_subnet_key_name(P, k), "10.42.3.0-24", "subnet name from its key");
+        ok(!registry_subnet_key_name(P, pre), "the prefix itself names no subnet");
+        ok(!registry_subnet_key_name(P, P "network/subnets/a/b"), "nor a deeper key");
+        ok(!registry_subnet_key_name("/other/", k), "nor a key under another prefix");
+
+        is_int(registry_subnet_to_json(&s, &j), 0, "encode a subnet lease");
+        is_str(j, "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":1}",
+               "subnet JSON");
+        is_int(registry_subnet_from_json(j, strlen(j), &d), 0, "decode it");
+        ok(d && streq(d->machine_id, MID) && streq(d->public_ip, "10.99.7.11") &&
+           streq(d->vtep_mac, "02:fa:01:02:03:04") && d->vni == 1, "same fields back");
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(registry_subnet_freep) RegistrySubnet *x = NULL;
+
+                is_int(registry_subnet_from_json(bad[i], strlen(bad[i]), &x), -EBADMSG, "reject %s", bad[i]);
+                ok(!x, "nothing returned for a rejected record");
+        }
+        s.vni = 0;
+        is_int(registry_subnet_to_json(&s, &j2), -EINVAL, "refuse to encode VNI 0");
+        s.vni = 1;
+        s.vtep_mac = (char *) "nonsense";
+        is_int(registry_subnet_to_json(&s, &j2), -EINVAL, "refuse to encode a bad MAC");
+        ok(!j2, "nothing encoded");
+}
+
 int main(void) {
         test_keys();
+        test_subnet();
         test_key_round_trip();
         test_key_rejects();
         test_names();
