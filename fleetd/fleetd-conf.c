@@ -13,6 +13,7 @@
 #include "registry.h"
 #include "string-util.h"
 #include "strv.h"
+#include "subnet.h"
 
 typedef enum OptionType {
         OPTION_STRING,
@@ -29,6 +30,7 @@ typedef enum OptionType {
         OPTION_MEMORY,
         OPTION_RESOURCES,
         OPTION_STRATEGY,
+        OPTION_SUBNET,
         OPTION_IGNORED,
 } OptionType;
 
@@ -64,6 +66,15 @@ static const Option options[] = {
         OPT("reserve_memory", OPTION_MEMORY, reserve_memory),
         OPT("resources", OPTION_RESOURCES, resources),
         OPT("scheduler_strategy", OPTION_STRATEGY, scheduler_strategy),
+        OPT("state_dir", OPTION_PATH_DIR, state_dir),
+        OPT("network", OPTION_BOOL, network),
+        OPT("network_range", OPTION_SUBNET, network_range),
+        OPT("network_subnet_len", OPTION_INT, network_subnet_len),
+        OPT("network_subnet", OPTION_SUBNET, network_subnet),
+        OPT("network_vni", OPTION_INT, network_vni),
+        OPT("network_port", OPTION_INT, network_port),
+        OPT("network_device", OPTION_STRING, network_device),
+        OPT("network_cni_dir", OPTION_PATH_DIR, network_cni_dir),
         /* fleet's options that have no meaning here: accepted so that old files keep working. */
         OPT_IGNORED("engine_reconcile_interval"),
         OPT_IGNORED("token_limit"),
@@ -88,8 +99,16 @@ int fleetd_config_new(FleetdConfig **ret) {
         c->etcd_key_prefix = strdup(REGISTRY_DEFAULT_PREFIX);
         c->units_directory = strdup("/run/fleet/units/");
         c->metadata = new0(char *, 1);
-        if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata)
+        c->state_dir = strdup("/var/lib/fleet/");
+        c->network_range = strdup(SUBNET_DEFAULT_RANGE);
+        c->network_cni_dir = strdup("/etc/cni/net.d/");
+        if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata ||
+            !c->state_dir || !c->network_range || !c->network_cni_dir)
                 return -ENOMEM;
+        c->network = true;
+        c->network_subnet_len = SUBNET_DEFAULT_LEN;
+        c->network_vni = 1;
+        c->network_port = 4789;
         c->etcd_request_timeout_usec = 1 * USEC_PER_SEC;
         c->agent_ttl_usec = FLEETD_AGENT_TTL_DEFAULT_USEC;
         c->fence_on_lease_loss = true;
@@ -117,6 +136,11 @@ FleetdConfig *fleetd_config_free(FleetdConfig *c) {
         free(c->units_directory);
         resources_done(&c->resources);
         free(c->scheduler_strategy);
+        free(c->state_dir);
+        free(c->network_range);
+        free(c->network_subnet);
+        free(c->network_device);
+        free(c->network_cni_dir);
         return mfree(c);
 }
 
@@ -375,6 +399,22 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                 if (usec == 0)
                         return error_message_set(ret_error, EINVAL, "%s: must be greater than zero", o->name);
                 *(uint64_t *) field = usec;
+                return 0;
+        }
+
+        case OPTION_SUBNET: {
+                Subnet sn;
+                char *s = NULL;
+
+                if (!isempty(value)) {
+                        if (subnet_parse(value, &sn) < 0)
+                                return set_error(ret_error, "%s: '%s' is not an IPv4 subnet a.b.c.d/len "
+                                                 "(with the host bits zero)", o->name, value);
+                        s = strdup(value);
+                        if (!s)
+                                return -ENOMEM;
+                }
+                free_and_replace(*(char **) field, s);
                 return 0;
         }
 

@@ -41,6 +41,16 @@ typedef struct FleetdConfig {
         uint64_t reserve_memory;        /* reserve_memory: likewise */
         Resources resources;            /* resources "gpu=2,fpga=1": named counts offered */
         char *scheduler_strategy;       /* "spread" (default) or "binpack", for the engine */
+        char *state_dir;                /* kept across reboots, always ends in '/' */
+        /* The cluster network (docs/network.md). */
+        bool network;                   /* false: no overlay; units needing it wait */
+        char *network_range;            /* "10.42.0.0/16": the whole cluster's */
+        int network_subnet_len;         /* each machine's subnet, 24 */
+        char *network_subnet;           /* NULL: lease any free one; else exactly this one */
+        int network_vni;                /* VXLAN network identifier, 1 */
+        int network_port;               /* VXLAN UDP port, 4789 */
+        char *network_device;           /* NULL: "fleet.<vni>" */
+        char *network_cni_dir;          /* where the CNI conflist goes, always ends in '/' */
 } FleetdConfig;
 
 /* A configuration holding the defaults. Returns 0 or -ENOMEM. */

@@ -41,6 +41,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         engine_free(m->engine);
+        network_free(m->network);
         agent_free(m->agent);
         etcd_client_free(m->etcd);
         sd_event_source_unref(m->sigterm_source);
@@ -268,6 +269,51 @@ static int manager_capacity(Manager *m, Resources *ret) {
         return 1;
 }
 
+/* The cluster network: set up beside the agent, never in its way. A configuration that cannot work
+ * is logged and the machine runs its plain units without the network. */
+static int manager_start_network(Manager *m) {
+        const FleetdConfig *c = m->config;
+        _cleanup_free_ char *error = NULL;
+        Subnet range, fixed;
+        int r;
+
+        if (!c->network) {
+                log_info("Cluster network: turned off (network=false).");
+                return 0;
+        }
+        if (subnet_parse(c->network_range, &range) < 0 ||
+            (c->network_subnet && subnet_parse(c->network_subnet, &fixed) < 0))
+                return log_error_errno(-EINVAL, "Cluster network: bad network_range or network_subnet.");
+
+        NetworkConfig nc = {
+                .key_prefix = c->etcd_key_prefix,
+                .machine_id = m->machine_id,
+                .public_ip = m->public_ip,
+                .range = range,
+                .subnet_len = (unsigned) c->network_subnet_len,
+                .subnet = c->network_subnet ? &fixed : NULL,
+                .vni = (uint32_t) c->network_vni,
+                .port = (uint16_t) c->network_port,
+                .device = c->network_device,
+                .state_dir = c->state_dir,
+                .cni_dir = c->network_cni_dir,
+                .ttl_sec = config_ttl_sec(c),
+        };
+        if (c->network_port < 1 || c->network_port > 65535) {
+                log_error("Cluster network: network_port: %d is not 1..65535; running without the network.",
+                          c->network_port);
+                return 0;
+        }
+        r = network_new(&m->network, m->event, m->etcd, &nc, &error);
+        if (r == -EINVAL) {
+                log_error("Cluster network: %s; running without the network.", strna(error));
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cluster network: %m");
+        return network_start(m->network);
+}
+
 int manager_start(Manager *m) {
         const FleetdConfig *c = m->config;
         _cleanup_(resources_done) Resources capacity = {};
@@ -327,6 +373,10 @@ int manager_start(Manager *m) {
         r = agent_start(m->agent);
         if (r < 0)
                 return log_error_errno(r, "Failed to start the agent: %m");
+
+        r = manager_start_network(m);
+        if (r < 0 && r != -EINVAL)
+                return r;
 
         if (!c->disable_engine) {
                 EngineConfig ec = {

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "etcd-client.h"
 #include "fleetd-conf.h"
+#include "network.h"
 
 typedef struct Manager {
         sd_event *event;
@@ -25,6 +26,7 @@ typedef struct Manager {
         EtcdClient *etcd;
         Agent *agent;
         Engine *engine;
+        Network *network;               /* NULL when turned off or misconfigured */
 
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;

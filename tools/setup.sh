@@ -9,6 +9,7 @@ PACKAGES=(
         # build
         gcc meson ninja-build pkg-config
         libsystemd-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
+        libmnl-dev libnftables-dev      # fleetd's cluster network: rtnetlink and nftables
         # the cluster: real etcd, real systemd as PID 1 per node, namespaces and networking
         etcd-server etcd-client systemd dbus util-linux iproute2 curl nftables
         # tests and tools
@@ -16,6 +17,7 @@ PACKAGES=(
         dpkg-dev debhelper lintian      # the .deb test: dpkg-buildpackage and lintian
         stress-ng                       # the lease keeper test oversubscribes the CPUs
         podman runc busybox-static      # unitgen cluster test: a generated podman unit runs in a node
+        iperf3                          # bench/network: overlay throughput
 )
 
 if [ "$(id -u)" != 0 ]; then
