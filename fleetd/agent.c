@@ -192,6 +192,22 @@ uint64_t agent_get_lease_deadline(const Agent *a) {
         return a->lease && a->lease_id != 0 ? etcd_lease_keeper_deadline(a->lease) : 0;
 }
 
+void agent_set_network(Agent *a, bool ready, const char *status) {
+        char *s = NULL;
+
+        assert(a);
+
+        if (status && !(s = strdup(status))) {
+                log_oom();
+                return;
+        }
+        free_and_replace(a->network_status, s);
+        if (ready == a->network_ready)
+                return;
+        a->network_ready = ready;
+        agent_schedule_reconcile(a);
+}
+
 void agent_set_fence_on_lease_loss(Agent *a, bool b) {
         assert(a);
         a->fence_on_lease_loss = b;
@@ -335,6 +351,7 @@ Agent *agent_free(Agent *a) {
         free(a->units_dir);
         free(a->link_dir);
         free(a->systemd_address);
+        free(a->network_status);
         free(a->machine_key);
         free(a->schedule_prefix);
         sd_event_unref(a->event);

@@ -77,6 +77,11 @@ int agent_update_machine(Agent *a, const char *public_ip, char *const *metadata)
  * agent_fence_margin before it. */
 uint64_t agent_get_lease_deadline(const Agent *a);
 
+/* Tell the agent whether the machine's cluster network is up, and if not why (status is copied).
+ * Units that need it (unit_file_needs_cluster_network()) are started only while it is; running
+ * ones are left alone when it goes. Until this is called the network counts as not set up. */
+void agent_set_network(Agent *a, bool ready, const char *status);
+
 /* Change whether a lost lease stops the non-global units (SIGHUP). */
 void agent_set_fence_on_lease_loss(Agent *a, bool b);
 

@@ -269,6 +269,13 @@ static int manager_capacity(Manager *m, Resources *ret) {
         return 1;
 }
 
+static void on_network_status(Network *n, bool ready, const char *status, void *userdata) {
+        Manager *m = userdata;
+
+        agent_set_network(m->agent, ready, status);
+        (void) sd_notifyf(false, "STATUS=Machine %s; cluster network: %s", m->machine_id, status);
+}
+
 /* The cluster network: set up beside the agent, never in its way. A configuration that cannot work
  * is logged and the machine runs its plain units without the network. */
 static int manager_start_network(Manager *m) {
@@ -279,6 +286,7 @@ static int manager_start_network(Manager *m) {
 
         if (!c->network) {
                 log_info("Cluster network: turned off (network=false).");
+                agent_set_network(m->agent, false, "turned off (network=false in fleet.conf)");
                 return 0;
         }
         if (subnet_parse(c->network_range, &range) < 0 ||
@@ -302,15 +310,19 @@ static int manager_start_network(Manager *m) {
         if (c->network_port < 1 || c->network_port > 65535) {
                 log_error("Cluster network: network_port: %d is not 1..65535; running without the network.",
                           c->network_port);
+                agent_set_network(m->agent, false, "network_port is not 1..65535");
                 return 0;
         }
         r = network_new(&m->network, m->event, m->etcd, &nc, &error);
         if (r == -EINVAL) {
                 log_error("Cluster network: %s; running without the network.", strna(error));
+                agent_set_network(m->agent, false, strna(error));
                 return 0;
         }
         if (r < 0)
                 return log_error_errno(r, "Cluster network: %m");
+        agent_set_network(m->agent, false, network_status(m->network));
+        network_set_status_handler(m->network, on_network_status, m);
         return network_start(m->network);
 }
 

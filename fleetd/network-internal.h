@@ -45,6 +45,8 @@ struct Network {
         bool have_subnet;
         bool ready;
         char *status;
+        network_status_handler_t on_status;
+        void *on_status_userdata;
 
         NetlinkSocket *nl;
         int ifindex;                    /* the VXLAN device's */

@@ -138,8 +138,15 @@ unsigned network_n_remotes(const Network *n) {
         return n ? (unsigned) n->n_remotes : 0;
 }
 
+void network_set_status_handler(Network *n, network_status_handler_t handler, void *userdata) {
+        assert(n);
+        n->on_status = handler;
+        n->on_status_userdata = userdata;
+}
+
 void network_set_status(Network *n, bool ready, const char *fmt, ...) {
         _cleanup_free_ char *s = NULL;
+        bool changed;
         va_list ap;
 
         va_start(ap, fmt);
@@ -152,9 +159,12 @@ void network_set_status(Network *n, bool ready, const char *fmt, ...) {
                 log_error("Cluster network: %s", s);
         else if (ready && !n->ready)
                 log_info("Cluster network: %s", s);
+        changed = ready != n->ready || !n->status || !streq(n->status, s);
         n->ready = ready;
         free_and_replace(n->status, s);
         s = NULL;
+        if (changed && n->on_status)
+                n->on_status(n, n->ready, n->status, n->on_status_userdata);
 }
 
 /* ---- the remembered subnet ---- */

@@ -16,8 +16,9 @@
 #include "etcd-client.h"
 #include "macro.h"
 #include "subnet.h"
+#include "unit-network.h"
 
-#define NETWORK_CNI_NAME "fleet"
+#define NETWORK_CNI_NAME CLUSTER_NETWORK_NAME
 #define NETWORK_BRIDGE_NAME "fleet0"
 #define NETWORK_NFT_TABLE "fleet"
 /* Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
@@ -52,6 +53,10 @@ int network_start(Network *n);
  * restarted fleetd takes the device over and containers keep their addresses). Accepts NULL. */
 Network *network_free(Network *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Network *, network_free);
+
+/* Called whenever the network becomes ready or not, or its status text changes. */
+typedef void (*network_status_handler_t)(Network *n, bool ready, const char *status, void *userdata);
+void network_set_status_handler(Network *n, network_status_handler_t handler, void *userdata);
 
 /* Whether the machine's subnet is leased and its device, firewall and CNI network are set up. */
 bool network_is_ready(const Network *n);
