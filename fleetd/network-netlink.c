@@ -169,40 +169,18 @@ struct nlmsghdr *netlink_build_fdb(void *buf, uint32_t seq, bool add, int ifinde
         return nlh;
 }
 
-static int link_attr_cb(const struct nlattr *attr, void *data) {
-        const struct nlattr **tb = data;
-        int type = mnl_attr_get_type(attr);
+/* One attribute table: every attribute of a known type (newer kernels' are skipped) by type. */
+typedef struct AttrTable {
+        const struct nlattr **tb;
+        uint16_t max;
+} AttrTable;
 
-        if (mnl_attr_type_valid(attr, IFLA_MAX) < 0)
-                return MNL_CB_OK;       /* newer kernels' attributes */
-        tb[type] = attr;
-        return MNL_CB_OK;
-}
+static int attr_cb(const struct nlattr *attr, void *data) {
+        const AttrTable *t = data;
 
-static int info_attr_cb(const struct nlattr *attr, void *data) {
-        const struct nlattr **tb = data;
-
-        if (mnl_attr_type_valid(attr, IFLA_INFO_MAX) < 0)
+        if (mnl_attr_type_valid(attr, t->max) < 0)
                 return MNL_CB_OK;
-        tb[mnl_attr_get_type(attr)] = attr;
-        return MNL_CB_OK;
-}
-
-static int vxlan_attr_cb(const struct nlattr *attr, void *data) {
-        const struct nlattr **tb = data;
-
-        if (mnl_attr_type_valid(attr, IFLA_VXLAN_MAX) < 0)
-                return MNL_CB_OK;
-        tb[mnl_attr_get_type(attr)] = attr;
-        return MNL_CB_OK;
-}
-
-static int addr_attr_cb(const struct nlattr *attr, void *data) {
-        const struct nlattr **tb = data;
-
-        if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
-                return MNL_CB_OK;
-        tb[mnl_attr_get_type(attr)] = attr;
+        t->tb[mnl_attr_get_type(attr)] = attr;
         return MNL_CB_OK;
 }
 
@@ -220,7 +198,7 @@ int netlink_parse_link(const struct nlmsghdr *nlh, NetlinkLink *ret) {
         if (!nlh || nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
                 return -EBADMSG;
         ifi = mnl_nlmsg_get_payload(nlh);
-        if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb) < 0)
+        if (mnl_attr_parse(nlh, sizeof(*ifi), attr_cb, &(AttrTable) { tb, IFLA_MAX }) < 0)
                 return -EBADMSG;
 
         l.ifindex = ifi->ifi_index;
@@ -231,11 +209,11 @@ int netlink_parse_link(const struct nlmsghdr *nlh, NetlinkLink *ret) {
                 l.mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
         if (attr_len_ok(tb[IFLA_ADDRESS], 6))
                 memcpy(l.mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
-        if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], info_attr_cb, info) >= 0) {
+        if (tb[IFLA_LINKINFO] && mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_cb, &(AttrTable) { info, IFLA_INFO_MAX }) >= 0) {
                 if (info[IFLA_INFO_KIND])
                         snprintf(l.kind, sizeof(l.kind), "%s", mnl_attr_get_str(info[IFLA_INFO_KIND]));
                 if (streq(l.kind, "vxlan") && info[IFLA_INFO_DATA] &&
-                    mnl_attr_parse_nested(info[IFLA_INFO_DATA], vxlan_attr_cb, vx) >= 0) {
+                    mnl_attr_parse_nested(info[IFLA_INFO_DATA], attr_cb, &(AttrTable) { vx, IFLA_VXLAN_MAX }) >= 0) {
                         l.has_vxlan = true;
                         if (attr_len_ok(vx[IFLA_VXLAN_ID], 4))
                                 l.vxlan_vni = mnl_attr_get_u32(vx[IFLA_VXLAN_ID]);
@@ -335,7 +313,7 @@ static int data_cb(const struct nlmsghdr *nlh, void *data) {
                 const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
                 const struct nlattr *tb[IFA_MAX + 1] = {};
 
-                if (ifa->ifa_family == AF_INET && mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) >= 0) {
+                if (ifa->ifa_family == AF_INET && mnl_attr_parse(nlh, sizeof(*ifa), attr_cb, &(AttrTable) { tb, IFA_MAX }) >= 0) {
                         const struct nlattr *a = tb[IFA_LOCAL] ?: tb[IFA_ADDRESS];
 
                         if (attr_len_ok(a, 4) && ntohl(mnl_attr_get_u32(a)) == ctx->want_addr)
