@@ -408,8 +408,9 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
 
                 if (!isempty(value)) {
                         if (subnet_parse(value, &sn) < 0)
-                                return set_error(ret_error, "%s: '%s' is not an IPv4 subnet a.b.c.d/len "
-                                                 "(with the host bits zero)", o->name, value);
+                                return error_message_set(ret_error, EINVAL,
+                                                         "%s: '%s' is not an IPv4 subnet a.b.c.d/len "
+                                                         "(with the host bits zero)", o->name, value);
                         s = strdup(value);
                         if (!s)
                                 return -ENOMEM;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "error-message.h"
 #include "fileio.h"
 #include "log.h"
 #include "network-internal.h"
@@ -24,19 +25,6 @@ void network_vtep_mac(const char *machine_id, uint8_t ret[static 6]) {
         ret[0] = (uint8_t) ((ret[0] & 0xfe) | 0x02);    /* unicast, locally administered */
 }
 
-static int config_error(char **ret_error, const char *fmt, ...) _printf_(2, 3);
-static int config_error(char **ret_error, const char *fmt, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                va_start(ap, fmt);
-                if (vasprintf(ret_error, fmt, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return -EINVAL;
-}
-
 int network_new(Network **ret, sd_event *event, EtcdClient *etcd, const NetworkConfig *c, char **ret_error) {
         _cleanup_(network_freep) Network *n = NULL;
         char a[SUBNET_STRLEN], b[SUBNET_STRLEN];
@@ -45,17 +33,17 @@ int network_new(Network **ret, sd_event *event, EtcdClient *etcd, const NetworkC
         assert(c);
 
         if (c->subnet_len < c->range.len || c->subnet_len > 30 || c->subnet_len < 8)
-                return config_error(ret_error, "network_subnet_len: %u does not fit in network_range %s "
+                return error_message_set(ret_error, EINVAL, "network_subnet_len: %u does not fit in network_range %s "
                                     "(between its length and 30)", c->subnet_len, subnet_format(c->range, a));
         if (c->subnet && (!subnet_contains(c->range, *c->subnet) || c->subnet->len != c->subnet_len))
-                return config_error(ret_error, "network_subnet: %s is not a /%u of network_range %s",
+                return error_message_set(ret_error, EINVAL, "network_subnet: %s is not a /%u of network_range %s",
                                     subnet_format(*c->subnet, a), c->subnet_len, subnet_format(c->range, b));
         if (c->vni < 1 || c->vni > 0xffffff)
-                return config_error(ret_error, "network_vni: %u is not 1..16777215", c->vni);
+                return error_message_set(ret_error, EINVAL, "network_vni: %u is not 1..16777215", c->vni);
         if (c->port == 0)
-                return config_error(ret_error, "network_port: must be 1..65535");
+                return error_message_set(ret_error, EINVAL, "network_port: must be 1..65535");
         if (isempty(c->public_ip))
-                return config_error(ret_error, "the cluster network needs the machine's public_ip");
+                return error_message_set(ret_error, EINVAL, "the cluster network needs the machine's public_ip");
 
         n = new0(Network, 1);
         if (!n)
@@ -71,7 +59,7 @@ int network_new(Network **ret, sd_event *event, EtcdClient *etcd, const NetworkC
         n->port = c->port;
         n->ttl_sec = c->ttl_sec;
         if (subnet_addr_parse(c->public_ip, &n->public_ip) < 0)
-                return config_error(ret_error, "the cluster network needs an IPv4 public_ip, not '%s'",
+                return error_message_set(ret_error, EINVAL, "the cluster network needs an IPv4 public_ip, not '%s'",
                                     c->public_ip);
         n->key_prefix = strdup(c->key_prefix);
         n->machine_id = strdup(c->machine_id);
@@ -89,7 +77,7 @@ int network_new(Network **ret, sd_event *event, EtcdClient *etcd, const NetworkC
             !n->device || !n->subnets_prefix || !n->status)
                 return -ENOMEM;
         if (strlen(n->device) >= 16)
-                return config_error(ret_error, "network_device: '%s' is longer than 15 characters", n->device);
+                return error_message_set(ret_error, EINVAL, "network_device: '%s' is longer than 15 characters", n->device);
         network_vtep_mac(n->machine_id, n->mac);
 
         *ret = TAKE_PTR(n);

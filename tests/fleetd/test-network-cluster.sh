@@ -15,6 +15,7 @@ HERE=$(cd "$(dirname "$0")/../cluster" && pwd)
 
 cluster_requirements
 [ -x "${FLEETD:-}" ] || skip_all "fleetd was not built"
+[ -x "${FLEETCTL:-}" ] || skip_all "fleetctl was not built"
 for b in podman runc busybox nft; do
         command -v $b >/dev/null || skip_all "$b is not installed (tools/setup.sh installs it)"
 done
@@ -163,11 +164,29 @@ check "node3: no VXLAN device (nothing half set up)" bash -c "! '$C' exec 3 ip l
 check "node3: no firewall table" bash -c "! '$C' exec 3 nft list table ip fleet"
 is "$(subnet_of 1)" "${SUB[1]}" "node1 keeps its subnet"
 is "$("$C" exec 3 systemctl is-active fleetd)" active "node3's fleetd runs on without the network"
+# Units placed on node3 meanwhile: a plain one runs as today, one on the cluster network waits,
+# with the reason in the journal.
+mkdir -p "$TMP/units"
+printf '[Service]\nExecStart=/bin/sleep 100000\n\n[X-Fleet]\nMachineID=%s\n' "${MID[3]}" > "$TMP/units/plain.service"
+printf '[Service]\nExecStart=/bin/sh -c "exec sleep 100000" --network fleet\n\n[X-Fleet]\nMachineID=%s\n' "${MID[3]}" \
+        > "$TMP/units/onnet.service"
+out=$(cd "$TMP/units" && FLEETCTL_ENDPOINT=$E "$FLEETCTL" start --no-block plain.service onnet.service 2>&1)
+ok $? "fleetctl start of a plain unit and a unit on the cluster network, both on node3" || diag "$out"
+wait_for 60 bash -c "[ \"\$('$C' exec 3 systemctl is-active plain.service)\" = active ]"
+ok $? "node3: the plain unit runs without the network"
+wait_for 60 journal_has 3 "Not starting onnet.service yet: it needs the cluster network, which is not up on this machine: subnet ${SUB[1]}"
+ok $? "node3: the unit on the cluster network waits, and the journal says why"
+isnt "$("$C" exec 3 systemctl is-active onnet.service)" active "node3: ... it is not started"
 # The disk is fixed: fleetd retries and comes up with node3's own subnet.
 echo "${SUB[3]}" > "/run/fleet-cluster/$FLEET_CLUSTER/node3/fleet/network/subnet"
 wait_for 60 has_route 1 "${SUB[3]}"
 ok $? "node3 leased its own subnet again: node1 routes to it"
 is "$(subnet_of 3)" "${SUB[3]}" "node3's subnet in etcd"
+wait_for 60 bash -c "[ \"\$('$C' exec 3 systemctl is-active onnet.service)\" = active ]"
+ok $? "node3: with the network up, the waiting unit starts"
+is "$("$C" exec 3 systemctl show -p StatusText --value fleetd)" \
+        "Machine ${MID[3]}; cluster network: subnet ${SUB[3]} on fleet.1 (vni 1, port 4789, mtu 1450), CNI network fleet" \
+        "node3: systemctl status fleetd shows the network's state"
 
 # ------------------------------------------------------------------ conflict: device
 "$C" exec 1 systemctl stop fleetd
