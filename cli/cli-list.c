@@ -6,6 +6,7 @@
 #include "cli-list.h"
 #include "cli-table.h"
 #include "strv.h"
+#include "xfleet.h"
 
 char *const list_units_fields[] = { "unit", "load", "active", "sub", "machine", "hash", NULL };
 char *const list_units_default[] = { "unit", "machine", "active", "sub", NULL };
@@ -13,7 +14,10 @@ char *const list_unit_files_fields[] = {
         "unit", "hash", "dstate", "state", "target", "tmachine", "global", "desc", "reason", NULL,
 };
 char *const list_unit_files_default[] = { "unit", "hash", "dstate", "state", "target", NULL };
-char *const list_machines_fields[] = { "machine", "ip", "metadata", "hostname", "version", NULL };
+char *const list_machines_fields[] = {
+        "machine", "ip", "metadata", "hostname", "version",
+        "cpu", "memory", "resources", "cpu_reserved", "memory_reserved", "resources_reserved", NULL,
+};
 char *const list_machines_default[] = { "machine", "ip", "metadata", NULL };
 
 OutputMode output_mode_from_string(const char *s) {
@@ -293,10 +297,115 @@ int list_unit_files_format(const ClusterSnapshot *s, const ListOptions *o, char 
 
 /* ---- list-machines ---- */
 
-static int machine_cell(const ClusterSnapshot *s, const void *row, const char *field, bool full, char **ret) {
-        const RegistryMachine *m = row;
-        const char *v;
+/* A machine and what the units placed on it reserve. */
+typedef struct MachineRow {
+        const RegistryMachine *m;
+        Resources reserved;
+} MachineRow;
 
+static int machine_index_compare(const void *key, const void *elem) {
+        return strcmp(key, (*(RegistryMachine *const *) elem)->id);
+}
+
+/* Add every placed unit's reservation (its [X-Fleet] Reserve* options, from the body the
+ * assignment carries) to its machine's row. A body that does not parse reserves nothing here: the
+ * engine refused it at submit already. */
+static int machine_rows_reserve(const ClusterSnapshot *s, MachineRow *rows) {
+        int r;
+
+        for (size_t i = 0; i < s->n_assignments; i++) {
+                const ClusterAssignment *a = s->assignments + i;
+                _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+                _cleanup_(unit_file_freep) UnitFile *u = NULL;
+                RegistryMachine *const *found;
+                MachineRow *row;
+
+                found = bsearch(a->machine_id, s->machines, s->n_machines, sizeof(RegistryMachine *),
+                                machine_index_compare);
+                if (!found || !a->assignment->raw)
+                        continue;
+                row = rows + (found - s->machines);
+                r = unit_file_parse(a->assignment->raw, strlen(a->assignment->raw), &u, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                r = xfleet_options_parse(u, a->assignment->unit, &x, NULL);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                row->reserved.cpu_milli += x->reserve.cpu_milli;
+                row->reserved.memory += x->reserve.memory;
+                for (size_t k = 0; k < x->reserve.n_extra; k++) {
+                        r = resources_add_extra(&row->reserved, x->reserve.extra[k].name, x->reserve.extra[k].amount);
+                        if (r == -ENOMEM)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static void machine_rows_free(MachineRow *rows, size_t n) {
+        for (size_t i = 0; rows && i < n; i++)
+                resources_done(&rows[i].reserved);
+        free(rows);
+}
+
+/* "gpu=2,fpga=1", or NULL for none. */
+static char *extra_join(const Resources *r) {
+        _cleanup_strv_free_ char **l = NULL;
+
+        for (size_t i = 0; i < r->n_extra; i++)
+                if (strv_extendf(&l, "%s=%" PRIu64, r->extra[i].name, r->extra[i].amount) < 0)
+                        return NULL;
+        return l ? strv_join(l, ",") : strdup("-");
+}
+
+static int resources_cell(const Resources *r, const char *what, char **ret) {
+        char buf[RESOURCES_FORMAT_MAX];
+
+        if (!r)
+                *ret = strdup("-");
+        else if (streq(what, "cpu"))
+                *ret = strdup(resources_format_cpu(buf, sizeof(buf), r->cpu_milli));
+        else if (streq(what, "memory"))
+                *ret = strdup(resources_format_memory(buf, sizeof(buf), r->memory));
+        else
+                *ret = extra_join(r);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static json_t *resources_to_json(const Resources *r) {
+        json_t *extra = json_object(), *o;
+
+        if (!extra)
+                return NULL;
+        for (size_t i = 0; i < r->n_extra; i++)
+                if (json_object_set_new(extra, r->extra[i].name, json_integer((json_int_t) r->extra[i].amount)) < 0) {
+                        json_decref(extra);
+                        return NULL;
+                }
+        o = json_pack("{s:I, s:I, s:o}", "cpu_milli", (json_int_t) r->cpu_milli, "memory", (json_int_t) r->memory,
+                      "resources", extra);
+        return o;
+}
+
+static int machine_cell(const ClusterSnapshot *s, const void *row, const char *field, bool full, char **ret) {
+        const MachineRow *mr = row;
+        const RegistryMachine *m = mr->m;
+        const char *v, *what;
+
+        if ((what = startswith(field, "cpu")) || (what = startswith(field, "memory")) ||
+            (what = startswith(field, "resources"))) {
+                _cleanup_free_ char *kind = strndup(field, what - field);
+
+                if (!kind)
+                        return -ENOMEM;
+                if (streq(what, "_reserved"))
+                        return resources_cell(&mr->reserved, kind, ret);
+                return resources_cell(m->has_capacity ? &m->capacity : NULL, kind, ret);
+        }
         if (streq(field, "machine"))
                 return cluster_machine_legend(m->id, m, full, false, ret);
         if (streq(field, "metadata")) {
@@ -320,37 +429,69 @@ static int machine_cell(const ClusterSnapshot *s, const void *row, const char *f
 }
 
 int list_machines_format(const ClusterSnapshot *s, const ListOptions *o, char **ret) {
+        _cleanup_free_ const void **ptrs = NULL;
         json_auto_t *a = NULL;
+        MachineRow *rows;
+        int r;
 
         assert(s);
         assert(o);
         assert(ret);
 
-        if (o->mode == OUTPUT_TABLE)
-                return format_table(s, o, o->fields ?: list_machines_default, (const void *const *) s->machines,
-                                    s->n_machines, machine_cell, ret);
-
-        a = json_array();
-        if (!a)
+        rows = new0(MachineRow, s->n_machines);
+        ptrs = new0(const void *, s->n_machines);
+        if (!rows || !ptrs) {
+                free(rows);
                 return -ENOMEM;
+        }
+        for (size_t i = 0; i < s->n_machines; i++) {
+                rows[i].m = s->machines[i];
+                ptrs[i] = rows + i;
+        }
+        r = machine_rows_reserve(s, rows);
+        if (r >= 0)
+                r = o->mode == OUTPUT_TABLE
+                            ? format_table(s, o, o->fields ?: list_machines_default, ptrs, s->n_machines, machine_cell, ret)
+                            : (a = json_array()) ? 0 : -ENOMEM;
+        if (r < 0 || o->mode == OUTPUT_TABLE) {
+                machine_rows_free(rows, s->n_machines);
+                return r;
+        }
+
         for (size_t i = 0; i < s->n_machines; i++) {
                 const RegistryMachine *m = s->machines[i];
-                json_t *md = json_array();
+                json_t *md = json_array(), *cap = NULL, *res = NULL;
 
-                if (!md)
+                if (md)
+                        cap = m->has_capacity ? resources_to_json(&m->capacity) : json_null();
+                if (cap)
+                        res = resources_to_json(&rows[i].reserved);
+                if (!md || !cap || !res) {
+                        json_decref(md);
+                        json_decref(cap);
+                        machine_rows_free(rows, s->n_machines);
                         return -ENOMEM;
+                }
                 STRV_FOREACH(kv, m->metadata)
                         if (json_array_append_new(md, json_string(*kv)) < 0) {
                                 json_decref(md);
+                                json_decref(cap);
+                                json_decref(res);
+                                machine_rows_free(rows, s->n_machines);
                                 return -ENOMEM;
                         }
-                if (json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:s}",
+                if (json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o}",
                                                        "machine", m->id,
                                                        "ip", json_string_or_null(m->public_ip),
                                                        "hostname", json_string_or_null(m->hostname),
                                                        "metadata", md,
-                                                       "version", m->version)) < 0)
+                                                       "version", m->version,
+                                                       "capacity", cap,
+                                                       "reserved", res)) < 0) {
+                        machine_rows_free(rows, s->n_machines);
                         return -ENOMEM;
+                }
         }
+        machine_rows_free(rows, s->n_machines);
         return dump_json(a, ret);
 }

@@ -2,6 +2,14 @@
 
 #include "agent-internal.h"
 #include "log.h"
+#include "unit-network.h"
+
+/* Whether the body runs a container on the cluster network (read once per new body). */
+static bool body_needs_network(const char *raw) {
+        _cleanup_(unit_file_freep) UnitFile *f = NULL;
+
+        return unit_file_parse(raw, strlen(raw), &f, NULL) >= 0 && unit_file_needs_cluster_network(f);
+}
 
 #define SYNC_RETRY_USEC (1 * USEC_PER_SEC)
 
@@ -38,8 +46,11 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
                 u->started = false;
         if (new)
                 u->global = new->global;
-        if (new && (!old || !streq(old->hash, new->hash)) && agent_names_set_body(a, u, new->raw) < 0)
-                return -ENOMEM;
+        if (new && (!old || !streq(old->hash, new->hash))) {
+                u->needs_network = body_needs_network(new->raw);
+                if (agent_names_set_body(a, u, new->raw) < 0)
+                        return -ENOMEM;
+        }
 
         registry_assignment_free(u->assignment);
         u->assignment = TAKE_PTR(new);

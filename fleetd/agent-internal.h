@@ -19,6 +19,8 @@ typedef struct AgentUnit {
         char *file_hash;                /* hash of the body in the units directory, NULL if none */
         char *disk_body;                /* found on disk at start, until the first schedule read */
         bool global;                    /* [X-Fleet] Global=true: keeps running when fenced */
+        bool needs_network;             /* a container on the cluster network (unit-network.h) */
+        bool waiting_network;           /* held back until the network is up (logged once) */
         bool started;                   /* StartUnit was sent for the current assignment */
         bool changed;                   /* the body was replaced: restart rather than start */
         bool file_install;              /* the body on disk has [Install]: enabled in the runtime scope */
@@ -48,11 +50,15 @@ struct Agent {
         char *public_ip;
         char *hostname;
         char **metadata;
+        bool has_capacity;
+        Resources capacity;
         int64_t ttl_sec;
         char *units_dir;
         char *link_dir;
         char *systemd_address;
         bool fence_on_lease_loss;
+        bool network_ready;             /* the cluster network is up on this machine */
+        char *network_status;           /* why not, when it is not */
 
         char *machine_key;
         char *schedule_prefix;

@@ -28,7 +28,19 @@ static void reconcile_after_reload(Agent *a) {
                         continue;
                 run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u);
 
+                if (run && !u->started && u->needs_network && !a->network_ready) {
+                        /* Plain units run as ever; only those on the cluster network wait for it. */
+                        if (!u->waiting_network)
+                                log_notice("Not starting %s yet: it needs the cluster network, which is not up "
+                                           "on this machine: %s", u->name,
+                                           strna(a->network_status));
+                        u->waiting_network = true;
+                        continue;
+                }
                 if (run && !u->started) {
+                        if (u->waiting_network)
+                                log_info("The cluster network is up: starting %s.", u->name);
+                        u->waiting_network = false;
                         /* StartUnit on a unit that already runs is a no-op in systemd: adopted
                          * units keep their processes. */
                         if (u->changed)

@@ -54,6 +54,8 @@ int agent_register(Agent *a) {
                 .metadata = a->metadata,
                 .version = (char *) FLEET_VERSION,
                 .agent_ttl_sec = a->ttl_sec,
+                .has_capacity = a->has_capacity,
+                .capacity = a->capacity,
         };
         int r;
 

@@ -94,6 +94,12 @@ int agent_new(Agent **ret, sd_event *event, EtcdClient *etcd, const AgentConfig 
         if (r < 0)
                 return r;
 
+        if (config->capacity) {
+                r = resources_copy(config->capacity, &a->capacity);
+                if (r < 0)
+                        return r;
+                a->has_capacity = true;
+        }
         a->machine_id = strdup(config->machine_id);
         a->metadata = config->metadata ? strv_copy(config->metadata) : new0(char *, 1);
         if (!a->machine_id || !a->metadata)
@@ -196,6 +202,22 @@ int agent_update_machine(Agent *a, const char *public_ip, char *const *metadata)
 uint64_t agent_get_lease_deadline(const Agent *a) {
         assert(a);
         return a->lease && a->lease_id != 0 ? etcd_lease_keeper_deadline(a->lease) : 0;
+}
+
+void agent_set_network(Agent *a, bool ready, const char *status) {
+        char *s = NULL;
+
+        assert(a);
+
+        if (status && !(s = strdup(status))) {
+                log_oom();
+                return;
+        }
+        free_and_replace(a->network_status, s);
+        if (ready == a->network_ready)
+                return;
+        a->network_ready = ready;
+        agent_schedule_reconcile(a);
 }
 
 void agent_set_fence_on_lease_loss(Agent *a, bool b) {
@@ -339,9 +361,11 @@ Agent *agent_free(Agent *a) {
         free(a->public_ip);
         free(a->hostname);
         strv_free(a->metadata);
+        resources_done(&a->capacity);
         free(a->units_dir);
         free(a->link_dir);
         free(a->systemd_address);
+        free(a->network_status);
         free(a->machine_key);
         free(a->schedule_prefix);
         sd_event_unref(a->event);

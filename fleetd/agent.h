@@ -20,6 +20,7 @@
 
 #include "etcd-client.h"
 #include "macro.h"
+#include "resources.h"
 
 typedef struct Agent Agent;
 
@@ -34,6 +35,7 @@ typedef struct AgentConfig {
         const char *link_directory;     /* systemd's runtime unit dir; NULL = /run/systemd/system/ */
         const char *systemd_address;    /* sd-bus address; NULL = automatic (see agent-systemd.h) */
         bool fence_on_lease_loss;
+        const Resources *capacity;      /* published in the registration; NULL: none (unknown) */
 } AgentConfig;
 
 typedef struct AgentStats {
@@ -74,6 +76,11 @@ int agent_update_machine(Agent *a, const char *public_ip, char *const *metadata)
  * last successful renewal's send time plus the TTL; 0 while there is no lease. The agent fences
  * agent_fence_margin before it. */
 uint64_t agent_get_lease_deadline(const Agent *a);
+
+/* Tell the agent whether the machine's cluster network is up, and if not why (status is copied).
+ * Units that need it (unit_file_needs_cluster_network()) are started only while it is; running
+ * ones are left alone when it goes. Until this is called the network counts as not set up. */
+void agent_set_network(Agent *a, bool ready, const char *status);
 
 /* Change whether a lost lease stops the non-global units (SIGHUP). */
 void agent_set_fence_on_lease_loss(Agent *a, bool b);

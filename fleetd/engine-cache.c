@@ -142,6 +142,9 @@ static int engine_cache_machine_put(Engine *e, const char *id, const EtcdKeyValu
         }
 
         r = scheduler_machine_add(e->scheduler, id, m->metadata);
+        if (r < 0)
+                return r;
+        r = scheduler_machine_set_capacity(e->scheduler, id, m->has_capacity ? &m->capacity : NULL);
         return r < 0 ? r : 0;
 }
 
@@ -381,6 +384,7 @@ int engine_cache_start(Engine *e) {
         r = scheduler_new(&e->scheduler);
         if (r < 0)
                 return r;
+        scheduler_set_strategy(e->scheduler, e->strategy);
         e->units = hashmap_new();
         e->reasons = hashmap_new();
         e->touched = set_new();

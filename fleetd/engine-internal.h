@@ -93,6 +93,7 @@ struct Engine {
         char *machine_id;
         char *leader_key;
         int64_t lease_ttl_sec;
+        SchedulerStrategy strategy;
         bool started;
 
         /* election */

@@ -18,6 +18,7 @@
 
 #include "etcd-client.h"
 #include "macro.h"
+#include "scheduler.h"
 
 typedef struct Engine Engine;
 
@@ -25,6 +26,7 @@ typedef struct EngineConfig {
         const char *key_prefix;         /* P, ending in '/'; NULL = REGISTRY_DEFAULT_PREFIX */
         const char *machine_id;         /* this machine, written into P engine/leader */
         int64_t lease_ttl_sec;          /* TTL of the leadership lease; <= 0 = 10 s */
+        SchedulerStrategy strategy;     /* for units that reserve resources; 0 = spread */
 } EngineConfig;
 
 /* Counters, for tests and benchmarks. */

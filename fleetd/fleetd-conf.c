@@ -14,6 +14,7 @@
 #include "registry.h"
 #include "string-util.h"
 #include "strv.h"
+#include "subnet.h"
 
 typedef enum OptionType {
         OPTION_STRING,
@@ -26,6 +27,11 @@ typedef enum OptionType {
         OPTION_INT,
         OPTION_IP,
         OPTION_METADATA,
+        OPTION_CPU,
+        OPTION_MEMORY,
+        OPTION_RESOURCES,
+        OPTION_STRATEGY,
+        OPTION_SUBNET,
         OPTION_IGNORED,
 } OptionType;
 
@@ -59,6 +65,21 @@ static const Option options[] = {
         OPT("dns_domain", OPTION_STRING, dns_domain),
         OPT("dns_address", OPTION_IP, dns_address),
         OPT("dns_hosts_directory", OPTION_PATH_DIR, dns_hosts_directory),
+        OPT("capacity_cpu", OPTION_CPU, capacity_cpu_milli),
+        OPT("capacity_memory", OPTION_MEMORY, capacity_memory),
+        OPT("reserve_cpu", OPTION_CPU, reserve_cpu_milli),
+        OPT("reserve_memory", OPTION_MEMORY, reserve_memory),
+        OPT("resources", OPTION_RESOURCES, resources),
+        OPT("scheduler_strategy", OPTION_STRATEGY, scheduler_strategy),
+        OPT("state_dir", OPTION_PATH_DIR, state_dir),
+        OPT("network", OPTION_BOOL, network),
+        OPT("network_range", OPTION_SUBNET, network_range),
+        OPT("network_subnet_len", OPTION_INT, network_subnet_len),
+        OPT("network_subnet", OPTION_SUBNET, network_subnet),
+        OPT("network_vni", OPTION_INT, network_vni),
+        OPT("network_port", OPTION_INT, network_port),
+        OPT("network_device", OPTION_STRING, network_device),
+        OPT("network_cni_dir", OPTION_PATH_DIR, network_cni_dir),
         /* fleet's options that have no meaning here: accepted so that old files keep working. */
         OPT_IGNORED("engine_reconcile_interval"),
         OPT_IGNORED("token_limit"),
@@ -86,12 +107,23 @@ int fleetd_config_new(FleetdConfig **ret) {
         c->dns_domain = strdup(CLUSTER_DNS_DEFAULT_DOMAIN);
         c->dns_address = strdup(CLUSTER_DNS_DEFAULT_ADDRESS);
         c->dns_hosts_directory = strdup("/run/fleet/dns/hosts/");
+        c->state_dir = strdup("/var/lib/fleet/");
+        c->network_range = strdup(SUBNET_DEFAULT_RANGE);
+        c->network_cni_dir = strdup("/etc/cni/net.d/");
         if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata || !c->dns_domain ||
-            !c->dns_address || !c->dns_hosts_directory)
+            !c->dns_address || !c->dns_hosts_directory || !c->state_dir || !c->network_range || !c->network_cni_dir)
                 return -ENOMEM;
+        c->network = true;
+        c->network_subnet_len = SUBNET_DEFAULT_LEN;
+        c->network_vni = 1;
+        c->network_port = 4789;
         c->etcd_request_timeout_usec = 1 * USEC_PER_SEC;
         c->agent_ttl_usec = FLEETD_AGENT_TTL_DEFAULT_USEC;
         c->fence_on_lease_loss = true;
+        c->capacity_cpu_milli = c->capacity_memory = UINT64_MAX;
+        c->scheduler_strategy = strdup("spread");
+        if (!c->scheduler_strategy)
+                return -ENOMEM;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -113,6 +145,13 @@ FleetdConfig *fleetd_config_free(FleetdConfig *c) {
         free(c->dns_domain);
         free(c->dns_address);
         free(c->dns_hosts_directory);
+        resources_done(&c->resources);
+        free(c->scheduler_strategy);
+        free(c->state_dir);
+        free(c->network_range);
+        free(c->network_subnet);
+        free(c->network_device);
+        free(c->network_cni_dir);
         return mfree(c);
 }
 
@@ -374,6 +413,23 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                 return 0;
         }
 
+        case OPTION_SUBNET: {
+                Subnet sn;
+                char *s = NULL;
+
+                if (!isempty(value)) {
+                        if (subnet_parse(value, &sn) < 0)
+                                return error_message_set(ret_error, EINVAL,
+                                                         "%s: '%s' is not an IPv4 subnet a.b.c.d/len "
+                                                         "(with the host bits zero)", o->name, value);
+                        s = strdup(value);
+                        if (!s)
+                                return -ENOMEM;
+                }
+                free_and_replace(*(char **) field, s);
+                return 0;
+        }
+
         case OPTION_BOOL:
                 r = parse_boolean(value);
                 if (r < 0)
@@ -421,6 +477,63 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                         return r;
                 strv_free(*(char ***) field);
                 *(char ***) field = l;
+                return 0;
+        }
+
+        case OPTION_CPU:
+        case OPTION_MEMORY: {
+                bool cpu = o->type == OPTION_CPU;
+                uint64_t v;
+
+                /* The capacities may be "auto" (measure), the reservations not. */
+                if (streq(value, "auto") && startswith(o->name, "capacity_")) {
+                        *(uint64_t *) field = UINT64_MAX;
+                        return 0;
+                }
+                if ((cpu ? resources_parse_cpu(value, &v) : resources_parse_memory(value, &v)) < 0 || v == UINT64_MAX)
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not %s", o->name, value,
+                                         cpu ? "a number of CPUs like 0.5 or 2" : "a size like 512M or 4G");
+                *(uint64_t *) field = v;
+                return 0;
+        }
+
+        case OPTION_RESOURCES: {
+                _cleanup_strv_free_ char **l = NULL;
+                Resources res = {};
+
+                /* "gpu=2,fpga=1": the same syntax as metadata, each value a whole number. */
+                l = strv_split(value, "," WHITESPACE);
+                if (!l)
+                        return -ENOMEM;
+                STRV_FOREACH(e, l) {
+                        _cleanup_free_ char *name = NULL;
+                        uint64_t n;
+
+                        r = resources_parse_extra(*e, &name, &n);
+                        if (r == -EINVAL || (r >= 0 && resources_add_extra(&res, name, n) == -EINVAL)) {
+                                resources_done(&res);
+                                return error_message_set(ret_error, EINVAL, "%s: '%s' is not name=N (a name and a whole number)",
+                                                 o->name, *e);
+                        }
+                        if (r < 0) {
+                                resources_done(&res);
+                                return r;
+                        }
+                }
+                resources_done((Resources *) field);
+                *(Resources *) field = res;
+                return 0;
+        }
+
+        case OPTION_STRATEGY: {
+                char *v;
+
+                if (!strv_contains(STRV_MAKE("spread", "binpack"), value))
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not spread or binpack", o->name, value);
+                v = strdup(value);
+                if (!v)
+                        return -ENOMEM;
+                free_and_replace(*(char **) field, v);
                 return 0;
         }
 

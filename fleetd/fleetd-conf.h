@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "resources.h"
 #include "time-util.h"
 
 #define FLEETD_CONFIG_FILE "/etc/fleet/fleet.conf"
@@ -36,6 +37,24 @@ typedef struct FleetdConfig {
         char *dns_domain;               /* the cluster's DNS domain, "fleet" */
         char *dns_address;              /* where the machine's DNS answers containers */
         char *dns_hosts_directory;      /* its hosts files, one per published container; ends in '/' */
+
+        /* Capacity published for units that reserve resources (issue 14; docs/fleetd.md). */
+        uint64_t capacity_cpu_milli;    /* capacity_cpu: UINT64_MAX ("auto"): measured */
+        uint64_t capacity_memory;       /* capacity_memory: UINT64_MAX ("auto"): measured */
+        uint64_t reserve_cpu_milli;     /* reserve_cpu: kept for the system, taken off */
+        uint64_t reserve_memory;        /* reserve_memory: likewise */
+        Resources resources;            /* resources "gpu=2,fpga=1": named counts offered */
+        char *scheduler_strategy;       /* "spread" (default) or "binpack", for the engine */
+        char *state_dir;                /* kept across reboots, always ends in '/' */
+        /* The cluster network (docs/network.md). */
+        bool network;                   /* false: no overlay; units needing it wait */
+        char *network_range;            /* "10.42.0.0/16": the whole cluster's */
+        int network_subnet_len;         /* each machine's subnet, 24 */
+        char *network_subnet;           /* NULL: lease any free one; else exactly this one */
+        int network_vni;                /* VXLAN network identifier, 1 */
+        int network_port;               /* VXLAN UDP port, 4789 */
+        char *network_device;           /* NULL: "fleet.<vni>" */
+        char *network_cni_dir;          /* where the CNI conflist goes, always ends in '/' */
 } FleetdConfig;
 
 /* A configuration holding the defaults. Returns 0 or -ENOMEM. */

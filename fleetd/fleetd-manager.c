@@ -6,6 +6,7 @@
 #include "agent-machine.h"
 #include "fleetd-manager.h"
 #include "log.h"
+#include "machine-capacity.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -41,6 +42,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         names_dns_free(m->dns);
         engine_free(m->engine);
+        network_free(m->network);
         agent_free(m->agent);
         etcd_client_free(m->etcd);
         sd_event_source_unref(m->sigterm_source);
@@ -178,6 +180,12 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
             !streq(c->units_directory, m->config->units_directory))
                 log_notice("Changes to etcd_servers, etcd_key_prefix, agent_ttl, disable_engine or "
                            "units_directory take effect when fleetd is restarted.");
+        if (c->capacity_cpu_milli != m->config->capacity_cpu_milli || c->capacity_memory != m->config->capacity_memory ||
+            c->reserve_cpu_milli != m->config->reserve_cpu_milli || c->reserve_memory != m->config->reserve_memory ||
+            !resources_equal(&c->resources, &m->config->resources) ||
+            !streq(c->scheduler_strategy, m->config->scheduler_strategy))
+                log_notice("Changes to capacity_cpu, capacity_memory, reserve_cpu, reserve_memory, resources or "
+                           "scheduler_strategy take effect when fleetd is restarted.");
 
         if (c->public_ip)
                 r = (ip = strdup(c->public_ip)) ? 0 : -ENOMEM;
@@ -235,8 +243,93 @@ static int manager_connect_etcd(Manager *m) {
         return 0;
 }
 
+/* What this machine offers to units that reserve resources (docs/fleetd.md, "Capacity").
+ * Returns 1 with *ret set, 0 when it cannot be measured (published as unknown), -ENOMEM. */
+static int manager_capacity(Manager *m, Resources *ret) {
+        const FleetdConfig *c = m->config;
+        _cleanup_free_ char *text = NULL;
+        Resources measured = {};
+        char cpu[RESOURCES_FORMAT_MAX], mem[RESOURCES_FORMAT_MAX];
+        int r;
+
+        r = machine_capacity_measure("/proc", "/sys/fs/cgroup", &measured);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && (c->capacity_cpu_milli == UINT64_MAX || c->capacity_memory == UINT64_MAX)) {
+                log_warning_errno(r, "Failed to measure CPUs and memory, publishing no capacity: %m");
+                return 0;
+        }
+        r = machine_capacity_compute(&measured, c->capacity_cpu_milli, c->capacity_memory, c->reserve_cpu_milli,
+                                     c->reserve_memory, &c->resources, ret);
+        if (r < 0)
+                return r;
+        text = resources_format(ret);
+        log_info("Capacity for units: %s (measured %s CPU / %s).", strna(text),
+                 resources_format_cpu(cpu, sizeof(cpu), measured.cpu_milli),
+                 resources_format_memory(mem, sizeof(mem), measured.memory));
+        return 1;
+}
+
+static void on_network_status(Network *n, bool ready, const char *status, void *userdata) {
+        Manager *m = userdata;
+
+        agent_set_network(m->agent, ready, status);
+        (void) sd_notifyf(false, "STATUS=Machine %s; cluster network: %s", m->machine_id, status);
+}
+
+/* The cluster network: set up beside the agent, never in its way. A configuration that cannot work
+ * is logged and the machine runs its plain units without the network. */
+static int manager_start_network(Manager *m) {
+        const FleetdConfig *c = m->config;
+        _cleanup_free_ char *error = NULL;
+        Subnet range, fixed;
+        int r;
+
+        if (!c->network) {
+                log_info("Cluster network: turned off (network=false).");
+                agent_set_network(m->agent, false, "turned off (network=false in fleet.conf)");
+                return 0;
+        }
+        if (subnet_parse(c->network_range, &range) < 0 ||
+            (c->network_subnet && subnet_parse(c->network_subnet, &fixed) < 0))
+                return log_error_errno(-EINVAL, "Cluster network: bad network_range or network_subnet.");
+
+        NetworkConfig nc = {
+                .key_prefix = c->etcd_key_prefix,
+                .machine_id = m->machine_id,
+                .public_ip = m->public_ip,
+                .range = range,
+                .subnet_len = (unsigned) c->network_subnet_len,
+                .subnet = c->network_subnet ? &fixed : NULL,
+                .vni = (uint32_t) c->network_vni,
+                .port = (uint16_t) c->network_port,
+                .device = c->network_device,
+                .state_dir = c->state_dir,
+                .cni_dir = c->network_cni_dir,
+                .ttl_sec = config_ttl_sec(c),
+        };
+        if (c->network_port < 1 || c->network_port > 65535) {
+                log_error("Cluster network: network_port: %d is not 1..65535; running without the network.",
+                          c->network_port);
+                agent_set_network(m->agent, false, "network_port is not 1..65535");
+                return 0;
+        }
+        r = network_new(&m->network, m->event, m->etcd, &nc, &error);
+        if (r == -EINVAL) {
+                log_error("Cluster network: %s; running without the network.", strna(error));
+                agent_set_network(m->agent, false, strna(error));
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Cluster network: %m");
+        agent_set_network(m->agent, false, network_status(m->network));
+        network_set_status_handler(m->network, on_network_status, m);
+        return network_start(m->network);
+}
+
 int manager_start(Manager *m) {
         const FleetdConfig *c = m->config;
+        _cleanup_(resources_done) Resources capacity = {};
         sigset_t mask;
         int r;
 
@@ -251,7 +344,12 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return r;
 
+        r = manager_capacity(m, &capacity);
+        if (r < 0)
+                return r;
+
         AgentConfig ac = {
+                .capacity = r > 0 ? &capacity : NULL,
                 .key_prefix = c->etcd_key_prefix,
                 .machine_id = m->machine_id,
                 .public_ip = m->public_ip,
@@ -305,11 +403,16 @@ int manager_start(Manager *m) {
                         return log_error_errno(r, "Failed to start the cluster DNS in %s: %m", c->dns_hosts_directory);
         }
 
+        r = manager_start_network(m);
+        if (r < 0 && r != -EINVAL)
+                return r;
+
         if (!c->disable_engine) {
                 EngineConfig ec = {
                         .key_prefix = c->etcd_key_prefix,
                         .machine_id = m->machine_id,
                         .lease_ttl_sec = config_ttl_sec(c),
+                        .strategy = scheduler_strategy_from_string(c->scheduler_strategy),
                 };
 
                 r = engine_new(&m->engine, m->event, m->etcd, &ec);

@@ -12,6 +12,7 @@
 #include "etcd-client.h"
 #include "fleetd-conf.h"
 #include "names-dns.h"
+#include "network.h"
 
 typedef struct Manager {
         sd_event *event;
@@ -27,6 +28,7 @@ typedef struct Manager {
         Agent *agent;
         Engine *engine;
         NamesDns *dns;
+        Network *network;               /* NULL when turned off or misconfigured */
 
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;

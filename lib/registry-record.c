@@ -84,9 +84,60 @@ static bool metadata_item_ok(const char *s) {
         return eq && eq != s && !strpbrk(s, "\n\r");
 }
 
+/* Amounts go out as JSON integers, which jansson keeps as int64: more than that is refused. */
+static int capacity_to_json(const Resources *c, json_t **ret) {
+        json_auto_t *o = NULL, *extra = NULL;
+
+        if (c->cpu_milli > INT64_MAX || c->memory > INT64_MAX)
+                return -EINVAL;
+        extra = json_object();
+        if (!extra)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_extra; i++) {
+                if (c->extra[i].amount > INT64_MAX)
+                        return -EINVAL;
+                if (json_object_set_new(extra, c->extra[i].name, json_integer((json_int_t) c->extra[i].amount)) < 0)
+                        return -ENOMEM;
+        }
+        o = json_pack("{s:I, s:I, s:O}", "cpu_milli", (json_int_t) c->cpu_milli, "memory", (json_int_t) c->memory,
+                      "resources", extra);
+        if (!o)
+                return -ENOMEM;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int capacity_from_json(json_t *o, Resources *ret) {
+        json_int_t cpu = -1, mem = -1;
+        json_t *extra = NULL, *v;
+        const char *name;
+        Resources c = {};
+        int r;
+
+        if (json_unpack_ex(o, NULL, JSON_STRICT, "{s:I, s:I, s?o}", "cpu_milli", &cpu, "memory", &mem,
+                           "resources", &extra) < 0 || cpu < 0 || mem < 0 || (extra && !json_is_object(extra)))
+                return -EBADMSG;
+        c.cpu_milli = (uint64_t) cpu;
+        c.memory = (uint64_t) mem;
+        json_object_foreach(extra, name, v) {
+                if (!json_is_integer(v) || json_integer_value(v) < 0 || !resource_name_is_valid(name)) {
+                        resources_done(&c);
+                        return -EBADMSG;
+                }
+                r = resources_add_extra(&c, name, (uint64_t) json_integer_value(v));
+                if (r < 0) {
+                        resources_done(&c);
+                        return r == -ENOMEM ? r : -EBADMSG;
+                }
+        }
+        *ret = c;
+        return 0;
+}
+
 int registry_machine_to_json(const RegistryMachine *m, char **ret) {
         _cleanup_strv_free_ char **sorted = NULL;
-        json_auto_t *o = NULL, *md = NULL;
+        json_auto_t *o = NULL, *md = NULL, *cap = NULL;
+        int r;
 
         assert(m);
         assert(ret);
@@ -122,6 +173,13 @@ int registry_machine_to_json(const RegistryMachine *m, char **ret) {
                 return -EINVAL;
         if (json_object_set_new(o, "agent_ttl_sec", json_integer(m->agent_ttl_sec)) < 0)
                 return -ENOMEM;
+        if (m->has_capacity) {
+                r = capacity_to_json(&m->capacity, &cap);
+                if (r < 0)
+                        return r;
+                if (json_object_set(o, "capacity", cap) < 0)
+                        return -ENOMEM;
+        }
 
         return dump(o, ret);
 }
@@ -131,20 +189,22 @@ int registry_machine_from_json(const char *json, size_t size, RegistryMachine **
         const char *id = NULL, *ip = NULL, *host = NULL, *version = NULL;
         size_t id_len = 0, ip_len = 0, host_len = 0, version_len = 0;
         json_auto_t *root = NULL;
-        json_t *md = NULL, *item;
+        json_t *md = NULL, *item, *cap = NULL;
         json_int_t ttl = 0;
         size_t i;
         int r;
 
         assert(ret);
 
-        r = load_record(json, size, &root, "{s:s%, s?s%, s?s%, s:o, s:s%, s:I}",
+        /* "capacity" is optional: records of older fleetd have none. */
+        r = load_record(json, size, &root, "{s:s%, s?s%, s?s%, s:o, s:s%, s:I, s?o}",
                         "id", &id, &id_len,
                         "public_ip", &ip, &ip_len,
                         "hostname", &host, &host_len,
                         "metadata", &md,
                         "version", &version, &version_len,
-                        "agent_ttl_sec", &ttl);
+                        "agent_ttl_sec", &ttl,
+                        "capacity", &cap);
         if (r < 0)
                 return r;
 
@@ -164,6 +224,14 @@ int registry_machine_from_json(const char *json, size_t size, RegistryMachine **
                 return -ENOMEM;
         if (dup_opt(ip, &m->public_ip) < 0 || dup_opt(host, &m->hostname) < 0)
                 return -ENOMEM;
+        if (cap) {
+                if (!json_is_object(cap))
+                        return -EBADMSG;
+                r = capacity_from_json(cap, &m->capacity);
+                if (r < 0)
+                        return r;
+                m->has_capacity = true;
+        }
 
         json_array_foreach(md, i, item) {
                 const char *s = json_string_value(item);
@@ -188,6 +256,7 @@ RegistryMachine *registry_machine_free(RegistryMachine *m) {
         free(m->hostname);
         strv_free(m->metadata);
         free(m->version);
+        resources_done(&m->capacity);
         return mfree(m);
 }
 
@@ -485,6 +554,86 @@ RegistryLeader *registry_leader_free(RegistryLeader *l) {
         free(l->machine_id);
         free(l->version);
         return mfree(l);
+}
+
+bool registry_mac_is_valid(const char *s) {
+        if (!s || strlen(s) != 17)
+                return false;
+        for (int i = 0; i < 17; i++) {
+                char c = s[i];
+
+                if (i % 3 == 2) {
+                        if (c != ':')
+                                return false;
+                } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                        return false;
+        }
+        return true;
+}
+
+static bool vni_ok(json_int_t vni) {
+        return vni >= 1 && vni <= 0xffffff;
+}
+
+int registry_subnet_to_json(const RegistrySubnet *s, char **ret) {
+        json_auto_t *o = NULL;
+
+        assert(s);
+        assert(ret);
+
+        if (!registry_machine_id_is_valid(s->machine_id) || isempty(s->public_ip) ||
+            !registry_mac_is_valid(s->vtep_mac) || !vni_ok(s->vni))
+                return -EINVAL;
+
+        o = json_pack("{s:s, s:s, s:s, s:I}", "machine_id", s->machine_id, "public_ip", s->public_ip,
+                      "vtep_mac", s->vtep_mac, "vni", (json_int_t) s->vni);
+        if (!o)
+                return -EINVAL;
+        return dump(o, ret);
+}
+
+int registry_subnet_from_json(const char *json, size_t size, RegistrySubnet **ret) {
+        _cleanup_(registry_subnet_freep) RegistrySubnet *s = NULL;
+        const char *mid = NULL, *ip = NULL, *mac = NULL;
+        size_t mid_len = 0, ip_len = 0, mac_len = 0;
+        json_auto_t *root = NULL;
+        json_int_t vni = 0;
+        int r;
+
+        assert(ret);
+
+        r = load_record(json, size, &root, "{s:s%, s:s%, s:s%, s:I}",
+                        "machine_id", &mid, &mid_len,
+                        "public_ip", &ip, &ip_len,
+                        "vtep_mac", &mac, &mac_len,
+                        "vni", &vni);
+        if (r < 0)
+                return r;
+        if (!text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) || !word_ok(ip, ip_len) ||
+            !text_ok(mac, mac_len) || !registry_mac_is_valid(mac) || !vni_ok(vni))
+                return -EBADMSG;
+
+        s = new0(RegistrySubnet, 1);
+        if (!s)
+                return -ENOMEM;
+        s->machine_id = strdup(mid);
+        s->public_ip = strdup(ip);
+        s->vtep_mac = strdup(mac);
+        if (!s->machine_id || !s->public_ip || !s->vtep_mac)
+                return -ENOMEM;
+        s->vni = (uint32_t) vni;
+
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+RegistrySubnet *registry_subnet_free(RegistrySubnet *s) {
+        if (!s)
+                return NULL;
+        free(s->machine_id);
+        free(s->public_ip);
+        free(s->vtep_mac);
+        return mfree(s);
 }
 
 /* ---- name ---- */

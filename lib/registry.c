@@ -176,6 +176,24 @@ static int key_split(const char *rest, bool two, bool (*valid_a)(const char *), 
         return 0;
 }
 
+char *registry_subnet_key(const char *prefix, const char *subnet_name) {
+        return key_join(prefix, "network", "subnets", subnet_name);
+}
+
+char *registry_subnets_prefix(const char *prefix) {
+        return key_join(prefix, "network", "subnets", "");
+}
+
+const char *registry_subnet_key_name(const char *prefix, const char *key) {
+        const char *rest;
+
+        assert(prefix);
+
+        rest = key ? startswith(key, prefix) : NULL;
+        rest = rest ? startswith(rest, "network/subnets/") : NULL;
+        return isempty(rest) || strchr(rest, '/') ? NULL : rest;
+}
+
 int registry_parse_key(const char *prefix, const char *key, char **ret_a, char **ret_b) {
         const char *rest, *p;
         int r;

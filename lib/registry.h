@@ -17,6 +17,8 @@
  *                                                      outlives fleetd restarts and absences
  *   P names/<unit>/<machine-id>      RegistryName      agent, under the agent's lease: a running
  *                                                      container's address and the names it answers to
+ *   P network/subnets/<a.b.c.d-len>  RegistrySubnet    fleetd: a machine's subnet of the cluster
+ *                                                      network, under that machine's network lease
  *
  * Why this shape: every agent watches only P schedule/<own id>/ (fleet woke every agent on every
  * change); a dead machine's registration and states vanish with its lease; the leader fences every
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "resources.h"
 #include "unit-file.h"
 #include "unit-state.h"
 
@@ -69,6 +72,13 @@ char *registry_cordon_key(const char *prefix, const char *machine_id);
 char *registry_cordons_prefix(const char *prefix);                           /* P cordons/ */
 char *registry_name_key(const char *prefix, const char *unit, const char *machine_id);
 char *registry_names_prefix(const char *prefix);                             /* P names/ */
+/* The cluster network's subnet leases. subnet_name is subnet_to_key_name()'s "a.b.c.d-len". The
+ * key is created with a create-only txn, so two machines never hold one subnet. */
+char *registry_subnet_key(const char *prefix, const char *subnet_name);
+char *registry_subnets_prefix(const char *prefix);                           /* P network/subnets/ */
+/* The subnet name of a key under registry_subnets_prefix(), borrowed from key, or NULL for any
+ * other key. The name itself is checked by subnet_from_key_name(). */
+const char *registry_subnet_key_name(const char *prefix, const char *key);
 
 typedef enum RegistryKeyType {
         REGISTRY_KEY_MACHINE,
@@ -119,6 +129,10 @@ typedef struct RegistryMachine {
         char **metadata;                /* strv of "k=v", sorted */
         char *version;                  /* fleetd version */
         int64_t agent_ttl_sec;
+        bool has_capacity;              /* false in records of fleetd before issue 14 */
+        Resources capacity;             /* what it offers to units that reserve resources:
+                                         * "capacity": {"cpu_milli": N, "memory": N,
+                                         * "resources": {"gpu": N, ...}} */
 } RegistryMachine;
 
 typedef struct RegistryUnit {
@@ -152,6 +166,15 @@ typedef struct RegistryLeader {
         char *machine_id;
         char *version;
 } RegistryLeader;
+
+/* A machine's lease of a subnet of the cluster network: what the other machines need to reach the
+ * containers in it over VXLAN (as flannel's vxlan backend records it). */
+typedef struct RegistrySubnet {
+        char *machine_id;
+        char *public_ip;                /* the VTEP's underlay address, dotted quad */
+        char *vtep_mac;                 /* the VXLAN device's MAC, "02:xx:xx:xx:xx:xx" lowercase */
+        uint32_t vni;                   /* VXLAN network identifier, 1..16777215 */
+} RegistrySubnet;
 
 int registry_machine_to_json(const RegistryMachine *m, char **ret);
 int registry_machine_from_json(const char *json, size_t size, RegistryMachine **ret);
@@ -192,6 +215,12 @@ int registry_name_to_json(const RegistryName *n, char **ret);
 int registry_name_from_json(const char *json, size_t size, RegistryName **ret);
 RegistryName *registry_name_free(RegistryName *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryName *, registry_name_free);
+int registry_subnet_to_json(const RegistrySubnet *s, char **ret);
+int registry_subnet_from_json(const char *json, size_t size, RegistrySubnet **ret);
+RegistrySubnet *registry_subnet_free(RegistrySubnet *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RegistrySubnet *, registry_subnet_free);
+/* Whether s is a MAC address as RegistrySubnet.vtep_mac stores it: six lowercase hex pairs. */
+bool registry_mac_is_valid(const char *s) _pure_;
 
 int registry_leader_to_json(const RegistryLeader *l, char **ret);
 int registry_leader_from_json(const char *json, size_t size, RegistryLeader **ret);

@@ -22,6 +22,11 @@ typedef enum XFleetKey {
         XFLEET_REPLACES,
         XFLEET_GLOBAL,
         XFLEET_MACHINE_BOOT_ID,
+        XFLEET_RESERVE_CPU,
+        XFLEET_RESERVE_MEMORY,
+        XFLEET_RESERVE_RESOURCE,
+        XFLEET_MAX_REPLICAS_PER_MACHINE,
+        XFLEET_SPREAD_METADATA,
         _XFLEET_KEY_MAX,
         _XFLEET_KEY_INVALID = -EINVAL,
 } XFleetKey;
@@ -36,6 +41,11 @@ static int parse_machine_metadata(XFleetOptions *x, const char *value, char **er
 static int parse_conflicts(XFleetOptions *x, const char *value, char **error_message);
 static int parse_replaces(XFleetOptions *x, const char *value, char **error_message);
 static int parse_global(XFleetOptions *x, const char *value, char **error_message);
+static int parse_reserve_cpu(XFleetOptions *x, const char *value, char **error_message);
+static int parse_reserve_memory(XFleetOptions *x, const char *value, char **error_message);
+static int parse_reserve_resource(XFleetOptions *x, const char *value, char **error_message);
+static int parse_max_replicas_per_machine(XFleetOptions *x, const char *value, char **error_message);
+static int parse_spread_metadata(XFleetOptions *x, const char *value, char **error_message);
 
 typedef struct XFleetOptionDef {
         const char *name;
@@ -52,6 +62,11 @@ static const XFleetOptionDef xfleet_option_table[] = {
         { "Conflicts",                  XFLEET_CONFLICTS,        false, parse_conflicts        },
         { "Replaces",                   XFLEET_REPLACES,         false, parse_replaces         },
         { "Global",                     XFLEET_GLOBAL,           false, parse_global           },
+        { "ReserveCPU",                 XFLEET_RESERVE_CPU,      false, parse_reserve_cpu      },
+        { "ReserveMemory",              XFLEET_RESERVE_MEMORY,   false, parse_reserve_memory   },
+        { "ReserveResource",            XFLEET_RESERVE_RESOURCE, false, parse_reserve_resource },
+        { "MaxReplicasPerMachine",      XFLEET_MAX_REPLICAS_PER_MACHINE, false, parse_max_replicas_per_machine },
+        { "SpreadMetadata",             XFLEET_SPREAD_METADATA,  false, parse_spread_metadata  },
         { "X-ConditionMachineID",       XFLEET_MACHINE_ID,       true,  parse_machine_id       },
         { "X-ConditionMachineOf",       XFLEET_MACHINE_OF,       true,  parse_machine_of       },
         { "X-ConditionMachineMetadata", XFLEET_MACHINE_METADATA, true,  parse_machine_metadata },
@@ -70,6 +85,9 @@ static const struct {
         { XFLEET_GLOBAL,     XFLEET_MACHINE_OF },
         { XFLEET_GLOBAL,     XFLEET_REPLACES   },
         { XFLEET_CONFLICTS,  XFLEET_REPLACES   },
+        /* A global unit runs once per machine: a per-machine limit or a spread means nothing. */
+        { XFLEET_GLOBAL,     XFLEET_MAX_REPLICAS_PER_MACHINE },
+        { XFLEET_GLOBAL,     XFLEET_SPREAD_METADATA },
 };
 
 static const XFleetOptionDef *option_lookup(const char *name) {
@@ -103,6 +121,8 @@ XFleetOptions *xfleet_options_free(XFleetOptions *x) {
         strv_free(x->conflicts);
         strv_free(x->replaces);
         strv_free(x->warnings);
+        resources_done(&x->reserve);
+        free(x->spread_metadata);
         return mfree(x);
 }
 
@@ -135,6 +155,14 @@ int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret) {
                 return -ENOMEM;
         c->global = x->global;
         c->machine_id_from_boot_id = x->machine_id_from_boot_id;
+        c->max_per_machine = x->max_per_machine;
+        if (x->spread_metadata) {
+                c->spread_metadata = strdup(x->spread_metadata);
+                if (!c->spread_metadata)
+                        return -ENOMEM;
+        }
+        if (resources_copy(&x->reserve, &c->reserve) < 0)
+                return -ENOMEM;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -145,13 +173,16 @@ bool xfleet_options_equal(const XFleetOptions *a, const XFleetOptions *b) {
                 return xfleet_options_is_empty(a) && xfleet_options_is_empty(b);
         return streq_ptr(a->machine_id, b->machine_id) && strv_equal(a->machine_of, b->machine_of) &&
                strv_equal(a->machine_metadata, b->machine_metadata) && strv_equal(a->conflicts, b->conflicts) &&
-               strv_equal(a->replaces, b->replaces) && a->global == b->global;
+               strv_equal(a->replaces, b->replaces) && a->global == b->global &&
+               resources_equal(&a->reserve, &b->reserve) && a->max_per_machine == b->max_per_machine &&
+               streq_ptr(a->spread_metadata, b->spread_metadata);
 }
 
 bool xfleet_options_is_empty(const XFleetOptions *x) {
         return !x || (!x->machine_id && strv_length(x->machine_of) == 0 &&
                       strv_length(x->machine_metadata) == 0 && strv_length(x->conflicts) == 0 &&
-                      strv_length(x->replaces) == 0 && !x->global);
+                      strv_length(x->replaces) == 0 && !x->global && resources_is_empty(&x->reserve) &&
+                      x->max_per_machine == 0 && !x->spread_metadata);
 }
 
 int xfleet_parse_boolean(const char *v) {
@@ -377,6 +408,61 @@ static int parse_machine_metadata(XFleetOptions *x, const char *value, char **er
         return strv_extend_strv(&x->machine_metadata, words);
 }
 
+/* The last value wins, as for systemd's own settings. */
+static int parse_reserve_cpu(XFleetOptions *x, const char *value, char **error_message) {
+        if (resources_parse_cpu(value, &x->reserve.cpu_milli) < 0)
+                return error_message_set(error_message, EINVAL,
+                                 "ReserveCPU=%s is not a number of CPUs like 0.5 or 2 (at most 3 decimals)", value);
+        return 0;
+}
+
+static int parse_reserve_memory(XFleetOptions *x, const char *value, char **error_message) {
+        if (resources_parse_memory(value, &x->reserve.memory) < 0)
+                return error_message_set(error_message, EINVAL, "ReserveMemory=%s is not a size like 512M, 4G or 1.5GiB", value);
+        return 0;
+}
+
+/* name=N, repeatable: the amounts of one name add up. */
+static int parse_reserve_resource(XFleetOptions *x, const char *value, char **error_message) {
+        _cleanup_free_ char *name = NULL;
+        uint64_t amount;
+        int r;
+
+        r = resources_parse_extra(value, &name, &amount);
+        if (r == -EINVAL)
+                return error_message_set(error_message, EINVAL,
+                                 "ReserveResource=%s is not name=N (a name of letters, digits, '_', '.', '-' and a "
+                                 "whole number)", value);
+        if (r < 0)
+                return r;
+        r = resources_add_extra(&x->reserve, name, amount);
+        if (r == -EINVAL)
+                return error_message_set(error_message, EINVAL, "ReserveResource=%s: too much %s", value, name);
+        return r;
+}
+
+static int parse_max_replicas_per_machine(XFleetOptions *x, const char *value, char **error_message) {
+        uint64_t n;
+
+        if (parse_u64(value, &n) < 0 || n == 0 || n > UINT32_MAX)
+                return error_message_set(error_message, EINVAL, "MaxReplicasPerMachine=%s is not a positive whole number", value);
+        x->max_per_machine = (unsigned) n;
+        return 0;
+}
+
+static int parse_spread_metadata(XFleetOptions *x, const char *value, char **error_message) {
+        char *k;
+
+        if (isempty(value) || strpbrk(value, "=!" WHITESPACE))
+                return error_message_set(error_message, EINVAL, "SpreadMetadata=%s is not a metadata key (no '=', '!' or spaces)",
+                                 value);
+        k = strdup(value);
+        if (!k)
+                return -ENOMEM;
+        free_and_replace(x->spread_metadata, k);
+        return 0;
+}
+
 /* xfleet_options_add(), counting the value's bytes after expansion against *budget (if given). */
 static int options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
                        size_t *budget, char **error_message) {
@@ -471,6 +557,16 @@ static bool options_have(const XFleetOptions *x, XFleetKey key) {
                 return x->global;
         case XFLEET_MACHINE_BOOT_ID:
                 return false;   /* folded into machine_id by its parser */
+        case XFLEET_RESERVE_CPU:
+                return x->reserve.cpu_milli > 0;
+        case XFLEET_RESERVE_MEMORY:
+                return x->reserve.memory > 0;
+        case XFLEET_RESERVE_RESOURCE:
+                return x->reserve.n_extra > 0;
+        case XFLEET_MAX_REPLICAS_PER_MACHINE:
+                return x->max_per_machine > 0;
+        case XFLEET_SPREAD_METADATA:
+                return x->spread_metadata;
         default:
                 assert_not_reached();
         }

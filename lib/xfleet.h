@@ -2,6 +2,7 @@
 #pragma once
 
 #include "macro.h"
+#include "resources.h"
 #include "unit-file.h"
 
 /* The [X-Fleet] section of a unit: where the unit may run. Parsed from a UnitFile, validated with
@@ -20,6 +21,15 @@ typedef struct XFleetOptions {
         char **conflicts;               /* Conflicts: globs (whitespace-split, repeatable) */
         char **replaces;                /* Replaces: globs */
         bool global;                    /* Global (last value wins) */
+        Resources reserve;              /* ReserveCPU=, ReserveMemory=, ReserveResource=name=N:
+                                         * placed only where that much is free; a global unit
+                                         * reserves it on every machine it runs on */
+        unsigned max_per_machine;       /* MaxReplicasPerMachine= (swarm's max_replicas_per_node):
+                                         * at most this many instances of the unit's template on
+                                         * one machine; 0 = no limit */
+        char *spread_metadata;          /* SpreadMetadata=K (swarm's placement preference spread:
+                                         * node.labels.K): spread the template's instances evenly
+                                         * over the values of machine metadata key K */
         char **warnings;                /* human-readable notes: unknown keys, deprecated names */
 } XFleetOptions;
 
@@ -45,14 +55,17 @@ int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, co
 /* Parse the [X-Fleet] section of u. If unit_name is non-NULL, the specifiers %n %N %p %i %% are
  * substituted in every value for that name first (so the result of an instance's parse is final;
  * the scheduler never substitutes). Honoured names: MachineID, MachineOf, MachineMetadata,
- * Conflicts, Replaces, Global and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
+ * Conflicts, Replaces, Global, ReserveCPU (a decimal, at most 3 places), ReserveMemory (a size:
+ * 512M, 4G, 1.5GiB), ReserveResource (name=N, repeatable, summed), MaxReplicasPerMachine (a
+ * positive integer), SpreadMetadata (a metadata key) and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
  * X-ConditionMachineMetadata, X-Conflicts, X-ConditionMachineBootID (each adds a warning);
  * unknown keys add a warning "Unknown [X-Fleet] option 'Foo'". A MachineMetadata line may hold
  * several quoted or whitespace-separated values ("a=b" "c=d"). Conflicts, Replaces and MachineOf
  * values are split at whitespace.
  *
  * Returns 0 and a new XFleetOptions in *ret; -EINVAL for a malformed value (a metadata value
- * with an empty key or value or more than one '=', a Global that is not a boolean, a unit name
+ * with an empty key or value or more than one '=', a Global that is not a boolean, a reservation,
+ * limit or key that does not parse (key and value named), a unit name
  * with bad specifiers, values that add up to more than XFLEET_VALUES_MAX bytes after substitution),
  * with a malloc'd explanation in *error_message if error_message is non-NULL; -ENOMEM. It does not
  * check option combinations: see xfleet_options_validate(). */
@@ -62,7 +75,7 @@ int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions
 
 /* fleet's combination rules, checked at submit time. unit_name (optional) is the unit's own name.
  * Rejected: MachineID with MachineOf, Conflicts, Global or Replaces; Global with MachineOf or
- * Replaces; Conflicts with Replaces; a MachineOf peer that matches one of the unit's Conflicts or
+ * Replaces; Conflicts with Replaces; Global with MaxReplicasPerMachine or SpreadMetadata; a MachineOf peer that matches one of the unit's Conflicts or
  * Replaces patterns. Returns 0, or -EINVAL with a malloc'd message naming the options in
  * *error_message (if non-NULL), or -ENOMEM. */
 int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char **error_message);

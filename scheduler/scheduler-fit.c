@@ -41,6 +41,16 @@ FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, EvictMo
                 if (!p || p->machine != m)
                         return FIT_MACHINE_OF;
         }
+        if (s->spread_key) {
+                const char *v = machine_metadata_value(m, s->spread_key);
+
+                if (!streq_ptr(v, s->spread_value))
+                        return FIT_SPREAD;
+        }
+        if (u->reserves && !machine_has_room(m, u, NULL, 0, NULL, 0))
+                return FIT_RESOURCES;
+        if (u->x->max_per_machine > 0 && machine_group_count(m, u) >= u->x->max_per_machine)
+                return FIT_MAX_PER_MACHINE;
 
         /* Neither side has patterns: nothing on this machine can object. */
         if (!u->has_patterns && m->n_patterned == 0)

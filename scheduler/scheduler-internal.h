@@ -19,7 +19,18 @@ typedef struct LoadIndex {
         size_t n_machines;
         unsigned *tree;                 /* 2 * cap slots; leaf i at cap + i */
         size_t cap;
+
+        /* For units that reserve resources, over the same leaves: the least and the greatest
+         * dominant share below each node (the spread and binpack orders) and the most free CPU
+         * and memory of one machine below it (subtrees where nothing can fit are skipped). */
+        uint32_t *share_min;
+        uint32_t *share_max;
+        uint64_t *cpu_free;
+        uint64_t *mem_free;
 } LoadIndex;
+
+/* A machine's whole capacity in dominant-share units: shares are integers, and tree keys. */
+#define SHARE_ONE (1U << 20)
 
 /* Where a machine sits in a metadata class's index, for load updates. */
 typedef struct MachineRef {
@@ -63,6 +74,10 @@ struct Unit {
 
         size_t list_index[_UNIT_LIST_MAX];
 
+        bool reserves;                  /* x->reserve is not empty */
+        char *group;                    /* an instance's template ("web@.service"), else NULL:
+                                         * MaxReplicasPerMachine and SpreadMetadata count these */
+
         bool failed;                    /* the last attempt found no machine at fail_epoch */
         bool retry_always;              /* the failure depends on other units' placement */
         uint64_t fail_epoch;
@@ -85,6 +100,14 @@ struct Machine {
 
         bool globals_dirty;             /* recompute which global units run here */
         RegistryCordon cordon;          /* cordoned: no new units; drained: none at all */
+
+        /* Capacity (from its registration) and what its placed units (of both lists) reserve.
+         * A machine that published no capacity takes no unit that reserves anything. */
+        bool has_capacity;
+        Resources capacity;
+        uint64_t cpu_used, mem_used;
+        uint64_t *extra_used;           /* parallel to capacity.extra */
+        uint32_t share;                 /* dominant share of CPU and memory, 0..SHARE_ONE */
 };
 
 /* A machine's cordon as set, kept apart from the machine (which may come and go). */
@@ -121,6 +144,11 @@ struct Scheduler {
         bool followers_dirty;           /* a unit left a machine: check the MachineOf followers */
 
         SchedulerChangeList queued;     /* placements ended outside reconcile, reported next */
+
+        SchedulerStrategy strategy;     /* how units that reserve resources are placed */
+        struct Heap *heap;              /* the search's frontier, kept between searches */
+        const char *spread_key;         /* while searching for a SpreadMetadata unit: only */
+        const char *spread_value;       /* machines with this value of the key (NULL: without) */
         uint64_t epoch;                 /* bumped whenever a unit might newly fit somewhere */
         uint64_t serial;                /* reconcile counter */
 };
@@ -148,6 +176,10 @@ int machine_detach_unit(Scheduler *s, Unit *u);
 int machine_attach_global(Scheduler *s, Machine *m, Unit *u);
 void machine_detach_global(Scheduler *s, Machine *m, Unit *u);
 bool machine_has_global(const Machine *m, const Unit *u);
+/* m changed (metadata, capacity): its placed units are checked at the next reconcile (those that
+ * no longer fit move, the rest stay), its global units recomputed, and units that failed before
+ * are retried. Returns 0 or -ENOMEM. */
+int machine_recheck(Scheduler *s, Machine *m);
 
 /* Change lists (scheduler-change.c). */
 int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, const char *unit,
@@ -164,6 +196,8 @@ void scheduler_tree_update(Scheduler *s, const Machine *m);
  * machines if u has none. Returns 0 or -ENOMEM. */
 int scheduler_index_for(Scheduler *s, const Unit *u, LoadIndex **ret);
 void scheduler_classes_clear(Scheduler *s);
+/* Free the index of all machines and the search heap. */
+void scheduler_index_free(Scheduler *s);
 void meta_class_free_void(void *p);
 
 /* Why a machine does not fit a unit. */
@@ -176,6 +210,9 @@ typedef enum FitResult {
         FIT_REPLACED,           /* blocker replaces the unit */
         FIT_REPLACES,           /* the unit replaces blocker, and may not evict it here */
         FIT_CORDONED,           /* the machine is cordoned (and the unit not there) or drained */
+        FIT_RESOURCES,          /* not enough free CPU, memory or a named resource */
+        FIT_MAX_PER_MACHINE,    /* MaxReplicasPerMachine instances of its template are there */
+        FIT_SPREAD,             /* not in the SpreadMetadata group being tried */
         _FIT_RESULT_MAX,
 } FitResult;
 
@@ -199,6 +236,26 @@ bool unit_replaces(const Unit *a, const Unit *b);
  * that blocked one goes to *blocker if that is still NULL. Returns 0 or -ENOMEM. */
 int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, EvictMode evict,
                            size_t counts[static _FIT_RESULT_MAX], const Unit **blocker, Machine **ret);
+/* Resources (scheduler-resources.c). */
+/* Whether u's reservation fits on m, beside what is reserved there now (less u's own reservation if
+ * u is placed there, less the reservations of the units in minus, plus those in plus). */
+bool machine_has_room(const Machine *m, const Unit *u, Unit *const *minus, size_t n_minus,
+                      Unit *const *plus, size_t n_plus);
+/* Account for u being placed on m (sign +1) or leaving it (-1); updates the share and trees. */
+void machine_reserve(Scheduler *s, Machine *m, const Unit *u, int sign);
+uint32_t machine_share(const Machine *m) _pure_;
+uint64_t machine_cpu_free(const Machine *m) _pure_;
+uint64_t machine_mem_free(const Machine *m) _pure_;
+/* "needs 2 CPU / 4 GiB; most free: node2 1.5 CPU / 6 GiB" for u, over the machines of ix; NULL on
+ * OOM. */
+char *resources_reason(const LoadIndex *ix, const Unit *u);
+/* Number of units of u's group placed (non-global) on m. */
+unsigned machine_group_count(const Machine *m, const Unit *u);
+/* The value of metadata key on m, or NULL. */
+const char *machine_metadata_value(const Machine *m, const char *key);
+void scheduler_tree_update_resources(Scheduler *s, const Machine *m);
+void scheduler_heap_free(Scheduler *s);
+
 /* Whether some key of u's '=' requirements has no machine at all with any of its values; *ret
  * gets a reason. Returns 1 (hopeless), 0, or -ENOMEM. */
 int unit_metadata_hopeless(const Scheduler *s, const Unit *u, char **ret_reason);

@@ -172,6 +172,10 @@ static int reconcile_globals_on(Scheduler *s, SchedulerChangeList *l, Machine *m
                         ok = !global_blocked_by(g, m->units.units[j]);
                 for (size_t j = 0; ok && j < accepted->n_units; j++)
                         ok = !global_blocked_by(g, accepted->units[j]);
+                /* Room beside the non-global units and the globals accepted before it by name. */
+                if (ok && g->reserves)
+                        ok = machine_has_room(m, g, m->globals.units, m->globals.n_units, accepted->units,
+                                              accepted->n_units);
                 if (!ok)
                         continue;
                 if (!GREEDY_REALLOC(accepted->units, accepted->n_allocated, accepted->n_units + 1))
@@ -227,9 +231,12 @@ static void global_set_reason(Scheduler *s, Unit *g) {
                         break;
                 }
         req = strv_join(g->x->machine_metadata, " ");
-        unit_set_failed(s, g, any_match ? reason_new("conflicts with other units on every matching machine")
-                                        : reason_new("no machine matches MachineMetadata=%s", strempty(req)),
-                        false);
+        if (any_match && g->reserves && !s->sorted_dirty)
+                unit_set_failed(s, g, resources_reason(&s->all, g), false);
+        else
+                unit_set_failed(s, g, any_match ? reason_new("conflicts with other units on every matching machine")
+                                                : reason_new("no machine matches MachineMetadata=%s", strempty(req)),
+                                false);
 }
 
 static int reconcile_globals(Scheduler *s, SchedulerChangeList *l) {
@@ -265,11 +272,16 @@ static int reconcile_globals(Scheduler *s, SchedulerChangeList *l) {
         return 0;
 }
 
-/* The reason a unit fits nowhere, from the tallies of a search. */
-static char *reason_from_search(const Unit *u, const size_t counts[static _FIT_RESULT_MAX],
+/* The reason a unit fits nowhere, from the tallies of a search over ix. */
+static char *reason_from_search(const LoadIndex *ix, const Unit *u, const size_t counts[static _FIT_RESULT_MAX],
                                 const Unit *blocker) {
         _cleanup_free_ char *req = NULL;
 
+        if (counts[FIT_RESOURCES] > 0)
+                return resources_reason(ix, u);
+        if (counts[FIT_MAX_PER_MACHINE] > 0)
+                return reason_new("MaxReplicasPerMachine=%u: every eligible machine has that many instances of %s",
+                                  u->x->max_per_machine, u->group);
         if (blocker) {
                 if (units_conflict(u, blocker))
                         return reason_new("conflicts with %s on every eligible machine", blocker->name);
@@ -307,6 +319,20 @@ static char *reason_from_fit(const Unit *u, const Machine *m, FitResult f, const
                 return reason_new("machine %s does not match MachineID=%s", m->id, u->x->machine_id);
         case FIT_CORDONED:
                 return reason_new("machine %s is %s (%s)", m->id, registry_cordon_to_string(m->cordon), why);
+        case FIT_RESOURCES: {
+                _cleanup_free_ char *need = resources_format(&u->x->reserve);
+                char cpu[RESOURCES_FORMAT_MAX], mem[RESOURCES_FORMAT_MAX];
+
+                if (!m->has_capacity)
+                        return reason_new("needs %s; machine %s (%s) has published no capacity", strna(need), m->id,
+                                          why);
+                return reason_new("needs %s; machine %s (%s) has %s CPU / %s free", strna(need), m->id, why,
+                                  resources_format_cpu(cpu, sizeof(cpu), machine_cpu_free(m)),
+                                  resources_format_memory(mem, sizeof(mem), machine_mem_free(m)));
+        }
+        case FIT_MAX_PER_MACHINE:
+                return reason_new("machine %s (%s) already has MaxReplicasPerMachine=%u instances of %s", m->id,
+                                  why, u->x->max_per_machine, u->group);
         default:
                 return reason_new("machine %s does not fit (%s)", m->id, why);
         }
@@ -423,6 +449,57 @@ static const Unit *find_circular(const Scheduler *s, const Unit *u) {
         return NULL;
 }
 
+typedef struct SpreadGroup {
+        const char *value;              /* of the SpreadMetadata key; NULL: machines without it */
+        unsigned count;                 /* instances of the unit's template there */
+} SpreadGroup;
+
+static int spread_group_compare(const void *a, const void *b) {
+        const SpreadGroup *x = a, *y = b;
+
+        if (x->count != y->count)
+                return x->count < y->count ? -1 : 1;
+        if (!x->value || !y->value)
+                return !!y->value - !!x->value;         /* machines without the key last */
+        return strcmp(x->value, y->value);
+}
+
+/* SpreadMetadata=K: try the values of K in order of how few instances of u's template they hold,
+ * each with the usual search limited to its machines. Costs a pass over the eligible machines,
+ * for such units only. */
+static int find_machine_spread(Scheduler *s, const LoadIndex *ix, const Unit *u, EvictMode evict,
+                               size_t counts[static _FIT_RESULT_MAX], const Unit **blocker, Machine **ret) {
+        _cleanup_free_ SpreadGroup *groups = NULL;
+        size_t n = 0, allocated = 0;
+        int r = 0;
+
+        for (size_t i = 0; i < ix->n_machines; i++) {
+                const Machine *m = ix->machines[i];
+                const char *v = machine_metadata_value(m, u->x->spread_metadata);
+                size_t j;
+
+                for (j = 0; j < n && !streq_ptr(groups[j].value, v); j++)
+                        ;
+                if (j == n) {
+                        if (!GREEDY_REALLOC(groups, allocated, n + 1))
+                                return -ENOMEM;
+                        groups[n++] = (SpreadGroup) { v, 0 };
+                }
+                groups[j].count += machine_group_count(m, u);
+        }
+        if (n > 1)
+                qsort(groups, n, sizeof(SpreadGroup), spread_group_compare);
+
+        *ret = NULL;
+        for (size_t j = 0; j < n && !*ret && r >= 0; j++) {
+                s->spread_key = u->x->spread_metadata;
+                s->spread_value = groups[j].value;
+                r = scheduler_find_machine(s, ix, u, evict, counts, blocker, ret);
+                s->spread_key = s->spread_value = NULL;
+        }
+        return r;
+}
+
 static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         size_t counts[_FIT_RESULT_MAX] = {};
         const Unit *blocker = NULL, *circular;
@@ -477,11 +554,14 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         }
 
         blocker = NULL;
-        r = scheduler_find_machine(s, ix, u, unit_evict_mode(s, u, EVICT_GLOBALS), counts, &blocker, &m);
+        if (u->x->spread_metadata && u->group)
+                r = find_machine_spread(s, ix, u, unit_evict_mode(s, u, EVICT_GLOBALS), counts, &blocker, &m);
+        else
+                r = scheduler_find_machine(s, ix, u, unit_evict_mode(s, u, EVICT_GLOBALS), counts, &blocker, &m);
         if (r < 0)
                 return r;
         if (!m) {
-                unit_set_failed(s, u, reason_from_search(u, counts, blocker), false);
+                unit_set_failed(s, u, reason_from_search(ix, u, counts, blocker), false);
                 return 0;
         }
         return place(s, l, u, m);

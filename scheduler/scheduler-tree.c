@@ -7,26 +7,78 @@
 
 #define LOAD_NONE UINT_MAX
 
+static void load_index_done(LoadIndex *ix) {
+        ix->tree = mfree(ix->tree);
+        ix->share_min = mfree(ix->share_min);
+        ix->share_max = mfree(ix->share_max);
+        ix->cpu_free = mfree(ix->cpu_free);
+        ix->mem_free = mfree(ix->mem_free);
+}
+
+/* Recompute inner node i of the resource trees from its children. Returns whether it changed. */
+static bool resources_pull(LoadIndex *ix, size_t i) {
+        uint32_t lo = MIN(ix->share_min[2 * i], ix->share_min[2 * i + 1]);
+        uint32_t hi = MAX(ix->share_max[2 * i], ix->share_max[2 * i + 1]);
+        uint64_t cpu = MAX(ix->cpu_free[2 * i], ix->cpu_free[2 * i + 1]);
+        uint64_t mem = MAX(ix->mem_free[2 * i], ix->mem_free[2 * i + 1]);
+
+        if (ix->share_min[i] == lo && ix->share_max[i] == hi && ix->cpu_free[i] == cpu && ix->mem_free[i] == mem)
+                return false;
+        ix->share_min[i] = lo;
+        ix->share_max[i] = hi;
+        ix->cpu_free[i] = cpu;
+        ix->mem_free[i] = mem;
+        return true;
+}
+
+static void resources_leaf(LoadIndex *ix, size_t pos) {
+        size_t i = ix->cap + pos;
+        const Machine *m = pos < ix->n_machines ? ix->machines[pos] : NULL;
+
+        ix->share_min[i] = m ? m->share : UINT32_MAX;
+        ix->share_max[i] = m ? m->share : 0;
+        ix->cpu_free[i] = m ? machine_cpu_free(m) : 0;
+        ix->mem_free[i] = m ? machine_mem_free(m) : 0;
+}
+
 static int load_index_build(LoadIndex *ix) {
         size_t cap = 1;
 
         while (cap < ix->n_machines)
                 cap *= 2;
         if (cap != ix->cap || !ix->tree) {
-                unsigned *t = new(unsigned, 2 * cap);
-
-                if (!t)
+                load_index_done(ix);
+                ix->tree = new(unsigned, 2 * cap);
+                ix->share_min = new(uint32_t, 2 * cap);
+                ix->share_max = new(uint32_t, 2 * cap);
+                ix->cpu_free = new(uint64_t, 2 * cap);
+                ix->mem_free = new(uint64_t, 2 * cap);
+                if (!ix->tree || !ix->share_min || !ix->share_max || !ix->cpu_free || !ix->mem_free) {
+                        load_index_done(ix);
+                        ix->cap = 0;
                         return -ENOMEM;
-                free(ix->tree);
-                ix->tree = t;
+                }
                 ix->cap = cap;
         }
 
-        for (size_t i = 0; i < cap; i++)
+        for (size_t i = 0; i < cap; i++) {
                 ix->tree[cap + i] = i < ix->n_machines ? ix->machines[i]->load : LOAD_NONE;
-        for (size_t i = cap - 1; i >= 1; i--)
+                resources_leaf(ix, i);
+        }
+        for (size_t i = cap - 1; i >= 1; i--) {
                 ix->tree[i] = MIN(ix->tree[2 * i], ix->tree[2 * i + 1]);
+                ix->share_min[i] = ix->share_max[i] = 0;
+                ix->cpu_free[i] = ix->mem_free[i] = 0;
+                (void) resources_pull(ix, i);
+        }
         return 0;
+}
+
+static void load_index_update_resources(LoadIndex *ix, size_t pos) {
+        resources_leaf(ix, pos);
+        for (size_t i = (ix->cap + pos) / 2; i >= 1; i /= 2)
+                if (!resources_pull(ix, i))
+                        break;
 }
 
 static void load_index_update(LoadIndex *ix, size_t pos, unsigned load) {
@@ -55,8 +107,13 @@ void meta_class_free_void(void *p) {
                 return;
         free(c->signature);
         free(c->index.machines);
-        free(c->index.tree);
+        load_index_done(&c->index);
         free(c);
+}
+
+void scheduler_index_free(Scheduler *s) {
+        load_index_done(&s->all);
+        scheduler_heap_free(s);
 }
 
 static void meta_class_freep(MetaClass **c) {
@@ -111,6 +168,14 @@ void scheduler_tree_update(Scheduler *s, const Machine *m) {
         load_index_update(&s->all, m->pos, m->load);
         for (size_t i = 0; i < m->n_refs; i++)
                 load_index_update(m->refs[i].index, m->refs[i].pos, m->load);
+}
+
+void scheduler_tree_update_resources(Scheduler *s, const Machine *m) {
+        if (s->tree_dirty || s->sorted_dirty)
+                return;
+        load_index_update_resources(&s->all, m->pos);
+        for (size_t i = 0; i < m->n_refs; i++)
+                load_index_update_resources(m->refs[i].index, m->refs[i].pos);
 }
 
 int scheduler_index_for(Scheduler *s, const Unit *u, LoadIndex **ret) {
@@ -186,22 +251,52 @@ typedef struct HeapItem {
         size_t node;
 } HeapItem;
 
+/* Kept in the scheduler between searches: a search allocates nothing once it has grown. */
 typedef struct Heap {
         HeapItem *items;
         size_t n;
         size_t allocated;
 } Heap;
 
-static void heap_done(Heap *h) {
-        h->items = mfree(h->items);
+void scheduler_heap_free(Scheduler *s) {
+        if (!s->heap)
+                return;
+        free(s->heap->items);
+        s->heap = mfree(s->heap);
 }
 
-static uint64_t node_key(const LoadIndex *ix, size_t node) {
+/* The orders of a search: by unit count (units that reserve nothing), or by dominant share
+ * ascending (spread) or descending (binpack); ties by machine ID. */
+typedef enum SearchOrder {
+        ORDER_LOAD,
+        ORDER_SPREAD,
+        ORDER_BINPACK,
+} SearchOrder;
+
+static uint64_t node_key(const LoadIndex *ix, size_t node, SearchOrder order) {
         size_t left = node;
+        uint64_t v;
 
         while (left < ix->cap)
                 left *= 2;
-        return (uint64_t) ix->tree[node] << 32 | (uint64_t) (left - ix->cap);
+        switch (order) {
+        case ORDER_SPREAD:
+                v = ix->share_min[node];
+                break;
+        case ORDER_BINPACK:
+                v = SHARE_ONE - MIN(ix->share_max[node], SHARE_ONE);
+                break;
+        default:
+                v = ix->tree[node];
+        }
+        return v << 32 | (uint64_t) (left - ix->cap);
+}
+
+/* Whether a subtree can hold a machine with room for u (the most free CPU and memory below are
+ * bounds, not one machine's: a necessary condition only). */
+static bool node_may_fit(const LoadIndex *ix, size_t node, const Unit *u) {
+        return !u->reserves ||
+               (ix->cpu_free[node] >= u->x->reserve.cpu_milli && ix->mem_free[node] >= u->x->reserve.memory);
 }
 
 static int heap_push(Heap *h, uint64_t key, size_t node) {
@@ -238,8 +333,9 @@ static HeapItem heap_pop(Heap *h) {
 
 int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, EvictMode evict,
                            size_t counts[static _FIT_RESULT_MAX], const Unit **blocker, Machine **ret) {
-        _cleanup_(heap_done) Heap h = {};
+        SearchOrder order = !u->reserves ? ORDER_LOAD : s->strategy == SCHEDULER_BINPACK ? ORDER_BINPACK : ORDER_SPREAD;
         const Unit *ignored = NULL;
+        Heap *h;
         Machine *m;
 
         m = load_index_least_loaded(ix);
@@ -249,16 +345,28 @@ int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, Evi
         }
 
         /* The common case: the least-loaded machine fits. */
-        if (unit_fits(s, u, m, evict, &ignored) == FIT_OK) {
+        if (order == ORDER_LOAD && unit_fits(s, u, m, evict, &ignored) == FIT_OK) {
                 *ret = m;
                 return 0;
         }
 
-        if (heap_push(&h, node_key(ix, 1), 1) < 0)
+        if (!s->heap) {
+                s->heap = new0(Heap, 1);
+                if (!s->heap)
+                        return -ENOMEM;
+        }
+        h = s->heap;
+        h->n = 0;
+        if (!node_may_fit(ix, 1, u)) {
+                counts[FIT_RESOURCES]++;
+                *ret = NULL;
+                return 0;
+        }
+        if (heap_push(h, node_key(ix, 1, order), 1) < 0)
                 return -ENOMEM;
 
-        while (h.n > 0) {
-                HeapItem it = heap_pop(&h);
+        while (h->n > 0) {
+                HeapItem it = heap_pop(h);
 
                 if (it.node >= ix->cap) {
                         const Unit *b = NULL;
@@ -275,9 +383,16 @@ int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, Evi
                                 *blocker = b;
                         continue;
                 }
-                for (size_t c = 2 * it.node; c <= 2 * it.node + 1; c++)
-                        if (ix->tree[c] != LOAD_NONE && heap_push(&h, node_key(ix, c), c) < 0)
+                for (size_t c = 2 * it.node; c <= 2 * it.node + 1; c++) {
+                        if (ix->tree[c] == LOAD_NONE)
+                                continue;
+                        if (!node_may_fit(ix, c, u)) {
+                                counts[FIT_RESOURCES]++;
+                                continue;
+                        }
+                        if (heap_push(h, node_key(ix, c, order), c) < 0)
                                 return -ENOMEM;
+                }
         }
         *ret = NULL;
         return 0;

@@ -85,6 +85,7 @@ int machine_attach_unit(Scheduler *s, Machine *m, Unit *u) {
         u->machine = m;
         u->machine_slot = m->units.n_units - 1;
         machine_load_changed(s, m, +1, u->has_patterns);
+        machine_reserve(s, m, u, +1);
         unit_list_remove(s, UNIT_LIST_PENDING, u);
         unit_clear_failed(u);
         return 0;
@@ -100,6 +101,7 @@ int machine_detach_unit(Scheduler *s, Unit *u) {
         m->units.units[i]->machine_slot = i;
         u->machine = NULL;
         machine_load_changed(s, m, -1, u->has_patterns);
+        machine_reserve(s, m, u, -1);
         unit_list_remove(s, UNIT_LIST_CHECK, u);
 
         /* A unit leaving can unblock others: globals here, and anything that failed before. */
@@ -131,6 +133,7 @@ int machine_attach_global(Scheduler *s, Machine *m, Unit *u) {
                 return r;
         u->n_global_placements++;
         machine_load_changed(s, m, +1, u->has_patterns);
+        machine_reserve(s, m, u, +1);
         unit_clear_failed(u);
         return 0;
 }
@@ -141,10 +144,24 @@ void machine_detach_global(Scheduler *s, Machine *m, Unit *u) {
                         m->globals.units[i] = m->globals.units[--m->globals.n_units];
                         u->n_global_placements--;
                         machine_load_changed(s, m, -1, u->has_patterns);
+                        machine_reserve(s, m, u, -1);
                         m->globals_dirty = true;
                         s->epoch++;
                         return;
                 }
+}
+
+int machine_recheck(Scheduler *s, Machine *m) {
+        int r;
+
+        for (size_t i = 0; i < m->units.n_units; i++) {
+                r = unit_list_add(s, UNIT_LIST_CHECK, m->units.units[i]);
+                if (r < 0)
+                        return r;
+        }
+        m->globals_dirty = true;
+        s->epoch++;
+        return 0;
 }
 
 /* Detach u from m and report it at the next reconcile. */
@@ -197,6 +214,7 @@ static Unit *unit_free(Unit *u) {
                 return NULL;
         free(u->name);
         free(u->signature);
+        free(u->group);
         xfleet_options_free(u->x);
         free(u->reason);
         return mfree(u);
@@ -216,6 +234,8 @@ static Machine *machine_free(Machine *m) {
         free(m->refs);
         free(m->units.units);
         free(m->globals.units);
+        resources_done(&m->capacity);
+        free(m->extra_used);
         return mfree(m);
 }
 
@@ -273,7 +293,7 @@ Scheduler *scheduler_free(Scheduler *s) {
         hashmap_free_with_destructor(s->classes, meta_class_free_void);
         hashmap_free_with_destructor(s->cordons, cordon_free);
         free(s->sorted);
-        free(s->all.tree);
+        scheduler_index_free(s);
         for (size_t i = 0; i < _UNIT_LIST_MAX; i++)
                 free(s->lists[i].units);
         change_list_done(&s->queued);
@@ -340,16 +360,8 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
                 strv_free(m->metadata);
                 m->metadata = TAKE_PTR(md);
 
-                /* Units that no longer fit move at the next reconcile; the rest stay. */
-                for (size_t i = 0; i < m->units.n_units; i++) {
-                        r = unit_list_add(s, UNIT_LIST_CHECK, m->units.units[i]);
-                        if (r < 0)
-                                return r;
-                }
-                m->globals_dirty = true;
                 s->classes_dirty = s->tree_dirty = true;
-                s->epoch++;
-                return 0;
+                return machine_recheck(s, m);
         }
 
         _cleanup_(machine_freep) Machine *n = new0(Machine, 1);
@@ -362,6 +374,7 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
         n->globals_dirty = true;
         c = hashmap_get(s->cordons, id);
         n->cordon = c ? c->cordon : REGISTRY_CORDON_NONE;
+        n->share = SHARE_ONE;           /* no capacity published yet */
 
         r = metadata_counts_adjust(s, n->metadata, +1);
         if (r < 0)
@@ -496,6 +509,35 @@ static int options_signature(const XFleetOptions *x, char **ret) {
         return 0;
 }
 
+/* The template an instance belongs to ("web@.service" for "web@1.service"), or NULL. */
+static int unit_group(const char *name, char **ret) {
+        const char *at = strchr(name, '@'), *dot = strrchr(name, '.');
+        char *g;
+
+        if (!at || !dot || dot < at || !unit_name_is_instance(name)) {
+                *ret = NULL;
+                return 0;
+        }
+        if (asprintf(&g, "%.*s%s", (int) (at - name + 1), name, dot) < 0)
+                return -ENOMEM;
+        *ret = g;
+        return 0;
+}
+
+/* Add (sign +1) or take away (-1) u's reservation on every machine it is placed on. */
+static void unit_reserve_everywhere(Scheduler *s, Unit *u, int sign) {
+        Machine *m;
+
+        if (!u->reserves)
+                return;
+        if (u->machine)
+                machine_reserve(s, u->machine, u, sign);
+        if (unit_is_global(u) && u->n_global_placements > 0)
+                HASHMAP_FOREACH(m, s->machines)
+                        if (machine_has_global(m, u))
+                                machine_reserve(s, m, u, sign);
+}
+
 static bool options_have_patterns(const XFleetOptions *x) {
         return strv_length(x->conflicts) > 0 || strv_length(x->replaces) > 0;
 }
@@ -535,6 +577,10 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 n->signature = TAKE_PTR(signature);
                 n->desired = desired;
                 n->has_patterns = options_have_patterns(n->x);
+                n->reserves = !resources_is_empty(&n->x->reserve);
+                r = unit_group(name, &n->group);
+                if (r < 0)
+                        return r;
                 for (size_t i = 0; i < _UNIT_LIST_MAX; i++)
                         n->list_index[i] = UNIT_LIST_NONE;
 
@@ -584,10 +630,15 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                                         m->n_patterned += delta;
         }
 
+        /* Its reservation changes under its placements: account for the new one (a reconcile
+         * check then moves it if it no longer fits). */
+        unit_reserve_everywhere(s, u, -1);
         xfleet_options_free(u->x);
         u->x = TAKE_PTR(copy);
         free_and_replace(u->signature, signature);
         u->has_patterns = options_have_patterns(u->x);
+        u->reserves = !resources_is_empty(&u->x->reserve);
+        unit_reserve_everywhere(s, u, +1);
         u->desired = desired;
         unit_clear_failed(u);
         s->epoch++;
@@ -599,6 +650,9 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 /* Its old options may have kept global units off its machine. */
                 u->machine->globals_dirty = true;
         }
+        /* A global unit's new reservation may no longer fit where it runs. */
+        if (unit_is_global(u) && u->n_global_placements > 0 && u->reserves)
+                s->all_globals_dirty = true;
         r = unit_update_lists(s, u);
         if (r < 0)
                 return r;

@@ -22,6 +22,14 @@
  *    unit's machine and the replaced unit moves elsewhere; of two units that replace each other
  *    only the first by name is placed), Global (placed on every machine whose metadata matches
  *    and where it conflicts with nothing; of two conflicting globals the first by name wins).
+ *  - resources (issue 14): a unit with ReserveCPU=/ReserveMemory=/ReserveResource= is placed only
+ *    where the machine's capacity minus what its units reserve covers it, in the strategy's order
+ *    (spread or binpack, see SchedulerStrategy); a global unit reserves on each machine it runs
+ *    on and skips machines where it does not fit; nothing is ever overcommitted by a placement
+ *    the scheduler makes (a machine whose capacity shrinks loses the units that no longer fit).
+ *    MaxReplicasPerMachine=N: at most N instances of the unit's template per machine.
+ *    SpreadMetadata=K: the instance goes to the value of K (machines without K count as one more
+ *    value) with the fewest instances of its template, then by the usual order within it.
  *  - a removed machine's units are re-placed in the next reconcile.
  *  - a cordoned machine gets no new placements, and keeps what runs there; a drained one also
  *    loses its non-global units at the next reconcile (they move like a removed machine's).
@@ -42,6 +50,20 @@
  * valid until the next call that modifies the scheduler. */
 
 typedef struct Scheduler Scheduler;
+
+/* How units that reserve resources choose among the machines where they fit (units that reserve
+ * nothing are placed least-loaded by unit count, as fleet did, whatever the strategy). */
+typedef enum SchedulerStrategy {
+        SCHEDULER_SPREAD,       /* the least reserved share of its dominant resource (CPU or
+                                 * memory, whichever is the larger share of the machine) */
+        SCHEDULER_BINPACK,      /* the greatest such share that still fits: fill machines up */
+        _SCHEDULER_STRATEGY_MAX,
+        _SCHEDULER_STRATEGY_INVALID = -EINVAL,
+} SchedulerStrategy;
+
+/* "spread", "binpack"; and back (-EINVAL for anything else). */
+const char *scheduler_strategy_to_string(SchedulerStrategy t) _const_;
+SchedulerStrategy scheduler_strategy_from_string(const char *s) _pure_;
 
 typedef enum SchedulerChangeType {
         SCHEDULER_UNASSIGN,     /* the unit no longer runs on the machine: delete the placement */
@@ -82,6 +104,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Scheduler *, scheduler_free);
  * known machine (units that no longer fit it move at the next reconcile). Returns 1 if added, 0
  * if updated, -EINVAL for an empty id, -ENOMEM. */
 int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata);
+/* Set what machine id offers to units that reserve resources (its registration's capacity);
+ * NULL: unknown (a machine whose registration has none, e.g. an older fleetd: only units that
+ * reserve nothing go there). Placed units that no longer fit move at the next reconcile, the
+ * others stay. Returns 0, -ENOENT (unknown machine), -ENOMEM. */
+int scheduler_machine_set_capacity(Scheduler *s, const char *id, const Resources *capacity);
+/* What the units placed on machine id reserve (global units included), in *ret (the caller
+ * frees it with resources_done()). Returns 0, -ENOENT, -ENOMEM. */
+int scheduler_machine_reserved(const Scheduler *s, const char *id, Resources *ret);
+
+/* The strategy for units that reserve resources (default: spread). Takes effect for placements
+ * decided from now on; nothing placed moves. */
+void scheduler_set_strategy(Scheduler *s, SchedulerStrategy strategy);
+
 /* Remove machine id (its lease expired). Its placements are reported as UNASSIGN by the next
  * reconcile, which also re-places its non-global units. Returns 0 or -ENOENT. */
 int scheduler_machine_remove(Scheduler *s, const char *id);

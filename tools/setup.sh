@@ -9,6 +9,7 @@ PACKAGES=(
         # build
         gcc meson ninja-build pkg-config
         libsystemd-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
+        libmnl-dev libnftables-dev      # fleetd's cluster network: rtnetlink and nftables
         # the cluster: real etcd, real systemd as PID 1 per node, namespaces and networking
         etcd-server etcd-client systemd dbus util-linux iproute2 curl nftables
         # tests and tools
@@ -18,6 +19,7 @@ PACKAGES=(
         podman runc busybox-static      # unitgen cluster test: a generated podman unit runs in a node
         dnsmasq-base                    # the cluster DNS on each machine (fleet-dns.service)
         redis-server redis-tools        # the demo's redis image is built from their binaries
+        iperf3                          # bench/network: overlay throughput
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 #include <inttypes.h>
+#include <stdio.h>
 
 #include "compose-convert.h"
 #include "cluster-dns.h"
+#include "resources.h"
 #include "strv.h"
 #include "time-util.h"
 #include "unit-syntax.h"
@@ -278,6 +280,70 @@ static int deploy_restart_policy(Converter *c, YamlNode *v) {
         return s->restart ? 0 : -ENOMEM;
 }
 
+int converter_reserve_memory(Converter *c, uint64_t bytes) {
+        char v[32];
+
+        snprintf(v, sizeof(v), "%" PRIu64, bytes);
+        return xfleet_map_line_set(&c->service->xfleet, "ReserveMemory", v);
+}
+
+/* reservations.cpus: ReserveCPU=, rounded up to a thousandth (never reserve less than asked). */
+static int reserve_cpus(Converter *c, YamlNode *v) {
+        const char *s = yaml_node_scalar(v);
+        char buf[RESOURCES_FORMAT_MAX];
+        uint64_t micro;
+
+        if (!s || parse_decimal_scaled(s, strlen(s), 1000000, &micro) < 0 || micro > UINT64_MAX - 999)
+                return diag_error(c->diag, v, converter_path(c, "deploy.resources.reservations.cpus"),
+                                  "must be a number of CPUs like 0.5 or 2");
+        if (micro == 0)
+                return 0;
+        return xfleet_map_line_set(&c->service->xfleet, "ReserveCPU",
+                               resources_format_cpu(buf, sizeof(buf), (micro + 999) / 1000));
+}
+
+/* generic_resources: [{discrete_resource_spec: {kind, value}}, {named_resource_spec: {kind,
+ * value}}] → ReserveResource=kind=N (a named resource counts as one of its kind). */
+static int reserve_generic(Converter *c, YamlNode *v) {
+        const char *path = converter_path(c, "deploy.resources.reservations.generic_resources");
+        YamlNode *item, *k, *spec;
+        int r;
+
+        if (v->type != YAML_NODE_SEQUENCE)
+                return diag_error(c->diag, v, path, "must be a list");
+        YAML_SEQUENCE_FOREACH(item, v) {
+                YamlNode *kind_node, *value_node;
+                const char *kind, *value;
+                bool named;
+                uint64_t n = 1;
+
+                if (item->type != YAML_NODE_MAPPING || item->n_children != 2)
+                        return diag_error(c->diag, item, path,
+                                          "each entry is one discrete_resource_spec or named_resource_spec");
+                k = item->children[0];
+                spec = item->children[1];
+                named = streq(k->value, "named_resource_spec");
+                if (!named && !streq(k->value, "discrete_resource_spec"))
+                        return diag_error(c->diag, k, path, "unknown key \"%s\"", k->value);
+                kind_node = yaml_mapping_get(spec, "kind");
+                value_node = yaml_mapping_get(spec, "value");
+                kind = yaml_node_scalar(kind_node);
+                value = yaml_node_scalar(value_node);
+                if (!kind || !value)
+                        return diag_error(c->diag, spec, path, "%s needs a kind and a value", k->value);
+                if (!resource_name_is_valid(kind))
+                        return diag_error(c->diag, kind_node, path,
+                                          "kind \"%s\" is not a resource name (letters, digits, '_', '.', '-')", kind);
+                if (!named && (parse_u64(value, &n) < 0 || n == 0))
+                        return diag_error(c->diag, value_node, path, "value \"%s\" is not a positive whole number",
+                                          value);
+                r = strv_extendf(&c->service->xfleet, "ReserveResource=%s=%" PRIu64, kind, n);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int deploy_resources(Converter *c, YamlNode *v) {
         ComposeService *s = c->service;
         YamlNode *k, *val, *rk, *rv;
@@ -307,8 +373,12 @@ static int deploy_resources(Converter *c, YamlNode *v) {
                                         return r;
                                 if (limits)
                                         s->memory_max = b;
-                                else
+                                else {
                                         s->memory_low = b;
+                                        r = converter_reserve_memory(c, b);
+                                        if (r < 0)
+                                                return r;
+                                }
                                 r = converter_flagf(c, limits ? "--memory" : "--memory-reservation", "%" PRIu64,
                                                     b);
                         } else if (streq(rk->value, "cpus") && limits)
@@ -317,15 +387,57 @@ static int deploy_resources(Converter *c, YamlNode *v) {
                                 r = convert_int_flag(c, "pids_limit", rv);
                         else if (streq(rk->value, "devices") && !limits)
                                 r = convert_gpus(c, "deploy.resources.reservations.devices", rv);
-                        else if (STR_IN_SET(rk->value, "cpus", "generic_resources"))
-                                r = diag_warning(c->diag, rk, path,
-                                                 "\"%s\" is not supported: the scheduler does not place by resources, "
-                                                 "ignoring", rk->value);
+                        else if (streq(rk->value, "cpus"))
+                                r = reserve_cpus(c, rv);
+                        else if (streq(rk->value, "generic_resources"))
+                                r = reserve_generic(c, rv);
                         else
                                 r = diag_error(c->diag, rk, path, "unknown key \"%s\"", rk->value);
                         if (r < 0)
                                 return r;
                 }
+        }
+        return 0;
+}
+
+/* preferences: [{spread: node.labels.K}] → SpreadMetadata=K. Swarm nests several preferences
+ * (spread over the first, then within each value over the second); only the first is kept. */
+static int placement_preferences(Converter *c, YamlNode *v) {
+        const char *path = converter_path(c, "deploy.placement.preferences");
+        YamlNode *item;
+        bool first = true;
+        int r;
+
+        if (v->type != YAML_NODE_SEQUENCE)
+                return diag_error(c->diag, v, path, "must be a list");
+        YAML_SEQUENCE_FOREACH(item, v) {
+                YamlNode *spread = yaml_mapping_get(item, "spread");
+                const char *target = yaml_node_scalar(spread), *key;
+
+                if (item->type != YAML_NODE_MAPPING || item->n_children != 2 || !target)
+                        return diag_error(c->diag, item, path, "each preference is \"spread: node.labels.KEY\"");
+                key = startswith(target, "node.labels.") ?: startswith(target, "engine.labels.");
+                if (!key && streq(target, "node.hostname"))
+                        key = "hostname";
+                if (!key || isempty(key) || strpbrk(key, "=!" WHITESPACE)) {
+                        r = diag_warning(c->diag, spread, path,
+                                         "spread over \"%s\" is not supported (only node.labels.KEY and "
+                                         "node.hostname), ignoring", target);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (!first) {
+                        r = diag_warning(c->diag, spread, path,
+                                         "only the first spread preference is kept, ignoring \"%s\"", target);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = xfleet_map_line_set(&c->service->xfleet, "SpreadMetadata", key);
+                if (r < 0)
+                        return r;
+                first = false;
         }
         return 0;
 }
@@ -378,8 +490,10 @@ static int deploy_placement(Converter *c, YamlNode *v) {
                         if (r < 0)
                                 return r;
                         if (n > 1) {
-                                r = diag_warning(c->diag, val, converter_path(c, "deploy.placement.max_replicas_per_node"),
-                                                 "only 1 can be enforced (Conflicts=); instances may share machines");
+                                char buf[16];
+
+                                snprintf(buf, sizeof(buf), "%u", n);
+                                r = xfleet_map_line_set(&s->xfleet, "MaxReplicasPerMachine", buf);
                                 if (r < 0)
                                         return r;
                                 s->colocated_replicas = true;
@@ -389,8 +503,7 @@ static int deploy_placement(Converter *c, YamlNode *v) {
                                         return r;
                         }
                 } else if (streq(k->value, "preferences")) {
-                        r = diag_warning(c->diag, k, converter_path(c, "deploy.placement.preferences"),
-                                         "spread preferences are not supported (the scheduler spreads by load), ignoring");
+                        r = placement_preferences(c, val);
                         if (r < 0)
                                 return r;
                 } else

@@ -97,8 +97,12 @@ int convert_memory(Converter *c, const char *key, YamlNode *v) {
                 return r;
         if (streq(key, "mem_limit"))
                 c->service->memory_max = b;
-        else if (streq(key, "mem_reservation"))
+        else if (streq(key, "mem_reservation")) {
                 c->service->memory_low = b;
+                r = converter_reserve_memory(c, b);
+                if (r < 0)
+                        return r;
+        }
         return converter_flagf(c, converter_key_flag(key), "%" PRIu64, b);
 }
 

@@ -37,6 +37,9 @@ int converter_string(Converter *c, const char *key, const YamlNode *v, const cha
 int converter_bool(Converter *c, const char *key, const YamlNode *v, bool *ret);
 int converter_unsigned(Converter *c, const char *key, const YamlNode *v, unsigned *ret);
 int converter_bytes(Converter *c, const char *key, const YamlNode *v, uint64_t *ret);
+/* Reserve memory for the service on its machine: [X-Fleet] ReserveMemory= (mem_reservation and
+ * deploy.resources.reservations.memory; the last one converted wins). Returns 0 or -ENOMEM. */
+int converter_reserve_memory(Converter *c, uint64_t bytes);
 int converter_duration(Converter *c, const char *key, const YamlNode *v, uint64_t *ret);
 /* A string or a list of strings (also numbers), as a new strv in *ret. */
 int converter_strings(Converter *c, const char *key, const YamlNode *v, char ***ret);

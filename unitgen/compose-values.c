@@ -8,24 +8,9 @@
 
 #include "compose-values.h"
 #include "error-message.h"
+#include "parse-util.h"
 #include "strv.h"
 #include "time-util.h"
-
-int parse_u64(const char *s, uint64_t *ret) {
-        uint64_t v = 0;
-
-        if (isempty(s))
-                return -EINVAL;
-        for (const char *c = s; *c; c++) {
-                if (!isdigit((unsigned char) *c))
-                        return -EINVAL;
-                if (v > (UINT64_MAX - 9) / 10)
-                        return -EINVAL;
-                v = v * 10 + (uint64_t) (*c - '0');
-        }
-        *ret = v;
-        return 0;
-}
 
 int parse_unsigned(const char *s, unsigned *ret) {
         uint64_t v;
@@ -33,35 +18,6 @@ int parse_unsigned(const char *s, unsigned *ret) {
         if (parse_u64(s, &v) < 0 || v > UINT32_MAX)
                 return -EINVAL;
         *ret = (unsigned) v;
-        return 0;
-}
-
-/* A decimal with an optional fraction, scaled by `scale` (a power of ten or of 1024). */
-static int parse_scaled(const char *s, size_t n, uint64_t scale, uint64_t *ret) {
-        uint64_t whole = 0, frac = 0, div = 1;
-        size_t i = 0;
-        bool digits = false;
-
-        for (; i < n && isdigit((unsigned char) s[i]); i++) {
-                if (whole > (UINT64_MAX - 9) / 10)
-                        return -EINVAL;
-                whole = whole * 10 + (uint64_t) (s[i] - '0');
-                digits = true;
-        }
-        if (i < n && s[i] == '.') {
-                for (i++; i < n && isdigit((unsigned char) s[i]); i++) {
-                        digits = true;
-                        if (div < 1000000000ULL) {
-                                frac = frac * 10 + (uint64_t) (s[i] - '0');
-                                div *= 10;
-                        }
-                }
-        }
-        if (!digits || i != n)
-                return -EINVAL;
-        if (scale > 0 && whole > UINT64_MAX / scale)
-                return -EINVAL;
-        *ret = whole * scale + (scale / div) * frac + (scale % div) * frac / div;
         return 0;
 }
 
@@ -95,7 +51,7 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
                         return -EINVAL;
                 for (size_t i = 0; i < ELEMENTSOF(units); i++)
                         if (strlen(units[i].suffix) == ul && strneq(u, units[i].suffix, ul)) {
-                                if (parse_scaled(p, n, units[i].usec, &v) < 0 || v > UINT64_MAX - 2 - total)
+                                if (parse_decimal_scaled(p, n, units[i].usec, &v) < 0 || v > UINT64_MAX - 2 - total)
                                         return -EINVAL;
                                 total += v;
                                 found = true;
@@ -109,32 +65,10 @@ int parse_duration_usec(const char *s, uint64_t *ret) {
         return 0;
 }
 
-int parse_bytes(const char *s, uint64_t *ret) {
-        static const struct {
-                const char *suffix;
-                uint64_t factor;
-        } units[] = {
-                { "", 1ULL },         { "b", 1ULL },
-                { "k", 1ULL << 10 },  { "kb", 1ULL << 10 },
-                { "m", 1ULL << 20 },  { "mb", 1ULL << 20 },
-                { "g", 1ULL << 30 },  { "gb", 1ULL << 30 },
-                { "t", 1ULL << 40 },  { "tb", 1ULL << 40 },
-        };
-        size_t n;
-
-        if (isempty(s))
-                return -EINVAL;
-        n = strspn(s, "0123456789.");
-        for (size_t i = 0; i < ELEMENTSOF(units); i++)
-                if (strcasecmp(s + n, units[i].suffix) == 0)
-                        return parse_scaled(s, n, units[i].factor, ret);
-        return -EINVAL;
-}
-
 int parse_cpus_hundredths(const char *s, unsigned *ret) {
         uint64_t v;
 
-        if (isempty(s) || parse_scaled(s, strlen(s), 100, &v) < 0 || v > UINT32_MAX)
+        if (isempty(s) || parse_decimal_scaled(s, strlen(s), 100, &v) < 0 || v > UINT32_MAX)
                 return -EINVAL;
         *ret = (unsigned) v;
         return 0;

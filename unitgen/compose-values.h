@@ -5,6 +5,7 @@
 
 #include "compose-model.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "strv.h"
 
 #define STR_IN_SET(x, ...) strv_contains(STRV_MAKE(__VA_ARGS__), (x))
@@ -14,13 +15,8 @@
 /* Durations: "1m30s", "500ms", "10s", "1h", "2us"; a bare number is seconds. */
 int parse_duration_usec(const char *s, uint64_t *ret);
 
-/* Byte values: "128mb", "1.5G", "1024m", "512k", "100b", "100"; units b, k/kb, m/mb, g/gb, t/tb,
- * case-insensitive, powers of 1024. */
-int parse_bytes(const char *s, uint64_t *ret);
-
-/* A non-negative decimal integer that fits in unsigned / uint64_t. */
+/* A non-negative decimal integer that fits in unsigned. (Bytes and uint64_t: parse-util.h.) */
 int parse_unsigned(const char *s, unsigned *ret);
-int parse_u64(const char *s, uint64_t *ret);
 
 /* A non-negative decimal number like "0.5" or "2", as hundredths ("0.5" → 50). */
 int parse_cpus_hundredths(const char *s, unsigned *ret);

@@ -11,6 +11,21 @@
 #include "xfleet-map.h"
 #include "xfleet.h"
 
+int xfleet_map_line_set(char ***xfleet, const char *key, const char *value) {
+        size_t n = strlen(key);
+
+        for (char **x = *xfleet; x && *x; x++)
+                if (strneq(*x, key, n) && (*x)[n] == '=') {
+                        char *l;
+
+                        if (asprintf(&l, "%s=%s", key, value) < 0)
+                                return -ENOMEM;
+                        free_and_replace(*x, l);
+                        return 0;
+                }
+        return strv_extendf(xfleet, "%s=%s", key, value);
+}
+
 static bool metadata_word_valid(const char *s) {
         if (isempty(s))
                 return false;

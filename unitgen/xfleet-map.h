@@ -19,6 +19,10 @@ int xfleet_map_constraint(const char *expr, char **ret_line, char **ret_key, boo
  * *ret_error (owned by the caller) for an unknown option name or a malformed value. */
 int xfleet_map_options(char *const *lines, const char *unit, XFleetOptions **ret, char **ret_error);
 
+/* Set the [X-Fleet] line "key=value" in *xfleet, replacing a line with the same key (for options
+ * whose last value wins, set from two compose keys). Returns 0 or -ENOMEM. */
+int xfleet_map_line_set(char ***xfleet, const char *key, const char *value);
+
 /* Turn s into a template: unit "<project>-<service>@.service", container "<project>-<service>-%i".
  * Idempotent. Returns 0 or -ENOMEM. */
 int xfleet_map_template(const ComposeProject *p, ComposeService *s);

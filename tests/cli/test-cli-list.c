@@ -333,7 +333,68 @@ static void test_reached_hash(void) {
         is_str(msg, "Unit a.service loaded on c9de9451...", "no '/ip' for a machine without one");
 }
 
+/* Capacity and reservations: opt-in fields; the default table stays fleet's. */
+static void test_resources(void) {
+        ClusterSnapshot *saved = snap;
+        RegistryMachine m = { .id = (char *) M1, .version = (char *) "0.1.0", .agent_ttl_sec = 30,
+                              .has_capacity = true, .capacity = { .cpu_milli = 2000, .memory = 4ULL << 30 } };
+        _cleanup_free_ char *key = registry_machine_key(P, M1), *json = NULL, *got = NULL, *want = NULL,
+                            *plain = NULL, *js = NULL;
+        _cleanup_strv_free_ char **f = NULL;
+        char h1[8], h2[8], h3[8];
+        json_auto_t *j = NULL;
+        ListOptions o;
+
+        snap = cluster_snapshot_new();
+        assert_se(snap);
+        assert_se(resources_add_extra(&m.capacity, "gpu", 2) == 0);
+        assert_se(registry_machine_to_json(&m, &json) == 0);
+        add(key, json);
+        add_machine(M2, NULL, NULL);
+        add_unit("db.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nReserveCPU=1.5\nReserveMemory=3G\n",
+                 UNIT_DESIRED_LAUNCHED, h1);
+        add_unit("agent.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nGlobal=true\nReserveCPU=0.25\n"
+                 "ReserveResource=gpu=1\n", UNIT_DESIRED_LAUNCHED, h2);
+        add_unit("plain.service", "[Service]\nExecStart=/bin/true\n", UNIT_DESIRED_LAUNCHED, h3);
+        add_assignment(M1, "db.service", UNIT_DESIRED_LAUNCHED);
+        add_assignment(M1, "agent.service", UNIT_DESIRED_LAUNCHED);
+        add_assignment(M2, "agent.service", UNIT_DESIRED_LAUNCHED);
+        add_assignment(M2, "plain.service", UNIT_DESIRED_LAUNCHED);
+        assert_se(cluster_snapshot_seal(snap) == 0);
+
+        assert_se(list_parse_fields("machine,cpu,cpu_reserved,memory,memory_reserved,resources,resources_reserved",
+                                    (char **) list_machines_fields, &f, NULL) == 0);
+        o = (ListOptions) { .legend = true, .fields = f, .mode = OUTPUT_TABLE };
+        assert_se(list_machines_format(snap, &o, &got) == 0);
+        want = table_of((char **const[]) {
+                STRV_MAKE("MACHINE", "CPU", "CPU_RESERVED", "MEMORY", "MEMORY_RESERVED", "RESOURCES",
+                          "RESOURCES_RESERVED"),
+                STRV_MAKE("113f16a7...", "2", "1.75", "4 GiB", "3 GiB", "gpu=2", "gpu=1"),
+                STRV_MAKE("c9de9451...", "-", "0.25", "-", "0 B", "-", "gpu=1"),
+        }, 3);
+        is_str(got, want, "list-machines --fields: capacity and the sum of the placed units' reservations");
+
+        o = (ListOptions) { .legend = true, .mode = OUTPUT_TABLE };
+        assert_se(list_machines_format(snap, &o, &plain) == 0);
+        ok(plain && !strstr(plain, "CPU") && strstr(plain, "MACHINE") && strstr(plain, "METADATA"),
+           "the default table has fleet's three columns only");
+
+        o = (ListOptions) { .mode = OUTPUT_JSON };
+        assert_se(list_machines_format(snap, &o, &js) == 0);
+        j = json_loads(js, 0, NULL);
+        ok(j && json_integer_value(json_object_get(json_object_get(json_array_get(j, 0), "capacity"), "cpu_milli")) == 2000,
+           "-o json: capacity");
+        ok(j && json_integer_value(json_object_get(json_object_get(json_array_get(j, 0), "reserved"), "memory")) ==
+                        3LL << 30, "-o json: reserved");
+        ok(j && json_is_null(json_object_get(json_array_get(j, 1), "capacity")), "-o json: no capacity published is null");
+
+        resources_done(&m.capacity);
+        cluster_snapshot_free(snap);
+        snap = saved;
+}
+
 int main(void) {
+        test_resources();
         build();
         test_snapshot();
         test_current_state_running();

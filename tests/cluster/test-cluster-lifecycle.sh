@@ -72,6 +72,13 @@ is "$(printf '%s\n' "${MID[@]}" | sort -u | wc -l)" 3 "three different machine-i
 is "$(for n in 1 2 3; do "$C" exec $n stat -c '%d:%i' /run/systemd/private; done | sort -u | wc -l)" 3 \
         "each node has its own /run/systemd/private"
 check "/etc is read-only in a node" bash -c "! '$C' exec 1 touch /etc/fleet-cluster-test 2>/dev/null"
+is "$("$C" exec 1 cat /proc/sys/net/ipv4/ip_forward)" 1 "a node forwards IPv4, as a router machine does"
+check "a node's own network sysctls are writable" \
+        "$C" exec 1 sh -c 'echo 61 > /proc/sys/net/ipv4/ip_default_ttl && [ "$(cat /proc/sys/net/ipv4/ip_default_ttl)" = 61 ]'
+isnt "$(cat /proc/sys/net/ipv4/ip_default_ttl)" 61 "... and they are the node's, not the host's"
+isnt "$("$C" exec 2 cat /proc/sys/net/ipv4/ip_default_ttl)" 61 "... nor another node's"
+check "the rest of /proc/sys stays read-only in a node" \
+        bash -c "! '$C' exec 1 sh -c 'cat /proc/sys/kernel/pid_max > /proc/sys/kernel/pid_max' 2>/dev/null"
 "$C" exec 1 touch /tmp/fleet-cluster-private
 check "a node's /tmp is private" test ! -e /tmp/fleet-cluster-private
 

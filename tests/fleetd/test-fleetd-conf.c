@@ -133,6 +133,52 @@ static void test_set(void) {
         is_int((int64_t) c->etcd_request_timeout_usec, 1500000, "timeout applied");
 }
 
+static void test_capacity_options(void) {
+        _cleanup_(fleetd_config_freep) FleetdConfig *c = NULL;
+
+        assert_se(fleetd_config_new(&c) == 0);
+        ok(c->capacity_cpu_milli == UINT64_MAX && c->capacity_memory == UINT64_MAX, "capacity measured by default");
+        ok(c->reserve_cpu_milli == 0 && c->reserve_memory == 0, "nothing kept back by default");
+        is_str(c->scheduler_strategy, "spread", "spread by default");
+
+        {
+                _cleanup_free_ char *err = NULL;
+
+                is_int(fleetd_config_set(c, "capacity_cpu", "3.5", &err), 0, "capacity_cpu=3.5");
+                is_int(c->capacity_cpu_milli, 3500, "in thousandths");
+                is_int(fleetd_config_set(c, "capacity_memory", "6G", &err), 0, "capacity_memory=6G");
+                is_int(c->capacity_memory, 6LL << 30, "in bytes");
+                is_int(fleetd_config_set(c, "capacity_cpu", "auto", &err), 0, "back to auto");
+                ok(c->capacity_cpu_milli == UINT64_MAX, "auto is measure");
+                is_int(fleetd_config_set(c, "reserve_cpu", "0.5", &err), 0, "reserve_cpu=0.5");
+                is_int(fleetd_config_set(c, "reserve_memory", "512M", &err), 0, "reserve_memory=512M");
+                is_int(c->reserve_memory, 512LL << 20, "512 MiB kept back");
+                is_int(fleetd_config_set(c, "resources", "gpu=2, fpga=1", &err), 0, "resources=gpu=2, fpga=1");
+                ok(c->resources.n_extra == 2 && resources_get_extra(&c->resources, "gpu") == 2, "named counts");
+                is_int(fleetd_config_set(c, "scheduler_strategy", "binpack", &err), 0, "binpack");
+                is_str(c->scheduler_strategy, "binpack", "strategy set");
+        }
+        {
+                static const char *const bad[][3] = {
+                        { "reserve_cpu", "auto", "reserve_cpu: 'auto' is not a number of CPUs like 0.5 or 2" },
+                        { "capacity_cpu", "two", "capacity_cpu: 'two' is not a number of CPUs like 0.5 or 2" },
+                        { "capacity_memory", "8X", "capacity_memory: '8X' is not a size like 512M or 4G" },
+                        { "resources", "gpu=2,fpga", "resources: 'fpga' is not name=N (a name and a whole number)" },
+                        { "resources", "g/pu=1", "resources: 'g/pu=1' is not name=N (a name and a whole number)" },
+                        { "scheduler_strategy", "random", "scheduler_strategy: 'random' is not spread or binpack" },
+                };
+
+                for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                        _cleanup_free_ char *err = NULL;
+
+                        is_int(fleetd_config_set(c, bad[i][0], bad[i][1], &err), -EINVAL, "%s=%s refused", bad[i][0],
+                               bad[i][1]);
+                        is_str(err, bad[i][2], "message names key and value");
+                }
+                ok(resources_get_extra(&c->resources, "gpu") == 2, "a refused value changes nothing");
+        }
+}
+
 static void test_text(void) {
         _cleanup_(fleetd_config_freep) FleetdConfig *c = NULL;
         _cleanup_free_ char *err = NULL, *md = NULL;
@@ -238,6 +284,7 @@ int main(void) {
         test_endpoints();
         test_defaults();
         test_set();
+        test_capacity_options();
         test_text();
         test_layers();
         return done_testing();

@@ -147,6 +147,7 @@ static void test_machine(void) {
                 ok(!back->hostname, "absent hostname stays NULL");
                 ok(strv_equal(back->metadata, STRV_MAKE("az=eu-1", "disk=ssd", "role=web")), "metadata sorted");
                 is_int(back->agent_ttl_sec, 30, "ttl survives");
+                ok(!back->has_capacity, "a record without capacity (older fleetd) decodes, capacity unknown");
                 is_int(registry_machine_to_json(back, &j2), 0, "re-encode");
                 is_str(j2, j, "equal records encode identically");
         }
@@ -156,6 +157,49 @@ static void test_machine(void) {
         m.metadata = NULL;
         m.agent_ttl_sec = 0;
         is_int(registry_machine_to_json(&m, &j2), -EINVAL, "a zero ttl is refused");
+}
+
+static void test_machine_capacity(void) {
+        RegistryMachine m = {
+                .id = (char *) MID,
+                .metadata = NULL,
+                .version = (char *) "0.1.0",
+                .agent_ttl_sec = 30,
+                .has_capacity = true,
+                .capacity = { .cpu_milli = 1500, .memory = 4ULL << 30 },
+        };
+        _cleanup_(registry_machine_freep) RegistryMachine *back = NULL;
+        _cleanup_free_ char *j = NULL, *j2 = NULL;
+        static const char *const bad[] = {
+                "\"capacity\":{\"cpu_milli\":-1,\"memory\":1}",
+                "\"capacity\":{\"cpu_milli\":1}",
+                "\"capacity\":{\"cpu_milli\":1,\"memory\":1,\"disk\":5}",
+                "\"capacity\":{\"cpu_milli\":1,\"memory\":1,\"resources\":{\"gpu\":\"2\"}}",
+                "\"capacity\":{\"cpu_milli\":1,\"memory\":1,\"resources\":{\"g/pu\":2}}",
+                "\"capacity\":[1,2]",
+        };
+
+        assert_se(resources_add_extra(&m.capacity, "gpu", 2) == 0);
+        is_int(registry_machine_to_json(&m, &j), 0, "encode a machine with capacity");
+        is_str(j, "{\"id\":\"" MID "\",\"metadata\":[],\"version\":\"0.1.0\",\"agent_ttl_sec\":30,"
+                  "\"capacity\":{\"cpu_milli\":1500,\"memory\":4294967296,\"resources\":{\"gpu\":2}}}",
+               "capacity JSON");
+        is_int(registry_machine_from_json(j, strlen(j), &back), 0, "decode it");
+        ok(back && back->has_capacity && resources_equal(&back->capacity, &m.capacity), "capacity survives");
+        if (back) {
+                is_int(registry_machine_to_json(back, &j2), 0, "re-encode");
+                is_str(j2, j, "equal records encode identically");
+        }
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(registry_machine_freep) RegistryMachine *x = NULL;
+                _cleanup_free_ char *t = NULL;
+
+                assert_se(asprintf(&t, "{\"id\":\"" MID "\",\"metadata\":[],\"version\":\"1\","
+                                       "\"agent_ttl_sec\":30,%s}", bad[i]) >= 0);
+                is_int(registry_machine_from_json(t, strlen(t), &x), -EBADMSG, "malformed capacity refused: %s",
+                       bad[i]);
+        }
+        resources_done(&m.capacity);
 }
 
 static void test_unit(void) {
@@ -357,12 +401,60 @@ static void test_assignment_global(void) {
         is_int(registry_unit_from_json(unit_global, strlen(unit_global), &ub), -EBADMSG, "and refuses one");
 }
 
+static void test_subnet(void) {
+        _cleanup_free_ char *k = registry_subnet_key(P, "10.42.3.0-24"), *pre = registry_subnets_prefix(P);
+        _cleanup_free_ char *j = NULL, *j2 = NULL;
+        _cleanup_(registry_subnet_freep) RegistrySubnet *d = NULL;
+        RegistrySubnet s = {
+                .machine_id = (char *) MID, .public_ip = (char *) "10.99.7.11",
+                .vtep_mac = (char *) "02:fa:01:02:03:04", .vni = 1,
+        };
+        static const char *const bad[] = {
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:FA:01:02:03:04\",\"vni\":1}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03\",\"vni\":1}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":0}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":16777216}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":1}",
+                "{\"machine_id\":\"" MID "\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":1}",
+                "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":1,\"x\":1}",
+                "[]",
+        };
+
+        is_str(k, P "network/subnets/10.42.3.0-24", "subnet key");
+        is_str(pre, P "network/subnets/", "subnets prefix");
+        is_str(registry_subnet_key_name(P, k), "10.42.3.0-24", "subnet name from its key");
+        ok(!registry_subnet_key_name(P, pre), "the prefix itself names no subnet");
+        ok(!registry_subnet_key_name(P, P "network/subnets/a/b"), "nor a deeper key");
+        ok(!registry_subnet_key_name("/other/", k), "nor a key under another prefix");
+
+        is_int(registry_subnet_to_json(&s, &j), 0, "encode a subnet lease");
+        is_str(j, "{\"machine_id\":\"" MID "\",\"public_ip\":\"10.99.7.11\",\"vtep_mac\":\"02:fa:01:02:03:04\",\"vni\":1}",
+               "subnet JSON");
+        is_int(registry_subnet_from_json(j, strlen(j), &d), 0, "decode it");
+        ok(d && streq(d->machine_id, MID) && streq(d->public_ip, "10.99.7.11") &&
+           streq(d->vtep_mac, "02:fa:01:02:03:04") && d->vni == 1, "same fields back");
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(registry_subnet_freep) RegistrySubnet *x = NULL;
+
+                is_int(registry_subnet_from_json(bad[i], strlen(bad[i]), &x), -EBADMSG, "reject %s", bad[i]);
+                ok(!x, "nothing returned for a rejected record");
+        }
+        s.vni = 0;
+        is_int(registry_subnet_to_json(&s, &j2), -EINVAL, "refuse to encode VNI 0");
+        s.vni = 1;
+        s.vtep_mac = (char *) "nonsense";
+        is_int(registry_subnet_to_json(&s, &j2), -EINVAL, "refuse to encode a bad MAC");
+        ok(!j2, "nothing encoded");
+}
+
 int main(void) {
         test_keys();
+        test_subnet();
         test_key_round_trip();
         test_key_rejects();
         test_names();
         test_machine();
+        test_machine_capacity();
         test_unit();
         test_assignment_state_leader();
         test_assignment_global();

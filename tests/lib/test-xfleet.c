@@ -82,6 +82,20 @@ static void test_parse_errors(void) {
                 "[X-Fleet]\nMachineMetadata=\"a=b\n",
                 "[X-Fleet]\nGlobal=maybe\n",
         };
+        /* Reservations and placement knobs: the message names the key and the value. */
+        static const char *const bad_named[][2] = {
+                { "ReserveCPU=lots", "ReserveCPU=lots" },
+                { "ReserveCPU=0.0001", "ReserveCPU=0.0001" },
+                { "ReserveCPU=-1", "ReserveCPU=-1" },
+                { "ReserveMemory=4X", "ReserveMemory=4X" },
+                { "ReserveMemory=", "ReserveMemory=" },
+                { "ReserveResource=gpu", "ReserveResource=gpu" },
+                { "ReserveResource=gpu=1.5", "ReserveResource=gpu=1.5" },
+                { "ReserveResource=nvidia.com/gpu=1", "ReserveResource=nvidia.com/gpu=1" },
+                { "MaxReplicasPerMachine=0", "MaxReplicasPerMachine=0" },
+                { "MaxReplicasPerMachine=two", "MaxReplicasPerMachine=two" },
+                { "SpreadMetadata=zone=a", "SpreadMetadata=zone=a" },
+        };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_free_ char *msg = NULL;
@@ -90,6 +104,40 @@ static void test_parse_errors(void) {
                 ok(!x && msg, "rejected: %s", bad[i] + 10);
                 xfleet_options_free(x);
         }
+        for (size_t i = 0; i < ELEMENTSOF(bad_named); i++) {
+                _cleanup_free_ char *text = NULL, *msg = NULL;
+                XFleetOptions *x;
+
+                assert_se(asprintf(&text, "[X-Fleet]\n%s\n", bad_named[i][0]) >= 0);
+                x = parse(text, NULL, &msg);
+                ok(!x && msg && strstr(msg, bad_named[i][1]), "rejected, named: %s (%s)", bad_named[i][0], strna(msg));
+                xfleet_options_free(x);
+        }
+}
+
+static void test_resources(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = parse(
+                "[X-Fleet]\nReserveCPU=1.5\nReserveMemory=4G\nReserveResource=gpu=1\nReserveResource=gpu=1\n"
+                "ReserveResource=fpga=2\nMaxReplicasPerMachine=3\nSpreadMetadata=zone\n", NULL, NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *c = NULL, *other = NULL;
+
+        assert_se(x);
+        is_int(x->reserve.cpu_milli, 1500, "ReserveCPU in thousandths");
+        is_int(x->reserve.memory, 4LL << 30, "ReserveMemory in bytes");
+        is_int(resources_get_extra(&x->reserve, "gpu"), 2, "ReserveResource repeats add up");
+        is_int(resources_get_extra(&x->reserve, "fpga"), 2, "and several names");
+        is_int(x->max_per_machine, 3, "MaxReplicasPerMachine");
+        is_str(x->spread_metadata, "zone", "SpreadMetadata");
+        ok(!xfleet_options_is_empty(x), "not empty");
+        assert_se(xfleet_options_copy(x, &c) == 0);
+        ok(xfleet_options_equal(x, c), "a copy is equal");
+        other = parse("[X-Fleet]\nReserveCPU=1.5\nReserveMemory=4G\n", NULL, NULL);
+        ok(!xfleet_options_equal(x, other), "different reservations differ");
+
+        _cleanup_(xfleet_options_freep) XFleetOptions *g = parse("[X-Fleet]\nGlobal=true\nSpreadMetadata=zone\n", NULL, NULL);
+        _cleanup_free_ char *msg = NULL;
+        ok(g && xfleet_options_validate(g, NULL, &msg) == -EINVAL && strstr(msg, "SpreadMetadata"),
+           "Global with SpreadMetadata is refused");
 }
 
 static void test_validate(void) {
@@ -246,6 +294,7 @@ int main(void) {
         test_parse_errors();
         test_validate();
         test_add();
+        test_resources();
         test_metadata_match();
         test_match_helpers();
         test_split();

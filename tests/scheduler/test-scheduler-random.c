@@ -3,7 +3,10 @@
 /* Random operations against the scheduler, with the invariants checked after every reconcile:
  * the changes it reports, applied to a shadow copy, give exactly the placements it reports; every
  * placement satisfies the unit's constraints and conflicts with nothing beside it; inactive units
- * are nowhere; unplaced wanted units have a reason; a second reconcile has nothing to do. */
+ * are nowhere; unplaced wanted units have a reason; a second reconcile has nothing to do. With
+ * capacity (issue 14): no machine is ever overcommitted (CPU, memory, GPUs), no machine without
+ * published capacity runs a unit that reserves anything, MaxReplicasPerMachine holds, and a
+ * unit (or a global unit on a machine) left out would really not fit. Half the seeds binpack. */
 
 #include "scheduler-test.h"
 #include "unit-name.h"
@@ -17,8 +20,13 @@ static const char *const machine_ids[N_MACHINES] = {
         "3b3b3b3b00000005", "4c4c4c4c00000006", "5d5d5d5d00000007", "6e6e6e6e00000008",
 };
 
+#define GiB (1ULL << 30)
+#define WEB_MAX_PER_MACHINE 2
+
 typedef struct Model {
         bool machine_present[N_MACHINES];
+        bool has_cap[N_MACHINES];
+        Resources cap[N_MACHINES];
         char **metadata[N_MACHINES];
         bool unit_present[N_UNITS];
         XFleetOptions *options[N_UNITS];
@@ -68,6 +76,25 @@ static char **random_metadata(void) {
         return m;
 }
 
+static void random_capacity(Resources *c) {
+        *c = (Resources) {
+                .cpu_milli = 1000 * (1 + rnd(4)),
+                .memory = GiB * (2 + rnd(4)),
+        };
+        assert_se(resources_add_extra(c, "gpu", rnd(3)) == 0);
+}
+
+static void random_reservation(XFleetOptions *x) {
+        static const uint64_t cpus[] = { 0, 500, 1000, 1500 }, mems[] = { 0, GiB, 2 * GiB };
+
+        if (rnd(2))
+                return;
+        x->reserve.cpu_milli = cpus[rnd(ELEMENTSOF(cpus))];
+        x->reserve.memory = mems[rnd(ELEMENTSOF(mems))];
+        if (rnd(6) == 0)
+                assert_se(resources_add_extra(&x->reserve, "gpu", 1) == 0);
+}
+
 static XFleetOptions *random_options(unsigned self) {
         XFleetOptions *x = NULL;
         char other[64];
@@ -75,6 +102,10 @@ static XFleetOptions *random_options(unsigned self) {
         for (;;) {
                 x = xfleet_options_new();
                 assert_se(x);
+                random_reservation(x);
+                /* Every web@ instance has the same limit, as the replicas of one service do. */
+                if (self % 3 == 0)
+                        x->max_per_machine = WEB_MAX_PER_MACHINE;
                 unit_name_of(rnd(N_UNITS), other, sizeof(other));
 
                 switch (rnd(9)) {
@@ -128,8 +159,44 @@ static bool circular_with_placed(const Model *md, unsigned u, char *const *names
         return false;
 }
 
+/* Whether u's reservation fits on m beside the units placed there (in the shadow) other than u,
+ * counting only global units before limit_global by name if that is set. */
+static bool check_room(const Model *md, unsigned u, unsigned m, char *const *names, const char *limit_global) {
+        const Resources *need = &md->options[u]->reserve;
+        uint64_t cpu = 0, mem = 0, gpu = 0;
+
+        if (resources_is_empty(need))
+                return true;
+        if (!md->has_cap[m])
+                return false;
+        for (unsigned v = 0; v < N_UNITS; v++) {
+                if (v == u || !md->unit_present[v] || !md->shadow[v][m])
+                        continue;
+                if (limit_global && md->options[v]->global && strcmp(names[v], limit_global) > 0)
+                        continue;
+                cpu += md->options[v]->reserve.cpu_milli;
+                mem += md->options[v]->reserve.memory;
+                gpu += resources_get_extra(&md->options[v]->reserve, "gpu");
+        }
+        return cpu + need->cpu_milli <= md->cap[m].cpu_milli && mem + need->memory <= md->cap[m].memory &&
+               gpu + resources_get_extra(need, "gpu") <= resources_get_extra(&md->cap[m], "gpu");
+}
+
+static unsigned web_on(const Model *md, unsigned u, unsigned m) {
+        unsigned n = 0;
+
+        for (unsigned v = 0; v < N_UNITS; v += 3)
+                n += v != u && md->unit_present[v] && md->shadow[v][m] && !md->options[v]->global;
+        return n;
+}
+
 static bool check_fit(const Model *md, unsigned u, unsigned m, char *const *names, bool verbose) {
         const XFleetOptions *x = md->options[u];
+
+        if (!x->global && !check_room(md, u, m, names, NULL))
+                return verbose && (diag("  no room"), false);
+        if (u % 3 == 0 && !x->global && x->max_per_machine > 0 && web_on(md, u, m) >= x->max_per_machine)
+                return verbose && (diag("  MaxReplicasPerMachine"), false);
 
         if (x->machine_id && !xfleet_machine_id_match(x->machine_id, machine_ids[m]))
                 return verbose && (diag("  MachineID=%s", x->machine_id), false);
@@ -237,6 +304,7 @@ static void check_invariants(Scheduler *s, Model *md, char *const *names, unsign
                                           xfleet_globs_match(md->options[v]->conflicts, names[g]) ||
                                           xfleet_globs_match(md->options[v]->replaces, names[g]);
                         }
+                        blocked = blocked || !check_room(md, g, m, names, names[g]);
                         if (!blocked) {
                                 diag("step %u: global %s is missing on %s", step, names[g], machine_ids[m]);
                                 *good = false;
@@ -245,10 +313,34 @@ static void check_invariants(Scheduler *s, Model *md, char *const *names, unsign
         }
 
         for (unsigned m = 0; m < N_MACHINES && *good; m++) {
+                uint64_t cpu = 0, mem = 0, gpu = 0;
+                Resources r = {};
+                bool any = false;
                 int load = 0;
 
                 if (!md->machine_present[m])
                         continue;
+                for (unsigned u = 0; u < N_UNITS; u++)
+                        if (md->unit_present[u] && md->shadow[u][m]) {
+                                cpu += md->options[u]->reserve.cpu_milli;
+                                mem += md->options[u]->reserve.memory;
+                                gpu += resources_get_extra(&md->options[u]->reserve, "gpu");
+                                any = any || !resources_is_empty(&md->options[u]->reserve);
+                        }
+                if (md->has_cap[m] ? cpu > md->cap[m].cpu_milli || mem > md->cap[m].memory ||
+                                     gpu > resources_get_extra(&md->cap[m], "gpu")
+                                   : any) {
+                        diag("step %u: %s overcommitted: %" PRIu64 " mCPU, %" PRIu64 " B, %" PRIu64 " gpu reserved",
+                             step, machine_ids[m], cpu, mem, gpu);
+                        *good = false;
+                }
+                assert_se(scheduler_machine_reserved(s, machine_ids[m], &r) == 0);
+                if (md->has_cap[m] && (r.cpu_milli != cpu || r.memory != mem)) {
+                        diag("step %u: %s: the scheduler counts %" PRIu64 " mCPU / %" PRIu64 " B, the shadow %" PRIu64
+                             " / %" PRIu64, step, machine_ids[m], r.cpu_milli, r.memory, cpu, mem);
+                        *good = false;
+                }
+                resources_done(&r);
                 for (unsigned u = 0; u < N_UNITS; u++)
                         load += md->unit_present[u] && md->shadow[u][m];
                 if (scheduler_machine_load(s, machine_ids[m]) != load) {
@@ -291,11 +383,27 @@ static void random_step(Scheduler *s, Model *md, char *const *names) {
 
         if (op < 2) {
                 _cleanup_strv_free_ char **meta = random_metadata();
+                bool fresh = !md->machine_present[m];
 
                 assert_se(scheduler_machine_add(s, machine_ids[m], meta) >= 0);
                 strv_free(md->metadata[m]);
                 md->metadata[m] = TAKE_PTR(meta);
                 md->machine_present[m] = true;
+                if (fresh) {
+                        resources_done(&md->cap[m]);
+                        md->has_cap[m] = false;
+                }
+                /* A new registration, or a changed one: capacity grows, shrinks or goes away. */
+                if (rnd(5) == 0) {
+                        assert_se(scheduler_machine_set_capacity(s, machine_ids[m], NULL) == 0);
+                        resources_done(&md->cap[m]);
+                        md->has_cap[m] = false;
+                } else if (fresh || rnd(2)) {
+                        resources_done(&md->cap[m]);
+                        random_capacity(&md->cap[m]);
+                        assert_se(scheduler_machine_set_capacity(s, machine_ids[m], &md->cap[m]) == 0);
+                        md->has_cap[m] = true;
+                }
         } else if (op < 3) {
                 if (md->machine_present[m]) {
                         assert_se(scheduler_machine_remove(s, machine_ids[m]) == 0);
@@ -352,6 +460,8 @@ static void run(unsigned long long seed) {
 
         rng_state = seed | 1;
         assert_se(scheduler_new(&s) == 0);
+        if (seed % 2)
+                scheduler_set_strategy(s, SCHEDULER_BINPACK);
         for (unsigned i = 0; i < N_UNITS; i++) {
                 char buf[64];
 
@@ -391,8 +501,10 @@ static void run(unsigned long long seed) {
            placements);
         ok(placements > 500, "seed %llu: the random walk placed units (%u)", seed, placements);
 
-        for (unsigned i = 0; i < N_MACHINES; i++)
+        for (unsigned i = 0; i < N_MACHINES; i++) {
                 strv_free(md.metadata[i]);
+                resources_done(&md.cap[i]);
+        }
         for (unsigned i = 0; i < N_UNITS; i++)
                 xfleet_options_free(md.options[i]);
 }

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <nftables/libnftables.h>
+#include <stdio.h>
+
+#include "network.h"
+
+char *network_nft_ruleset(Subnet range, uint16_t port, const uint32_t *peers, size_t n_peers) {
+        _cleanup_free_ char *buf = NULL;
+        char rs[SUBNET_STRLEN], a[16];
+        size_t size = 0;
+        FILE *f;
+
+        assert(peers || n_peers == 0);
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return NULL;
+        subnet_format(range, rs);
+        /* "table; delete table; table {...}" replaces the table in one transaction, whether or not
+         * it existed: never a moment without the rules, never two copies. */
+        fprintf(f, "table ip %s\ndelete table ip %s\n", NETWORK_NFT_TABLE, NETWORK_NFT_TABLE);
+        fprintf(f, "table ip %s {\n", NETWORK_NFT_TABLE);
+        fprintf(f, "\tset machines {\n\t\ttype ipv4_addr\n");
+        if (n_peers > 0) {
+                fputs("\t\telements = { ", f);
+                for (size_t i = 0; i < n_peers; i++)
+                        fprintf(f, "%s%s", i > 0 ? ", " : "", subnet_addr_format(peers[i], a));
+                fputs(" }\n", f);
+        }
+        fputs("\t}\n", f);
+        /* The overlay is plain text: only the cluster's machines may inject into it. */
+        fprintf(f, "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
+                   "\t\tudp dport %u ip saddr != @machines counter drop\n\t}\n", (unsigned) port);
+        /* Containers reach the world through the machine's address; inside the range (another
+         * machine's containers) they keep their own. */
+        fprintf(f, "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+                   "\t\tip saddr %s ip daddr != %s masquerade\n\t}\n", rs, rs);
+        fputs("}\n", f);
+        if (fflush(f) != 0 || ferror(f)) {
+                fclose(f);
+                return NULL;
+        }
+        fclose(f);
+        return TAKE_PTR(buf);
+}
+
+int network_nft_apply(const char *ruleset, char **ret_error) {
+        struct nft_ctx *ctx;
+        int r;
+
+        assert(ruleset);
+
+        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        if (!ctx)
+                return -ENOMEM;
+        if (nft_ctx_buffer_error(ctx) < 0) {
+                nft_ctx_free(ctx);
+                return -ENOMEM;
+        }
+        r = nft_run_cmd_from_buffer(ctx, ruleset);
+        if (r != 0) {
+                const char *e = nft_ctx_get_error_buffer(ctx);
+
+                if (ret_error)
+                        *ret_error = strdup(isempty(e) ? "nft failed" : e);
+                nft_ctx_free(ctx);
+                return -EIO;
+        }
+        nft_ctx_free(ctx);
+        return 0;
+}

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+/* The cluster network's pure parts: the rtnetlink messages (parsed back with libmnl, as the
+ * kernel reads them), MAC text, the VTEP MAC, the CNI conflist and the nftables ruleset. */
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include "network-netlink.h"
+#include "network.h"
+#include "tap.h"
+
+#define IP(a, b, c, d) (((uint32_t) (a) << 24) | ((uint32_t) (b) << 16) | ((uint32_t) (c) << 8) | (uint32_t) (d))
+
+typedef struct Attrs {
+        const struct nlattr *tb[64];
+} Attrs;
+
+static int collect(const struct nlattr *attr, void *data) {
+        Attrs *a = data;
+
+        if (mnl_attr_get_type(attr) < ELEMENTSOF(a->tb))
+                a->tb[mnl_attr_get_type(attr)] = attr;
+        return MNL_CB_OK;
+}
+
+static uint32_t be32(const struct nlattr *a) {
+        return a ? ntohl(mnl_attr_get_u32(a)) : 0;
+}
+
+static void test_vxlan(void) {
+        _Alignas(4) uint8_t buf[NETLINK_MSG_SIZE];
+        NetlinkVxlan v = {
+                .name = "fleet.1", .vni = 1, .local = IP(10, 99, 7, 11), .underlay_ifindex = 2, .port = 4789,
+                .mac = { 0x02, 0xfa, 1, 2, 3, 4 }, .mtu = 1450,
+        };
+        struct nlmsghdr *nlh = netlink_build_vxlan_new(buf, 7, &v);
+        Attrs top = {}, info = {}, data = {};
+        NetlinkLink l;
+
+        is_int(nlh->nlmsg_type, RTM_NEWLINK, "vxlan: RTM_NEWLINK");
+        ok((nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK | NLM_F_REQUEST)) ==
+           (NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK | NLM_F_REQUEST), "vxlan: create-only, acknowledged");
+        is_int((int) nlh->nlmsg_seq, 7, "vxlan: sequence number");
+        ok(mnl_attr_parse(nlh, sizeof(struct ifinfomsg), collect, &top) >= 0, "vxlan: attributes parse");
+        is_str(mnl_attr_get_str(top.tb[IFLA_IFNAME]), "fleet.1", "vxlan: name");
+        is_int((int) mnl_attr_get_u32(top.tb[IFLA_MTU]), 1450, "vxlan: MTU");
+        ok(memcmp(mnl_attr_get_payload(top.tb[IFLA_ADDRESS]), v.mac, 6) == 0, "vxlan: MAC");
+        ok(mnl_attr_parse_nested(top.tb[IFLA_LINKINFO], collect, &info) >= 0, "vxlan: link info parses");
+        is_str(mnl_attr_get_str(info.tb[IFLA_INFO_KIND]), "vxlan", "vxlan: kind");
+        ok(mnl_attr_parse_nested(info.tb[IFLA_INFO_DATA], collect, &data) >= 0, "vxlan: data parses");
+        is_int((int) mnl_attr_get_u32(data.tb[IFLA_VXLAN_ID]), 1, "vxlan: VNI");
+        ok(be32(data.tb[IFLA_VXLAN_LOCAL]) == IP(10, 99, 7, 11), "vxlan: local address in network order");
+        is_int(ntohs(mnl_attr_get_u16(data.tb[IFLA_VXLAN_PORT])), 4789, "vxlan: port in network order");
+        ok(data.tb[IFLA_VXLAN_LEARNING] && mnl_attr_get_u8(data.tb[IFLA_VXLAN_LEARNING]) == 0, "vxlan: no learning");
+        is_int((int) mnl_attr_get_u32(data.tb[IFLA_VXLAN_LINK]), 2, "vxlan: underlay link");
+
+        /* What the kernel would answer has the same shape: the parser reads it back. */
+        nlh->nlmsg_type = RTM_NEWLINK;
+        ((struct ifinfomsg *) mnl_nlmsg_get_payload(nlh))->ifi_index = 9;
+        is_int(netlink_parse_link(nlh, &l), 0, "parse a link message");
+        ok(l.ifindex == 9 && streq(l.name, "fleet.1") && streq(l.kind, "vxlan") && l.has_vxlan &&
+           l.vxlan_vni == 1 && l.vxlan_local == IP(10, 99, 7, 11) && l.vxlan_port == 4789 &&
+           !l.vxlan_learning && l.vxlan_link == 2 && l.mtu == 1450 && memcmp(l.mac, v.mac, 6) == 0,
+           "every field read back");
+        nlh->nlmsg_type = RTM_NEWROUTE;
+        is_int(netlink_parse_link(nlh, &l), -EBADMSG, "a message of another type is refused");
+}
+
+static void test_route_neigh_fdb(void) {
+        _Alignas(4) uint8_t buf[NETLINK_MSG_SIZE];
+        const uint8_t mac[6] = { 0x02, 0xfa, 0, 0, 0, 2 };
+        struct nlmsghdr *nlh;
+        struct rtmsg *rtm;
+        struct ndmsg *ndm;
+        struct ifaddrmsg *ifa;
+        Attrs a = {};
+
+        nlh = netlink_build_route(buf, 1, true, IP(10, 42, 2, 0), 24, IP(10, 42, 2, 0), 5);
+        rtm = mnl_nlmsg_get_payload(nlh);
+        is_int(nlh->nlmsg_type, RTM_NEWROUTE, "route: RTM_NEWROUTE");
+        ok(nlh->nlmsg_flags & NLM_F_REPLACE, "route: replaces (a moved machine re-points it)");
+        ok(rtm->rtm_family == AF_INET && rtm->rtm_dst_len == 24 && rtm->rtm_table == RT_TABLE_MAIN,
+           "route: IPv4 /24 in the main table");
+        ok(rtm->rtm_flags & RTNH_F_ONLINK, "route: onlink");
+        assert_se(mnl_attr_parse(nlh, sizeof(*rtm), collect, &a) >= 0);
+        ok(be32(a.tb[RTA_DST]) == IP(10, 42, 2, 0), "route: destination");
+        ok(be32(a.tb[RTA_GATEWAY]) == IP(10, 42, 2, 0), "route: via the remote VTEP address <subnet>.0");
+        is_int((int) mnl_attr_get_u32(a.tb[RTA_OIF]), 5, "route: on the VXLAN device");
+
+        memset(&a, 0, sizeof(a));
+        nlh = netlink_build_route(buf, 2, false, IP(10, 42, 2, 0), 24, 0, 5);
+        is_int(nlh->nlmsg_type, RTM_DELROUTE, "route delete: RTM_DELROUTE");
+        assert_se(mnl_attr_parse(nlh, sizeof(struct rtmsg), collect, &a) >= 0);
+        ok(!a.tb[RTA_GATEWAY], "route delete: no gateway needed");
+
+        memset(&a, 0, sizeof(a));
+        nlh = netlink_build_neigh(buf, 3, true, 5, IP(10, 42, 2, 0), mac);
+        ndm = mnl_nlmsg_get_payload(nlh);
+        is_int(nlh->nlmsg_type, RTM_NEWNEIGH, "neighbour: RTM_NEWNEIGH");
+        ok(ndm->ndm_family == AF_INET && ndm->ndm_state == NUD_PERMANENT && ndm->ndm_ifindex == 5,
+           "neighbour: IPv4, permanent, on the device");
+        assert_se(mnl_attr_parse(nlh, sizeof(*ndm), collect, &a) >= 0);
+        ok(be32(a.tb[NDA_DST]) == IP(10, 42, 2, 0), "neighbour: the remote VTEP address");
+        ok(memcmp(mnl_attr_get_payload(a.tb[NDA_LLADDR]), mac, 6) == 0, "neighbour: its MAC");
+
+        memset(&a, 0, sizeof(a));
+        nlh = netlink_build_fdb(buf, 4, true, 5, mac, IP(10, 99, 7, 12));
+        ndm = mnl_nlmsg_get_payload(nlh);
+        ok(ndm->ndm_family == AF_BRIDGE && (ndm->ndm_flags & NTF_SELF) && ndm->ndm_state == NUD_PERMANENT,
+           "fdb: bridge family, the device's own table, permanent");
+        assert_se(mnl_attr_parse(nlh, sizeof(*ndm), collect, &a) >= 0);
+        ok(memcmp(mnl_attr_get_payload(a.tb[NDA_LLADDR]), mac, 6) == 0, "fdb: the VTEP MAC");
+        ok(be32(a.tb[NDA_DST]) == IP(10, 99, 7, 12), "fdb: -> the remote public IP");
+
+        memset(&a, 0, sizeof(a));
+        nlh = netlink_build_addr(buf, 5, true, 5, IP(10, 42, 1, 0), 32);
+        ifa = mnl_nlmsg_get_payload(nlh);
+        ok(ifa->ifa_family == AF_INET && ifa->ifa_prefixlen == 32 && ifa->ifa_index == 5, "address: /32 on the device");
+        assert_se(mnl_attr_parse(nlh, sizeof(*ifa), collect, &a) >= 0);
+        ok(be32(a.tb[IFA_LOCAL]) == IP(10, 42, 1, 0), "address: <subnet>.0");
+
+        nlh = netlink_build_link_up(buf, 6, 5, 1450);
+        ok(((struct ifinfomsg *) mnl_nlmsg_get_payload(nlh))->ifi_flags & IFF_UP, "link up: IFF_UP");
+        ok(((struct ifinfomsg *) mnl_nlmsg_get_payload(nlh))->ifi_change & IFF_UP, "link up: only IFF_UP changes");
+}
+
+static void test_mac(void) {
+        uint8_t m[6], m2[6];
+        char buf[18];
+
+        is_int(netlink_mac_parse("02:FA:00:0a:ff:01", m), 0, "parse a MAC (either case)");
+        is_str(netlink_mac_format(m, buf), "02:fa:00:0a:ff:01", "print it lowercase");
+        is_int(netlink_mac_parse("02:fa:00:0a:ff", m2), -EINVAL, "too short");
+        is_int(netlink_mac_parse("02-fa-00-0a-ff-01", m2), -EINVAL, "wrong separator");
+        is_int(netlink_mac_parse("02:fa:00:0a:ff:0g", m2), -EINVAL, "not hex");
+
+        network_vtep_mac("0123456789abcdef0123456789abcdef", m);
+        network_vtep_mac("0123456789abcdef0123456789abcdef", m2);
+        ok(memcmp(m, m2, 6) == 0, "VTEP MAC is stable for a machine id");
+        ok((m[0] & 0x03) == 0x02, "VTEP MAC is unicast and locally administered");
+        network_vtep_mac("fedcba9876543210fedcba9876543210", m2);
+        ok(memcmp(m, m2, 6) != 0, "two machines, two VTEP MACs");
+}
+
+static void test_cni(void) {
+        Subnet s;
+        _cleanup_free_ char *text = NULL;
+        json_auto_t *j = NULL;
+        json_t *p, *range;
+
+        assert_se(subnet_parse("10.42.7.0/24", &s) == 0);
+        text = network_cni_conflist(s, 1450);
+        ok(text != NULL, "conflist built");
+        j = json_loads(text, 0, NULL);
+        ok(j != NULL, "conflist is JSON");
+        is_str(json_string_value(json_object_get(j, "name")), "fleet", "network name 'fleet'");
+        p = json_array_get(json_object_get(j, "plugins"), 0);
+        is_str(json_string_value(json_object_get(p, "type")), "bridge", "bridge plugin");
+        is_str(json_string_value(json_object_get(p, "bridge")), NETWORK_BRIDGE_NAME, "bridge name");
+        ok(json_is_false(json_object_get(p, "ipMasq")), "no masquerade by CNI (fleetd's nftables do it)");
+        ok(json_is_true(json_object_get(p, "isGateway")), "the bridge is the gateway");
+        is_int((int) json_integer_value(json_object_get(p, "mtu")), 1450, "MTU = underlay - 50");
+        is_str(json_string_value(json_object_get(json_object_get(p, "ipam"), "type")), "host-local", "host-local IPAM");
+        range = json_array_get(json_array_get(json_object_get(json_object_get(p, "ipam"), "ranges"), 0), 0);
+        is_str(json_string_value(json_object_get(range, "subnet")), "10.42.7.0/24", "over the machine's subnet");
+        is_str(json_string_value(json_object_get(range, "gateway")), "10.42.7.1", "gateway .1");
+        is_str(json_string_value(json_object_get(range, "rangeStart")), "10.42.7.2", "containers from .2");
+        is_str(json_string_value(json_object_get(range, "rangeEnd")), "10.42.7.254", "... to .254");
+        is_str(json_string_value(json_object_get(json_array_get(json_object_get(j, "plugins"), 1), "type")),
+               "portmap", "ports: publish through portmap");
+}
+
+static void test_nft(void) {
+        Subnet r;
+        uint32_t peers[] = { IP(10, 99, 7, 11), IP(10, 99, 7, 12) };
+        _cleanup_free_ char *t = NULL, *t0 = NULL;
+
+        assert_se(subnet_parse("10.42.0.0/16", &r) == 0);
+        t = network_nft_ruleset(r, 4789, peers, 2);
+        ok(t != NULL, "ruleset built");
+        ok(strstr(t, "table ip fleet\ndelete table ip fleet\ntable ip fleet {") == t,
+           "the table is replaced in one transaction");
+        ok(strstr(t, "elements = { 10.99.7.11, 10.99.7.12 }") != NULL, "the cluster's machines");
+        ok(strstr(t, "udp dport 4789 ip saddr != @machines counter drop") != NULL,
+           "VXLAN only from the cluster's machines");
+        ok(strstr(t, "ip saddr 10.42.0.0/16 ip daddr != 10.42.0.0/16 masquerade") != NULL,
+           "masquerade only what leaves the cluster range");
+        t0 = network_nft_ruleset(r, 8472, NULL, 0);
+        ok(t0 && !strstr(t0, "elements") && strstr(t0, "udp dport 8472"), "no machines yet: an empty set");
+}
+
+int main(void) {
+        test_vxlan();
+        test_route_neigh_fdb();
+        test_mac();
+        test_cni();
+        test_nft();
+        return done_testing();
+}
