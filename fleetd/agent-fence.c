@@ -3,33 +3,24 @@
 #include "agent-internal.h"
 #include "log.h"
 
-/* Fencing: a lease is a lock with a deadline. The keeper knows the machine's lease alive until
- * its deadline: the send time of the last successful renewal plus the TTL, by our monotonic clock.
- * etcd cannot expire the lease before then (the renewal reached etcd's leader after we sent it, and
- * a new leader extends every lease), and only once it expired may the engine place our units
- * elsewhere. So the agent stops its non-global units a margin BEFORE the deadline, judged by its
- * own clock, not after a loss is reported: no unit then runs on two machines, also when this
- * machine is cut off together with an etcd member that still answers with a stale view. Global
- * units run everywhere anyway and keep running.
+/* Fencing: an agent that could not renew its lease within the TTL must assume that the leader has
+ * placed its units elsewhere, so it stops them at once; no unit then runs on two machines for
+ * longer than the TTL. Global units run everywhere anyway and keep running.
  *
- * The margin covers the stop itself (a job per unit, normally a few ms, sent at once) and the
- * difference in clock rates between this machine and etcd's leader: with margin m and TTL T, the
- * stop happens in time as long as our clock runs slow against the leader's by less than about
- * (m - stop time) / T, e.g. 5 % at the default TTL of 10 s (m = 1 s) and 10 % at 5 s (m = 0.5 s);
- * NTP keeps real clocks within 0.05 %.
- *
- * A renewal that gets through after the fence but before the deadline proves the lease never
- * lapsed, so nothing was moved: the units start again at once. After a real loss (LOST, a new
- * lease) they wait until the schedule was read again (agent-assignments.c). */
+ * One case looks the same from here but is harmless: an etcd leader election. Renewals wait for
+ * the new leader and may miss a short TTL, yet no lease can expire without a leader, and the new
+ * leader extends every lease. So before stopping anything the agent asks the nearest member, with a
+ * serializable read that needs no leader, whether it still holds the machine key under the lost
+ * lease. A member that answers that it does means "not fenced yet": registering again must then
+ * succeed within an election's time, else we fence after all (that member may be a minority one,
+ * cut off with us, whose view is stale). No answer in a short while (a partition), an error, or
+ * another lease means the registration is gone: fence at once. */
 
-/* While fenced before the deadline, how often to look whether a late renewal got through. */
-#define FENCE_POLL_USEC (200 * USEC_PER_MSEC)
+/* A reachable member answers a local read in milliseconds; a partition never answers. */
+#define FENCE_CHECK_USEC (300 * USEC_PER_MSEC)
 
-usec_t agent_fence_margin_usec(int64_t ttl_sec) {
-        usec_t ttl = (usec_t) MAX(ttl_sec, (int64_t) 1) * USEC_PER_SEC;
-
-        return MIN(MAX(ttl / 10, 500 * USEC_PER_MSEC), 2 * USEC_PER_SEC);
-}
+/* How long an etcd leader election may keep us from registering again before we fence anyway. */
+#define FENCE_ELECTION_USEC (3 * USEC_PER_SEC)
 
 bool agent_unit_fenced(const Agent *a, const AgentUnit *u) {
         return a->fenced && !u->global;
@@ -39,6 +30,7 @@ void agent_fence(Agent *a) {
         AgentUnit *u;
         size_t n = 0;
 
+        agent_fence_cancel_check(a);
         if (a->fenced || a->shutting_down)
                 return;
         a->fenced = true;
@@ -55,64 +47,73 @@ void agent_unfence(Agent *a) {
         if (!a->fenced)
                 return;
         a->fenced = false;
-        a->fenced_lease = 0;
         log_info("Registered again: running the units of the schedule again.");
         agent_schedule_reconcile(a);
 }
 
-void agent_fence_watch_stop(Agent *a) {
-        a->fence_timer = sd_event_source_disable_unref(a->fence_timer);
+void agent_fence_cancel_check(Agent *a) {
+        a->fence_check_call = etcd_call_cancel(a->fence_check_call);
+        a->fence_timer = sd_event_source_unref(a->fence_timer);
+        a->lost_lease = 0;
 }
 
 static int on_fence_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        agent_fence_watch(userdata);
+        Agent *a = userdata;
+
+        if (a->fence_check_call)
+                log_warning("etcd does not answer: the machine's registration must be considered gone.");
+        else
+                log_warning("Still not registered again %" PRIi64 "s after the lease was lost.", a->ttl_sec);
+        agent_fence(a);
         return 0;
 }
 
-void agent_fence_watch(Agent *a) {
-        usec_t t, deadline, margin, fence_at, next;
+static void on_fence_check(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
+        Agent *a = userdata;
         int r;
 
-        agent_fence_watch_stop(a);
-        if (!a->fence_on_lease_loss || a->shutting_down || !a->lease || a->lease_id == 0)
-                return;
+        a->fence_check_call = NULL;
 
-        t = now(CLOCK_MONOTONIC);
-        deadline = etcd_lease_keeper_deadline(a->lease);
-        margin = agent_fence_margin_usec(a->ttl_sec);
-        fence_at = deadline > margin ? deadline - margin : 0;
-
-        if (t < fence_at) {
-                /* Renewed in time after all: the lease never lapsed, nothing was moved. */
-                if (a->fenced && a->fenced_lease == a->lease_id) {
-                        log_notice("The machine's lease %" PRIx64 " was renewed before its deadline after all.",
-                                   (uint64_t) a->lease_id);
-                        agent_unfence(a);
-                }
-                next = fence_at;
-        } else {
-                if (!a->fenced) {
-                        log_warning("No renewal of the machine's lease %" PRIx64 " for %.1f s: its deadline is "
-                                    "%.1f s away, stopping before etcd can expire it.",
-                                    (uint64_t) a->lease_id,
-                                    (double) (t + (usec_t) a->ttl_sec * USEC_PER_SEC - deadline) / 1e6,
-                                    deadline > t ? (double) (deadline - t) / 1e6 : 0.0);
-                        agent_fence(a);
-                        a->fenced_lease = a->lease_id;
-                }
-                next = t + FENCE_POLL_USEC;
-        }
-
-        r = sd_event_add_time(a->event, &a->fence_timer, CLOCK_MONOTONIC, next, USEC_PER_MSEC, on_fence_timer, a);
-        if (r < 0) {
-                log_error_errno(r, "Failed to arm the fence timer, fencing now: %m");
+        if (error < 0 || response->n_kvs == 0 || response->kvs[0].lease != a->lost_lease) {
+                if (error < 0)
+                        log_warning_errno(error, "Cannot check the registration: %m");
+                else
+                        log_warning("The machine's registration is gone from etcd.");
                 agent_fence(a);
+                return;
         }
+
+        log_notice("etcd still holds the registration under lease %" PRIx64 " (an etcd leader election?): "
+                   "units keep running while the machine registers again.", (uint64_t) a->lost_lease);
+        /* An etcd election ends within a few seconds (election timeout 1 s, measured 2.3 s until a
+         * write succeeds), and registering again follows at once. A member that keeps answering
+         * "still registered" for longer may be a minority member cut off with us, whose view is
+         * stale while the majority expires the lease and moves our units: so wait no longer than
+         * an election takes, and at most a TTL. */
+        r = agent_arm_timer(a, &a->fence_timer, MIN((usec_t) a->ttl_sec * USEC_PER_SEC, FENCE_ELECTION_USEC),
+                            on_fence_timer);
+        if (r < 0)
+                agent_fence(a);
 }
 
 void agent_lease_lost(Agent *a, int64_t lease_id) {
-        agent_fence_watch_stop(a);
-        a->fenced_lease = 0;
-        if (a->fence_on_lease_loss)
+        EtcdRangeOptions options = {
+                .key = a->machine_key,
+                .flags = ETCD_SERIALIZABLE,
+        };
+        int r;
+
+        agent_fence_cancel_check(a);
+        if (a->fenced)
+                return;
+        a->lost_lease = lease_id;
+
+        r = agent_arm_timer(a, &a->fence_timer, FENCE_CHECK_USEC, on_fence_timer);
+        if (r < 0) {
+                agent_fence(a);
+                return;
+        }
+        r = etcd_range(a->etcd, &options, on_fence_check, a, &a->fence_check_call);
+        if (r < 0)
                 agent_fence(a);
 }

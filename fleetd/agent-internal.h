@@ -99,8 +99,9 @@ struct Agent {
         sd_event_source *publish_retry;
 
         bool fenced;                    /* the lease was lost: non-global units are stopped */
-        int64_t fenced_lease;           /* fenced before this lease's deadline, which it may still meet */
-        sd_event_source *fence_timer;   /* the lease's deadline minus the margin */
+        int64_t lost_lease;             /* the lease whose loss is being checked */
+        EtcdCall *fence_check_call;
+        sd_event_source *fence_timer;
         bool shutting_down;
         agent_shutdown_handler_t on_shutdown;
         void *on_shutdown_userdata;
@@ -194,14 +195,11 @@ void agent_names_publish_failed(Agent *a);
 void agent_names_forget(Agent *a);
 
 /* agent-fence.c */
-/* How long before the lease's deadline the agent fences: clamp(TTL/10, 0.5 s, 2 s). */
-usec_t agent_fence_margin_usec(int64_t ttl_sec);
-/* Watch the current lease's deadline: fence the margin before it unless renewed by then; unfence
- * when a renewal gets through after all. Called when a lease is granted; re-arms itself. */
-void agent_fence_watch(Agent *a);
-void agent_fence_watch_stop(Agent *a);
-/* The keeper reports lease_id lost: fence (if configured), whatever the deadline watch did. */
+/* The keeper could not renew lease_id in time: check with etcd, and fence unless etcd still holds
+ * the registration under that lease. */
 void agent_lease_lost(Agent *a, int64_t lease_id);
+/* The machine is registered again: no more checks pending. */
+void agent_fence_cancel_check(Agent *a);
 /* Stop the non-global units (at the next pass) until agent_unfence(). */
 void agent_fence(Agent *a);
 void agent_unfence(Agent *a);

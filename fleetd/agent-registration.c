@@ -30,6 +30,7 @@ static void on_registered(EtcdClient *c, int error, const EtcdResponse *response
         }
 
         a->stats.n_registrations++;
+        agent_fence_cancel_check(a);
         if (!a->registered)
                 log_info("Registered machine %s (%s) under lease %" PRIx64 ".", a->machine_id,
                          strna(a->public_ip), (uint64_t) a->lease_id);
@@ -90,7 +91,6 @@ static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void 
                 log_debug("Machine lease %" PRIx64 " granted.", (uint64_t) lease_id);
                 a->lease_id = lease_id;
                 a->registered = false;
-                agent_fence_watch(a);
                 (void) agent_register(a);
                 /* After a loss the leader may have moved our units: read the schedule again before
                  * starting anything that was fenced. */

@@ -199,11 +199,6 @@ int agent_update_machine(Agent *a, const char *public_ip, char *const *metadata)
         return agent_register(a);
 }
 
-uint64_t agent_get_lease_deadline(const Agent *a) {
-        assert(a);
-        return a->lease && a->lease_id != 0 ? etcd_lease_keeper_deadline(a->lease) : 0;
-}
-
 void agent_set_network(Agent *a, bool ready, const char *status) {
         char *s = NULL;
 
@@ -285,7 +280,7 @@ int agent_shutdown(Agent *a, bool purge, bool revoke, agent_shutdown_handler_t d
         a->sync_call = etcd_call_cancel(a->sync_call);
         a->sync_retry = sd_event_source_unref(a->sync_retry);
         a->register_retry = sd_event_source_unref(a->register_retry);
-        agent_fence_watch_stop(a);
+        agent_fence_cancel_check(a);
         if (a->reconcile_event)
                 (void) sd_event_source_set_enabled(a->reconcile_event, SD_EVENT_OFF);
 
@@ -339,7 +334,8 @@ Agent *agent_free(Agent *a) {
         etcd_call_cancel(a->sync_call);
         etcd_call_cancel(a->publish_call);
         etcd_call_cancel(a->revoke_call);
-        sd_event_source_disable_unref(a->fence_timer);
+        etcd_call_cancel(a->fence_check_call);
+        sd_event_source_unref(a->fence_timer);
         etcd_watch_free(a->watch);
         sd_event_source_unref(a->register_retry);
         sd_event_source_unref(a->sync_retry);

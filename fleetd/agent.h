@@ -72,11 +72,6 @@ int agent_start(Agent *a);
  * differ. Returns 0 or -ENOMEM. */
 int agent_update_machine(Agent *a, const char *public_ip, char *const *metadata);
 
-/* The monotonic time (CLOCK_MONOTONIC usec) until which the machine's lease is known alive: the
- * last successful renewal's send time plus the TTL; 0 while there is no lease. The agent fences
- * agent_fence_margin before it. */
-uint64_t agent_get_lease_deadline(const Agent *a);
-
 /* Tell the agent whether the machine's cluster network is up, and if not why (status is copied).
  * Units that need it (unit_file_needs_cluster_network()) are started only while it is; running
  * ones are left alone when it goes. Until this is called the network counts as not set up. */

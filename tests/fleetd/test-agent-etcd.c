@@ -590,28 +590,6 @@ int main(void) {
            "states are published under the new lease");
         is_int(agent_get_stats(a)->n_fences, 1, "one fence");
 
-        /* Fencing before the deadline: etcd falls silent. The non-global unit is stopped before the
-         * lease's deadline by the agent's clock, so before etcd can have expired the lease and the
-         * leader moved the unit, and before the keeper reports the lease lost. */
-        {
-                uint64_t lost = agent_get_stats(a)->n_leases_lost;
-                usec_t deadline, t_stop, margin = agent_fence_margin_usec(config.ttl_sec);
-
-                g_stops = fake_unit("g.service")->stops;
-                etcd_fixture_freeze(f, 0);
-                ok(RUN_UNTIL(!fake_active("a.service"), 10), "etcd frozen: the non-global unit is stopped");
-                t_stop = now(CLOCK_MONOTONIC);
-                deadline = agent_get_lease_deadline(a);
-                ok(t_stop < deadline, "%.2f s before the lease's deadline", ((double) deadline - (double) t_stop) / 1e6);
-                ok(t_stop + margin + 50 * USEC_PER_MSEC >= deadline, "not before the deadline minus the margin (%.2f s)",
-                   (double) margin / 1e6);
-                is_int(agent_get_stats(a)->n_leases_lost, lost, "the keeper had not reported the lease lost yet");
-                is_int(fake_unit("g.service")->stops, g_stops, "the global unit keeps running");
-                etcd_fixture_thaw(f, 0);
-                ok(RUN_UNTIL(fake_active("a.service"), 20), "etcd back: the unit runs again");
-                is_int(agent_get_stats(a)->n_fences, 2, "after a second fence");
-        }
-
         /* Adoption: a second agent over the same directories touches nothing. */
         settle();
         a = agent_free(a);
