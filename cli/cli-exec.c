@@ -190,7 +190,7 @@ int cli_run_on_machine(const RegistryMachine *m, char *const *command) {
         }
 
         if (isempty(m->public_ip))
-                return log_error_errno(EADDRNOTAVAIL, "Machine %s has no public IP to reach it at.", m->id);
+                return log_error_errno(SYNTHETIC_ERRNO(EADDRNOTAVAIL), "Machine %s has no public IP to reach it at.", m->id);
         r = cli_ssh_argv(m->public_ip, command, &ssh);
         if (r < 0)
                 return log_oom();

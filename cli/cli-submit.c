@@ -99,7 +99,7 @@ static int submit_one(const ClusterSnapshot *s, const char *arg, const char *nam
         int r;
 
         if (mode == SUBMIT_ACTIVATE && unit_name_is_template(name))
-                return log_error_errno(EINVAL, "Unable to schedule template unit %s: templates can only be submitted",
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unable to schedule template unit %s: templates can only be submitted",
                                        name);
 
         existing = cluster_snapshot_unit(s, name);

@@ -81,18 +81,18 @@ static int generate(const char *file, const char *dir, char ***ret) {
         if (r < 0)
                 return log_error_errno(r, "Failed to run %s: %m", unitgen);
         if (r == 127)
-                return log_error_errno(ENOENT, "Could not run unitgen (%s); set $FLEETCTL_UNITGEN.", unitgen);
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Could not run unitgen (%s); set $FLEETCTL_UNITGEN.", unitgen);
         if (r != 0)
-                return log_error_errno(EINVAL, "unitgen failed (exit status %d); nothing was changed.", r);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "unitgen failed (exit status %d); nothing was changed.", r);
 
         names = strv_split(out, "\n");
         if (!names)
                 return log_oom();
         STRV_FOREACH(n, names)
                 if (!unit_name_is_valid(*n))
-                        return log_error_errno(EBADMSG, "unitgen printed an invalid unit name \"%s\".", *n);
+                        return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "unitgen printed an invalid unit name \"%s\".", *n);
         if (strv_length(names) == 0)
-                return log_error_errno(ENOENT, "unitgen generated no units.");
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "unitgen generated no units.");
 
         *ret = TAKE_PTR(names);
         return 0;
@@ -155,7 +155,7 @@ int verb_compose(int argc, char *argv[]) {
         int r;
 
         if (!streq(action, "up") && !streq(action, "down") && !streq(action, "ps"))
-                return log_error_errno(EINVAL, "Unknown compose action \"%s\": use up, down or ps.", action);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unknown compose action \"%s\": use up, down or ps.", action);
 
         dir = strdup("/tmp/fleetctl-compose.XXXXXX");
         if (!dir)

@@ -25,7 +25,7 @@ static int list(char *const *valid, list_format_t format) {
         if (arg_journal_output) {
                 o.mode = output_mode_from_string(arg_journal_output);
                 if (o.mode < 0)
-                        return log_error_errno(EINVAL, "Invalid output format '%s': use table or json.",
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid output format '%s': use table or json.",
                                                arg_journal_output);
         }
         if (arg_fields) {

@@ -19,11 +19,11 @@ static int resolve_machine(const ClusterSnapshot *s, const char *name, bool allo
 
         r = cluster_snapshot_find_machine(s, name, &m);
         if (r == -ENOTUNIQ)
-                return log_error_errno(EINVAL, "Machine id prefix %s is ambiguous.", name);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Machine id prefix %s is ambiguous.", name);
         if (r == -ENOENT && allow_unknown && registry_machine_id_is_valid(name))
                 id = strdup(name);
         else if (r < 0)
-                return log_error_errno(ENOENT, "Machine %s not found (see 'fleetctl list-machines').", name);
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Machine %s not found (see 'fleetctl list-machines').", name);
         else
                 id = strdup(m->id);
         if (!id)

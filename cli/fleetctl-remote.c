@@ -26,17 +26,17 @@ static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachi
 
         u = cluster_snapshot_unit(s, name);
         if (!u)
-                return log_error_errno(ENOENT, "Unit %s does not exist.", name);
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Unit %s does not exist.", name);
         a = cluster_snapshot_assignment(s, name);
         if (!a) {
                 const char *why = cluster_snapshot_reason(s, name);
 
-                return log_error_errno(ENOENT, "Unit %s does not appear to be running%s%s", name,
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Unit %s does not appear to be running%s%s", name,
                                        why ? ": " : ".", strempty(why));
         }
         m = cluster_snapshot_machine(s, a->machine_id);
         if (!m)
-                return log_error_errno(EHOSTDOWN, "Machine %s of unit %s is not in the cluster.", a->machine_id, name);
+                return log_error_errno(SYNTHETIC_ERRNO(EHOSTDOWN), "Machine %s of unit %s is not in the cluster.", a->machine_id, name);
 
         *ret = m;
         return 0;
@@ -69,7 +69,7 @@ static int run_for_global_unit(const ClusterSnapshot *s, const char *name, char 
                         ret = r;
         }
         if (!any)
-                return log_error_errno(ENOENT, "Global unit %s does not appear to be running on any machine.", name);
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Global unit %s does not appear to be running on any machine.", name);
         return ret;
 }
 
@@ -128,7 +128,7 @@ int verb_journal(int argc, char *argv[]) {
                 return r;
         u = cluster_snapshot_unit(s, name);
         if (u && u->global)
-                return log_error_errno(EINVAL, "Unable to get journal for global unit %s. Check on a machine "
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unable to get journal for global unit %s. Check on a machine "
                                        "directly using 'fleetctl ssh' to check the journal.", name);
 
         if (arg_sudo && (r = strv_extend(&cmd, "sudo")) < 0)
@@ -148,7 +148,7 @@ static int find_machine(const ClusterSnapshot *s, const char *id, RegistryMachin
         int r = cluster_snapshot_find_machine(s, id, ret);
 
         if (r == -ENOTUNIQ)
-                return log_error_errno(EINVAL, "Machine id prefix %s is ambiguous.", id);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Machine id prefix %s is ambiguous.", id);
         return r;
 }
 
@@ -175,7 +175,7 @@ int verb_ssh(int argc, char *argv[]) {
                 if (r == -ENOENT)
                         r = unit_machine(s, argv[1], &m);
         } else
-                return log_error_errno(EINVAL, "Provide a machine or unit to connect to.");
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Provide a machine or unit to connect to.");
         if (r < 0)
                 return r;
 

@@ -34,7 +34,7 @@ int fleetctl_existing_units(char *const *args, char ***ret) {
 
         STRV_FOREACH(n, names)
                 if (!cluster_snapshot_unit(s, *n))
-                        return log_error_errno(ENOENT, "Unit %s does not exist.", *n);
+                        return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Unit %s does not exist.", *n);
 
         *ret = TAKE_PTR(names);
         return 0;
@@ -74,7 +74,7 @@ int verb_stop(int argc, char *argv[]) {
                 ClusterUnit *u = cluster_snapshot_unit(s, *n);
 
                 if (u && !u->global && u->unit->desired == UNIT_DESIRED_INACTIVE)
-                        return log_error_errno(EINVAL, "Unable to stop unit %s in state inactive", *n);
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unable to stop unit %s in state inactive", *n);
         }
         r = fleetctl_activate(names, UNIT_DESIRED_LOADED, "stop");
         if (r < 0)
@@ -128,7 +128,7 @@ static int restart_global_unit(const ClusterSnapshot *s, const char *name) {
                                   m->id, strna(m->public_ip), r);
         }
         if (n == 0)
-                return log_error_errno(ENOENT, "Global unit %s does not appear to be running on any "
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Global unit %s does not appear to be running on any "
                                        "machine.", name);
         return failed > 0 ? -EIO : 0;
 }

@@ -24,7 +24,7 @@ static int verify_one(const char *path) {
         if (r < 0)
                 return log_oom();
         if (unit_name_is_template(name) && !unit_name_template_type_ok(name))
-                return log_error_errno(EINVAL, "%s: templates of this unit type cannot be instantiated by fleet",
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: templates of this unit type cannot be instantiated by fleet",
                                        path);
 
         r = read_full_file(path, &text, &size, UNIT_FILE_SIZE_MAX);

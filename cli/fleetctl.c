@@ -243,7 +243,7 @@ static int set_prefix(const char *v) {
         char *c;
 
         if (isempty(v) || v[0] != '/')
-                return log_error_errno(EINVAL, "Invalid etcd key prefix '%s': it must start with '/'.", v);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid etcd key prefix '%s': it must start with '/'.", v);
         if (asprintf(&c, "%s%s", v, endswith(v, "/") ? "" : "/") < 0)
                 return log_oom();
         free_and_replace(arg_etcd_key_prefix, c);
@@ -256,14 +256,14 @@ static int set_endpoints(const char *v) {
         if (!l)
                 return log_oom();
         if (strv_length(l) == 0)
-                return log_error_errno(EINVAL, "No etcd endpoint given.");
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "No etcd endpoint given.");
         strv_free(arg_endpoints);
         arg_endpoints = TAKE_PTR(l);
         return 0;
 }
 
 static int bad_value(const char *flag, const char *v) {
-        return log_error_errno(EINVAL, "Invalid value '%s' for --%s.", strna(v), flag);
+        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid value '%s' for --%s.", strna(v), flag);
 }
 
 /* A flag of one or a few commands: c is getopt's code, v its argument; *seen collects them so that
@@ -462,11 +462,11 @@ static int parse_argv(int argc, char *argv[], bool stop_at_verb, unsigned *seen,
         while ((c = getopt_long(argc, argv, stop_at_verb ? "+:hvlfo:Ap:" : ":hvlfo:Ap:", options, NULL)) >= 0) {
                 if (c == '?') {
                         if (optopt != 0)
-                                return log_error_errno(EINVAL, "unknown shorthand flag: '%c' in -%c", optopt, optopt);
-                        return log_error_errno(EINVAL, "unknown flag: %s", argv[optind - 1]);
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "unknown shorthand flag: '%c' in -%c", optopt, optopt);
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "unknown flag: %s", argv[optind - 1]);
                 }
                 if (c == ':')
-                        return log_error_errno(EINVAL, "flag needs an argument: %s", argv[optind - 1]);
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "flag needs an argument: %s", argv[optind - 1]);
                 r = apply_option(c, optarg, seen, ret_help, ret_version);
                 if (r < 0)
                         return r;
@@ -603,7 +603,7 @@ static int verb_help(int argc, char *argv[]) {
         }
         v = verb_find(argv[1]);
         if (!v)
-                return log_error_errno(EINVAL, "Unknown command \"%s\"; run 'fleetctl help' for a list.", argv[1]);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unknown command \"%s\"; run 'fleetctl help' for a list.", argv[1]);
         print_verb_help(v);
         return 0;
 }
@@ -662,7 +662,7 @@ int fleetctl_etcd(EtcdClient **ret) {
                 if (r > 0)
                         log_warning("WARNING: %s.", msg);
                 if (!!arg_etcd_username != !!arg_etcd_password)
-                        return log_error_errno(EINVAL, "--etcd-username and --etcd-password go together.");
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--etcd-username and --etcd-password go together.");
 
                 if (!etcd_event) {
                         r = sd_event_new(&etcd_event);
@@ -693,7 +693,7 @@ int fleetctl_log_etcd_error(int r, const char *what) {
         switch (r) {
         case -ETIMEDOUT:
         case -ESTALE:           /* the watchdog ended the loop */
-                return log_error_errno(ETIMEDOUT, "Failed to %s: etcd at %s did not answer in time.", what,
+                return log_error_errno(SYNTHETIC_ERRNO(ETIMEDOUT), "Failed to %s: etcd at %s did not answer in time.", what,
                                        strna(j));
         case -ECONNREFUSED:
         case -EHOSTUNREACH:
@@ -789,7 +789,7 @@ static int run(int argc, char *argv[]) {
 
         v = verb_find(argv[n]);
         if (!v)
-                return log_error_errno(EINVAL, "Unknown command \"%s\"; run 'fleetctl help' for a list.", argv[n]);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unknown command \"%s\"; run 'fleetctl help' for a list.", argv[n]);
 
         argc -= n;
         argv += n;
@@ -804,7 +804,7 @@ static int run(int argc, char *argv[]) {
         if (seen & ~v->flags) {
                 unsigned bad = seen & ~v->flags;
 
-                return log_error_errno(EINVAL, "unknown flag: %s (not an option of 'fleetctl %s')",
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "unknown flag: %s (not an option of 'fleetctl %s')",
                                        flag_name(bad & -bad), v->name);
         }
         if (arg_debug)
@@ -815,7 +815,7 @@ static int run(int argc, char *argv[]) {
         argc -= r - 1;
         argv += r - 1;
         if (argc - 1 < v->min_args || (v->max_args >= 0 && argc - 1 > v->max_args))
-                return log_error_errno(EINVAL, "%s: %s. Usage: fleetctl %s %s",
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: %s. Usage: fleetctl %s %s",
                                        v->name, argc - 1 < v->min_args ? "missing arguments" : "too many arguments",
                                        v->name, v->args);
 

@@ -292,7 +292,7 @@ static int manager_start_network(Manager *m) {
         }
         if (subnet_parse(c->network_range, &range) < 0 ||
             (c->network_subnet && subnet_parse(c->network_subnet, &fixed) < 0))
-                return log_error_errno(-EINVAL, "Cluster network: bad network_range or network_subnet.");
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Cluster network: bad network_range or network_subnet.");
 
         NetworkConfig nc = {
                 .key_prefix = c->etcd_key_prefix,

@@ -80,9 +80,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         va_list ap;
 
         if (level > log_max_level)
-                return -abs(error);
+                return -ERRNO_VALUE(error);
 
-        errno = abs(error);
+        errno = ERRNO_VALUE(error);
         va_start(ap, format);
         (void) vsnprintf(buf, sizeof(buf), format, ap);
         va_end(ap);
@@ -102,5 +102,5 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         }
 
         errno = saved_errno;
-        return -abs(error);
+        return -ERRNO_VALUE(error);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -25,8 +26,15 @@ int log_get_max_level(void);
 void log_parse_environment(void);
 int log_level_from_string(const char *s);
 
-/* Write one log line. If error is non-zero, errno is set to it while formatting so that "%m"
- * prints its text. Returns -abs(error), so that callers can "return log_error_errno(r, ...)". */
+/* An errno the caller made up for its own failure, not one a call returned: systemd's idiom, so that
+ * "return log_error_errno(SYNTHETIC_ERRNO(EINVAL), ...)" reads as such. The mark is a high bit that
+ * ERRNO_VALUE() strips; log_*_errno() return -ERRNO_VALUE() and "%m" prints the plain errno's text. */
+#define SYNTHETIC_ERRNO(num) (abs(num) | (1 << 30))
+#define ERRNO_VALUE(val) (abs(val) & ~(1 << 30))
+
+/* Write one log line. If error is non-zero, errno is set to ERRNO_VALUE(error) while formatting so
+ * that "%m" prints its text. Returns -ERRNO_VALUE(error), so that callers can
+ * "return log_error_errno(r, ...)". */
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *format, ...) _printf_(6, 7);
 
@@ -35,7 +43,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                 int _level_ = (level), _e_ = (error);                                         \
                 _level_ <= log_get_max_level()                                                \
                         ? log_internal(_level_, _e_, __FILE__, __LINE__, __func__, __VA_ARGS__) \
-                        : -abs(_e_);                                                          \
+                        : -ERRNO_VALUE(_e_);                                                  \
         })
 #define log_full(level, ...) (void) log_full_errno((level), 0, __VA_ARGS__)
 

@@ -89,12 +89,12 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_RUNTIME:
                         arg_runtime = runtime_from_string(optarg);
                         if (arg_runtime < 0)
-                                return log_error_errno(EINVAL, "Unknown runtime \"%s\": use docker or podman.", optarg);
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unknown runtime \"%s\": use docker or podman.", optarg);
                         break;
                 case ARG_NETWORKING:
                         arg_networking = networking_from_string(optarg);
                         if (arg_networking < 0)
-                                return log_error_errno(EINVAL, "Unknown networking \"%s\": use cluster or local.", optarg);
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unknown networking \"%s\": use cluster or local.", optarg);
                         break;
                 case ARG_PROFILE:
                         r = strv_extend(&arg_profiles, optarg);
@@ -114,7 +114,7 @@ static int parse_argv(int argc, char *argv[]) {
                 }
 
         if (optind < argc)
-                return log_error_errno(EINVAL, "Unexpected argument \"%s\" (compose files go after -f).", argv[optind]);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unexpected argument \"%s\" (compose files go after -f).", argv[optind]);
         return 1;
 }
 
@@ -139,7 +139,7 @@ static int find_default_files(void) {
                 }
                 return 0;
         }
-        return log_error_errno(ENOENT, "No compose file found: none of compose.yaml, compose.yml, "
+        return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No compose file found: none of compose.yaml, compose.yml, "
                                "docker-compose.yaml, docker-compose.yml in the current directory; use -f.");
 }
 
@@ -161,7 +161,7 @@ static int compose_file_from_env(void) {
                         return log_oom();
         }
         if (!arg_files)
-                return log_error_errno(EINVAL, "COMPOSE_FILE is set but names no file.");
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "COMPOSE_FILE is set but names no file.");
         return 0;
 }
 

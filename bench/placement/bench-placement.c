@@ -528,7 +528,7 @@ static int parse_argv(int argc, char *argv[]) {
 
         /* A conflict group holds 10 units: with fewer machines some would never be placed. */
         if (arg_machines < 10 || arg_units < 1 || arg_units > 9999999 || arg_globals > arg_units)
-                return log_error_errno(EINVAL, "Need at least 10 machines, 1..9999999 units, "
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Need at least 10 machines, 1..9999999 units, "
                                        "at most as many globals.");
         return 1;
 }

@@ -250,7 +250,7 @@ static int parse_argv(int argc, char *argv[]) {
                         unsigned long v = strtoul(optarg, &end, 10);
 
                         if (*end || v == 0 || v > 10000000)
-                                return log_error_errno(EINVAL, "Invalid number: %s", optarg);
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid number: %s", optarg);
                         if (c == 'm')
                                 arg_machines = v;
                         else
