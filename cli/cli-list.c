@@ -4,7 +4,7 @@
 #include <jansson.h>
 
 #include "cli-list.h"
-#include "cli-table.h"
+#include "table.h"
 #include "strv.h"
 #include "xfleet.h"
 

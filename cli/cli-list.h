@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* The three listings, formatted from a registry snapshot: fleet's tables (cli-table.h), exactly as
+/* The three listings, formatted from a registry snapshot: fleet's tables (table.h), exactly as
  * fleetctl printed them, or JSON for scripts. Pure: no etcd, no output. */
 
-#include "cli-cluster.h"
+#include "cluster.h"
 
 typedef enum OutputMode {
         OUTPUT_TABLE,

@@ -2,7 +2,7 @@
 
 #include <libgen.h>
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-submit.h"
 #include "cli-units.h"
 #include "fleetctl.h"

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "time-util.h"
 
 #define CLI_WAIT_INTERVAL_USEC (250 * USEC_PER_MSEC)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-units.h"
 #include "fleetctl.h"
 #include "log.h"

@@ -7,7 +7,7 @@
 #include <ftw.h>
 #include <libgen.h>
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-exec.h"
 #include "cli-list.h"
 #include "cli-submit.h"

@@ -2,7 +2,7 @@
 
 /* list-units, list-unit-files, list-machines. */
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-list.h"
 #include "fleetctl.h"
 #include "log.h"

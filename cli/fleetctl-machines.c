@@ -3,7 +3,7 @@
 /* cordon, uncordon and drain: whether the leader may place units on a machine, kept in
  * P cordons/<machine-id> (lib/registry.h). The leader's scheduler does the moving; drain shows it. */
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-wait.h"
 #include "etcd-sync.h"
 #include "fleetctl.h"

@@ -2,7 +2,7 @@
 
 /* status, journal and ssh: commands run on the machine of a unit, or on a machine. */
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-exec.h"
 #include "cli-units.h"
 #include "fleetctl.h"

@@ -2,7 +2,7 @@
 
 /* submit, load and start: make the units exist, then raise their desired state and wait. */
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-submit.h"
 #include "cli-wait.h"
 #include "fleetctl.h"

@@ -2,7 +2,7 @@
 
 /* stop, unload, destroy and restart: act on units the cluster already has. */
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-exec.h"
 #include "cli-units.h"
 #include "cli-wait.h"

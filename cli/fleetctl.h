@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "cli-list.h"
 #include "etcd-client.h"
 #include "macro.h"

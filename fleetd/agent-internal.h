@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <systemd/sd-event.h>
 
-#include "agent-systemd.h"
+#include "systemd-client.h"
 #include "agent.h"
 #include "hashmap.h"
 #include "registry.h"

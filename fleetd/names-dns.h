@@ -10,7 +10,7 @@
 
 #include <systemd/sd-event.h>
 
-#include "agent-systemd.h"
+#include "systemd-client.h"
 #include "etcd-client.h"
 #include "macro.h"
 

@@ -7,7 +7,7 @@
 #include <jansson.h>
 
 #include "cli-list.h"
-#include "cli-table.h"
+#include "table.h"
 #include "cli-units.h"
 #include "cli-wait.h"
 #include "strv.h"

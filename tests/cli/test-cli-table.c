@@ -4,7 +4,7 @@
  * padding 1, padchar '\t'). The expected strings are fleet's documented outputs and cases worked
  * out from tabwriter's algorithm. */
 
-#include "cli-table.h"
+#include "table.h"
 #include "strv.h"
 #include "tap.h"
 

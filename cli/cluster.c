@@ -3,7 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "cli-cluster.h"
+#include "cluster.h"
 #include "etcd-sync.h"
 #include "log.h"
 #include "strv.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
-#include "cli-table.h"
+#include "table.h"
 #include "fileio.h"
 #include "strv.h"
 

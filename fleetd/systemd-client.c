@@ -2,7 +2,7 @@
 
 #include <systemd/sd-bus.h>
 
-#include "agent-systemd.h"
+#include "systemd-client.h"
 #include "log.h"
 
 #define SYSTEMD_DEST "org.freedesktop.systemd1"
