@@ -7,8 +7,10 @@
 #include "fileio.h"
 #include "fleetctl.h"
 #include "log.h"
+#include "string-util.h"
 #include "strv.h"
 #include "time-util.h"
+#include "utf8.h"
 
 int cli_local_machine_id(char **ret) {
         _cleanup_free_ char *s = NULL;
@@ -191,6 +193,16 @@ int cli_run_on_machine(const RegistryMachine *m, char *const *command) {
 
         if (isempty(m->public_ip))
                 return log_error_errno(SYNTHETIC_ERRNO(EADDRNOTAVAIL), "Machine %s has no public IP to reach it at.", m->id);
+        /* The address is the machine's own word, and ssh reads a word starting with '-' as an
+         * option (-oProxyCommand= runs a command here): only an address or host name goes. */
+        if (m->public_ip[0] == '-' ||
+            m->public_ip[strspn(m->public_ip, ALPHANUMERICAL ".:-_%[]")] != '\0') {
+                _cleanup_free_ char *ip = utf8_escape_non_printable(m->public_ip);
+
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                       "Machine %s has public IP \"%s\", which is no address; not running ssh.",
+                                       m->id, strna(ip));
+        }
         r = cli_ssh_argv(m->public_ip, command, &ssh);
         if (r < 0)
                 return log_oom();

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "strv.h"
 #include "unit-file.h"
+#include "utf8.h"
 #include "xfleet.h"
 
 #define SET_DESIRED_TRIES 16
@@ -619,15 +620,20 @@ int cluster_units_destroy(EtcdClient *c, const char *prefix, char *const *names,
 }
 
 int cluster_machine_legend(const char *id, const RegistryMachine *m, bool full, bool with_ip, char **ret) {
+        _cleanup_free_ char *ip = NULL;
         char *s;
         int n;
 
         assert(id);
         assert(ret);
 
+        if (with_ip && m && !isempty(m->public_ip)) {
+                ip = utf8_escape_non_printable(m->public_ip);
+                if (!ip)
+                        return -ENOMEM;
+        }
         n = asprintf(&s, "%.*s%s%s%s", full ? (int) strlen(id) : 8, id, full ? "" : "...",
-                     with_ip && m && !isempty(m->public_ip) ? "/" : "",
-                     with_ip && m && !isempty(m->public_ip) ? m->public_ip : "");
+                     ip ? "/" : "", strempty(ip));
         if (n < 0)
                 return -ENOMEM;
         *ret = s;

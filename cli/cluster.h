@@ -108,6 +108,6 @@ int cluster_units_set_desired(EtcdClient *c, const char *prefix, char *const *na
  * the names that existed, in order (a new strv). Returns 0 or the etcd error. */
 int cluster_units_destroy(EtcdClient *c, const char *prefix, char *const *names, char ***ret_deleted);
 
-/* "1a2b3c4d..." (or the full id with full), plus "/ip" if the machine has a public IP. malloc'd
- * into *ret. Returns 0 or -ENOMEM. */
+/* "1a2b3c4d..." (or the full id with full), plus "/ip" if the machine has a public IP (its control
+ * bytes escaped: it is the machine's own word). malloc'd into *ret. Returns 0 or -ENOMEM. */
 int cluster_machine_legend(const char *id, const RegistryMachine *m, bool full, bool with_ip, char **ret);

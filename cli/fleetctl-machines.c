@@ -9,6 +9,7 @@
 #include "fleetctl.h"
 #include "log.h"
 #include "strv.h"
+#include "utf8.h"
 
 /* The registered machine id names, by id or unique prefix; with allow_unknown a full machine id
  * that is not registered (a machine gone for good, whose cordon is left) is taken as it is. */
@@ -114,9 +115,13 @@ static int drain_unit_done(const ClusterSnapshot *s, const Drain *d, const char 
                         return -ENOMEM;
                 r = asprintf(&msg, "Unit %s moved from %s to %s, %s", name, d->legend, legend,
                              unit_desired_state_to_string(u->unit->desired));
-        } else if (!a && (reason = cluster_snapshot_reason(s, name)))
-                r = asprintf(&msg, "Unit %s left %s and is not placed: %s", name, d->legend, reason);
-        else
+        } else if (!a && (reason = cluster_snapshot_reason(s, name))) {
+                _cleanup_free_ char *why = utf8_escape_non_printable(reason);
+
+                if (!why)
+                        return -ENOMEM;
+                r = asprintf(&msg, "Unit %s left %s and is not placed: %s", name, d->legend, why);
+        } else
                 return 0;
         if (r < 0)
                 return -ENOMEM;

@@ -8,6 +8,7 @@
 #include "fleetctl.h"
 #include "log.h"
 #include "strv.h"
+#include "utf8.h"
 
 /* The machine of a placed unit. Returns 0 and borrows from s, or logs and returns an error. */
 static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachine **ret) {
@@ -29,8 +30,13 @@ static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachi
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Unit %s does not exist.", name);
         a = cluster_snapshot_assignment(s, name);
         if (!a) {
-                const char *why = cluster_snapshot_reason(s, name);
+                _cleanup_free_ char *why = NULL;
 
+                if (cluster_snapshot_reason(s, name)) {
+                        why = utf8_escape_non_printable(cluster_snapshot_reason(s, name));
+                        if (!why)
+                                return log_oom();
+                }
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Unit %s does not appear to be running%s%s", name,
                                        why ? ": " : ".", strempty(why));
         }

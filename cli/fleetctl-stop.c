@@ -105,6 +105,7 @@ static int restart_global_unit(const ClusterSnapshot *s, const char *name) {
                 return log_oom();
 
         for (size_t i = 0; i < s->n_states; i++) {
+                _cleanup_free_ char *legend = NULL;
                 RegistryMachine *m;
 
                 if (!streq(s->states[i]->unit, name))
@@ -113,19 +114,20 @@ static int restart_global_unit(const ClusterSnapshot *s, const char *name) {
                 if (!m)
                         continue;
                 n++;
+                r = cluster_machine_legend(m->id, m, false, true, &legend);
+                if (r < 0)
+                        return log_oom();
                 r = cli_run_on_machine(m, cmd);
                 if (r == 0) {
-                        printf("Restarted global unit %s on %.8s.../%s\n", name, m->id, strna(m->public_ip));
+                        printf("Restarted global unit %s on %s\n", name, legend);
                         fflush(stdout);
                         continue;
                 }
                 failed++;
                 if (r < 0)
-                        log_error_errno(r, "Failed to restart global unit %s on %.8s.../%s: %m", name, m->id,
-                                        strna(m->public_ip));
+                        log_error_errno(r, "Failed to restart global unit %s on %s: %m", name, legend);
                 else
-                        log_error("Failed to restart global unit %s on %.8s.../%s: exit status %d", name,
-                                  m->id, strna(m->public_ip), r);
+                        log_error("Failed to restart global unit %s on %s: exit status %d", name, legend, r);
         }
         if (n == 0)
                 return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Global unit %s does not appear to be running on any "

@@ -11,6 +11,7 @@
 #include "parse-util.h"
 #include "registry.h"
 #include "strv.h"
+#include "utf8.h"
 #include "time-util.h"
 #include "xfleet.h"
 
@@ -705,8 +706,11 @@ int fleetctl_log_etcd_error(int r, const char *what) {
         case -ENOMEM:
                 return log_oom();
         default:
-                if (!isempty(msg))
-                        return log_error_errno(r, "Failed to %s: %m (etcd: %s)", what, msg);
+                if (!isempty(msg)) {
+                        _cleanup_free_ char *m = utf8_escape_non_printable(msg);
+
+                        return log_error_errno(r, "Failed to %s: %m (etcd: %s)", what, strna(m));
+                }
                 return log_error_errno(r, "Failed to %s: %m", what);
         }
 }

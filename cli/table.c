@@ -3,6 +3,7 @@
 #include "table.h"
 #include "fileio.h"
 #include "strv.h"
+#include "utf8.h"
 
 #define TABLE_TABWIDTH 8
 #define TABLE_PADDING 1
@@ -41,7 +42,7 @@ int table_add_row(Table *t, char *const *cells, size_t n_cells) {
         if (!copy)
                 return -ENOMEM;
         for (size_t i = 0; i < n_cells; i++) {
-                copy[i] = strdup(cells[i] ?: "-");
+                copy[i] = utf8_escape_non_printable(cells[i] ?: "-");
                 if (!copy[i])
                         return -ENOMEM;
         }

@@ -20,7 +20,9 @@ Table *table_free(Table *t);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
 
 /* Append a row with copies of the n_cells strings in cells (n_cells >= 1; NULL cells print as
- * "-"). Returns 0 or -ENOMEM (the table is unchanged then). */
+ * "-"). Cells come from the cluster, where anyone who can write a record chooses their bytes: the
+ * copies have control bytes and invalid UTF-8 escaped (utf8_escape_non_printable()), so no cell
+ * can start a row or steer the terminal. Returns 0 or -ENOMEM (the table is unchanged then). */
 int table_add_row(Table *t, char *const *cells, size_t n_cells);
 
 size_t table_n_rows(const Table *t);

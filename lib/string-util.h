@@ -6,6 +6,11 @@
 
 #include "macro.h"
 
+#define LOWERCASE_LETTERS "abcdefghijklmnopqrstuvwxyz"
+#define UPPERCASE_LETTERS "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define DIGITS "0123456789"
+#define ALPHANUMERICAL LOWERCASE_LETTERS UPPERCASE_LETTERS DIGITS
+
 /* Strip WHITESPACE from both ends of s, in place: the trailing part is cut off with a NUL, and the
  * return value points to the first character kept (within s). */
 char *strstrip(char *s);

@@ -15,3 +15,11 @@ bool utf8_is_valid_n(const char *s, size_t n, size_t *ret_offset);
 
 /* The same for a NUL-terminated string. */
 bool utf8_is_valid(const char *s);
+
+/* A copy of s fit to print on a terminal, as systemd's utf8_escape_non_printable() makes one for
+ * systemctl's tables: every byte of a control character (C0, DEL, C1), of a bidirectional
+ * override or isolate, and of an invalid sequence is written as a C escape ("\n", "\x1b"), so
+ * a value read from the cluster can neither move the cursor, recolour the terminal nor start a
+ * line of its own. Printable characters, valid multi-byte ones included, are kept. s NULL gives
+ * NULL; NULL on OOM as well. */
+char *utf8_escape_non_printable(const char *s);

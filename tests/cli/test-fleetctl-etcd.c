@@ -357,6 +357,61 @@ static void test_global_and_reasons(void) {
         is_str(f.out, M1 "\t10.99.1.5\trole=web\n" M2 "\t-\t\t-\n", "list-machines -l --no-legend");
 }
 
+/* Issue 12 (13): what the cluster says is printed with its control bytes escaped. A machine's
+ * public_ip carrying a new line and escape sequences forged a row of list-machines; a description
+ * or a reason could recolour the terminal. And an address starting with '-' must not reach ssh,
+ * which would take it for an option (-oProxyCommand= runs a command on the operator's machine). */
+static void test_hostile_display(void) {
+        static const char forged_ip[] = "10.99.1.6\n\x1b[1A\x1b[2K" M1 "\t10.66.6.6\trole=owned";
+        _cleanup_free_ char *rk = registry_reason_key(prefix, "shady.service"), *calls = NULL,
+                *old_path = strdup(getenv("PATH") ?: "/usr/bin:/bin"), *path = NULL;
+        char log[512];
+
+        put_machine(M2, forged_ip, STRV_MAKE("role=\x1b]0;pwned\x07x\xc2\x9b" "2J"));
+        _cleanup_(run_done) Run a = run(STRV_MAKE("list-machines", "-l", "--no-legend"));
+        is_int(a.status, 0, "list-machines with a hostile machine record");
+        ok(!strchr(a.out, '\x1b') && count_lines(a.out) == 2, "no escape byte printed, no row forged: %s",
+           line1(a.out));
+        squeeze_tabs(a.out);
+        if (!ok(strstr(a.out, M2 "\t10.99.1.6\\n\\x1b[1A\\x1b[2K" M1 "\\t10.66.6.6\\trole=owned\t"
+                         "role=\\x1b]0;pwned\\ax\\xc2\\x9b2J\n") != NULL,
+           "the address and metadata are shown escaped, a C1 control too"))
+                diag("%s", a.out);
+
+        write_file("shady.service", "[Unit]\nDescription=ok\x1b[8m hidden\xe2\x80\xae\n[Service]\nExecStart=/bin/true\n");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("submit", "shady.service"));
+        is_int(b.status, 0, "a description with escape sequences is a valid unit");
+        put(rk, "no machine\x1b[2J fits");
+        _cleanup_(run_done) Run c = run(STRV_MAKE("list-unit-files", "--fields=unit,desc,reason", "--no-legend"));
+        squeeze_tabs(c.out);
+        if (!ok(strstr(c.out, "shady.service\tok\\x1b[8m hidden\\xe2\\x80\\xae\tno machine\\x1b[2J fits\n") &&
+           !strchr(c.out, '\x1b'), "description and reason escaped in list-unit-files"))
+                diag("%s", c.out);
+        _cleanup_(run_done) Run d = run(STRV_MAKE("list-unit-files", "-o", "json"));
+        if (!ok(d.status == 0 && strstr(d.out, "\"no machine\\u001B[2J fits\"") && !strchr(d.out, '\x1b'),
+                "-o json escapes them its own way"))
+                diag("%s", d.out);
+        _cleanup_(run_done) Run e = run(STRV_MAKE("status", "shady.service"));
+        ok(e.status != 0 && strstr(e.err, "no machine\\x1b[2J fits") && !strchr(e.err, '\x1b'),
+           "the reason in status's error is escaped: %s", line1(e.err));
+
+        /* ssh is a recording shim (test_global_restart's): it must not even be started. */
+        snprintf(log, sizeof(log), "%s/calls", dir);
+        (void) unlink(log);
+        assert_se(old_path && asprintf(&path, "%s/bin:%s", dir, old_path) > 0);
+        setenv("PATH", path, 1);
+        put_machine(M2, "-oProxyCommand=touch /tmp/pwned", NULL);
+        _cleanup_(run_done) Run f = run(STRV_MAKE("ssh", M2, "true"));
+        setenv("PATH", old_path, 1);
+        ok(f.status != 0 && strstr(f.err, "no address") && count_lines(f.err) == 1,
+           "an address that ssh would read as an option is refused: %s", line1(f.err));
+        ok(read_full_file(log, &calls, NULL, 0) == -ENOENT, "ssh was not run");
+
+        _cleanup_(run_done) Run g = run(STRV_MAKE("destroy", "shady.service"));
+        (void) etcd_sync_delete(client, rk, 0, NULL);
+        put_machine(M2, NULL, NULL);
+}
+
 static void test_errors(void) {
         int64_t before = count_units();
 
@@ -494,6 +549,7 @@ int main(int argc, char *argv[]) {
         test_global_and_reasons();
         test_local_exec();
         test_global_restart();
+        test_hostile_display();
         test_errors();
         test_replace_conflict_and_prefix();
         test_compose();
