@@ -80,7 +80,9 @@ struct Unit {
 
         bool failed;                    /* the last attempt found no machine at fail_epoch */
         bool retry_always;              /* the failure depends on other units' placement */
+        bool reason_quotes_room;        /* the reason names free room, which placements change */
         uint64_t fail_epoch;
+        uint64_t fail_room_serial;      /* Scheduler.room_serial when it failed */
         uint64_t evicted_serial;        /* the reconcile that evicted it (then it may not evict) */
         char *reason;
 };
@@ -150,6 +152,7 @@ struct Scheduler {
         const char *spread_key;         /* while searching for a SpreadMetadata unit: only */
         const char *spread_value;       /* machines with this value of the key (NULL: without) */
         uint64_t epoch;                 /* bumped whenever a unit might newly fit somewhere */
+        uint64_t room_serial;           /* bumped whenever a reservation takes room on a machine */
         uint64_t serial;                /* reconcile counter */
 };
 

@@ -362,6 +362,7 @@ static int place_follower(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         f = unit_fits(s, u, m, unit_evict_mode(s, u, EVICT_ALL), &blocker);
         if (f != FIT_OK) {
                 unit_set_failed(s, u, reason_from_fit(u, m, f, blocker, "where its MachineOf peers are"), true);
+                u->reason_quotes_room = f == FIT_RESOURCES;
                 return 0;
         }
         return place(s, l, u, m);
@@ -380,6 +381,7 @@ static int place_pinned(Scheduler *s, SchedulerChangeList *l, Unit *u) {
                 first = unit_fits(s, u, m, unit_evict_mode(s, u, EVICT_ALL), &blocker);
                 if (first != FIT_OK) {
                         unit_set_failed(s, u, reason_from_fit(u, m, first, blocker, "its MachineID"), false);
+                        u->reason_quotes_room = first == FIT_RESOURCES;
                         return 0;
                 }
                 return place(s, l, u, m);
@@ -409,9 +411,10 @@ static int place_pinned(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         }
         if (best)
                 return place(s, l, u, best);
-        if (m)
+        if (m) {
                 unit_set_failed(s, u, reason_from_fit(u, m, first, blocker, "its MachineID"), false);
-        else
+                u->reason_quotes_room = first == FIT_RESOURCES;
+        } else
                 unit_set_failed(s, u, reason_new("MachineID=%s matches no machine", id), false);
         return 0;
 }
@@ -562,6 +565,7 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
                 return r;
         if (!m) {
                 unit_set_failed(s, u, reason_from_search(ix, u, counts, blocker), false);
+                u->reason_quotes_room = counts[FIT_RESOURCES] > 0;
                 return 0;
         }
         return place(s, l, u, m);
@@ -577,8 +581,12 @@ static int pending_compare(const void *a, const void *b) {
         return strcmp(x->name, y->name);
 }
 
+/* A unit that failed since nothing freed room is not tried again; but one whose reason names free
+ * room is, once a placement took room somewhere, so that the numbers it shows stay true (it
+ * fails again, cheaply: the search prunes every full subtree). */
 static bool unit_skip_cached(const Scheduler *s, const Unit *u) {
-        return u->failed && !u->retry_always && u->fail_epoch == s->epoch;
+        return u->failed && !u->retry_always && u->fail_epoch == s->epoch &&
+               !(u->reason_quotes_room && u->fail_room_serial != s->room_serial);
 }
 
 static int reconcile_pending(Scheduler *s, SchedulerChangeList *l) {

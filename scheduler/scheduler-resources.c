@@ -117,6 +117,7 @@ void machine_reserve(Scheduler *s, Machine *m, const Unit *u, int sign) {
         /* Usage only grows by placements the scheduler checked or by placements restored from the
          * store, and only shrinks by what was added: no wrap-around either way. */
         if (sign > 0) {
+                s->room_serial++;
                 m->cpu_used += need->cpu_milli;
                 m->mem_used += need->memory;
         } else {

@@ -60,6 +60,8 @@ void unit_set_failed(Scheduler *s, Unit *u, char *reason, bool retry_always) {
         u->failed = true;
         u->retry_always = retry_always;
         u->fail_epoch = s->epoch;
+        u->reason_quotes_room = false;
+        u->fail_room_serial = s->room_serial;
 }
 
 static void unit_clear_failed(Unit *u) {

@@ -297,12 +297,47 @@ static void test_spread_metadata(void) {
         is_int(reconcile_count(s), 0, "stable");
 }
 
+/* A reason quotes free room as it is once the reconcile is done, also when units placed after the
+ * failing one (later by name, or in a later reconcile) took the room it named. */
+static void test_reason_follows_room(void) {
+        _cleanup_(scheduler_freep) Scheduler *s = NULL;
+
+        assert_se(scheduler_new(&s) == 0);
+        machine_cap(s, "n2", NULL, 1000, 3 * GiB, NULL);
+        machine_cap(s, "n3", NULL, 1000, 1 * GiB, NULL);
+        launch(s, "db.service", "ReserveCPU=1\nReserveMemory=2560M\n");
+        reconcile_count(s);
+        is_str(where(s, "db.service"), "n2", "db on n2");
+
+        /* big fails first (by name), then small takes n3's room in the same pass. */
+        launch(s, "big.service", "ReserveCPU=1.5\nReserveMemory=1.5G\n");
+        launch(s, "small.service", "ReserveCPU=1\nReserveMemory=1G\n");
+        reconcile_count(s);
+        is_str(where(s, "small.service"), "n3", "small on n3");
+        ok(!where(s, "big.service"), "big fits nowhere");
+        is_str(scheduler_unit_reason(s, "big.service"), "needs 1.5 CPU / 1.5 GiB; most free: n2 0 CPU / 512 MiB",
+               "big's reason: the room left after small was placed in the same pass");
+
+        /* A later reconcile takes the room the reason named: the reason follows. */
+        assert_se(scheduler_unit_remove(s, "small.service") == 0);
+        reconcile_count(s);
+        is_str(scheduler_unit_reason(s, "big.service"), "needs 1.5 CPU / 1.5 GiB; most free: n3 1 CPU / 1 GiB",
+               "small gone: big's reason names n3's room");
+        launch(s, "half.service", "ReserveCPU=0.5\nReserveMemory=512M\n");
+        is_int(reconcile_count(s), 1, "half placed");
+        is_str(where(s, "half.service"), "n3", "half on n3");
+        is_str(scheduler_unit_reason(s, "big.service"), "needs 1.5 CPU / 1.5 GiB; most free: n3 0.5 CPU / 512 MiB",
+               "half took half of n3's room: big's reason says so");
+        is_int(reconcile_count(s), 0, "stable");
+}
+
 int main(void) {
         test_strategy_names();
         test_spread();
         test_binpack();
         test_unplaced_reason();
         test_machine_loss();
+        test_reason_follows_room();
         test_capacity_shrinks();
         test_global();
         test_extra_resources();
