@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <stdarg.h>
 
+#include "cluster-object.h"
 #include "error-message.h"
 #include "parse-util.h"
 #include "string-util.h"
@@ -13,7 +14,8 @@
 /* The options, one entry per [X-Fleet] key fleet knows; deprecated names map to the same key. To add
  * an option: a field in XFleetOptions (xfleet.h), an XFleetKey, its parser below, one row in
  * xfleet_option_table (the name users write), a case in options_have(), the rows of
- * xfleet_exclusive_table it may not be combined with, and the field in free/copy/equal/is_empty. */
+ * xfleet_exclusive_table it may not be combined with, and the field in free/copy/equal/is_empty
+ * (equal/is_empty only for placement options: Secret= and Config= do not place). */
 typedef enum XFleetKey {
         XFLEET_MACHINE_ID,
         XFLEET_MACHINE_OF,
@@ -27,6 +29,8 @@ typedef enum XFleetKey {
         XFLEET_RESERVE_RESOURCE,
         XFLEET_MAX_REPLICAS_PER_MACHINE,
         XFLEET_SPREAD_METADATA,
+        XFLEET_SECRET,
+        XFLEET_CONFIG,
         _XFLEET_KEY_MAX,
         _XFLEET_KEY_INVALID = -EINVAL,
 } XFleetKey;
@@ -46,6 +50,8 @@ static int parse_reserve_memory(XFleetOptions *x, const char *value, char **erro
 static int parse_reserve_resource(XFleetOptions *x, const char *value, char **error_message);
 static int parse_max_replicas_per_machine(XFleetOptions *x, const char *value, char **error_message);
 static int parse_spread_metadata(XFleetOptions *x, const char *value, char **error_message);
+static int parse_secret(XFleetOptions *x, const char *value, char **error_message);
+static int parse_config(XFleetOptions *x, const char *value, char **error_message);
 
 typedef struct XFleetOptionDef {
         const char *name;
@@ -67,6 +73,8 @@ static const XFleetOptionDef xfleet_option_table[] = {
         { "ReserveResource",            XFLEET_RESERVE_RESOURCE, false, parse_reserve_resource },
         { "MaxReplicasPerMachine",      XFLEET_MAX_REPLICAS_PER_MACHINE, false, parse_max_replicas_per_machine },
         { "SpreadMetadata",             XFLEET_SPREAD_METADATA,  false, parse_spread_metadata  },
+        { "Secret",                     XFLEET_SECRET,           false, parse_secret           },
+        { "Config",                     XFLEET_CONFIG,           false, parse_config           },
         { "X-ConditionMachineID",       XFLEET_MACHINE_ID,       true,  parse_machine_id       },
         { "X-ConditionMachineOf",       XFLEET_MACHINE_OF,       true,  parse_machine_of       },
         { "X-ConditionMachineMetadata", XFLEET_MACHINE_METADATA, true,  parse_machine_metadata },
@@ -123,6 +131,8 @@ XFleetOptions *xfleet_options_free(XFleetOptions *x) {
         strv_free(x->warnings);
         resources_done(&x->reserve);
         free(x->spread_metadata);
+        strv_free(x->secrets);
+        strv_free(x->configs);
         return mfree(x);
 }
 
@@ -151,7 +161,9 @@ int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret) {
             strv_copy_to(x->machine_metadata, &c->machine_metadata) < 0 ||
             strv_copy_to(x->conflicts, &c->conflicts) < 0 ||
             strv_copy_to(x->replaces, &c->replaces) < 0 ||
-            strv_copy_to(x->warnings, &c->warnings) < 0)
+            strv_copy_to(x->warnings, &c->warnings) < 0 ||
+            strv_copy_to(x->secrets, &c->secrets) < 0 ||
+            strv_copy_to(x->configs, &c->configs) < 0)
                 return -ENOMEM;
         c->global = x->global;
         c->machine_id_from_boot_id = x->machine_id_from_boot_id;
@@ -463,6 +475,36 @@ static int parse_spread_metadata(XFleetOptions *x, const char *value, char **err
         return 0;
 }
 
+/* Secret=/Config=: stored in canonical form (cluster_object_ref_format()), one reference per name. */
+static int parse_object_ref(ClusterObjectKind kind, char ***refs, const char *value, char **error_message) {
+        _cleanup_(cluster_object_ref_done) ClusterObjectRef ref = {};
+        char *canonical;
+        size_t n;
+        int r;
+
+        r = cluster_object_ref_parse(kind, value, &ref, error_message);
+        if (r < 0)
+                return r;
+        n = strlen(ref.name);
+        STRV_FOREACH(e, *refs)
+                if (strneq(*e, ref.name, n) && ((*e)[n] == 0 || (*e)[n] == ' '))
+                        return error_message_set(error_message, EINVAL, "%s=%s: %s %s is referred to twice",
+                                                 kind == CLUSTER_OBJECT_SECRET ? "Secret" : "Config", value,
+                                                 cluster_object_kind_to_string(kind), ref.name);
+        canonical = cluster_object_ref_format(&ref);
+        if (!canonical)
+                return -ENOMEM;
+        return strv_consume(refs, canonical);
+}
+
+static int parse_secret(XFleetOptions *x, const char *value, char **error_message) {
+        return parse_object_ref(CLUSTER_OBJECT_SECRET, &x->secrets, value, error_message);
+}
+
+static int parse_config(XFleetOptions *x, const char *value, char **error_message) {
+        return parse_object_ref(CLUSTER_OBJECT_CONFIG, &x->configs, value, error_message);
+}
+
 /* xfleet_options_add(), counting the value's bytes after expansion against *budget (if given). */
 static int options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
                        size_t *budget, char **error_message) {
@@ -567,6 +609,10 @@ static bool options_have(const XFleetOptions *x, XFleetKey key) {
                 return x->max_per_machine > 0;
         case XFLEET_SPREAD_METADATA:
                 return x->spread_metadata;
+        case XFLEET_SECRET:
+                return strv_length(x->secrets) > 0;
+        case XFLEET_CONFIG:
+                return strv_length(x->configs) > 0;
         default:
                 assert_not_reached();
         }

@@ -30,6 +30,12 @@ typedef struct XFleetOptions {
         char *spread_metadata;          /* SpreadMetadata=K (swarm's placement preference spread:
                                          * node.labels.K): spread the template's instances evenly
                                          * over the values of machine metadata key K */
+        char **secrets;                 /* Secret=NAME [target=T] [uid=N] [gid=N] [mode=0NNN]: the
+                                         * cluster secrets the unit needs on its machine, in
+                                         * cluster_object_ref_format()'s form, one per name
+                                         * (cluster-object.h); not placement: equal()/is_empty()
+                                         * ignore them and Config= */
+        char **configs;                 /* Config=NAME [...]: the same for cluster configs */
         char **warnings;                /* human-readable notes: unknown keys, deprecated names */
 } XFleetOptions;
 
@@ -57,7 +63,8 @@ int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, co
  * the scheduler never substitutes). Honoured names: MachineID, MachineOf, MachineMetadata,
  * Conflicts, Replaces, Global, ReserveCPU (a decimal, at most 3 places), ReserveMemory (a size:
  * 512M, 4G, 1.5GiB), ReserveResource (name=N, repeatable, summed), MaxReplicasPerMachine (a
- * positive integer), SpreadMetadata (a metadata key) and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
+ * positive integer), SpreadMetadata (a metadata key), Secret and Config (cluster-object.h's
+ * references, a name referred to twice refused) and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
  * X-ConditionMachineMetadata, X-Conflicts, X-ConditionMachineBootID (each adds a warning);
  * unknown keys add a warning "Unknown [X-Fleet] option 'Foo'". A MachineMetadata line may hold
  * several quoted or whitespace-separated values ("a=b" "c=d"). Conflicts, Replaces and MachineOf

@@ -10,6 +10,7 @@ PACKAGES=(
         gcc meson ninja-build pkg-config
         libsystemd-dev libcurl4-openssl-dev libjansson-dev libyaml-dev
         libmnl-dev libnftables-dev      # fleetd's cluster network: rtnetlink and nftables
+        libsodium-dev                   # secrets sealed with the cluster key (crypto_secretbox)
         # the cluster: real etcd, real systemd as PID 1 per node, namespaces and networking
         etcd-server etcd-client systemd dbus util-linux iproute2 curl nftables
         # tests and tools

@@ -288,7 +288,42 @@ static void test_expansion_bounded(void) {
         is_str(error, "[X-Fleet] values add up to more than 65536 bytes", "and says so");
 }
 
+static void test_objects(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = parse(
+                "[X-Fleet]\nSecret=db_pw  mode=0400 target=pw\nSecret=%p-tls\nConfig=app.conf target=/etc/app.conf uid=33\n",
+                "web.service", NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *c = NULL;
+        _cleanup_free_ char *msg = NULL;
+
+        assert_se(x);
+        ok(strv_equal(x->secrets, STRV_MAKE("db_pw target=pw mode=0400", "web-tls")),
+           "Secret= kept in canonical form, specifiers expanded");
+        ok(strv_equal(x->configs, STRV_MAKE("app.conf target=/etc/app.conf uid=33")), "Config=");
+        ok(xfleet_options_is_empty(x), "objects place nothing");
+        assert_se(xfleet_options_copy(x, &c) == 0);
+        ok(strv_equal(c->secrets, x->secrets) && strv_equal(c->configs, x->configs), "copied");
+        is_int(xfleet_options_validate(x, "web.service", NULL), 0, "valid");
+
+        static const char *const bad[][2] = {
+                { "Secret=a/b", "Invalid secret name \"a/b\": it must not contain '/'" },
+                { "Secret=db\nSecret=db mode=0400", "Secret=db mode=0400: secret db is referred to twice" },
+                { "Config=c mode=9", "Config=c mode=9: mode '9' is not an octal mode up to 0777" },
+                { "Secret=", "Secret= needs a secret name" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *text = NULL;
+                XFleetOptions *y;
+
+                assert_se(asprintf(&text, "[X-Fleet]\n%s\n", bad[i][0]) >= 0);
+                y = parse(text, NULL, &msg);
+                ok(!y && msg && strstr(msg, bad[i][1]), "refused: %s", strna(msg));
+                xfleet_options_free(y);
+                msg = mfree(msg);
+        }
+}
+
 int main(void) {
+        test_objects();
         test_parse();
         test_deprecated_and_specifiers();
         test_parse_errors();
