@@ -19,6 +19,8 @@
  *                                                      container's address and the names it answers to
  *   P network/subnets/<a.b.c.d-len>  RegistrySubnet    fleetd: a machine's subnet of the cluster
  *                                                      network, under that machine's network lease
+ *   P secrets/<name>                 ClusterObject     fleetctl: a secret, sealed with the cluster key
+ *   P configs/<name>                 ClusterObject     fleetctl: a config, in clear (cluster-object.h)
  *
  * Why this shape: every agent watches only P schedule/<own id>/ (fleet woke every agent on every
  * change); a dead machine's registration and states vanish with its lease; the leader fences every
