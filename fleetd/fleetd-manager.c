@@ -42,6 +42,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         names_dns_free(m->dns);
         engine_free(m->engine);
+        network_scopes_free(m->scopes);
         network_free(m->network);
         agent_free(m->agent);
         etcd_client_free(m->etcd);
@@ -277,6 +278,38 @@ static void on_network_status(Network *n, bool ready, const char *status, void *
         (void) sd_notifyf(false, "STATUS=Machine %s; cluster network: %s", m->machine_id, status);
 }
 
+static void on_name_record(const char *key, const RegistryName *n, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        if (!key) {
+                network_scopes_clear(m->scopes);
+                return;
+        }
+        r = n ? network_scopes_put(m->scopes, key, n->address, n->networks) : network_scopes_remove(m->scopes, key);
+        if (r == -ENOMEM)
+                log_oom();
+        else if (r < 0)
+                log_warning("Cluster network: name record %s has no IPv4 address, not confining it.", key);
+}
+
+/* The compose networks' scopes by packets, fed by the names watch (network-scopes.h). */
+static int manager_start_scopes(Manager *m, Subnet range) {
+        int r;
+
+        if (!m->dns) {
+                log_warning("Cluster network: the cluster DNS is off (disable_dns), so is its names feed: "
+                            "compose networks are not kept apart by packets on this machine.");
+                return 0;
+        }
+        r = network_scopes_new(&m->scopes, m->event, range, (unsigned) m->config->network_subnet_len);
+        if (r < 0)
+                return log_error_errno(r, "Cluster network: cannot set up the scope rules: %m");
+        /* The names are read asynchronously: the handler is in place before the first answer. */
+        names_dns_set_record_handler(m->dns, on_name_record, m);
+        return 0;
+}
+
 /* The cluster network: set up beside the agent, never in its way. A configuration that cannot work
  * is logged and the machine runs its plain units without the network. */
 static int manager_start_network(Manager *m) {
@@ -324,6 +357,9 @@ static int manager_start_network(Manager *m) {
                 return log_error_errno(r, "Cluster network: %m");
         agent_set_network(m->agent, false, network_status(m->network));
         network_set_status_handler(m->network, on_network_status, m);
+        r = manager_start_scopes(m, range);
+        if (r < 0)
+                return r;
         return network_start(m->network);
 }
 

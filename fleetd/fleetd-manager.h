@@ -12,6 +12,7 @@
 #include "etcd-client.h"
 #include "fleetd-conf.h"
 #include "names-dns.h"
+#include "network-scopes.h"
 #include "network.h"
 
 typedef struct Manager {
@@ -29,6 +30,7 @@ typedef struct Manager {
         Engine *engine;
         NamesDns *dns;
         Network *network;               /* NULL when turned off or misconfigured */
+        NetworkScopes *scopes;          /* with the network and the names feed, else NULL */
 
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;

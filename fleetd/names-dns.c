@@ -32,6 +32,8 @@ struct NamesDns {
         EtcdWatch *watch;
         sd_event_source *sync_retry;
         Set *files;                     /* owns its names: the files in hosts_dir that are ours */
+        names_dns_record_handler_t on_record;
+        void *on_record_userdata;
         NamesDnsStats stats;
 };
 
@@ -69,6 +71,8 @@ static int apply_put(NamesDns *d, const EtcdKeyValue *kv) {
                 log_warning("Ignoring malformed name record %s.", kv->key);
                 return 0;
         }
+        if (d->on_record)
+                d->on_record(kv->key, n, d->on_record_userdata);
         r = service_names_of(n, d->domain, &l);
         if (r < 0)
                 return r;
@@ -108,6 +112,8 @@ static int remove_file(NamesDns *d, const char *file) {
 static int apply_delete(NamesDns *d, const EtcdKeyValue *kv) {
         _cleanup_free_ char *file = key_file(d, kv->key);
 
+        if (file && d->on_record)
+                d->on_record(kv->key, NULL, d->on_record_userdata);
         return file ? remove_file(d, file) : 0;
 }
 
@@ -168,6 +174,8 @@ static void on_synced(EtcdClient *c, int error, const EtcdResponse *response, vo
         seen = set_new();
         if (!seen)
                 goto oom;
+        if (d->on_record)
+                d->on_record(NULL, NULL, d->on_record_userdata);
         for (size_t i = 0; i < response->n_kvs; i++) {
                 char *file = key_file(d, response->kvs[i].key);
 
@@ -307,6 +315,12 @@ int names_dns_start(NamesDns *d, SystemdClient *systemd) {
                         log_warning_errno(r, "Failed to set up " DNS_UNIT ", names will not resolve here: %m");
         }
         return names_dns_sync(d);
+}
+
+void names_dns_set_record_handler(NamesDns *d, names_dns_record_handler_t handler, void *userdata) {
+        assert(d);
+        d->on_record = handler;
+        d->on_record_userdata = userdata;
 }
 
 const NamesDnsStats *names_dns_get_stats(const NamesDns *d) {

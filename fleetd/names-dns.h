@@ -13,6 +13,7 @@
 #include "systemd-client.h"
 #include "etcd-client.h"
 #include "macro.h"
+#include "registry.h"
 
 typedef struct NamesDns NamesDns;
 
@@ -40,6 +41,13 @@ int names_dns_start(NamesDns *d, SystemdClient *systemd);
 /* The text of fleet-dns.service for these settings (malloc'd). Returns 0 or -ENOMEM. */
 int names_dns_unit_text(const char *address, const char *domain, const char *hosts_dir, char **ret);
 const NamesDnsStats *names_dns_get_stats(const NamesDns *d);
+
+/* Told every record the feeder sees: key and record for a put, key and NULL for a record gone, NULL
+ * and NULL before the names are read again from scratch (forget them all). The record is borrowed
+ * for the call. Others that need the published containers (the scopes' firewall) follow the one
+ * watch this way. */
+typedef void (*names_dns_record_handler_t)(const char *key, const RegistryName *n, void *userdata);
+void names_dns_set_record_handler(NamesDns *d, names_dns_record_handler_t handler, void *userdata);
 /* Stop watching; files and dnsmasq stay (the next fleetd takes them over). Accepts NULL. */
 NamesDns *names_dns_free(NamesDns *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NamesDns *, names_dns_free);

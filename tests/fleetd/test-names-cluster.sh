@@ -4,9 +4,10 @@
 # Service names on the cluster network, end to end, on cluster id 22: 3 nodes with real systemd as
 # PID 1, real etcd, the real fleetd, real podman containers from units unitgen made. A client on
 # node 1 fetches a page from "web" on node 2 by its bare compose name and by its full name; a service
-# on another compose network does not resolve it; after a power cut of node 2, web is active on
-# node 3, its name points at its new address, and the client, which retries and is never restarted,
-# gets the page again.
+# on another compose network does not resolve it, nor reach it by its address (nftables: across
+# machines, and on one machine after the move), while a service on both networks reaches either;
+# after a power cut of node 2, web is active on node 3, its name points at its new address, and the
+# client, which retries and is never restarted, gets the page again.
 set -u
 HERE=$(cd "$(dirname "$0")/../cluster" && pwd)
 . "$HERE/tap.sh"
@@ -61,6 +62,11 @@ services:
     networks: [back]
     command: ["sleep", "100000"]
     x-fleet: {MachineMetadata: hostname=node3}
+  both:
+    <<: *c
+    networks: [front, back]
+    command: ["sh", "-c", "mkdir -p /w && echo hello-from-both > /w/index.html && exec httpd -f -p 8080 -h /w"]
+    x-fleet: {MachineMetadata: hostname=node3}
   web:
     <<: *c
     networks: [front]
@@ -80,20 +86,28 @@ state_of() {   # state_of UNIT: "ACTIVE IP"
 }
 active_on() { [ "$(state_of "$1")" = "active $2" ]; }
 # The first two first, so that web, started last, goes to the least loaded machine: node 2.
-"$FLEETCTL" start names-client.service names-other.service >/dev/null 2>&1
+"$FLEETCTL" start names-client.service names-other.service names-both.service >/dev/null 2>&1
 wait_for 120 active_on names-client.service 10.99.22.11
 ok $? "client is active on node1"
 wait_for 120 active_on names-other.service 10.99.22.13
 ok $? "other is active on node3"
+wait_for 120 active_on names-both.service 10.99.22.13
+ok $? "both (on front and back) is active on node3"
 "$FLEETCTL" start names-web.service >/dev/null 2>&1
 wait_for 120 active_on names-web.service 10.99.22.12
 ok $? "web is active on node2" || diag "$("$FLEETCTL" list-units 2>&1)"
 
-web_ip() { "$C" exec "$1" podman inspect names-web --format '{{.NetworkSettings.Networks.fleet.IPAddress}}' 2>/dev/null; }
+ip_of() { "$C" exec "$1" podman inspect "$2" --format '{{.NetworkSettings.Networks.fleet.IPAddress}}' 2>/dev/null; }
+web_ip() { ip_of "$1" names-web; }
 in_client() { "$C" exec 1 podman exec names-client "$@" 2>/dev/null; }
 in_other() { "$C" exec 3 podman exec names-other "$@" 2>/dev/null; }
 # busybox-static's wget crashes in getaddrinfo; nc resolves with the same resolv.conf.
 get() { "$C" exec "$1" podman exec "$2" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $3 8080 | tail -n 1" 2>/dev/null; }
+gets() { [ "$(get "$1" "$2" "$3")" = "$4" ]; }   # gets NODE CONTAINER HOST PAGE
+# Whether node N's scope rules hold address A among the published containers they protect.
+confines() { "$C" exec "$1" nft list set ip fleet_scopes members 2>/dev/null | grep -qF "$2"; }
+dropped() { "$C" exec "$1" nft list chain ip fleet_scopes forward 2>/dev/null | grep -o 'packets [0-9]*' | awk '{ print $2 }'; }
+bridge_dropped() { "$C" exec "$1" nft list chain bridge fleet_scopes forward 2>/dev/null | grep -o 'packets [0-9]*' | awk '{ print $2 }'; }
 fetch_ok() { [ "$(get 1 names-client "$1")" = hello-from-web ]; }
 resolves_to() { in_client nslookup "$1" 2>/dev/null | grep -q "^Address: $2\$"; }
 
@@ -110,6 +124,24 @@ isnt "$(get 3 names-other web)" hello-from-web "a service on another compose net
 in_client nslookup other.names-front.fleet | grep -q "^Address: 10"
 ok $((! $?)) "nor is other a name in front's scope"
 
+# Scopes by packets: an address typed by hand gets no further than a name.
+B=$(ip_of 3 names-both)
+O=$(ip_of 3 names-other)
+wait_for 30 confines 3 "$W1" && wait_for 30 confines 1 "$B" && wait_for 30 confines 3 "$O"
+ok $? "every machine's scope rules hold the published containers (web $W1, both $B, other $O)"
+wait_for 30 gets 1 names-client "$W1" hello-from-web
+ok $? "client (front, node1) reaches web (front, node2) by its address"
+d0=$(dropped 3)
+isnt "$(get 3 names-other "$W1")" hello-from-web "other (back, node3) does not reach web (front, node2) by its address"
+[ "$(dropped 3)" -gt "${d0:-0}" ]
+ok $? "refused by node3's scope rule ($d0 -> $(dropped 3) packets dropped), not lost elsewhere"
+wait_for 30 gets 3 names-other "$B" hello-from-both
+ok $? "other reaches both (back, same node) by its address: its own network works"
+wait_for 30 gets 1 names-client "$B" hello-from-both
+ok $? "client (front, node1) reaches both (front and back, node3) across machines"
+wait_for 30 gets 3 names-both "$W1" hello-from-web
+ok $? "both reaches web (front, node2) across machines"
+
 started=$("$C" exec 1 podman inspect names-client --format '{{.State.StartedAt}}')
 "$C" kill 2
 ok $? "power cut of node2"
@@ -118,6 +150,14 @@ ok $? "web is active on node3 after the power cut" || diag "$("$FLEETCTL" list-u
 W2=$(web_ip 3)
 wait_for 30 resolves_to web.names.fleet "$W2"
 ok $? "its name points at its new address ($W2)"
+wait_for 30 confines 3 "$W2"
+ok $? "node3's scope rules hold web's new address"
+d0=$(bridge_dropped 3)
+isnt "$(get 3 names-other "$W2")" hello-from-web "other does not reach web by its address on their shared machine (bridged)"
+[ "$(bridge_dropped 3)" -gt "${d0:-0}" ]
+ok $? "refused by node3's bridge scope rule ($d0 -> $(bridge_dropped 3) packets dropped)"
+wait_for 30 gets 3 names-both "$W2" hello-from-web
+ok $? "both reaches web on their shared machine"
 client_ok_again() { "$C" exec 1 podman logs --tail 1 names-client 2>/dev/null | grep -q "try hello-from-web"; }
 wait_for 30 client_ok_again
 ok $? "the client, retrying, gets the page again"

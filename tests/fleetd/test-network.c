@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 /* The cluster network's pure parts: the rtnetlink messages (parsed back with libmnl, as the
- * kernel reads them), MAC text, the VTEP MAC, the CNI conflist and the nftables ruleset. */
+ * kernel reads them), MAC text, the VTEP MAC, the CNI conflist, the nftables ruleset and the compose
+ * networks' scope rules. */
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "network-netlink.h"
+#include "network-scopes.h"
 #include "network.h"
 #include "tap.h"
 
@@ -196,11 +198,66 @@ static void test_nft(void) {
         ok(t0 && !strstr(t0, "elements") && strstr(t0, "udp dport 8472"), "no machines yet: an empty set");
 }
 
+static void test_scopes(void) {
+        char *front[] = { (char *) "names_front", NULL }, *back[] = { (char *) "names_back", NULL },
+             *both[] = { (char *) "names_front", (char *) "names_back", (char *) "names_front", NULL };
+        NetworkScopeMember m[] = {
+                { IP(10, 42, 3, 2), front },
+                { IP(10, 42, 4, 2), back },
+                { IP(10, 42, 4, 3), both },
+                { IP(10, 42, 3, 2), front },    /* the same container under a second key */
+                { IP(10, 42, 4, 5), NULL },     /* on no compose network: not confined */
+        };
+        NetworkScopeMember rev[ELEMENTSOF(m)];
+        _cleanup_free_ char *t = NULL, *t2 = NULL, *t0 = NULL, *t16 = NULL;
+        const char *bridge;
+        Subnet r;
+
+        assert_se(subnet_parse("10.42.0.0/16", &r) == 0);
+        t = network_scopes_ruleset(r, 24, m, ELEMENTSOF(m));
+        ok(t != NULL, "scope rules built");
+        is_str(t ? strndupa(t, strstr(t, "table bridge") ? (size_t) (strstr(t, "table bridge") - t) : strlen(t)) : NULL,
+               "table ip fleet_scopes\n"
+               "delete table ip fleet_scopes\n"
+               "table ip fleet_scopes {\n"
+               "\tset members {\n\t\ttype ipv4_addr\n\t\telements = { 10.42.3.2, 10.42.4.2, 10.42.4.3 }\n\t}\n"
+               "\tset n0 {\n\t\ttype ipv4_addr\n\t\tcomment \"names_back\"\n"
+               "\t\telements = { 10.42.4.2, 10.42.4.3 }\n\t}\n"
+               "\tset n1 {\n\t\ttype ipv4_addr\n\t\tcomment \"names_front\"\n"
+               "\t\telements = { 10.42.3.2, 10.42.4.3 }\n\t}\n"
+               "\tchain forward {\n"
+               "\t\ttype filter hook forward priority filter; policy accept;\n"
+               "\t\tip daddr != @members accept\n"
+               "\t\tip saddr & 0.0.0.254 == 0.0.0.0 accept\n"
+               "\t\tip saddr @n0 ip daddr @n0 accept\n"
+               "\t\tip saddr @n1 ip daddr @n1 accept\n"
+               "\t\tip saddr 10.42.0.0/16 counter drop\n"
+               "\t}\n"
+               "}\n",
+               "routed traffic: a set per network, one container once, the machines' .0/.1 let through, "
+               "the rest of the range dropped");
+        bridge = t ? strstr(t, "table bridge fleet_scopes\ndelete table bridge fleet_scopes\ntable bridge fleet_scopes {") : NULL;
+        ok(bridge && strstr(bridge, "ip saddr @n1 ip daddr @n1 accept") &&
+           strstr(bridge, "ip saddr 10.42.0.0/16 counter drop"), "bridged traffic (one machine) gets the same chain");
+
+        for (size_t i = 0; i < ELEMENTSOF(m); i++)
+                rev[i] = m[ELEMENTSOF(m) - 1 - i];
+        t2 = network_scopes_ruleset(r, 24, rev, ELEMENTSOF(rev));
+        is_str(t2, t, "the same containers in another order: the same text (nothing applied again)");
+
+        t0 = network_scopes_ruleset(r, 24, NULL, 0);
+        ok(t0 && strstr(t0, "set members {\n\t\ttype ipv4_addr\n\t}") && !strstr(t0, "set n0"),
+           "no containers: an empty members set, everything passes");
+        t16 = network_scopes_ruleset(r, 20, m, 1);
+        ok(t16 && strstr(t16, "ip saddr & 0.0.15.254 == 0.0.0.0 accept"), "/20 machine subnets: .0 and .1 of each");
+}
+
 int main(void) {
         test_vxlan();
         test_route_neigh_fdb();
         test_mac();
         test_cni();
         test_nft();
+        test_scopes();
         return done_testing();
 }
