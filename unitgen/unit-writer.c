@@ -173,8 +173,12 @@ static int write_network_section(FILE *f, const ComposeModel *m, const ComposeSe
         aliases = strv_join(s->aliases, " ");
         if (!networks || (s->aliases && !aliases))
                 return -ENOMEM;
-        fprintf(f, "\n[" CLUSTER_DNS_SECTION "]\nProject=%s\nService=%s\nContainer=%s\nRuntime=%s\nNetworks=%s\n",
-                m->project->name, s->name, s->container, runtime_to_string(m->runtime), networks);
+        fprintf(f, "\n[" CLUSTER_DNS_SECTION "]\nProject=%s\nService=%s\nContainer=", m->project->name, s->name);
+        /* A replica's container name carries the instance marker: written as %i, as in ExecStart=
+         * (the agent expands it for each instance). */
+        for (const char *c = s->container; *c; c++)
+                fputs(*c == SPECIFIER_INSTANCE_CHAR ? "%i" : *c == '%' ? "%%" : (char[]) { *c, 0 }, f);
+        fprintf(f, "\nRuntime=%s\nNetworks=%s\n", runtime_to_string(m->runtime), networks);
         if (!isempty(aliases))
                 fprintf(f, "Aliases=%s\n", aliases);
         if (s->hostname)
