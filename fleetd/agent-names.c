@@ -10,6 +10,7 @@
 #include "log.h"
 #include "strv.h"
 #include "unit-name.h"
+#include "unit-network.h"
 
 /* The names of this machine's containers: P names/<unit>/<machine-id>, under the machine's lease,
  * written while a unit that carries [X-Fleet-Network] is active, and deleted when it is not (or
@@ -141,7 +142,7 @@ static int on_probe_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         if (!u->address) {
                 /* Not up yet, or not on the cluster network: ask again, less and less often. */
                 if (u->name_attempts++ == 8)
-                        log_notice("%s: no address of container %s on network " CLUSTER_DNS_NETWORK " yet, retrying.",
+                        log_notice("%s: no address of container %s on network " CLUSTER_NETWORK_NAME " yet, retrying.",
                                    u->name, u->name_spec->container);
                 probe_retry_later(a, u);
                 return 0;
@@ -164,7 +165,7 @@ static int probe_start(Agent *a, AgentUnit *u) {
                 return log_oom();
         char *argv[] = {
                 runtime, (char *) "inspect", (char *) "--format",
-                (char *) "{{(index .NetworkSettings.Networks \"" CLUSTER_DNS_NETWORK "\").IPAddress}}",
+                (char *) "{{(index .NetworkSettings.Networks \"" CLUSTER_NETWORK_NAME "\").IPAddress}}",
                 u->name_spec->container, NULL,
         };
 

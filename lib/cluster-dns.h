@@ -3,7 +3,8 @@
 
 /* The cluster's DNS naming, shared by unitgen (what a container's resolver is told) and fleetd
  * (what each machine's DNS answers): the domain, the machine DNS address, the scope of a compose
- * network. Pure: no unit model, no registry (unitgen has its own UnitFile). See service-names.h. */
+ * network. The container network itself is CLUSTER_NETWORK_NAME (unit-network.h). Pure: no unit
+ * model, no registry (unitgen has its own RenderedUnit). See service-names.h. */
 
 #include "macro.h"
 
@@ -14,8 +15,6 @@
 /* Where each machine's DNS answers containers: the same link-local address on every machine (on its
  * loopback device), so one generated unit can name it wherever it lands. */
 #define CLUSTER_DNS_DEFAULT_ADDRESS "169.254.53.53"
-/* The name of the per-machine container network of the cluster (H4's CNI network). */
-#define CLUSTER_DNS_NETWORK "fleet"
 
 /* The DNS label of a network scope: the network's name lowercased, anything but [a-z0-9-]
  * becoming '-' ("visits_default" → "visits-default"). Returns a malloc'd string, or NULL on OOM. */

@@ -5,6 +5,7 @@
 #include "cluster-dns.h"
 #include "strv.h"
 #include "unit-name.h"
+#include "unit-network.h"
 #include "xfleet-map.h"
 
 static const char *const runtime_table[_RUNTIME_MAX] = {
@@ -471,7 +472,7 @@ static int cluster_network_flags(Converter *c) {
         _cleanup_strv_free_ char **search = NULL;
         int r;
 
-        r = converter_flag(c, "--network", CLUSTER_DNS_NETWORK);
+        r = converter_flag(c, "--network", CLUSTER_NETWORK_NAME);
         if (r < 0)
                 return r;
         r = converter_flag(c, "--dns", CLUSTER_DNS_DEFAULT_ADDRESS);
