@@ -86,14 +86,16 @@ state_of() {   # state_of UNIT: "ACTIVE IP"
 }
 active_on() { [ "$(state_of "$1")" = "active $2" ]; }
 # The first two first, so that web, started last, goes to the least loaded machine: node 2.
-"$FLEETCTL" start names-client.service names-other.service names-both.service >/dev/null 2>&1
+out=$("$FLEETCTL" start names-client.service names-other.service names-both.service 2>&1)
+ok $? "fleetctl starts client, other and both" || diag "$out"
 wait_for 120 active_on names-client.service 10.99.22.11
 ok $? "client is active on node1"
 wait_for 120 active_on names-other.service 10.99.22.13
 ok $? "other is active on node3"
 wait_for 120 active_on names-both.service 10.99.22.13
 ok $? "both (on front and back) is active on node3"
-"$FLEETCTL" start names-web.service >/dev/null 2>&1
+out=$("$FLEETCTL" start names-web.service 2>&1)
+ok $? "fleetctl starts web" || diag "$out"
 wait_for 120 active_on names-web.service 10.99.22.12
 ok $? "web is active on node2" || diag "$("$FLEETCTL" list-units 2>&1)"
 
