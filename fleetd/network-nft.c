@@ -5,9 +5,24 @@
 
 #include "network.h"
 
+void network_nft_set_print(FILE *f, const char *name, const char *comment, const uint32_t *addrs, size_t n) {
+        char a[16];
+
+        fprintf(f, "\tset %s {\n\t\ttype ipv4_addr\n", name);
+        if (comment)
+                fprintf(f, "\t\tcomment \"%s\"\n", comment);
+        if (n > 0) {
+                fputs("\t\telements = { ", f);
+                for (size_t i = 0; i < n; i++)
+                        fprintf(f, "%s%s", i > 0 ? ", " : "", subnet_addr_format(addrs[i], a));
+                fputs(" }\n", f);
+        }
+        fputs("\t}\n", f);
+}
+
 char *network_nft_ruleset(Subnet range, uint16_t port, const uint32_t *peers, size_t n_peers) {
         _cleanup_free_ char *buf = NULL;
-        char rs[SUBNET_STRLEN], a[16];
+        char rs[SUBNET_STRLEN];
         size_t size = 0;
         FILE *f;
 
@@ -21,14 +36,7 @@ char *network_nft_ruleset(Subnet range, uint16_t port, const uint32_t *peers, si
          * it existed: never a moment without the rules, never two copies. */
         fprintf(f, "table ip %s\ndelete table ip %s\n", NETWORK_NFT_TABLE, NETWORK_NFT_TABLE);
         fprintf(f, "table ip %s {\n", NETWORK_NFT_TABLE);
-        fprintf(f, "\tset machines {\n\t\ttype ipv4_addr\n");
-        if (n_peers > 0) {
-                fputs("\t\telements = { ", f);
-                for (size_t i = 0; i < n_peers; i++)
-                        fprintf(f, "%s%s", i > 0 ? ", " : "", subnet_addr_format(peers[i], a));
-                fputs(" }\n", f);
-        }
-        fputs("\t}\n", f);
+        network_nft_set_print(f, "machines", NULL, peers, n_peers);
         /* The overlay is plain text: only the cluster's machines may inject into it. */
         fprintf(f, "\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
                    "\t\tudp dport %u ip saddr != @machines counter drop\n\t}\n", (unsigned) port);

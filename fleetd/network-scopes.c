@@ -31,21 +31,6 @@ static int address_compare(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-static void set_print(FILE *f, const char *name, const char *comment, const uint32_t *addrs, size_t n) {
-        char a[16];
-
-        fprintf(f, "\tset %s {\n\t\ttype ipv4_addr\n", name);
-        if (comment)
-                fprintf(f, "\t\tcomment \"%s\"\n", comment);
-        if (n > 0) {
-                fputs("\t\telements = { ", f);
-                for (size_t i = 0; i < n; i++)
-                        fprintf(f, "%s%s", i > 0 ? ", " : "", subnet_addr_format(addrs[i], a));
-                fputs(" }\n", f);
-        }
-        fputs("\t}\n", f);
-}
-
 /* One table of family: the sets and the forward chain. pairs are sorted and unique; scratch holds
  * n_pairs addresses. */
 static void table_print(FILE *f, const char *family, Subnet range, unsigned subnet_len, const ScopePair *pairs,
@@ -55,12 +40,12 @@ static void table_print(FILE *f, const char *family, Subnet range, unsigned subn
 
         fprintf(f, "table %s %s\ndelete table %s %s\ntable %s %s {\n", family, NETWORK_SCOPES_TABLE, family,
                 NETWORK_SCOPES_TABLE, family, NETWORK_SCOPES_TABLE);
-        set_print(f, "members", NULL, members, n_members);
+        network_nft_set_print(f, "members", NULL, members, n_members);
         for (size_t i = 0, j; i < n_pairs; i = j, k++) {
                 for (j = i; j < n_pairs && streq(pairs[j].network, pairs[i].network); j++)
                         scratch[j - i] = pairs[j].address;
                 snprintf(name, sizeof name, "n%zu", k);
-                set_print(f, name, pairs[i].network, scratch, j - i);
+                network_nft_set_print(f, name, pairs[i].network, scratch, j - i);
         }
 
         fputs("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n", f);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <systemd/sd-event.h>
 
 #include "etcd-client.h"
@@ -84,6 +85,9 @@ int network_cni_write(const char *dir, Subnet subnet, uint32_t mtu);
  * transaction: UDP port accepted only from the addresses peers[0..n_peers) (the cluster's
  * machines), masquerade of range's traffic to outside range. Returns a malloc'd text or NULL. */
 char *network_nft_ruleset(Subnet range, uint16_t port, const uint32_t *peers, size_t n_peers);
+/* Print an nft set of IPv4 addresses addrs[0..n) called name (comment: NULL or nft-safe text)
+ * into a table body. */
+void network_nft_set_print(FILE *f, const char *name, const char *comment, const uint32_t *addrs, size_t n);
 /* Apply a ruleset with libnftables. On failure *ret_error gets nft's message. Returns 0 or a
  * negative errno. */
 int network_nft_apply(const char *ruleset, char **ret_error);
