@@ -252,12 +252,18 @@ static int set_prefix(const char *v) {
 }
 
 static int set_endpoints(const char *v) {
-        _cleanup_strv_free_ char **l = strv_split(v, ", ");
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *bad = NULL;
+        int r;
 
-        if (!l)
+        r = etcd_endpoints_parse(v, &l, &bad);
+        if (r == -ENOMEM)
                 return log_oom();
-        if (strv_length(l) == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "No etcd endpoint given.");
+        if (r < 0 && isempty(bad))
+                return log_error_errno(r, "No etcd endpoint given.");
+        if (r < 0)
+                return log_error_errno(r, "Invalid etcd endpoint '%s': it must be an http:// or https:// URL "
+                                       "(scheme, host, optional port).", bad);
         strv_free(arg_endpoints);
         arg_endpoints = TAKE_PTR(l);
         return 0;

@@ -98,13 +98,6 @@ static void etcd_client_on_finished(CurlGlue *g, CURL *curl, CURLcode result, vo
         }
 }
 
-static bool endpoint_is_valid(const char *e) {
-        const char *rest;
-
-        rest = startswith(e, "http://") ?: startswith(e, "https://");
-        return rest && !isempty(rest) && !strpbrk(rest, " \t\r\n/?#") && !endswith(e, ":");
-}
-
 int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config) {
         _cleanup_(etcd_client_freep) EtcdClient *c = NULL;
         int r;
@@ -116,7 +109,7 @@ int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config)
         if (strv_length(config->endpoints) == 0)
                 return -EINVAL;
         STRV_FOREACH(e, config->endpoints)
-                if (!endpoint_is_valid(*e))
+                if (!etcd_endpoint_is_valid(*e))
                         return -EINVAL;
         if (!!config->username != !!config->password)
                 return -EINVAL;

@@ -146,6 +146,17 @@ int etcd_config_check(const EtcdConfig *config, char **ret_message);
 /* Whether the http(s):// endpoint's host is localhost, 127.x or ::1. */
 bool etcd_endpoint_is_loopback(const char *endpoint);
 
+/* Whether e is an endpoint etcd_client_new() takes: http:// or https://, a host, an optional port,
+ * nothing after it (no path, query or whitespace). */
+bool etcd_endpoint_is_valid(const char *e) _pure_;
+
+/* Parse a list of endpoints as fleetd's etcd_servers and fleetctl's --endpoint give it: separated
+ * by commas or whitespace, optionally in fleet's bracketed form ["http://a:2379","http://b:2379"]
+ * (brackets and quotes dropped). Returns 0 and a new strv in *ret (in the order given); -EINVAL
+ * with *ret_bad (optional, malloc'd) the first entry that is not etcd_endpoint_is_valid(), or ""
+ * when the list is empty; -ENOMEM. */
+int etcd_endpoints_parse(const char *s, char ***ret, char **ret_bad);
+
 /* Cancel every call, watch and lease keeper (their callbacks are not invoked) and free the client.
  * Leases are not revoked. Accepts NULL; returns NULL. */
 EtcdClient *etcd_client_free(EtcdClient *c);

@@ -34,6 +34,71 @@ bool etcd_endpoint_is_loopback(const char *endpoint) {
         return streq(host, "localhost") || streq(host, "::1");
 }
 
+bool etcd_endpoint_is_valid(const char *e) {
+        const char *rest;
+
+        rest = startswith(e, "http://") ?: startswith(e, "https://");
+        return rest && !isempty(rest) && !strpbrk(rest, " \t\r\n/?#") && !endswith(e, ":");
+}
+
+int etcd_endpoints_parse(const char *s, char ***ret, char **ret_bad) {
+        _cleanup_strv_free_ char **words = NULL, **l = NULL;
+        _cleanup_free_ char *inner = NULL;
+        size_t n;
+
+        assert(s);
+        assert(ret);
+
+        n = strlen(s);
+        if (n >= 2 && s[0] == '[' && s[n - 1] == ']')
+                inner = strndup(s + 1, n - 2);
+        else
+                inner = strdup(s);
+        if (!inner)
+                return -ENOMEM;
+
+        words = strv_split(inner, ", \t\n");
+        if (!words)
+                return -ENOMEM;
+
+        l = new0(char *, 1);
+        if (!l)
+                return -ENOMEM;
+        STRV_FOREACH(w, words) {
+                size_t wl = strlen(*w);
+                char *v;
+                int r;
+
+                if (wl >= 2 && (*w)[0] == '"' && (*w)[wl - 1] == '"')
+                        v = strndup(*w + 1, wl - 2);
+                else
+                        v = strdup(*w);
+                if (!v)
+                        return -ENOMEM;
+                if (!etcd_endpoint_is_valid(v)) {
+                        if (ret_bad)
+                                *ret_bad = v;
+                        else
+                                free(v);
+                        return -EINVAL;
+                }
+                r = strv_consume(&l, v);
+                if (r < 0)
+                        return r;
+        }
+        if (strv_length(l) == 0) {
+                if (ret_bad) {
+                        *ret_bad = strdup("");
+                        if (!*ret_bad)
+                                return -ENOMEM;
+                }
+                return -EINVAL;
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 int etcd_config_check(const EtcdConfig *config, char **ret_message) {
         const char *files[] = { config->ca_file, config->cert_file, config->key_file };
         const char *names[] = { "CA file", "certificate file", "key file" };

@@ -8,6 +8,7 @@
 
 #include "cluster-dns.h"
 #include "error-message.h"
+#include "etcd-client.h"
 #include "fileio.h"
 #include "fleetd-conf.h"
 #include "parse-util.h"
@@ -265,64 +266,6 @@ int fleetd_parse_metadata(const char *s, char ***ret, char **ret_bad) {
         return 0;
 }
 
-int fleetd_parse_endpoints(const char *s, char ***ret, char **ret_bad) {
-        _cleanup_strv_free_ char **words = NULL, **l = NULL;
-        _cleanup_free_ char *inner = NULL;
-        size_t n;
-
-        assert(s);
-        assert(ret);
-
-        /* fleet's bracketed form: ["http://a:2379","http://b:2379"]. */
-        n = strlen(s);
-        if (n >= 2 && s[0] == '[' && s[n - 1] == ']')
-                inner = strndup(s + 1, n - 2);
-        else
-                inner = strdup(s);
-        if (!inner)
-                return -ENOMEM;
-
-        words = strv_split(inner, ", \t\n");
-        if (!words)
-                return -ENOMEM;
-
-        l = new0(char *, 1);
-        if (!l)
-                return -ENOMEM;
-        STRV_FOREACH(w, words) {
-                const char *e = *w, *rest;
-                size_t wl = strlen(e);
-                char *v;
-                int r;
-
-                if (wl >= 2 && e[0] == '"' && e[wl - 1] == '"')
-                        v = strndup(e + 1, wl - 2);
-                else
-                        v = strdup(e);
-                if (!v)
-                        return -ENOMEM;
-                rest = startswith(v, "http://") ?: startswith(v, "https://");
-                if (!rest || isempty(rest) || rest[0] == '/') {
-                        if (ret_bad)
-                                *ret_bad = v;
-                        else
-                                free(v);
-                        return -EINVAL;
-                }
-                r = strv_consume(&l, v);
-                if (r < 0)
-                        return r;
-        }
-        if (strv_length(l) == 0) {
-                if (ret_bad)
-                        *ret_bad = strdup("");
-                return -EINVAL;
-        }
-
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
 static int dir_value(const char *v, char **ret) {
         size_t l = strlen(v);
 
@@ -384,11 +327,12 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
                 _cleanup_free_ char *bad = NULL;
                 char **l;
 
-                r = fleetd_parse_endpoints(value, &l, &bad);
+                r = etcd_endpoints_parse(value, &l, &bad);
                 if (r == -EINVAL)
                         return isempty(bad) ? error_message_set(ret_error, EINVAL, "%s: no endpoint given", o->name)
                                             : error_message_set(ret_error, EINVAL,
-                                                        "%s: '%s' is not an http:// or https:// URL",
+                                                        "%s: '%s' is not an http:// or https:// URL "
+                                                        "(scheme, host, optional port)",
                                                         o->name, bad);
                 if (r < 0)
                         return r;

@@ -108,8 +108,3 @@ int fleetd_parse_duration(const char *s, uint64_t *ret_usec);
  * trimmed, empty entries skipped; each entry needs exactly one '=' and a non-empty key and value).
  * Returns 0, -EINVAL (with the offending entry in *ret_bad, malloc'd, if non-NULL), -ENOMEM. */
 int fleetd_parse_metadata(const char *s, char ***ret, char **ret_bad);
-
-/* Parse a list of etcd endpoints: comma- or whitespace-separated, or fleet's bracketed list
- * ["http://a:2379","http://b:2379"]. Each must be an http:// or https:// URL. Returns 0,
- * -EINVAL (bad entry in *ret_bad if non-NULL), -ENOMEM. */
-int fleetd_parse_endpoints(const char *s, char ***ret, char **ret_bad);

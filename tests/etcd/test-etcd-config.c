@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 /* etcd_config_check(): TLS files that would be silently unused or cannot be read are refused, and
- * plain http to anything but loopback is a warning naming the risk. */
+ * plain http to anything but loopback is a warning naming the risk. etcd_endpoints_parse(): the one
+ * endpoint list syntax of fleetd and fleetctl. */
 
 #include "etcd-client.h"
 #include "strv.h"
@@ -21,7 +22,49 @@ static int check(char **endpoints, const char *ca, const char *cert, const char 
         return etcd_config_check(&c, ret);
 }
 
+static void test_endpoints_parse(void) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *bad = NULL, *joined = NULL;
+
+        is_int(etcd_endpoints_parse("http://10.99.0.1:12379,http://10.99.0.1:22379", &l, NULL), 0,
+               "comma-separated endpoints parse");
+        joined = strv_join(l, " ");
+        is_str(joined, "http://10.99.0.1:12379 http://10.99.0.1:22379", "in the order given");
+        l = strv_free(l);
+        joined = mfree(joined);
+
+        is_int(etcd_endpoints_parse("[\"https://b:2379\", \"http://a:2379\"]", &l, NULL), 0,
+               "fleet's bracketed list parses");
+        joined = strv_join(l, " ");
+        is_str(joined, "https://b:2379 http://a:2379", "quotes and brackets are removed");
+        l = strv_free(l);
+        joined = mfree(joined);
+
+        is_int(etcd_endpoints_parse("http://[::1]:2379 http://localhost", &l, NULL), 0,
+               "whitespace separates too; brackets of an IPv6 host and no port are fine");
+        l = strv_free(l);
+
+        STRV_FOREACH(p, STRV_MAKE("127.0.0.1:4001", "http://a:2379/", "http://a:2379/v3", "http://a:",
+                                  "ftp://a:2379", "http://", "http://a:2379?x")) {
+                _cleanup_free_ char *list = NULL;
+                const char *s = *p;
+
+                assert_se(asprintf(&list, "http://ok:2379,%s", s) >= 0);
+                is_int(etcd_endpoints_parse(list, &l, &bad), -EINVAL, "%s is refused", s);
+                is_str(bad, s, "and named");
+                bad = mfree(bad);
+                ok(!etcd_endpoint_is_valid(s), "etcd_client_new() would refuse it too");
+        }
+
+        is_int(etcd_endpoints_parse(" , ", &l, &bad), -EINVAL, "an empty list is rejected");
+        is_str(bad, "", "with an empty name");
+        bad = mfree(bad);
+        is_int(etcd_endpoints_parse("[]", &l, NULL), -EINVAL, "an empty bracketed list too");
+}
+
 int main(void) {
+        test_endpoints_parse();
+
         char readable[] = "/tmp/test-etcd-config-XXXXXX";
         int fd = mkstemp(readable);
         char *m = NULL;

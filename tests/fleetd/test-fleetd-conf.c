@@ -57,25 +57,19 @@ static void test_metadata(void) {
         is_int(fleetd_parse_metadata("k=", &l, NULL), -EINVAL, "empty value is rejected");
 }
 
+/* The list's syntax is etcd_endpoints_parse()'s (test-etcd-config); here: its error names the key. */
 static void test_endpoints(void) {
-        _cleanup_strv_free_ char **l = NULL;
-        _cleanup_free_ char *bad = NULL, *joined = NULL;
+        _cleanup_(fleetd_config_freep) FleetdConfig *c = NULL;
+        _cleanup_free_ char *e = NULL;
 
-        is_int(fleetd_parse_endpoints("http://10.99.0.1:12379,http://10.99.0.1:22379", &l, NULL), 0,
-               "comma-separated endpoints parse");
-        is_int((int64_t) strv_length(l), 2, "two endpoints");
-        l = strv_free(l);
-
-        is_int(fleetd_parse_endpoints("[\"http://a:2379\",\"https://b:2379\"]", &l, NULL), 0,
-               "fleet's bracketed list parses");
-        joined = strv_join(l, " ");
-        is_str(joined, "http://a:2379 https://b:2379", "quotes and brackets are removed");
-        l = strv_free(l);
-
-        is_int(fleetd_parse_endpoints("http://a:2379,127.0.0.1:4001", &l, &bad), -EINVAL,
+        assert_se(fleetd_config_new(&c) == 0);
+        is_int(fleetd_config_set(c, "etcd_servers", "http://a:2379,127.0.0.1:4001", &e), -EINVAL,
                "an endpoint without a scheme is rejected");
-        is_str(bad, "127.0.0.1:4001", "the bad endpoint is named");
-        is_int(fleetd_parse_endpoints(" , ", &l, NULL), -EINVAL, "an empty list is rejected");
+        ok(e && strstr(e, "etcd_servers") && strstr(e, "'127.0.0.1:4001'"), "naming key and entry: %s", strna(e));
+        e = mfree(e);
+        is_int(fleetd_config_set(c, "etcd_servers", " , ", &e), -EINVAL, "an empty list is rejected");
+        ok(e && strstr(e, "no endpoint given"), "saying so: %s", strna(e));
+        is_str(c->etcd_servers[0], "http://127.0.0.1:2379", "a refused value leaves the default");
 }
 
 static void test_defaults(void) {
