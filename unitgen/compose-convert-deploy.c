@@ -8,6 +8,7 @@
 #include "resources.h"
 #include "strv.h"
 #include "time-util.h"
+#include "unit-name.h"
 #include "unit-syntax.h"
 #include "xfleet-map.h"
 
@@ -673,6 +674,53 @@ int convert_xfleet(Converter *c, const char *key, YamlNode *v) {
                         if (r < 0)
                                 return r;
                         r = strv_extendf(&c->service->xfleet, "%s=%s", k->value, *x);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* x-install: the unit's [Install] section, which the systemd generator turns into links (as
+ * quadlet does) and fleetd enables in the runtime scope. Only the keys that make links, each a
+ * unit name: a path or a template as a target would make a link systemd never follows. */
+int convert_install(Converter *c, const char *key, YamlNode *v) {
+        ComposeService *s = c->service;
+        YamlNode *k, *val;
+        int r;
+
+        if (v->type != YAML_NODE_MAPPING && !yaml_node_is_null(v))
+                return diag_error(c->diag, v, converter_path(c, key),
+                                  "must be a mapping of [Install] options (WantedBy, RequiredBy, Alias)");
+        s->install_given = true;
+        YAML_MAPPING_FOREACH(k, val, v) {
+                _cleanup_strv_free_ char **values = NULL;
+                bool alias = streq(k->value, "Alias");
+
+                /* UpheldBy= is not in Debian 12's systemd (252): it would ignore it. */
+                if (!alias && !STR_IN_SET(k->value, "WantedBy", "RequiredBy"))
+                        return diag_error(c->diag, k, converter_path(c, key),
+                                          "\"%s\" is not an [Install] option that makes a link: use WantedBy, "
+                                          "RequiredBy or Alias", k->value);
+                r = converter_strings(c, key, val, &values);
+                if (r < 0)
+                        return r;
+                STRV_FOREACH(x, values) {
+                        const char *reason = NULL;
+
+                        if (unit_name_check(*x, &reason) < 0)
+                                return diag_error(c->diag, val, converter_path(c, key), "%s=%s: %s", k->value,
+                                                  *x, reason);
+                        if (!alias && unit_name_is_template(*x))
+                                return diag_error(c->diag, val, converter_path(c, key),
+                                                  "%s=%s: a template cannot pull a unit in", k->value, *x);
+                        if (alias && (!endswith(*x, ".service") ||
+                                      unit_name_is_template(*x) != unit_name_is_template(s->unit)))
+                                return diag_error(c->diag, val, converter_path(c, key),
+                                                  "Alias=%s: an alias of %s must be a %s", *x, s->unit,
+                                                  unit_name_is_template(s->unit) ? "template service (name@.service)" :
+                                                  "service that is not a template");
+                        r = strv_extendf(&s->install, "%s=%s", k->value, *x);
                         if (r < 0)
                                 return r;
                 }

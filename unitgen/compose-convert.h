@@ -94,6 +94,7 @@ int convert_scale(Converter *c, const char *key, YamlNode *v);
 int convert_stop_grace_period(Converter *c, const char *key, YamlNode *v);
 int convert_pull_policy(Converter *c, const char *key, YamlNode *v);
 int convert_xfleet(Converter *c, const char *key, YamlNode *v);
+int convert_install(Converter *c, const char *key, YamlNode *v);
 
 /* Record that the current service depends on service (checked once every service is known):
  * key names the compose key for messages, at the location. A second mention of the same

@@ -77,6 +77,7 @@ static void compose_service_done(ComposeService *s) {
         free(s->restart);
         free(s->stop_signal);
         strv_free(s->xfleet);
+        strv_free(s->install);
 }
 
 static void resources_free(ComposeResource *t, size_t n) {

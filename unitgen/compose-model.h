@@ -118,6 +118,8 @@ typedef struct ComposeService {
         unsigned cpu_quota_percent;                  /* 0: unset */
 
         char **xfleet;          /* "Key=Value" lines of [X-Fleet] */
+        char **install;         /* "Key=Value" lines of [Install], from x-install */
+        bool install_given;     /* x-install was there (even empty: not started at boot) */
         const YamlNode *node;   /* the service's mapping, borrowed */
 } ComposeService;
 

@@ -105,6 +105,7 @@ static const ComposeKey compose_keys[] = {
         { "stdin_open",         KEY_CONVERT, convert_drop,
           "a unit has no terminal to attach; dropped" },
         { "x-fleet",            KEY_CONVERT, convert_xfleet,            NULL },
+        { "x-install",          KEY_CONVERT, convert_install,           NULL },  /* after deploy: knows a template */
 
         { "extends",            KEY_LOADED,  NULL,                      NULL },
         { "profiles",           KEY_LOADED,  NULL,                      NULL },
@@ -261,7 +262,7 @@ int compose_convert_service(Converter *c, YamlNode *node) {
         YAML_MAPPING_FOREACH(k, v, node) {
                 const ComposeKey *ck;
 
-                if (startswith(k->value, "x-") && !streq(k->value, "x-fleet"))
+                if (startswith(k->value, "x-") && !STR_IN_SET(k->value, "x-fleet", "x-install"))
                         continue;
                 ck = compose_key_find(k->value);
                 if (!ck)

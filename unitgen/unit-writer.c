@@ -221,6 +221,12 @@ int unit_render(const ComposeModel *m, const ComposeService *s, char **ret) {
         if (r < 0)
                 return r;
 
+        if (s->install) {
+                fputs("\n[Install]\n", f);
+                STRV_FOREACH(x, s->install)
+                        fprintf(f, "%s\n", *x);
+        }
+
         if (s->xfleet) {
                 fputs("\n[X-Fleet]\n", f);
                 STRV_FOREACH(x, s->xfleet)

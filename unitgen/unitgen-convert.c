@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include "strv.h"
 #include "unitgen-convert.h"
 
 int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, Networking networking, RenderedUnit **ret_units, size_t *ret_n,
@@ -24,6 +25,12 @@ int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, Networking net
         /* --strict: a warning is an error, and no unit is written. */
         if (d->n_errors > 0)
                 return -EINVAL;
+        for (size_t i = 0; o->wanted_by && i < m->n_services; i++)
+                if (!m->services[i].install_given) {
+                        r = strv_extendf(&m->services[i].install, "WantedBy=%s", o->wanted_by);
+                        if (r < 0)
+                                return r;
+                }
         r = unit_render_all(m, &units, &n);
         if (r < 0)
                 return r;

@@ -6,7 +6,8 @@
 #include "unit-writer.h"
 
 /* The whole conversion in one call, for the program, the benchmark and the fuzzer: load the
- * project described by o, convert it for runtime, render its units. Nothing is written to disk.
+ * project described by o, convert it for runtime, render its units (o->wanted_by: the [Install]
+ * WantedBy= of every service without x-install). Nothing is written to disk.
  * On success *ret_units (an array of *ret_n, free with unit_render_free()) and, if ret_project is
  * given, the project's name in *ret_project (owned by the caller). Returns 0, -EINVAL after at least
  * one error message in d, or -ENOMEM. */

@@ -5,12 +5,15 @@
 #include <sys/stat.h>
 
 #include "fileio.h"
+#include "generator-install.h"
 #include "log.h"
 #include "strv.h"
 #include "unit-diff.h"
 #include "unitgen-convert.h"
 
 #define GENERATOR_SOURCE_DIR "/etc/fleet/compose"
+/* What a compose project dropped on the machine means: run it, at boot too (docker compose up). */
+#define GENERATOR_WANTED_BY "multi-user.target"
 
 static char **arg_files = NULL;
 static char **arg_profiles = NULL;
@@ -414,7 +417,8 @@ static int generator_project(const char *src, const char *entry, const char *des
         if (!dir || !name)
                 return log_oom();
 
-        o = (ComposeLoadOptions) { .files = files, .project_dir = dir, .project_name = name, .project_name_from = path };
+        o = (ComposeLoadOptions) { .files = files, .project_dir = dir, .project_name = name, .project_name_from = path,
+                                   .wanted_by = GENERATOR_WANTED_BY };
         r = unitgen_convert(&o, RUNTIME_DOCKER, NETWORKING_LOCAL, &units, &n, NULL, &d);
         print_diag(&d, true);
         diag_done(&d);
@@ -430,6 +434,8 @@ static int generator_project(const char *src, const char *entry, const char *des
                         return -EEXIST;
                 }
         r = write_units(dest, units, n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = generator_install_links(dest, units + i);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 if (strv_extend(written, units[i].name) < 0)
                         r = log_oom();

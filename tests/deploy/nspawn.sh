@@ -11,6 +11,7 @@
 #   nspawn_boot I [nspawn args...]  boot machine I (--bind-ro etc.), wait for its systemd, address it
 #   in_container I CMD...           run CMD in machine I's namespaces (bounded by a timeout)
 #   nspawn_halt I                   power machine I off and wait for it
+#   nspawn_reboot I [nspawn args...] power machine I off and boot it again on what it changed
 #   nspawn_upper I                  the directory holding what machine I changed
 #
 # Set NSPAWN_NET (three octets), NSPAWN_BRIDGE and NSPAWN_NAME (container name prefix) first.
@@ -113,6 +114,14 @@ nspawn_halt() {
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
         NSPAWN_PIDS[$(($1 - 1))]=
+}
+
+nspawn_reboot() {
+        local i=$1
+
+        nspawn_halt "$i"
+        umount "$NSPAWN_TMP/m$i/root" || { diag "machine $i: cannot unmount its root"; return 1; }
+        nspawn_boot "$@"
 }
 
 # deploy_build_debs OUTDIR: the fleetd and fleetctl .debs built from a clean copy of $SRC (no .git,

@@ -7,7 +7,11 @@
 # enabled and not started; enabled and started against the machine's own etcd (Debian's
 # etcd-server, 127.0.0.1:2379, fleetd's default) it registers the machine and fleetctl lists it;
 # stopped and purged, no file of either package, no enablement link and no maintainer-script state
-# is left, and systemd no longer knows the unit.
+# is left, and systemd no longer knows the unit. Between the two, a compose file in
+# /etc/fleet/compose and a reboot: the package's generator (unitgen) has systemd start its service
+# at boot through the multi-user.target.wants link it made, and leaves the x-install: {} one alone.
+# The machine has no docker: a stand-in /usr/bin/docker records the run and sleeps, so what is
+# checked is systemd's start at boot of the generated unit, not a container.
 # It contacts only its own container and starts and stops only that, by PID.
 set -uo pipefail
 
@@ -77,6 +81,31 @@ ok "$(in_container 1 systemctl is-active -q fleetd.service && [ "$out" = "${id:0
 in_container 1 systemctl stop fleetd.service
 ok "$(! in_container 1 systemctl is-active -q fleetd.service; echo $?)" "fleetd stops"
 in_container 1 systemctl stop etcd.service
+
+# ---- the generator at boot ----
+in_container 1 sh -c 'mkdir -p /etc/fleet/compose &&
+        printf "services:\n  web:\n    image: nginx\n  manual:\n    image: busybox\n    x-install: {}\n" \
+                >/etc/fleet/compose/boot.yaml &&
+        printf "#!/bin/sh\necho \"\$*\" >>/run/docker-calls\n[ \"\$1\" = run ] && exec sleep infinity\nexit 0\n" \
+                >/usr/bin/docker && chmod 755 /usr/bin/docker'
+nspawn_reboot 1 || { echo "Bail out! the machine did not boot again"; exit 1; }
+link=$(in_container 1 readlink /run/systemd/generator/multi-user.target.wants/boot-web.service)
+ok "$([ "$link" = ../boot-web.service ]; echo $?)" \
+        "the generator linked boot-web.service into multi-user.target.wants at boot" || diag "link: '$link'"
+deadline=$((SECONDS + 60)) state=
+while [ $SECONDS -lt $deadline ]; do
+        state=$(in_container 1 systemctl show -p ActiveState --value boot-web.service)
+        [ "$state" = active ] && break
+        sleep 0.5
+done
+ok "$([ "$state" = active ] && in_container 1 grep -q "^run --rm --name boot-web " /run/docker-calls; echo $?)" \
+        "systemd started the generated boot-web.service at boot, and it ran the container" ||
+        diag "state: $state" "$(in_container 1 journalctl -b -u boot-web --no-pager 2>&1 | tail -5)"
+state=$(for p in LoadState ActiveState; do in_container 1 systemctl show -p $p --value boot-manual.service; done | tr '\n' ' ')
+ok "$([ "$state" = "loaded inactive " ]; echo $?)" "the x-install: {} service is generated but not started" ||
+        diag "state: $state"
+in_container 1 systemctl stop fleetd.service etcd.service boot-web.service
+in_container 1 sh -c 'rm -r /etc/fleet/compose /usr/bin/docker && systemctl daemon-reload'
 
 # ---- purge ----
 in_container 1 dpkg --purge fleetd fleetctl >"$T/purge.log" 2>&1
