@@ -32,6 +32,25 @@ int cli_local_machine_id(char **ret) {
         return 0;
 }
 
+int cli_ssh_options(char ***l) {
+        int r;
+
+        r = strv_extend(l, "-oBatchMode=yes");
+        if (r < 0)
+                return r;
+        r = strv_extendf(l, "-oConnectTimeout=%u", (unsigned) MAX(1U, arg_ssh_timeout_usec / USEC_PER_SEC));
+        if (r < 0)
+                return r;
+        r = strv_extendf(l, "-oStrictHostKeyChecking=%s", arg_strict_host_key_checking ? "yes" : "no");
+        if (r < 0)
+                return r;
+        if (arg_known_hosts_file)
+                return strv_extendf(l, "-oUserKnownHostsFile=%s", arg_known_hosts_file);
+        if (!arg_strict_host_key_checking)
+                return strv_extend(l, "-oUserKnownHostsFile=/dev/null");
+        return 0;
+}
+
 int cli_ssh_argv(const char *host, char *const *command, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         int r;
@@ -49,24 +68,9 @@ int cli_ssh_argv(const char *host, char *const *command, char ***ret) {
         r = strv_extendf(&l, "-p%u", arg_ssh_port);
         if (r < 0)
                 return r;
-        r = strv_extend(&l, "-oBatchMode=yes");
+        r = cli_ssh_options(&l);
         if (r < 0)
                 return r;
-        r = strv_extendf(&l, "-oConnectTimeout=%u", (unsigned) MAX(1U, arg_ssh_timeout_usec / USEC_PER_SEC));
-        if (r < 0)
-                return r;
-        r = strv_extendf(&l, "-oStrictHostKeyChecking=%s", arg_strict_host_key_checking ? "yes" : "no");
-        if (r < 0)
-                return r;
-        if (arg_known_hosts_file) {
-                r = strv_extendf(&l, "-oUserKnownHostsFile=%s", arg_known_hosts_file);
-                if (r < 0)
-                        return r;
-        } else if (!arg_strict_host_key_checking) {
-                r = strv_extend(&l, "-oUserKnownHostsFile=/dev/null");
-                if (r < 0)
-                        return r;
-        }
         /* Without --ssh-username, ssh's own choice: ~/.ssh/config's User, else the invoking user. */
         if (arg_tunnel) {
                 r = strv_extendf(&l, "-J%s%s%s", strempty(arg_ssh_username), arg_ssh_username ? "@" : "",

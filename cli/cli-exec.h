@@ -11,6 +11,10 @@
  * Returns 0, -ENOENT, -EBADMSG, -ENOMEM. */
 int cli_local_machine_id(char **ret);
 
+/* Append the options every ssh fleetctl runs has to l: batch mode, --ssh-timeout as the connect
+ * timeout, host-key checking and the known-hosts file as the flags ask. Returns 0 or -ENOMEM. */
+int cli_ssh_options(char ***l);
+
 /* The ssh command line that runs command (may be NULL: an interactive shell) on host: a new strv
  * starting with "ssh". Uses arg_ssh_username, arg_ssh_port, arg_ssh_timeout_usec,
  * arg_strict_host_key_checking, arg_known_hosts_file, arg_tunnel and arg_forward_agent. Returns 0

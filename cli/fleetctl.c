@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "etcd-sync.h"
+#include "cli-tunnel.h"
 #include "cli-units.h"
 #include "fleetctl.h"
 #include "log.h"
@@ -570,7 +571,8 @@ static void print_global_help(void) {
                "\t                                 etcd user (with etcd auth on); prefer\n"
                "\t                                 $FLEETCTL_ETCD_PASSWORD to a flag others can see in ps\n"
                "\t--request-timeout=SECONDS        Timeout of each etcd request (default 3)\n"
-               "\t--tunnel=HOST[:PORT]             Reach machines for status/journal/ssh through this SSH host\n"
+               "\t--tunnel=HOST[:PORT]             Reach etcd (ssh -L) and the machines (status/journal/ssh)\n"
+               "\t                                 through this SSH host; endpoints as it sees them\n"
                "\t--ssh-username=USER              Remote user for SSH (default: ssh's, ~/.ssh/config or yours)\n"
                "\t--ssh-timeout=SECONDS            SSH connection timeout (default 10)\n"
                "\t--strict-host-key-checking=BOOL  Verify host keys against the known hosts file (default true)\n"
@@ -650,8 +652,17 @@ int fleetctl_etcd(EtcdClient **ret) {
         assert(ret);
 
         if (!etcd_client) {
+                _cleanup_strv_free_ char **sockets = NULL;
+
+                if (arg_tunnel) {
+                        r = cli_tunnel_open(arg_endpoints, &sockets);
+                        if (r < 0)
+                                return r;
+                }
+
                 EtcdConfig config = {
                         .endpoints = arg_endpoints,
+                        .unix_sockets = sockets,
                         .ca_file = arg_ca_file,
                         .cert_file = arg_cert_file,
                         .key_file = arg_key_file,
@@ -840,6 +851,7 @@ int main(int argc, char *argv[]) {
         etcd_watchdog = sd_event_source_unref(etcd_watchdog);
         etcd_client = etcd_client_free(etcd_client);
         etcd_event = sd_event_unref(etcd_event);
+        cli_tunnel_close();
         strv_free(arg_endpoints);
         free(arg_etcd_key_prefix);
         free(arg_ca_file);

@@ -115,6 +115,8 @@ int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config)
                 return -EINVAL;
         if (!!config->cert_file != !!config->key_file)
                 return -EINVAL;
+        if (config->unix_sockets && strv_length(config->unix_sockets) != strv_length(config->endpoints))
+                return -EINVAL;
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return -EIO;
@@ -130,6 +132,11 @@ int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config)
         if (!c->endpoints)
                 return -ENOMEM;
         c->n_endpoints = strv_length(c->endpoints);
+        if (config->unix_sockets) {
+                c->unix_sockets = strv_copy(config->unix_sockets);
+                if (!c->unix_sockets)
+                        return -ENOMEM;
+        }
         c->endpoint_ok_usec = new0(uint64_t, c->n_endpoints);
         if (!c->endpoint_ok_usec)
                 return -ENOMEM;
@@ -175,6 +182,7 @@ EtcdClient *etcd_client_free(EtcdClient *c) {
 
         etcd_headers_unref(c->headers);
         strv_free(c->endpoints);
+        strv_free(c->unix_sockets);
         free(c->endpoint_ok_usec);
         free(c->ca_file);
         free(c->cert_file);
@@ -240,6 +248,8 @@ CURL *etcd_client_make_easy(EtcdClient *c, size_t i, const char *path, const cha
                               (long) DIV_ROUND_UP(c->connect_timeout_usec, USEC_PER_MSEC)) == CURLE_OK &&
              curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long) DIV_ROUND_UP(timeout_usec, USEC_PER_MSEC)) == CURLE_OK;
 
+        if (ok && c->unix_sockets)
+                ok = curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, c->unix_sockets[i]) == CURLE_OK;
         if (ok && c->ca_file)
                 ok = curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_file) == CURLE_OK;
         if (ok && c->cert_file)

@@ -41,6 +41,9 @@ typedef struct EtcdLease EtcdLease;
 
 typedef struct EtcdConfig {
         char **endpoints;               /* strv of base URLs, e.g. "http://127.0.0.1:2379" */
+        char **unix_sockets;            /* optional, one per endpoint: reach it through this socket
+                                         * (an ssh forward) instead of its host and port; the URL
+                                         * still names the host TLS verifies */
         const char *ca_file;            /* TLS: CA bundle to verify the server with (optional) */
         const char *cert_file;          /* TLS client certificate (optional); with etcd auth on, its
                                          * subject must have no CN: etcd's gateway refuses those */

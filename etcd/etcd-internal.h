@@ -93,6 +93,7 @@ struct EtcdClient {
         CurlGlue *glue;
 
         char **endpoints;
+        char **unix_sockets;            /* NULL, or one path per endpoint */
         size_t n_endpoints;
         size_t preferred;               /* the endpoint that answered last */
         uint64_t *endpoint_ok_usec;     /* per endpoint: when a request that needs etcd's leader last
