@@ -16,7 +16,7 @@ char *const list_unit_files_fields[] = {
 char *const list_unit_files_default[] = { "unit", "hash", "dstate", "state", "target", NULL };
 char *const list_machines_fields[] = {
         "machine", "ip", "metadata", "hostname", "version",
-        "cpu", "memory", "resources", "cpu_reserved", "memory_reserved", "resources_reserved", NULL,
+        "cpu", "memory", "resources", "cpu_reserved", "memory_reserved", "resources_reserved", "cordon", NULL,
 };
 char *const list_machines_default[] = { "machine", "ip", "metadata", NULL };
 
@@ -421,7 +421,11 @@ static int machine_cell(const ClusterSnapshot *s, const void *row, const char *f
                 v = m->hostname;
         else if (streq(field, "version"))
                 v = m->version;
-        else
+        else if (streq(field, "cordon")) {
+                RegistryCordon c = cluster_snapshot_cordon(s, m->id);
+
+                v = c == REGISTRY_CORDON_NONE ? NULL : registry_cordon_to_string(c);
+        } else
                 v = NULL;
 
         *ret = strdup(isempty(v) ? "-" : v);
@@ -480,14 +484,16 @@ int list_machines_format(const ClusterSnapshot *s, const ListOptions *o, char **
                                 machine_rows_free(rows, s->n_machines);
                                 return -ENOMEM;
                         }
-                if (json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o}",
+                if (json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:s}",
                                                        "machine", m->id,
                                                        "ip", json_string_or_null(m->public_ip),
                                                        "hostname", json_string_or_null(m->hostname),
                                                        "metadata", md,
                                                        "version", m->version,
                                                        "capacity", cap,
-                                                       "reserved", res)) < 0) {
+                                                       "reserved", res,
+                                                       "cordon", registry_cordon_to_string(
+                                                                cluster_snapshot_cordon(s, m->id)))) < 0) {
                         machine_rows_free(rows, s->n_machines);
                         return -ENOMEM;
                 }

@@ -19,6 +19,7 @@ enum {
         SECTION_SCHEDULE,
         SECTION_STATES,
         SECTION_REASONS,
+        SECTION_CORDONS,
         _SECTION_MAX,
 };
 
@@ -28,6 +29,7 @@ static char *(*const section_prefix[_SECTION_MAX])(const char *) = {
         [SECTION_SCHEDULE] = registry_schedule_prefix,
         [SECTION_STATES] = registry_states_prefix,
         [SECTION_REASONS] = registry_reasons_prefix,
+        [SECTION_CORDONS] = registry_cordons_prefix,
 };
 
 typedef struct Loader {
@@ -61,6 +63,9 @@ ClusterSnapshot *cluster_snapshot_free(ClusterSnapshot *s) {
                 free(s->reasons[i].text);
         }
         free(s->reasons);
+        for (size_t i = 0; i < s->n_cordons; i++)
+                free(s->cordons[i].machine_id);
+        free(s->cordons);
         return mfree(s);
 }
 
@@ -222,6 +227,25 @@ static int load_reason(Loader *l, const EtcdKeyValue *kv) {
         return 0;
 }
 
+static int load_cordon(Loader *l, const EtcdKeyValue *kv) {
+        _cleanup_free_ char *id = NULL;
+        ClusterSnapshot *s = l->snapshot;
+        RegistryCordon mode;
+        int r;
+
+        r = registry_parse_key(l->prefix, kv->key, &id, NULL);
+        if (r == -ENOMEM)
+                return r;
+        mode = registry_cordon_from_string(kv->value, kv->value_size);
+        if (r != REGISTRY_KEY_CORDON || mode < 0)
+                return log_debug("Ignoring cordon %s", kv->key), 0;
+
+        if (!GREEDY_REALLOC(s->cordons, s->cordons_allocated, s->n_cordons + 1))
+                return -ENOMEM;
+        s->cordons[s->n_cordons++] = (ClusterCordon) { .machine_id = TAKE_PTR(id), .mode = mode };
+        return 0;
+}
+
 ClusterSnapshot *cluster_snapshot_new(void) {
         return new0(ClusterSnapshot, 1);
 }
@@ -246,6 +270,8 @@ int cluster_snapshot_add(ClusterSnapshot *s, const char *prefix, const EtcdKeyVa
                 return load_state(&l, kv);
         case REGISTRY_KEY_REASON:
                 return load_reason(&l, kv);
+        case REGISTRY_KEY_CORDON:
+                return load_cordon(&l, kv);
         case -ENOMEM:
                 return r;
         default:
@@ -638,4 +664,12 @@ int cluster_machine_legend(const char *id, const RegistryMachine *m, bool full, 
                 return -ENOMEM;
         *ret = s;
         return 0;
+}
+
+RegistryCordon cluster_snapshot_cordon(const ClusterSnapshot *s, const char *id) {
+        /* A handful at most (machines being drained or repaired): a scan is enough. */
+        for (size_t i = 0; id && i < s->n_cordons; i++)
+                if (streq(s->cordons[i].machine_id, id))
+                        return s->cordons[i].mode;
+        return REGISTRY_CORDON_NONE;
 }

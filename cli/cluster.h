@@ -26,6 +26,11 @@ typedef struct ClusterReason {
         char *text;
 } ClusterReason;
 
+typedef struct ClusterCordon {
+        char *machine_id;
+        RegistryCordon mode;
+} ClusterCordon;
+
 /* One consistent read of the whole registry (a single etcd transaction), each array sorted: units
  * by name, machines by id, assignments by (unit, machine), states by (unit, machine). */
 typedef struct ClusterSnapshot {
@@ -39,13 +44,15 @@ typedef struct ClusterSnapshot {
         size_t n_states;
         ClusterReason *reasons;
         size_t n_reasons;
+        ClusterCordon *cordons;         /* machines whose P cordons/<id> is set (fleetctl cordon, drain) */
+        size_t n_cordons;
         int64_t revision;
 
         Hashmap *unit_by_name;          /* name → ClusterUnit*, once sealed */
         Hashmap *machine_by_id;         /* id → RegistryMachine*, once sealed */
 
         size_t units_allocated, machines_allocated, assignments_allocated, states_allocated,
-                reasons_allocated;
+                reasons_allocated, cordons_allocated;
 } ClusterSnapshot;
 
 /* Building a snapshot by hand (what cluster_snapshot_load() does with what etcd returned): new,
@@ -70,6 +77,8 @@ ClusterAssignment *cluster_snapshot_assignment(const ClusterSnapshot *s, const c
 int cluster_snapshot_find_machine(const ClusterSnapshot *s, const char *id, RegistryMachine **ret);
 RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *unit, const char *machine_id);
 const char *cluster_snapshot_reason(const ClusterSnapshot *s, const char *unit);
+/* Whether the scheduler may place units on machine id (REGISTRY_CORDON_NONE when no key says). */
+RegistryCordon cluster_snapshot_cordon(const ClusterSnapshot *s, const char *id);
 
 /* fleet's current state of a unit: "inactive" (not placed, or no state from its machine yet),
  * "loaded" (its machine reports it), "launched" (to be launched, and running by the unit model's

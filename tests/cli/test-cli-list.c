@@ -393,8 +393,57 @@ static void test_resources(void) {
         snap = saved;
 }
 
+/* fleetctl cordon/drain write P cordons/<id>; list-machines shows it in the opt-in field "cordon"
+ * and in -o json, and fleet's default table stays byte for byte what it was. */
+static void test_cordon(void) {
+        ClusterSnapshot *saved = snap;
+        _cleanup_free_ char *before = NULL, *after = NULL, *got = NULL, *want = NULL, *js = NULL;
+        _cleanup_strv_free_ char **f = NULL;
+        json_auto_t *j = NULL;
+        ListOptions o = { .legend = true, .mode = OUTPUT_TABLE };
+
+        for (int pass = 0; pass < 2; pass++) {
+                snap = cluster_snapshot_new();
+                assert_se(snap);
+                add_machine(M1, "10.0.0.1", NULL);
+                add_machine(M2, "10.0.0.2", NULL);
+                if (pass == 1) {
+                        add(P "cordons/" M1, "drained");
+                        add(P "cordons/" M2, "sideways");       /* not a cordon: ignored */
+                }
+                assert_se(cluster_snapshot_seal(snap) == 0);
+                assert_se(list_machines_format(snap, &o, pass == 0 ? &before : &after) == 0);
+                if (pass == 0)
+                        cluster_snapshot_free(snap);
+        }
+        is_str(after, before, "the default list-machines table is the same with a machine drained");
+        ok(cluster_snapshot_cordon(snap, M1) == REGISTRY_CORDON_DRAINED &&
+           cluster_snapshot_cordon(snap, M2) == REGISTRY_CORDON_NONE, "the snapshot reads P cordons/, ignoring bad values");
+
+        assert_se(list_parse_fields("machine,cordon", (char **) list_machines_fields, &f, NULL) == 0);
+        o.fields = f;
+        assert_se(list_machines_format(snap, &o, &got) == 0);
+        want = table_of((char **const[]) {
+                STRV_MAKE("MACHINE", "CORDON"),
+                STRV_MAKE("113f16a7...", "drained"),
+                STRV_MAKE("c9de9451...", "-"),
+        }, 3);
+        is_str(got, want, "list-machines --fields machine,cordon");
+
+        o = (ListOptions) { .mode = OUTPUT_JSON };
+        assert_se(list_machines_format(snap, &o, &js) == 0);
+        j = json_loads(js, 0, NULL);
+        ok(j && streq_ptr(json_string_value(json_object_get(json_array_get(j, 0), "cordon")), "drained") &&
+           streq_ptr(json_string_value(json_object_get(json_array_get(j, 1), "cordon")), "none"),
+           "-o json: cordon is drained / none");
+
+        cluster_snapshot_free(snap);
+        snap = saved;
+}
+
 int main(void) {
         test_resources();
+        test_cordon();
         build();
         test_snapshot();
         test_current_state_running();
