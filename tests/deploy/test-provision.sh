@@ -6,6 +6,7 @@
 # machine come from tools/vagrant/fleet-ca.sh. provision.sh (uploaded alone, as Vagrant does) turns
 # machines 1-3 into a TLS etcd cluster running fleetd from the packages; etcd refuses a client
 # without a certificate. Six units start. Machine 4 joins as a new etcd member (etcdctl member add).
+# A cordon shows in list-machines --fields cordon.
 # Machine 2 leaves (provision.sh --leave: fleetctl drain, each move printed, then etcdctl member
 # remove): its units run elsewhere, each on exactly one machine. Provisioning again changes nothing.
 # It contacts only 10.99.62.x and starts and stops only its own containers, by PID.
@@ -132,6 +133,18 @@ ok $? "machine 4 joins with --etcd-state existing (etcdctl member add, then star
 four_members() { [ "$(etcdctl3 member list | grep -c ', started, ')" = 4 ]; }
 ok "$(wait_for 120 four_members; echo $?)" "etcd has four started members" || diag "$(etcdctl3 member list 2>&1)"
 ok "$(wait_for 120 three 4; echo $?)" "four fleetds registered" || diag "$(fleetctl list-machines 2>&1)"
+
+# ---- a cordon shows in list-machines (opt-in field), and fleet's default table is unchanged ----
+id3=$(fleetctl --no-legend --full --fields machine,hostname list-machines | awk '$2 == "fleet-03" { print $1 }')
+table=$(fleetctl list-machines)
+fleetctl cordon "$id3" >/dev/null 2>&1
+cordons=$(fleetctl --no-legend --fields hostname,cordon list-machines | sort | tr -s ' ' | tr '\n' ';')
+ok "$([ "$cordons" = "fleet-01 -;fleet-02 -;fleet-03 cordoned;fleet-04 -;" ] &&
+      [ "$(fleetctl list-machines)" = "$table" ]; echo $?)" \
+        "fleetctl cordon shows in list-machines --fields hostname,cordon; the default table is the same" ||
+        diag "$cordons"
+fleetctl uncordon "$id3" >/dev/null 2>&1
+ok "$([ -z "$(fleetctl --no-legend --fields cordon list-machines | grep -v '^-$')" ]; echo $?)" "and uncordon clears it"
 
 # ---- machine 2 leaves: drain, then remove its member ----
 before=$(for k in 1 2 3 4 5 6; do echo "t@$k $(running t@$k.service)"; done)
