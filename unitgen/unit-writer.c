@@ -188,6 +188,15 @@ static int write_network_section(FILE *f, const ComposeModel *m, const ComposeSe
         return ferror(f) ? -EIO : 0;
 }
 
+/* A section of ready "Key=Value" lines; none, no section. */
+static void write_lines_section(FILE *f, const char *name, char **lines) {
+        if (!lines)
+                return;
+        fprintf(f, "\n[%s]\n", name);
+        STRV_FOREACH(x, lines)
+                fprintf(f, "%s\n", *x);
+}
+
 int unit_render(const ComposeModel *m, const ComposeService *s, char **ret) {
         _cleanup_free_ char *buf = NULL, *files = NULL;
         _cleanup_fclose_ FILE *f = NULL;
@@ -221,17 +230,8 @@ int unit_render(const ComposeModel *m, const ComposeService *s, char **ret) {
         if (r < 0)
                 return r;
 
-        if (s->install) {
-                fputs("\n[Install]\n", f);
-                STRV_FOREACH(x, s->install)
-                        fprintf(f, "%s\n", *x);
-        }
-
-        if (s->xfleet) {
-                fputs("\n[X-Fleet]\n", f);
-                STRV_FOREACH(x, s->xfleet)
-                        fprintf(f, "%s\n", *x);
-        }
+        write_lines_section(f, "Install", s->install);
+        write_lines_section(f, "X-Fleet", s->xfleet);
 
         r = write_network_section(f, m, s);
         if (r < 0)
