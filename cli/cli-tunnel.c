@@ -97,7 +97,7 @@ static int tunnel_argv(char *const *endpoints, char ***ret) {
 
                 colon = end && end[1] == ':' ? end + 1 : NULL;
                 if (!end || (end[1] && !colon))
-                        return log_error_errno(EINVAL, "--tunnel=%s: not HOST[:PORT] or [ADDRESS][:PORT].", arg_tunnel);
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--tunnel=%s: not HOST[:PORT] or [ADDRESS][:PORT].", arg_tunnel);
                 host = strndup(arg_tunnel + 1, end - arg_tunnel - 1);
         } else {
                 colon = strchr(arg_tunnel, ':');
@@ -108,9 +108,9 @@ static int tunnel_argv(char *const *endpoints, char ***ret) {
         if (!host)
                 return log_oom();
         if (colon && (parse_port(colon + 1, &port) < 0))
-                return log_error_errno(EINVAL, "--tunnel=%s: the port is not a number from 1 to 65535.", arg_tunnel);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--tunnel=%s: the port is not a number from 1 to 65535.", arg_tunnel);
         if (isempty(host))
-                return log_error_errno(EINVAL, "--tunnel=%s: no host.", arg_tunnel);
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "--tunnel=%s: no host.", arg_tunnel);
 
         if (strv_extend(&l, "ssh") < 0 || strv_extend(&l, "-N") < 0 ||
             strv_extend(&l, "-oExitOnForwardFailure=yes") < 0 || strv_extendf(&l, "-p%u", port) < 0 ||
@@ -196,13 +196,13 @@ int cli_tunnel_open(char *const *endpoints, char ***ret) {
                         if (r == tunnel_pid) {
                                 tunnel_pid = 0;
                                 cli_tunnel_close();
-                                return log_error_errno(ECONNREFUSED,
+                                return log_error_errno(SYNTHETIC_ERRNO(ECONNREFUSED),
                                                        "The ssh tunnel through %s to etcd failed (ssh exited with status %d).",
                                                        arg_tunnel, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
                         }
                         if (now(CLOCK_MONOTONIC) > deadline) {
                                 cli_tunnel_close();
-                                return log_error_errno(ETIMEDOUT, "The ssh tunnel through %s to etcd was not up in time.",
+                                return log_error_errno(SYNTHETIC_ERRNO(ETIMEDOUT), "The ssh tunnel through %s to etcd was not up in time.",
                                                        arg_tunnel);
                         }
                         (void) usleep(20 * USEC_PER_MSEC);

@@ -58,7 +58,7 @@ int generator_install_links(const char *dest, const RenderedUnit *u) {
 
                         /* A name, never a path: the link stays inside dest. */
                         if (!unit_name_is_valid(*t) || unit_name_is_template(*t))
-                                return log_error_errno(EINVAL, "%s: %s=%s is not a unit that can pull it in.",
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: %s=%s is not a unit that can pull it in.",
                                                        u->name, deps[i].key, *t);
                         if (asprintf(&dir, "%s.%s", *t, deps[i].suffix) < 0)
                                 return log_oom();
@@ -76,7 +76,7 @@ int generator_install_links(const char *dest, const RenderedUnit *u) {
                 return log_oom();
         STRV_FOREACH(a, aliases) {
                 if (!unit_name_is_valid(*a) || unit_name_is_template(*a) != unit_name_is_template(u->name))
-                        return log_error_errno(EINVAL, "%s: Alias=%s is not a name it can have.", u->name, *a);
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "%s: Alias=%s is not a name it can have.", u->name, *a);
                 r = link_replace(dest, NULL, *a, u->name);
                 if (r < 0)
                         return r;
