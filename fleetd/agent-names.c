@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent-internal.h"
+#include "container-address.h"
 #include "log.h"
 #include "strv.h"
 #include "unit-name.h"
@@ -14,9 +15,10 @@
 
 /* The names of this machine's containers: P names/<unit>/<machine-id>, under the machine's lease,
  * written while a unit that carries [X-Fleet-Network] is active, and deleted when it is not (or
- * with the lease, when the machine dies). The container's address comes from its runtime's
- * "inspect", asked once per activation: a child process watched on the event loop, retried while
- * the container is not up yet (docker's unit is active before its container exists). */
+ * with the lease, when the machine dies). The container's address is read from the kernel where it
+ * can be (container-address.h: podman's container inside the unit's cgroup), else from its
+ * runtime's "inspect", asked once per activation: a child process watched on the event loop,
+ * retried while the container is not up yet (docker's unit is active before its container exists). */
 
 #define PROBE_RETRY_FIRST_USEC (50 * 1000ULL)
 #define PROBE_RETRY_MAX_USEC (2 * 1000 * 1000ULL)
@@ -152,6 +154,27 @@ static int on_probe_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         return 0;
 }
 
+/* The address without a process start, if the kernel tells it unambiguously. Returns 1 if found. */
+static int probe_kernel(Agent *a, AgentUnit *u) {
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        if (!streq(u->name_spec->runtime, "podman"))
+                return 0;
+        r = container_address_unit_cgroup(u->name, &dir);
+        if (r >= 0)
+                r = container_address_of_cgroup(dir, &u->address);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0) {
+                log_debug_errno(r, "%s: no address from the kernel (%m), asking %s.", u->name, u->name_spec->runtime);
+                return 0;
+        }
+        log_debug("%s: container %s has address %s (from its namespace).", u->name, u->name_spec->container, u->address);
+        agent_schedule_publish(a);
+        return 1;
+}
+
 static int probe_start(Agent *a, AgentUnit *u) {
         _cleanup_(name_probe_freep) NameProbe *probe = NULL;
         _cleanup_free_ char *runtime = NULL;
@@ -160,6 +183,8 @@ static int probe_start(Agent *a, AgentUnit *u) {
         pid_t pid;
 
         if (!u->name_spec->container || u->name_probe)
+                return 0;
+        if (probe_kernel(a, u) != 0)
                 return 0;
         if (asprintf(&runtime, "/usr/bin/%s", u->name_spec->runtime) < 0)
                 return log_oom();
