@@ -4,6 +4,7 @@
 #include <math.h>
 #include <strings.h>
 
+#include "cluster-key.h"
 #include "etcd-sync.h"
 #include "cli-tunnel.h"
 #include "cli-units.h"
@@ -30,6 +31,7 @@ char *arg_ssh_username = NULL;
 uint64_t arg_ssh_timeout_usec = 10 * USEC_PER_SEC;
 bool arg_strict_host_key_checking = true;
 char *arg_known_hosts_file = NULL;
+char *arg_cluster_key = NULL;
 
 bool arg_replace = false;
 bool arg_no_block = false;
@@ -90,6 +92,8 @@ static int verb_version(int argc, char *argv[]);
 static const Verb verbs[] = {
         { "cat",             1,  1, 0,                              verb_cat,             "UNIT",
           "Output the contents of a submitted unit" },
+        { "config",          1, -1, FLAG_NO_LEGEND,                 verb_config,
+          "create|ls|inspect|rm NAME [FILE|-]", "Manage the cluster's configs, mounted into the units that refer to them" },
         { "compose",         1,  2, FLAGS_BLOCK | FLAG_PROJECT | FLAG_FULL | FLAG_NO_LEGEND,
           verb_compose, "up|down|ps [FILE]",
           "Generate units from a compose file and start (up), stop and destroy (down) or list (ps) them" },
@@ -113,6 +117,9 @@ static const Verb verbs[] = {
           "Schedule one or more units in the cluster, first submitting them if necessary" },
         { "restart",         1, -1, FLAGS_BLOCK,                    verb_restart,         "UNIT...",
           "Stop, then start one or more units in the cluster" },
+        { "secret",          1, -1, FLAG_NO_LEGEND,                 verb_secret,
+          "create|ls|inspect|rm NAME [FILE|-]",
+          "Manage the cluster's secrets, sealed with the cluster key; inspect never shows a value" },
         { "ssh",             0, -1, FLAG_FORWARD_AGENT | FLAG_MACHINE | FLAG_UNIT | FLAG_SSH_PORT,
           verb_ssh, "[MACHINE|UNIT] [COMMAND...]", "Open interactive shell on a machine in the cluster" },
         { "start",           1, -1, FLAG_REPLACE | FLAGS_BLOCK,     verb_start,           "UNIT...",
@@ -150,6 +157,7 @@ enum {
         ARG_SSH_TIMEOUT,
         ARG_STRICT_HOST_KEY_CHECKING,
         ARG_KNOWN_HOSTS_FILE,
+        ARG_CLUSTER_KEY,
         ARG_EXPERIMENTAL_API,
         ARG_REPLACE,
         ARG_NO_BLOCK,
@@ -184,6 +192,7 @@ static const struct option options[] = {
         { "ssh-timeout",              required_argument, NULL, ARG_SSH_TIMEOUT              },
         { "strict-host-key-checking", optional_argument, NULL, ARG_STRICT_HOST_KEY_CHECKING },
         { "known-hosts-file",         required_argument, NULL, ARG_KNOWN_HOSTS_FILE         },
+        { "cluster-key",              required_argument, NULL, ARG_CLUSTER_KEY              },
         { "experimental-api",         optional_argument, NULL, ARG_EXPERIMENTAL_API         },
         { "replace",                  optional_argument, NULL, ARG_REPLACE                  },
         { "no-block",                 optional_argument, NULL, ARG_NO_BLOCK                 },
@@ -415,6 +424,8 @@ static int apply_option(int c, const char *v, unsigned *seen, bool *ret_help, bo
                 return 0;
         case ARG_KNOWN_HOSTS_FILE:
                 return set_string(&arg_known_hosts_file, v);
+        case ARG_CLUSTER_KEY:
+                return set_string(&arg_cluster_key, v);
         case ARG_EXPERIMENTAL_API:
                 return 0;
         default:
@@ -443,6 +454,7 @@ static int parse_environment(void) {
                 { "FLEETCTL_SSH_TIMEOUT",              ARG_SSH_TIMEOUT              },
                 { "FLEETCTL_STRICT_HOST_KEY_CHECKING", ARG_STRICT_HOST_KEY_CHECKING },
                 { "FLEETCTL_KNOWN_HOSTS_FILE",         ARG_KNOWN_HOSTS_FILE         },
+                { "FLEETCTL_CLUSTER_KEY",              ARG_CLUSTER_KEY              },
         };
         bool help = false, version = false;
         unsigned seen = 0;
@@ -577,6 +589,7 @@ static void print_global_help(void) {
                "\t--ssh-timeout=SECONDS            SSH connection timeout (default 10)\n"
                "\t--strict-host-key-checking=BOOL  Verify host keys against the known hosts file (default true)\n"
                "\t--known-hosts-file=PATH          Known hosts file (default: ssh's own)\n"
+               "\t--cluster-key=PATH               The cluster key that seals secrets (default " CLUSTER_KEY_DEFAULT_PATH ")\n"
                "\t--driver=etcd                    Accepted for compatibility; fleetctl always talks to etcd\n"
                "\t--debug                          Print what fleetctl does on stderr\n"
                "\t-v, --version                    Print the version and exit\n"
@@ -864,6 +877,7 @@ int main(int argc, char *argv[]) {
         free(arg_tunnel);
         free(arg_ssh_username);
         free(arg_known_hosts_file);
+        free(arg_cluster_key);
         free(arg_fields);
         free(arg_journal_output);
         free(arg_machine);

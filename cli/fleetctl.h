@@ -27,6 +27,7 @@ extern char *arg_ssh_username;
 extern uint64_t arg_ssh_timeout_usec;
 extern bool arg_strict_host_key_checking;
 extern char *arg_known_hosts_file;
+extern char *arg_cluster_key;         /* --cluster-key: NULL = CLUSTER_KEY_DEFAULT_PATH */
 
 /* Per-command flags. */
 extern bool arg_replace;
@@ -98,3 +99,10 @@ int verb_compose(int argc, char *argv[]);
 int verb_cordon(int argc, char *argv[]);
 int verb_uncordon(int argc, char *argv[]);
 int verb_drain(int argc, char *argv[]);
+int verb_secret(int argc, char *argv[]);
+int verb_config(int argc, char *argv[]);
+
+/* The cluster key (--cluster-key, else CLUSTER_KEY_DEFAULT_PATH), for sealing secrets. Returns 0
+ * or a negative errno, after logging why (the path, and how to get at the key). */
+typedef struct ClusterKeyring ClusterKeyring;
+int fleetctl_cluster_keyring(ClusterKeyring **ret);

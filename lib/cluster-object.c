@@ -4,11 +4,14 @@
 #include <sodium.h>
 #include <stdio.h>
 
+#include "cluster-key.h"
 #include "cluster-object.h"
 #include "error-message.h"
 #include "parse-util.h"
 #include "registry.h"
 #include "strv.h"
+#include "unit-file.h"
+#include "xfleet.h"
 
 static const char *const kind_table[_CLUSTER_OBJECT_KIND_MAX] = {
         [CLUSTER_OBJECT_SECRET] = "secret",
@@ -336,4 +339,96 @@ char *cluster_object_ref_host_path(const ClusterObjectRef *r, const char *unit) 
                      r->name) < 0)
                 return NULL;
         return s;
+}
+
+int cluster_object_build(ClusterObjectKind kind, const char *name, const void *value, size_t size,
+                         const ClusterKeyring *keyring, uint64_t now_usec, ClusterObject **ret, char **ret_error) {
+        _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
+        int r;
+
+        assert(value || size == 0);
+        assert(ret);
+
+        r = cluster_object_name_check(kind, name, ret_error);
+        if (r < 0)
+                return r;
+        r = cluster_object_size_check(kind, name, size, ret_error);
+        if (r < 0)
+                return r;
+        if (kind == CLUSTER_OBJECT_SECRET && !keyring)
+                return error_message_set(ret_error, EINVAL, "sealing secret %s needs the cluster key", name);
+
+        o = new0(ClusterObject, 1);
+        if (!o)
+                return -ENOMEM;
+        o->kind = kind;
+        o->size = size;
+        o->created_usec = o->updated_usec = now_usec;
+        o->name = strdup(name);
+        if (!o->name)
+                return -ENOMEM;
+        if (kind == CLUSTER_OBJECT_SECRET) {
+                r = cluster_key_seal(keyring, "secret", name, value, size, &o->key_id, &o->nonce, &o->data);
+                if (r < 0)
+                        return r;
+                r = cluster_key_digest(keyring, value, size, &o->digest);
+        } else {
+                o->data = cluster_object_encode(value, size);
+                if (!o->data)
+                        return -ENOMEM;
+                r = cluster_key_digest(NULL, value, size, &o->digest);
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+void cluster_object_refs_free(ClusterObjectRef *refs, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                cluster_object_ref_done(refs + i);
+        free(refs);
+}
+
+int cluster_object_unit_refs(const char *raw, const char *unit_name, ClusterObjectKind kind,
+                             ClusterObjectRef **ret, size_t *ret_n) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        _cleanup_(unit_file_freep) UnitFile *f = NULL;
+        ClusterObjectRef *refs = NULL;
+        size_t n = 0;
+        int r;
+
+        assert(raw);
+        assert(ret && ret_n);
+
+        r = unit_file_parse(raw, strlen(raw), &f, NULL);
+        if (r >= 0)
+                r = xfleet_options_parse(f, unit_name, &x, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+
+        STRV_FOREACH(e, kind == CLUSTER_OBJECT_SECRET ? x->secrets : x->configs) {
+                ClusterObjectRef *a = reallocarray(refs, n + 1, sizeof(ClusterObjectRef));
+
+                if (!a) {
+                        cluster_object_refs_free(refs, n);
+                        return -ENOMEM;
+                }
+                refs = a;
+                /* Stored in canonical form by the parser: it parses again. */
+                r = cluster_object_ref_parse(kind, *e, refs + n, NULL);
+                if (r < 0) {
+                        cluster_object_refs_free(refs, n);
+                        return r;
+                }
+                n++;
+        }
+        *ret = refs;
+        *ret_n = n;
+        return 0;
 }

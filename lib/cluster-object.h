@@ -112,3 +112,18 @@ char *cluster_object_ref_container_path(const ClusterObjectRef *r);
 char *cluster_object_ref_host_path(const ClusterObjectRef *r, const char *unit);
 /* CLUSTER_OBJECTS_DIR/<unit>: removed with everything in it when the unit goes. */
 char *cluster_object_unit_dir(const char *unit);
+
+/* A new record for value (size bytes, checked against the limit): a secret's sealed with keyring
+ * (cluster_key_seal(), keyed digest), a config's in clear (keyring unused, may be NULL). created
+ * and updated are now_usec. Returns 0; -EFBIG (with a message) for an oversized value; -EINVAL
+ * (with a message) for a bad name or a secret without a keyring; -ENOMEM. */
+typedef struct ClusterKeyring ClusterKeyring;
+int cluster_object_build(ClusterObjectKind kind, const char *name, const void *value, size_t size,
+                         const ClusterKeyring *keyring, uint64_t now_usec, ClusterObject **ret, char **ret_error);
+
+/* The names of the objects of kind that a unit's [X-Fleet] refers to (Secret=/Config=), from the
+ * unit's text; unit_name expands specifiers (NULL for a template, whose values are taken as they
+ * are). A unit that does not parse refers to nothing. Returns 0 (*ret NULL when none), -ENOMEM. */
+int cluster_object_unit_refs(const char *raw, const char *unit_name, ClusterObjectKind kind,
+                             ClusterObjectRef **ret, size_t *ret_n);
+void cluster_object_refs_free(ClusterObjectRef *refs, size_t n);
