@@ -55,7 +55,7 @@ static void test_version_help(void) {
                 ok(h.status == 0 && strstr(h.out, usage) && streq(h.out, h2.out), "%s --help = help %s", cmd, cmd);
                 n++;
         }
-        is_int(n, 21, "twenty-one commands");
+        is_int(n, 23, "twenty-three commands");
 
         _cleanup_(run_done) Run s = run(STRV_MAKE("start", "--help"));
         ok(strstr(s.out, "--no-block") && strstr(s.out, "--block-attempts") && strstr(s.out, "--replace") &&
