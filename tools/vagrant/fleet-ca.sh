@@ -1,7 +1,8 @@
 #!/bin/bash
 # fleet-ca.sh: the cluster's certificate authority and one certificate per machine, with openssl.
 #
-#   fleet-ca.sh init DIR                  DIR/ca.key and DIR/ca.crt (kept if they exist)
+#   fleet-ca.sh init DIR                  DIR/ca.key and DIR/ca.crt, and DIR/cluster.key, the key
+#                                         that seals the cluster's secrets (each kept if it exists)
 #   fleet-ca.sh issue DIR NAME IP [IP..]  DIR/NAME.key and DIR/NAME.crt, signed by the CA, for the
 #                                         machine NAME at the IPs (kept if they exist and are valid)
 #
@@ -19,10 +20,22 @@ die() { printf 'fleet-ca.sh: %s\n' "$*" >&2; exit 1; }
 
 command -v openssl >/dev/null 2>&1 || die "openssl is not installed (apt-get install openssl)"
 
+# The cluster key (docs/secrets.md): one line "<id> <32 random bytes in base64>", the same on every
+# machine (provision.sh installs it as /etc/fleet/cluster.key, 0400). The id names the key in each
+# sealed record, so a rotation adds a new first line and keeps the old one until all are resealed.
+cluster_key_init() {
+        local dir=$1
+
+        [ -s "$dir/cluster.key" ] && return 0
+        (umask 077 && printf 'k%s %s\n' "$(date -u +%Y%m%d)" "$(head -c 32 /dev/urandom | base64)" >"$dir/cluster.key")
+        echo "fleet-ca.sh: created the cluster key $dir/cluster.key"
+}
+
 ca_init() {
         local dir=$1
 
         mkdir -p "$dir"
+        cluster_key_init "$dir"
         [ -s "$dir/ca.key" ] && [ -s "$dir/ca.crt" ] && return 0
         (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/ca.key" 2>/dev/null)
         openssl req -x509 -new -key "$dir/ca.key" -days 3650 -subj "/O=fleet/CN=fleet cluster CA" \

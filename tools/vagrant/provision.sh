@@ -9,7 +9,8 @@
 #   2. installs the fleetd and fleetctl packages: the .debs in --deb DIR, or built here from the
 #      source tree DIR (default: this script's checkout) with dpkg-buildpackage;
 #   3. installs the machine's TLS files from --certs DIR (ca.crt, NAME.crt, NAME.key as
-#      tools/vagrant/fleet-ca.sh makes them; NAME is fleet-0I) into /etc/fleet/tls;
+#      tools/vagrant/fleet-ca.sh makes them; NAME is fleet-0I) into /etc/fleet/tls, and the
+#      cluster key DIR/cluster.key (fleet-ca.sh init) as /etc/fleet/cluster.key, root-only;
 #   4. writes /etc/default/etcd (a static etcd cluster across the --etcd-members machines, TLS with
 #      client certificates), /etc/fleet/fleet.conf and /etc/profile.d/fleetctl.sh with
 #      fleet-config.sh; with --etcd-state existing it first adds itself with `etcdctl member add`;
@@ -176,6 +177,10 @@ install_certs() {
         install_secret "$CERTS/ca.crt" /etc/fleet/tls/ca.crt 0644 && changed=0
         install_secret "$CERTS/$NAME.crt" /etc/fleet/tls/machine.crt 0644 && changed=0
         install_secret "$CERTS/$NAME.key" /etc/fleet/tls/machine.key 0640 etcd && changed=0
+        # The key that seals the cluster's secrets: root only (fleetd, and fleetctl run as root).
+        if [ -s "$CERTS/cluster.key" ]; then
+                install_secret "$CERTS/cluster.key" /etc/fleet/cluster.key 0400 && changed=0
+        fi
         return $changed
 }
 
