@@ -4,7 +4,7 @@
  *
  *   bench-etcd [--tmpfs] [--puts N] [--txns N] [--in-flight K] [ENDPOINT...]
  *
- * Without endpoints it starts a single etcd member of its own (tests/etcd-fixture.h; data in /tmp,
+ * Without endpoints it starts a single etcd member of its own (tests/etcd-fixture.[ch]; data in /tmp,
  * or /dev/shm with --tmpfs). Prints sequential puts/s (one request in flight, as fleetctl does),
  * puts/s with K requests in flight on the same loop (as fleetd does), and 128-operation txns/s.
  * bench/etcd/compare.sh measures etcdctl and curl on the same machine for comparison. */

@@ -6,6 +6,8 @@
  * watched for TTL + 1 s, so a keeper that stopped renewing would report LOST and etcd would drop the
  * leased key. Meant to pass under ASan too, where the loop itself is slow. */
 
+#include <curl/curl.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
 
 #include "etcd-test.h"
