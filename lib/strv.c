@@ -34,8 +34,8 @@ char **strv_copy(char *const *l) {
         return TAKE_PTR(r);
 }
 
-int strv_consume(char ***l, char *value) {
-        size_t n;
+int strv_consume_with_size(char ***l, size_t *n, char *value) {
+        size_t len;
         char **c;
 
         assert(l);
@@ -43,20 +43,30 @@ int strv_consume(char ***l, char *value) {
         if (!value)
                 return -ENOMEM;
 
-        n = strv_length(*l);
-        c = realloc(*l, sizeof(char *) * (n + 2));
+        len = n ? *n : strv_length(*l);
+        c = realloc(*l, sizeof(char *) * (len + 2));
         if (!c) {
                 free(value);
                 return -ENOMEM;
         }
-        c[n] = value;
-        c[n + 1] = NULL;
+        c[len] = value;
+        c[len + 1] = NULL;
         *l = c;
+        if (n)
+                (*n)++;
         return 0;
 }
 
+int strv_consume(char ***l, char *value) {
+        return strv_consume_with_size(l, NULL, value);
+}
+
+int strv_extend_with_size(char ***l, size_t *n, const char *value) {
+        return strv_consume_with_size(l, n, strdup(value));
+}
+
 int strv_extend(char ***l, const char *value) {
-        return strv_consume(l, strdup(value));
+        return strv_extend_with_size(l, NULL, value);
 }
 
 int strv_extendf(char ***l, const char *format, ...) {
@@ -73,10 +83,11 @@ int strv_extendf(char ***l, const char *format, ...) {
 }
 
 int strv_extend_strv(char ***a, char *const *b) {
+        size_t n = strv_length(*a);
         int r;
 
         STRV_FOREACH(s, b) {
-                r = strv_extend(a, *s);
+                r = strv_extend_with_size(a, &n, *s);
                 if (r < 0)
                         return r;
         }

@@ -20,6 +20,10 @@ char **strv_copy(char *const *l);
 /* Append value (takes ownership, even on failure) / a copy of value. Return 0 or -ENOMEM. */
 int strv_consume(char ***l, char *value);
 int strv_extend(char ***l, const char *value);
+/* The same with the length of *l known to the caller, in *n (kept up to date): appending n values
+ * one by one costs n, not n² as finding the end each time does. */
+int strv_consume_with_size(char ***l, size_t *n, char *value);
+int strv_extend_with_size(char ***l, size_t *n, const char *value);
 int strv_extendf(char ***l, const char *format, ...) _printf_(2, 3);
 /* Append copies of every string of b. */
 int strv_extend_strv(char ***a, char *const *b);

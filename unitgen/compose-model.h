@@ -83,6 +83,7 @@ typedef struct ComposeService {
         char *image;
         char **global_args;     /* runtime options before "run" */
         char **run_args;        /* "run" options both runtimes understand, in a fixed key order */
+        size_t n_run_args;
         char **docker_args;     /* "run" options only docker has (--link) */
         char **args;            /* after the image */
         char **networks;        /* names of ComposeResource networks to create (local networking) */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 #include "compose-normalize.h"
+#include "hashmap.h"
 #include "interpolate.h"
 #include "strv.h"
 
@@ -89,12 +90,17 @@ int compose_interpolate_tree(YamlNode *root, InterpolateLookup lookup, void *use
 static int list_to_mapping(YamlNode *svc, const char *key, const char *seps, const char *name, Diag *d) {
         _cleanup_(yaml_node_freep) YamlNode *map = NULL;
         YamlNode *list = yaml_mapping_get(svc, key), *item;
+        _cleanup_(hashmap_freep) Hashmap *index = NULL;         /* name → its value's slot + 1 */
         _cleanup_free_ char *path = NULL;
         int r;
 
         if (!list || list->type != YAML_NODE_SEQUENCE)
                 return 0;
         if (asprintf(&path, "services.%s.%s", name, key) < 0)
+                return -ENOMEM;
+        /* A later item wins, as in compose; found by a lookup, not a scan (n items cost n). */
+        index = hashmap_new();
+        if (!index)
                 return -ENOMEM;
 
         r = yaml_node_new(YAML_NODE_MAPPING, list, &map);
@@ -124,7 +130,17 @@ static int list_to_mapping(YamlNode *svc, const char *key, const char *seps, con
                         r = yaml_node_new_scalar("", true, item, &v);
                 if (r < 0)
                         return r;
-                r = yaml_mapping_put(map, TAKE_PTR(k), TAKE_PTR(v));
+                uintptr_t slot = (uintptr_t) hashmap_get(index, k->value);
+                if (slot > 0) {
+                        yaml_node_free(map->children[slot - 1]);
+                        map->children[slot - 1] = TAKE_PTR(v);
+                        continue;
+                }
+                r = yaml_mapping_append(map, TAKE_PTR(k), TAKE_PTR(v));
+                if (r < 0)
+                        return r;
+                r = hashmap_put(index, map->children[map->n_children - 2]->value,
+                                (void *) (uintptr_t) map->n_children);
                 if (r < 0)
                         return r;
         }
@@ -150,12 +166,16 @@ int compose_replace_value(YamlNode *map, const char *key, YamlNode *value) {
 static int names_to_mapping(YamlNode *svc, const char *key, bool depends, const char *name, Diag *d) {
         _cleanup_(yaml_node_freep) YamlNode *map = NULL;
         YamlNode *list = yaml_mapping_get(svc, key), *item;
+        _cleanup_(set_freep) Set *seen = NULL;
         _cleanup_free_ char *path = NULL;
         int r;
 
         if (!list || list->type != YAML_NODE_SEQUENCE)
                 return 0;
         if (asprintf(&path, "services.%s.%s", name, key) < 0)
+                return -ENOMEM;
+        seen = set_new();
+        if (!seen)
                 return -ENOMEM;
 
         r = yaml_node_new(YAML_NODE_MAPPING, list, &map);
@@ -168,7 +188,7 @@ static int names_to_mapping(YamlNode *svc, const char *key, bool depends, const 
 
                 if (!s)
                         return diag_error(d, item, path, "list items must be names, not %s", yaml_node_type_name(item));
-                if (yaml_mapping_get(map, s))
+                if (set_contains(seen, s))
                         return diag_error(d, item, path, "\"%s\" is listed twice", s);
                 r = yaml_node_new_scalar(s, false, item, &k);
                 if (r < 0)
@@ -191,6 +211,9 @@ static int names_to_mapping(YamlNode *svc, const char *key, bool depends, const 
                 if (r < 0)
                         return r;
                 r = yaml_mapping_append(map, TAKE_PTR(k), TAKE_PTR(v));
+                if (r < 0)
+                        return r;
+                r = set_put(seen, s);
                 if (r < 0)
                         return r;
         }

@@ -163,10 +163,10 @@ const char *converter_path(Converter *c, const char *key) {
 int converter_flag(Converter *c, const char *flag, const char *value) {
         int r;
 
-        r = strv_extend(&c->service->run_args, flag);
+        r = strv_extend_with_size(&c->service->run_args, &c->service->n_run_args, flag);
         if (r < 0 || !value)
                 return r;
-        return strv_extend(&c->service->run_args, value);
+        return strv_extend_with_size(&c->service->run_args, &c->service->n_run_args, value);
 }
 
 int converter_flagf(Converter *c, const char *flag, const char *format, ...) {

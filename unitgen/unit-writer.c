@@ -8,6 +8,7 @@
 #include "cluster-dns.h"
 #include "strv.h"
 #include "time-util.h"
+#include "unit-file.h"
 #include "unit-syntax.h"
 #include "unit-writer.h"
 
@@ -241,6 +242,8 @@ int unit_render(const ComposeModel *m, const ComposeService *s, char **ret) {
         if (r < 0)
                 return r;
         f = (fclose(f), NULL);
+        if (size > UNIT_FILE_SIZE_MAX)
+                return -EFBIG;
         /* Nothing taken from the compose files may have started a line of its own. */
         r = unit_file_check_written(buf, size);
         if (r < 0)
@@ -249,7 +252,7 @@ int unit_render(const ComposeModel *m, const ComposeService *s, char **ret) {
         return 0;
 }
 
-int unit_render_all(const ComposeModel *m, RenderedUnit **ret, size_t *ret_n) {
+int unit_render_all(const ComposeModel *m, Diag *d, RenderedUnit **ret, size_t *ret_n) {
         RenderedUnit *units;
         size_t n = 0;
         int r;
@@ -267,6 +270,18 @@ int unit_render_all(const ComposeModel *m, RenderedUnit **ret, size_t *ret_n) {
                         goto fail;
                 }
                 r = unit_render(m, s, &units[i].text);
+                if (r == -EFBIG || r == -EBADMSG) {
+                        _cleanup_free_ char *key = NULL;
+
+                        if (asprintf(&key, "services.%s", s->name) < 0)
+                                r = -ENOMEM;
+                        else if (r == -EFBIG)
+                                r = diag_error(d, s->node, key, "its unit %s would be larger than the %u bytes a "
+                                               "unit file may have", s->unit, UNIT_FILE_SIZE_MAX);
+                        else
+                                r = diag_error(d, s->node, key, "its unit %s does not read back as it was written",
+                                               s->unit);
+                }
                 if (r < 0)
                         goto fail;
                 r = compose_service_instances(s, &units[i].instances);

@@ -16,10 +16,13 @@ typedef struct RenderedUnit {
 } RenderedUnit;
 
 /* Render every service of m, in the project's service order. *ret is an array of *ret_n units,
- * owned by the caller (free with unit_render_free()). Returns 0 or -ENOMEM. */
-int unit_render_all(const ComposeModel *m, RenderedUnit **ret, size_t *ret_n);
+ * owned by the caller (free with unit_render_free()). A unit that cannot be rendered is reported
+ * in d at its service. Returns 0, -EINVAL (reported) or -ENOMEM. */
+int unit_render_all(const ComposeModel *m, Diag *d, RenderedUnit **ret, size_t *ret_n);
 
-/* Render one service into a new string *ret (owned by the caller). Returns 0 or -ENOMEM. */
+/* Render one service into a new string *ret (owned by the caller). Returns 0, -EFBIG for a unit
+ * over UNIT_FILE_SIZE_MAX (systemd, fleetctl and the registry refuse it), -EBADMSG for one that
+ * does not read back as written, or -ENOMEM. */
 int unit_render(const ComposeModel *m, const ComposeService *s, char **ret);
 
 /* Free n units and the array. Accepts NULL, returns NULL. */

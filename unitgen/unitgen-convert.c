@@ -31,7 +31,7 @@ int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, Networking net
                         if (r < 0)
                                 return r;
                 }
-        r = unit_render_all(m, &units, &n);
+        r = unit_render_all(m, d, &units, &n);
         if (r < 0)
                 return r;
         if (ret_project) {

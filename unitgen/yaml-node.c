@@ -4,6 +4,7 @@
 #include <yaml.h>
 
 #include "exec-quote.h"
+#include "hashmap.h"
 #include "yaml-node.h"
 
 /* Alias expansion copies, so a "billion laughs" document must be stopped by a budget, and deep
@@ -335,7 +336,16 @@ static int builder_bury(YamlBuilder *b, YamlNode *n) {
         return yaml_node_append(b->graveyard, n);
 }
 
-static int builder_merge(YamlBuilder *b, YamlNode *map, YamlNode *src, const yaml_mark_t *mark) {
+/* The keys of map that a mapping being built has so far, borrowed from its key nodes: a lookup per
+ * key, as a scan of the mapping would make a mapping of n keys cost n² (a 4 MB environment took
+ * seconds, 15 MB minutes). */
+static int builder_key_add(Set *seen, const YamlNode *map) {
+        int r = set_put(seen, map->children[map->n_children - 2]->value);
+
+        return r < 0 ? r : 0;
+}
+
+static int builder_merge(YamlBuilder *b, YamlNode *map, Set *seen, YamlNode *src, const yaml_mark_t *mark) {
         YamlNode *k, *v;
         int r;
 
@@ -345,7 +355,7 @@ static int builder_merge(YamlBuilder *b, YamlNode *map, YamlNode *src, const yam
         YAML_MAPPING_FOREACH(k, v, src) {
                 _cleanup_(yaml_node_freep) YamlNode *kc = NULL, *vc = NULL;
 
-                if (yaml_mapping_get(map, k->value))
+                if (set_contains(seen, k->value))
                         continue;
                 r = yaml_node_copy(k, &kc);
                 if (r < 0)
@@ -356,15 +366,22 @@ static int builder_merge(YamlBuilder *b, YamlNode *map, YamlNode *src, const yam
                 r = yaml_mapping_append(map, TAKE_PTR(kc), TAKE_PTR(vc));
                 if (r < 0)
                         return r;
+                r = builder_key_add(seen, map);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
 
 static int builder_mapping(YamlBuilder *b, yaml_event_t *start, unsigned depth, YamlNode **ret) {
         _cleanup_(yaml_node_freep) YamlNode *map = NULL, *merges = NULL;
+        _cleanup_(set_freep) Set *seen = NULL;
         yaml_mark_t merge_mark = {};
         int r;
 
+        seen = set_new();
+        if (!seen)
+                return -ENOMEM;
         r = node_alloc(YAML_NODE_MAPPING, b->source, (unsigned) start->start_mark.line + 1,
                        (unsigned) start->start_mark.column + 1, &map);
         if (r < 0)
@@ -413,7 +430,7 @@ static int builder_mapping(YamlBuilder *b, yaml_event_t *start, unsigned depth, 
                 }
                 if (key->type != YAML_NODE_SCALAR)
                         return diag_add(b->diag, DIAG_ERROR, key, "yaml", "mapping keys must be scalars");
-                if (yaml_mapping_get(map, key->value)) {
+                if (set_contains(seen, key->value)) {
                         _cleanup_free_ char *path = NULL;
 
                         if (asprintf(&path, "%s%s%s", b->path, isempty(b->path) ? "" : ".", key->value) < 0)
@@ -423,17 +440,20 @@ static int builder_mapping(YamlBuilder *b, yaml_event_t *start, unsigned depth, 
                 r = yaml_mapping_append(map, TAKE_PTR(key), TAKE_PTR(value));
                 if (r < 0)
                         return r;
+                r = builder_key_add(seen, map);
+                if (r < 0)
+                        return r;
         }
 
         if (merges) {
                 if (merges->type == YAML_NODE_SEQUENCE) {
                         for (size_t i = 0; i < merges->n_children; i++) {
-                                r = builder_merge(b, map, merges->children[i], &merge_mark);
+                                r = builder_merge(b, map, seen, merges->children[i], &merge_mark);
                                 if (r < 0)
                                         return r;
                         }
                 } else {
-                        r = builder_merge(b, map, merges, &merge_mark);
+                        r = builder_merge(b, map, seen, merges, &merge_mark);
                         if (r < 0)
                                 return r;
                 }

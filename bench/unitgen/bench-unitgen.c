@@ -7,7 +7,13 @@
  * prints services converted per CPU second (and per wall second). Nothing is written unless --write FILE asks for the
  * generated compose file.
  *
- * usage: bench-unitgen [--services N] [--seconds S] [--runtime docker|podman] [--write FILE] */
+ * With --keys K the file is one service and two large collections instead (issue 12: the duplicate
+ * key check was quadratic, 4 MB of environment took seconds): an "x-keys" mapping of K distinct
+ * keys, each checked against the others, and an environment list of K items naming 20,000
+ * variables (a later item wins over an earlier one of the same name, as in compose; the unit stays
+ * under the 1 MiB a unit file may have). Per-file CPU time over K is the figure.
+ *
+ * usage: bench-unitgen [--services N | --keys K] [--seconds S] [--runtime docker|podman] [--write FILE] */
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -78,15 +84,34 @@ static char *generate(unsigned n) {
         return buf;
 }
 
+#define KEYS_ENV_NAMES 20000U
+
+static char *generate_keys(unsigned k) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        assert_se(f);
+        fputs("name: bench\nx-keys:\n", f);
+        for (unsigned i = 0; i < k; i++)
+                fprintf(f, "  key%u: value%u\n", i, i);
+        fputs("services:\n  web:\n    image: nginx\n    environment:\n", f);
+        for (unsigned i = 0; i < k; i++)
+                fprintf(f, "      - E%u=v%u\n", i % KEYS_ENV_NAMES, i);
+        assert_se(fclose(f) == 0);
+        return buf;
+}
+
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "services", required_argument, NULL, 'n' },
                 { "seconds",  required_argument, NULL, 's' },
                 { "runtime",  required_argument, NULL, 'r' },
                 { "write",    required_argument, NULL, 'w' },
+                { "keys",     required_argument, NULL, 'k' },
                 {}
         };
-        unsigned n_services = 200, iterations = 0, n_units = 0;
+        unsigned n_services = 200, n_keys = 0, iterations = 0, n_units = 0;
         double seconds = 2.0, start, cpu_start, elapsed, cpu;
         Runtime runtime = RUNTIME_DOCKER;
         const char *write_to = NULL;
@@ -112,6 +137,9 @@ int main(int argc, char *argv[]) {
                 case 'w':
                         write_to = optarg;
                         break;
+                case 'k':
+                        n_keys = (unsigned) strtoul(optarg, NULL, 10);
+                        break;
                 default:
                         return EXIT_FAILURE;
                 }
@@ -120,7 +148,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
 
-        text = generate(n_services);
+        text = n_keys > 0 ? generate_keys(n_keys) : generate(n_services);
         size = strlen(text);
         if (write_to && write_file_atomic(write_to, text, size, 0644, false) < 0) {
                 fprintf(stderr, "cannot write %s\n", write_to);
@@ -157,6 +185,14 @@ int main(int argc, char *argv[]) {
         } while (cpu < seconds);
         elapsed = now_sec(CLOCK_MONOTONIC) - start;
 
+        if (n_keys > 0) {
+                printf("bench-unitgen: %u keys in a mapping and %u in an environment list (%zu bytes of compose, "
+                       "runtime %s)\n", n_keys, n_keys, size, runtime_to_string(runtime));
+                printf("conversions: %u in %.3f s of CPU (%.3f s wall), %.3f ms of CPU per file, %.0f ns of CPU "
+                       "per key\n", iterations, cpu, elapsed, cpu * 1000.0 / iterations,
+                       cpu * 1e9 / iterations / (2.0 * n_keys));
+                return EXIT_SUCCESS;
+        }
         printf("bench-unitgen: %u services (%zu bytes of compose, %u units, runtime %s)\n", n_services, size,
                n_units, runtime_to_string(runtime));
         printf("conversions: %u in %.3f s of CPU (%.3f s wall), %.3f ms of CPU per file\n", iterations, cpu, elapsed,

@@ -67,6 +67,37 @@ static void test_merge(void) {
         diag_done(&d);
 }
 
+/* A list naming a variable twice: the later item wins and the variable appears once (the list is
+ * made a mapping through an index, not by a scan of the mapping per item). */
+static void test_list_repeats(void) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        YamlNode *env;
+        Diag d = {};
+
+        p = load(STRV_MAKE("a.yaml"),
+                 (const char *const[]) { "services:\n  web:\n    image: x\n    environment: [A=1, B=2, A=3, C, B=4]\n"
+                                         "    networks: [n1, n2, n1]\nnetworks: {n1: {}, n2: {}}\n" },
+                 NULL, &d);
+        ok(!p && d.n_errors == 1 && d.lines && strstr(d.lines[0], "a.yaml:5:24: services.web.networks: \"n1\" is listed twice"),
+           "a network listed twice is refused at the second: %s", d.lines ? d.lines[0] : "-");
+        diag_done(&d);
+
+        d = (Diag) {};
+        p = load(STRV_MAKE("a.yaml"),
+                 (const char *const[]) { "services:\n  web:\n    image: x\n    environment: [A=1, B=2, A=3, C, B=4]\n" },
+                 NULL, &d);
+        ok(p, "a list with repeated names loads");
+        if (!p)
+                return;
+        env = yaml_mapping_get(yaml_mapping_get(yaml_mapping_get(p->root, "services"), "web"), "environment");
+        ok(env->type == YAML_NODE_MAPPING && env->n_children == 6, "three variables, once each");
+        is_str(yaml_node_scalar(env->children[1]), "3", "A: the later item wins");
+        is_str(yaml_node_scalar(env->children[3]), "4", "B: the later item wins");
+        ok(yaml_node_is_null(env->children[5]), "C: a bare name");
+        is_str(env->children[0]->value, "A", "in the order of first mention");
+        diag_done(&d);
+}
+
 static void test_extends_profiles_v1(void) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL, *v1 = NULL;
         Diag d = {};
@@ -243,6 +274,7 @@ static void test_include(void) {
 }
 
 int main(void) {
+        test_list_repeats();
         test_merge();
         test_extends_profiles_v1();
         test_errors();

@@ -63,7 +63,38 @@ static void test_check_written(void) {
                        "a CR, a continuation, a line that is no assignment or invalid UTF-8 is caught (%zu)", i);
 }
 
+/* A unit over the 1 MiB systemd, fleetctl and the registry take failed with exit status 1 and not a
+ * word (found with a 100,000-variable environment for issue 12's item 14). */
+static void test_too_large(void) {
+        _cleanup_free_ char *yaml = NULL;
+        size_t size = 0;
+        RenderedUnit *units = NULL;
+        Diag d = {};
+        size_t n = 0;
+        FILE *f;
+        int r;
+
+        f = open_memstream(&yaml, &size);
+        assert_se(f);
+        fputs("services:\n  web:\n    image: busybox\n    environment:\n", f);
+        for (unsigned i = 0; i < 70000; i++)
+                fprintf(f, "      VARIABLE%u: value%u\n", i, i);
+        assert_se(fclose(f) == 0);
+
+        const char *contents[1] = { yaml };
+        ComposeLoadOptions o = { .files = STRV_MAKE("c.yaml"), .contents = contents, .sizes = &size,
+                                 .project_dir = "/nonexistent/p", .project_name = "p" };
+        r = unitgen_convert(&o, RUNTIME_DOCKER, NETWORKING_LOCAL, &units, &n, NULL, &d);
+        ok(r == -EINVAL && d.n_errors == 1 && d.lines &&
+           streq(d.lines[0], "c.yaml:3:5: services.web: its unit p-web.service would be larger than the 1048576 "
+                             "bytes a unit file may have"),
+           "a unit too large is an error at its service: %s", d.lines ? d.lines[0] : "-");
+        unit_render_free(units, n);
+        diag_done(&d);
+}
+
 int main(void) {
+        test_too_large();
         test_file_name_in_header();
         test_check_written();
         return done_testing();
