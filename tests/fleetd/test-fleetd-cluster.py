@@ -6,7 +6,11 @@
 # (P units/<name>) with etcdctl; where they run is read from each node's systemd. The scenarios are
 # fleet's functional ones (TestInstallUnit included) plus failures: fleetd restart, etcd member loss,
 # partition, node kill, leader kill. Waits have generous bounds and the measured times are printed,
-# never asserted.
+# never asserted. Where a check is that something did NOT happen, it first waits for an event that
+# shows the daemon has handled everything before it: the leader's P reasons/<unit> for a unit it
+# decided not to place, or a barrier unit pinned to a node whose published state shows that node's
+# agent has worked through its queue (see barrier()); the agent's own log of what it started and
+# stopped is checked too.
 #
 # Needs root, tools/cluster, etcd and etcdctl; FLEETD names the fleetd binary. Uses cluster id
 # $FLEETD_TEST_CLUSTER (default 51) and tears it down at the end.
@@ -14,6 +18,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -146,6 +151,47 @@ def machines():
     return m
 
 
+def machine_id_of(node):
+    return {v: k for k, v in machines().items()}.get(node)
+
+
+def reason_of(unit):
+    """The leader's reason for not placing unit (P reasons/<unit>), or None."""
+    return etcdctl("get", PREFIX + "reasons/" + unit, "--print-value-only").stdout.strip() or None
+
+
+barriers = 0
+
+
+def barrier(node):
+    """Wait until node's agent has handled everything etcd sent it so far. A unit pinned to the
+    node is submitted and waited for until the agent publishes its state: the agent handles its
+    schedule's watch events in order on one loop, and publishes states only when that loop is idle,
+    so every start or stop it decided before has been decided (and logged) by then. Returns
+    whether the barrier was passed."""
+    global barriers
+    barriers += 1
+    name = "barrier-%d.service" % barriers
+    mid = machine_id_of(node)
+    if not mid:
+        return False
+    submit(name, [("MachineID", mid)], desired="loaded")
+    key = PREFIX + "states/%s/%s" % (name, mid)
+    w, t = wait_for(lambda: get_json(key), 60)
+    if not w:
+        diag("barrier on node%d not passed after %.1fs" % (node, t))
+    destroy(name)
+    wait_for(lambda: get_json(key) is None, 30)
+    return bool(w)
+
+
+def unit_actions(node, units):
+    """How many starts, restarts and stops of units node's fleetd has logged (its journal)."""
+    p = node_exec(node, "journalctl", "-u", "fleetd", "--no-pager", "-q", "-o", "cat", timeout=20)
+    pattern = re.compile(r"\b(Starting|Restarting|Stopping) (%s)\b" % "|".join(re.escape(u) for u in units))
+    return sum(1 for line in (p.stdout if p else "").splitlines() if pattern.search(line))
+
+
 def leader_node():
     rec = get_json(PREFIX + "engine/leader")
     return machines().get(rec["machine_id"]) if rec else None
@@ -180,29 +226,33 @@ def test_restart(node):
         ok(False, "fleetd restart: no node runs hello.service")
         return
     before = main_pid(node, "hello.service")
+    actions = unit_actions(node, ["hello.service"])
     node_exec(node, "systemctl", "restart", "fleetd", timeout=30)
     wait_for(lambda: node_exec(node, "systemctl", "is-active", "fleetd").stdout.strip() == "active", 30)
-    time.sleep(TTL)
+    ok(barrier(node), "the restarted fleetd handles its schedule (barrier)")
     after = main_pid(node, "hello.service")
     ok(before not in (None, "", "0") and before == after,
        "restarting fleetd leaves its running unit alone (MainPID %s -> %s)" % (before, after))
+    ok(unit_actions(node, ["hello.service"]) == actions, "and logs no start or stop of it")
     ok(active_on("hello.service") == [node], "and the unit stays on its node")
 
     node_exec(node, "kill", "-9", (node_exec(node, "systemctl", "show", "-p", "MainPID", "--value", "fleetd")
                                    .stdout.strip()))
     wait_for(lambda: node_exec(node, "systemctl", "is-active", "fleetd").stdout.strip() == "active", 30)
-    time.sleep(TTL)
+    barrier(node)
     after2 = main_pid(node, "hello.service")
     ok(after2 == before, "a crashed and restarted fleetd adopts the unit too (MainPID %s -> %s)" % (before,
                                                                                                     after2))
 
+    fleetd_pid = main_pid(node, "fleetd")
     node_exec(node, "systemctl", "kill", "-s", "HUP", "fleetd")
     logged, _ = wait_for(lambda: "Reloading configuration" in
                          node_exec(node, "journalctl", "-u", "fleetd", "--no-pager", "-q").stdout, 10)
     ok(logged, "SIGHUP logs 'Reloading configuration'")
-    time.sleep(1)
+    barrier(node)
     ok(node_exec(node, "systemctl", "is-active", "fleetd").stdout.strip() == "active" and
-       main_pid(node, "hello.service") == before, "and fleetd keeps running, its unit untouched")
+       main_pid(node, "fleetd") == fleetd_pid and main_pid(node, "hello.service") == before,
+       "and the same fleetd keeps running, its unit untouched")
     cleanup(["hello.service"])
 
 
@@ -233,20 +283,26 @@ def test_install_unit():
         return
     hello_loaded = node_exec(node, "systemctl", "show", "-p", "LoadState", "--value", "hello.service")
     ok(hello_loaded and hello_loaded.stdout.strip() == "loaded", "next to hello.service (node%d)" % node)
-    time.sleep(1)
+    mid = machine_id_of(node)
+    def published(unit, active_state):
+        st = get_json(PREFIX + "states/%s/%s" % (unit, mid)) or {}
+        return st.get("load_state") == "loaded" and st.get("active_state") == active_state
+    w, t = wait_for(lambda: published("hello.service", "inactive") and published("discovery.service", "inactive"),
+                    30)
+    ok(w, "the agent publishes both as loaded and inactive (%.1fs)" % t)
     ok(active_on("discovery.service") == [] and active_on("hello.service") == [],
        "both are loaded and inactive")
 
-    mid = {v: k for k, v in machines().items()}.get(node)
+    actions = unit_actions(node, ["discovery.service"])
     submit_sections("hello.service", hello, "launched")
     w, t = wait_for(lambda: active_on("discovery.service") == [node], 30)
     ok(w and active_on("hello.service") == [node],
        "starting hello.service starts discovery.service with it (%.1fs)" % t)
-    state, _ = wait_for(lambda: (get_json(PREFIX + "states/discovery.service/%s" % mid) or {})
-                        .get("active_state") == "active", 10)
+    state, _ = wait_for(lambda: published("discovery.service", "active"), 10)
     ok(state, "discovery.service's active state is published")
-    time.sleep(2)
-    ok(active_on("discovery.service") == [node], "and fleetd leaves the pulled-in 'loaded' unit running")
+    barrier(node)
+    ok(active_on("discovery.service") == [node] and unit_actions(node, ["discovery.service"]) == actions,
+       "and fleetd leaves the pulled-in 'loaded' unit running (no start or stop of it logged)")
 
     submit_sections("hello.service", hello, "loaded")
     w, t = wait_for(lambda: active_on("hello.service") == [] and active_on("discovery.service") == [], 30)
@@ -270,7 +326,9 @@ def test_conflicts():
         w = [active_on(n) for n in names]
         return w if sum(len(x) for x in w) >= 3 else None
     w, t = wait_for(placed, 30)
-    time.sleep(1)
+    # The leader decides about all five in the pass that writes a reason for each one it leaves out.
+    r, t = wait_for(lambda: sum(1 for n in names if reason_of(n)) == 2, 30)
+    ok(r, "the other 2 get a reason for not being placed (%.1fs)" % t)
     w = [active_on(n) for n in names]
     nodes = [x[0] for x in w if x]
     ok(len(nodes) == 3 and len(set(nodes)) == 3,
@@ -283,7 +341,8 @@ def test_one_way_conflict():
     submit("oneway-a.service", [("Conflicts", "oneway-b.service"), ("MachineMetadata", "hostname=node1")])
     wait_for(lambda: active_on("oneway-a.service"), 30)
     submit("oneway-b.service", [("MachineMetadata", "hostname=node1")])
-    time.sleep(2 * TTL)
+    reason, t = wait_for(lambda: reason_of("oneway-b.service"), 30)
+    ok(reason, "the leader says why oneway-b is not placed (%.1fs): %s" % (t, reason))
     ok(active_on("oneway-a.service") == [1] and active_on("oneway-b.service") == [],
        "a unit that conflicts one way keeps the other off its machine")
     destroy("oneway-a.service")
@@ -340,10 +399,9 @@ def test_metadata_instances():
     ok(all(active_on("metadata@node%d.service" % n) == [n] for n in NODES),
        "MachineMetadata=hostname=%i places each instance on its host")
     submit("metadata@invalid.service", [("MachineMetadata", "hostname=%i")])
-    time.sleep(2 * TTL)
-    ok(active_on("metadata@invalid.service") == [], "an instance no machine matches is not placed")
-    reason = etcdctl("get", PREFIX + "reasons/metadata@invalid.service", "--print-value-only").stdout.strip()
-    diag("reason given: %s" % (reason or "(none)"))
+    reason, t = wait_for(lambda: reason_of("metadata@invalid.service"), 30)
+    ok(reason, "an instance no machine matches gets a reason (%.1fs): %s" % (t, reason))
+    ok(active_on("metadata@invalid.service") == [], "and is not placed")
     cleanup(names + ["metadata@invalid.service"])
 
 
@@ -360,27 +418,34 @@ def test_replaces():
 
 
 def etcd_leader_member():
-    """The member index (1-3) of etcd's current leader: ports are 20000 + 100 * cluster + 10 * I."""
+    """The member index (1-3) of etcd's current leader (ports are 20000 + 100 * cluster + 10 * I),
+    from the members that answer; None while none of them is the leader."""
     p = etcdctl("endpoint", "status", "--cluster", "-w", "json")
     try:
         for e in json.loads(p.stdout):
             if e["Status"]["leader"] == e["Status"]["header"]["member_id"]:
                 port = int(e["Endpoint"].rsplit(":", 1)[1])
                 return (port - 20000 - 100 * int(CID)) // 10
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TypeError):
         pass
-    return 1
+    return None
 
 
 def test_etcd_member_loss(names):
     # The hard case: the member that is etcd's leader. Renewals then wait for an election, which
     # can take most of a 3 s TTL; no lease expires meanwhile, and nothing may be stopped.
-    member = etcd_leader_member()
+    member = etcd_leader_member() or 1
     before = {u: (active_on(u), [main_pid(n, u) for n in active_on(u)]) for u in names}
+    actions = {n: unit_actions(n, names) for n in NODES}
     cluster("etcd-kill", member, timeout=30)
-    time.sleep(3 * TTL)
+    # Wait for the other two members to elect a leader, then for every agent to get through its
+    # queue (what it did meanwhile, a fence included, it has done and logged by then).
+    w, t = wait_for(lambda: etcd_leader_member() not in (None, member), 60)
+    ok(w, "etcd elects another leader (%.1fs)" % t)
+    ok(all([barrier(n) for n in NODES]), "every agent handles its schedule afterwards (barriers)")
     after = {u: (active_on(u), [main_pid(n, u) for n in active_on(u)]) for u in names}
-    ok(before == after, "losing etcd's leader (member %d of 3) reschedules and restarts nothing" % member)
+    ok(before == after and actions == {n: unit_actions(n, names) for n in NODES},
+       "losing etcd's leader (member %d of 3) reschedules and restarts nothing" % member)
     if before != after:
         diag("before %s\nafter %s" % (before, after))
     cluster("etcd-start", member, timeout=60)
@@ -401,7 +466,8 @@ def test_partition(names):
     ok(w, "its units run on the other nodes (after %.1fs)" % (time.monotonic() - t0))
     cluster("heal", victim, timeout=30)
     wait_for(lambda: victim in machines().values(), 30)
-    time.sleep(2 * TTL)
+    # Once the healed agent is past a barrier it has unloaded what it ran before the partition.
+    barrier(victim)
     ok(all_once(names), "after the heal every unit runs exactly once")
     if not all_once(names):
         diag({u: active_on(u) for u in names})
