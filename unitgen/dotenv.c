@@ -53,6 +53,81 @@ static int dotenv_set(char ***env, const char *key, size_t key_len, const char *
         return strv_extendf(env, "%.*s", (int) key_len, key);
 }
 
+/* A quoted value: *pp is at its opening quote, and is left past the closing one; *line counts the
+ * newlines inside. "..." takes \n \t \r \\ \" escapes and keeps \$ as "$$" (literal through
+ * interpolation) and any other backslash as is; '...' takes nothing. Returns 0, -EINVAL if the
+ * quote is not closed, -ENOMEM. */
+static int read_quoted(const char **pp, unsigned *line, char **ret) {
+        _cleanup_free_ char *raw = NULL;
+        size_t n = 0, allocated = 0;
+        const char *p = *pp;
+        char q = *p++;
+
+        for (;; p++) {
+                char c = *p;
+
+                if (c == 0)
+                        return -EINVAL;
+                if (c == q)
+                        break;
+                if (c == '\n')
+                        (*line)++;
+                if (q == '"' && c == '\\' && p[1]) {
+                        p++;
+                        switch (*p) {
+                        case 'n': c = '\n'; break;
+                        case 't': c = '\t'; break;
+                        case 'r': c = '\r'; break;
+                        case '\\': c = '\\'; break;
+                        case '"': c = '"'; break;
+                        case '$':
+                                /* An escaped "$" stays literal through interpolation. */
+                                if (!GREEDY_REALLOC(raw, allocated, n + 2))
+                                        return -ENOMEM;
+                                raw[n++] = '$';
+                                c = '$';
+                                break;
+                        default:
+                                if (!GREEDY_REALLOC(raw, allocated, n + 2))
+                                        return -ENOMEM;
+                                raw[n++] = '\\';
+                                c = *p;
+                        }
+                }
+                if (!GREEDY_REALLOC(raw, allocated, n + 2))
+                        return -ENOMEM;
+                raw[n++] = c;
+                raw[n] = 0;
+        }
+        if (!raw) {
+                raw = strdup("");
+                if (!raw)
+                        return -ENOMEM;
+        }
+
+        *pp = p + 1;
+        *ret = TAKE_PTR(raw);
+        return 0;
+}
+
+/* An unquoted value: the rest of the line up to an inline comment (a "#" after whitespace), with
+ * surrounding whitespace trimmed. Returns 0 or -ENOMEM. */
+static int read_unquoted(const char *p, char **ret) {
+        size_t n = strcspn(p, "\n");
+        const char *e;
+
+        for (size_t i = 0; i < n; i++)
+                if (p[i] == '#' && (i == 0 || p[i - 1] == ' ' || p[i - 1] == '\t')) {
+                        n = i;
+                        break;
+                }
+        e = p + n;
+        while (e > p && strchr(" \t\r", e[-1]))
+                e--;
+        *ret = strndup(p, (size_t) (e - p));
+        return *ret ? 0 : -ENOMEM;
+}
+
 int dotenv_parse(const char *data, InterpolateLookup lookup, void *userdata, char ***ret, unsigned *ret_line,
                  char **ret_error) {
         _cleanup_strv_free_ char **env = NULL;
@@ -70,7 +145,7 @@ int dotenv_parse(const char *data, InterpolateLookup lookup, void *userdata, cha
 
         while (*p) {
                 _cleanup_free_ char *raw = NULL, *value = NULL, *error = NULL;
-                const char *key, *e;
+                const char *key;
                 unsigned key_line = line;
                 size_t key_len;
                 bool interpolate = true;
@@ -112,75 +187,22 @@ int dotenv_parse(const char *data, InterpolateLookup lookup, void *userdata, cha
                 p += strspn(p, " \t");
 
                 if (*p == '\'' || *p == '"') {
-                        char q = *p++;
-                        size_t n = 0, allocated = 0;
-
-                        for (;; p++) {
-                                char c = *p;
-
-                                if (c == 0) {
-                                        if (ret_line)
-                                                *ret_line = key_line;
-                                        if (ret_error)
-                                                *ret_error = strdup("unterminated quoted value");
-                                        return -EINVAL;
-                                }
-                                if (c == q)
-                                        break;
-                                if (c == '\n')
-                                        line++;
-                                if (q == '"' && c == '\\' && p[1]) {
-                                        p++;
-                                        switch (*p) {
-                                        case 'n': c = '\n'; break;
-                                        case 't': c = '\t'; break;
-                                        case 'r': c = '\r'; break;
-                                        case '\\': c = '\\'; break;
-                                        case '"': c = '"'; break;
-                                        case '$':
-                                                /* An escaped "$" stays literal through interpolation. */
-                                                if (!GREEDY_REALLOC(raw, allocated, n + 2))
-                                                        return -ENOMEM;
-                                                raw[n++] = '$';
-                                                c = '$';
-                                                break;
-                                        default:
-                                                if (!GREEDY_REALLOC(raw, allocated, n + 2))
-                                                        return -ENOMEM;
-                                                raw[n++] = '\\';
-                                                c = *p;
-                                        }
-                                }
-                                if (!GREEDY_REALLOC(raw, allocated, n + 2))
-                                        return -ENOMEM;
-                                raw[n++] = c;
-                                raw[n] = 0;
+                        interpolate = *p == '"';
+                        r = read_quoted(&p, &line, &raw);
+                        if (r == -EINVAL) {
+                                if (ret_line)
+                                        *ret_line = key_line;
+                                if (ret_error)
+                                        *ret_error = strdup("unterminated quoted value");
                         }
-                        p++;
-                        if (!raw) {
-                                raw = strdup("");
-                                if (!raw)
-                                        return -ENOMEM;
-                        }
-                        interpolate = q == '"';
-                        p += strcspn(p, "\n");
+                        if (r < 0)
+                                return r;
                 } else {
-                        size_t n = strcspn(p, "\n");
-
-                        /* An inline comment needs whitespace before the "#". */
-                        for (size_t i = 0; i < n; i++)
-                                if (p[i] == '#' && (i == 0 || p[i - 1] == ' ' || p[i - 1] == '\t')) {
-                                        n = i;
-                                        break;
-                                }
-                        e = p + n;
-                        while (e > p && strchr(" \t\r", e[-1]))
-                                e--;
-                        raw = strndup(p, (size_t) (e - p));
-                        if (!raw)
-                                return -ENOMEM;
-                        p += strcspn(p, "\n");
+                        r = read_unquoted(p, &raw);
+                        if (r < 0)
+                                return r;
                 }
+                p += strcspn(p, "\n");
 
                 if (interpolate) {
                         dl.env = env;
