@@ -495,31 +495,12 @@ static int project_name(ComposeProject *p, const ComposeLoadOptions *o, Diag *d)
         return p->name ? 0 : -ENOMEM;
 }
 
-int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag *d) {
-        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
-        _cleanup_(yaml_node_freep) YamlNode *includes = NULL;
-        _cleanup_strv_free_ char **profiles = NULL, **chain = NULL;
-        YamlNode *services, *k, *v _unused_, *inc;
-        const char *env_profiles;
+/* Read and parse each -f file, merging them in order into p->root. Their "include" lists are moved
+ * to includes (applied once all are merged, so that conflicts are seen against all of them), and
+ * their absolute paths start the include chain. */
+static int project_read_files(ComposeProject *p, const ComposeLoadOptions *o, YamlNode *includes, char ***chain,
+                              Diag *d) {
         int r;
-
-        assert(o);
-        assert(o->files && o->files[0]);
-        assert(ret);
-
-        p = new0(ComposeProject, 1);
-        if (!p)
-                return -ENOMEM;
-        p->files = strv_copy(o->files);
-        if (!p->files)
-                return -ENOMEM;
-
-        r = project_setup(p, o, d);
-        if (r < 0)
-                return r;
-        r = yaml_node_new(YAML_NODE_SEQUENCE, NULL, &includes);
-        if (r < 0)
-                return r;
 
         for (size_t i = 0; o->files[i]; i++) {
                 _cleanup_(yaml_node_freep) YamlNode *root = NULL, *include = NULL;
@@ -543,8 +524,6 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
                 r = compose_file_parse(p, o->files[i], content, size, &root, &version, d);
                 if (r < 0)
                         return r;
-                /* "include" is evaluated once the -f files are merged, so that its conflicts are
-                 * seen against all of them. */
                 include = yaml_mapping_steal(root, "include");
                 if (include) {
                         r = yaml_node_append(includes, TAKE_PTR(include));
@@ -557,7 +536,7 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
                 r = compose_path_join(cwd, o->files[i], &abs);
                 if (r < 0)
                         return r;
-                r = strv_consume(&chain, TAKE_PTR(abs));
+                r = strv_consume(chain, TAKE_PTR(abs));
                 if (r < 0)
                         return r;
                 if (i == 0) {
@@ -569,24 +548,15 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
                                 return r;
                 }
         }
+        return 0;
+}
 
-        YAML_SEQUENCE_FOREACH(inc, includes) {
-                r = compose_include_apply(p, p->root, inc, &chain, 0, d);
-                if (r < 0)
-                        return r;
-        }
-
-        services = yaml_mapping_get(p->root, "services");
-        if (!services || yaml_node_is_null(services) || services->n_children == 0)
-                return diag_add_at(d, DIAG_ERROR, o->files[0], 1, 1, "services", "no services defined");
-
-        YAML_MAPPING_FOREACH(k, v, services) {
-                _cleanup_strv_free_ char **stack = NULL;
-
-                r = resolve_extends(p, services, k->value, p->dir, &stack, 0, d);
-                if (r < 0)
-                        return r;
-        }
+/* Drop the services that no active profile (--profile, then $COMPOSE_PROFILES of the project's
+ * environment) enables, remembering their names in p->disabled. */
+static int project_apply_profiles(ComposeProject *p, const ComposeLoadOptions *o, YamlNode *services, Diag *d) {
+        _cleanup_strv_free_ char **profiles = NULL;
+        const char *env_profiles;
+        int r;
 
         profiles = strv_copy(o->profiles);
         if (!profiles && o->profiles)
@@ -623,6 +593,58 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
         if (services->n_children == 0)
                 return diag_add_at(d, DIAG_ERROR, o->files[0], 1, 1, "profiles",
                                    "no service is enabled: every service needs a --profile");
+        return 0;
+}
+
+int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag *d) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_(yaml_node_freep) YamlNode *includes = NULL;
+        _cleanup_strv_free_ char **chain = NULL;
+        YamlNode *services, *k, *v _unused_, *inc;
+        int r;
+
+        assert(o);
+        assert(o->files && o->files[0]);
+        assert(ret);
+
+        p = new0(ComposeProject, 1);
+        if (!p)
+                return -ENOMEM;
+        p->files = strv_copy(o->files);
+        if (!p->files)
+                return -ENOMEM;
+
+        r = project_setup(p, o, d);
+        if (r < 0)
+                return r;
+        r = yaml_node_new(YAML_NODE_SEQUENCE, NULL, &includes);
+        if (r < 0)
+                return r;
+        r = project_read_files(p, o, includes, &chain, d);
+        if (r < 0)
+                return r;
+
+        YAML_SEQUENCE_FOREACH(inc, includes) {
+                r = compose_include_apply(p, p->root, inc, &chain, 0, d);
+                if (r < 0)
+                        return r;
+        }
+
+        services = yaml_mapping_get(p->root, "services");
+        if (!services || yaml_node_is_null(services) || services->n_children == 0)
+                return diag_add_at(d, DIAG_ERROR, o->files[0], 1, 1, "services", "no services defined");
+
+        YAML_MAPPING_FOREACH(k, v, services) {
+                _cleanup_strv_free_ char **stack = NULL;
+
+                r = resolve_extends(p, services, k->value, p->dir, &stack, 0, d);
+                if (r < 0)
+                        return r;
+        }
+
+        r = project_apply_profiles(p, o, services, d);
+        if (r < 0)
+                return r;
 
         r = project_name(p, o, d);
         if (r < 0)
