@@ -6,6 +6,8 @@
 #include "compose-convert.h"
 #include "exec-quote.h"
 #include "cluster-dns.h"
+#include "cluster-object.h"
+#include "parse-util.h"
 #include "strv.h"
 
 /* Ports, volumes, secrets, configs and networks: the keys that refer to the host or to project
@@ -300,22 +302,47 @@ int convert_tmpfs(Converter *c, const char *key, YamlNode *v) {
         return 0;
 }
 
-/* secrets and configs: files mounted read-only into the container. */
+/* A mode as compose writes it: YAML 1.1 octal (0400, 0o400) or a decimal number. */
+static int parse_mode(const char *s, mode_t *ret) {
+        const char *digits = startswith(s, "0o") ?: s;
+        unsigned long m;
+        char *end;
+
+        if (isempty(digits) || !strchr("0123456789", digits[0]))
+                return -EINVAL;
+        errno = 0;
+        m = strtoul(digits, &end, digits != s || s[0] == '0' ? 8 : 10);
+        if (*end || errno != 0 || m > 0777)
+                return -EINVAL;
+        *ret = (mode_t) m;
+        return 0;
+}
+
+/* secrets and configs: cluster objects (issue 15), referred to by name in [X-Fleet] (Secret=,
+ * Config=), materialised by the agent under /run on the unit's machine and bind-mounted from there.
+ * Named per project as swarm does ("<project>_<key>", or the definition's "name:"); external ones
+ * by their own name. */
 int convert_secrets(Converter *c, const char *key, YamlNode *v) {
         bool secrets = streq(key, "secrets");
+        ClusterObjectKind kind = secrets ? CLUSTER_OBJECT_SECRET : CLUSTER_OBJECT_CONFIG;
         YamlNode *top = yaml_mapping_get(c->project->root, key), *item;
         int r;
 
         if (v->type != YAML_NODE_SEQUENCE)
                 return diag_error(c->diag, v, converter_path(c, key), "must be a list, not %s", yaml_node_type_name(v));
         YAML_SEQUENCE_FOREACH(item, v) {
-                _cleanup_free_ char *path = NULL, *tgt = NULL;
-                const char *name, *target = NULL, *file;
+                _cleanup_free_ char *objname = NULL, *tgt = NULL, *line = NULL, *source = NULL;
+                _cleanup_(cluster_object_ref_done) ClusterObjectRef ref = { .kind = kind, .mode = 0444 };
+                const char *name, *target = NULL, *file, *env, *uid = NULL, *gid = NULL, *mode = NULL, *given;
                 YamlNode *def;
+                bool external;
 
                 if (item->type == YAML_NODE_MAPPING) {
                         name = yaml_node_scalar(yaml_mapping_get(item, "source"));
                         target = yaml_node_scalar(yaml_mapping_get(item, "target"));
+                        uid = yaml_node_scalar(yaml_mapping_get(item, "uid"));
+                        gid = yaml_node_scalar(yaml_mapping_get(item, "gid"));
+                        mode = yaml_node_scalar(yaml_mapping_get(item, "mode"));
                         if (!name)
                                 return diag_error(c->diag, item, converter_path(c, key), "needs \"source\"");
                 } else {
@@ -327,29 +354,111 @@ int convert_secrets(Converter *c, const char *key, YamlNode *v) {
                 if (!def)
                         return diag_error(c->diag, item, converter_path(c, key),
                                           "\"%s\" is not declared under the top-level \"%s\"", name, key);
+                /* external: true, or compose file format 2/3's external: {name: N}. */
+                YamlNode *ext = yaml_mapping_get(def, "external");
+                external = yaml_node_bool(ext) == 1 || yaml_node_is_mapping(ext);
+                given = yaml_node_scalar(yaml_mapping_get(def, "name"));
+                if (yaml_node_is_mapping(ext) && yaml_node_scalar(yaml_mapping_get(ext, "name")))
+                        given = yaml_node_scalar(yaml_mapping_get(ext, "name"));
                 file = yaml_node_scalar(yaml_mapping_get(def, "file"));
-                if (!file) {
-                        const char *what = yaml_mapping_get(def, "external") ? "external" :
-                                yaml_mapping_get(def, "environment") ? "environment" :
-                                yaml_mapping_get(def, "content") ? "inline" : "file-less";
+                env = yaml_node_scalar(yaml_mapping_get(def, "environment"));
+                if (external)
+                        objname = strdup(given ?: name);
+                else if (given)
+                        objname = strdup(given);
+                else
+                        r = asprintf(&objname, "%s_%s", c->project->name, name) < 0 ? -ENOMEM : 0;
+                if (!objname)
+                        return -ENOMEM;
+                if (!cluster_object_name_is_valid(objname))
                         return diag_error(c->diag, item, converter_path(c, key),
-                                          "%s %s \"%s\" is not supported: only \"file:\" can be mounted by a unit", what,
+                                          "%s \"%s\": \"%s\" cannot name a cluster %s (1..64 letters, digits, '_', "
+                                          "'.', '-', beginning and ending with a letter or digit)",
+                                          secrets ? "secret" : "config", name, objname, secrets ? "secret" : "config");
+
+                if (external)
+                        source = strdup("external");
+                else if (file) {
+                        _cleanup_free_ char *path = NULL;
+
+                        r = compose_project_path(c->project, file, &path);
+                        if (r < 0)
+                                return r;
+                        if (asprintf(&source, "file:%s", path) < 0)
+                                return -ENOMEM;
+                } else if (env)
+                        r = asprintf(&source, "environment:%s", env) < 0 ? -ENOMEM : 0;
+                else if (yaml_mapping_get(def, "content"))
+                        source = strdup("content");
+                else
+                        return diag_error(c->diag, item, converter_path(c, key),
+                                          "%s \"%s\" has no \"file\", \"environment\", \"content\" or \"external\"",
                                           secrets ? "secret" : "config", name);
-                }
-                r = compose_project_path(c->project, file, &path);
-                if (r < 0)
-                        return r;
+                if (!source)
+                        return -ENOMEM;
+
+                /* The target in the container: compose's default is the short name, not the
+                 * cluster object's. */
                 if (!target)
                         r = asprintf(&tgt, secrets ? "/run/secrets/%s" : "/%s", name);
-                else if (secrets && target[0] != '/')
-                        r = asprintf(&tgt, "/run/secrets/%s", target);
+                else if (target[0] != '/')
+                        r = asprintf(&tgt, secrets ? "/run/secrets/%s" : "/%s", target);
                 else
                         r = (tgt = strdup(target)) ? 0 : -1;
                 if (r < 0)
                         return -ENOMEM;
-                r = converter_flagf(c, "-v", "%s:%s:ro", path, tgt);
+
+                ref.name = strdup(objname);
+                ref.target = strdup(tgt);
+                if (!ref.name || !ref.target)
+                        return -ENOMEM;
+                if (uid || gid) {
+                        uint64_t n;
+
+                        if ((uid && (parse_u64(uid, &n) < 0 || n >= UINT32_MAX)))
+                                return diag_error(c->diag, item, converter_path(c, key), "uid \"%s\" is not a number", uid);
+                        if (uid)
+                                ref.uid = (uid_t) n;
+                        if ((gid && (parse_u64(gid, &n) < 0 || n >= UINT32_MAX)))
+                                return diag_error(c->diag, item, converter_path(c, key), "gid \"%s\" is not a number", gid);
+                        if (gid)
+                                ref.gid = (gid_t) n;
+                }
+                if (mode && parse_mode(mode, &ref.mode) < 0)
+                        return diag_error(c->diag, item, converter_path(c, key),
+                                          "mode \"%s\" is not a file mode (octal 0400, at most 0777)", mode);
+
+                line = cluster_object_ref_format(&ref);
+                if (!line)
+                        return -ENOMEM;
+                {
+                        _cleanup_free_ char *check = NULL, *x = NULL;
+                        _cleanup_(cluster_object_ref_done) ClusterObjectRef back = {};
+
+                        /* What the unit will hold must parse back (a target with ':' or spaces
+                         * cannot be mounted). */
+                        r = cluster_object_ref_parse(kind, line, &back, &check);
+                        if (r == -ENOMEM)
+                                return r;
+                        if (r < 0)
+                                return diag_error(c->diag, item, converter_path(c, key), "%s", check);
+                }
+                r = strv_extendf(&c->service->xfleet, "%s=%s", secrets ? "Secret" : "Config", line);
                 if (r < 0)
                         return r;
+                r = converter_flagf(c, "-v", CLUSTER_OBJECTS_DIR "/" SPECIFIER_UNIT "/%ss/%s:%s:ro",
+                                    secrets ? "secret" : "config", objname, tgt);
+                if (r < 0)
+                        return r;
+
+                {
+                        _cleanup_free_ char *entry = NULL;
+
+                        if (asprintf(&entry, "%s %s %s", secrets ? "secret" : "config", objname, source) < 0)
+                                return -ENOMEM;
+                        if (!strv_contains(c->model->objects, entry) && strv_consume(&c->model->objects, TAKE_PTR(entry)) < 0)
+                                return -ENOMEM;
+                }
         }
         return 0;
 }

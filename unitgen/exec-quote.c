@@ -10,7 +10,7 @@ static bool word_is_plain(const char *w) {
          * generator writes itself; quoting never hurts, so "'" ";" and the like are quoted. */
         for (const char *c = w; *c; c++)
                 if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=,@+%$[]{}^~#"
-                            SPECIFIER_HOME SPECIFIER_INSTANCE, *c))
+                            SPECIFIER_HOME SPECIFIER_INSTANCE SPECIFIER_UNIT, *c))
                         return false;
         return true;
 }
@@ -34,6 +34,7 @@ int exec_quote_word(FILE *f, const char *word) {
                 switch (*c) {
                 case SPECIFIER_HOME_CHAR: esc = "%h"; break;
                 case SPECIFIER_INSTANCE_CHAR: esc = "%i"; break;
+                case SPECIFIER_UNIT_CHAR: esc = "%n"; break;
                 case '%': esc = "%%"; break;
                 case '$': esc = "$$"; break;
                 case '"': esc = "\\\""; break;

@@ -16,6 +16,8 @@
 #define SPECIFIER_INSTANCE "\003"       /* written as %i: the template instance */
 #define SPECIFIER_HOME_CHAR '\002'
 #define SPECIFIER_INSTANCE_CHAR '\003'
+#define SPECIFIER_UNIT "\004"           /* written as %n: the unit's full name (an instance's own) */
+#define SPECIFIER_UNIT_CHAR '\004'
 
 /* Whether the n bytes of s hold a byte below "\t": never text, and two are the markers above. Every
  * string that reaches a unit from outside is checked with it: YAML scalars (yaml-node.c), variables

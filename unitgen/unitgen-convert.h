@@ -13,3 +13,9 @@
  * one error message in d, or -ENOMEM. */
 int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, Networking networking, RenderedUnit **ret_units, size_t *ret_n,
                     char **ret_project, Diag *d);
+
+/* The same, and in *ret_objects (if not NULL; a strv owned by the caller, NULL when none) the cluster
+ * secrets and configs the units refer to: "<kind> <name> <source>" (ComposeModel.objects). */
+int unitgen_convert_objects(const ComposeLoadOptions *o, Runtime runtime, Networking networking,
+                            RenderedUnit **ret_units, size_t *ret_n, char **ret_project, char ***ret_objects,
+                            Diag *d);

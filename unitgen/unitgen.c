@@ -320,9 +320,35 @@ static int check_units(const char *dir, RenderedUnit *units, size_t n) {
         return stale ? 1 : 0;
 }
 
+/* The units refer to cluster secrets and configs by name: say which must exist and how to make
+ * them (fleetctl compose up creates them itself). On stderr: stdout lists the units. */
+static void print_objects(char *const *objects) {
+        if (strv_length(objects) == 0)
+                return;
+        fprintf(stderr, "%s: the units need these objects in the cluster (fleetctl compose up creates them):\n",
+                program_invocation_short_name);
+        STRV_FOREACH(o, objects) {
+                _cleanup_strv_free_ char **w = strv_split(*o, " ");
+                const char *src;
+
+                if (strv_length(w) < 3)
+                        continue;
+                if ((src = startswith(w[2], "file:")))
+                        fprintf(stderr, "  fleetctl %s create %s %s\n", w[0], w[1], src);
+                else if ((src = startswith(w[2], "environment:")))
+                        fprintf(stderr, "  printf %%s \"$%s\" | fleetctl %s create %s -\n", src, w[0], w[1]);
+                else if (streq(w[2], "content"))
+                        fprintf(stderr, "  fleetctl %s create %s -   (the \"content\" of the compose file)\n", w[0], w[1]);
+                else
+                        fprintf(stderr, "  %s %s: external, must exist already (fleetctl %s create %s FILE)\n", w[0], w[1],
+                                w[0], w[1]);
+        }
+}
+
 static int run_cli(void) {
         _cleanup_free_ char *project = NULL;
         ComposeLoadOptions o = {};
+        _cleanup_strv_free_ char **objects = NULL;
         RenderedUnit *units = NULL;
         Diag d = { .strict = arg_strict };
         size_t n = 0;
@@ -344,7 +370,7 @@ static int run_cli(void) {
                 .profiles = arg_profiles,
         };
 
-        r = unitgen_convert(&o, arg_runtime, arg_networking, &units, &n, &project, &d);
+        r = unitgen_convert_objects(&o, arg_runtime, arg_networking, &units, &n, &project, &objects, &d);
         print_diag(&d, false);
         diag_done(&d);
         if (r == -ENOMEM)
@@ -366,6 +392,8 @@ static int run_cli(void) {
         r = write_units(arg_output, units, n);
         if (r >= 0)
                 r = remove_stale_units(arg_output, project, units, n);
+        if (r >= 0)
+                print_objects(objects);
         if (r >= 0)
                 for (size_t i = 0; i < n; i++)
                         STRV_FOREACH(inst, units[i].instances)
