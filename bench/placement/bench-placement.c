@@ -6,7 +6,9 @@
  * engine runs in a child process (so its peak RSS is its own); N units with a mix of constraints
  * are submitted at once (txns of 128 units, a few in flight); an observer watches P schedule/ and
  * stamps the moment each placement becomes visible. With --states, the hollow machines report
- * every unit assigned to them as active in P states/ under their lease, as an agent would.
+ * every unit assigned to them as active in P states/ under their lease, as an agent would. With
+ * --reservations (issue 14), every machine publishes a capacity and every unit reserves CPU and
+ * memory, so that each decision also checks and books room (the default strategy, spread).
  *
  * Prints placements/second, p50/p99 submit-to-assigned latency, the engine's passes, txns and etcd
  * requests, and its peak RSS. Figures only; nothing is asserted. */
@@ -43,6 +45,7 @@ static unsigned arg_globals = 2;
 static bool arg_states = false;
 static bool arg_failover = false;
 static bool arg_agent_watches = false;
+static bool arg_reservations = false;
 static char **arg_endpoints = NULL;
 
 typedef struct Bench {
@@ -80,37 +83,57 @@ static void machine_id(unsigned i, char ret[static 33]) {
         snprintf(ret, 33, "%08x%024x", 0xbe7c0000u + i, i);
 }
 
+/* With --reservations, machine i offers 4, 8, 12 or 16 CPUs and 8, 16 or 32 GiB (10 CPU / 18.7 GiB on
+ * average); unit i reserves 0.05 to 0.5 CPU and 64 to 512 MiB (0.275 CPU / 288 MiB on average, the
+ * globals 0.1 CPU / 128 MiB on every machine): 10,000 units take about 30 % of 1,000 machines' CPUs,
+ * so that every MachineOf follower still fits beside its target and all of them are placed. */
+static Resources machine_capacity(unsigned i) {
+        return (Resources) { .cpu_milli = (i % 4 + 1) * 4000, .memory = (8ULL << (i % 3)) << 30 };
+}
+
+static int unit_reserve_lines(unsigned i, char **ret) {
+        unsigned cpu = i < arg_globals ? 100 : (i % 10 + 1) * 50, mem = i < arg_globals ? 128 : (i % 8 + 1) * 64;
+
+        if (!arg_reservations)
+                return (*ret = strdup("")) ? 0 : -ENOMEM;
+        return asprintf(ret, "ReserveCPU=%u.%03u\nReserveMemory=%uM\n", cpu / 1000, cpu % 1000, mem) < 0 ? -ENOMEM : 0;
+}
+
 /* Unit i of the mix: the first arg_globals are global; of each 100 others, 10 require a zone, 10
  * conflict with each other (one group per 100), 10 form 5 MachineOf pairs, 70 are unconstrained. */
 static int unit_build(unsigned i, char **ret_name, char **ret_text) {
-        _cleanup_free_ char *name = NULL, *text = NULL;
+        _cleanup_free_ char *name = NULL, *text = NULL, *reserve = NULL;
         unsigned r = i % 100;
         int k;
+
+        if (unit_reserve_lines(i, &reserve) < 0)
+                return -ENOMEM;
 
         if (i < arg_globals) {
                 k = asprintf(&name, "g%07u.service", i);
                 if (k >= 0)
                         k = asprintf(&text, "[Service]\nExecStart=/bin/sleep infinity\n"
-                                     "[X-Fleet]\nGlobal=true\n");
+                                     "[X-Fleet]\nGlobal=true\n%s", reserve);
         } else if (r < 10) {
                 k = asprintf(&name, "b%07u.service", i);
                 if (k >= 0)
                         k = asprintf(&text, "[Service]\nExecStart=/bin/sleep infinity\n"
-                                     "[X-Fleet]\nMachineMetadata=zone=z%u\n", i % N_ZONES);
+                                     "[X-Fleet]\nMachineMetadata=zone=z%u\n%s", i % N_ZONES, reserve);
         } else if (r < 20) {
                 k = asprintf(&name, "b%07u-cf%u.service", i, i / 100);
                 if (k >= 0)
                         k = asprintf(&text, "[Service]\nExecStart=/bin/sleep infinity\n"
-                                     "[X-Fleet]\nConflicts=b*-cf%u.service\n", i / 100);
+                                     "[X-Fleet]\nConflicts=b*-cf%u.service\n%s", i / 100, reserve);
         } else if (r < 30 && r % 2 == 1) {
                 k = asprintf(&name, "b%07u.service", i);
                 if (k >= 0)
                         k = asprintf(&text, "[Service]\nExecStart=/bin/sleep infinity\n"
-                                     "[X-Fleet]\nMachineOf=b%07u.service\n", i - 1);
+                                     "[X-Fleet]\nMachineOf=b%07u.service\n%s", i - 1, reserve);
         } else {
                 k = asprintf(&name, "b%07u.service", i);
                 if (k >= 0)
-                        k = asprintf(&text, "[Service]\nExecStart=/bin/sleep infinity\n");
+                        k = asprintf(&text, "[Service]\nExecStart=/bin/sleep infinity\n%s%s",
+                                     *reserve ? "[X-Fleet]\n" : "", reserve);
         }
         if (k < 0)
                 return -ENOMEM;
@@ -448,7 +471,10 @@ static int register_machines(Bench *b) {
                         r = registry_machine_to_json(&(RegistryMachine) { .id = id,
                                                                           .metadata = STRV_MAKE(zone),
                                                                           .version = (char *) FLEET_VERSION,
-                                                                          .agent_ttl_sec = 600 }, &json);
+                                                                          .agent_ttl_sec = 600,
+                                                                          .has_capacity = arg_reservations,
+                                                                          .capacity = machine_capacity(i) },
+                                                     &json);
                         if (r < 0)
                                 return r;
                         r = etcd_txn_put(t, true, key, json, strlen(json), b->machine_leases[i], 0);
@@ -477,6 +503,8 @@ static void help(void) {
                "                       stream each, as agents do) instead of one observer\n"
                "  -f, --failover       then replace the leader: time until a successor, listing\n"
                "                       everything, places one more unit\n"
+               "  -r, --reservations   machines publish capacities, units reserve CPU and memory\n"
+
                "  -e, --endpoints=URL  use this etcd (comma-separated); default: start one on /dev/shm\n");
 }
 
@@ -489,12 +517,14 @@ static int parse_argv(int argc, char *argv[]) {
                 { "states",    no_argument,       NULL, 's' },
                 { "failover",  no_argument,       NULL, 'f' },
                 { "agent-watches", no_argument,   NULL, 'w' },
+                { "reservations", no_argument,    NULL, 'r' },
+
                 { "endpoints", required_argument, NULL, 'e' },
                 {}
         };
         int c;
 
-        while ((c = getopt_long(argc, argv, "hm:n:g:sfwe:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "hm:n:g:sfwre:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -517,6 +547,10 @@ static int parse_argv(int argc, char *argv[]) {
                 case 'w':
                         arg_agent_watches = true;
                         break;
+                case 'r':
+                        arg_reservations = true;
+                        break;
+
                 case 'e':
                         arg_endpoints = strv_split(optarg, ",");
                         if (!arg_endpoints)
@@ -629,9 +663,10 @@ int main(int argc, char *argv[]) {
         qsort(latencies, n_lat, sizeof(uint64_t), cmp_u64);
 
         elapsed = b.last_placement_usec - b.first_submit_usec;
-        printf("machines %u, units %u (%u global), placements %" PRIu64 "/%" PRIu64 "%s\n", arg_machines,
+        printf("machines %u, units %u (%u global), placements %" PRIu64 "/%" PRIu64 "%s%s\n", arg_machines,
                arg_units, arg_globals, b.n_placements, b.expected_placements,
-               arg_states ? ", states reported" : "");
+               arg_states ? ", states reported" : "",
+               arg_reservations ? ", reservations (spread)" : "");
         printf("first submit to last placement: %.3f s, %.0f placements/s committed\n", elapsed / 1e6,
                b.n_placements / (elapsed / 1e6));
         if (n_lat > 0)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 /* Micro-benchmark of the pure scheduling core: decisions per second for 10,000 machines with
- * unconstrained units and with a realistic mix of constraints, and the footprint of 100,000 units
- * on 10,000 machines. Each scenario runs in its own child process so that its peak RSS is its
- * own. Figures are printed, never asserted. */
+ * unconstrained units, with a realistic mix of constraints, and with reservations (issue 14: every
+ * machine publishes a capacity, every unit reserves CPU and memory, spread or binpack), and the
+ * footprint of 100,000 units on 10,000 machines. Each scenario runs in its own child process so
+ * that its peak RSS is its own. Figures are printed, never asserted. */
 
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +20,15 @@
 
 static unsigned arg_machines = 10000;
 static unsigned arg_units = 100000;
+
+typedef struct Scenario {
+        const char *title;
+        unsigned machines;
+        unsigned units;
+        bool mix;                       /* the mix of constraints, else unconstrained */
+        bool reserve;                   /* capacities and reservations */
+        SchedulerStrategy strategy;
+} Scenario;
 
 static double now_sec(void) {
         return (double) now(CLOCK_MONOTONIC) / (double) USEC_PER_SEC;
@@ -36,7 +46,18 @@ static long peak_rss_kib(void) {
         return ru.ru_maxrss;
 }
 
-static int add_machines(Scheduler *s, unsigned n) {
+/* Machine i's capacity: 4, 8, 12 or 16 CPUs and 8, 16 or 32 GiB (10 CPU / 18.7 GiB on average). */
+static Resources machine_capacity(unsigned i) {
+        return (Resources) { .cpu_milli = (i % 4 + 1) * 4000, .memory = (8ULL << (i % 3)) << 30 };
+}
+
+/* Unit i's reservation: 0.1 to 1 CPU and 128 MiB to 1 GiB (0.55 CPU / 576 MiB on average): 100,000
+ * of them take about 55 % of 10,000 machines' CPUs and 30 % of their memory. */
+static Resources unit_reservation(unsigned i) {
+        return (Resources) { .cpu_milli = (i % 10 + 1) * 100, .memory = (i % 8 + 1) * (128ULL << 20) };
+}
+
+static int add_machines(Scheduler *s, unsigned n, bool reserve) {
         int r;
 
         for (unsigned i = 0; i < n; i++) {
@@ -49,6 +70,13 @@ static int add_machines(Scheduler *s, unsigned n) {
                 r = scheduler_machine_add(s, id, STRV_MAKE(region, disk, role));
                 if (r < 0)
                         return r;
+                if (reserve) {
+                        Resources c = machine_capacity(i);
+
+                        r = scheduler_machine_set_capacity(s, id, &c);
+                        if (r < 0)
+                                return r;
+                }
         }
         return 0;
 }
@@ -96,7 +124,7 @@ static int mix_unit(unsigned i, char *name, size_t size, XFleetOptions *x) {
         return strv_extendf(&x->machine_of, "app-%u.service", i - k + 17);
 }
 
-static int add_units(Scheduler *s, unsigned n, bool mix) {
+static int add_units(Scheduler *s, unsigned n, bool mix, bool reserve) {
         int r;
 
         for (unsigned i = 0; i < n; i++) {
@@ -111,6 +139,8 @@ static int add_units(Scheduler *s, unsigned n, bool mix) {
                                 return r;
                 } else
                         snprintf(name, sizeof(name), "unit-%u.service", i);
+                if (reserve)
+                        x->reserve = unit_reservation(i);
                 r = scheduler_unit_set(s, name, x, UNIT_DESIRED_LAUNCHED);
                 if (r < 0)
                         return r;
@@ -159,7 +189,9 @@ static size_t count_unplaced(Scheduler *s, unsigned n, bool mix) {
         return unplaced;
 }
 
-static int scenario(const char *title, unsigned machines, unsigned units, bool mix) {
+static int scenario(const Scenario *sc) {
+        unsigned machines = sc->machines, units = sc->units;
+        bool mix = sc->mix;
         _cleanup_(scheduler_freep) Scheduler *s = NULL;
         size_t assign, changes, unplaced;
         double t0, t_machines, t_units, t_reconcile, t_noop, t_fail, c_reconcile, c_noop, c_fail, c_total;
@@ -168,16 +200,17 @@ static int scenario(const char *title, unsigned machines, unsigned units, bool m
         r = scheduler_new(&s);
         if (r < 0)
                 return log_error_errno(r, "Failed to create scheduler: %m");
+        scheduler_set_strategy(s, sc->strategy);
 
         c_total = cpu_now();
         t0 = now_sec();
-        r = add_machines(s, machines);
+        r = add_machines(s, machines, sc->reserve);
         t_machines = now_sec() - t0;
         if (r < 0)
                 return log_error_errno(r, "Failed to add machines: %m");
 
         t0 = now_sec();
-        r = add_units(s, units, mix);
+        r = add_units(s, units, mix, sc->reserve);
         t_units = now_sec() - t0;
         if (r < 0)
                 return log_error_errno(r, "Failed to add units: %m");
@@ -188,7 +221,7 @@ static int scenario(const char *title, unsigned machines, unsigned units, bool m
         c_total = cpu_now() - c_total;
         unplaced = count_unplaced(s, units, mix);
 
-        printf("%s: %u machines, %u units\n", title, machines, units);
+        printf("%s: %u machines, %u units\n", sc->title, machines, units);
         printf("  add machines          %9.1f ms\n", t_machines * 1e3);
         printf("  add units             %9.1f ms\n", t_units * 1e3);
         printf("  reconcile             %9.1f ms  (%.1f ms CPU)  %zu placements (%zu units unplaced)\n",
@@ -218,7 +251,7 @@ static int scenario(const char *title, unsigned machines, unsigned units, bool m
         return 0;
 }
 
-static int run_child(const char *title, unsigned machines, unsigned units, bool mix) {
+static int run_child(const Scenario *sc) {
         pid_t pid;
         int status;
 
@@ -227,7 +260,7 @@ static int run_child(const char *title, unsigned machines, unsigned units, bool 
         if (pid < 0)
                 return log_error_errno(errno, "Failed to fork: %m");
         if (pid == 0)
-                _exit(scenario(title, machines, units, mix) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+                _exit(scenario(sc) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
         if (waitpid(pid, &status, 0) < 0)
                 return log_error_errno(errno, "Failed to wait for the scenario: %m");
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
@@ -276,10 +309,19 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return EXIT_FAILURE;
 
-        r = run_child("unconstrained", arg_machines, arg_units, false);
-        if (r >= 0)
-                r = run_child("mix (metadata, !=, Conflicts, MachineOf, Global)", arg_machines, arg_units, true);
-        if (r >= 0)
-                r = run_child("unconstrained, 10x fewer units", arg_machines, arg_units / 10 ?: 1, false);
+        const Scenario scenarios[] = {
+                { "unconstrained", arg_machines, arg_units },
+                { "mix (metadata, !=, Conflicts, MachineOf, Global)", arg_machines, arg_units, .mix = true },
+                { "unconstrained, 10x fewer units", arg_machines, arg_units / 10 ?: 1 },
+                { "reservations, spread", arg_machines, arg_units, .reserve = true,
+                  .strategy = SCHEDULER_SPREAD },
+                { "reservations, binpack", arg_machines, arg_units, .reserve = true,
+                  .strategy = SCHEDULER_BINPACK },
+                { "reservations + mix, spread", arg_machines, arg_units, .mix = true, .reserve = true,
+                  .strategy = SCHEDULER_SPREAD },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(scenarios) && r >= 0; i++)
+                r = run_child(scenarios + i);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
