@@ -280,6 +280,79 @@ static int dir_value(const char *v, char **ret) {
         return 0;
 }
 
+/* A string option: a copy of value, or NULL (the default) for an empty one. */
+static int set_optional_string(char **field, const char *value) {
+        char *s = NULL;
+
+        if (!isempty(value)) {
+                s = strdup(value);
+                if (!s)
+                        return -ENOMEM;
+        }
+        free_and_replace(*field, s);
+        return 0;
+}
+
+static int set_duration(const Option *o, uint64_t *field, const char *value, char **ret_error) {
+        uint64_t usec;
+
+        if (fleetd_parse_duration(value, &usec) < 0)
+                return error_message_set(ret_error, EINVAL, "%s: '%s' is not a duration (e.g. 10s, 500ms, 1m)",
+                                         o->name, value);
+        if (o->type == OPTION_TTL && usec < FLEETD_AGENT_TTL_MIN_USEC)
+                return error_message_set(ret_error, EINVAL, "%s: '%s' is below the minimum of 2s", o->name, value);
+        if (usec == 0)
+                return error_message_set(ret_error, EINVAL, "%s: must be greater than zero", o->name);
+        *field = usec;
+        return 0;
+}
+
+/* capacity_cpu/reserve_cpu and capacity_memory/reserve_memory. */
+static int set_cpu_memory(const Option *o, uint64_t *field, const char *value, char **ret_error) {
+        bool cpu = o->type == OPTION_CPU;
+        uint64_t v;
+
+        /* The capacities may be "auto" (measure), the reservations not. */
+        if (streq(value, "auto") && startswith(o->name, "capacity_")) {
+                *field = UINT64_MAX;
+                return 0;
+        }
+        if ((cpu ? resources_parse_cpu(value, &v) : resources_parse_memory(value, &v)) < 0 || v == UINT64_MAX)
+                return error_message_set(ret_error, EINVAL, "%s: '%s' is not %s", o->name, value,
+                                         cpu ? "a number of CPUs like 0.5 or 2" : "a size like 512M or 4G");
+        *field = v;
+        return 0;
+}
+
+/* "gpu=2,fpga=1": the same syntax as metadata, each value a whole number. */
+static int set_resources(const Option *o, Resources *field, const char *value, char **ret_error) {
+        _cleanup_strv_free_ char **l = NULL;
+        Resources res = {};
+        int r;
+
+        l = strv_split(value, "," WHITESPACE);
+        if (!l)
+                return -ENOMEM;
+        STRV_FOREACH(e, l) {
+                _cleanup_free_ char *name = NULL;
+                uint64_t n;
+
+                r = resources_parse_extra(*e, &name, &n);
+                if (r == -EINVAL || (r >= 0 && resources_add_extra(&res, name, n) == -EINVAL)) {
+                        resources_done(&res);
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not name=N (a name and a whole number)",
+                                                 o->name, *e);
+                }
+                if (r < 0) {
+                        resources_done(&res);
+                        return r;
+                }
+        }
+        resources_done(field);
+        *field = res;
+        return 0;
+}
+
 int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char **ret_error) {
         const Option *o;
         void *field;
@@ -298,17 +371,8 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
 
         switch (o->type) {
 
-        case OPTION_STRING: {
-                char *s = NULL;
-
-                if (!isempty(value)) {
-                        s = strdup(value);
-                        if (!s)
-                                return -ENOMEM;
-                }
-                free_and_replace(*(char **) field, s);
-                return 0;
-        }
+        case OPTION_STRING:
+                return set_optional_string(field, value);
 
         case OPTION_PATH_DIR:
         case OPTION_PREFIX: {
@@ -342,36 +406,17 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
         }
 
         case OPTION_DURATION:
-        case OPTION_TTL: {
-                uint64_t usec;
-
-                r = fleetd_parse_duration(value, &usec);
-                if (r < 0)
-                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not a duration (e.g. 10s, 500ms, 1m)",
-                                         o->name, value);
-                if (o->type == OPTION_TTL && usec < FLEETD_AGENT_TTL_MIN_USEC)
-                        return error_message_set(ret_error, EINVAL, "%s: '%s' is below the minimum of 2s", o->name, value);
-                if (usec == 0)
-                        return error_message_set(ret_error, EINVAL, "%s: must be greater than zero", o->name);
-                *(uint64_t *) field = usec;
-                return 0;
-        }
+        case OPTION_TTL:
+                return set_duration(o, field, value, ret_error);
 
         case OPTION_SUBNET: {
                 Subnet sn;
-                char *s = NULL;
 
-                if (!isempty(value)) {
-                        if (subnet_parse(value, &sn) < 0)
-                                return error_message_set(ret_error, EINVAL,
-                                                         "%s: '%s' is not an IPv4 subnet a.b.c.d/len "
-                                                         "(with the host bits zero)", o->name, value);
-                        s = strdup(value);
-                        if (!s)
-                                return -ENOMEM;
-                }
-                free_and_replace(*(char **) field, s);
-                return 0;
+                if (!isempty(value) && subnet_parse(value, &sn) < 0)
+                        return error_message_set(ret_error, EINVAL,
+                                                 "%s: '%s' is not an IPv4 subnet a.b.c.d/len "
+                                                 "(with the host bits zero)", o->name, value);
+                return set_optional_string(field, value);
         }
 
         case OPTION_BOOL:
@@ -397,17 +442,10 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
 
         case OPTION_IP: {
                 unsigned char buf[sizeof(struct in6_addr)];
-                char *s = NULL;
 
-                if (!isempty(value)) {
-                        if (inet_pton(AF_INET, value, buf) != 1 && inet_pton(AF_INET6, value, buf) != 1)
-                                return error_message_set(ret_error, EINVAL, "%s: '%s' is not an IP address", o->name, value);
-                        s = strdup(value);
-                        if (!s)
-                                return -ENOMEM;
-                }
-                free_and_replace(*(char **) field, s);
-                return 0;
+                if (!isempty(value) && inet_pton(AF_INET, value, buf) != 1 && inet_pton(AF_INET6, value, buf) != 1)
+                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not an IP address", o->name, value);
+                return set_optional_string(field, value);
         }
 
         case OPTION_METADATA: {
@@ -425,61 +463,16 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
         }
 
         case OPTION_CPU:
-        case OPTION_MEMORY: {
-                bool cpu = o->type == OPTION_CPU;
-                uint64_t v;
+        case OPTION_MEMORY:
+                return set_cpu_memory(o, field, value, ret_error);
 
-                /* The capacities may be "auto" (measure), the reservations not. */
-                if (streq(value, "auto") && startswith(o->name, "capacity_")) {
-                        *(uint64_t *) field = UINT64_MAX;
-                        return 0;
-                }
-                if ((cpu ? resources_parse_cpu(value, &v) : resources_parse_memory(value, &v)) < 0 || v == UINT64_MAX)
-                        return error_message_set(ret_error, EINVAL, "%s: '%s' is not %s", o->name, value,
-                                         cpu ? "a number of CPUs like 0.5 or 2" : "a size like 512M or 4G");
-                *(uint64_t *) field = v;
-                return 0;
-        }
+        case OPTION_RESOURCES:
+                return set_resources(o, field, value, ret_error);
 
-        case OPTION_RESOURCES: {
-                _cleanup_strv_free_ char **l = NULL;
-                Resources res = {};
-
-                /* "gpu=2,fpga=1": the same syntax as metadata, each value a whole number. */
-                l = strv_split(value, "," WHITESPACE);
-                if (!l)
-                        return -ENOMEM;
-                STRV_FOREACH(e, l) {
-                        _cleanup_free_ char *name = NULL;
-                        uint64_t n;
-
-                        r = resources_parse_extra(*e, &name, &n);
-                        if (r == -EINVAL || (r >= 0 && resources_add_extra(&res, name, n) == -EINVAL)) {
-                                resources_done(&res);
-                                return error_message_set(ret_error, EINVAL, "%s: '%s' is not name=N (a name and a whole number)",
-                                                 o->name, *e);
-                        }
-                        if (r < 0) {
-                                resources_done(&res);
-                                return r;
-                        }
-                }
-                resources_done((Resources *) field);
-                *(Resources *) field = res;
-                return 0;
-        }
-
-        case OPTION_STRATEGY: {
-                char *v;
-
+        case OPTION_STRATEGY:
                 if (!strv_contains(STRV_MAKE("spread", "binpack"), value))
                         return error_message_set(ret_error, EINVAL, "%s: '%s' is not spread or binpack", o->name, value);
-                v = strdup(value);
-                if (!v)
-                        return -ENOMEM;
-                free_and_replace(*(char **) field, v);
-                return 0;
-        }
+                return set_optional_string(field, value);
 
         default:
                 assert_not_reached();
