@@ -1,11 +1,12 @@
 #!/bin/bash
-# test-provision.sh: docs/install.md's path on four throw-away Debian machines (tests/deploy/
-# nspawn.sh: systemd-nspawn containers on overlays of this host, 10.99.62.101-104).
+# test-provision.sh: docs/install.md's path on five throw-away Debian machines (tests/deploy/
+# nspawn.sh: systemd-nspawn containers on overlays of this host, 10.99.62.101-105).
 #
 # The .debs are built once from a clean copy of the tree; a cluster CA and one certificate per
 # machine come from tools/vagrant/fleet-ca.sh. provision.sh (uploaded alone, as Vagrant does) turns
 # machines 1-3 into a TLS etcd cluster running fleetd from the packages; etcd refuses a client
-# without a certificate. Six units start. Machine 4 joins as a new etcd member (etcdctl member add).
+# without a certificate. Six units start. Machine 4 joins as a new etcd member (etcdctl member add),
+# machine 5 as a fleetd-only machine against the existing members (--etcd-members 3).
 # A cordon shows in list-machines --fields cordon.
 # Machine 2 leaves (provision.sh --leave: fleetctl drain, each move printed, then etcdctl member
 # remove): its units run elsewhere, each on exactly one machine. Provisioning again changes nothing.
@@ -18,7 +19,7 @@ BUILD=${TOP_BUILDDIR:-}
 NSPAWN_NET=10.99.62 NSPAWN_BRIDGE=fleetdp62 NSPAWN_NAME=fleetdp62
 . "$SRC/tests/deploy/nspawn.sh"
 NET=$NSPAWN_NET
-N=4
+N=5
 
 FLEETCTL=${BUILD:+$BUILD/cli/fleetctl}
 [ -n "$FLEETCTL" ] && [ -x "$FLEETCTL" ] || skip_all "fleetctl is not built"
@@ -41,7 +42,8 @@ for ((i = 1; i <= N; i++)); do
         mkdir -p "$T/certs$i" && cp "$T/ca/ca.crt" "$T/ca/$name.crt" "$T/ca/$name.key" "$T/certs$i/"
         IPS+="${IPS:+,}$NET.$((100 + i))"
 done
-IPS3=${IPS%,*}
+IPS4=${IPS%,*}
+IPS3=${IPS4%,*}
 tar -C "$SRC" --exclude='./.git' --exclude='./build*' --exclude='./obj-*' --exclude='./.vagrant' -cf - . |
         { mkdir -p "$T/src" && tar -C "$T/src" -xf -; }
 
@@ -127,19 +129,26 @@ running() {     # running UNIT: the machines whose systemd has it active
 }
 
 # ---- a fourth machine joins as a new etcd member ----
-provision 4 --ips "$IPS" --etcd-state existing >"$T/provision4.log" 2>&1
+provision 4 --ips "$IPS4" --etcd-state existing >"$T/provision4.log" 2>&1
 ok $? "machine 4 joins with --etcd-state existing (etcdctl member add, then start)" ||
         diag "$(tail -20 "$T/provision4.log")"
 four_members() { [ "$(etcdctl3 member list | grep -c ', started, ')" = 4 ]; }
 ok "$(wait_for 120 four_members; echo $?)" "etcd has four started members" || diag "$(etcdctl3 member list 2>&1)"
 ok "$(wait_for 120 three 4; echo $?)" "four fleetds registered" || diag "$(fleetctl list-machines 2>&1)"
 
+# ---- a fifth machine joins as fleetd only, against the existing members ----
+provision 5 --ips "$IPS" --etcd-members 3 >"$T/provision5.log" 2>&1
+ok $? "machine 5 joins with --etcd-members 3 (fleetd only)" || diag "$(tail -20 "$T/provision5.log")"
+ok "$(wait_for 120 three 5; echo $?)" "five fleetds registered" || diag "$(fleetctl list-machines 2>&1)"
+ok "$(! in_container 5 systemctl is-active -q etcd && [ "$(etcdctl3 member list | grep -c ', started, ')" = 4 ]; echo $?)" \
+        "machine 5 runs no etcd member; etcd still has four" || diag "$(etcdctl3 member list 2>&1)"
+
 # ---- a cordon shows in list-machines (opt-in field), and fleet's default table is unchanged ----
 id3=$(fleetctl --no-legend --full --fields machine,hostname list-machines | awk '$2 == "fleet-03" { print $1 }')
 table=$(fleetctl list-machines)
 fleetctl cordon "$id3" >/dev/null 2>&1
 cordons=$(fleetctl --no-legend --fields hostname,cordon list-machines | sort | tr -s ' ' | tr '\n' ';')
-ok "$([ "$cordons" = "fleet-01 -;fleet-02 -;fleet-03 cordoned;fleet-04 -;" ] &&
+ok "$([ "$cordons" = "fleet-01 -;fleet-02 -;fleet-03 cordoned;fleet-04 -;fleet-05 -;" ] &&
       [ "$(fleetctl list-machines)" = "$table" ]; echo $?)" \
         "fleetctl cordon shows in list-machines --fields hostname,cordon; the default table is the same" ||
         diag "$cordons"
@@ -157,7 +166,7 @@ ok "$([ "$on2" -ge 1 ] && [ "$moved" = "$on2" ]; echo $?)" \
 diag "$(grep 'moved from' "$T/leave.log")"
 members=$(etcdctl3 member list 2>&1 | cut -d, -f3 | sort | tr -d ' ' | tr '\n' ' ')
 ok "$([ "$members" = "fleet-01 fleet-03 fleet-04 " ]; echo $?)" "fleet-02 is no etcd member any more" || diag "$members"
-ok "$(wait_for 60 three 3; echo $?)" "and no fleet machine" || diag "$(fleetctl list-machines 2>&1)"
+ok "$(wait_for 60 three 4; echo $?)" "and no fleet machine" || diag "$(fleetctl list-machines 2>&1)"
 placed=1
 for ((k = 1; k <= 6; k++)); do
         where=$(running t@$k.service)
