@@ -231,9 +231,18 @@ static int unit_file_cell(const ClusterSnapshot *s, const void *row, const char 
         return *ret ? 0 : -ENOMEM;
 }
 
+/* Not placed, or placed and refused by its machine's agent: either way there is a reason to show. */
 static bool unit_is_unplaced(const ClusterSnapshot *s, const ClusterUnit *u) {
-        return !u->global && u->unit->desired != UNIT_DESIRED_INACTIVE &&
-               !cluster_snapshot_assignment(s, u->unit->name) && cluster_snapshot_reason(s, u->unit->name);
+        ClusterAssignment *a;
+        RegistryUnitState *st;
+
+        if (u->global || u->unit->desired == UNIT_DESIRED_INACTIVE || !cluster_snapshot_reason(s, u->unit->name))
+                return false;
+        a = cluster_snapshot_assignment(s, u->unit->name);
+        if (!a)
+                return true;
+        st = cluster_snapshot_state(s, u->unit->name, a->machine_id);
+        return st && st->reason;
 }
 
 int list_unit_files_format(const ClusterSnapshot *s, const ListOptions *o, char **ret) {

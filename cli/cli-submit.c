@@ -165,6 +165,9 @@ int cli_submit_units(EtcdClient *c, char *const *args, SubmitMode mode, char ***
                         return log_error_errno(r, "Invalid unit name \"%s\": %s", *a, reason);
                 if (r < 0)
                         return log_oom();
+                if (unit_name_is_fleet_own(name))
+                        return log_error_errno(SYNTHETIC_ERRNO(EPERM), "Unit %s is fleet's own unit on every machine; "
+                                               "fleet will not run a submitted unit by that name.", name);
                 r = strv_consume(&names, TAKE_PTR(name));
                 if (r < 0)
                         return log_oom();

@@ -455,6 +455,10 @@ const char *cluster_snapshot_reason(const ClusterSnapshot *s, const char *unit) 
         for (size_t i = 0; i < s->n_reasons; i++)
                 if (streq(s->reasons[i].unit, unit))
                         return s->reasons[i].text;
+        /* Placed, but its machine's agent refused it (a local unit has the name, say). */
+        for (size_t i = 0; i < s->n_states; i++)
+                if (streq(s->states[i]->unit, unit) && s->states[i]->reason)
+                        return s->states[i]->reason;
         return NULL;
 }
 

@@ -15,6 +15,7 @@ static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachi
         _cleanup_free_ char *name = NULL;
         const char *reason = NULL;
         ClusterAssignment *a;
+        RegistryUnitState *st;
         RegistryMachine *m;
         ClusterUnit *u;
         int r;
@@ -43,6 +44,14 @@ static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachi
         m = cluster_snapshot_machine(s, a->machine_id);
         if (!m)
                 return log_error_errno(SYNTHETIC_ERRNO(EHOSTDOWN), "Machine %s of unit %s is not in the cluster.", a->machine_id, name);
+        st = cluster_snapshot_state(s, name, a->machine_id);
+        if (st && st->reason) {
+                /* systemctl there would show the machine's own unit of that name, not ours. */
+                _cleanup_free_ char *why = utf8_escape_non_printable(st->reason);
+
+                return log_error_errno(SYNTHETIC_ERRNO(EEXIST), "Unit %s was refused by machine %.8s...: %s", name,
+                                       a->machine_id, strna(why));
+        }
 
         *ret = m;
         return 0;

@@ -24,6 +24,8 @@ typedef struct AgentUnit {
         bool started;                   /* StartUnit was sent for the current assignment */
         bool changed;                   /* the body was replaced: restart rather than start */
         bool file_install;              /* the body on disk has [Install]: enabled in the runtime scope */
+        char *refused;                  /* not loaded, and never touched in systemd: why (the name is
+                                         * a local unit's or fleet's own); published in its state */
         char *load_state;               /* systemd's, as last reported; NULL: unknown */
         char *active_state;
         char *sub_state;
@@ -55,6 +57,7 @@ struct Agent {
         int64_t ttl_sec;
         char *units_dir;
         char *link_dir;
+        char **unit_path;
         char *systemd_address;
         bool fence_on_lease_loss;
         bool network_ready;             /* the cluster network is up on this machine */
@@ -147,6 +150,11 @@ int agent_unit_file_write(Agent *a, AgentUnit *u);
 int agent_unit_file_remove(Agent *a, const char *name);
 /* Whether the link for name points at its file in the units directory. */
 bool agent_unit_file_linked(Agent *a, const char *name);
+/* Whether name belongs to someone else on this machine: fleet's own unit, or a file of that name
+ * (or of its template) anywhere in systemd's unit path that is not our link: a unit, a mask, a
+ * drop-in target. Such a unit is never written, linked, started, stopped or removed. Returns 1 and
+ * the reason in *ret_reason (malloc'd), 0, or -ENOMEM. */
+int agent_unit_file_foreign(Agent *a, const char *name, char **ret_reason);
 /* After agent_unit_file_write(): make systemd's runtime scope follow the new body's [Install]
  * section (had_install: the body it replaced had one). Disables the old links, then enables the
  * new ones, or links the body again when it has none. Sent before the pass's Reload. Returns 0 or

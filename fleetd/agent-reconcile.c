@@ -24,7 +24,7 @@ static void reconcile_after_reload(Agent *a) {
         HASHMAP_FOREACH(u, a->units) {
                 bool run;
 
-                if (!u->assignment)
+                if (!u->assignment || u->refused)
                         continue;
                 run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u);
 
@@ -114,6 +114,14 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                 if (u->disk_body)
                         continue;       /* not adopted nor dropped until the schedule was read */
 
+                if (!u->assignment && u->refused) {
+                        /* Never ours: nothing to stop, disable or remove. */
+                        r = agent_state_delete(a, u);
+                        if (r < 0)
+                                return r;
+                        agent_unit_drop(a, u);
+                        continue;
+                }
                 if (!u->assignment) {
                         if (u->started || !u->active_state || agent_unit_is_running(u)) {
                                 log_info("Unloading %s.", u->name);
@@ -133,6 +141,26 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                                 return r;
                         agent_unit_drop(a, u);
                         continue;
+                }
+
+                if (!u->file_hash) {
+                        _cleanup_free_ char *why = NULL;
+
+                        r = agent_unit_file_foreign(a, u->name, &why);
+                        if (r < 0)
+                                return r;
+                        if (r > 0) {
+                                if (!streq_ptr(u->refused, why)) {
+                                        log_error("Refusing to load %s: %s.", u->name, why);
+                                        free_and_replace(u->refused, why);
+                                        agent_schedule_publish(a);
+                                }
+                                continue;
+                        }
+                        if (u->refused) {
+                                log_info("%s is free now: loading it.", u->name);
+                                u->refused = mfree(u->refused);
+                        }
                 }
 
                 if (streq_ptr(u->file_hash, u->assignment->hash)) {

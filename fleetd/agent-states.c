@@ -26,8 +26,8 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
         AgentUnit *u;
 
         u = hashmap_get(a->units, unit);
-        if (!u)
-                return;
+        if (!u || u->refused)
+                return;         /* a refused unit's name is another unit's, whose state is not ours */
         if (update_field(&u->load_state, load_state, &changed) < 0 ||
             update_field(&u->active_state, active_state, &changed) < 0 ||
             update_field(&u->sub_state, sub_state, &changed) < 0) {
@@ -162,6 +162,17 @@ static int state_json(Agent *a, AgentUnit *u, char **ret) {
                 .sub_state = u->sub_state,
         };
 
+        if (u->refused)
+                s = (RegistryUnitState) {
+                        .unit = u->name,
+                        .machine_id = a->machine_id,
+                        .hash = u->assignment->hash,
+                        .load_state = (char *) "refused",
+                        .active_state = (char *) "inactive",
+                        .sub_state = (char *) "dead",
+                        .reason = u->refused,
+                };
+
         return registry_unit_state_to_json(&s, ret);
 }
 
@@ -193,8 +204,8 @@ static int publish_build(Agent *a, EtcdTxn *t) {
         HASHMAP_FOREACH(u, a->units) {
                 _cleanup_free_ char *json = NULL, *key = NULL;
 
-                if (!u->assignment || !u->file_hash || !streq(u->file_hash, u->assignment->hash) ||
-                    !u->load_state)
+                if (!u->assignment ||
+                    (!u->refused && (!u->file_hash || !streq(u->file_hash, u->assignment->hash) || !u->load_state)))
                         continue;
                 r = state_json(a, u, &json);
                 if (r < 0)

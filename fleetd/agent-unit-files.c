@@ -7,6 +7,7 @@
 #include "agent-internal.h"
 #include "fileio.h"
 #include "log.h"
+#include "strv.h"
 #include "unit-file.h"
 #include "unit-name.h"
 
@@ -25,6 +26,70 @@ static bool body_has_install(const char *body) {
         if (unit_file_parse(body, strlen(body), &f, NULL) < 0)
                 return false;
         return unit_file_has_section(f, "Install");
+}
+
+/* The system manager's unit search path (systemd.unit(5)), but for the link directory, where only
+ * a link of ours is ours. */
+static const char *const system_unit_path[] = {
+        "/etc/systemd/system.control/", "/run/systemd/system.control/", "/run/systemd/transient/",
+        "/run/systemd/generator.early/", "/etc/systemd/system/", "/etc/systemd/system.attached/",
+        "/run/systemd/system/", "/run/systemd/system.attached/", "/run/systemd/generator/",
+        "/usr/local/lib/systemd/system/", "/usr/lib/systemd/system/", "/lib/systemd/system/",
+        "/run/systemd/generator.late/", NULL,
+};
+
+/* Is there a file (a unit, a mask, a link) called name, or template if not NULL, in dir that is
+ * not our link? Returns 1 and its path, 0, or -ENOMEM. */
+static int dir_has_foreign(Agent *a, const char *dir, const char *name, const char *template, char **ret_path) {
+        const char *names[] = { name, template };
+
+        for (size_t i = 0; i < ELEMENTSOF(names) && names[i]; i++) {
+                const char *n = names[i];
+                _cleanup_free_ char *p = path_join2(dir, n);
+                struct stat st;
+
+                if (!p)
+                        return -ENOMEM;
+                if (lstat(p, &st) < 0)
+                        continue;
+                if (streq(dir, a->link_dir) && n == name && agent_unit_file_linked(a, name))
+                        continue;
+                *ret_path = TAKE_PTR(p);
+                return 1;
+        }
+        return 0;
+}
+
+int agent_unit_file_foreign(Agent *a, const char *name, char **ret_reason) {
+        _cleanup_free_ char *template = NULL, *p = NULL;
+        char *const *dirs = a->unit_path ?: (char *const *) system_unit_path;
+        int r;
+
+        assert(ret_reason);
+
+        if (unit_name_is_fleet_own(name))
+                return asprintf(ret_reason, "%s is fleet's own unit on this machine; a submitted unit may not "
+                                "replace it", name) < 0 ? -ENOMEM : 1;
+        if (unit_name_is_instance(name)) {
+                r = unit_name_template_of(name, &template);
+                if (r < 0)
+                        return r;
+        }
+
+        r = 0;
+        STRV_FOREACH(d, dirs) {
+                r = dir_has_foreign(a, *d, name, template, &p);
+                if (r != 0)
+                        break;
+        }
+        if (r == 0 && !strv_contains(dirs, a->link_dir))
+                r = dir_has_foreign(a, a->link_dir, name, template, &p);
+        if (r <= 0) {
+                *ret_reason = NULL;
+                return r;
+        }
+        return asprintf(ret_reason, "the machine has a unit of its own by that name (%s); fleet does not touch it",
+                        p) < 0 ? -ENOMEM : 1;
 }
 
 int agent_unit_files_scan(Agent *a) {

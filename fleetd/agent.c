@@ -17,6 +17,7 @@ AgentUnit *agent_unit_free(AgentUnit *u) {
         free(u->load_state);
         free(u->active_state);
         free(u->sub_state);
+        free(u->refused);
         free(u->published);
         agent_names_unit_clear(u);
         return mfree(u);
@@ -93,6 +94,11 @@ int agent_new(Agent **ret, sd_event *event, EtcdClient *etcd, const AgentConfig 
         r = dup_dir(config->link_directory ?: "/run/systemd/system/", &a->link_dir);
         if (r < 0)
                 return r;
+        if (config->unit_path) {
+                a->unit_path = strv_copy(config->unit_path);
+                if (!a->unit_path)
+                        return -ENOMEM;
+        }
 
         if (config->capacity) {
                 r = resources_copy(config->capacity, &a->capacity);
@@ -360,6 +366,7 @@ Agent *agent_free(Agent *a) {
         resources_done(&a->capacity);
         free(a->units_dir);
         free(a->link_dir);
+        strv_free(a->unit_path);
         free(a->systemd_address);
         free(a->network_status);
         free(a->machine_key);

@@ -33,6 +33,8 @@ typedef struct AgentConfig {
         int64_t ttl_sec;                /* lease TTL, at least 2 */
         const char *units_directory;    /* where unit bodies are written, ending in '/' */
         const char *link_directory;     /* systemd's runtime unit dir; NULL = /run/systemd/system/ */
+        char *const *unit_path;         /* the other directories systemd loads units from, each ending
+                                         * in '/'; NULL = the system manager's (agent-unit-files.c) */
         const char *systemd_address;    /* sd-bus address; NULL = automatic (see systemd-client.h) */
         bool fence_on_lease_loss;
         const Resources *capacity;      /* published in the registration; NULL: none (unknown) */

@@ -442,7 +442,8 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret) {
                 return -ENOMEM;
         if (set_str(o, "unit", s->unit) < 0 || set_str(o, "machine_id", s->machine_id) < 0 ||
             set_str(o, "hash", s->hash) < 0 || set_str(o, "load_state", s->load_state) < 0 ||
-            set_str(o, "active_state", s->active_state) < 0 || set_str(o, "sub_state", s->sub_state) < 0)
+            set_str(o, "active_state", s->active_state) < 0 || set_str(o, "sub_state", s->sub_state) < 0 ||
+            set_str(o, "reason", s->reason) < 0)
                 return -EINVAL;
 
         return dump(o, ret);
@@ -450,27 +451,31 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret) {
 
 int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitState **ret) {
         _cleanup_(registry_unit_state_freep) RegistryUnitState *s = NULL;
-        const char *unit = NULL, *mid = NULL, *hash = NULL, *load = NULL, *active = NULL, *sub = NULL;
-        size_t unit_len = 0, mid_len = 0, hash_len = 0, load_len = 0, active_len = 0, sub_len = 0;
+        const char *unit = NULL, *mid = NULL, *hash = NULL, *load = NULL, *active = NULL, *sub = NULL,
+                *reason = NULL;
+        size_t unit_len = 0, mid_len = 0, hash_len = 0, load_len = 0, active_len = 0, sub_len = 0,
+                reason_len = 0;
         json_auto_t *root = NULL;
         int r;
 
         assert(ret);
 
-        r = load_record(json, size, &root, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%}",
+        r = load_record(json, size, &root, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%, s?s%}",
                         "unit", &unit, &unit_len,
                         "machine_id", &mid, &mid_len,
                         "hash", &hash, &hash_len,
                         "load_state", &load, &load_len,
                         "active_state", &active, &active_len,
-                        "sub_state", &sub, &sub_len);
+                        "sub_state", &sub, &sub_len,
+                        "reason", &reason, &reason_len);
         if (r < 0)
                 return r;
 
         if (!text_ok(unit, unit_len) || !registry_unit_name_is_valid(unit) ||
             !text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) ||
             (hash && (!text_ok(hash, hash_len) || !registry_hash_is_valid(hash))) ||
-            !word_ok(load, load_len) || !word_ok(active, active_len) || !word_ok(sub, sub_len))
+            !word_ok(load, load_len) || !word_ok(active, active_len) || !word_ok(sub, sub_len) ||
+            !opt_text_ok(reason, reason_len))
                 return -EBADMSG;
 
         s = new0(RegistryUnitState, 1);
@@ -482,7 +487,7 @@ int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitSta
         s->active_state = strdup(active);
         s->sub_state = strdup(sub);
         if (!s->unit || !s->machine_id || !s->load_state || !s->active_state || !s->sub_state ||
-            dup_opt(hash, &s->hash) < 0)
+            dup_opt(hash, &s->hash) < 0 || dup_opt(reason, &s->reason) < 0)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(s);
@@ -498,6 +503,7 @@ RegistryUnitState *registry_unit_state_free(RegistryUnitState *s) {
         free(s->load_state);
         free(s->active_state);
         free(s->sub_state);
+        free(s->reason);
         return mfree(s);
 }
 

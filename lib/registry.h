@@ -162,6 +162,8 @@ typedef struct RegistryUnitState {
         char *load_state;               /* systemd's LoadState, ActiveState, SubState */
         char *active_state;
         char *sub_state;
+        char *reason;                   /* the agent refused to load the unit ("refused/inactive/dead"):
+                                         * why, for fleetctl; NULL otherwise (and in older records) */
 } RegistryUnitState;
 
 typedef struct RegistryLeader {

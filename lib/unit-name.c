@@ -88,6 +88,10 @@ static const char *unit_name_at(const char *name) {
         return at && type && at < type ? at : NULL;
 }
 
+bool unit_name_is_fleet_own(const char *name) {
+        return startswith(name, "fleetd.") || startswith(name, "fleet-dns.");
+}
+
 bool unit_name_is_template(const char *name) {
         const char *at = unit_name_at(name);
 

@@ -34,6 +34,9 @@ int unit_name_fleetctl_normalize(const char *name, char **ret);
 /* "foo@.service" is a template; "foo@1.service" is an instance; "foo.service" is neither.
  * Both assume a valid name. */
 bool unit_name_is_template(const char *name) _pure_;
+/* Whether name is one of fleet's own units (fleetd.service, fleet-dns.service, of any type): the
+ * agent will not load a submitted unit of that name, as stopping it would stop fleet itself. */
+bool unit_name_is_fleet_own(const char *name) _pure_;
 bool unit_name_is_instance(const char *name) _pure_;
 /* Template types fleet can instantiate: path, service, socket, target, timer. */
 bool unit_name_template_type_ok(const char *name) _pure_;

@@ -414,6 +414,44 @@ static void test_hostile_display(void) {
         put_machine(M2, NULL, NULL);
 }
 
+/* Issue 12 (4): fleet's own units cannot be submitted, and a unit an agent refused (its name is a
+ * local unit's there) shows the agent's reason in list-unit-files and status. */
+static void test_refused(void) {
+        _cleanup_free_ char *sk = registry_state_key(prefix, "taken.service", M1), *sj = NULL;
+        int64_t before = count_units();
+
+        write_file("fleetd.service", "[Service]\nExecStart=/bin/true\n");
+        _cleanup_(run_done) Run a = run(STRV_MAKE("submit", "fleetd.service"));
+        ok(a.status == 1 && count_lines(a.err) == 1 && strstr(a.err, "fleetd.service is fleet's own unit"),
+           "fleet's own unit is refused at submit: %s", line1(a.err));
+        is_int(count_units(), before, "nothing was submitted");
+
+        write_file("taken.service", "[Service]\nExecStart=/bin/true\n");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("start", "--no-block", "taken.service"));
+        put_running("taken.service", M1, UNIT_DESIRED_LAUNCHED, "inactive");
+        _cleanup_(registry_unit_freep) RegistryUnit *u = get_unit("taken.service");
+        assert_se(u);
+        assert_se(registry_unit_state_to_json(&(RegistryUnitState) {
+                .unit = (char *) "taken.service", .machine_id = (char *) M1, .hash = u->hash,
+                .load_state = (char *) "refused", .active_state = (char *) "inactive", .sub_state = (char *) "dead",
+                .reason = (char *) "the machine has a unit of its own by that name (/etc/systemd/system/taken.service)",
+        }, &sj) == 0);
+        put(sk, sj);
+        _cleanup_(run_done) Run c = run(STRV_MAKE("list-unit-files"));
+        squeeze_tabs(c.out);
+        ok(strstr(c.out, "\tREASON\n") && strstr(c.out, "taken.service\t") &&
+           strstr(c.out, "the machine has a unit of its own by that name (/etc/systemd/system/taken.service)\n"),
+           "list-unit-files shows the agent's reason");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("status", "taken.service"));
+        ok(d.status != 0 && count_lines(d.err) == 1 && strstr(d.err, "was refused by machine 113f16a7...: the machine has a unit"),
+           "status says so instead of showing the machine's own unit: %s", line1(d.err));
+        _cleanup_free_ char *ak = registry_assignment_key(prefix, M1, "taken.service"),
+                *uk = registry_unit_key(prefix, "taken.service");
+        (void) etcd_sync_delete(client, sk, 0, NULL);
+        (void) etcd_sync_delete(client, ak, 0, NULL);
+        (void) etcd_sync_delete(client, uk, 0, NULL);
+}
+
 static void test_errors(void) {
         int64_t before = count_units();
 
@@ -552,6 +590,7 @@ int main(int argc, char *argv[]) {
         test_local_exec();
         test_global_restart();
         test_hostile_display();
+        test_refused();
         test_errors();
         test_replace_conflict_and_prefix();
         test_compose();

@@ -406,6 +406,21 @@ static bool file_is(const char *dir, const char *name, const char *content_start
         return startswith(s, content_start) != NULL;
 }
 
+#define FOREACH_REFUSED(n, ...) for (const char *const *_l = (const char *const[]) { __VA_ARGS__, NULL }, *n; (n = *_l); _l++)
+
+static bool refused_because(const char *name, const char *why) {
+        _cleanup_(registry_unit_state_freep) RegistryUnitState *s = get_state(name);
+
+        return s && streq(s->load_state, "refused") && streq(s->active_state, "inactive") && s->reason &&
+               strstr(s->reason, why);
+}
+
+static bool get_state_exists(const char *name) {
+        _cleanup_(registry_unit_state_freep) RegistryUnitState *s = get_state(name);
+
+        return s != NULL;
+}
+
 static bool shut_down;
 
 static void on_shut_down(Agent *a, void *userdata) {
@@ -421,7 +436,7 @@ static void on_registered(Agent *a, void *userdata) {
 int main(void) {
         _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
         char tmpl[] = "/tmp/test-agent-etcd.XXXXXX";
-        _cleanup_free_ char *units_dir = NULL, *link_dir = NULL, *sock = NULL, *address = NULL;
+        _cleanup_free_ char *units_dir = NULL, *link_dir = NULL, *sock = NULL, *address = NULL, *sys_dir = NULL;
         Agent *a = NULL;
         FakeUnit *fu;
         unsigned reloads, ops;
@@ -434,6 +449,8 @@ int main(void) {
         assert_se(mkdtemp(tmpl));
         assert_se(asprintf(&units_dir, "%s/units/", tmpl) > 0);
         assert_se(asprintf(&link_dir, "%s/links/", tmpl) > 0);
+        assert_se(asprintf(&sys_dir, "%s/system/", tmpl) > 0);
+        assert_se(mkdir(sys_dir, 0755) == 0);
         assert_se(asprintf(&sock, "%s/bus", tmpl) > 0);
         assert_se(asprintf(&address, "unix:path=%s", sock) > 0);
 
@@ -450,6 +467,7 @@ int main(void) {
                 .ttl_sec = 2,
                 .units_directory = units_dir,
                 .link_directory = link_dir,
+                .unit_path = STRV_MAKE(sys_dir),      /* not the machine's: the test's own */
                 .systemd_address = address,
                 .fence_on_lease_loss = true,
         };
@@ -574,6 +592,59 @@ int main(void) {
            "and its file and link are gone");
         ok(!fu->enabled, "nothing of it stays enabled");
         is_int(fake_unit("b.service")->disables, 0, "a unit without [Install] is never disabled");
+
+        /* Issue 12 (4): a unit whose name is taken on the machine is refused, with the reason in its
+         * state, and never touched: a local unit in systemd's path (here the test's own), an
+         * instance of a local template, a mask in the link directory, fleet's own unit. */
+        {
+                _cleanup_free_ char *local = NULL, *tpl = NULL, *mask = NULL, *target = NULL;
+                char buf[PATH_MAX];
+                ssize_t n;
+
+                assert_se(asprintf(&local, "%slocal.service", sys_dir) > 0);
+                assert_se(asprintf(&tpl, "%stpl@.service", sys_dir) > 0);
+                assert_se(asprintf(&mask, "%smasked.service", link_dir) > 0);
+                assert_se(write_file_atomic(local, "[Service]\n", 10, 0644, false) == 0);
+                assert_se(write_file_atomic(tpl, "[Service]\n", 10, 0644, false) == 0);
+                assert_se(symlink("/dev/null", mask) == 0);
+                settle();               /* the reload of the unload above */
+                reloads = fake.reloads;
+
+                assign("local.service", "", UNIT_DESIRED_LAUNCHED);
+                assign("tpl@1.service", "", UNIT_DESIRED_LAUNCHED);
+                assign("masked.service", "", UNIT_DESIRED_LAUNCHED);
+                assign("fleetd.service", "", UNIT_DESIRED_LAUNCHED);
+                ok(RUN_UNTIL(refused_because("local.service", local) && refused_because("tpl@1.service", tpl) &&
+                             refused_because("masked.service", mask) &&
+                             refused_because("fleetd.service", "fleet's own unit"), 10),
+                   "each is refused, the reason naming the local file or fleet's own unit");
+                settle();
+                ok(!hashmap_get(fake.units, "local.service") && !hashmap_get(fake.units, "tpl@1.service") &&
+                   !hashmap_get(fake.units, "masked.service") && !hashmap_get(fake.units, "fleetd.service"),
+                   "none is started, stopped or refreshed in systemd");
+                is_int(fake.reloads, reloads, "and no reload was needed");
+                ok(!file_is(units_dir, "local.service", "") && !file_is(link_dir, "local.service", "") &&
+                   !file_is(units_dir, "fleetd.service", "") && !file_is(link_dir, "fleetd.service", ""),
+                   "no file or link of theirs is written");
+                n = readlink(mask, buf, sizeof(buf) - 1);
+                ok(n == 9 && strneq(buf, "/dev/null", 9), "the mask is left as it was");
+
+                FOREACH_REFUSED(name, "local.service", "tpl@1.service", "masked.service", "fleetd.service") {
+                        _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, name);
+
+                        assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+                }
+                ok(RUN_UNTIL(!get_state_exists("local.service") && !get_state_exists("masked.service") &&
+                             !get_state_exists("fleetd.service") && !get_state_exists("tpl@1.service"), 10),
+                   "unassigned, their states go");
+                settle();
+                n = readlink(mask, buf, sizeof(buf) - 1);
+                ok(n == 9 && strneq(buf, "/dev/null", 9) && file_is(sys_dir, "local.service", "[Service]"),
+                   "and the mask and the local unit are still there");
+                ok(!hashmap_get(fake.units, "local.service") && !hashmap_get(fake.units, "fleetd.service") &&
+                   !hashmap_get(fake.units, "masked.service"), "nothing was stopped on unload");
+                assert_se(unlink(mask) == 0);
+        }
 
         /* Fencing: the lease is revoked behind the agent's back. */
         lease = machine_lease();
