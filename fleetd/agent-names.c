@@ -10,6 +10,7 @@
 #include "container-address.h"
 #include "log.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unit-name.h"
 #include "unit-network.h"
 
@@ -20,8 +21,8 @@
  * runtime's "inspect", asked once per activation: a child process watched on the event loop,
  * retried while the container is not up yet (docker's unit is active before its container exists). */
 
-#define PROBE_RETRY_FIRST_USEC (50 * 1000ULL)
-#define PROBE_RETRY_MAX_USEC (2 * 1000 * 1000ULL)
+#define PROBE_RETRY_FIRST_USEC (50 * USEC_PER_MSEC)
+#define PROBE_RETRY_MAX_USEC (2 * USEC_PER_SEC)
 
 extern char **environ;
 

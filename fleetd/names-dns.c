@@ -13,8 +13,9 @@
 #include "registry.h"
 #include "service-names.h"
 #include "strv.h"
+#include "time-util.h"
 
-#define SYNC_RETRY_USEC (1000 * 1000ULL)
+#define SYNC_RETRY_USEC USEC_PER_SEC
 #define DNS_UNIT "fleet-dns.service"
 
 struct NamesDns {

@@ -8,8 +8,9 @@
 #include "network-scopes.h"
 #include "network.h"
 #include "strv.h"
+#include "time-util.h"
 
-#define SCOPES_RETRY_USEC (2 * 1000000ULL)
+#define SCOPES_RETRY_USEC (2 * USEC_PER_SEC)
 
 typedef struct ScopePair {
         const char *network;

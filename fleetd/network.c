@@ -9,8 +9,9 @@
 #include "network-internal.h"
 #include "registry.h"
 #include "sha1.h"
+#include "time-util.h"
 
-#define NETWORK_RETRY_USEC (2 * 1000000ULL)
+#define NETWORK_RETRY_USEC (2 * USEC_PER_SEC)
 #define NETWORK_LEASE_ATTEMPTS 8
 
 void network_vtep_mac(const char *machine_id, uint8_t ret[static 6]) {
