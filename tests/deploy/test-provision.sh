@@ -147,7 +147,7 @@ ok "$(! in_container 5 systemctl is-active -q etcd && [ "$(etcdctl3 member list 
 # (The machines' hostname field is the host's own, the containers share it: fleet-config.sh's
 # hostname= metadata names them.)
 names() { fleetctl --no-legend --full --fields machine,metadata,cordon list-machines |
-          sed -E 's/^([0-9a-f]+) +hostname=([^,]+)[^ ]* +/\1 \2 /'; }
+          sed -E 's/^([0-9a-f]+)[[:space:]]+hostname=([^,[:space:]]+)[^[:space:]]*[[:space:]]+/\1 \2 /'; }
 id3=$(names | awk '$2 == "fleet-03" { print $1 }')
 table=$(fleetctl list-machines)
 fleetctl cordon "$id3" >/dev/null 2>&1
