@@ -49,7 +49,7 @@ run_build() {   # run_build NAME "meson setup args" "meson test args"
 mkdir -p "$BUILD_ROOT"
 run_build main "--werror -Dbuildtype=debugoptimized" ""
 run_build sanitizers "--werror -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false" \
-        "--suite unit --suite integration"
+        "--suite unit --suite integration --timeout-multiplier 3"
 
 echo
 echo "$passed passed, $failed failed"
