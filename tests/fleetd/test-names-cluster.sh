@@ -7,7 +7,9 @@
 # on another compose network does not resolve it, nor reach it by its address (nftables: across
 # machines, and on one machine after the move), while a service on both networks reaches either;
 # after a power cut of node 2, web is active on node 3, its name points at its new address, and the
-# client, which retries and is never restarted, gets the page again.
+# client, which retries and is never restarted, gets the page again. Also: a published port (CNI
+# portmap on the fleet network) answers at its machine's address from another node, and the name
+# of a 3-replica service answers every replica's address.
 set -u
 HERE=$(cd "$(dirname "$0")/../cluster" && pwd)
 . "$HERE/tap.sh"
@@ -65,6 +67,7 @@ services:
   both:
     <<: *c
     networks: [front, back]
+    ports: ["18080:8080"]
     command: ["sh", "-c", "mkdir -p /w && echo hello-from-both > /w/index.html && exec httpd -f -p 8080 -h /w"]
     x-fleet: {MachineMetadata: hostname=node3}
   web:
@@ -72,6 +75,11 @@ services:
     networks: [front]
     command: ["sh", "-c", "mkdir -p /w && echo hello-from-web > /w/index.html && exec httpd -f -p 8080 -h /w"]
     x-fleet: {MachineMetadata: hostname!=node1}
+  rr:
+    <<: *c
+    networks: [front]
+    command: ["sleep", "100000"]
+    deploy: {replicas: 3}
 networks:
   front: {}
   back: {}
@@ -143,6 +151,41 @@ wait_for 30 gets 1 names-client "$B" hello-from-both
 ok $? "client (front, node1) reaches both (front and back, node3) across machines"
 wait_for 30 gets 3 names-both "$W1" hello-from-web
 ok $? "both reaches web (front, node2) across machines"
+
+# ports: still publish on the machine with the cluster network (CNI portmap on the fleet network).
+host_get() { "$C" exec "$1" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | busybox nc -w 3 $2 $3 | tail -n 1" 2>/dev/null; }
+host_gets() { [ "$(host_get "$1" "$2" "$3")" = "$4" ]; }
+wait_for 30 host_gets 1 10.99.22.13 18080 hello-from-both
+ok $? "node1 reaches both's published port at node3's address (10.99.22.13:18080)" ||
+        diag "$(host_get 1 10.99.22.13 18080)"
+
+# Round robin: the name of a replicated service answers every replica's address.
+out=$("$FLEETCTL" start names-rr@1.service names-rr@2.service names-rr@3.service 2>&1)
+ok $? "fleetctl starts 3 replicas of rr" || diag "$out"
+rr_active() { [ "$("$FLEETCTL" list-units --no-legend --fields unit,active 2>/dev/null | grep -c '^names-rr@[123].service[[:space:]]*active')" = 3 ]; }
+wait_for 120 rr_active
+ok $? "the 3 replicas are active" || diag "$("$FLEETCTL" list-units 2>&1)"
+rr_ips() {
+        "$FLEETCTL" list-units --no-legend --fields unit,machine 2>/dev/null |
+                awk '$1 ~ /^names-rr@/ { sub(/\.service$/, "", $1); sub(/@/, "-", $1); m = $2; sub(/.*\//, "", m); print $1, m }' |
+                while read -r c m; do
+                        m=${m##*.}; ip_of $((m - 10)) "$c" || true
+                        echo
+                done | sed '/^$/d' | sort -u
+}
+answers() { in_client nslookup "$1" 2>/dev/null | awk '/^Address: 10\.42\./ { print $2 }' | sort -u; }
+all_answered() {   # all_answered NAME: every replica's address among 5 queries' answers
+        local want got
+        want=$(rr_ips)
+        [ "$(echo "$want" | wc -l)" = 3 ] || return 1
+        got=$(for i in 1 2 3 4 5; do answers "$1"; done | sort -u)
+        [ "$got" = "$want" ]
+}
+wait_for 60 all_answered rr
+ok $? "rr answers the addresses of its 3 replicas ($(rr_ips | tr '\n' ' '))" || diag "answers: $(answers rr | tr '\n' ' ')"
+all_answered rr.names.fleet
+ok $? "and so does its full name rr.names.fleet"
+"$FLEETCTL" destroy names-rr@1.service names-rr@2.service names-rr@3.service >/dev/null 2>&1
 
 started=$("$C" exec 1 podman inspect names-client --format '{{.State.StartedAt}}')
 "$C" kill 2
