@@ -433,50 +433,13 @@ static void on_registered(Agent *a, void *userdata) {
         registered = true;
 }
 
-int main(void) {
-        _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
-        char tmpl[] = "/tmp/test-agent-etcd.XXXXXX";
-        _cleanup_free_ char *units_dir = NULL, *link_dir = NULL, *sock = NULL, *address = NULL, *sys_dir = NULL;
-        Agent *a = NULL;
-        FakeUnit *fu;
-        unsigned reloads, ops;
-        int64_t lease;
+/* One agent over a fake systemd, in steps; each step starts from what the one before left. */
+static Agent *a;
+static AgentConfig config;
+static char *units_dir, *link_dir, *sys_dir;
 
-        etcd_fixture_require();
-        if (etcd_fixture_start(&f, 1, NULL) < 0)
-                bail_out("etcd did not start");
-
-        assert_se(mkdtemp(tmpl));
-        assert_se(asprintf(&units_dir, "%s/units/", tmpl) > 0);
-        assert_se(asprintf(&link_dir, "%s/links/", tmpl) > 0);
-        assert_se(asprintf(&sys_dir, "%s/system/", tmpl) > 0);
-        assert_se(mkdir(sys_dir, 0755) == 0);
-        assert_se(asprintf(&sock, "%s/bus", tmpl) > 0);
-        assert_se(asprintf(&address, "unix:path=%s", sock) > 0);
-
-        assert_se(sd_event_new(&fake.event) >= 0);
-        fake_setup(sock, link_dir);
-        assert_se(etcd_client_new(&etcd, fake.event, &(EtcdConfig) { .endpoints = f->endpoints }) == 0);
-
-        AgentConfig config = {
-                .key_prefix = PREFIX,
-                .machine_id = MACHINE,
-                .public_ip = "127.0.0.1",
-                .hostname = "test",
-                .metadata = STRV_MAKE("role=test"),
-                .ttl_sec = 2,
-                .units_directory = units_dir,
-                .link_directory = link_dir,
-                .unit_path = STRV_MAKE(sys_dir),      /* not the machine's: the test's own */
-                .systemd_address = address,
-                .fence_on_lease_loss = true,
-        };
-
-        is_int(agent_new(&a, fake.event, etcd, &config), 0, "agent_new");
-        agent_set_registered_handler(a, on_registered, NULL);
-        is_int(agent_start(a), 0, "agent_start connects to the fake systemd");
-        ok(RUN_UNTIL(registered, 10), "the machine registers");
-        ok(machine_lease() != 0, "its key is under a lease");
+static void test_change_set(void) {
+        unsigned ops;
 
         /* Three units in one change set. */
         {
@@ -514,6 +477,11 @@ int main(void) {
         fake_emit(fake.current, fake_unit("b.service"), "done");
         settle();
         is_int(agent_get_stats(a)->n_state_ops, ops, "an unchanged state is not written again");
+}
+
+static void test_desired_and_body(void) {
+        FakeUnit *fu;
+        unsigned reloads;
 
         /* loaded: stop, keep the file. */
         reloads = fake.reloads;
@@ -541,6 +509,11 @@ int main(void) {
         ok(RUN_UNTIL(!file_is(units_dir, "b.service", "") && !file_is(link_dir, "b.service", ""), 10),
            "an unassigned unit's file and link are removed");
         ok(RUN_UNTIL(state_is("b.service", NULL), 10), "and its state key is deleted");
+}
+
+static void test_install(void) {
+        FakeUnit *fu;
+        unsigned reloads;
 
         /* [Install]: enabled in the runtime scope with the load, before the change set's reload. */
         reloads = fake.reloads;
@@ -592,59 +565,66 @@ int main(void) {
            "and its file and link are gone");
         ok(!fu->enabled, "nothing of it stays enabled");
         is_int(fake_unit("b.service")->disables, 0, "a unit without [Install] is never disabled");
+}
+
+static void test_refused(void) {
+        unsigned reloads;
 
         /* Issue 12 (4): a unit whose name is taken on the machine is refused, with the reason in its
          * state, and never touched: a local unit in systemd's path (here the test's own), an
          * instance of a local template, a mask in the link directory, fleet's own unit. */
-        {
-                _cleanup_free_ char *local = NULL, *tpl = NULL, *mask = NULL, *target = NULL;
-                char buf[PATH_MAX];
-                ssize_t n;
+        _cleanup_free_ char *local = NULL, *tpl = NULL, *mask = NULL, *target = NULL;
+        char buf[PATH_MAX];
+        ssize_t n;
 
-                assert_se(asprintf(&local, "%slocal.service", sys_dir) > 0);
-                assert_se(asprintf(&tpl, "%stpl@.service", sys_dir) > 0);
-                assert_se(asprintf(&mask, "%smasked.service", link_dir) > 0);
-                assert_se(write_file_atomic(local, "[Service]\n", 10, 0644, false) == 0);
-                assert_se(write_file_atomic(tpl, "[Service]\n", 10, 0644, false) == 0);
-                assert_se(symlink("/dev/null", mask) == 0);
-                settle();               /* the reload of the unload above */
-                reloads = fake.reloads;
+        assert_se(asprintf(&local, "%slocal.service", sys_dir) > 0);
+        assert_se(asprintf(&tpl, "%stpl@.service", sys_dir) > 0);
+        assert_se(asprintf(&mask, "%smasked.service", link_dir) > 0);
+        assert_se(write_file_atomic(local, "[Service]\n", 10, 0644, false) == 0);
+        assert_se(write_file_atomic(tpl, "[Service]\n", 10, 0644, false) == 0);
+        assert_se(symlink("/dev/null", mask) == 0);
+        settle();               /* the reload of the unload above */
+        reloads = fake.reloads;
 
-                assign("local.service", "", UNIT_DESIRED_LAUNCHED);
-                assign("tpl@1.service", "", UNIT_DESIRED_LAUNCHED);
-                assign("masked.service", "", UNIT_DESIRED_LAUNCHED);
-                assign("fleetd.service", "", UNIT_DESIRED_LAUNCHED);
-                ok(RUN_UNTIL(refused_because("local.service", local) && refused_because("tpl@1.service", tpl) &&
-                             refused_because("masked.service", mask) &&
-                             refused_because("fleetd.service", "fleet's own unit"), 10),
-                   "each is refused, the reason naming the local file or fleet's own unit");
-                settle();
-                ok(!hashmap_get(fake.units, "local.service") && !hashmap_get(fake.units, "tpl@1.service") &&
-                   !hashmap_get(fake.units, "masked.service") && !hashmap_get(fake.units, "fleetd.service"),
-                   "none is started, stopped or refreshed in systemd");
-                is_int(fake.reloads, reloads, "and no reload was needed");
-                ok(!file_is(units_dir, "local.service", "") && !file_is(link_dir, "local.service", "") &&
-                   !file_is(units_dir, "fleetd.service", "") && !file_is(link_dir, "fleetd.service", ""),
-                   "no file or link of theirs is written");
-                n = readlink(mask, buf, sizeof(buf) - 1);
-                ok(n == 9 && strneq(buf, "/dev/null", 9), "the mask is left as it was");
+        assign("local.service", "", UNIT_DESIRED_LAUNCHED);
+        assign("tpl@1.service", "", UNIT_DESIRED_LAUNCHED);
+        assign("masked.service", "", UNIT_DESIRED_LAUNCHED);
+        assign("fleetd.service", "", UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(refused_because("local.service", local) && refused_because("tpl@1.service", tpl) &&
+                     refused_because("masked.service", mask) &&
+                     refused_because("fleetd.service", "fleet's own unit"), 10),
+           "each is refused, the reason naming the local file or fleet's own unit");
+        settle();
+        ok(!hashmap_get(fake.units, "local.service") && !hashmap_get(fake.units, "tpl@1.service") &&
+           !hashmap_get(fake.units, "masked.service") && !hashmap_get(fake.units, "fleetd.service"),
+           "none is started, stopped or refreshed in systemd");
+        is_int(fake.reloads, reloads, "and no reload was needed");
+        ok(!file_is(units_dir, "local.service", "") && !file_is(link_dir, "local.service", "") &&
+           !file_is(units_dir, "fleetd.service", "") && !file_is(link_dir, "fleetd.service", ""),
+           "no file or link of theirs is written");
+        n = readlink(mask, buf, sizeof(buf) - 1);
+        ok(n == 9 && strneq(buf, "/dev/null", 9), "the mask is left as it was");
 
-                FOREACH_REFUSED(name, "local.service", "tpl@1.service", "masked.service", "fleetd.service") {
-                        _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, name);
+        FOREACH_REFUSED(name, "local.service", "tpl@1.service", "masked.service", "fleetd.service") {
+                _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, name);
 
-                        assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
-                }
-                ok(RUN_UNTIL(!get_state_exists("local.service") && !get_state_exists("masked.service") &&
-                             !get_state_exists("fleetd.service") && !get_state_exists("tpl@1.service"), 10),
-                   "unassigned, their states go");
-                settle();
-                n = readlink(mask, buf, sizeof(buf) - 1);
-                ok(n == 9 && strneq(buf, "/dev/null", 9) && file_is(sys_dir, "local.service", "[Service]"),
-                   "and the mask and the local unit are still there");
-                ok(!hashmap_get(fake.units, "local.service") && !hashmap_get(fake.units, "fleetd.service") &&
-                   !hashmap_get(fake.units, "masked.service"), "nothing was stopped on unload");
-                assert_se(unlink(mask) == 0);
+                assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
         }
+        ok(RUN_UNTIL(!get_state_exists("local.service") && !get_state_exists("masked.service") &&
+                     !get_state_exists("fleetd.service") && !get_state_exists("tpl@1.service"), 10),
+           "unassigned, their states go");
+        settle();
+        n = readlink(mask, buf, sizeof(buf) - 1);
+        ok(n == 9 && strneq(buf, "/dev/null", 9) && file_is(sys_dir, "local.service", "[Service]"),
+           "and the mask and the local unit are still there");
+        ok(!hashmap_get(fake.units, "local.service") && !hashmap_get(fake.units, "fleetd.service") &&
+           !hashmap_get(fake.units, "masked.service"), "nothing was stopped on unload");
+        assert_se(unlink(mask) == 0);
+}
+
+static void test_fencing(void) {
+        FakeUnit *fu;
+        int64_t lease;
 
         /* Fencing: the lease is revoked behind the agent's back. */
         lease = machine_lease();
@@ -660,6 +640,11 @@ int main(void) {
         ok(RUN_UNTIL(state_is("a.service", "active") && state_is("g.service", "active"), 10),
            "states are published under the new lease");
         is_int(agent_get_stats(a)->n_fences, 1, "one fence");
+}
+
+static void test_adoption(void) {
+        FakeUnit *fu = fake_unit("a.service");
+        unsigned reloads;
 
         /* Adoption: a second agent over the same directories touches nothing. */
         settle();
@@ -676,6 +661,10 @@ int main(void) {
         is_int(fu->starts + fu->restarts + fu->stops, calls,
                "and neither restarts nor stops a running unit");
         ok(fake_active("a.service") && fake_active("g.service"), "the units still run");
+}
+
+static void test_leaving(void) {
+        unsigned reloads;
 
         /* Leaving: the lease is revoked, the units keep running. */
         is_int(agent_shutdown(a, false, true, on_shut_down, NULL), 0, "agent_shutdown");
@@ -700,6 +689,56 @@ int main(void) {
         is_int(fake.reloads, reloads + 1, "with one reload");
         is_int(machine_lease(), 0, "the machine key is gone");
         a = agent_free(a);
+}
+
+int main(void) {
+        _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
+        char tmpl[] = "/tmp/test-agent-etcd.XXXXXX";
+        _cleanup_free_ char *sock = NULL, *address = NULL;
+
+        etcd_fixture_require();
+        if (etcd_fixture_start(&f, 1, NULL) < 0)
+                bail_out("etcd did not start");
+
+        assert_se(mkdtemp(tmpl));
+        assert_se(asprintf(&units_dir, "%s/units/", tmpl) > 0);
+        assert_se(asprintf(&link_dir, "%s/links/", tmpl) > 0);
+        assert_se(asprintf(&sys_dir, "%s/system/", tmpl) > 0);
+        assert_se(mkdir(sys_dir, 0755) == 0);
+        assert_se(asprintf(&sock, "%s/bus", tmpl) > 0);
+        assert_se(asprintf(&address, "unix:path=%s", sock) > 0);
+
+        assert_se(sd_event_new(&fake.event) >= 0);
+        fake_setup(sock, link_dir);
+        assert_se(etcd_client_new(&etcd, fake.event, &(EtcdConfig) { .endpoints = f->endpoints }) == 0);
+
+        config = (AgentConfig) {
+                .key_prefix = PREFIX,
+                .machine_id = MACHINE,
+                .public_ip = "127.0.0.1",
+                .hostname = "test",
+                .metadata = STRV_MAKE("role=test"),
+                .ttl_sec = 2,
+                .units_directory = units_dir,
+                .link_directory = link_dir,
+                .unit_path = STRV_MAKE(sys_dir),      /* not the machine's: the test's own */
+                .systemd_address = address,
+                .fence_on_lease_loss = true,
+        };
+
+        is_int(agent_new(&a, fake.event, etcd, &config), 0, "agent_new");
+        agent_set_registered_handler(a, on_registered, NULL);
+        is_int(agent_start(a), 0, "agent_start connects to the fake systemd");
+        ok(RUN_UNTIL(registered, 10), "the machine registers");
+        ok(machine_lease() != 0, "its key is under a lease");
+
+        test_change_set();
+        test_desired_and_body();
+        test_install();
+        test_refused();
+        test_fencing();
+        test_adoption();
+        test_leaving();
 
         etcd_client_free(etcd);
         fake_teardown();
@@ -710,5 +749,8 @@ int main(void) {
                 assert_se(asprintf(&cmd, "rm -rf '%s'", tmpl) > 0);
                 (void) system(cmd);
         }
+        units_dir = mfree(units_dir);
+        link_dir = mfree(link_dir);
+        sys_dir = mfree(sys_dir);
         return done_testing();
 }
