@@ -74,7 +74,8 @@ int cli_unit_reached_message(const ClusterSnapshot *s, const char *name, UnitDes
         return 0;
 }
 
-#define WAIT_SAFETY_POLL_USEC (2 * USEC_PER_SEC)
+/* Only for an event that was missed: the watch reports every change under the prefix. */
+#define WAIT_SAFETY_POLL_USEC (5 * USEC_PER_SEC)
 
 static void sleep_usec(uint64_t usec) {
         struct timespec ts;
@@ -141,6 +142,11 @@ static int wait_for_change(EtcdClient *c, WaitWatch *ww, uint64_t deadline) {
                 if (r < 0)
                         return r;
         }
+        /* Which of the two woke the wait, for --debug (and the test that shows the watch works). */
+        if (ww->changed)
+                log_debug("The registry changed, reading it again (watch event)");
+        else if (!ww->failed && until < deadline)
+                log_debug("No change seen, reading the registry again (safety poll)");
         ww->changed = false;
         return 0;
 }
@@ -173,7 +179,8 @@ int cli_wait_until(EtcdClient *c, const char *prefix, int attempts, CliWaitCheck
                         if (r < 0) {
                                 log_debug_errno(r, "Cannot watch the registry, polling: %m");
                                 ww.failed = true;
-                        }
+                        } else
+                                log_debug("Watching %s from revision %" PRIi64, prefix, s->revision + 1);
                 }
                 if (w && !ww.failed)
                         r = wait_for_change(c, &ww, deadline);

@@ -55,6 +55,31 @@ static Run run_at(const char *ep, char *const *args) {
         return collect(spawn_at(ep, args), args[0]);
 }
 
+/* Whether the running fleetctl's stderr (fleetctl_spawn() writes it to dir/stderr) shows needle
+ * within 60 s: the event a test waits for instead of sleeping. */
+static bool stderr_shows(const char *needle) {
+        usec_t deadline = now(CLOCK_MONOTONIC) + 60 * USEC_PER_SEC;
+        char path[256];
+
+        snprintf(path, sizeof(path), "%s/stderr", dir);
+        while (now(CLOCK_MONOTONIC) < deadline) {
+                _cleanup_free_ char *text = NULL;
+
+                if (read_full_file(path, &text, NULL, 0) == 0 && strstr(text, needle))
+                        return true;
+                usleep(20 * USEC_PER_MSEC);
+        }
+        return false;
+}
+
+static const char *last_of(const char *s, const char *needle) {
+        const char *last = NULL;
+
+        for (const char *p = s; (p = strstr(p, needle)); p++)
+                last = p;
+        return last;
+}
+
 /* Alignment aside: runs of tabs as one, for checks of a row's cells. */
 static char *squeeze_tabs(char *s) {
         char *w = s;
@@ -241,13 +266,20 @@ static void test_blocking(void) {
         _cleanup_(run_done) Run f = run(STRV_MAKE("cat", "hello.service"));
         is_str(f.out, hello_v2, "cat shows the new body (TestUnitStartReplace)");
 
-        /* A wait that is already under way sees the agent's report when it comes (the watch). */
-        pid_t pid = spawn_at(endpoint, STRV_MAKE("start", "--block-attempts=80", "hello.service"));
-        usleep(500 * USEC_PER_MSEC);
+        /* A wait that is already under way sees the agent's report when it comes, through its
+         * watch: the report is written once fleetctl says it watches, and what woke it last is the
+         * watch's event, not the safety poll (--debug says which). */
+        pid_t pid = spawn_at(endpoint, STRV_MAKE("start", "--debug", "--block-attempts=400", "hello.service"));
+        ok(stderr_shows("Watching "), "the waiting start watches the registry");
         put_running("hello.service", M1, UNIT_DESIRED_LAUNCHED, "active");
         _cleanup_(run_done) Run g = collect(pid, "start");
         is_int(g.status, 0, "a waiting start returns once the new body is reported active");
         is_str(g.out, "Unit hello.service launched on 113f16a7.../10.99.1.5\n", "with fleet's line");
+        {
+                const char *w = last_of(g.err, "(watch event)"), *p = last_of(g.err, "(safety poll)");
+
+                ok(w && (!p || p < w), "it saw the report through the watch's event");
+        }
 }
 
 static void test_local_exec(void) {
