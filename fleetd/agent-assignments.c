@@ -4,13 +4,6 @@
 #include "log.h"
 #include "unit-network.h"
 
-/* Whether the body runs a container on the cluster network (read once per new body). */
-static bool body_needs_network(const char *raw) {
-        _cleanup_(unit_file_freep) UnitFile *f = NULL;
-
-        return unit_file_parse(raw, strlen(raw), &f, NULL) >= 0 && unit_file_needs_cluster_network(f);
-}
-
 #define SYNC_RETRY_USEC (1 * USEC_PER_SEC)
 
 int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *assignment) {
@@ -47,8 +40,15 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
         if (new)
                 u->global = new->global;
         if (new && (!old || !streq(old->hash, new->hash))) {
-                u->needs_network = body_needs_network(new->raw);
-                if (agent_names_set_body(a, u, new->raw) < 0)
+                /* What the agent needs of a body, read once per new body: an unparsable one has no
+                 * [Install], network or names as far as we can tell; systemd will say more. */
+                _cleanup_(unit_file_freep) UnitFile *f = NULL;
+
+                if (unit_file_parse(new->raw, strlen(new->raw), &f, NULL) < 0)
+                        f = unit_file_free(f);
+                u->needs_network = f && unit_file_needs_cluster_network(f);
+                u->assignment_install = f && unit_file_has_section(f, "Install");
+                if (agent_names_set_body(a, u, f) < 0)
                         return -ENOMEM;
         }
 

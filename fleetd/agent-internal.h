@@ -24,6 +24,7 @@ typedef struct AgentUnit {
         bool started;                   /* StartUnit was sent for the current assignment */
         bool changed;                   /* the body was replaced: restart rather than start */
         bool file_install;              /* the body on disk has [Install]: enabled in the runtime scope */
+        bool assignment_install;        /* the assigned body has [Install] (read with the assignment) */
         char *refused;                  /* not loaded, and never touched in systemd: why (the name is
                                          * a local unit's or fleet's own); published in its state */
         char *load_state;               /* systemd's, as last reported; NULL: unknown */
@@ -187,8 +188,9 @@ void agent_states_forget(Agent *a);
 int agent_state_delete(Agent *a, AgentUnit *u);
 
 /* agent-names.c: the names of this machine's containers, P names/<unit>/<id>. */
-/* Read u's [X-Fleet-Network] from its new body (raw; NULL: none). Returns 0 or -ENOMEM. */
-int agent_names_set_body(Agent *a, AgentUnit *u, const char *raw);
+/* Read u's [X-Fleet-Network] from its new body (f: parsed; NULL: none or unparsable). Returns 0 or
+ * -ENOMEM. */
+int agent_names_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
 /* u's systemd state changed: read its container's address once it is active, drop it otherwise. */
 void agent_names_on_state(Agent *a, AgentUnit *u);
 /* u goes: delete its name key (at the next publish) and release what it holds. Returns 0 or -ENOMEM. */

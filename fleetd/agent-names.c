@@ -55,13 +55,12 @@ void agent_names_unit_clear(AgentUnit *u) {
         u->name_published = mfree(u->name_published);
 }
 
-int agent_names_set_body(Agent *a, AgentUnit *u, const char *raw) {
-        _cleanup_(unit_file_freep) UnitFile *f = NULL;
+int agent_names_set_body(Agent *a, AgentUnit *u, const UnitFile *f) {
         _cleanup_free_ char *error = NULL;
         int r;
 
         u->name_spec = service_names_spec_free(u->name_spec);
-        if (!raw || unit_file_parse(raw, strlen(raw), &f, NULL) < 0)
+        if (!f)
                 return 0;
         r = service_names_spec_parse(f, u->name, &u->name_spec, &error);
         if (r == -ENOMEM)

@@ -158,7 +158,7 @@ int agent_unit_file_write(Agent *a, AgentUnit *u) {
         r = write_file_atomic(path, raw, strlen(raw), 0644, false);
         if (r < 0)
                 return r;
-        u->file_install = body_has_install(raw);
+        u->file_install = u->assignment_install;
 
         if (agent_unit_file_linked(a, u->name))
                 return 0;
