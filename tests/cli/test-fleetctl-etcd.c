@@ -510,6 +510,15 @@ static void test_errors(void) {
         ok(g.status == 1 && count_lines(g.err) == 1, "unit file syntax error: one line");
         _cleanup_(run_done) Run h = run(STRV_MAKE("start", "hello@.service"));
         ok(h.status == 1 && count_lines(h.err) == 1, "starting a template: one line");
+        /* Reservations are validated like the other options: the unit, key and value named. */
+        write_file("cpu.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nReserveCPU=0.0001\n");
+        _cleanup_(run_done) Run h2 = run(STRV_MAKE("submit", "good.service", "cpu.service"));
+        ok(h2.status == 1 && count_lines(h2.err) == 1 && strstr(h2.err, "cpu.service") &&
+           strstr(h2.err, "ReserveCPU=0.0001"), "a bad ReserveCPU= is refused at submit: %s", line1(h2.err));
+        write_file("mem.service", "[Service]\nExecStart=/bin/true\n[X-Fleet]\nReserveMemory=12Q\n");
+        _cleanup_(run_done) Run h3 = run(STRV_MAKE("submit", "good.service", "mem.service"));
+        ok(h3.status == 1 && count_lines(h3.err) == 1 && strstr(h3.err, "mem.service") &&
+           strstr(h3.err, "ReserveMemory=12Q"), "a bad ReserveMemory= is refused at submit: %s", line1(h3.err));
         is_int(count_units(), before, "nothing was half-submitted");
 
         _cleanup_(run_done) Run i = run_at("http://127.0.0.1:9", STRV_MAKE("submit", "good.service"));
