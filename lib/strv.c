@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <malloc.h>
 #include <stdio.h>
 
 #include "strv.h"
@@ -44,10 +45,16 @@ int strv_consume_with_size(char ***l, size_t *n, char *value) {
                 return -ENOMEM;
 
         len = n ? *n : strv_length(*l);
-        c = realloc(*l, sizeof(char *) * (len + 2));
-        if (!c) {
-                free(value);
-                return -ENOMEM;
+        /* Grow geometrically, as GREEDY_REALLOC does: a list built an item at a time then costs
+         * O(n) copies, also where realloc always moves (ASan's does). */
+        if (*l && malloc_usable_size(*l) >= sizeof(char *) * (len + 2))
+                c = *l;
+        else {
+                c = realloc(*l, sizeof(char *) * MAX(len + 2, 2 * len));
+                if (!c) {
+                        free(value);
+                        return -ENOMEM;
+                }
         }
         c[len] = value;
         c[len + 1] = NULL;
