@@ -526,11 +526,7 @@ static int units_write_chunk(EtcdClient *c, const char *prefix, const ClusterUni
                 r = registry_unit_to_json(writes[i].unit, &json);
                 if (r < 0)
                         return r;
-                if (writes[i].expected_mod_revision == 0)
-                        r = etcd_txn_compare_int(t, key, ETCD_COMPARE_CREATE, ETCD_EQUAL, 0);
-                else
-                        r = etcd_txn_compare_int(t, key, ETCD_COMPARE_MOD, ETCD_EQUAL,
-                                                 writes[i].expected_mod_revision);
+                r = etcd_txn_compare_unchanged(t, key, writes[i].expected_mod_revision);
                 if (r < 0)
                         return r;
                 r = etcd_txn_put(t, true, key, json, strlen(json), 0, 0);

@@ -98,10 +98,7 @@ static int put_guarded(EtcdClient *c, const char *prefix, const ClusterObject *o
         r = etcd_txn_new(&t);
         if (r < 0)
                 return r;
-        if (mod_revision == 0)
-                r = etcd_txn_compare_int(t, key, ETCD_COMPARE_CREATE, ETCD_EQUAL, 0);
-        else
-                r = etcd_txn_compare_int(t, key, ETCD_COMPARE_MOD, ETCD_EQUAL, mod_revision);
+        r = etcd_txn_compare_unchanged(t, key, mod_revision);
         if (r < 0)
                 return r;
         r = etcd_txn_put(t, true, key, json, strlen(json), 0, 0);

@@ -210,6 +210,9 @@ int etcd_txn_compare_value(EtcdTxn *t, const char *key, EtcdCompareResult result
 /* For VERSION, CREATE, MOD and LEASE targets. create_revision == 0 means "key does not exist". */
 int etcd_txn_compare_int(EtcdTxn *t, const char *key, EtcdCompareTarget target, EtcdCompareResult result,
                          int64_t number);
+/* The optimistic write's guard: key is as it was read, absent if mod_revision is 0, else last
+ * modified at mod_revision. Returns 0 or -ENOMEM. */
+int etcd_txn_compare_unchanged(EtcdTxn *t, const char *key, int64_t mod_revision);
 int etcd_txn_put(EtcdTxn *t, bool on_success, const char *key, const void *value, size_t value_size,
                  int64_t lease, unsigned flags);
 int etcd_txn_range(EtcdTxn *t, bool on_success, const EtcdRangeOptions *options);

@@ -103,6 +103,12 @@ int etcd_txn_compare_int(EtcdTxn *t, const char *key, EtcdCompareTarget target, 
         return txn_add_compare(t, key, target, result, etcd_json_int64(number));
 }
 
+int etcd_txn_compare_unchanged(EtcdTxn *t, const char *key, int64_t mod_revision) {
+        if (mod_revision == 0)
+                return etcd_txn_compare_int(t, key, ETCD_COMPARE_CREATE, ETCD_EQUAL, 0);
+        return etcd_txn_compare_int(t, key, ETCD_COMPARE_MOD, ETCD_EQUAL, mod_revision);
+}
+
 static int txn_add_operation(EtcdTxn *t, bool on_success, const char *name, json_t *request) {
         json_auto_t *r = request, *o = NULL;
         json_t *branch = on_success ? t->success : t->failure;
