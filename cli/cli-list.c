@@ -8,7 +8,7 @@
 #include "strv.h"
 #include "xfleet.h"
 
-char *const list_units_fields[] = { "unit", "load", "active", "sub", "machine", "hash", NULL };
+char *const list_units_fields[] = { "unit", "load", "active", "sub", "machine", "hash", "health", "reason", NULL };
 char *const list_units_default[] = { "unit", "machine", "active", "sub", NULL };
 char *const list_unit_files_fields[] = {
         "unit", "hash", "dstate", "state", "target", "tmachine", "global", "desc", "reason", NULL,
@@ -146,6 +146,10 @@ static int unit_state_cell(const ClusterSnapshot *s, const void *row, const char
         else if (streq(field, "machine"))
                 return cluster_machine_legend(st->machine_id, cluster_snapshot_machine(s, st->machine_id),
                                               full, true, ret);
+        else if (streq(field, "health"))
+                v = unit_health_to_string(st->health);
+        else if (streq(field, "reason"))
+                v = st->reason ?: cluster_snapshot_reason(s, st->unit);
         else
                 v = "-";
 
@@ -155,14 +159,30 @@ static int unit_state_cell(const ClusterSnapshot *s, const void *row, const char
 
 int list_units_format(const ClusterSnapshot *s, const ListOptions *o, char **ret) {
         json_auto_t *a = NULL;
+        int r;
 
         assert(s);
         assert(o);
         assert(ret);
 
-        if (o->mode == OUTPUT_TABLE)
-                return format_table(s, o, o->fields ?: list_units_default, (const void *const *) s->states,
-                                    s->n_states, unit_state_cell, ret);
+        if (o->mode == OUTPUT_TABLE) {
+                _cleanup_strv_free_ char **fields = NULL;
+                bool health = false;
+
+                fields = strv_copy(o->fields ?: list_units_default);
+                if (!fields)
+                        return -ENOMEM;
+                for (size_t i = 0; i < s->n_states; i++)
+                        health = health || s->states[i]->health != UNIT_HEALTH_NONE;
+                /* fleet's four columns while no unit has a healthcheck; a HEALTH column once one has. */
+                if (!o->fields && health) {
+                        r = strv_extend(&fields, "health");
+                        if (r < 0)
+                                return r;
+                }
+                return format_table(s, o, fields, (const void *const *) s->states, s->n_states,
+                                    unit_state_cell, ret);
+        }
 
         a = json_array();
         if (!a)
@@ -171,14 +191,16 @@ int list_units_format(const ClusterSnapshot *s, const ListOptions *o, char **ret
                 const RegistryUnitState *st = s->states[i];
                 const RegistryMachine *m = cluster_snapshot_machine(s, st->machine_id);
 
-                if (json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o}",
+                if (json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:o, s:o, s:o}",
                                                        "unit", st->unit,
                                                        "machine", st->machine_id,
                                                        "ip", json_string_or_null(m ? m->public_ip : NULL),
                                                        "load", st->load_state,
                                                        "active", st->active_state,
                                                        "sub", st->sub_state,
-                                                       "hash", json_string_or_null(st->hash))) < 0)
+                                                       "hash", json_string_or_null(st->hash),
+                                                       "health", json_string_or_null(unit_health_to_string(st->health)),
+                                                       "reason", json_string_or_null(st->reason ?: cluster_snapshot_reason(s, st->unit)))) < 0)
                         return -ENOMEM;
         }
         return dump_json(a, ret);

@@ -434,7 +434,8 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret) {
             !s->load_state || !s->active_state || !s->sub_state ||
             !word_ok(s->load_state, strlen(s->load_state)) ||
             !word_ok(s->active_state, strlen(s->active_state)) ||
-            !word_ok(s->sub_state, strlen(s->sub_state)))
+            !word_ok(s->sub_state, strlen(s->sub_state)) ||
+            (s->health != UNIT_HEALTH_NONE && !unit_health_to_string(s->health)))
                 return -EINVAL;
 
         o = json_object();
@@ -443,7 +444,8 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret) {
         if (set_str(o, "unit", s->unit) < 0 || set_str(o, "machine_id", s->machine_id) < 0 ||
             set_str(o, "hash", s->hash) < 0 || set_str(o, "load_state", s->load_state) < 0 ||
             set_str(o, "active_state", s->active_state) < 0 || set_str(o, "sub_state", s->sub_state) < 0 ||
-            set_str(o, "reason", s->reason) < 0)
+            set_str(o, "reason", s->reason) < 0 ||
+            set_str(o, "health", unit_health_to_string(s->health)) < 0)
                 return -EINVAL;
 
         return dump(o, ret);
@@ -452,24 +454,34 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret) {
 int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitState **ret) {
         _cleanup_(registry_unit_state_freep) RegistryUnitState *s = NULL;
         const char *unit = NULL, *mid = NULL, *hash = NULL, *load = NULL, *active = NULL, *sub = NULL,
-                *reason = NULL;
+                *reason = NULL, *health = NULL;
         size_t unit_len = 0, mid_len = 0, hash_len = 0, load_len = 0, active_len = 0, sub_len = 0,
-                reason_len = 0;
+                reason_len = 0, health_len = 0;
+        UnitHealth h = UNIT_HEALTH_NONE;
         json_auto_t *root = NULL;
         int r;
 
         assert(ret);
 
-        r = load_record(json, size, &root, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%, s?s%}",
+        r = load_record(json, size, &root, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%, s?s%, s?s%}",
                         "unit", &unit, &unit_len,
                         "machine_id", &mid, &mid_len,
                         "hash", &hash, &hash_len,
                         "load_state", &load, &load_len,
                         "active_state", &active, &active_len,
                         "sub_state", &sub, &sub_len,
-                        "reason", &reason, &reason_len);
+                        "reason", &reason, &reason_len,
+                        "health", &health, &health_len);
         if (r < 0)
                 return r;
+
+        if (health) {
+                if (!word_ok(health, health_len))
+                        return -EBADMSG;
+                h = unit_health_from_string(health);
+                if (h < 0)
+                        return -EBADMSG;
+        }
 
         if (!text_ok(unit, unit_len) || !registry_unit_name_is_valid(unit) ||
             !text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) ||
@@ -489,6 +501,7 @@ int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitSta
         if (!s->unit || !s->machine_id || !s->load_state || !s->active_state || !s->sub_state ||
             dup_opt(hash, &s->hash) < 0 || dup_opt(reason, &s->reason) < 0)
                 return -ENOMEM;
+        s->health = h;
 
         *ret = TAKE_PTR(s);
         return 0;

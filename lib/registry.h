@@ -164,6 +164,8 @@ typedef struct RegistryUnitState {
         char *sub_state;
         char *reason;                   /* the agent refused to load the unit ("refused/inactive/dead"):
                                          * why, for fleetctl; NULL otherwise (and in older records) */
+        UnitHealth health;              /* its container's healthcheck: "health", absent for none (no
+                                         * healthcheck, and older records) */
 } RegistryUnitState;
 
 typedef struct RegistryLeader {

@@ -18,6 +18,12 @@ static const char *const unit_active_state_table[_UNIT_ACTIVE_STATE_MAX] = {
         [UNIT_MAINTENANCE]  = "maintenance",
 };
 
+static const char *const unit_health_table[_UNIT_HEALTH_MAX] = {
+        [UNIT_HEALTH_STARTING]  = "starting",
+        [UNIT_HEALTH_HEALTHY]   = "healthy",
+        [UNIT_HEALTH_UNHEALTHY] = "unhealthy",
+};
+
 static const char *table_to_string(const char *const *table, int n, int i) {
         return i >= 0 && i < n ? table[i] : NULL;
 }
@@ -26,7 +32,7 @@ static int table_from_string(const char *const *table, int n, const char *s) {
         if (!s)
                 return -EINVAL;
         for (int i = 0; i < n; i++)
-                if (streq(table[i], s))
+                if (streq_ptr(table[i], s))
                         return i;
         return -EINVAL;
 }
@@ -49,4 +55,12 @@ UnitActiveState unit_active_state_from_string(const char *s) {
 
 bool unit_active_state_is_running(UnitActiveState s) {
         return s == UNIT_ACTIVE || s == UNIT_RELOADING || s == UNIT_ACTIVATING;
+}
+
+const char *unit_health_to_string(UnitHealth h) {
+        return table_to_string(unit_health_table, _UNIT_HEALTH_MAX, h);
+}
+
+UnitHealth unit_health_from_string(const char *s) {
+        return table_from_string(unit_health_table, _UNIT_HEALTH_MAX, s);
 }

@@ -45,3 +45,22 @@ UnitActiveState unit_active_state_from_string(const char *s) _pure_;
  * launched unit as launched only while it runs (a failed unit is merely loaded). An invalid
  * state is not running. */
 bool unit_active_state_is_running(UnitActiveState s) _const_;
+
+/* A container's health as its healthcheck reports it (docker's and podman's State.Health.Status),
+ * published by the agent with the unit's state. A unit without a healthcheck has none: no value,
+ * no string, and no "health" key in its state record. Zero is none, so a state built with new0()
+ * claims no health. */
+typedef enum UnitHealth {
+        UNIT_HEALTH_NONE,       /* no healthcheck */
+        UNIT_HEALTH_STARTING,   /* within start_period, or no check has passed yet */
+        UNIT_HEALTH_HEALTHY,
+        UNIT_HEALTH_UNHEALTHY,  /* retries consecutive checks failed */
+        _UNIT_HEALTH_MAX,
+        _UNIT_HEALTH_INVALID = -EINVAL,
+} UnitHealth;
+
+/* "starting", "healthy", "unhealthy"; NULL for none or an invalid value. */
+const char *unit_health_to_string(UnitHealth h) _const_;
+/* The inverse of the three names; _UNIT_HEALTH_INVALID (-EINVAL) for anything else, NULL and
+ * "none" included (none is the absence of a value, never spelled). */
+UnitHealth unit_health_from_string(const char *s) _pure_;

@@ -233,6 +233,52 @@ static void test_list_units_and_machines(void) {
         is_str(got3, want3, "list-machines: short ids, sorted metadata, '-' for empty fields");
 }
 
+/* A unit with a healthcheck adds a HEALTH column by default; -o json carries it (null for none). */
+static void test_health(void) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *h = cluster_snapshot_new();
+        _cleanup_free_ char *key = registry_state_key(P, "db.service", M1), *json = NULL;
+        _cleanup_free_ char *got = NULL, *want = NULL, *got2 = NULL, *got3 = NULL, *want3 = NULL;
+        _cleanup_strv_free_ char **fields = NULL;
+        RegistryUnitState st = { .unit = (char *) "db.service", .machine_id = (char *) M1,
+                                 .load_state = (char *) "loaded", .active_state = (char *) "active",
+                                 .sub_state = (char *) "running", .health = UNIT_HEALTH_UNHEALTHY };
+        ClusterSnapshot *saved = snap;
+        ListOptions o = { .legend = true, .mode = OUTPUT_TABLE };
+        json_auto_t *j = NULL;
+
+        assert_se(h);
+        snap = h;
+        assert_se(registry_unit_state_to_json(&st, &json) == 0);
+        add(key, json);
+        add_state("web.service", M2, "active", "running");
+        snap = saved;
+        assert_se(cluster_snapshot_seal(h) == 0);
+
+        assert_se(list_units_format(h, &o, &got) == 0);
+        want = table_of((char **const[]) {
+                STRV_MAKE("UNIT", "MACHINE", "ACTIVE", "SUB", "HEALTH"),
+                STRV_MAKE("db.service", "113f16a7...", "active", "running", "unhealthy"),
+                STRV_MAKE("web.service", "c9de9451...", "active", "running", "-"),
+        }, 3);
+        is_str(got, want, "list-units adds HEALTH once a unit has a healthcheck");
+
+        o.mode = OUTPUT_JSON;
+        assert_se(list_units_format(h, &o, &got2) == 0);
+        j = json_loads(got2, 0, NULL);
+        is_str(json_string_value(json_object_get(json_array_get(j, 0), "health")), "unhealthy",
+               "-o json carries the health");
+        ok(json_is_null(json_object_get(json_array_get(j, 1), "health")), "null without a healthcheck");
+
+        assert_se(list_parse_fields("unit,health", (char **) list_units_fields, &fields, NULL) == 0);
+        o = (ListOptions) { .legend = false, .fields = fields, .mode = OUTPUT_TABLE };
+        assert_se(list_units_format(h, &o, &got3) == 0);
+        want3 = table_of((char **const[]) {
+                STRV_MAKE("db.service", "unhealthy"),
+                STRV_MAKE("web.service", "-"),
+        }, 2);
+        is_str(got3, want3, "--fields=unit,health");
+}
+
 static void test_fields(void) {
         _cleanup_strv_free_ char **f = NULL;
         const char *bad = NULL;
@@ -449,6 +495,7 @@ int main(void) {
         test_current_state_running();
         test_list_unit_files();
         test_list_units_and_machines();
+        test_health();
         test_fields();
         test_json();
         test_reached();

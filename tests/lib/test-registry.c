@@ -261,6 +261,23 @@ static void test_assignment_state_leader(void) {
         is_int(registry_unit_state_from_json(js, strlen(js), &sb), 0, "decode it");
         ok(sb && !sb->hash && streq(sb->active_state, "active") && streq(sb->machine_id, MID),
            "state survives");
+        ok(sb && sb->health == UNIT_HEALTH_NONE, "a state without \"health\" has none");
+
+        {
+                _cleanup_(registry_unit_state_freep) RegistryUnitState *hb = NULL;
+                _cleanup_free_ char *jh = NULL, *jbad = NULL;
+
+                s.health = UNIT_HEALTH_UNHEALTHY;
+                is_int(registry_unit_state_to_json(&s, &jh), 0, "encode a state with a health");
+                is_str(jh, "{\"unit\":\"a.service\",\"machine_id\":\"" MID "\",\"load_state\":\"loaded\","
+                           "\"active_state\":\"active\",\"sub_state\":\"running\",\"health\":\"unhealthy\"}",
+                       "state JSON carries \"health\"");
+                is_int(registry_unit_state_from_json(jh, strlen(jh), &hb), 0, "decode it");
+                ok(hb && hb->health == UNIT_HEALTH_UNHEALTHY, "health survives");
+                s.health = _UNIT_HEALTH_MAX;
+                is_int(registry_unit_state_to_json(&s, &jbad), -EINVAL, "an invalid health is refused");
+                s.health = UNIT_HEALTH_NONE;
+        }
 
         is_int(registry_leader_to_json(&l, &jl), 0, "encode a leader");
         is_str(jl, "{\"machine_id\":\"" MID "\",\"version\":\"0.1.0\"}", "leader JSON");
@@ -306,6 +323,14 @@ static void test_hostile(void) {
                 "\"active_state\":\"active\",\"sub_state\":\"running\"}",
                 "{\"unit\":\"a.service\",\"machine_id\":\"" MID "\",\"load_state\":\"loaded\","
                 "\"active_state\":\"active running\",\"sub_state\":\"running\"}",
+                "{\"unit\":\"a.service\",\"machine_id\":\"" MID "\",\"load_state\":\"loaded\","
+                "\"active_state\":\"active\",\"sub_state\":\"running\",\"health\":\"none\"}",
+                "{\"unit\":\"a.service\",\"machine_id\":\"" MID "\",\"load_state\":\"loaded\","
+                "\"active_state\":\"active\",\"sub_state\":\"running\",\"health\":\"sick\"}",
+                "{\"unit\":\"a.service\",\"machine_id\":\"" MID "\",\"load_state\":\"loaded\","
+                "\"active_state\":\"active\",\"sub_state\":\"running\",\"health\":1}",
+                "{\"unit\":\"a.service\",\"machine_id\":\"" MID "\",\"load_state\":\"loaded\","
+                "\"active_state\":\"active\",\"sub_state\":\"running\",\"health\":null}",
         };
         RegistryUnit *u = (RegistryUnit *) 0x1;
         RegistryMachine *m = (RegistryMachine *) 0x1;

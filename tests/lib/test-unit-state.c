@@ -44,9 +44,23 @@ static void test_is_running(void) {
         ok(!unit_active_state_is_running(_UNIT_ACTIVE_STATE_INVALID), "an invalid state is not running");
 }
 
+static void test_health(void) {
+        for (UnitHealth h = UNIT_HEALTH_STARTING; h < _UNIT_HEALTH_MAX; h++)
+                is_int(unit_health_from_string(unit_health_to_string(h)), h, "%s round-trips",
+                       unit_health_to_string(h));
+        is_str(unit_health_to_string(UNIT_HEALTH_HEALTHY), "healthy", "healthy");
+        ok(unit_health_to_string(UNIT_HEALTH_NONE) == NULL, "none has no name");
+        ok(unit_health_to_string(_UNIT_HEALTH_MAX) == NULL, "out of range");
+        ok(unit_health_to_string(_UNIT_HEALTH_INVALID) == NULL, "invalid");
+        is_int(unit_health_from_string("none"), -EINVAL, "\"none\" is not a health");
+        is_int(unit_health_from_string("Healthy"), -EINVAL, "names are case-sensitive");
+        is_int(unit_health_from_string(NULL), -EINVAL, "NULL");
+}
+
 int main(void) {
         test_desired_state();
         test_active_state();
         test_is_running();
+        test_health();
         return done_testing();
 }
