@@ -51,15 +51,22 @@ static void table_print(FILE *f, const char *family, Subnet range, unsigned subn
 
         fputs("\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n", f);
         /* Only published containers are protected; everything else passes as before. */
-        fputs("\t\tip daddr != @members accept\n", f);
+        /* Only traffic between two addresses of the cluster range is judged: the world and the
+         * published ports' traffic from outside pass as before. */
+        subnet_format(range, rs);
+        fprintf(f, "\t\tip daddr != %s accept\n\t\tip saddr != %s accept\n", rs, rs);
         /* The machines themselves: <subnet>.0 (the VXLAN device, the source of a machine's own
          * traffic to remote containers) and <subnet>.1 (the bridge); containers start at .2. */
-        fprintf(f, "\t\tip saddr & %s == 0.0.0.0 accept\n",
-                subnet_addr_format(~subnet_mask(subnet_len) & ~UINT32_C(1), hm));
+        subnet_addr_format(~subnet_mask(subnet_len) & ~UINT32_C(1), hm);
+        fprintf(f, "\t\tip saddr & %s == 0.0.0.0 accept\n\t\tip daddr & %s == 0.0.0.0 accept\n", hm, hm);
         for (size_t i = 0; i < k; i++)
                 fprintf(f, "\t\tip saddr @n%zu ip daddr @n%zu accept\n", i, i);
-        /* Another container of the cluster network, sharing no network with the destination. */
-        fprintf(f, "\t\tip saddr %s counter drop\n\t}\n}\n", subnet_format(range, rs));
+        /* Containers on the cluster network with no compose network (a hand-made "podman run
+         * --network fleet", a container of a unit not active yet) are on the bare network "fleet",
+         * a scope of its own as a docker network is: they reach each other, and no compose
+         * network's containers, nor are they reached by them. */
+        fputs("\t\tip saddr != @members ip daddr != @members accept\n", f);
+        fputs("\t\tcounter drop\n\t}\n}\n", f);
 }
 
 char *network_scopes_ruleset(Subnet range, unsigned subnet_len, const NetworkScopeMember *members, size_t n_members) {
