@@ -7,8 +7,10 @@
 #include "compose-load.h"
 #include "compose-normalize.h"
 #include "dotenv.h"
+#include "exec-quote.h"
 #include "fileio.h"
 #include "strv.h"
+#include "utf8.h"
 
 #define COMPOSE_FILE_MAX (16U * 1024U * 1024U)
 #define EXTENDS_DEPTH_MAX 32U
@@ -245,6 +247,17 @@ static int project_setup(ComposeProject *p, const ComposeLoadOptions *o, Diag *d
         }
         if (!p->dir)
                 return -ENOMEM;
+        /* The project's directory reaches units (relative paths are made absolute against it), and
+         * it is the one text of a unit that comes from neither YAML nor the environment, which are
+         * checked where they are read: a control byte in it would be taken for one of the
+         * converter's specifier markers (exec-quote.h), "\003" written as "%i". */
+        if (text_has_control(p->dir, strlen(p->dir))) {
+                _cleanup_free_ char *shown = utf8_escape_non_printable(p->dir);
+
+                return diag_add_at(d, DIAG_ERROR, o->files[0], 0, 0, "directory",
+                                   "the project directory \"%s\" holds a control character: it would reach the "
+                                   "units; rename the directory", strna(shown));
+        }
 
         p->env = strv_copy(base_env);
         if (!p->env)

@@ -22,7 +22,8 @@
 /* Whether the n bytes of s hold a byte below "\t": never text, and two are the markers above. Every
  * string that reaches a unit from outside is checked with it: YAML scalars (yaml-node.c), variables
  * interpolated from the environment or .env (interpolate.c), env_file lines and variables passed
- * from the shell (compose-convert-run.c). */
+ * from the shell (compose-convert-run.c), and the project's directory, against which relative paths
+ * are made absolute (compose-load.c); test-compose-load shows a directory with a marker byte refused. */
 static inline bool text_has_control(const char *s, size_t n) {
         for (size_t i = 0; i < n; i++)
                 if ((unsigned char) s[i] < '\t')

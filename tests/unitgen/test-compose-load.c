@@ -154,6 +154,36 @@ static void test_errors(void) {
         }
 }
 
+/* The project's directory is the one text of a unit that is read neither from YAML nor from the
+ * environment: a byte of it that the converter takes for a specifier marker would come out as %h,
+ * %i or %n ("/srv/a\003b/data" mounted as "/srv/a<instance>b/data"). */
+static void test_control_in_directory(void) {
+        static const char *const dirs[] = { "/srv/a\001b", "/srv/a\002b", "/srv/a\003b", "/srv/a\004b" };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                const char *text = "services: {a: {image: x, volumes: [\"./data:/data\"]}}\n";
+                size_t size = strlen(text);
+                ComposeProject *p = NULL;
+                Diag d = {};
+                ComposeLoadOptions o = {
+                        .files = STRV_MAKE("compose.yaml"),
+                        .contents = (const char *const[]) { text },
+                        .sizes = &size,
+                        .project_dir = dirs[i],
+                        .environment = STRV_MAKE("A=1"),
+                };
+                int r = compose_project_load(&o, &p, &d);
+
+                ok(r < 0 && !p && d.n_errors == 1, "a project directory holding byte \\%03o is refused",
+                   (unsigned char) dirs[i][6]);
+                if (!ok(d.lines && strstr(d.lines[0], "compose.yaml: directory: the project directory \"/srv/a\\x0") &&
+                        strstr(d.lines[0], "b\" holds a control character"), "... naming it, escaped") && d.lines)
+                        diag("got: %s", d.lines[0]);
+                compose_project_free(p);
+                diag_done(&d);
+        }
+}
+
 static void test_path_join(void) {
         static const struct {
                 const char *dir, *path, *expected;
@@ -278,6 +308,7 @@ int main(void) {
         test_merge();
         test_extends_profiles_v1();
         test_errors();
+        test_control_in_directory();
         test_path_join();
         test_include();
         return done_testing();
