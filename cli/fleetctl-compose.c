@@ -6,13 +6,16 @@
 
 #include <ftw.h>
 #include <libgen.h>
+#include <sys/mman.h>
 
 #include "cluster.h"
 #include "cli-exec.h"
 #include "cli-list.h"
 #include "cli-submit.h"
+#include "fileio.h"
 #include "fleetctl.h"
 #include "log.h"
+#include "objects.h"
 #include "strv.h"
 #include "unit-name.h"
 
@@ -61,8 +64,9 @@ static void tmpdir_removep(char **dir) {
         }
 }
 
-/* Run unitgen on file into dir; the unit names it printed in *ret. */
-static int generate(const char *file, const char *dir, char ***ret) {
+/* Run unitgen on file into dir; the unit names it printed in *ret. With objects_fd (a memfd) >= 0,
+ * unitgen writes the project's secrets and configs there, with their values. */
+static int generate(const char *file, const char *dir, int objects_fd, char ***ret) {
         _cleanup_strv_free_ char **cmd = NULL, **names = NULL;
         _cleanup_free_ char *unitgen = NULL, *out = NULL;
         int r;
@@ -75,6 +79,8 @@ static int generate(const char *file, const char *dir, char ***ret) {
         if (file && (strv_extend(&cmd, "-f") < 0 || strv_extend(&cmd, file) < 0))
                 return log_oom();
         if (arg_project && (strv_extend(&cmd, "-p") < 0 || strv_extend(&cmd, arg_project) < 0))
+                return log_oom();
+        if (objects_fd >= 0 && strv_extendf(&cmd, "--objects=/proc/self/fd/%d", objects_fd) < 0)
                 return log_oom();
 
         r = cli_run_capture(cmd, &out);
@@ -98,7 +104,31 @@ static int generate(const char *file, const char *dir, char ***ret) {
         return 0;
 }
 
-static int compose_up(const char *dir, char **names) {
+/* The project's secrets and configs, before any unit that refers to them. */
+static int compose_objects_up(EtcdClient *c, int objects_fd, char **paths) {
+        _cleanup_free_ char *manifest = NULL, *msg = NULL, *path = NULL;
+        size_t size = 0;
+        int r;
+
+        if (asprintf(&path, "/proc/self/fd/%d", objects_fd) < 0)
+                return log_oom();
+        r = read_full_file(path, &manifest, &size, 256U * 1024U * 1024U);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read unitgen's objects: %m");
+        if (size == 0)
+                return 0;       /* no --objects support: an older unitgen */
+        r = objects_compose_up(c, arg_etcd_key_prefix, manifest, size, fleetctl_cluster_keyring, paths, &msg);
+        explicit_bzero(manifest, size);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0 && msg)
+                return log_error_errno(r, "%s", msg);
+        if (r < 0)
+                return fleetctl_log_etcd_error(r, "create the project's secrets and configs");
+        return 0;
+}
+
+static int compose_up(const char *dir, char **names, int objects_fd) {
         _cleanup_strv_free_ char **paths = NULL, **submitted = NULL, **start = NULL;
         EtcdClient *c;
         int r;
@@ -108,6 +138,9 @@ static int compose_up(const char *dir, char **names) {
                         return log_oom();
 
         r = fleetctl_etcd(&c);
+        if (r < 0)
+                return r;
+        r = compose_objects_up(c, objects_fd, paths);
         if (r < 0)
                 return r;
         r = cli_submit_units(c, paths, SUBMIT_ONLY, &submitted, NULL);
@@ -151,6 +184,7 @@ static int compose_ps(char **names) {
 int verb_compose(int argc, char *argv[]) {
         _cleanup_(tmpdir_removep) char *dir = NULL;
         _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int objects_fd = -EBADF;
         const char *action = argv[1], *file = argc > 2 ? argv[2] : NULL;
         int r;
 
@@ -165,12 +199,18 @@ int verb_compose(int argc, char *argv[]) {
                 return log_error_errno(errno, "Failed to create a temporary directory: %m");
         }
 
-        r = generate(file, dir, &names);
+        if (streq(action, "up")) {
+                /* A memfd, inherited by unitgen: secret values never touch a disk on the way. */
+                objects_fd = memfd_create("fleetctl-objects", 0);
+                if (objects_fd < 0)
+                        return log_error_errno(errno, "Failed to create a memfd: %m");
+        }
+        r = generate(file, dir, objects_fd, &names);
         if (r < 0)
                 return r;
 
         if (streq(action, "up"))
-                return compose_up(dir, names);
+                return compose_up(dir, names, objects_fd);
         if (streq(action, "down"))
                 return compose_down(names);
         return compose_ps(names);

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cluster-key.h"
+#include "error-message.h"
 #include "etcd-sync.h"
+#include "fileio.h"
 #include "objects.h"
 #include "registry.h"
+#include "string-util.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unit-name.h"
 
 int objects_get(EtcdClient *c, const char *prefix, ClusterObjectKind kind, const char *name, ClusterObject **ret,
@@ -223,4 +231,180 @@ int objects_remove(EtcdClient *c, const char *prefix, ClusterObjectKind kind, co
         if (r < 0)
                 return r;
         return resp->succeeded ? 0 : -EAGAIN;
+}
+
+typedef struct ManifestObject {
+        ClusterObjectKind kind;
+        const char *name, *where, *value;       /* borrowed from the JSON; value NULL: external */
+        char *digest;                           /* the stored object's, once known */
+} ManifestObject;
+
+static int manifest_parse(json_t *a, ManifestObject **ret, size_t *ret_n, char **ret_error) {
+        _cleanup_free_ ManifestObject *l = NULL;
+        json_t *m;
+        size_t i;
+
+        if (!json_is_array(a))
+                return error_message_set(ret_error, EBADMSG, "unitgen's list of objects is not a JSON array");
+        l = new0(ManifestObject, json_array_size(a) + 1);
+        if (!l)
+                return -ENOMEM;
+        json_array_foreach(a, i, m) {
+                const char *kind = NULL;
+                int external = 0;
+
+                if (json_unpack(m, "{s:s, s:s, s:s, s?b, s?s}", "kind", &kind, "name", &l[i].name, "where",
+                                &l[i].where, "external", &external, "value", &l[i].value) < 0 ||
+                    cluster_object_kind_from_string(kind) < 0 || !cluster_object_name_is_valid(l[i].name) ||
+                    !!external == !!l[i].value)
+                        return error_message_set(ret_error, EBADMSG, "unitgen's object #%zu is malformed", i + 1);
+                l[i].kind = cluster_object_kind_from_string(kind);
+        }
+        *ret = TAKE_PTR(l);
+        *ret_n = json_array_size(a);
+        return 0;
+}
+
+static int manifest_write(EtcdClient *c, const char *prefix, ManifestObject *m, const ClusterKeyring *k,
+                          char **ret_error) {
+        _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
+        _cleanup_free_ char *value = NULL;
+        size_t cap = strlen(m->value) / 4 * 3 + 3, len = 0;
+        int r;
+
+        value = malloc(cap);
+        if (!value)
+                return -ENOMEM;
+        if (sodium_base642bin((unsigned char *) value, cap, m->value, strlen(m->value), NULL, &len, NULL,
+                              sodium_base64_VARIANT_ORIGINAL) < 0)
+                return error_message_set(ret_error, EBADMSG, "%s: unitgen's value is not base64", m->where);
+        r = cluster_object_build(m->kind, m->name, value, len, k, now(CLOCK_REALTIME), &o, ret_error);
+        explicit_bzero(value, len);
+        if (r < 0)
+                return r;
+        r = objects_ensure(c, prefix, o);
+        if (r == -EAGAIN)
+                return error_message_set(ret_error, EAGAIN, "%s: %s %s changed while compose up wrote it; run it again",
+                                         m->where, cluster_object_kind_to_string(m->kind), m->name);
+        if (r == -EBADMSG)
+                return error_message_set(ret_error, EBADMSG, "%s: the stored %s %s is malformed; remove it first",
+                                         m->where, cluster_object_kind_to_string(m->kind), m->name);
+        if (r < 0)
+                return r;
+        m->digest = TAKE_PTR(o->digest);
+        return r;
+}
+
+/* Secret=NAME ... / Config=NAME ... lines of [X-Fleet] get " digest=D" (an old one replaced). */
+static int unit_mark_digests(const char *path, const ManifestObject *l, size_t n) {
+        _cleanup_free_ char *text = NULL, *out = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t out_size = 0;
+        bool xfleet = false, changed = false;
+        int r;
+
+        r = read_full_file(path, &text, NULL, 0);
+        if (r < 0)
+                return r;
+        f = open_memstream(&out, &out_size);
+        if (!f)
+                return -ENOMEM;
+        for (char *line = text, *eol; *line; line = eol + (*eol == '\n')) {
+                ClusterObjectKind kind = _CLUSTER_OBJECT_KIND_INVALID;
+                const ManifestObject *m = NULL;
+                const char *rest = NULL;
+                size_t len;
+
+                eol = line + strcspn(line, "\n");
+                len = eol - line;
+                if (line[0] == '[')
+                        xfleet = len == strlen("[X-Fleet]") && startswith(line, "[X-Fleet]");
+                else if (xfleet && (rest = startswith(line, "Secret=")))
+                        kind = CLUSTER_OBJECT_SECRET;
+                else if (xfleet && (rest = startswith(line, "Config=")))
+                        kind = CLUSTER_OBJECT_CONFIG;
+                for (size_t i = 0; kind >= 0 && i < n; i++) {
+                        size_t w = strcspn(rest, " \n");
+
+                        if (l[i].kind == kind && l[i].digest && strlen(l[i].name) == w && strneq(rest, l[i].name, w))
+                                m = l + i;
+                }
+                if (m) {
+                        const char *mark = memmem(line, len, " digest=", strlen(" digest="));
+
+                        fprintf(f, "%.*s digest=%.16s\n", (int) (mark ? (size_t) (mark - line) : len), line, m->digest);
+                        changed = true;
+                } else
+                        fprintf(f, "%.*s%s", (int) len, line, *eol ? "\n" : "");
+        }
+        r = fflush_and_check(f);
+        if (r < 0)
+                return r;
+        if (!changed)
+                return 0;
+        return write_file_atomic(path, out, out_size, 0644, false);
+}
+
+int objects_compose_up(EtcdClient *c, const char *prefix, const char *manifest, size_t size,
+                       int (*load_keyring)(ClusterKeyring **ret), char *const *units, char **ret_error) {
+        _cleanup_(cluster_keyring_freep) ClusterKeyring *k = NULL;
+        _cleanup_free_ ManifestObject *l = NULL;
+        json_auto_t *a = NULL;
+        size_t n = 0;
+        int r, written = 0;
+
+        a = json_loadb(manifest, size, 0, NULL);
+        r = manifest_parse(a, &l, &n, ret_error);
+        if (r < 0)
+                return r;
+
+        /* Every external one must be there before anything is written. */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
+                const char *kind = cluster_object_kind_to_string(l[i].kind);
+
+                if (l[i].value)
+                        continue;
+                r = objects_get(c, prefix, l[i].kind, l[i].name, &o, NULL);
+                if (r == -ENOENT)
+                        r = error_message_set(ret_error, ENOENT,
+                                              "%s: external %s \"%s\" does not exist in the cluster (create it "
+                                              "with: fleetctl %s create %s FILE); nothing was submitted",
+                                              l[i].where, kind, l[i].name, kind, l[i].name);
+                else if (r == -EBADMSG)
+                        r = error_message_set(ret_error, EBADMSG, "%s: the stored %s %s is malformed", l[i].where,
+                                              kind, l[i].name);
+                if (r < 0)
+                        goto finish;
+                l[i].digest = TAKE_PTR(o->digest);
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                if (!l[i].value)
+                        continue;
+                if (l[i].kind == CLUSTER_OBJECT_SECRET && !k) {
+                        r = load_keyring(&k);
+                        if (r < 0)
+                                goto finish;
+                }
+                r = manifest_write(c, prefix, l + i, k, ret_error);
+                if (r < 0)
+                        goto finish;
+                written += r;
+        }
+
+        STRV_FOREACH(u, units) {
+                r = unit_mark_digests(*u, l, n);
+                if (r == -ENOENT)
+                        continue;       /* an instance: its template's file is marked */
+                if (r < 0) {
+                        r = r == -ENOMEM ? r : error_message_set(ret_error, -r, "Failed to mark %s: %s", *u, strerror(-r));
+                        goto finish;
+                }
+        }
+        r = written;
+finish:
+        for (size_t i = 0; i < n; i++)
+                free(l[i].digest);
+        return r;
 }

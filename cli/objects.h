@@ -35,3 +35,15 @@ int objects_users(EtcdClient *c, const char *prefix, ClusterObjectKind kind, con
 /* Remove kind/name, unless a submitted unit refers to it: then -EBUSY with the units in
  * *ret_users. -ENOENT when it does not exist. The delete is guarded by the record's revision. */
 int objects_remove(EtcdClient *c, const char *prefix, ClusterObjectKind kind, const char *name, char ***ret_users);
+
+/* compose up's objects (issue 15): manifest is what `unitgen --objects` wrote (a JSON array of
+ * {"kind","name","where"} with "external":true or the value in base64). First every external
+ * object must exist: -ENOENT with a message naming the compose file, line and key of the first that
+ * does not, and nothing written. Then each other object is created, or rewritten when its value
+ * changed (objects_ensure(); load_keyring is called once, when there is a secret to seal). Last,
+ * each Secret=/Config= reference in [X-Fleet] of the unit files units (paths) gets digest=<the
+ * first 16 hex digits of the object's digest>, so that a changed value changes the unit's text and
+ * compose up rolls the units that use it (a path that does not exist, an instance's, is skipped).
+ * Returns the number of objects written, or a negative errno with a message in *ret_error (not for -ENOMEM, nor when load_keyring failed: it logs). */
+int objects_compose_up(EtcdClient *c, const char *prefix, const char *manifest, size_t size,
+                       int (*load_keyring)(ClusterKeyring **ret), char *const *units, char **ret_error);

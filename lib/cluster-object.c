@@ -210,6 +210,13 @@ void cluster_object_ref_done(ClusterObjectRef *r) {
                 return;
         r->name = mfree(r->name);
         r->target = mfree(r->target);
+        r->digest = mfree(r->digest);
+}
+
+static bool digest_is_valid(const char *d) {
+        size_t n = strlen(d);
+
+        return n >= 8 && n <= 64 && strspn(d, "0123456789abcdef") == n;
 }
 
 static bool target_is_valid(const char *t) {
@@ -279,9 +286,18 @@ int cluster_object_ref_parse(ClusterObjectKind kind, const char *value, ClusterO
                                                          "%s=%s: mode '%s' is not an octal mode up to 0777", opt,
                                                          value, v);
                         r.mode = (mode_t) m;
+                } else if ((v = startswith(*w, "digest="))) {
+                        if (!digest_is_valid(v))
+                                return error_message_set(ret_error, EINVAL,
+                                                         "%s=%s: digest '%s' is not 8 to 64 lowercase hex digits",
+                                                         opt, value, v);
+                        free(r.digest);
+                        r.digest = strdup(v);
+                        if (!r.digest)
+                                return -ENOMEM;
                 } else
                         return error_message_set(ret_error, EINVAL,
-                                                 "%s=%s: unknown option '%s' (expected target=, uid=, gid=, mode=)",
+                                                 "%s=%s: unknown option '%s' (expected target=, uid=, gid=, mode=, digest=)",
                                                  opt, value, *w);
         }
 
@@ -302,8 +318,8 @@ char *cluster_object_ref_format(const ClusterObjectRef *r) {
                 snprintf(gid, sizeof(gid), " gid=%u", (unsigned) r->gid);
         if (r->mode != 0444)
                 snprintf(mode, sizeof(mode), " mode=%04o", (unsigned) r->mode);
-        if (asprintf(&s, "%s%s%s%s%s%s", r->name, r->target ? " target=" : "", strempty(r->target), uid, gid,
-                     mode) < 0)
+        if (asprintf(&s, "%s%s%s%s%s%s%s%s", r->name, r->target ? " target=" : "", strempty(r->target), uid, gid,
+                     mode, r->digest ? " digest=" : "", strempty(r->digest)) < 0)
                 return NULL;
         return s;
 }

@@ -13,8 +13,8 @@
  *
  * A unit refers to them in [X-Fleet] (xfleet.h):
  *
- *   Secret=NAME [target=T] [uid=N] [gid=N] [mode=0NNN]
- *   Config=NAME [target=T] [uid=N] [gid=N] [mode=0NNN]
+ *   Secret=NAME [target=T] [uid=N] [gid=N] [mode=0NNN] [digest=HEX]
+ *   Config=NAME [target=T] [uid=N] [gid=N] [mode=0NNN] [digest=HEX]
  *
  * and the agent materialises each under CLUSTER_OBJECTS_DIR/<unit>/<kind>s/<name> (tmpfs) before
  * the unit starts; the unit (unitgen's podman run) bind-mounts that file at the target. */
@@ -94,11 +94,16 @@ typedef struct ClusterObjectRef {
         uid_t uid;                      /* default 0 */
         gid_t gid;                      /* default 0 */
         mode_t mode;                    /* default 0444, as docker */
+        char *digest;                   /* or NULL: the version compose up made the unit for (a prefix
+                                         * of the record's digest, lowercase hex). Only there so that a
+                                         * changed value changes the unit's text and compose up rolls
+                                         * it; the agent always materialises the current value. */
 } ClusterObjectRef;
 
 void cluster_object_ref_done(ClusterObjectRef *r);
 
-/* Parse an [X-Fleet] Secret=/Config= value: "NAME [target=T] [uid=N] [gid=N] [mode=0NNN]". The
+/* Parse an [X-Fleet] Secret=/Config= value: "NAME [target=T] [uid=N] [gid=N] [mode=0NNN] [digest=HEX]"
+ * (HEX: 8..64 lowercase hex digits). The
  * target is a path without "..", ',' ':' or whitespace; mode at most 0777. Returns 0, -EINVAL with
  * a message naming the option and the bad part, -ENOMEM. */
 int cluster_object_ref_parse(ClusterObjectKind kind, const char *value, ClusterObjectRef *ret, char **ret_error);

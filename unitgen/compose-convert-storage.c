@@ -452,12 +452,25 @@ int convert_secrets(Converter *c, const char *key, YamlNode *v) {
                         return r;
 
                 {
-                        _cleanup_free_ char *entry = NULL;
+                        _cleanup_free_ char *where = NULL;
+                        YamlNode *content = yaml_mapping_get(def, "content"), *k, *d, *at = def;
 
-                        if (asprintf(&entry, "%s %s %s", secrets ? "secret" : "config", objname, source) < 0)
+                        /* The definition's key line, where a reader looks for it. */
+                        YAML_MAPPING_FOREACH(k, d, top)
+                                if (d == def)
+                                        at = k;
+                        if (asprintf(&where, "%s:%u:%u: %s.%s", at->file ?: "-", at->line, at->column, key, name) < 0)
                                 return -ENOMEM;
-                        if (!strv_contains(c->model->objects, entry) && strv_consume(&c->model->objects, TAKE_PTR(entry)) < 0)
-                                return -ENOMEM;
+                        r = compose_objects_add(&c->model->objects, &c->model->n_objects, &(ComposeObject) {
+                                .kind = kind,
+                                .name = objname,
+                                .source = source,
+                                .where = where,
+                                .value = (char *) (env ? compose_project_lookup(env, c->project) :
+                                                   content ? yaml_node_scalar(content) : NULL),
+                        });
+                        if (r < 0)
+                                return r;
                 }
         }
         return 0;

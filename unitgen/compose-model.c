@@ -97,7 +97,7 @@ ComposeModel *compose_model_free(ComposeModel *m) {
         free(m->services);
         resources_free(m->networks, m->n_networks);
         resources_free(m->volumes, m->n_volumes);
-        strv_free(m->objects);
+        compose_objects_free(m->objects, m->n_objects);
         return mfree(m);
 }
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "compose-load.h"
+#include "compose-objects.h"
 #include "diag.h"
 #include "macro.h"
 
@@ -134,10 +135,9 @@ typedef struct ComposeModel {
         size_t n_networks;
         ComposeResource *volumes;
         size_t n_volumes;
-        char **objects;                 /* the cluster secrets and configs the units refer to, one
-                                         * "<kind> <name> <source>" each (source: "file:<abs path>",
-                                         * "environment:<VAR>", "content", "external"), in the
-                                         * order of first use, each once */
+        ComposeObject *objects;         /* the cluster secrets and configs the units refer to, in
+                                         * the order of first use, each once */
+        size_t n_objects;
 } ComposeModel;
 
 /* Convert a loaded project for runtime and networking. Every service key is converted, warned about, or rejected by name;

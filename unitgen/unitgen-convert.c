@@ -5,12 +5,12 @@
 
 int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, Networking networking, RenderedUnit **ret_units, size_t *ret_n,
                     char **ret_project, Diag *d) {
-        return unitgen_convert_objects(o, runtime, networking, ret_units, ret_n, ret_project, NULL, d);
+        return unitgen_convert_objects(o, runtime, networking, ret_units, ret_n, ret_project, NULL, NULL, d);
 }
 
 int unitgen_convert_objects(const ComposeLoadOptions *o, Runtime runtime, Networking networking,
-                            RenderedUnit **ret_units, size_t *ret_n, char **ret_project, char ***ret_objects,
-                            Diag *d) {
+                            RenderedUnit **ret_units, size_t *ret_n, char **ret_project, ComposeObject **ret_objects,
+                            size_t *ret_n_objects, Diag *d) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(compose_model_freep) ComposeModel *m = NULL;
         RenderedUnit *units = NULL;
@@ -47,8 +47,11 @@ int unitgen_convert_objects(const ComposeLoadOptions *o, Runtime runtime, Networ
                         return -ENOMEM;
                 }
         }
-        if (ret_objects)
+        if (ret_objects) {
                 *ret_objects = TAKE_PTR(m->objects);
+                *ret_n_objects = m->n_objects;
+                m->n_objects = 0;
+        }
         *ret_units = units;
         *ret_n = n;
         return 0;

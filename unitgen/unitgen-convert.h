@@ -14,8 +14,8 @@
 int unitgen_convert(const ComposeLoadOptions *o, Runtime runtime, Networking networking, RenderedUnit **ret_units, size_t *ret_n,
                     char **ret_project, Diag *d);
 
-/* The same, and in *ret_objects (if not NULL; a strv owned by the caller, NULL when none) the cluster
- * secrets and configs the units refer to: "<kind> <name> <source>" (ComposeModel.objects). */
+/* The same, and in *ret_objects (if not NULL; an array of *ret_n_objects owned by the caller, free
+ * with compose_objects_free()) the cluster secrets and configs the units refer to. */
 int unitgen_convert_objects(const ComposeLoadOptions *o, Runtime runtime, Networking networking,
-                            RenderedUnit **ret_units, size_t *ret_n, char **ret_project, char ***ret_objects,
-                            Diag *d);
+                            RenderedUnit **ret_units, size_t *ret_n, char **ret_project, ComposeObject **ret_objects,
+                            size_t *ret_n_objects, Diag *d);

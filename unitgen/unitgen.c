@@ -19,6 +19,7 @@ static char **arg_files = NULL;
 static char **arg_profiles = NULL;
 static const char *arg_project = NULL;
 static const char *arg_output = ".";
+static const char *arg_objects = NULL;
 static const char *arg_check = NULL;
 static Runtime arg_runtime = RUNTIME_DOCKER;
 static Networking arg_networking = NETWORKING_CLUSTER;
@@ -40,7 +41,9 @@ static void help(void) {
                "                         network on each machine; dependencies share a machine)\n"
                "     --profile=PROFILE   Enable services of a profile (repeatable)\n"
                "     --strict            Treat warnings as errors\n"
-               "     --check=DIR         Compare with the units in DIR; print a diff, exit 1 if stale\n\n"
+               "     --check=DIR         Compare with the units in DIR; print a diff, exit 1 if stale\n"
+               "     --objects=FILE      Write the secrets and configs the units need, with their\n"
+               "                         values, as JSON to FILE (for fleetctl compose up)\n\n"
                "With one or three directory arguments it runs as a systemd generator and converts\n"
                "the compose files in " GENERATOR_SOURCE_DIR " into NORMAL-DIR.\n",
                program_invocation_short_name, program_invocation_short_name);
@@ -54,6 +57,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_PROFILE,
                 ARG_STRICT,
                 ARG_CHECK,
+                ARG_OBJECTS,
         };
         static const struct option options[] = {
                 { "help",         no_argument,       NULL, 'h'          },
@@ -66,6 +70,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "profile",      required_argument, NULL, ARG_PROFILE  },
                 { "strict",       no_argument,       NULL, ARG_STRICT   },
                 { "check",        required_argument, NULL, ARG_CHECK    },
+                { "objects",      required_argument, NULL, ARG_OBJECTS  },
                 {}
         };
         int c, r;
@@ -109,6 +114,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_CHECK:
                         arg_check = optarg;
+                        break;
+                case ARG_OBJECTS:
+                        arg_objects = optarg;
                         break;
                 case '?':
                         return -EINVAL;
@@ -322,33 +330,54 @@ static int check_units(const char *dir, RenderedUnit *units, size_t n) {
 
 /* The units refer to cluster secrets and configs by name: say which must exist and how to make
  * them (fleetctl compose up creates them itself). On stderr: stdout lists the units. */
-static void print_objects(char *const *objects) {
-        if (strv_length(objects) == 0)
+static void print_objects(const ComposeObject *objects, size_t n) {
+        if (n == 0)
                 return;
         fprintf(stderr, "%s: the units need these objects in the cluster (fleetctl compose up creates them):\n",
                 program_invocation_short_name);
-        STRV_FOREACH(o, objects) {
-                _cleanup_strv_free_ char **w = strv_split(*o, " ");
-                const char *src;
+        for (size_t i = 0; i < n; i++) {
+                const char *k = cluster_object_kind_to_string(objects[i].kind), *name = objects[i].name, *src;
 
-                if (strv_length(w) < 3)
-                        continue;
-                if ((src = startswith(w[2], "file:")))
-                        fprintf(stderr, "  fleetctl %s create %s %s\n", w[0], w[1], src);
-                else if ((src = startswith(w[2], "environment:")))
-                        fprintf(stderr, "  printf %%s \"$%s\" | fleetctl %s create %s -\n", src, w[0], w[1]);
-                else if (streq(w[2], "content"))
-                        fprintf(stderr, "  fleetctl %s create %s -   (the \"content\" of the compose file)\n", w[0], w[1]);
+                if ((src = startswith(objects[i].source, "file:")))
+                        fprintf(stderr, "  fleetctl %s create %s %s\n", k, name, src);
+                else if ((src = startswith(objects[i].source, "environment:")))
+                        fprintf(stderr, "  printf %%s \"$%s\" | fleetctl %s create %s -\n", src, k, name);
+                else if (streq(objects[i].source, "content"))
+                        fprintf(stderr, "  fleetctl %s create %s -   (the \"content\" of the compose file)\n", k, name);
                 else
-                        fprintf(stderr, "  %s %s: external, must exist already (fleetctl %s create %s FILE)\n", w[0], w[1],
-                                w[0], w[1]);
+                        fprintf(stderr, "  %s %s: external, must exist already (fleetctl %s create %s FILE)\n", k, name,
+                                k, name);
         }
+}
+
+/* --objects=FILE (fleetctl compose up): the objects with their values, as JSON. fleetctl passes a
+ * memfd's /proc/self/fd/N, so that no secret value is written to a disk on the way. */
+static int write_objects(const char *path, const ComposeObject *objects, size_t n) {
+        _cleanup_free_ char *json = NULL, *msg = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        int r;
+
+        r = compose_objects_manifest(objects, n, &json, &msg);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "%s", msg);
+        f = fopen(path, "we");
+        if (!f)
+                return log_error_errno(errno, "Failed to open %s: %m", path);
+        fputs(json, f);
+        r = fflush_and_check(f);
+        explicit_bzero(json, strlen(json));
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", path);
+        return 0;
 }
 
 static int run_cli(void) {
         _cleanup_free_ char *project = NULL;
         ComposeLoadOptions o = {};
-        _cleanup_strv_free_ char **objects = NULL;
+        ComposeObject *objects = NULL;
+        size_t n_objects = 0;
         RenderedUnit *units = NULL;
         Diag d = { .strict = arg_strict };
         size_t n = 0;
@@ -370,7 +399,7 @@ static int run_cli(void) {
                 .profiles = arg_profiles,
         };
 
-        r = unitgen_convert_objects(&o, arg_runtime, arg_networking, &units, &n, &project, &objects, &d);
+        r = unitgen_convert_objects(&o, arg_runtime, arg_networking, &units, &n, &project, &objects, &n_objects, &d);
         print_diag(&d, false);
         diag_done(&d);
         if (r == -ENOMEM)
@@ -379,6 +408,7 @@ static int run_cli(void) {
                 return r;
 
         if (arg_check) {
+                compose_objects_free(objects, n_objects);
                 r = check_units(arg_check, units, n);
                 unit_render_free(units, n);
                 if (r > 0) {
@@ -389,16 +419,20 @@ static int run_cli(void) {
                 return r;
         }
 
-        r = write_units(arg_output, units, n);
+        /* The objects first: a value that cannot be read means nothing is written. */
+        r = arg_objects ? write_objects(arg_objects, objects, n_objects) : 0;
+        if (r >= 0)
+                r = write_units(arg_output, units, n);
         if (r >= 0)
                 r = remove_stale_units(arg_output, project, units, n);
-        if (r >= 0)
-                print_objects(objects);
+        if (r >= 0 && !arg_objects)
+                print_objects(objects, n_objects);
         if (r >= 0)
                 for (size_t i = 0; i < n; i++)
                         STRV_FOREACH(inst, units[i].instances)
                                 puts(*inst);
         unit_render_free(units, n);
+        compose_objects_free(objects, n_objects);
         return r;
 }
 

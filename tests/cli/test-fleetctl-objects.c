@@ -21,6 +21,7 @@
 #include "tap.h"
 
 static const char *fleetctl;
+static const char *unitgen;
 static char dir[] = "/tmp/test-fleetctl-objects-XXXXXX";
 static char prefix[64];
 static char keyfile[300];
@@ -37,7 +38,9 @@ static Run run_env(const char *key, char *const *args) {
         if (strv_extendf(&env, "FLEETCTL_ENDPOINT=%s", endpoint) < 0 ||
             strv_extendf(&env, "FLEETCTL_ETCD_KEY_PREFIX=%s", prefix) < 0 ||
             strv_extendf(&env, "FLEETCTL_CLUSTER_KEY=%s", key) < 0 ||
-            strv_extend(&env, "FLEETCTL_REQUEST_TIMEOUT=5") < 0)
+            strv_extend(&env, "FLEETCTL_REQUEST_TIMEOUT=5") < 0 ||
+            (unitgen && strv_extendf(&env, "FLEETCTL_UNITGEN=%s", unitgen) < 0) ||
+            strv_extend(&env, "APP_TOKEN=tok-from-the-environment") < 0)
                 bail_out("out of memory");
         r = fleetctl_collect(fleetctl_spawn(fleetctl, dir, env, args), dir);
         if (r.status != 0 && r.err[0])
@@ -251,6 +254,118 @@ static void test_in_use(void) {
         }
 }
 
+/* The secret name's value opened with the test's key, or NULL. */
+static char *secret_value(const char *name, int64_t *ret_mod) {
+        _cleanup_(cluster_keyring_freep) ClusterKeyring *k = NULL;
+        _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
+        _cleanup_free_ char *r = raw("secret", name, ret_mod);
+        char *v = NULL;
+        size_t n;
+
+        assert_se(cluster_keyring_load(keyfile, &k, NULL) == 0);
+        if (!r || cluster_object_from_json(CLUSTER_OBJECT_SECRET, r, strlen(r), &o) < 0 ||
+            cluster_key_open(k, "secret", name, o->key_id, o->nonce, o->data, &v, &n, NULL) < 0)
+                return NULL;
+        return v;
+}
+
+static void test_compose(void) {
+        static const char compose[] =
+                "services:\n"                                   /* 1 */
+                "  web:\n"
+                "    image: nginx\n"
+                "    secrets:\n"
+                "      - db\n"                                  /* 5 */
+                "      - token\n"
+                "      - source: ext\n"
+                "        mode: 0400\n"
+                "    configs:\n"
+                "      - source: motd\n"                        /* 10 */
+                "        target: /etc/motd\n"
+                "secrets:\n"
+                "  db:\n"
+                "    file: ./db.txt\n"
+                "  token:\n"                                    /* 15 */
+                "    environment: APP_TOKEN\n"
+                "  ext:\n"
+                "    external: true\n"
+                "configs:\n"
+                "  motd:\n"                                     /* 20 */
+                "    content: hello from the compose file\n";
+        int64_t before, mod1 = 0, mod2 = 0, mod3 = 0;
+
+        if (!unitgen) {
+                skip(12, "unitgen not built");
+                return;
+        }
+        write_in_dir("compose.yaml", compose, strlen(compose), 0644);
+        write_in_dir("db.txt", "db-pass-1", strlen("db-pass-1"), 0600);
+        before = count("secrets/") + count("configs/");
+        {
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                ok(r.status != 0 && strstr(r.err, "compose.yaml:17:") && strstr(r.err, "secrets.ext") &&
+                   strstr(r.err, "external secret \"ext\" does not exist"),
+                   "compose up with a missing external secret names file, line and key: %s", line1(r.err));
+                ok(count("secrets/") + count("configs/") == before && count("job/") == 0,
+                   "... and writes no object and submits no unit");
+        }
+        {
+                char path[512];
+
+                snprintf(path, sizeof(path), "%s/db.txt", dir);
+                assert_se(unlink(path) == 0);
+        }
+        {
+                _cleanup_(run_done) Run e = run(STRV_MAKE("secret", "create", "ext", "pw.txt"));
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                ok(r.status != 0 && strstr(r.err, "compose.yaml:13:") && strstr(r.err, "secrets.db.file: cannot read"),
+                   "a missing file: named with its definition: %s", line1(r.err));
+                ok(count("secrets/") == before + 1 && count("job/") == 0, "... nothing written but the external one");
+        }
+        write_in_dir("db.txt", "db-pass-1", strlen("db-pass-1"), 0600);
+        {
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                _cleanup_free_ char *db = secret_value("app_db", &mod1), *tok = secret_value("app_token", NULL);
+                _cleanup_free_ char *motd = raw("config", "app_motd", NULL);
+                _cleanup_free_ char *b64 = cluster_object_encode("hello from the compose file", 27);
+                _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
+                _cleanup_(run_done) Run c = run(STRV_MAKE("cat", "app-web.service"));
+                char mark[64] = "";
+
+                is_int(r.status, 0, "compose up creates the project's objects");
+                is_str(db, "db-pass-1", "file: secret, named <project>_<key>");
+                is_str(tok, "tok-from-the-environment", "environment: secret");
+                ok(motd && strstr(motd, b64), "content: config");
+                if (db) {
+                        _cleanup_free_ char *rec = raw("secret", "app_db", NULL);
+                        assert_se(cluster_object_from_json(CLUSTER_OBJECT_SECRET, rec, strlen(rec), &o) == 0);
+                        snprintf(mark, sizeof(mark), "Secret=app_db target=/run/secrets/db digest=%.16s\n", o->digest);
+                }
+                ok(mark[0] && strstr(c.out, mark), "the unit refers to the value's version (%s)", mark);
+                ok(strstr(c.out, "Secret=ext target=/run/secrets/ext mode=0400 digest="), "... an external one's too");
+        }
+        {
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                free(raw("secret", "app_db", &mod2));
+                ok(r.status == 0 && mod2 == mod1, "up again: an unchanged value is not rewritten");
+        }
+        write_in_dir("db.txt", "db-pass-2", strlen("db-pass-2"), 0600);
+        {
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                _cleanup_free_ char *db = secret_value("app_db", &mod3);
+
+                ok(r.status == 0 && mod3 > mod2, "a changed file: the secret is rewritten");
+                is_str(db, "db-pass-2", "... with the new value");
+        }
+        {
+                _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "down", "-p", "app", "compose.yaml"));
+                _cleanup_(run_done) Run r = run(STRV_MAKE("secret", "rm", "app_db", "app_token", "ext"));
+                _cleanup_(run_done) Run c = run(STRV_MAKE("config", "rm", "app_motd"));
+
+                ok(d.status == 0 && r.status == 0 && c.status == 0, "down, then the objects can go");
+        }
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
         _cleanup_free_ char *key = NULL;
@@ -262,6 +377,8 @@ int main(int argc, char *argv[]) {
         fleetctl = realpath(argv[1], NULL);
         if (!fleetctl)
                 bail_out("%s not found", argv[1]);
+        if (argc > 2)
+                unitgen = realpath(argv[2], NULL);
         if (etcd_fixture_start(&f, 1, NULL) < 0)
                 bail_out("etcd did not start");
         endpoint = f->endpoints[0];
@@ -279,6 +396,7 @@ int main(int argc, char *argv[]) {
         test_bad_input();
         test_config();
         test_in_use();
+        test_compose();
 
         client = etcd_client_free(client);
         event = sd_event_unref(event);
@@ -289,5 +407,6 @@ int main(int argc, char *argv[]) {
                 (void) system(cmd);
         }
         free((char *) fleetctl);
+        free((char *) unitgen);
         return done_testing();
 }

@@ -114,9 +114,17 @@ static void test_refs(void) {
         p = cluster_object_ref_container_path(&r);
         is_str(p, "/app", "... at /NAME, as docker");
         cluster_object_ref_done(&r);
+        free(f);
+        is_int(cluster_object_ref_parse(CLUSTER_OBJECT_SECRET, "db mode=0400 digest=0123456789abcdef", &r, &msg), 0,
+               "a digest (compose up's version mark)");
+        is_str(r.digest, "0123456789abcdef", "... kept");
+        f = cluster_object_ref_format(&r);
+        is_str(f, "db mode=0400 digest=0123456789abcdef", "... last in the canonical form");
+        cluster_object_ref_done(&r);
 
         static const char *const bad[] = { "", "a/b", "db target=../etc/shadow", "db target=a/../../x",
-                "db mode=0999", "db mode=01777", "db mode=", "db uid=x", "db uid=-1", "db size=3", "db target=a:b" };
+                "db mode=0999", "db mode=01777", "db mode=", "db uid=x", "db uid=-1", "db size=3", "db target=a:b",
+                "db digest=0123ABCDEF", "db digest=abc", "db digest=0123456789abcdeg" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 int q = cluster_object_ref_parse(CLUSTER_OBJECT_SECRET, bad[i], &r, &msg);
 
