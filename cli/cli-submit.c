@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <inttypes.h>
 #include <libgen.h>
 
 #include "cluster.h"
@@ -138,6 +139,31 @@ static int submit_one(const ClusterSnapshot *s, const char *arg, const char *nam
         return pending_add(p, TAKE_PTR(u), 0);
 }
 
+/* The cluster-wide budget for unit texts (REGISTRY_UNITS_BUDGET): what the cluster holds, with the
+ * units about to be written in place of their old texts, must fit. Names the unit that passes it. */
+static int check_units_budget(const ClusterSnapshot *s, const Pending *p) {
+        uint64_t total = 0;
+
+        for (size_t i = 0; i < s->n_units; i++)
+                total += strlen(s->units[i].unit->raw);
+
+        for (size_t i = 0; i < p->n; i++) {
+                const ClusterUnit *old = cluster_snapshot_unit(s, p->units[i]->name);
+                size_t size = strlen(p->units[i]->raw), old_size = old ? strlen(old->unit->raw) : 0;
+
+                total = total - old_size + size;
+                /* A cluster past the budget (written around fleetctl) may still shrink. */
+                if (total > REGISTRY_UNITS_BUDGET && size > old_size)
+                        return log_error_errno(SYNTHETIC_ERRNO(EFBIG),
+                                               "Unit %s (%zu bytes) would bring the units in the cluster to %" PRIu64
+                                               " bytes, past the cluster-wide budget of %u bytes (%u MiB) for all "
+                                               "unit files together; nothing was submitted.",
+                                               p->units[i]->name, size, total, REGISTRY_UNITS_BUDGET,
+                                               REGISTRY_UNITS_BUDGET / (1024U * 1024U));
+        }
+        return 0;
+}
+
 int cli_submit_units(EtcdClient *c, char *const *args, SubmitMode mode, char ***ret_names, char ***ret_created) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **expanded = NULL, **names = NULL, **created = NULL;
@@ -185,6 +211,10 @@ int cli_submit_units(EtcdClient *c, char *const *args, SubmitMode mode, char ***
                 if (r < 0)
                         return r;
         }
+
+        r = check_units_budget(s, &p);
+        if (r < 0)
+                return r;
 
         r = cluster_units_write(c, arg_etcd_key_prefix, p.writes, p.n);
         if (r == -EEXIST)

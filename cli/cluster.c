@@ -337,45 +337,45 @@ int cluster_snapshot_seal(ClusterSnapshot *s) {
         return 0;
 }
 
-int cluster_snapshot_load(EtcdClient *c, const char *prefix, ClusterSnapshot **ret) {
-        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
-        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
-        _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+static int snapshot_add_page(const EtcdResponse *page, void *userdata) {
+        Loader *l = userdata;
         int r;
 
-        assert(c);
-        assert(prefix);
-        assert(ret);
-
-        r = etcd_txn_new(&t);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < _SECTION_MAX; i++) {
-                _cleanup_free_ char *key = section_prefix[i](prefix);
-
-                if (!key)
-                        return -ENOMEM;
-                r = etcd_txn_range(t, true, &(EtcdRangeOptions) { .key = key, .flags = ETCD_PREFIX });
+        for (size_t i = 0; i < page->n_kvs; i++) {
+                r = cluster_snapshot_add(l->snapshot, l->prefix, &page->kvs[i]);
                 if (r < 0)
                         return r;
         }
-        r = etcd_sync_txn(c, t, &resp);
-        if (r < 0)
-                return r;
-        if (!resp->succeeded || resp->n_responses != _SECTION_MAX)
-                return -EBADMSG;
+        return 0;
+}
+
+/* Every section in pages bounded by size (a few huge units must not make one reply too large to
+ * read), all at the revision of the first page: one consistent view. */
+static int snapshot_load_once(EtcdClient *c, const char *prefix, ClusterSnapshot **ret) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        int r;
 
         s = cluster_snapshot_new();
         if (!s)
                 return -ENOMEM;
-        s->revision = resp->revision;
 
-        for (size_t i = 0; i < _SECTION_MAX; i++)
-                for (size_t j = 0; j < resp->responses[i].n_kvs; j++) {
-                        r = cluster_snapshot_add(s, prefix, &resp->responses[i].kvs[j]);
-                        if (r < 0)
-                                return r;
-                }
+        for (size_t i = 0; i < _SECTION_MAX; i++) {
+                _cleanup_free_ char *key = section_prefix[i](prefix);
+                Loader l = { .prefix = prefix, .snapshot = s };
+                EtcdPager pager;
+
+                if (!key)
+                        return -ENOMEM;
+                r = etcd_pager_init(&pager, key, NULL, 0, s->revision);
+                if (r < 0)
+                        return r;
+                r = etcd_sync_list(c, &pager, snapshot_add_page, &l);
+                if (r >= 0 && s->revision == 0)
+                        s->revision = pager.revision;
+                etcd_pager_done(&pager);
+                if (r < 0)
+                        return r;
+        }
 
         r = cluster_snapshot_seal(s);
         if (r < 0)
@@ -383,6 +383,21 @@ int cluster_snapshot_load(EtcdClient *c, const char *prefix, ClusterSnapshot **r
 
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+int cluster_snapshot_load(EtcdClient *c, const char *prefix, ClusterSnapshot **ret) {
+        int r;
+
+        assert(c);
+        assert(prefix);
+        assert(ret);
+
+        /* A compaction between the pages took their revision away: read again at a newer one. */
+        for (unsigned try = 0;; try++) {
+                r = snapshot_load_once(c, prefix, ret);
+                if (r != -ESTALE || try >= 2)
+                        return r;
+        }
 }
 
 ClusterUnit *cluster_snapshot_unit(const ClusterSnapshot *s, const char *name) {

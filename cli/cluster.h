@@ -31,8 +31,9 @@ typedef struct ClusterCordon {
         RegistryCordon mode;
 } ClusterCordon;
 
-/* One consistent read of the whole registry (a single etcd transaction), each array sorted: units
- * by name, machines by id, assignments by (unit, machine), states by (unit, machine). */
+/* One consistent read of the whole registry (pages bounded by size, all at one revision), each
+ * array sorted: units by name, machines by id, assignments by (unit, machine), states by (unit,
+ * machine). */
 typedef struct ClusterSnapshot {
         ClusterUnit *units;
         size_t n_units;

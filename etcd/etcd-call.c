@@ -61,7 +61,7 @@ EtcdCall *etcd_call_cancel(EtcdCall *call) {
 static size_t call_on_data(char *p, size_t size, size_t n, void *userdata) {
         EtcdCall *call = userdata;
 
-        if (etcd_buffer_append(&call->reply, p, size * n) < 0)
+        if (etcd_buffer_append(&call->reply, p, size * n, call->options.max_reply_size) < 0)
                 return 0;
         return size * n;
 }

@@ -3,10 +3,10 @@
 #include "etcd-internal.h"
 #include "strv.h"
 
-int etcd_buffer_append(EtcdBuffer *b, const void *p, size_t n) {
+int etcd_buffer_append(EtcdBuffer *b, const void *p, size_t n, size_t max) {
         assert(b);
 
-        if (b->size + n > ETCD_MAX_REPLY_SIZE)
+        if (b->size + n > MIN(max ?: ETCD_MAX_REPLY_SIZE, ETCD_MAX_REPLY_SIZE))
                 return -EFBIG;
         if (!GREEDY_REALLOC(b->data, b->allocated, b->size + n + 1))
                 return -ENOMEM;
@@ -388,7 +388,9 @@ int etcd_range(EtcdClient *c, const EtcdRangeOptions *options, etcd_callback_t c
         if (r < 0)
                 return r;
 
-        return etcd_call_start(c, ETCD_REQUEST_RANGE, body, NULL, cb, userdata, ret_call);
+        EtcdCallOptions call_options = ETCD_CALL_OPTIONS_DEFAULT;
+        call_options.max_reply_size = options->max_reply_size;
+        return etcd_call_start(c, ETCD_REQUEST_RANGE, body, &call_options, cb, userdata, ret_call);
 }
 
 int etcd_delete(EtcdClient *c, const char *key, unsigned flags, etcd_callback_t cb, void *userdata,

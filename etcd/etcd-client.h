@@ -131,6 +131,8 @@ typedef struct EtcdRangeOptions {
         int64_t revision;               /* 0 = latest */
         EtcdSortOrder sort_order;
         EtcdSortTarget sort_target;
+        size_t max_reply_size;          /* etcd_range(): a larger reply fails with -EFBIG as soon as
+                                         * it passes this; 0 = the client's cap (64 MiB) */
 } EtcdRangeOptions;
 
 /* ---- client ---- */
@@ -185,6 +187,47 @@ int etcd_range(EtcdClient *c, const EtcdRangeOptions *options, etcd_callback_t c
 /* Delete key, or every key under the prefix key with ETCD_PREFIX. */
 int etcd_delete(EtcdClient *c, const char *key, unsigned flags, etcd_callback_t cb, void *userdata,
                 EtcdCall **ret_call);
+
+/* ---- paged listings ----
+ *
+ * A listing read in pages bounded by size as well as by count. etcd's range takes a key count
+ * only, so each page's count comes from what the previous page weighed (keys per page_bytes), at
+ * most 8 times the previous page's; the first page is small (etcd builds a whole reply before
+ * sending any of it, so a first page of 2,000 huge records could not even arrive in time). A page
+ * whose reply still passes max_reply (bigger records than the last page's) fails early with
+ * -EFBIG and is asked again with an eighth of the keys, down to one key, which may use the
+ * client's whole cap. Every page after the first reads at the first one's revision: one snapshot. A few huge
+ * records cost a few small pages instead of one reply past any limit. */
+
+#define ETCD_PAGE_KEYS_MAX 2000
+#define ETCD_PAGE_KEYS_FIRST 4
+#define ETCD_PAGE_BYTES (4U * 1024U * 1024U)           /* keys and values, decoded */
+#define ETCD_PAGE_REPLY_MAX (16U * 1024U * 1024U)      /* the reply as sent: base64 in JSON */
+
+typedef struct EtcdPager {
+        char *key;                      /* where the next page starts */
+        char *range_end;
+        unsigned flags;                 /* ETCD_KEYS_ONLY, ETCD_SERIALIZABLE */
+        int64_t revision;               /* 0 until the first page has been read (unless given) */
+        int64_t limit;                  /* keys in the next page */
+        int64_t max_keys;               /* 0 = ETCD_PAGE_KEYS_MAX */
+        size_t page_bytes;              /* 0 = ETCD_PAGE_BYTES */
+        size_t max_reply;               /* 0 = ETCD_PAGE_REPLY_MAX */
+        uint64_t n_pages, n_retries;    /* pages read, pages asked again smaller */
+        bool done;
+} EtcdPager;
+
+/* Start listing every key under prefix (range_end NULL) or in [key, range_end), at revision (0 = the
+ * first page's). Tune max_keys, page_bytes, max_reply afterwards if needed. Returns 0 or -ENOMEM. */
+int etcd_pager_init(EtcdPager *p, const char *key, const char *range_end, unsigned flags, int64_t revision);
+void etcd_pager_done(EtcdPager *p);
+/* The request for the next page (valid until etcd_pager_next()). */
+EtcdRangeOptions etcd_pager_options(const EtcdPager *p);
+/* Account for the next page's outcome. Returns 1 with the page's keys to be used (response->kvs),
+ * 0 when the page is to be asked again smaller (a reply too large: nothing of it is used), or a
+ * negative errno: error itself, or -EFBIG when a single key's reply is past the client's cap.
+ * p->done is set after the last page. */
+int etcd_pager_next(EtcdPager *p, int error, const EtcdResponse *response);
 
 /* ---- transactions ---- */
 

@@ -41,8 +41,9 @@ typedef struct EtcdBuffer {
         size_t allocated;
 } EtcdBuffer;
 
-/* Append, keeping a NUL after the data. Returns 0, -ENOMEM or -EFBIG above ETCD_MAX_REPLY_SIZE. */
-int etcd_buffer_append(EtcdBuffer *b, const void *p, size_t n);
+/* Append, keeping a NUL after the data. Returns 0, -ENOMEM or -EFBIG above max (0 =
+ * ETCD_MAX_REPLY_SIZE). */
+int etcd_buffer_append(EtcdBuffer *b, const void *p, size_t n, size_t max);
 void etcd_buffer_done(EtcdBuffer *b);
 
 /* CURLOPT_PRIVATE points to an EtcdCall or an EtcdWatch; both begin with this tag. */
@@ -55,6 +56,7 @@ typedef struct EtcdCallOptions {
         uint64_t timeout_usec;          /* 0 = the client's request timeout */
         int pin_endpoint;               /* >= 0: only this endpoint, no fail-over; -1: fail over */
         bool no_auth;                   /* the authenticate call itself */
+        size_t max_reply_size;          /* 0 = ETCD_MAX_REPLY_SIZE */
 } EtcdCallOptions;
 
 #define ETCD_CALL_OPTIONS_DEFAULT ((EtcdCallOptions) { .pin_endpoint = -1 })

@@ -75,6 +75,31 @@ int etcd_sync_range(EtcdClient *c, const EtcdRangeOptions *options, EtcdResponse
         return sync_wait(c, r, &s, call, ret);
 }
 
+int etcd_sync_list(EtcdClient *c, EtcdPager *p, int (*page_cb)(const EtcdResponse *page, void *userdata),
+                   void *userdata) {
+        int r;
+
+        assert(c);
+        assert(p);
+        assert(page_cb);
+
+        while (!p->done) {
+                _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+                EtcdRangeOptions options = etcd_pager_options(p);
+
+                r = etcd_sync_range(c, &options, &resp);
+                r = etcd_pager_next(p, r, resp);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                r = page_cb(resp, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int etcd_sync_delete(EtcdClient *c, const char *key, unsigned flags, EtcdResponse **ret) {
         SyncResult s = {};
         EtcdCall *call = NULL;

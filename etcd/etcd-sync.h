@@ -12,6 +12,10 @@
 int etcd_sync_put(EtcdClient *c, const char *key, const void *value, size_t value_size, int64_t lease,
                   unsigned flags, EtcdResponse **ret);
 int etcd_sync_range(EtcdClient *c, const EtcdRangeOptions *options, EtcdResponse **ret);
+/* Read every page of the listing p (see EtcdPager), calling page_cb with each page's response
+ * (borrowed for the call). Returns 0, the listing's error, or page_cb's negative return. */
+int etcd_sync_list(EtcdClient *c, EtcdPager *p, int (*page_cb)(const EtcdResponse *page, void *userdata),
+                   void *userdata);
 int etcd_sync_delete(EtcdClient *c, const char *key, unsigned flags, EtcdResponse **ret);
 int etcd_sync_txn(EtcdClient *c, const EtcdTxn *t, EtcdResponse **ret);
 int etcd_sync_lease_grant(EtcdClient *c, int64_t ttl_sec, int64_t id, EtcdResponse **ret);

@@ -226,7 +226,7 @@ static size_t watch_on_data(char *p, size_t size, size_t n, void *userdata) {
         if (w->status == 0)
                 (void) curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &w->status);
 
-        if (etcd_buffer_append(&w->buffer, p, size * n) < 0)
+        if (etcd_buffer_append(&w->buffer, p, size * n, 0) < 0)
                 return 0;
 
         w->received = true;

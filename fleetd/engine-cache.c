@@ -281,97 +281,113 @@ static void engine_on_watch(EtcdWatch *w, int error, const EtcdEvent *events, si
 
 static int engine_cache_list_next(Engine *e);
 
+static const char *const list_step_name[_ENGINE_LIST_MAX] = {
+        [ENGINE_LIST_MACHINES] = "machines",
+        [ENGINE_LIST_CORDONS] = "cordons",
+        [ENGINE_LIST_UNITS] = "units",
+        [ENGINE_LIST_SCHEDULE] = "schedule",
+        [ENGINE_LIST_REASONS] = "reasons",
+};
+
+/* A leader that cannot list schedules nothing: say so at error level, once a minute while it lasts
+ * (it is retried every ENGINE_RETRY_USEC), and retry. */
+static void engine_cache_list_failed(Engine *e, int error, const char *what) {
+        usec_t t = now(CLOCK_MONOTONIC);
+        const char *step = e->list_step < _ENGINE_LIST_MAX ? list_step_name[e->list_step] : "registry";
+
+        if (e->list_error_logged == 0 || t - e->list_error_logged >= ENGINE_LIST_ERROR_INTERVAL_USEC) {
+                e->list_error_logged = t;
+                log_error_errno(error, "engine: %s %s%s/ failed, nothing is scheduled until it works, retrying: %m",
+                                what, e->prefix, step);
+        } else
+                log_debug_errno(error, "engine: %s %s%s/ failed, retrying: %m", what, e->prefix, step);
+        engine_cache_reload_later(e, ENGINE_RETRY_USEC);
+}
+
 static void engine_on_list(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
         Engine *e = userdata;
         int r;
 
         e->list_call = NULL;
 
-        if (error < 0 || !response) {
-                log_debug_errno(error, "engine: listing failed, retrying: %m");
-                engine_cache_reload_later(e, ENGINE_RETRY_USEC);
-                return;
-        }
+        r = etcd_pager_next(&e->list_pager, error, response);
+        if (r < 0)
+                return engine_cache_list_failed(e, r, "listing");
+        if (r > 0) {
+                /* Every later page is read at the revision of the first, so the listing is one
+                 * snapshot. */
+                if (e->list_revision == 0)
+                        e->list_revision = e->list_pager.revision;
 
-        /* Every later page is read at the revision of the first, so the listing is one snapshot. */
-        if (e->list_revision == 0)
-                e->list_revision = response->revision;
-
-        for (size_t i = 0; i < response->n_kvs; i++) {
-                r = engine_cache_apply(e, ETCD_EVENT_PUT, &response->kvs[i], true);
-                if (r < 0) {
-                        log_debug_errno(r, "engine: cannot load listing, retrying: %m");
-                        engine_cache_reload_later(e, ENGINE_RETRY_USEC);
-                        return;
+                for (size_t i = 0; i < response->n_kvs; i++) {
+                        r = engine_cache_apply(e, ETCD_EVENT_PUT, &response->kvs[i], true);
+                        if (r < 0)
+                                return engine_cache_list_failed(e, r, "loading");
                 }
-        }
-
-        e->list_key = mfree(e->list_key);
-        if (response->more && response->n_kvs > 0) {
-                /* Our keys are printable: nothing sorts between "k" and "k\x01" but "k" itself. */
-                if (asprintf(&e->list_key, "%s\x01", response->kvs[response->n_kvs - 1].key) < 0) {
-                        e->list_key = NULL;
-                        engine_cache_reload_later(e, ENGINE_RETRY_USEC);
-                        return;
+                if (e->list_pager.done) {
+                        etcd_pager_done(&e->list_pager);
+                        e->list_paging = false;
+                        e->list_step++;
                 }
-        } else {
-                e->list_end = mfree(e->list_end);
-                e->list_step++;
-        }
+        } else
+                log_debug("engine: a page of %s%s/ is too large, asking for %" PRIi64 " keys",
+                          e->prefix, list_step_name[e->list_step], e->list_pager.limit);
 
         r = engine_cache_list_next(e);
-        if (r < 0) {
-                log_debug_errno(r, "engine: cannot continue listing, retrying: %m");
-                engine_cache_reload_later(e, ENGINE_RETRY_USEC);
+        if (r < 0)
+                engine_cache_list_failed(e, r, "continuing");
+}
+
+static char *engine_cache_step_prefix(Engine *e) {
+        switch (e->list_step) {
+        case ENGINE_LIST_MACHINES:
+                return registry_machines_prefix(e->prefix);
+        case ENGINE_LIST_CORDONS:
+                return registry_cordons_prefix(e->prefix);
+        case ENGINE_LIST_UNITS:
+                return registry_units_prefix(e->prefix);
+        case ENGINE_LIST_SCHEDULE:
+                return registry_schedule_prefix(e->prefix);
+        case ENGINE_LIST_REASONS:
+                return registry_reasons_prefix(e->prefix);
+        default:
+                return NULL;
         }
 }
 
 static int engine_cache_list_next(Engine *e) {
+        EtcdRangeOptions options;
         int r;
 
-        if (!e->list_key) {
-                switch (e->list_step) {
-                case ENGINE_LIST_MACHINES:
-                        e->list_key = registry_machines_prefix(e->prefix);
-                        break;
-                case ENGINE_LIST_CORDONS:
-                        e->list_key = registry_cordons_prefix(e->prefix);
-                        break;
-                case ENGINE_LIST_UNITS:
-                        e->list_key = registry_units_prefix(e->prefix);
-                        break;
-                case ENGINE_LIST_SCHEDULE:
-                        e->list_key = registry_schedule_prefix(e->prefix);
-                        break;
-                case ENGINE_LIST_REASONS:
-                        e->list_key = registry_reasons_prefix(e->prefix);
-                        break;
-                default:
-                        /* Everything listed at list_revision: follow from the next one. */
-                        r = etcd_watch_new(&e->watch, e->etcd, e->prefix, ETCD_PREFIX, e->list_revision + 1,
-                                           engine_on_watch, e);
-                        if (r < 0)
-                                return r;
-                        e->loaded = true;
-                        engine_reconcile_request(e);
-                        return 0;
-                }
-                if (!e->list_key)
-                        return -ENOMEM;
-                e->list_end = etcd_prefix_end(e->list_key);
-                if (!e->list_end)
-                        return -ENOMEM;
+        if (e->list_step >= _ENGINE_LIST_MAX) {
+                /* Everything listed at list_revision: follow from the next one. */
+                r = etcd_watch_new(&e->watch, e->etcd, e->prefix, ETCD_PREFIX, e->list_revision + 1,
+                                   engine_on_watch, e);
+                if (r < 0)
+                        return r;
+                e->loaded = true;
+                e->list_error_logged = 0;
+                engine_reconcile_request(e);
+                return 0;
         }
 
-        return etcd_range(e->etcd,
-                          &(EtcdRangeOptions) {
-                                  .key = e->list_key,
-                                  .range_end = e->list_end,
-                                  .flags = e->list_step == ENGINE_LIST_SCHEDULE ? ETCD_KEYS_ONLY : 0,
-                                  .limit = e->list_page,
-                                  .revision = e->list_revision,
-                          },
-                          engine_on_list, e, &e->list_call);
+        if (!e->list_paging) {
+                _cleanup_free_ char *key = engine_cache_step_prefix(e);
+
+                if (!key)
+                        return -ENOMEM;
+                /* Placements are listed without their bodies: only their revisions matter here. */
+                r = etcd_pager_init(&e->list_pager, key, NULL,
+                                    e->list_step == ENGINE_LIST_SCHEDULE ? ETCD_KEYS_ONLY : 0, e->list_revision);
+                if (r < 0)
+                        return r;
+                e->list_paging = true;
+                e->list_pager.max_keys = e->list_page;
+                e->list_pager.max_reply = e->list_reply_max;
+        }
+
+        options = etcd_pager_options(&e->list_pager);
+        return etcd_range(e->etcd, &options, engine_on_list, e, &e->list_call);
 }
 
 int engine_cache_start(Engine *e) {
@@ -410,8 +426,9 @@ void engine_cache_stop(Engine *e) {
                 (void) sd_event_source_set_enabled(e->relist_timer, SD_EVENT_OFF);
 
         e->list_call = etcd_call_cancel(e->list_call);
-        e->list_key = mfree(e->list_key);
-        e->list_end = mfree(e->list_end);
+        if (e->list_paging)
+                etcd_pager_done(&e->list_pager);
+        e->list_paging = false;
         e->watch = etcd_watch_free(e->watch);
         e->scheduler = scheduler_free(e->scheduler);
         e->units = hashmap_free_with_destructor(e->units, engine_unit_free_void);
@@ -436,10 +453,8 @@ static int engine_on_relist_timer(sd_event_source *s, uint64_t usec, void *userd
                 return 0;
 
         r = engine_cache_start(e);
-        if (r < 0) {
-                log_debug_errno(r, "engine: cannot list, retrying: %m");
-                engine_cache_reload_later(e, ENGINE_RETRY_USEC);
-        }
+        if (r < 0)
+                engine_cache_list_failed(e, r, "listing");
         return 0;
 }
 

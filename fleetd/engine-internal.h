@@ -22,8 +22,9 @@
 /* etcd refuses requests above --max-request-bytes (1.5 MiB by default); the gateway's base64 and
  * JSON add a third: a txn stops growing past this many bytes of keys and values. */
 #define ENGINE_TXN_MAX_BYTES (768 * 1024)
-/* Keys per page of the listing: bounds each request's time and the memory of its answer. */
-#define ENGINE_LIST_PAGE 2000
+/* A listing that keeps failing is logged at error level at most this often (retried every
+ * ENGINE_RETRY_USEC): nothing is scheduled meanwhile, which the operator must hear of. */
+#define ENGINE_LIST_ERROR_INTERVAL_USEC (60 * USEC_PER_SEC)
 /* Retry delay after a failed campaign, listing or write. */
 #define ENGINE_RETRY_USEC (500 * USEC_PER_MSEC)
 
@@ -113,10 +114,12 @@ struct Engine {
         char **stale_keys;              /* listed keys to delete in the first pass */
         EtcdCall *list_call;
         unsigned list_step;
-        char *list_key;                 /* where the next page of the current step starts */
-        char *list_end;
-        int64_t list_page;              /* keys per page, ENGINE_LIST_PAGE (tests make it small) */
+        EtcdPager list_pager;           /* the current step's pages (by count and size) */
+        bool list_paging;               /* list_pager is set up */
+        int64_t list_page;              /* most keys per page; 0 = ETCD_PAGE_KEYS_MAX (tests make it small) */
+        size_t list_reply_max;          /* a page's reply cap; 0 = ETCD_PAGE_REPLY_MAX (tests make it small) */
         int64_t list_revision;
+        usec_t list_error_logged;       /* when a failed listing was last logged at error level */
         EtcdWatch *watch;
         sd_event_source *relist_timer;
         bool loaded;

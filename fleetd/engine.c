@@ -37,7 +37,6 @@ int engine_new(Engine **ret, sd_event *event, EtcdClient *etcd, const EngineConf
         e->lease_ttl_sec = config->lease_ttl_sec > 0 ? config->lease_ttl_sec : ENGINE_DEFAULT_LEASE_TTL_SEC;
         e->strategy = config->strategy >= 0 && config->strategy < _SCHEDULER_STRATEGY_MAX ? config->strategy
                                                                                            : SCHEDULER_SPREAD;
-        e->list_page = ENGINE_LIST_PAGE;
         e->prefix = strdup(prefix);
         e->machine_id = strdup(config->machine_id);
         if (!e->prefix || !e->machine_id)

@@ -44,6 +44,11 @@
 #define REGISTRY_MACHINE_ID_MAX 64
 #define REGISTRY_UNIT_NAME_MAX 256
 #define REGISTRY_RAW_MAX (1024U * 1024U)
+/* The cluster-wide budget for the unit texts under P units/, all units together, enforced at submit.
+ * Every unit's text is held by the leader, and a machine's assignments carry their texts: with this
+ * budget any one agent's schedule (all of the units, global ones) stays well inside what one etcd
+ * reply may carry (64 MiB, with base64's third), and the leader's memory stays bounded. */
+#define REGISTRY_UNITS_BUDGET (32U * 1024U * 1024U)
 
 /* Whether id can be a machine id in a key: 1..64 characters of [a-zA-Z0-9_-]. */
 bool registry_machine_id_is_valid(const char *id) _pure_;

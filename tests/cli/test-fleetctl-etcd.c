@@ -20,6 +20,7 @@
 #include "strv.h"
 #include "tap.h"
 #include "time-util.h"
+#include "unit-file.h"
 
 #define M1 "113f16a7a5e541e6a4a3b48bfc4e7f61"
 #define M2 "c9de9451aa3f4a2e8e1f47b0a1c7c3d2"
@@ -600,6 +601,71 @@ static void test_compose(void) {
         ok(c.status == 0 && !gone, "gone from the registry");
 }
 
+/* A unit file of about size bytes that parses (one long Environment= line). */
+static char *big_unit_text(size_t size) {
+        _cleanup_free_ char *filler = malloc(size + 1);
+        char *text = NULL;
+
+        assert_se(filler);
+        memset(filler, 'x', size);
+        filler[size] = 0;
+        assert_se(asprintf(&text, "[Service]\nExecStart=/bin/true\nEnvironment=X=%s\n", filler) >= 0);
+        return text;
+}
+
+/* Issue 12 item 6, fleetctl's side: 25 launched units of ~980 KB (49 MB with their placements,
+ * past the 64 MiB one reply may carry once base64 has added its third) made every list and submit
+ * fail with "File too large"; reads now go in pages bounded by size. And the cluster-wide budget
+ * for unit texts (REGISTRY_UNITS_BUDGET, 32 MiB) is enforced at submit: a unit that would pass it
+ * is refused by name, nothing is written, and a unit that fits still goes in. Runs last, under a
+ * prefix of its own: every fleetctl here reads about 60 MB. */
+static void test_huge_units(void) {
+        _cleanup_free_ char *text = big_unit_text(980U * 1000U);
+        _cleanup_free_ char *json = NULL;
+        char name[64];
+
+        snprintf(prefix, sizeof(prefix), "/test-fleetctl-big/%d/", (int) getpid());
+        put_machine(M1, "10.99.1.5", NULL);
+        for (unsigned i = 0; i < 34; i++) {
+                _cleanup_(unit_file_freep) UnitFile *u = NULL;
+                _cleanup_free_ char *raw = NULL, *k = NULL;
+                char hash[SHA1_HEX_SIZE];
+
+                snprintf(name, sizeof(name), "big%02u.service", i);
+                assert_se(unit_file_parse(text, strlen(text), &u, NULL) >= 0);
+                assert_se(unit_file_serialize(u, &raw, NULL) >= 0 && unit_file_hash_hex(u, hash) >= 0);
+                json = mfree(json);
+                assert_se(registry_unit_to_json(&(RegistryUnit) { .name = name, .hash = hash, .raw = raw,
+                                                                  .desired = i < 25 ? UNIT_DESIRED_LAUNCHED
+                                                                                    : UNIT_DESIRED_INACTIVE },
+                                                &json) >= 0);
+                k = registry_unit_key(prefix, name);
+                put(k, json);
+                if (i < 25)
+                        put_running(name, M1, UNIT_DESIRED_LAUNCHED, "active");
+        }
+
+        _cleanup_(run_done) Run a = run(STRV_MAKE("list-unit-files", "--no-legend", "--fields", "unit,dstate,state"));
+        is_int(a.status, 0, "list-unit-files reads 34 units of ~980 KB and 25 placements with their bodies");
+        is_int(count_lines(a.out), 34, "and lists every unit");
+        ok(strstr(a.out, "big24.service\tlaunched\tlaunched\n") && strstr(a.out, "big25.service\tinactive\tinactive\n"),
+           "with their states");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("list-units", "--no-legend", "--fields", "unit,active"));
+        ok(b.status == 0 && count_lines(b.out) == 25, "list-units too");
+
+        /* 34 units of 980 KB are 33.3 MB; one more would be 34.3 MB, past 32 MiB (33.6 MB). */
+        write_file("big99.service", text);
+        _cleanup_(run_done) Run c = run(STRV_MAKE("submit", "big99.service"));
+        is_int(c.status, 1, "submitting a unit past the cluster-wide budget fails");
+        ok(strstr(c.err, "Unit big99.service (980") && strstr(c.err, "budget of 33554432 bytes (32 MiB)") &&
+           strstr(c.err, "nothing was submitted"), "naming the unit, its size and the budget");
+        is_int(count_units(), 34, "nothing was written");
+
+        write_file("small.service", hello);
+        _cleanup_(run_done) Run d = run(STRV_MAKE("submit", "small.service"));
+        ok(d.status == 0 && count_units() == 35, "a unit that fits in what is left is submitted");
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
         EtcdConfig config = {};
@@ -635,6 +701,7 @@ int main(int argc, char *argv[]) {
         test_errors();
         test_replace_conflict_and_prefix();
         test_compose();
+        test_huge_units();
 
         client = etcd_client_free(client);
         event = sd_event_unref(event);

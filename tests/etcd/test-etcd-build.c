@@ -130,7 +130,63 @@ static void test_copy(void) {
         ok(etcd_response_free(NULL) == NULL, "free accepts NULL");
 }
 
+/* A page of n pairs of value_size bytes each, "more" after it. */
+static void fake_page(EtcdResponse *r, EtcdKeyValue *kvs, size_t n, size_t value_size, bool more) {
+        static char key[] = "/p/k";
+
+        for (size_t i = 0; i < n; i++)
+                kvs[i] = (EtcdKeyValue) { .key = key, .value_size = value_size };
+        *r = (EtcdResponse) { .revision = 7, .kvs = kvs, .n_kvs = n, .more = more };
+}
+
+/* Paging by size (issue 12 item 6): the first page is small, each next one is sized from what the
+ * last weighed, a reply too large is asked again smaller, and only a single key too large fails. */
+static void test_pager(void) {
+        EtcdKeyValue kvs[2000];
+        EtcdResponse r;
+        EtcdRangeOptions o;
+        EtcdPager p;
+
+        assert_se(etcd_pager_init(&p, "/p/", NULL, ETCD_KEYS_ONLY | ETCD_PREFIX, 0) == 0);
+        o = etcd_pager_options(&p);
+        is_str(o.range_end, "/p0", "the prefix's end");
+        is_int(o.limit, ETCD_PAGE_KEYS_FIRST, "the first page is small");
+        ok(o.flags == ETCD_KEYS_ONLY && o.revision == 0 && o.max_reply_size == ETCD_PAGE_REPLY_MAX,
+           "keys only, latest revision, the page's reply cap");
+
+        fake_page(&r, kvs, ETCD_PAGE_KEYS_FIRST, 10, true);
+        is_int(etcd_pager_next(&p, 0, &r), 1, "a page to use");
+        o = etcd_pager_options(&p);
+        ok(o.revision == 7 && o.limit == 8 * ETCD_PAGE_KEYS_FIRST && streq(o.key, "/p/k\x01"),
+           "then: at its revision, 8 times the keys, after its last key");
+
+        fake_page(&r, kvs, 8 * ETCD_PAGE_KEYS_FIRST, 1024 * 1024 - 4, true);
+        is_int(etcd_pager_next(&p, 0, &r), 1, "a page of 1 MiB values");
+        is_int(etcd_pager_options(&p).limit, ETCD_PAGE_BYTES / (1024 * 1024) + 1, "sized to ETCD_PAGE_BYTES");
+
+        is_int(etcd_pager_next(&p, -EFBIG, NULL), 0, "a reply too large is asked again");
+        is_int(etcd_pager_options(&p).limit, 1, "with an eighth of the keys, at least one");
+        is_int(etcd_pager_options(&p).max_reply_size, 0, "one key may use the client's whole cap");
+        is_int(etcd_pager_next(&p, -EFBIG, NULL), -EFBIG, "one key too large is an error");
+        is_int(etcd_pager_next(&p, -ETIMEDOUT, NULL), -ETIMEDOUT, "as is any other");
+
+        fake_page(&r, kvs, 1, 0, false);
+        is_int(etcd_pager_next(&p, 0, &r), 1, "the last page");
+        ok(p.done && p.n_pages == 3 && p.n_retries == 1, "done after 3 pages and a retry");
+        etcd_pager_done(&p);
+
+        assert_se(etcd_pager_init(&p, "/p/", NULL, 0, 0) == 0);
+        p.max_keys = 2000;
+        for (unsigned i = 0; i < 4; i++) {
+                fake_page(&r, kvs, (size_t) etcd_pager_options(&p).limit, 100, true);
+                assert_se(etcd_pager_next(&p, 0, &r) == 1);
+        }
+        is_int(etcd_pager_options(&p).limit, 2000, "small values: pages grow to max_keys");
+        etcd_pager_done(&p);
+}
+
 int main(int argc, char *argv[]) {
+        test_pager();
         test_prefix_end();
         test_bodies();
         test_txn_builder();
