@@ -37,7 +37,7 @@ is "$?" 2 "no command: exit 2"
 check "no command: usage text" grep -q '^usage: cluster ' <<< "$out"
 out=$("$C" --help)
 is "$?" 0 "--help: exit 0"
-check "--help lists every command" bash -c 'for c in up down status env etcd-endpoints etcd-kill etcd-start \
+check "--help lists every command" bash -c 'for c in up down status env etcd-endpoints cgroup etcd-kill etcd-start \
         exec run kill start restart partition heal freeze thaw node-ip node-pid; do
         grep -qE "^  $c[ |]|\| $c " <<< "$1" || { echo "missing $c"; exit 1; }; done' _ "$out"
 out=$("$C" -c 64 status 2>&1)
