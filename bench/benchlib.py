@@ -27,9 +27,13 @@ class Cluster:
                         raise RuntimeError("tools/cluster %s: %s" % (" ".join(map(str, args)), p.stderr.strip()))
                 return p
 
-        def up(self, nodes, ttl):
+        def up(self, nodes, ttl, per_machine=False):
+                """Boot nodes running this build's fleetd with agent_ttl ttl; etcd is one member on the
+                host, or with per_machine one member in every node (the CoreOS shape)."""
                 self.tool("down")
-                self.tool("up", nodes, 1, "--fleetd", self.fleetd_path, "--agent-ttl", "%ds" % ttl)
+                etcd = ["--etcd-per-machine"] if per_machine else [1]
+                self.tool("up", nodes, *etcd, "--fleetd", self.fleetd_path, "--agent-ttl", "%ds" % ttl,
+                          timeout=600)
                 for line in self.tool("env").stdout.splitlines():
                         if line.startswith("export "):
                                 k, _, v = line[len("export "):].partition("=")
