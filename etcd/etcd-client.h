@@ -280,25 +280,34 @@ int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void 
 
 typedef enum EtcdLeaseEvent {
         ETCD_LEASE_GRANTED,             /* a (new) lease id is live: (re)write your keys under it */
-        ETCD_LEASE_LOST,                /* expired, revoked, or not renewed within its TTL */
+        ETCD_LEASE_EXPIRING,            /* no renewal within TTL - margin: it may expire; stop acting
+                                         * on it (the keeper keeps renewing it) */
+        ETCD_LEASE_RENEWED,             /* after EXPIRING: a renewal succeeded, it never expired */
+        ETCD_LEASE_LOST,                /* etcd says it is gone (expired or revoked); a new one comes */
 } EtcdLeaseEvent;
 typedef void (*etcd_lease_handler_t)(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void *userdata);
 
-/* A kept-alive lease: grants a lease of ttl_sec, renews it every TTL/3, and reports GRANTED once it
- * is live and LOST as soon as it is known gone or the TTL ran out without a successful renewal
- * (measured locally from the last renewal's send time, so a partitioned client knows within the
- * TTL). A renewal is hedged over the members (another try every TTL/10 while none answered), so
- * one frozen or killed member, or an etcd leader election, does not cost the lease. After LOST the
- * keeper revokes the old lease (best effort) and keeps trying to grant a new one with backoff, and
- * reports GRANTED again with the new id. Freeing it does not revoke the lease;
- * etcd_lease_revoke_and_free() does. */
+/* A kept-alive lease: grants a lease of ttl_sec and renews it every (TTL - margin)/3, and reports
+ * GRANTED once it is live. The lease is known alive until the send time of the last successful
+ * renewal plus the TTL (etcd_lease_keeper_deadline()); when that is less than the margin away with
+ * no renewal, EXPIRING: the holder must stop acting on the lease, since etcd may expire it. The
+ * keeper keeps renewing the same lease (no lease expires during an etcd election, and a new etcd
+ * leader extends every lease): RENEWED if a renewal then succeeds (the lease never expired; its
+ * keys are intact), LOST if etcd says it is gone; then a new lease is granted with backoff and
+ * GRANTED reports the new id. A renewal is hedged over the members (another try every TTL/10 while
+ * none answered), so one frozen or killed member costs nothing and an etcd leader election costs
+ * no lease. Freeing it does not revoke the lease; etcd_lease_revoke_and_free() does. */
 int etcd_lease_keeper_new(EtcdLease **ret, EtcdClient *c, int64_t ttl_sec, etcd_lease_handler_t handler,
                           void *userdata);
 EtcdLease *etcd_lease_keeper_free(EtcdLease *l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdLease *, etcd_lease_keeper_free);
 /* Revoke (best effort, in the background; the client must stay alive until the loop ran it) and free. */
 EtcdLease *etcd_lease_keeper_revoke_and_free(EtcdLease *l);
-/* The current lease id, 0 while none is live. */
+/* EXPIRING comes usec before the deadline instead of at it (default 0): the time the holder needs to
+ * stop acting on the lease, plus what clock-rate drift over the TTL may add. Returns 0, or -EINVAL
+ * for more than half the TTL. */
+int etcd_lease_keeper_set_margin(EtcdLease *l, uint64_t usec);
+/* The current lease id (also while EXPIRING), 0 while none is granted. */
 int64_t etcd_lease_keeper_id(const EtcdLease *l);
 /* Monotonic time (CLOCK_MONOTONIC usec) until which the lease is known to be alive. */
 uint64_t etcd_lease_keeper_deadline(const EtcdLease *l);

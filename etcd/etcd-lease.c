@@ -52,10 +52,12 @@ int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void 
 
 /* ---- the keeper ----
  *
- * grant -> GRANTED -> a renewal round every TTL/3 (one POST per keepalive: the gateway answers one
- * keepalive per request) -> ... The lease is known alive until the time the last successful
- * keepalive was *sent* plus the TTL etcd answered; a timer at that deadline reports LOST if no
- * renewal succeeded in between, so a partitioned client knows before etcd expires the lease.
+ * grant -> GRANTED -> a renewal round every (TTL - margin)/3 (one POST per keepalive: the gateway
+ * answers one keepalive per request) -> ... The lease is known alive until the time the last
+ * successful keepalive was *sent* plus the TTL etcd answered (etcd starts the TTL when it receives
+ * the keepalive, which is later); a timer at that deadline minus the holder's margin reports
+ * EXPIRING if no renewal succeeded in between, so a partitioned holder stops acting on the lease
+ * before etcd can expire it.
  *
  * A round is hedged, because one member must not be able to cost the lease: a keepalive goes to the
  * member that answered last, and while none has answered, another goes every hedge interval
@@ -63,13 +65,15 @@ int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void 
  * intervals, the earlier ones left running. Keepalives are idempotent, the first answer wins and
  * ends the others. So a frozen member costs one hedge interval, a killed one nothing, and a
  * follower that is waiting for etcd's new leader answers as soon as there is one; while a follower
- * still forwards to a frozen leader, fresh tries reach it after the election. etcd's new leader
- * extends every lease by the election timeout on taking over (lessor Promote), so an election
- * costs no lease as long as a renewal gets through within the TTL. Then the only way to lose the
- * lease is for no member to answer for two thirds of the TTL.
+ * still forwards to a frozen leader, fresh tries reach it after the election.
  *
- * After LOST the old lease is revoked (best effort: the holder stopped acting on it, and whoever
- * waits for its keys to vanish need not wait for etcd's expiry) and a new one is granted with
+ * The round does not end at the deadline: it keeps renewing the SAME lease until etcd answers. No
+ * lease expires without a leader, a new leader extends every lease by its TTL plus the election
+ * timeout on taking over (lessor Promote), and a keepalive of an expired lease waits for its
+ * revocation and fails, never revives it. So a renewal that succeeds late proves the lease and its
+ * keys never expired (RENEWED: the holder may act again), and an election that outlasts the TTL on
+ * a loaded machine (3-4 s were measured) costs the holder a pause, not the lease. Only etcd's own
+ * answer that the lease is gone (TTL -1, not found) reports LOST; then a new one is granted with
  * backoff. */
 
 #define KEEPER_MAX_TRIES 8
@@ -87,7 +91,9 @@ struct EtcdLease {
         int64_t ttl_sec;
         int64_t id;
         uint64_t deadline;
+        uint64_t margin_usec;                   /* EXPIRING this long before the deadline */
         uint64_t hedge_usec;
+        bool expiring;                          /* EXPIRING reported, no renewal since */
 
         EtcdCall *grant_call;
         uint64_t grant_sent;
@@ -95,7 +101,7 @@ struct EtcdLease {
         bool renewing;                          /* a round is under way */
         size_t next_endpoint;                   /* where the round's next try goes */
         sd_event_source *tick;                  /* next grant, round or hedge */
-        sd_event_source *expiry;                /* the deadline */
+        sd_event_source *expiry;                /* the deadline minus the margin */
         unsigned n_failures;
 
         etcd_lease_handler_t handler;
@@ -115,17 +121,17 @@ static void keeper_round_end(EtcdLease *l) {
         l->renewing = false;
 }
 
+/* etcd says the lease is gone (expired or revoked): nothing to revoke, its keys are gone. */
 static void keeper_lost(EtcdLease *l) {
         int64_t id = l->id;
         uint64_t pause;
 
         l->id = 0;
         l->deadline = 0;
+        l->expiring = false;
         keeper_round_end(l);
         l->grant_call = etcd_call_cancel(l->grant_call);
         (void) sd_event_source_set_enabled(l->expiry, SD_EVENT_OFF);
-        if (id > 0)
-                (void) etcd_lease_revoke(l->client, id, NULL, NULL, NULL);
 
         /* Grant again, with backoff; the handler may free the keeper, so schedule first. */
         l->n_failures++;
@@ -135,25 +141,39 @@ static void keeper_lost(EtcdLease *l) {
         keeper_notify(l, ETCD_LEASE_LOST, id);
 }
 
+/* The holder must stop acting on the lease before this; the round goes on. */
 static int keeper_on_expiry(sd_event_source *s, uint64_t usec, void *userdata) {
         EtcdLease *l = userdata;
 
-        if (l->id > 0)
-                keeper_lost(l);
+        if (l->id > 0 && !l->expiring) {
+                l->expiring = true;
+                keeper_notify(l, ETCD_LEASE_EXPIRING, l->id);
+        }
         return 0;
 }
 
-static void keeper_renewed(EtcdLease *l, uint64_t sent, int64_t ttl) {
+static void keeper_arm_expiry(EtcdLease *l) {
+        if (l->deadline == 0)
+                return;
+        (void) sd_event_source_set_time(l->expiry, l->deadline - MIN(l->margin_usec, l->deadline));
+        (void) sd_event_source_set_enabled(l->expiry, SD_EVENT_ONESHOT);
+}
+
+/* Returns whether an EXPIRING is thereby over. */
+static bool keeper_renewed(EtcdLease *l, uint64_t sent, int64_t ttl) {
         uint64_t ttl_usec = (uint64_t) ttl * USEC_PER_SEC;
+        bool was_expiring = l->expiring;
 
         keeper_round_end(l);
         /* An answer to an older try than the one that set the deadline does not move it back. */
         l->deadline = MAX(l->deadline, sent + ttl_usec);
         l->n_failures = 0;
+        l->expiring = false;
 
-        (void) sd_event_source_set_time(l->expiry, l->deadline);
-        (void) sd_event_source_set_enabled(l->expiry, SD_EVENT_ONESHOT);
-        (void) keeper_schedule(l, l->deadline - ttl_usec + ttl_usec / 3);
+        keeper_arm_expiry(l);
+        /* Three rounds fit before EXPIRING, the first at a third of the way there. */
+        (void) keeper_schedule(l, l->deadline - ttl_usec + (ttl_usec - MIN(l->margin_usec, ttl_usec / 2)) / 3);
+        return was_expiring;
 }
 
 static void keeper_on_keepalive(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
@@ -165,19 +185,19 @@ static void keeper_on_keepalive(EtcdClient *c, int error, const EtcdResponse *re
         t->call = NULL;
 
         if (error == 0 && response->lease_ttl > 0) {
-                keeper_renewed(l, t->sent, response->lease_ttl);
+                if (keeper_renewed(l, t->sent, response->lease_ttl))
+                        keeper_notify(l, ETCD_LEASE_RENEWED, l->id);
                 return;
         }
 
-        /* Expired, revoked or unknown: gone for good. */
+        /* Expired, revoked or unknown: gone for good, etcd says so. */
         if ((error == 0 && response->lease_ttl <= 0) || error == -ENOENT) {
                 keeper_lost(l);
                 return;
         }
 
         /* This member failed: the next one gets a try soon (not at once: refused connections
-         * fail in no time, and a round must not spin), the expiry timer decides when it is too
-         * late. */
+         * fail in no time, and a round must not spin); past the deadline too, until etcd says. */
         next = now(CLOCK_MONOTONIC) + l->hedge_usec / 4;
         if (sd_event_source_get_enabled(l->tick, &enabled) >= 0 && enabled != SD_EVENT_OFF &&
             sd_event_source_get_time(l->tick, &due) >= 0 && due < next)
@@ -200,7 +220,8 @@ static void keeper_on_grant(EtcdClient *c, int error, const EtcdResponse *respon
 
         l->id = response->lease_id;
         l->deadline = 0;
-        keeper_renewed(l, l->grant_sent, response->lease_ttl);
+        l->expiring = false;
+        (void) keeper_renewed(l, l->grant_sent, response->lease_ttl);
         keeper_notify(l, ETCD_LEASE_GRANTED, l->id);
 }
 
@@ -216,15 +237,12 @@ static int keeper_grant(EtcdLease *l, usec_t t) {
                                &l->grant_call);
 }
 
-/* One more keepalive of the round, to the next member, if a slot is free and time is left. */
+/* One more keepalive of the round, to the next member, if a slot is free. */
 static int keeper_try(EtcdLease *l, usec_t t_now) {
         EtcdClient *c = l->client;
         EtcdCallOptions options = ETCD_CALL_OPTIONS_DEFAULT;
         json_auto_t *body = NULL;
         KeeperTry *t = NULL;
-
-        if (t_now >= l->deadline)
-                return 0;       /* the expiry timer reports it */
 
         for (size_t i = 0; i < KEEPER_MAX_TRIES && !t; i++)
                 if (!l->tries[i].call)
@@ -241,10 +259,10 @@ static int keeper_try(EtcdLease *l, usec_t t_now) {
         if (!body)
                 return -ENOMEM;
 
-        /* A try may wait a few hedge intervals (a follower waiting for a leader answers then);
-         * never past the deadline, when an answer is useless. */
+        /* A try may wait a few hedge intervals (a follower waiting for a leader answers then; an
+         * answer after the deadline still counts). */
         options.pin_endpoint = (int) (l->next_endpoint % c->n_endpoints);
-        options.timeout_usec = MIN(MIN(l->deadline - t_now, 4 * l->hedge_usec), c->request_timeout_usec);
+        options.timeout_usec = MIN(4 * l->hedge_usec, c->request_timeout_usec);
         l->next_endpoint = (l->next_endpoint + 1) % c->n_endpoints;
 
         t->lease = l;
@@ -361,6 +379,16 @@ EtcdLease *etcd_lease_keeper_revoke_and_free(EtcdLease *l) {
                 (void) etcd_lease_revoke(l->client, l->id, NULL, NULL, NULL);
 
         return etcd_lease_keeper_free(l);
+}
+
+int etcd_lease_keeper_set_margin(EtcdLease *l, uint64_t usec) {
+        assert(l);
+
+        if (usec > (uint64_t) l->ttl_sec * USEC_PER_SEC / 2)
+                return -EINVAL;
+        l->margin_usec = usec;
+        keeper_arm_expiry(l);
+        return 0;
 }
 
 int64_t etcd_lease_keeper_id(const EtcdLease *l) {

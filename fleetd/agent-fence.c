@@ -3,24 +3,36 @@
 #include "agent-internal.h"
 #include "log.h"
 
-/* Fencing: an agent that could not renew its lease within the TTL must assume that the leader has
- * placed its units elsewhere, so it stops them at once; no unit then runs on two machines for
- * longer than the TTL. Global units run everywhere anyway and keep running.
+/* Fencing: a lease is a lock with a deadline. etcd expires it at the earliest a TTL after it
+ * received the last renewal, which it did after we sent it; from then on the leader may place our
+ * units elsewhere. So, judged by our own clock, our non-global units must be stopped by the send
+ * time of the last successful renewal plus the TTL. The keeper reports EXPIRING a margin before
+ * that point (and no renewal succeeded meanwhile), and we stop them then; global units run
+ * everywhere anyway and keep running.
  *
- * One case looks the same from here but is harmless: an etcd leader election. Renewals wait for
- * the new leader and may miss a short TTL, yet no lease can expire without a leader, and the new
- * leader extends every lease. So before stopping anything the agent asks the nearest member, with a
- * serializable read that needs no leader, whether it still holds the machine key under the lost
- * lease. A member that answers that it does means "not fenced yet": registering again must then
- * succeed within an election's time, else we fence after all (that member may be a minority one,
- * cut off with us, whose view is stale). No answer in a short while (a partition), an error, or
- * another lease means the registration is gone: fence at once. */
+ * The margin is the stop budget plus a twentieth of the TTL. The budget covers the EXPIRING timer
+ * firing late on a loaded machine, the reconcile pass and its StopUnit calls, and a unit's main
+ * process exiting on SIGTERM; a unit that takes longer to stop (a long TimeoutStopSec=) may overlap
+ * its new copy by the excess. The twentieth is for clock-rate drift: we stop by
+ * (TTL - margin) * (1 + d) + budget of etcd's time, which stays within the TTL while
+ * d <= (TTL/20) / (TTL - margin), more than 5 % at any TTL >= 3 s (6.7 % at TTL 5 s, 5.5 % at 30 s).
+ * Below 3 s the margin is capped at half the TTL and leaves less room for drift.
+ *
+ * An etcd leader election looks the same from here, and may outlast the margin on a loaded
+ * machine. The keeper keeps renewing the same lease: a renewal that succeeds, however late, proves
+ * the lease never expired (no lease expires without a leader, and a new leader extends them all),
+ * so the units run again at once; a renewal that succeeds before EXPIRING stops nothing. If etcd
+ * says the lease is gone, the keeper grants a new one; we register again and read the schedule
+ * before running anything (agent-assignments.c unfences then). */
 
-/* A reachable member answers a local read in milliseconds; a partition never answers. */
-#define FENCE_CHECK_USEC (300 * USEC_PER_MSEC)
+/* From EXPIRING to every stopped unit's process gone. */
+#define FENCE_STOP_BUDGET_USEC (1 * USEC_PER_SEC)
 
-/* How long an etcd leader election may keep us from registering again before we fence anyway. */
-#define FENCE_ELECTION_USEC (3 * USEC_PER_SEC)
+usec_t agent_fence_margin(int64_t ttl_sec) {
+        usec_t ttl = (usec_t) ttl_sec * USEC_PER_SEC;
+
+        return MIN(FENCE_STOP_BUDGET_USEC + ttl / 20, ttl / 2);
+}
 
 bool agent_unit_fenced(const Agent *a, const AgentUnit *u) {
         return a->fenced && !u->global;
@@ -30,7 +42,6 @@ void agent_fence(Agent *a) {
         AgentUnit *u;
         size_t n = 0;
 
-        agent_fence_cancel_check(a);
         if (a->fenced || a->shutting_down)
                 return;
         a->fenced = true;
@@ -39,7 +50,7 @@ void agent_fence(Agent *a) {
         HASHMAP_FOREACH(u, a->units)
                 if (!u->global && u->assignment && u->assignment->desired == UNIT_DESIRED_LAUNCHED)
                         n++;
-        log_warning("Fencing: stopping %zu non-global units until the machine is registered again.", n);
+        log_warning("Fencing: stopping %zu non-global units until the machine's lease is renewed.", n);
         agent_schedule_reconcile(a);
 }
 
@@ -47,73 +58,7 @@ void agent_unfence(Agent *a) {
         if (!a->fenced)
                 return;
         a->fenced = false;
-        log_info("Registered again: running the units of the schedule again.");
+        a->fenced_until_sync = false;
+        log_info("The machine's lease is live again: running the units of the schedule again.");
         agent_schedule_reconcile(a);
-}
-
-void agent_fence_cancel_check(Agent *a) {
-        a->fence_check_call = etcd_call_cancel(a->fence_check_call);
-        a->fence_timer = sd_event_source_unref(a->fence_timer);
-        a->lost_lease = 0;
-}
-
-static int on_fence_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Agent *a = userdata;
-
-        if (a->fence_check_call)
-                log_warning("etcd does not answer: the machine's registration must be considered gone.");
-        else
-                log_warning("Still not registered again %" PRIi64 "s after the lease was lost.", a->ttl_sec);
-        agent_fence(a);
-        return 0;
-}
-
-static void on_fence_check(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
-        Agent *a = userdata;
-        int r;
-
-        a->fence_check_call = NULL;
-
-        if (error < 0 || response->n_kvs == 0 || response->kvs[0].lease != a->lost_lease) {
-                if (error < 0)
-                        log_warning_errno(error, "Cannot check the registration: %m");
-                else
-                        log_warning("The machine's registration is gone from etcd.");
-                agent_fence(a);
-                return;
-        }
-
-        log_notice("etcd still holds the registration under lease %" PRIx64 " (an etcd leader election?): "
-                   "units keep running while the machine registers again.", (uint64_t) a->lost_lease);
-        /* An etcd election ends within a few seconds (election timeout 1 s, measured 2.3 s until a
-         * write succeeds), and registering again follows at once. A member that keeps answering
-         * "still registered" for longer may be a minority member cut off with us, whose view is
-         * stale while the majority expires the lease and moves our units: so wait no longer than
-         * an election takes, and at most a TTL. */
-        r = agent_arm_timer(a, &a->fence_timer, MIN((usec_t) a->ttl_sec * USEC_PER_SEC, FENCE_ELECTION_USEC),
-                            on_fence_timer);
-        if (r < 0)
-                agent_fence(a);
-}
-
-void agent_lease_lost(Agent *a, int64_t lease_id) {
-        EtcdRangeOptions options = {
-                .key = a->machine_key,
-                .flags = ETCD_SERIALIZABLE,
-        };
-        int r;
-
-        agent_fence_cancel_check(a);
-        if (a->fenced)
-                return;
-        a->lost_lease = lease_id;
-
-        r = agent_arm_timer(a, &a->fence_timer, FENCE_CHECK_USEC, on_fence_timer);
-        if (r < 0) {
-                agent_fence(a);
-                return;
-        }
-        r = etcd_range(a->etcd, &options, on_fence_check, a, &a->fence_check_call);
-        if (r < 0)
-                agent_fence(a);
 }

@@ -102,10 +102,8 @@ struct Agent {
         EtcdCall *publish_call;
         sd_event_source *publish_retry;
 
-        bool fenced;                    /* the lease was lost: non-global units are stopped */
-        int64_t lost_lease;             /* the lease whose loss is being checked */
-        EtcdCall *fence_check_call;
-        sd_event_source *fence_timer;
+        bool fenced;                    /* the lease may expire: non-global units are stopped */
+        bool fenced_until_sync;         /* the lease was lost: only a fresh schedule unfences */
         bool shutting_down;
         agent_shutdown_handler_t on_shutdown;
         void *on_shutdown_userdata;
@@ -205,11 +203,10 @@ void agent_names_publish_failed(Agent *a);
 void agent_names_forget(Agent *a);
 
 /* agent-fence.c */
-/* The keeper could not renew lease_id in time: check with etcd, and fence unless etcd still holds
- * the registration under that lease. */
-void agent_lease_lost(Agent *a, int64_t lease_id);
-/* The machine is registered again: no more checks pending. */
-void agent_fence_cancel_check(Agent *a);
+/* How long before the lease's deadline (the last successful renewal's send time plus the TTL) the
+ * keeper reports EXPIRING and the agent fences: the stop budget plus a twentieth of the TTL, at most
+ * half the TTL. */
+usec_t agent_fence_margin(int64_t ttl_sec);
 /* Stop the non-global units (at the next pass) until agent_unfence(). */
 void agent_fence(Agent *a);
 void agent_unfence(Agent *a);

@@ -68,7 +68,7 @@ static void reconcile_after_reload(Agent *a) {
                         }
                         if (u->started || agent_unit_is_running(u))
                                 log_info("Stopping %s%s.", u->name,
-                                         agent_unit_fenced(a, u) ? " (the machine's lease is lost)" : "");
+                                         agent_unit_fenced(a, u) ? " (the machine's lease may expire)" : "");
                         a->stats.n_stops++;
                         u->started = false;
                         u->changed = false;

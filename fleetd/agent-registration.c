@@ -30,7 +30,6 @@ static void on_registered(EtcdClient *c, int error, const EtcdResponse *response
         }
 
         a->stats.n_registrations++;
-        agent_fence_cancel_check(a);
         if (!a->registered)
                 log_info("Registered machine %s (%s) under lease %" PRIx64 ".", a->machine_id,
                          strna(a->public_ip), (uint64_t) a->lease_id);
@@ -98,23 +97,46 @@ static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void 
                         (void) agent_assignments_sync(a);
                 break;
 
+        case ETCD_LEASE_EXPIRING:
+                log_warning("The machine's lease %" PRIx64 " was not renewed in time and may expire "
+                            "within %.1fs.", (uint64_t) lease_id,
+                            (double) agent_fence_margin(a->ttl_sec) / USEC_PER_SEC);
+                if (a->fence_on_lease_loss)
+                        agent_fence(a);
+                break;
+
+        case ETCD_LEASE_RENEWED:
+                /* It never expired: the registration and the states are intact, the leader moved
+                 * nothing, and the schedule watch catches up by itself. */
+                log_info("Renewed the machine's lease %" PRIx64 " after all.", (uint64_t) lease_id);
+                if (!a->fenced_until_sync)
+                        agent_unfence(a);
+                break;
+
         case ETCD_LEASE_LOST:
-                log_warning("Lost the machine's lease %" PRIx64 " (no renewal within %" PRIi64 "s).",
-                            (uint64_t) lease_id, a->ttl_sec);
+                log_warning("Lost the machine's lease %" PRIx64 " (etcd expired or revoked it).",
+                            (uint64_t) lease_id);
                 a->stats.n_leases_lost++;
                 a->lease_id = 0;
                 a->registered = false;
                 a->register_call = etcd_call_cancel(a->register_call);
                 a->register_retry = sd_event_source_unref(a->register_retry);
                 agent_states_forget(a);
-                if (a->fence_on_lease_loss)
-                        agent_lease_lost(a, lease_id);
+                if (a->fence_on_lease_loss) {
+                        agent_fence(a);
+                        a->fenced_until_sync = a->fenced;
+                }
                 break;
         }
 }
 
 int agent_registration_start(Agent *a) {
+        int r;
+
         assert(a);
 
-        return etcd_lease_keeper_new(&a->lease, a->etcd, a->ttl_sec, on_lease, a);
+        r = etcd_lease_keeper_new(&a->lease, a->etcd, a->ttl_sec, on_lease, a);
+        if (r < 0)
+                return r;
+        return etcd_lease_keeper_set_margin(a->lease, agent_fence_margin(a->ttl_sec));
 }

@@ -286,7 +286,6 @@ int agent_shutdown(Agent *a, bool purge, bool revoke, agent_shutdown_handler_t d
         a->sync_call = etcd_call_cancel(a->sync_call);
         a->sync_retry = sd_event_source_unref(a->sync_retry);
         a->register_retry = sd_event_source_unref(a->register_retry);
-        agent_fence_cancel_check(a);
         if (a->reconcile_event)
                 (void) sd_event_source_set_enabled(a->reconcile_event, SD_EVENT_OFF);
 
@@ -340,8 +339,6 @@ Agent *agent_free(Agent *a) {
         etcd_call_cancel(a->sync_call);
         etcd_call_cancel(a->publish_call);
         etcd_call_cancel(a->revoke_call);
-        etcd_call_cancel(a->fence_check_call);
-        sd_event_source_unref(a->fence_timer);
         etcd_watch_free(a->watch);
         sd_event_source_unref(a->register_retry);
         sd_event_source_unref(a->sync_retry);

@@ -8,10 +8,10 @@
  * and then watches only its own schedule (P schedule/<id>/), writes the assigned unit bodies into
  * the units directory and links them into systemd's runtime unit path, reloads systemd once per
  * change set, starts and stops units by their desired state, and publishes what systemd reports
- * (P states/<unit>/<id>, under the lease, only when it changed). When the lease is lost it stops
- * its non-global units (fencing), unless a quick local read shows that etcd still holds the
- * registration (an etcd leader election delays renewals but expires no lease); when a lease is
- * granted again it re-reads its schedule and carries on. On start it adopts what already runs:
+ * (P states/<unit>/<id>, under the lease, only when it changed). When the lease may expire (no
+ * renewal succeeded until a margin before its deadline) it stops its non-global units (fencing,
+ * agent-fence.c); when a renewal then succeeds after all it runs them again, and when etcd says the
+ * lease is gone it registers under a new one, re-reads its schedule and carries on. On start it adopts what already runs:
  * identical unit files are not rewritten and running units are not restarted. Everything runs on
  * the sd-event loop; nothing is polled. */
 
@@ -49,7 +49,7 @@ typedef struct AgentStats {
         uint64_t n_state_txns;          /* state publishing txns */
         uint64_t n_state_ops;           /* state puts and deletes in them */
         uint64_t n_syncs;               /* full reads of the own schedule */
-        uint64_t n_fences;              /* times units were stopped because the lease was lost */
+        uint64_t n_fences;              /* times units were stopped because the lease may expire */
 } AgentStats;
 
 /* Called once, the first time the machine is registered (for sd_notify READY=1). */
@@ -79,7 +79,7 @@ int agent_update_machine(Agent *a, const char *public_ip, char *const *metadata)
  * ones are left alone when it goes. Until this is called the network counts as not set up. */
 void agent_set_network(Agent *a, bool ready, const char *status);
 
-/* Change whether a lost lease stops the non-global units (SIGHUP). */
+/* Change whether a lease that may expire stops the non-global units (SIGHUP). */
 void agent_set_fence_on_lease_loss(Agent *a, bool b);
 
 /* Begin leaving: stop applying the schedule; with purge, stop and unload every unit; with revoke,

@@ -192,14 +192,16 @@ static void engine_on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id
         switch (event) {
 
         case ETCD_LEASE_GRANTED:
+        case ETCD_LEASE_RENEWED:        /* it never expired: our key may still be there (campaign sees) */
                 e->lease_id = lease_id;
                 e->campaign_call = etcd_call_cancel(e->campaign_call);
                 engine_campaign_later(e);
                 break;
 
+        case ETCD_LEASE_EXPIRING:
         case ETCD_LEASE_LOST:
-                /* Our key is gone with the lease, or will be before anyone else can win: stop
-                 * writing now; the keeper grants a new lease and we campaign again. */
+                /* Our key is gone with the lease, or may be before anyone else can win: stop
+                 * writing now; RENEWED or GRANTED campaigns again. */
                 e->lease_id = 0;
                 e->campaign_call = etcd_call_cancel(e->campaign_call);
                 engine_step_down(e, "the leadership lease was lost");

@@ -398,6 +398,11 @@ static void on_lease(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void 
                 lease_try(n);
                 break;
 
+        case ETCD_LEASE_EXPIRING:
+        case ETCD_LEASE_RENEWED:
+                /* The claim stands until etcd says the lease is gone. */
+                break;
+
         case ETCD_LEASE_LOST:
                 /* The data plane stays: the containers keep working while etcd is away. */
                 log_warning("Cluster network: lost the subnet lease, claiming it again when etcd answers.");

@@ -51,12 +51,17 @@ static inline char *test_get(EtcdClient *c, const char *key) {
 /* What a lease keeper reported; test_keeper_on_event is its handler. */
 typedef struct TestKeeper {
         unsigned n_granted;
+        unsigned n_expiring;
+        unsigned n_renewed;
         unsigned n_lost;
+        uint64_t expiring_at;
         int64_t last_id;
         int64_t lost_id;
         uint64_t lost_at;
         uint64_t deadline_at_lost;      /* for the test to fill in */
         bool granted;
+        bool expiring;
+        bool renewed;
         bool lost;
 } TestKeeper;
 
@@ -67,6 +72,13 @@ static inline void test_keeper_on_event(EtcdLease *l, EtcdLeaseEvent event, int6
                 s->n_granted++;
                 s->last_id = id;
                 s->granted = true;
+        } else if (event == ETCD_LEASE_EXPIRING) {
+                s->n_expiring++;
+                s->expiring_at = now(CLOCK_MONOTONIC);
+                s->expiring = true;
+        } else if (event == ETCD_LEASE_RENEWED) {
+                s->n_renewed++;
+                s->renewed = true;
         } else {
                 s->n_lost++;
                 s->lost_id = id;

@@ -4,7 +4,10 @@
  * hogs as cores, started and ended here by PID): freezing or killing etcd's leader, and freezing or
  * killing the member the keeper renews through, never costs the lease at TTL 5 s. Each blow is
  * watched for TTL + 1 s, so a keeper that stopped renewing would report LOST and etcd would drop the
- * leased key. Meant to pass under ASan too, where the loop itself is slow. */
+ * leased key. The keeper has the agent's margin at TTL 5 s (1.25 s: fleetd/agent-fence.c), and every
+ * EXPIRING (an agent would fence: an election outlasted the renewal window) must be followed by
+ * RENEWED of the same lease; how many there were is printed. Meant to pass under ASan too, where
+ * the loop itself is slow. 20 in a row: tests/repeat.sh 20 build-asan/tests/etcd/test-etcd-keeper-load */
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -13,6 +16,7 @@
 #include "etcd-test.h"
 
 #define TTL_SEC 5
+#define MARGIN_USEC (1250 * USEC_PER_MSEC)
 #define STRESS_NG "/usr/bin/stress-ng"
 
 typedef struct KeeperState {
@@ -178,6 +182,8 @@ static void blow(sd_event *e, EtcdFixture *f, EtcdClient *c, KeeperState *s, boo
         test_run_for(e, (TTL_SEC + 1) * USEC_PER_SEC);
         is_int(s->events.n_lost, 0, "keeper not LOST with e%d (%s) %s for TTL + 1 s", m + 1,
                leader ? "etcd's leader" : "its member", what);
+        if (s->events.n_expiring > s->events.n_renewed)
+                diag("EXPIRING, not yet RENEWED");
 
         if (freeze)
                 etcd_fixture_thaw(f, (unsigned) m);
@@ -210,6 +216,7 @@ int main(int argc, char *argv[]) {
         assert_se(sd_event_new(&e) >= 0);
         assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints }) >= 0);
         is_int(etcd_lease_keeper_new(&l, c, TTL_SEC, test_keeper_on_event, &s.events), 0, "keeper: TTL %d", TTL_SEC);
+        is_int(etcd_lease_keeper_set_margin(l, MARGIN_USEC), 0, "margin %.2f s", (double) MARGIN_USEC / 1e6);
         s.lease = l;
         assert_se(sd_event_add_time(e, &sample, CLOCK_MONOTONIC, 0, 1, on_sample, &s) >= 0);
         ok(test_run_until(e, &s.events.granted, 20 * USEC_PER_SEC), "keeper: GRANTED");
@@ -226,14 +233,16 @@ int main(int argc, char *argv[]) {
         stress_stop(stress);
 
         is_int(s.events.n_lost, 0, "keeper: never LOST");
+        is_int(s.events.n_renewed, s.events.n_expiring, "keeper: every EXPIRING ended in RENEWED");
         is_int(s.events.n_granted, 1, "keeper: granted once");
         is_int(etcd_lease_keeper_id(l), id, "keeper: still the first lease");
         {
                 _cleanup_free_ char *v = test_get(c, "/keeper/load");
                 ok(v != NULL, "etcd kept the leased key");
         }
-        diag("lease known alive at least %.2f s ahead throughout; %" PRIu64 " requests sent",
-             (double) s.min_ahead / 1e6, etcd_client_requests_sent(c) - requests);
+        diag("lease known alive at least %.2f s ahead throughout (EXPIRING at %.2f s); %u EXPIRING; "
+             "%" PRIu64 " requests sent", (double) s.min_ahead / 1e6, (double) MARGIN_USEC / 1e6,
+             s.events.n_expiring, etcd_client_requests_sent(c) - requests);
 
         return done_testing();
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 /* Lease keepers against a real single-member etcd: kept alive past their TTL, LOST on revoke and
- * when etcd goes away (measured locally, so a partitioned client knows), GRANTED again after;
- * expiry of an unrenewed lease observed through a watch. */
+ * GRANTED again after; EXPIRING when etcd goes away (measured locally, so a partitioned client
+ * knows), a margin before the deadline when asked, and RENEWED with the same lease when etcd comes
+ * back (a restarted etcd extends every lease); expiry of an unrenewed lease observed through a
+ * watch. */
 
 #include "etcd-test.h"
 
@@ -92,31 +94,45 @@ static void test_expiry(sd_event *e, EtcdClient *c) {
                 diag("lease TTL 2 s: key deleted %.2f s after the grant", (double) (d.at - granted) / 1e6);
 }
 
-static void test_lost_without_etcd(sd_event *e, EtcdClient *c, EtcdFixture *f) {
+static void test_expiring_without_etcd(sd_event *e, EtcdClient *c, EtcdFixture *f) {
         _cleanup_(etcd_lease_keeper_freep) EtcdLease *l = NULL;
         TestKeeper s = {};
         uint64_t killed, deadline;
+        int64_t id;
 
         assert_se(etcd_lease_keeper_new(&l, c, 3, test_keeper_on_event, &s) >= 0);
+        is_int(etcd_lease_keeper_set_margin(l, 2 * USEC_PER_SEC), -EINVAL, "a margin over TTL/2 is refused");
+        is_int(etcd_lease_keeper_set_margin(l, USEC_PER_SEC), 0, "margin 1 s");
         ok(test_run_until(e, &s.granted, 5 * USEC_PER_SEC), "keeper TTL 3 granted");
+        id = etcd_lease_keeper_id(l);
+        assert_se(etcd_sync_put(c, "/keeper/back", "v", 1, id, 0, NULL) >= 0);
         test_run_for(e, 1500 * USEC_PER_MSEC);
 
-        /* etcd gone: no renewal can succeed; the keeper must say LOST by itself, at its deadline. */
+        /* etcd gone: no renewal can succeed; the keeper must say EXPIRING by itself, the margin
+         * before its deadline, and keep the lease. */
         killed = now(CLOCK_MONOTONIC);
         deadline = etcd_lease_keeper_deadline(l);
         etcd_fixture_kill(f, 0);
-        ok(test_run_until(e, &s.lost, 3 * USEC_PER_SEC + 1000000), "LOST reported with etcd down");
-        if (s.lost)
-                diag("LOST %.2f s after etcd was killed, %.2f s after the last renewal was sent",
-                     (double) (s.lost_at - killed) / 1e6, (double) (s.lost_at - (deadline - 3000000)) / 1e6);
-        ok(s.lost && etcd_lease_keeper_id(l) == 0, "no live id after LOST");
-        ok(deadline > 0 && s.lost_at + 50 * USEC_PER_MSEC >= deadline, "not before the deadline measured locally");
+        ok(test_run_until(e, &s.expiring, 3 * USEC_PER_SEC), "EXPIRING reported with etcd down");
+        if (s.n_expiring > 0)
+                diag("EXPIRING %.2f s after etcd was killed, %.2f s after the last renewal was sent",
+                     (double) (s.expiring_at - killed) / 1e6, (double) (s.expiring_at - (deadline - 3000000)) / 1e6);
+        ok(deadline > 0 && s.expiring_at + 50 * USEC_PER_MSEC >= deadline - USEC_PER_SEC &&
+           s.expiring_at < deadline, "at the deadline minus the margin, measured locally");
+        test_run_for(e, 1500 * USEC_PER_MSEC);
+        is_int(s.n_lost, 0, "not LOST past the deadline: etcd did not say so");
+        is_int(etcd_lease_keeper_id(l), id, "the keeper still holds the lease");
 
-        /* etcd back: a new lease. */
-        s.granted = false;
+        /* etcd back on its data: it extends every lease on becoming leader, so the keeper's
+         * renewal of the same lease succeeds, and the key was never deleted. */
         is_int(etcd_fixture_restart(f, 0), 0, "etcd restarted");
-        ok(test_run_until(e, &s.granted, 10 * USEC_PER_SEC), "GRANTED again once etcd is back");
-        ok(etcd_lease_keeper_id(l) > 0, "a live id again");
+        ok(test_run_until(e, &s.renewed, 10 * USEC_PER_SEC), "RENEWED once etcd is back");
+        is_int(etcd_lease_keeper_id(l), id, "the same lease");
+        is_int(s.n_lost + s.n_granted, 1, "neither LOST nor granted again");
+        {
+                _cleanup_free_ char *v = test_get(c, "/keeper/back");
+                ok(v != NULL, "its key is still there");
+        }
 }
 
 int main(int argc, char *argv[]) {
@@ -134,7 +150,7 @@ int main(int argc, char *argv[]) {
 
         test_keeper(e, c);
         test_expiry(e, c);
-        test_lost_without_etcd(e, c, f);
+        test_expiring_without_etcd(e, c, f);
 
         return done_testing();
 }
