@@ -8,7 +8,8 @@
  * changed, stop on "loaded", restart on a new body, unload on delete, [Install] sections enabled
  * before the reload and disabled on unload, fencing when the lease is lost (global units keep
  * running), adoption without reload or restart by a second agent, and the lease release on
- * shutdown. */
+ * shutdown; then, with etcd frozen (SIGSTOP) under an agent of TTL 6 s, fencing before the lease's
+ * deadline and a late renewal that stops nothing. */
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@ typedef struct FakeUnit {
         const char *active;
         const char *sub;
         unsigned starts, stops, restarts;
+        uint64_t stopped_at;            /* CLOCK_MONOTONIC of the last stop of the active unit */
         bool enabled;                   /* its [Install] links exist in the runtime scope */
         unsigned enables, disables, links;
         unsigned reloads_at_enable;     /* fake.reloads when it was last enabled */
@@ -130,8 +132,10 @@ static int fake_job(sd_bus_message *m, const char *verb) {
                 u->active = "active";
                 u->sub = "running";
         } else {
-                if (streq(u->active, "active"))
+                if (streq(u->active, "active")) {
                         u->stops++;
+                        u->stopped_at = now(CLOCK_MONOTONIC);
+                }
                 u->active = "inactive";
                 u->sub = "dead";
         }
@@ -436,6 +440,7 @@ static void on_registered(Agent *a, void *userdata) {
 /* One agent over a fake systemd, in steps; each step starts from what the one before left. */
 static Agent *a;
 static AgentConfig config;
+static EtcdFixture *fixture;
 static char *units_dir, *link_dir, *sys_dir;
 
 static void test_change_set(void) {
@@ -691,6 +696,80 @@ static void test_leaving(void) {
         a = agent_free(a);
 }
 
+/* Right after a renewal succeeded: the lease is known alive for (nearly) the whole TTL. */
+static usec_t wait_fresh_renewal(void) {
+        usec_t ttl = (usec_t) config.ttl_sec * USEC_PER_SEC, d0 = etcd_lease_keeper_deadline(a->lease);
+
+        (void) RUN_UNTIL(etcd_lease_keeper_deadline(a->lease) > d0 &&
+                         etcd_lease_keeper_deadline(a->lease) > now(CLOCK_MONOTONIC) + ttl - 300 * USEC_PER_MSEC, 20);
+        return etcd_lease_keeper_deadline(a->lease);
+}
+
+static void test_fence_deadline(void) {
+        usec_t ttl = (usec_t) config.ttl_sec * USEC_PER_SEC, margin = agent_fence_margin(config.ttl_sec);
+        usec_t deadline, fence_at, thaw_at;
+        FakeUnit *fu;
+        int64_t lease;
+        uint64_t fences;
+        unsigned stops;
+
+        /* A fresh agent with a TTL that leaves a loaded machine room between the renewal round
+         * (at (TTL - margin)/3) and the fence (at TTL - margin after the send). */
+        registered = false;
+        config.ttl_sec = 6;
+        ttl = 6 * USEC_PER_SEC;
+        margin = agent_fence_margin(config.ttl_sec);
+        is_int(agent_new(&a, fake.event, etcd, &config), 0, "an agent with TTL 6 s");
+        agent_set_registered_handler(a, on_registered, NULL);
+        is_int(agent_start(a), 0, "starts");
+        ok(RUN_UNTIL(registered && fake_active("a.service") && fake_active("g.service"), 20),
+           "registers and runs its units");
+        is_int((int64_t) margin, (int64_t) (1300 * USEC_PER_MSEC), "its fence margin: 1 s + TTL/20");
+        lease = machine_lease();
+        fu = fake_unit("a.service");
+        fences = agent_get_stats(a)->n_fences;
+        stops = fu->stops;
+
+        /* A late renewal: etcd answers nothing from just after a renewal until well past the next
+         * round's start, but before the fence; the renewal that then succeeds stops nothing. */
+        deadline = wait_fresh_renewal();
+        fence_at = deadline - margin;
+        thaw_at = deadline - ttl + (ttl - margin) / 3 + 1500 * USEC_PER_MSEC;
+        etcd_fixture_freeze(fixture, 0);
+        while (now(CLOCK_MONOTONIC) < thaw_at)
+                (void) sd_event_run(fake.event, 50 * USEC_PER_MSEC);
+        etcd_fixture_thaw(fixture, 0);
+        ok(RUN_UNTIL(etcd_lease_keeper_deadline(a->lease) > deadline, 10),
+           "etcd frozen from a renewal's answer until %.1f s after it: the late renewal succeeds",
+           (double) (thaw_at - (deadline - ttl)) / 1e6);
+        diag("late renewal: answered %.2f s after the previous one's send, %.2f s before the fence point",
+             ((double) now(CLOCK_MONOTONIC) - (double) (deadline - ttl)) / 1e6,
+             ((double) fence_at - (double) now(CLOCK_MONOTONIC)) / 1e6);
+        settle();
+        ok(fake_active("a.service") && fu->stops == stops, "nothing was stopped");
+        is_int(agent_get_stats(a)->n_fences, fences, "no fence");
+
+        /* No renewal at all: the units stop before the deadline (the last successful renewal's
+         * send time plus the TTL), and not before the margin; a renewal that then succeeds, the
+         * lease never having expired, runs them again under the same lease. */
+        deadline = wait_fresh_renewal();
+        etcd_fixture_freeze(fixture, 0);
+        ok(RUN_UNTIL(fu->stops > stops, 15), "etcd frozen: the non-global unit is stopped");
+        deadline = etcd_lease_keeper_deadline(a->lease);
+        ok(fu->stopped_at < deadline, "before the deadline (the last renewal's send + TTL), %.2f s ahead",
+           ((double) deadline - (double) fu->stopped_at) / 1e6);
+        ok(fu->stopped_at + 100 * USEC_PER_MSEC >= deadline - margin, "and not before the margin (%.2f s)",
+           (double) margin / 1e6);
+        ok(fake_active("g.service"), "the global unit keeps running");
+        is_int(agent_get_stats(a)->n_fences, fences + 1, "one fence");
+        etcd_fixture_thaw(fixture, 0);
+        ok(RUN_UNTIL(fake_active("a.service"), 15), "etcd back before the lease expired: the unit runs again");
+        is_int(machine_lease(), lease, "under the same lease, never lost");
+        is_int(agent_get_stats(a)->n_leases_lost, 0, "no lease was lost");
+
+        a = agent_free(a);
+}
+
 int main(void) {
         _cleanup_(etcd_fixture_freep) EtcdFixture *f = NULL;
         char tmpl[] = "/tmp/test-agent-etcd.XXXXXX";
@@ -699,6 +778,7 @@ int main(void) {
         etcd_fixture_require();
         if (etcd_fixture_start(&f, 1, NULL) < 0)
                 bail_out("etcd did not start");
+        fixture = f;
 
         assert_se(mkdtemp(tmpl));
         assert_se(asprintf(&units_dir, "%s/units/", tmpl) > 0);
@@ -739,6 +819,7 @@ int main(void) {
         test_fencing();
         test_adoption();
         test_leaving();
+        test_fence_deadline();
 
         etcd_client_free(etcd);
         fake_teardown();
