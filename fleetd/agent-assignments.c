@@ -48,7 +48,7 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
                         f = unit_file_free(f);
                 u->needs_network = f && unit_file_needs_cluster_network(f);
                 u->assignment_install = f && unit_file_has_section(f, "Install");
-                if (agent_names_set_body(a, u, f) < 0)
+                if (agent_names_set_body(a, u, f) < 0 || agent_health_set_body(a, u, f) < 0)
                         return -ENOMEM;
         }
 

@@ -41,6 +41,15 @@ typedef struct AgentUnit {
         unsigned name_attempts;
         char *name_published;           /* the name record last written, NULL if none */
         int64_t name_published_lease;
+
+        /* its container's health (agent-health.c) */
+        char *health_runtime;           /* [X-Fleet] Healthcheck=: NULL, no healthcheck */
+        char *health_container;
+        unsigned health_interval_sec;
+        bool health_restart;            /* Restart= other than no: restarted when unhealthy */
+        UnitHealth health;              /* as last read while it runs; published with its state */
+        sd_event_source *health_timer;  /* the next read */
+        sd_event_source *health_probe;  /* the runtime's "inspect" in flight (a child) */
 } AgentUnit;
 
 struct Agent {
@@ -184,6 +193,15 @@ int agent_states_setup(Agent *a);
 void agent_states_forget(Agent *a);
 /* Delete u's state key (at the next publish), if it was published. */
 int agent_state_delete(Agent *a, AgentUnit *u);
+
+/* agent-health.c: the health of this machine's containers, read from their runtime. */
+/* Read u's [X-Fleet] Healthcheck= (and its Restart=) from its new body (f: parsed; NULL: none or
+ * unparsable). Returns 0 or -ENOMEM. */
+int agent_health_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
+/* u's systemd state changed: read its health on the check's interval while it runs, none otherwise. */
+void agent_health_on_state(Agent *a, AgentUnit *u);
+/* Release u's health reads (for agent_unit_free() and a unit that goes). */
+void agent_health_unit_clear(AgentUnit *u);
 
 /* agent-names.c: the names of this machine's containers, P names/<unit>/<id>. */
 /* Read u's [X-Fleet-Network] from its new body (f: parsed; NULL: none or unparsable). Returns 0 or

@@ -9,6 +9,7 @@
 #include "agent-internal.h"
 #include "container-address.h"
 #include "log.h"
+#include "runtime-inspect.h"
 #include "strv.h"
 #include "time-util.h"
 #include "unit-name.h"
@@ -29,7 +30,6 @@ extern char **environ;
 typedef struct NameProbe {
         Agent *agent;
         char *unit;
-        int fd;                 /* the read end of the child's stdout */
 } NameProbe;
 
 static void name_probe_free(void *p) {
@@ -37,7 +37,6 @@ static void name_probe_free(void *p) {
 
         if (!probe)
                 return;
-        safe_close(probe->fd);
         free(probe->unit);
         free(probe);
 }
@@ -71,7 +70,9 @@ int agent_names_set_body(Agent *a, AgentUnit *u, const UnitFile *f) {
 }
 
 static bool unit_publishable(const AgentUnit *u) {
-        return u->assignment && service_names_spec_publishable(u->name_spec, u->active_state, NULL);
+        return u->assignment &&
+                service_names_spec_publishable(u->name_spec, u->active_state,
+                                               u->health_runtime ? unit_health_to_string(u->health) : NULL);
 }
 
 static int probe_start(Agent *a, AgentUnit *u);
@@ -99,7 +100,6 @@ static void probe_retry_later(Agent *a, AgentUnit *u) {
                 return;
         }
         probe->agent = a;
-        probe->fd = -EBADF;
         u->name_retry = sd_event_source_unref(u->name_retry);
         r = sd_event_add_time_relative(a->event, &u->name_retry, CLOCK_MONOTONIC, MIN(usec, PROBE_RETRY_MAX_USEC), 0,
                                        on_probe_retry, probe);
@@ -123,35 +123,31 @@ static char *parse_address(const char *out) {
         return NULL;
 }
 
-static int on_probe_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+static void on_probe_exit(sd_event_source *s, const char *output, bool success, void *userdata) {
         NameProbe *probe = userdata;
         Agent *a = probe->agent;
-        char buf[512];
-        ssize_t n;
         AgentUnit *u;
-
-        n = read(probe->fd, buf, sizeof(buf) - 1);
-        buf[MAX(n, (ssize_t) 0)] = 0;
 
         u = hashmap_get(a->units, probe->unit);
         if (!u || u->name_probe != s)
-                return 0;
+                return;
+        if (success)
+                u->address = parse_address(output);
         u->name_probe = sd_event_source_unref(u->name_probe);   /* frees probe: nothing of it below */
-        if (!unit_publishable(u))
-                return 0;
-        if (si->si_code == CLD_EXITED && si->si_status == 0)
-                u->address = parse_address(buf);
+        if (!unit_publishable(u)) {
+                u->address = mfree(u->address);
+                return;
+        }
         if (!u->address) {
                 /* Not up yet, or not on the cluster network: ask again, less and less often. */
                 if (u->name_attempts++ == 8)
                         log_notice("%s: no address of container %s on network " CLUSTER_NETWORK_NAME " yet, retrying.",
                                    u->name, u->name_spec->container);
                 probe_retry_later(a, u);
-                return 0;
+                return;
         }
         log_debug("%s: container %s has address %s.", u->name, u->name_spec->container, u->address);
         agent_schedule_publish(a);
-        return 0;
 }
 
 /* The address without a process start, if the kernel tells it unambiguously. Returns 1 if found. */
@@ -176,62 +172,29 @@ static int probe_kernel(Agent *a, AgentUnit *u) {
 }
 
 static int probe_start(Agent *a, AgentUnit *u) {
-        _cleanup_(name_probe_freep) NameProbe *probe = NULL;
-        _cleanup_free_ char *runtime = NULL;
-        posix_spawn_file_actions_t fa;
-        int fds[2], r;
-        pid_t pid;
+        NameProbe *probe;
+        int r;
 
         if (!u->name_spec->container || u->name_probe)
                 return 0;
         if (probe_kernel(a, u) != 0)
                 return 0;
-        if (asprintf(&runtime, "/usr/bin/%s", u->name_spec->runtime) < 0)
-                return log_oom();
-        char *argv[] = {
-                runtime, (char *) "inspect", (char *) "--format",
-                (char *) "{{(index .NetworkSettings.Networks \"" CLUSTER_NETWORK_NAME "\").IPAddress}}",
-                u->name_spec->container, NULL,
-        };
 
         probe = new0(NameProbe, 1);
-        if (!probe || !(probe->unit = strdup(u->name)))
+        if (!probe || !(probe->unit = strdup(u->name))) {
+                name_probe_free(probe);
                 return log_oom();
+        }
         probe->agent = a;
-        probe->fd = -EBADF;
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return log_warning_errno(errno, "%s: pipe: %m", u->name);
-        probe->fd = fds[0];
-
-        r = posix_spawn_file_actions_init(&fa);
-        if (r == 0)
-                r = posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-        if (r == 0)
-                r = posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-        if (r == 0)
-                r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        if (r == 0)
-                r = posix_spawn(&pid, runtime, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        safe_close(fds[1]);
-        if (r != 0) {
-                log_warning_errno(r, "%s: cannot run %s inspect: %m", u->name, runtime);
-                probe_retry_later(a, u);
-                return 0;
-        }
-
-        r = sd_event_add_child(a->event, &u->name_probe, pid, WEXITED, on_probe_exit, probe);
-        if (r >= 0)
-                r = sd_event_source_set_child_process_own(u->name_probe, true);
-        if (r >= 0)
-                r = sd_event_source_set_destroy_callback(u->name_probe, name_probe_free);
+        r = runtime_inspect_start(a->event, u->name_spec->runtime,
+                                  "{{(index .NetworkSettings.Networks \"" CLUSTER_NETWORK_NAME "\").IPAddress}}",
+                                  u->name_spec->container, on_probe_exit, probe, name_probe_free, &u->name_probe);
+        if (r == -ENOMEM)
+                return log_oom();
         if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
-                u->name_probe = sd_event_source_unref(u->name_probe);
-                return log_warning_errno(r, "%s: cannot watch %s inspect: %m", u->name, runtime);
+                log_warning_errno(r, "%s: cannot run %s inspect: %m", u->name, u->name_spec->runtime);
+                probe_retry_later(a, u);
         }
-        TAKE_PTR(probe);
         return 0;
 }
 

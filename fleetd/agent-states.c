@@ -37,6 +37,7 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
         if (changed) {
                 log_debug("%s: %s/%s/%s", unit, strna(u->load_state), strna(u->active_state),
                           strna(u->sub_state));
+                agent_health_on_state(a, u);
                 agent_names_on_state(a, u);
                 agent_schedule_publish(a);
         }
@@ -160,6 +161,7 @@ static int state_json(Agent *a, AgentUnit *u, char **ret) {
                 .load_state = u->load_state,
                 .active_state = u->active_state,
                 .sub_state = u->sub_state,
+                .health = u->health,
         };
 
         if (u->refused)

@@ -20,6 +20,7 @@ AgentUnit *agent_unit_free(AgentUnit *u) {
         free(u->refused);
         free(u->published);
         agent_names_unit_clear(u);
+        agent_health_unit_clear(u);
         return mfree(u);
 }
 

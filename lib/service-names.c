@@ -131,8 +131,8 @@ int service_names_spec_parse(const UnitFile *u, const char *unit_name, ServiceNa
 bool service_names_spec_publishable(const ServiceNamesSpec *s, const char *active_state, const char *health) {
         if (!s || !streq_ptr(active_state, "active"))
                 return false;
-        /* Health is not reported yet (health == NULL): the unit's state decides. Once it is, a
-         * service with a healthcheck is published only while "healthy". */
+        /* No health read (health == NULL: a unit without [X-Fleet] Healthcheck=): the unit's state
+         * decides. Else a service with a healthcheck is published only while "healthy". */
         return !s->healthcheck || !health || streq(health, "healthy");
 }
 

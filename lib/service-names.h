@@ -40,9 +40,8 @@ typedef struct ServiceNamesSpec {
         char **networks;
         char **aliases;
         char *hostname;
-        /* The service has a healthcheck: its names may be published only while it is healthy.
-         * Health is not reported yet (service_names_spec_publishable() is the one place that will
-         * ask for it); until then the unit's "active" state decides alone. */
+        /* The service has a healthcheck: its names may be published only while it is healthy
+         * (the agent reads the health where the unit says how: [X-Fleet] Healthcheck=). */
         bool healthcheck;
 } ServiceNamesSpec;
 
@@ -58,7 +57,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceNamesSpec *, service_names_spec_free);
 
 /* Whether a container of spec in the given systemd ActiveState (and health, unknown = NULL) may be
  * published: the unit is "active" (not "activating": a starting container answers nothing yet)
- * and, where the service has a healthcheck, healthy once health is known. The hook for health. */
+ * and, where the service has a healthcheck, healthy once health is known. */
 bool service_names_spec_publishable(const ServiceNamesSpec *s, const char *active_state, const char *health);
 
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <ctype.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 
@@ -31,6 +32,7 @@ typedef enum XFleetKey {
         XFLEET_SPREAD_METADATA,
         XFLEET_SECRET,
         XFLEET_CONFIG,
+        XFLEET_HEALTHCHECK,
         _XFLEET_KEY_MAX,
         _XFLEET_KEY_INVALID = -EINVAL,
 } XFleetKey;
@@ -52,6 +54,7 @@ static int parse_max_replicas_per_machine(XFleetOptions *x, const char *value, c
 static int parse_spread_metadata(XFleetOptions *x, const char *value, char **error_message);
 static int parse_secret(XFleetOptions *x, const char *value, char **error_message);
 static int parse_config(XFleetOptions *x, const char *value, char **error_message);
+static int parse_healthcheck(XFleetOptions *x, const char *value, char **error_message);
 
 typedef struct XFleetOptionDef {
         const char *name;
@@ -75,6 +78,7 @@ static const XFleetOptionDef xfleet_option_table[] = {
         { "SpreadMetadata",             XFLEET_SPREAD_METADATA,  false, parse_spread_metadata  },
         { "Secret",                     XFLEET_SECRET,           false, parse_secret           },
         { "Config",                     XFLEET_CONFIG,           false, parse_config           },
+        { "Healthcheck",                XFLEET_HEALTHCHECK,      false, parse_healthcheck      },
         { "X-ConditionMachineID",       XFLEET_MACHINE_ID,       true,  parse_machine_id       },
         { "X-ConditionMachineOf",       XFLEET_MACHINE_OF,       true,  parse_machine_of       },
         { "X-ConditionMachineMetadata", XFLEET_MACHINE_METADATA, true,  parse_machine_metadata },
@@ -133,6 +137,8 @@ XFleetOptions *xfleet_options_free(XFleetOptions *x) {
         free(x->spread_metadata);
         strv_free(x->secrets);
         strv_free(x->configs);
+        free(x->health_runtime);
+        free(x->health_container);
         return mfree(x);
 }
 
@@ -175,6 +181,10 @@ int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret) {
         }
         if (resources_copy(&x->reserve, &c->reserve) < 0)
                 return -ENOMEM;
+        if (x->health_runtime &&
+            (!(c->health_runtime = strdup(x->health_runtime)) || !(c->health_container = strdup(x->health_container))))
+                return -ENOMEM;
+        c->health_interval_sec = x->health_interval_sec;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -505,6 +515,43 @@ static int parse_config(XFleetOptions *x, const char *value, char **error_messag
         return parse_object_ref(CLUSTER_OBJECT_CONFIG, &x->configs, value, error_message);
 }
 
+/* Healthcheck=RUNTIME CONTAINER [INTERVAL]: the runtime is one the agent knows how to ask, the
+ * container a name the runtimes accept (it goes to their command line), the interval whole
+ * seconds. */
+static int parse_healthcheck(XFleetOptions *x, const char *value, char **error_message) {
+        _cleanup_strv_free_ char **w = strv_split(value, WHITESPACE);
+        uint64_t interval = XFLEET_HEALTH_INTERVAL_DEFAULT_SEC;
+        char *runtime, *container;
+
+        if (!w)
+                return -ENOMEM;
+        if (strv_length(w) < 2 || strv_length(w) > 3)
+                return error_message_set(error_message, EINVAL,
+                                         "Healthcheck=%s is not RUNTIME CONTAINER [INTERVAL]", value);
+        if (!streq(w[0], "podman") && !streq(w[0], "docker"))
+                return error_message_set(error_message, EINVAL,
+                                         "Healthcheck=%s: runtime '%s' is not podman or docker", value, w[0]);
+        if (!isalnum((unsigned char) w[1][0]) || strlen(w[1]) > 253 ||
+            w[1][strspn(w[1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")] != 0)
+                return error_message_set(error_message, EINVAL,
+                                         "Healthcheck=%s: '%s' is not a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+                                         value, w[1]);
+        if (w[2] && (parse_u64(w[2], &interval) < 0 || interval == 0 || interval > 86400))
+                return error_message_set(error_message, EINVAL,
+                                         "Healthcheck=%s: interval '%s' is not 1..86400 seconds", value, w[2]);
+        runtime = strdup(w[0]);
+        container = strdup(w[1]);
+        if (!runtime || !container) {
+                free(runtime);
+                free(container);
+                return -ENOMEM;
+        }
+        free_and_replace(x->health_runtime, runtime);
+        free_and_replace(x->health_container, container);
+        x->health_interval_sec = (unsigned) interval;
+        return 0;
+}
+
 /* xfleet_options_add(), counting the value's bytes after expansion against *budget (if given). */
 static int options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
                        size_t *budget, char **error_message) {
@@ -613,6 +660,8 @@ static bool options_have(const XFleetOptions *x, XFleetKey key) {
                 return strv_length(x->secrets) > 0;
         case XFLEET_CONFIG:
                 return strv_length(x->configs) > 0;
+        case XFLEET_HEALTHCHECK:
+                return x->health_runtime;
         default:
                 assert_not_reached();
         }

@@ -9,6 +9,7 @@
  * fleet's rules (api/units.go ValidateOptions), and matched against machines. */
 
 #define XFLEET_SECTION "X-Fleet"
+#define XFLEET_HEALTH_INTERVAL_DEFAULT_SEC 30U
 
 typedef struct XFleetOptions {
         char *machine_id;               /* MachineID (first value wins), full ID or a prefix of
@@ -36,6 +37,14 @@ typedef struct XFleetOptions {
                                          * (cluster-object.h); not placement: equal()/is_empty()
                                          * ignore them and Config= */
         char **configs;                 /* Config=NAME [...]: the same for cluster configs */
+        char *health_runtime;           /* Healthcheck=RUNTIME CONTAINER [INTERVAL]: the unit's
+                                         * container has a healthcheck its runtime ("podman" or
+                                         * "docker") runs; the agent reads its health (inspect's
+                                         * State.Health.Status) every INTERVAL seconds (default
+                                         * 30, docker's), publishes it and restarts the unit when
+                                         * it turns unhealthy. Not placement, like Secret= */
+        char *health_container;
+        unsigned health_interval_sec;
         char **warnings;                /* human-readable notes: unknown keys, deprecated names */
 } XFleetOptions;
 
@@ -64,7 +73,7 @@ int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, co
  * Conflicts, Replaces, Global, ReserveCPU (a decimal, at most 3 places), ReserveMemory (a size:
  * 512M, 4G, 1.5GiB), ReserveResource (name=N, repeatable, summed), MaxReplicasPerMachine (a
  * positive integer), SpreadMetadata (a metadata key), Secret and Config (cluster-object.h's
- * references, a name referred to twice refused) and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
+ * references, a name referred to twice refused), Healthcheck (RUNTIME CONTAINER [INTERVAL]) and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
  * X-ConditionMachineMetadata, X-Conflicts, X-ConditionMachineBootID (each adds a warning);
  * unknown keys add a warning "Unknown [X-Fleet] option 'Foo'". A MachineMetadata line may hold
  * several quoted or whitespace-separated values ("a=b" "c=d"). Conflicts, Replaces and MachineOf

@@ -313,7 +313,7 @@ int convert_environment(Converter *c, const char *key, YamlNode *v) {
         return 0;
 }
 
-static int healthcheck_duration(Converter *c, YamlNode *hc, const char *name, const char *flag) {
+static int healthcheck_duration(Converter *c, YamlNode *hc, const char *name, const char *flag, uint64_t *ret) {
         _cleanup_free_ char *s = NULL;
         YamlNode *v = yaml_mapping_get(hc, name);
         uint64_t usec;
@@ -324,6 +324,8 @@ static int healthcheck_duration(Converter *c, YamlNode *hc, const char *name, co
         r = converter_duration(c, "healthcheck", v, &usec);
         if (r < 0)
                 return r;
+        if (ret)
+                *ret = usec;
         r = format_duration(usec, &s);
         if (r < 0)
                 return r;
@@ -402,10 +404,10 @@ int convert_healthcheck(Converter *c, const char *key, YamlNode *v) {
                 c->service->has_healthcheck = true;
         }
 
-        r = healthcheck_duration(c, v, "interval", "--health-interval");
+        r = healthcheck_duration(c, v, "interval", "--health-interval", &c->service->health_interval_usec);
         if (r < 0)
                 return r;
-        r = healthcheck_duration(c, v, "timeout", "--health-timeout");
+        r = healthcheck_duration(c, v, "timeout", "--health-timeout", NULL);
         if (r < 0)
                 return r;
         val = yaml_mapping_get(v, "retries");
@@ -419,10 +421,10 @@ int convert_healthcheck(Converter *c, const char *key, YamlNode *v) {
                 if (r < 0)
                         return r;
         }
-        r = healthcheck_duration(c, v, "start_period", "--health-start-period");
+        r = healthcheck_duration(c, v, "start_period", "--health-start-period", NULL);
         if (r < 0)
                 return r;
-        return healthcheck_duration(c, v, "start_interval", "--health-start-interval");
+        return healthcheck_duration(c, v, "start_interval", "--health-start-interval", NULL);
 }
 
 int convert_logging(Converter *c, const char *key, YamlNode *v) {

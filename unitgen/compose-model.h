@@ -105,6 +105,7 @@ typedef struct ComposeService {
         bool oneshot;           /* others wait for it to complete */
         bool wait_healthy;      /* others wait for it to be healthy */
         bool has_healthcheck;
+        uint64_t health_interval_usec;  /* healthcheck.interval; 0: the runtime's default (30 s) */
         bool pull_always;
         bool colocated_replicas;  /* max_replicas_per_node > 1: no conflicts among instances */
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 #include <ctype.h>
+#include <inttypes.h>
 
 #include "compose-convert.h"
 #include "compose-values.h"
@@ -8,6 +9,7 @@
 #include "exec-quote.h"
 #include "string-util.h"
 #include "strv.h"
+#include "time-util.h"
 #include "xfleet-map.h"
 #include "xfleet.h"
 
@@ -236,6 +238,28 @@ static int service_validate(ComposeService *s, Diag *d) {
                           strna(error));
 }
 
+/* Healthcheck=RUNTIME CONTAINER INTERVAL (lib/xfleet.h); a replica's container name keeps its
+ * instance as %i, which the agent expands. */
+static int xfleet_map_healthcheck(const ComposeModel *m, ComposeService *s) {
+        _cleanup_free_ char *container = NULL;
+        uint64_t sec = s->health_interval_usec > 0 ?
+                DIV_ROUND_UP(s->health_interval_usec, USEC_PER_SEC) : XFLEET_HEALTH_INTERVAL_DEFAULT_SEC;
+        size_t n = 0;
+
+        container = new(char, strlen(s->container) * 2 + 1);
+        if (!container)
+                return -ENOMEM;
+        for (const char *c = s->container; *c; c++)
+                if (*c == SPECIFIER_INSTANCE_CHAR) {
+                        container[n++] = '%';
+                        container[n++] = 'i';
+                } else
+                        container[n++] = *c;
+        container[n] = 0;
+        return strv_extendf(&s->xfleet, "Healthcheck=%s %s %" PRIu64, runtime_to_string(m->runtime), container,
+                            MIN(sec, (uint64_t) 86400));
+}
+
 int xfleet_map_finish(ComposeModel *m, Diag *d) {
         int r;
 
@@ -296,6 +320,13 @@ int xfleet_map_finish(ComposeModel *m, Diag *d) {
 
                 if (s->global) {
                         r = strv_extend(&s->xfleet, "Global=true");
+                        if (r < 0)
+                                return r;
+                }
+
+                /* The agent reads the health the runtime's own checks find, on their interval. */
+                if (s->has_healthcheck) {
+                        r = xfleet_map_healthcheck(m, s);
                         if (r < 0)
                                 return r;
                 }

@@ -322,8 +322,46 @@ static void test_objects(void) {
         }
 }
 
+static void test_healthcheck(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = parse(
+                "[X-Fleet]\nHealthcheck=podman app-web-%i 5\n", "app-web@2.service", NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *d = parse("[X-Fleet]\nHealthcheck=docker db\n", NULL, NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *c = NULL;
+        _cleanup_free_ char *msg = NULL;
+
+        assert_se(x && d);
+        is_str(x->health_runtime, "podman", "the runtime");
+        is_str(x->health_container, "app-web-2", "the container, specifiers expanded");
+        is_int(x->health_interval_sec, 5, "the interval");
+        is_int(d->health_interval_sec, 30, "docker's default interval");
+        ok(xfleet_options_is_empty(x), "a healthcheck places nothing");
+        assert_se(xfleet_options_copy(x, &c) == 0);
+        ok(streq_ptr(c->health_container, "app-web-2") && c->health_interval_sec == 5, "copied");
+
+        static const char *const bad[][2] = {
+                { "Healthcheck=podman", "Healthcheck=podman is not RUNTIME CONTAINER [INTERVAL]" },
+                { "Healthcheck=podman a 5 6", "is not RUNTIME CONTAINER [INTERVAL]" },
+                { "Healthcheck=rkt a", "Healthcheck=rkt a: runtime 'rkt' is not podman or docker" },
+                { "Healthcheck=podman -x", "'-x' is not a container name" },
+                { "Healthcheck=podman a;b", "'a;b' is not a container name" },
+                { "Healthcheck=podman a 0", "interval '0' is not 1..86400 seconds" },
+                { "Healthcheck=podman a 5s", "interval '5s' is not 1..86400 seconds" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *text = NULL;
+                XFleetOptions *y;
+
+                assert_se(asprintf(&text, "[X-Fleet]\n%s\n", bad[i][0]) >= 0);
+                y = parse(text, NULL, &msg);
+                ok(!y && msg && strstr(msg, bad[i][1]), "refused: %s", strna(msg));
+                xfleet_options_free(y);
+                msg = mfree(msg);
+        }
+}
+
 int main(void) {
         test_objects();
+        test_healthcheck();
         test_parse();
         test_deprecated_and_specifiers();
         test_parse_errors();
