@@ -11,6 +11,7 @@
 #include "etcd-client.h"
 #include "fileio.h"
 #include "fleetd-conf.h"
+#include "network-docker.h"
 #include "parse-util.h"
 #include "registry.h"
 #include "string-util.h"
@@ -81,6 +82,7 @@ static const Option options[] = {
         OPT("network_port", OPTION_INT, network_port),
         OPT("network_device", OPTION_STRING, network_device),
         OPT("network_cni_dir", OPTION_PATH_DIR, network_cni_dir),
+        OPT("network_docker_socket", OPTION_STRING, network_docker_socket),
         /* fleet's options that have no meaning here: accepted so that old files keep working. */
         OPT_IGNORED("engine_reconcile_interval"),
         OPT_IGNORED("token_limit"),
@@ -111,8 +113,10 @@ int fleetd_config_new(FleetdConfig **ret) {
         c->state_dir = strdup("/var/lib/fleet/");
         c->network_range = strdup(SUBNET_DEFAULT_RANGE);
         c->network_cni_dir = strdup("/etc/cni/net.d/");
+        c->network_docker_socket = strdup(NETWORK_DOCKER_DEFAULT_SOCKET);
         if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata || !c->dns_domain ||
-            !c->dns_address || !c->dns_hosts_directory || !c->state_dir || !c->network_range || !c->network_cni_dir)
+            !c->dns_address || !c->dns_hosts_directory || !c->state_dir || !c->network_range || !c->network_cni_dir ||
+            !c->network_docker_socket)
                 return -ENOMEM;
         c->network = true;
         c->network_subnet_len = SUBNET_DEFAULT_LEN;
@@ -153,6 +157,7 @@ FleetdConfig *fleetd_config_free(FleetdConfig *c) {
         free(c->network_subnet);
         free(c->network_device);
         free(c->network_cni_dir);
+        free(c->network_docker_socket);
         return mfree(c);
 }
 

@@ -55,6 +55,7 @@ typedef struct FleetdConfig {
         int network_port;               /* VXLAN UDP port, 4789 */
         char *network_device;           /* NULL: "fleet.<vni>" */
         char *network_cni_dir;          /* where the CNI conflist goes, always ends in '/' */
+        char *network_docker_socket;    /* the Docker Engine API socket whose "fleet" network fleetd keeps; "": none */
 } FleetdConfig;
 
 /* A configuration holding the defaults. Returns 0 or -ENOMEM. */

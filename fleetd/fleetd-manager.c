@@ -339,6 +339,7 @@ static int manager_start_network(Manager *m) {
                 .device = c->network_device,
                 .state_dir = c->state_dir,
                 .cni_dir = c->network_cni_dir,
+                .docker_socket = c->network_docker_socket,
                 .ttl_sec = config_ttl_sec(c),
         };
         if (c->network_port < 1 || c->network_port > 65535) {

@@ -4,17 +4,20 @@
 #include <sys/stat.h>
 
 #include "fileio.h"
+#include "network-docker.h"
 #include "network.h"
 
 char *network_cni_conflist(Subnet subnet, uint32_t mtu) {
         json_auto_t *o = NULL;
         char sn[SUBNET_STRLEN], gw[16], start[16], end[16];
         uint32_t last = subnet.addr | ~subnet_mask(subnet.len);
+        Subnet docker;
 
         subnet_format(subnet, sn);
         subnet_addr_format(subnet.addr + 1, gw);
         subnet_addr_format(subnet.addr + 2, start);
-        subnet_addr_format(last - 1, end);
+        /* docker's network shares the bridge and the subnet: it takes the upper half. */
+        subnet_addr_format(network_docker_range(subnet, &docker) ? docker.addr - 1 : last - 1, end);
 
         /* podman 4 (CNI backend) reads cniVersion 0.4.0 conflists; its "podman network ls" shows
          * this one as NETWORK_CNI_NAME. .0 is the VTEP, .1 the bridge: containers start at .2. */

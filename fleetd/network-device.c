@@ -121,6 +121,9 @@ int network_device_setup(Network *n) {
 
         network_set_status(n, true, "subnet %s on %s (vni %u, port %u, mtu %u), CNI network %s", sn, n->device,
                            n->vni, n->port, n->mtu, NETWORK_CNI_NAME);
+        /* docker's network is for docker's units only: podman's and plain units need not wait for it. */
+        if (n->docker)
+                network_docker_set(n->docker, n->subnet, n->mtu);
         return 0;
 
 fail:

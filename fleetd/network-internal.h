@@ -4,6 +4,7 @@
 /* The Network object's insides, shared by network.c (leasing) and network-device.c (the kernel:
  * device, remote machines, firewall). */
 
+#include "network-docker.h"
 #include "network-netlink.h"
 #include "network.h"
 
@@ -56,6 +57,7 @@ struct Network {
         EtcdCall *list_call;
         EtcdWatch *watch;
         char *firewall;                 /* the ruleset last applied */
+        NetworkDocker *docker;          /* docker's network "fleet", when a socket is configured */
 };
 
 void network_set_status(Network *n, bool ready, const char *fmt, ...) _printf_(3, 4);

@@ -29,6 +29,7 @@ void network_vtep_mac(const char *machine_id, uint8_t ret[static 6]) {
 int network_new(Network **ret, sd_event *event, EtcdClient *etcd, const NetworkConfig *c, char **ret_error) {
         _cleanup_(network_freep) Network *n = NULL;
         char a[SUBNET_STRLEN], b[SUBNET_STRLEN];
+        int r;
 
         assert(ret);
         assert(c);
@@ -80,6 +81,11 @@ int network_new(Network **ret, sd_event *event, EtcdClient *etcd, const NetworkC
         if (strlen(n->device) >= 16)
                 return error_message_set(ret_error, EINVAL, "network_device: '%s' is longer than 15 characters", n->device);
         network_vtep_mac(n->machine_id, n->mac);
+        if (!isempty(c->docker_socket)) {
+                r = network_docker_new(&n->docker, event, c->docker_socket);
+                if (r < 0)
+                        return r;
+        }
 
         *ret = TAKE_PTR(n);
         return 0;
@@ -88,6 +94,7 @@ int network_new(Network **ret, sd_event *event, EtcdClient *etcd, const NetworkC
 Network *network_free(Network *n) {
         if (!n)
                 return NULL;
+        network_docker_free(n->docker);
         etcd_watch_free(n->watch);
         etcd_call_cancel(n->list_call);
         etcd_call_cancel(n->call);

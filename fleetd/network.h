@@ -37,6 +37,7 @@ typedef struct NetworkConfig {
         const char *device;             /* NULL: "fleet.<vni>" */
         const char *state_dir;          /* ends in '/' */
         const char *cni_dir;            /* ends in '/' */
+        const char *docker_socket;      /* the Docker Engine API's socket; NULL or "": docker is not managed */
         int64_t ttl_sec;                /* the subnet lease's */
 } NetworkConfig;
 

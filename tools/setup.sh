@@ -18,6 +18,7 @@ PACKAGES=(
         dpkg-dev debhelper lintian      # the .deb test: dpkg-buildpackage and lintian
         stress-ng                       # the lease keeper test oversubscribes the CPUs
         podman runc busybox-static      # unitgen cluster test: a generated podman unit runs in a node
+        podman-docker                   # docker network test: a docker unit's /usr/bin/docker (talks to podman's Docker API)
         dnsmasq-base                    # the cluster DNS on each machine (fleet-dns.service)
         redis-server redis-tools        # the demo's redis image is built from their binaries
         iperf3                          # bench/network: overlay throughput

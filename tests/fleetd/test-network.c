@@ -13,6 +13,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include "network-docker.h"
 #include "network-netlink.h"
 #include "network-scopes.h"
 #include "network.h"
@@ -174,9 +175,66 @@ static void test_cni(void) {
         is_str(json_string_value(json_object_get(range, "subnet")), "10.42.7.0/24", "over the machine's subnet");
         is_str(json_string_value(json_object_get(range, "gateway")), "10.42.7.1", "gateway .1");
         is_str(json_string_value(json_object_get(range, "rangeStart")), "10.42.7.2", "containers from .2");
-        is_str(json_string_value(json_object_get(range, "rangeEnd")), "10.42.7.254", "... to .254");
+        is_str(json_string_value(json_object_get(range, "rangeEnd")), "10.42.7.127",
+               "... to .127: docker's network takes the upper half of the shared bridge's subnet");
         is_str(json_string_value(json_object_get(json_array_get(json_object_get(j, "plugins"), 1), "type")),
                "portmap", "ports: publish through portmap");
+}
+
+static void test_docker(void) {
+        Subnet s, r, s29;
+        _cleanup_free_ char *body = NULL, *why = NULL;
+        json_auto_t *j = NULL;
+        json_t *c, *o;
+        /* Answers as docker 20.10 gives them (IPRange and the bridge name reported) ... */
+        const char *docker_ok =
+                "{\"Name\":\"fleet\",\"Driver\":\"bridge\",\"IPAM\":{\"Driver\":\"default\",\"Options\":null,"
+                "\"Config\":[{\"Subnet\":\"10.42.7.0/24\",\"IPRange\":\"10.42.7.128/25\",\"Gateway\":\"10.42.7.1\"}]},"
+                "\"Options\":{\"com.docker.network.bridge.name\":\"fleet0\",\"com.docker.network.driver.mtu\":\"1450\"}}";
+        /* ... and as podman 4.3's compat API does (neither reported, its own "mtu" option). */
+        const char *podman_ok =
+                "{\"Name\":\"fleet\",\"Driver\":\"bridge\",\"IPAM\":{\"Driver\":\"default\",\"Options\":{\"driver\":\"host-local\"},"
+                "\"Config\":[{\"Subnet\":\"10.42.7.0/24\",\"Gateway\":\"10.42.7.1\"}]},\"Options\":{\"mtu\":\"1450\"}}";
+        const char *wrong =
+                "{\"Name\":\"fleet\",\"Driver\":\"bridge\",\"IPAM\":{\"Config\":[{\"Subnet\":\"10.99.99.0/24\","
+                "\"IPRange\":\"10.99.99.0/24\",\"Gateway\":\"10.99.99.1\"}]},"
+                "\"Options\":{\"com.docker.network.bridge.name\":\"br-x\"}}";
+
+        assert_se(subnet_parse("10.42.7.0/24", &s) == 0);
+        ok(network_docker_range(s, &r) && r.addr == IP(10, 42, 7, 128) && r.len == 25, "docker's half: 10.42.7.128/25");
+        assert_se(subnet_parse("10.42.7.8/29", &s29) == 0);
+        ok(!network_docker_range(s29, &r), "a /29 is too small to share");
+
+        body = network_docker_create_body(s, 1450);
+        j = body ? json_loads(body, 0, NULL) : NULL;
+        ok(j != NULL, "create body is JSON");
+        is_str(json_string_value(json_object_get(j, "Name")), "fleet", "named fleet");
+        is_str(json_string_value(json_object_get(j, "Driver")), "bridge", "bridge driver");
+        c = json_array_get(json_object_get(json_object_get(j, "IPAM"), "Config"), 0);
+        is_str(json_string_value(json_object_get(c, "Subnet")), "10.42.7.0/24", "IPAM subnet = the machine's");
+        is_str(json_string_value(json_object_get(c, "Gateway")), "10.42.7.1", "gateway .1, the bridge");
+        is_str(json_string_value(json_object_get(c, "IPRange")), "10.42.7.128/25", "addresses from the upper half");
+        o = json_object_get(j, "Options");
+        is_str(json_string_value(json_object_get(o, "com.docker.network.bridge.name")), NETWORK_BRIDGE_NAME,
+               "on the bridge podman's CNI network uses");
+        is_str(json_string_value(json_object_get(o, "com.docker.network.driver.mtu")), "1450", "VXLAN MTU");
+        is_str(json_string_value(json_object_get(o, "com.docker.network.bridge.enable_ip_masquerade")), "false",
+               "no masquerade by docker");
+
+        is_int(network_docker_check(docker_ok, strlen(docker_ok), s, 1450, &why), 1, "docker's right network matches");
+        is_int(network_docker_check(podman_ok, strlen(podman_ok), s, 1450, &why), 1,
+               "podman's compat answer matches (what it does not report is not held against it)");
+        is_int(network_docker_check(docker_ok, strlen(docker_ok), s, 1400, &why), 0, "another MTU does not");
+        is_str(why, "mtu 1450 (wants 1400)", "... and says so");
+        why = mfree(why);
+        is_int(network_docker_check(wrong, strlen(wrong), s, 1450, &why), 0, "a wrong network does not match");
+        is_str(why, "subnet 10.99.99.0/24 (wants 10.42.7.0/24), gateway 10.99.99.1 (wants 10.42.7.1), IP range "
+               "10.99.99.0/24 (wants 10.42.7.128/25), bridge br-x (wants fleet0)", "... naming every difference");
+        why = mfree(why);
+        is_int(network_docker_check("[]", 2, s, 1450, &why), -EBADMSG, "not a network: -EBADMSG");
+        is_int(network_docker_check("{\"Driver\":\"macvlan\",\"IPAM\":{\"Config\":[]}}", 41, s, 1450, &why), 0,
+               "another driver, no config: differs");
+        is_str(why, "driver macvlan (wants bridge), IPAM configs 0 (wants 1)", "... naming both");
 }
 
 static void test_nft(void) {
@@ -260,6 +318,7 @@ int main(void) {
         test_route_neigh_fdb();
         test_mac();
         test_cni();
+        test_docker();
         test_nft();
         test_scopes();
         return done_testing();

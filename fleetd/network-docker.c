@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "curl-glue.h"
+#include "log.h"
+#include "network-docker.h"
+#include "network.h"
+#include "time-util.h"
+
+#define DOCKER_REPLY_MAX (1024 * 1024)
+#define DOCKER_REQUEST_TIMEOUT_MS 10000L
+#define DOCKER_MESSAGE_MAX 512
+#define DOCKER_LABEL "org.fleet.managed-by"
+
+typedef enum DockerStep {
+        DOCKER_IDLE,
+        DOCKER_INSPECT,
+        DOCKER_REMOVE,
+        DOCKER_CREATE,
+} DockerStep;
+
+struct NetworkDocker {
+        sd_event *event;
+        char *path;
+        CurlGlue *glue;
+        CURL *curl;                     /* the request under way, if any */
+        struct curl_slist *headers;
+        char *reply;
+        size_t reply_size;
+        bool reply_truncated;
+        DockerStep step;
+        sd_event_source *timer;
+
+        bool have_subnet;
+        Subnet subnet;
+        uint32_t mtu;
+        char *why;                      /* what the inspect found wrong, for the remove's messages */
+        char *status;
+        bool ready;
+};
+
+bool network_docker_range(Subnet subnet, Subnet *ret) {
+        if (subnet.len > 28)
+                return false;
+        *ret = (Subnet) { .addr = subnet.addr | (UINT32_C(1) << (31 - subnet.len)), .len = subnet.len + 1 };
+        return true;
+}
+
+char *network_docker_create_body(Subnet subnet, uint32_t mtu) {
+        json_auto_t *o = NULL;
+        char sn[SUBNET_STRLEN], rn[SUBNET_STRLEN], gw[16], m[12];
+        Subnet range;
+
+        if (!network_docker_range(subnet, &range))
+                return NULL;
+        subnet_format(subnet, sn);
+        subnet_format(range, rn);
+        subnet_addr_format(subnet.addr + 1, gw);
+        snprintf(m, sizeof m, "%u", mtu);
+        /* As docs/network.md's "docker network create": fleetd's nftables masquerade what leaves the
+         * cluster range, so docker must not masquerade traffic between machines. */
+        o = json_pack("{s:s, s:s, s:b, s:{s:s, s:[{s:s, s:s, s:s}]}, s:{s:s, s:s, s:s}, s:{s:s}}",
+                      "Name", NETWORK_CNI_NAME,
+                      "Driver", "bridge",
+                      "CheckDuplicate", 1,
+                      "IPAM", "Driver", "default", "Config", "Subnet", sn, "Gateway", gw, "IPRange", rn,
+                      "Options",
+                        "com.docker.network.bridge.name", NETWORK_BRIDGE_NAME,
+                        "com.docker.network.driver.mtu", m,
+                        "com.docker.network.bridge.enable_ip_masquerade", "false",
+                      "Labels", DOCKER_LABEL, "fleetd");
+        if (!o)
+                return NULL;
+        return json_dumps(o, JSON_COMPACT);
+}
+
+static int why_append(char **why, const char *what, const char *have, const char *want) {
+        char *s;
+
+        if (asprintf(&s, "%s%s%s %s (wants %s)", strempty(*why), *why ? ", " : "", what, have, want) < 0)
+                return -ENOMEM;
+        free_and_replace(*why, s);
+        return 0;
+}
+
+/* A string member of o that docker may leave out: NULL when absent or empty. */
+static const char *opt_string(json_t *o, const char *key) {
+        const char *s = json_string_value(json_object_get(o, key));
+
+        return isempty(s) ? NULL : s;
+}
+
+int network_docker_check(const char *json, size_t size, Subnet subnet, uint32_t mtu, char **ret_why) {
+        json_auto_t *o = NULL;
+        _cleanup_free_ char *why = NULL;
+        char sn[SUBNET_STRLEN], rn[SUBNET_STRLEN], gw[16], m[12];
+        const char *driver, *s;
+        json_t *configs, *c, *options;
+        Subnet range;
+        int r = 0;
+
+        assert(ret_why);
+
+        if (!network_docker_range(subnet, &range))
+                return -EINVAL;
+        subnet_format(subnet, sn);
+        subnet_format(range, rn);
+        subnet_addr_format(subnet.addr + 1, gw);
+
+        o = json_loadb(json, size, 0, NULL);
+        driver = json_string_value(json_object_get(o, "Driver"));
+        configs = json_object_get(json_object_get(o, "IPAM"), "Config");
+        if (!json_is_object(o) || !driver || (configs && !json_is_array(configs)))
+                return -EBADMSG;
+        options = json_object_get(o, "Options");
+
+        if (!streq(driver, "bridge"))
+                r = why_append(&why, "driver", driver, "bridge");
+        if (r >= 0 && json_array_size(configs) != 1) {
+                char n[24];
+
+                snprintf(n, sizeof n, "%zu", json_array_size(configs));
+                r = why_append(&why, "IPAM configs", n, "1");
+        }
+        c = json_array_get(configs, 0);
+        if (r >= 0 && c) {
+                s = opt_string(c, "Subnet");
+                if (!streq_ptr(s, sn))
+                        r = why_append(&why, "subnet", strna(s), sn);
+                s = opt_string(c, "Gateway");
+                if (r >= 0 && s && !streq(s, gw))
+                        r = why_append(&why, "gateway", s, gw);
+                s = opt_string(c, "IPRange");
+                if (r >= 0 && s && !streq(s, rn))
+                        r = why_append(&why, "IP range", s, rn);
+        }
+        s = opt_string(options, "com.docker.network.bridge.name");
+        if (r >= 0 && s && !streq(s, NETWORK_BRIDGE_NAME))
+                r = why_append(&why, "bridge", s, NETWORK_BRIDGE_NAME);
+        /* docker names it by its option, podman's compat API by its own ("mtu"). */
+        s = opt_string(options, "com.docker.network.driver.mtu") ?: opt_string(options, "mtu");
+        snprintf(m, sizeof m, "%u", mtu);
+        if (r >= 0 && s && !streq(s, m))
+                r = why_append(&why, "mtu", s, m);
+        if (r < 0)
+                return r;
+        *ret_why = TAKE_PTR(why);
+        return *ret_why ? 0 : 1;
+}
+
+/* ---- talking to docker ---- */
+
+static void docker_set_status(NetworkDocker *d, bool ready, const char *fmt, ...) _printf_(3, 4);
+static void docker_set_status(NetworkDocker *d, bool ready, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (!s)
+                return;
+        /* Checked every few seconds: say it once per change. */
+        if (!d->status || !streq(d->status, s)) {
+                if (ready)
+                        log_info("Cluster network: %s", s);
+                else
+                        log_error("Cluster network: %s", s);
+        }
+        d->ready = ready;
+        free_and_replace(d->status, s);
+}
+
+static void request_stop(NetworkDocker *d) {
+        if (d->curl) {
+                curl_glue_remove(d->glue, d->curl);
+                curl_easy_cleanup(d->curl);
+                d->curl = NULL;
+        }
+        curl_slist_free_all(d->headers);
+        d->headers = NULL;
+        d->reply = mfree(d->reply);
+        d->reply_size = 0;
+        d->reply_truncated = false;
+        d->step = DOCKER_IDLE;
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *userdata) {
+        NetworkDocker *d = userdata;
+        size_t k = size * n;
+        char *b;
+
+        if (d->reply_size + k > DOCKER_REPLY_MAX) {
+                d->reply_truncated = true;
+                return 0;
+        }
+        b = realloc(d->reply, d->reply_size + k + 1);
+        if (!b)
+                return 0;
+        memcpy(b + d->reply_size, p, k);
+        d->reply_size += k;
+        b[d->reply_size] = 0;
+        d->reply = b;
+        return k;
+}
+
+/* Send method path (under the API version) with body (NULL: none). Returns 0 or a negative errno. */
+static int request(NetworkDocker *d, DockerStep step, const char *method, const char *path, const char *body) {
+        _cleanup_free_ char *url = NULL;
+        int r;
+
+        request_stop(d);
+        if (asprintf(&url, "http://docker/" NETWORK_DOCKER_API "%s", path) < 0)
+                return -ENOMEM;
+        d->curl = curl_easy_init();
+        if (!d->curl)
+                return -ENOMEM;
+        if (body) {
+                d->headers = curl_slist_append(NULL, "Content-Type: application/json");
+                if (!d->headers)
+                        return -ENOMEM;
+        }
+        if (curl_easy_setopt(d->curl, CURLOPT_UNIX_SOCKET_PATH, d->path) != CURLE_OK ||
+            curl_easy_setopt(d->curl, CURLOPT_URL, url) != CURLE_OK ||
+            curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
+            curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+            curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, d) != CURLE_OK ||
+            curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS) != CURLE_OK ||
+            curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+            (body && (curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, d->headers) != CURLE_OK ||
+                      curl_easy_setopt(d->curl, CURLOPT_COPYPOSTFIELDS, body) != CURLE_OK))) {
+                request_stop(d);
+                return -EIO;
+        }
+        r = curl_glue_add(d->glue, d->curl);
+        if (r < 0) {
+                request_stop(d);
+                return r;
+        }
+        d->step = step;
+        return 0;
+}
+
+/* docker's error answers are {"message": "..."}. */
+static const char *reply_message(NetworkDocker *d, char buf[static DOCKER_MESSAGE_MAX]) {
+        json_auto_t *o = NULL;
+        const char *m;
+
+        /* podman 4.3 sends its error object twice, one after the other: the first one tells. */
+        o = d->reply ? json_loadb(d->reply, d->reply_size, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+        m = json_string_value(json_object_get(o, "message"));
+        snprintf(buf, DOCKER_MESSAGE_MAX, "%s", m ?: d->reply_size > 0 ? "(no message)" : "(empty answer)");
+        return buf;
+}
+
+static void check_now(NetworkDocker *d) {
+        int r;
+
+        if (!d->have_subnet || d->step != DOCKER_IDLE)
+                return;
+        if (access(d->path, F_OK) < 0) {
+                docker_set_status(d, false, "no docker at %s: docker network %s not set up", d->path,
+                                  NETWORK_CNI_NAME);
+                return;
+        }
+        r = request(d, DOCKER_INSPECT, "GET", "/networks/" NETWORK_CNI_NAME, NULL);
+        if (r < 0)
+                docker_set_status(d, false, "cannot ask docker at %s about network %s: %s", d->path,
+                                  NETWORK_CNI_NAME, strerror(-r));
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        NetworkDocker *d = userdata;
+
+        check_now(d);
+        (void) sd_event_source_set_time_relative(s, NETWORK_DOCKER_CHECK_USEC);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
+static void create(NetworkDocker *d) {
+        _cleanup_free_ char *body = network_docker_create_body(d->subnet, d->mtu);
+        int r;
+
+        r = body ? request(d, DOCKER_CREATE, "POST", "/networks/create", body) : -ENOMEM;
+        if (r < 0)
+                docker_set_status(d, false, "cannot create docker network %s: %s", NETWORK_CNI_NAME, strerror(-r));
+}
+
+static void on_inspected(NetworkDocker *d, long code) {
+        _cleanup_free_ char *why = NULL;
+        char msg[DOCKER_MESSAGE_MAX];
+        char sn[SUBNET_STRLEN];
+        int r;
+
+        if (code == 404)
+                return create(d);
+        if (code != 200)
+                return docker_set_status(d, false, "docker at %s answered %ld to GET /networks/%s: %s", d->path,
+                                         code, NETWORK_CNI_NAME, reply_message(d, msg));
+        r = network_docker_check(d->reply, d->reply_size, d->subnet, d->mtu, &why);
+        if (r == 1)
+                return docker_set_status(d, true, "docker network %s on %s (bridge %s, docker's addresses from the "
+                                         "upper half)", NETWORK_CNI_NAME, subnet_format(d->subnet, sn),
+                                         NETWORK_BRIDGE_NAME);
+        if (r < 0)
+                return docker_set_status(d, false, "docker at %s: cannot read its network %s: %s", d->path,
+                                         NETWORK_CNI_NAME, strerror(-r));
+        log_warning("Cluster network: docker network %s has %s: removing it to create it again.", NETWORK_CNI_NAME,
+                    why);
+        free_and_replace(d->why, why);
+        why = NULL;
+        r = request(d, DOCKER_REMOVE, "DELETE", "/networks/" NETWORK_CNI_NAME, NULL);
+        if (r < 0)
+                docker_set_status(d, false, "cannot remove docker network %s: %s", NETWORK_CNI_NAME, strerror(-r));
+}
+
+static void on_finished(CurlGlue *g, CURL *curl, CURLcode result, void *userdata) {
+        NetworkDocker *d = userdata;
+        DockerStep step = d->step;
+        char msg[DOCKER_MESSAGE_MAX];
+        long code = 0;
+
+        assert(curl == d->curl);
+        if (result != CURLE_OK) {
+                docker_set_status(d, false, "docker at %s does not answer: %s", d->path,
+                                  d->reply_truncated ? "answer over 1 MiB" : curl_easy_strerror(result));
+                return request_stop(d);
+        }
+        (void) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+        /* The reply stays ours until the next request replaces it. */
+        curl_easy_cleanup(d->curl);
+        d->curl = NULL;
+        d->step = DOCKER_IDLE;
+
+        switch (step) {
+
+        case DOCKER_INSPECT:
+                on_inspected(d, code);
+                break;
+
+        case DOCKER_REMOVE:
+                if (code == 204 || code == 200 || code == 404)
+                        create(d);
+                else
+                        docker_set_status(d, false, "docker network %s has %s, and docker refuses to remove it "
+                                          "(%ld: %s): remove its containers or the network", NETWORK_CNI_NAME,
+                                          strna(d->why), code, reply_message(d, msg));
+                break;
+
+        case DOCKER_CREATE:
+                if (code == 201 || code == 200) {
+                        char sn[SUBNET_STRLEN];
+
+                        log_info("Cluster network: created docker network %s on %s.", NETWORK_CNI_NAME,
+                                 subnet_format(d->subnet, sn));
+                        /* Read it back: what docker made of it decides. */
+                        check_now(d);
+                } else
+                        docker_set_status(d, false, "docker refuses to create network %s (%ld: %s)",
+                                          NETWORK_CNI_NAME, code, reply_message(d, msg));
+                break;
+
+        case DOCKER_IDLE:
+                break;
+        }
+}
+
+int network_docker_new(NetworkDocker **ret, sd_event *event, const char *path) {
+        _cleanup_(network_docker_freep) NetworkDocker *d = NULL;
+        int r;
+
+        assert(ret);
+        assert(path);
+
+        d = new0(NetworkDocker, 1);
+        if (!d)
+                return -ENOMEM;
+        d->event = sd_event_ref(event);
+        d->path = strdup(path);
+        d->status = strdup("not checked yet");
+        if (!d->path || !d->status)
+                return -ENOMEM;
+        r = curl_glue_new(&d->glue, event, on_finished, d);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time_relative(event, &d->timer, CLOCK_MONOTONIC, NETWORK_DOCKER_CHECK_USEC, 0, on_timer, d);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(d->timer, "docker-network");
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+NetworkDocker *network_docker_free(NetworkDocker *d) {
+        if (!d)
+                return NULL;
+        request_stop(d);
+        curl_glue_free(d->glue);
+        sd_event_source_disable_unref(d->timer);
+        sd_event_unref(d->event);
+        free(d->path);
+        free(d->why);
+        free(d->status);
+        return mfree(d);
+}
+
+void network_docker_set(NetworkDocker *d, Subnet subnet, uint32_t mtu) {
+        char sn[SUBNET_STRLEN];
+        Subnet range;
+
+        assert(d);
+
+        if (!network_docker_range(subnet, &range)) {
+                docker_set_status(d, false, "subnet %s is too small to share with docker (at most /28): docker "
+                                  "network %s not set up", subnet_format(subnet, sn), NETWORK_CNI_NAME);
+                return;
+        }
+        d->subnet = subnet;
+        d->mtu = mtu;
+        d->have_subnet = true;
+        request_stop(d);
+        check_now(d);
+        (void) sd_event_source_set_time_relative(d->timer, NETWORK_DOCKER_CHECK_USEC);
+        (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+}
+
+const char *network_docker_status(const NetworkDocker *d) {
+        return d ? d->status : "docker network not managed";
+}
+
+bool network_docker_is_ready(const NetworkDocker *d) {
+        return d && d->ready;
+}

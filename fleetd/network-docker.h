@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* docker's container network "fleet" on this machine, kept on the machine's subnet through the
+ * Docker Engine API (the socket docker's own CLI talks to; podman's "system service" serves the
+ * same API): created when missing, removed and created again when its driver, subnet, gateway, IP
+ * range or bridge differ, left alone when right; checked again every NETWORK_DOCKER_CHECK_USEC, so
+ * a docker started, restarted or fiddled with later is brought back in line. No socket: nothing to
+ * do (checked again later). docker and podman share the bridge NETWORK_BRIDGE_NAME and the subnet,
+ * so each allocates from its own half: podman's CNI the lower half, docker the upper one
+ * (network_docker_range()). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+#include "subnet.h"
+
+#define NETWORK_DOCKER_DEFAULT_SOCKET "/run/docker.sock"
+#define NETWORK_DOCKER_CHECK_USEC (10 * USEC_PER_SEC)
+/* docker 20.10 (Debian 12's docker.io) and podman 4.3's compat API both speak 1.41. */
+#define NETWORK_DOCKER_API "v1.41"
+
+typedef struct NetworkDocker NetworkDocker;
+
+/* A keeper for the docker network behind the socket at path (event must outlive it). Nothing is
+ * asked until network_docker_set(). Returns 0 or a negative errno. */
+int network_docker_new(NetworkDocker **ret, sd_event *event, const char *path);
+/* Stop (a request on the way is cancelled; docker's network stays). Accepts NULL; returns NULL. */
+NetworkDocker *network_docker_free(NetworkDocker *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(NetworkDocker *, network_docker_free);
+
+/* Keep docker's network on subnet with the given MTU from now on; checks at once. */
+void network_docker_set(NetworkDocker *d, Subnet subnet, uint32_t mtu);
+/* What the last check found, one line (borrowed): "docker network fleet on ...", "no docker at
+ * ...", or what is wrong. */
+const char *network_docker_status(const NetworkDocker *d);
+/* Whether the last check found the network right. */
+bool network_docker_is_ready(const NetworkDocker *d);
+
+/* ---- pieces with no I/O, for the tests ---- */
+
+/* The part of subnet docker allocates from: its upper half. Returns false when subnet is too small
+ * to share (longer than /28). */
+bool network_docker_range(Subnet subnet, Subnet *ret);
+/* The JSON body of POST /networks/create for subnet and mtu. Returns a malloc'd text or NULL. */
+char *network_docker_create_body(Subnet subnet, uint32_t mtu);
+/* Compare docker's answer to GET /networks/fleet with what subnet and mtu want. Returns 1 when it matches,
+ * 0 when not (a malloc'd "has X, wants Y" in *ret_why), -EBADMSG when the answer is not a network,
+ * -ENOMEM. Fields docker does not report (podman's compat API leaves out the IP range and the
+ * bridge name) are not held against it. */
+int network_docker_check(const char *json, size_t size, Subnet subnet, uint32_t mtu, char **ret_why);
