@@ -66,7 +66,9 @@ static void table_print(FILE *f, const char *family, Subnet range, unsigned subn
          * a scope of its own as a docker network is: they reach each other, and no compose
          * network's containers, nor are they reached by them. */
         fputs("\t\tip saddr != @members ip daddr != @members accept\n", f);
-        fputs("\t\tcounter drop\n\t}\n}\n", f);
+        /* Spelled with an address, not bare: "ip" makes it an IPv4-only rule, so the bridge's ARP
+         * frames, which none of the rules above match, still pass. */
+        fprintf(f, "\t\tip saddr %s counter drop\n\t}\n}\n", rs);
 }
 
 char *network_scopes_ruleset(Subnet range, unsigned subnet_len, const NetworkScopeMember *members, size_t n_members) {

@@ -292,14 +292,14 @@ static void test_scopes(void) {
                "\t\tip saddr @n0 ip daddr @n0 accept\n"
                "\t\tip saddr @n1 ip daddr @n1 accept\n"
                "\t\tip saddr != @members ip daddr != @members accept\n"
-               "\t\tcounter drop\n"
+               "\t\tip saddr 10.42.0.0/16 counter drop\n"
                "\t}\n"
                "}\n",
                "routed traffic: a set per network, one container once, the machines' .0/.1 let through, "
                "containers of no compose network among themselves, the rest of the range dropped");
         bridge = t ? strstr(t, "table bridge fleet_scopes\ndelete table bridge fleet_scopes\ntable bridge fleet_scopes {") : NULL;
         ok(bridge && strstr(bridge, "ip saddr @n1 ip daddr @n1 accept") &&
-           strstr(bridge, "ip saddr != @members ip daddr != @members accept\n\t\tcounter drop"), "bridged traffic (one machine) gets the same chain");
+           strstr(bridge, "ip saddr != @members ip daddr != @members accept\n\t\tip saddr 10.42.0.0/16 counter drop"), "bridged traffic (one machine) gets the same chain");
 
         for (size_t i = 0; i < ELEMENTSOF(m); i++)
                 rev[i] = m[ELEMENTSOF(m) - 1 - i];
