@@ -101,6 +101,7 @@ name: dk
 services:
   web:
     image: localhost/dk-bb:latest
+    pids_limit: -1
     command: ["sh", "-c", "mkdir -p /w && echo hello-from-docker > /w/index.html && exec httpd -f -p 8080 -h /w"]
     x-fleet: {MachineMetadata: hostname=node2}
 YAML
@@ -138,7 +139,10 @@ ok $? "web is active on node2" || diag "$("$FLEETCTL" list-units 2>&1)"
 wait_for 120 active_on dk-client.service 10.99.23.11
 ok $? "client is active on node1"
 
-web_ip() { api GET /containers/dk-web/json | grep -o '"fleet":{[^}]*"IPAddress":"[0-9.]*"' | grep -o '[0-9.]*"$' | tr -d '"'; }
+web_ip() {   # as docker's API reports it
+        "$C" exec 2 curl -s --max-time 10 --unix-socket /run/docker.sock http://docker/v1.41/containers/dk-web/json 2>/dev/null |
+                python3 -c 'import json, sys; print(json.load(sys.stdin)["NetworkSettings"]["Networks"]["fleet"]["IPAddress"])' 2>/dev/null
+}
 has_ip() { [ -n "$(web_ip)" ]; }
 wait_for 60 has_ip
 W=$(web_ip)
@@ -154,9 +158,10 @@ ok $? "and by its full name web.dk.fleet"
 
 # ---- 5. containers on the cluster network with no compose network: a scope of their own ----
 # Started by hand, with no unit: published nowhere, on the bare network "fleet" only.
-"$C" exec 1 podman run -d -q --name plain1 --network fleet localhost/dk-bb:latest \
+# The nodes' cgroup tree has no pids controller: --pids-limit -1.
+"$C" exec 1 podman run -d -q --name plain1 --network fleet --pids-limit -1 localhost/dk-bb:latest \
         sh -c 'mkdir -p /w && echo hello-from-plain > /w/index.html && exec httpd -f -p 8080 -h /w' >/dev/null
-"$C" exec 2 podman run -d -q --name plain2 --network fleet localhost/dk-bb:latest sleep 100000 >/dev/null
+"$C" exec 2 podman run -d -q --name plain2 --network fleet --pids-limit -1 localhost/dk-bb:latest sleep 100000 >/dev/null
 P1=$("$C" exec 1 podman inspect plain1 --format '{{.NetworkSettings.Networks.fleet.IPAddress}}' 2>/dev/null)
 [[ $P1 =~ ^10\.42\. ]]
 ok $? "a container with no compose network runs on node1's fleet network ($P1)"
