@@ -720,7 +720,14 @@ int fleetctl_etcd(EtcdClient **ret) {
 int fleetctl_log_etcd_error(int r, const char *what) {
         _cleanup_free_ char *j = strv_join(arg_endpoints, ",");
         const char *msg = etcd_client ? etcd_sync_last_error(etcd_client) : NULL;
+        const char *detail = etcd_client ? etcd_client_error_detail(etcd_client) : NULL;
 
+        /* The endpoint and what is wrong with it, where configuration explains the failure. */
+        if (detail) {
+                _cleanup_free_ char *m = utf8_escape_non_printable(detail);
+
+                return log_error_errno(r, "Failed to %s: %s", what, strna(m));
+        }
         switch (r) {
         case -ETIMEDOUT:
         case -ESTALE:           /* the watchdog ended the loop */

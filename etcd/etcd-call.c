@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
 #include "etcd-internal.h"
+#include "log.h"
 
 static void call_unlink(EtcdCall *call) {
         EtcdClient *c = call->client;
@@ -149,8 +150,10 @@ static int call_attempt(EtcdCall *call) {
         if (!call->curl)
                 return -ENOMEM;
 
+        call->curl_error[0] = 0;
         if (curl_easy_setopt(call->curl, CURLOPT_WRITEFUNCTION, call_on_data) != CURLE_OK ||
             curl_easy_setopt(call->curl, CURLOPT_WRITEDATA, call) != CURLE_OK ||
+            curl_easy_setopt(call->curl, CURLOPT_ERRORBUFFER, call->curl_error) != CURLE_OK ||
             curl_easy_setopt(call->curl, CURLOPT_PRIVATE, call) != CURLE_OK)
                 return -EIO;
 
@@ -221,6 +224,87 @@ static bool call_attempt_unsent(EtcdCall *call, CURLcode result, const EtcdRespo
         return response && response->error_message && strstr(response->error_message, "no leader");
 }
 
+/* Whether the server behind the http:// endpoint i completes a TLS handshake. A plain request to
+ * etcd's TLS listener is cut off without an answer, which looks like any reset; asking the server
+ * in its own language tells the two apart. Blocking, at most ETCD_TLS_PROBE_MS, and only after
+ * such a reset. */
+#define ETCD_TLS_PROBE_MS 1000L
+static bool endpoint_speaks_tls(EtcdClient *c, size_t i) {
+        _cleanup_free_ char *url = NULL;
+        CURL *curl;
+        bool ok;
+
+        if (asprintf(&url, "https://%s", c->endpoints[i] + strlen("http://")) < 0)
+                return false;
+        curl = curl_easy_init();
+        if (!curl)
+                return false;
+        ok = curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+             curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, ETCD_TLS_PROBE_MS) == CURLE_OK &&
+             (!c->unix_sockets || curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, c->unix_sockets[i]) == CURLE_OK) &&
+             (!c->cert_file || (curl_easy_setopt(curl, CURLOPT_SSLCERT, c->cert_file) == CURLE_OK &&
+                                curl_easy_setopt(curl, CURLOPT_SSLKEY, c->key_file) == CURLE_OK)) &&
+             curl_easy_perform(curl) == CURLE_OK;
+        curl_easy_cleanup(curl);
+        return ok;
+}
+
+static bool reply_contains(const EtcdBuffer *b, const char *needle) {
+        return b->data && memmem(b->data, b->size, needle, strlen(needle));
+}
+
+/* A failure that the configuration explains rather than the network: the endpoint's scheme does not
+ * match what the server speaks, or the user and password do not match etcd's authentication. Sets
+ * the client's error detail to one line naming the endpoint and what is wrong, and returns the
+ * error to report (never a transient one: retrying cannot help). Returns error unchanged, and the
+ * detail untouched, for any other failure. */
+static int call_explain(EtcdCall *call, int error, CURLcode result, long status, const EtcdResponse *response) {
+        EtcdClient *c = call->client;
+        const char *ep = c->endpoints[call->endpoint], *m = response ? response->error_message : NULL;
+        char *detail = NULL;
+        size_t n = strlen(call->curl_error);
+        int r = 0;
+
+        while (n > 0 && call->curl_error[n - 1] == ' ')    /* libcurl's OpenSSL messages end in one */
+                call->curl_error[--n] = 0;
+        if (error == -EKEYREJECTED && startswith(ep, "https://") &&
+            (strstr(call->curl_error, "wrong version number") || strstr(call->curl_error, "packet length too long") ||
+             strstr(call->curl_error, "Connection reset by peer") || strstr(call->curl_error, "SSL_ERROR_SYSCALL") ||
+             strstr(call->curl_error, "unexpected eof")))
+                /* A TLS client hello sent to a plain server: a plain etcd cuts the connection (its
+                 * listener finds no HTTP request), another HTTP server answers "HTTP/1.1 400", which
+                 * OpenSSL reads as a record of a wrong version. */
+                r = asprintf(&detail, "%s: the server does not speak TLS (%s in the handshake): a plain-HTTP etcd "
+                             "wants http://, or turn TLS on in etcd", ep, call->curl_error);
+        else if (error == -EKEYREJECTED)
+                r = asprintf(&detail, "%s: TLS failed: %s", ep, call->curl_error[0] ? call->curl_error : curl_easy_strerror(result));
+        else if ((status == 400 && reply_contains(&call->reply, "HTTP request to an HTTPS server")) ||
+                 (error == -ECONNRESET && status == 0 && call->reply.size == 0 && startswith(ep, "http://") &&
+                  endpoint_speaks_tls(c, call->endpoint)))
+                r = asprintf(&detail, "%s: the server speaks HTTPS, but the endpoint says http: "
+                             "use https:// with the cluster's CA file", ep);
+        else if (call->kind == ETCD_REQUEST_AUTHENTICATE && m && strstr(m, "authentication is not enabled"))
+                r = asprintf(&detail, "%s: etcd has authentication turned off, but user \"%s\" and a password "
+                             "were given: give none", ep, c->username);
+        else if (call->kind == ETCD_REQUEST_AUTHENTICATE && m && error == -EINVAL)
+                r = asprintf(&detail, "%s: etcd refuses user \"%s\": %s", ep, c->username, m);
+        else if (!c->username && m && strstr(m, "user name is empty"))
+                r = asprintf(&detail, "%s: etcd has authentication turned on: give an etcd user and password", ep);
+        else
+                return error;
+        if (r < 0)
+                return -ENOMEM;
+        /* A daemon retries: say it once per change, not once per attempt. */
+        if (c->log_error_details && !streq_ptr(c->error_detail, detail))
+                log_error("etcd: %s", detail);
+        free_and_replace(c->error_detail, detail);
+        return etcd_error_is_transient(error) ? -EPROTO : error;
+}
+
 void etcd_call_on_finished(EtcdCall *call, CURLcode result) {
         _cleanup_(etcd_response_done) EtcdResponse response = {};
         EtcdClient *c = call->client;
@@ -262,6 +346,11 @@ void etcd_call_on_finished(EtcdCall *call, CURLcode result) {
                                 error = -EIO;
                 }
         }
+
+        if (error < 0)
+                error = call_explain(call, error, result, status, have_response ? &response : NULL);
+        else
+                c->error_detail = mfree(c->error_detail);
 
         /* An answer that is not "unavailable" means this endpoint works: prefer it from now on. */
         if (status > 0 && error != -EAGAIN && error != -EIO)

@@ -149,6 +149,7 @@ int etcd_client_new(EtcdClient **ret, sd_event *event, const EtcdConfig *config)
                 return -ENOMEM;
 
         c->request_timeout_usec = config->request_timeout_usec ?: ETCD_DEFAULT_REQUEST_TIMEOUT_USEC;
+        c->log_error_details = config->log_error_details;
         c->connect_timeout_usec = config->connect_timeout_usec ?: ETCD_DEFAULT_CONNECT_TIMEOUT_USEC;
         c->watch_check_usec = config->watch_check_usec ?: ETCD_DEFAULT_WATCH_CHECK_USEC;
 
@@ -193,6 +194,7 @@ EtcdClient *etcd_client_free(EtcdClient *c) {
         free(c->password);
         free(c->token);
         free(c->sync_error);
+        free(c->error_detail);
         sd_event_unref(c->event);
         curl_global_cleanup();
         return mfree(c);
@@ -201,6 +203,11 @@ EtcdClient *etcd_client_free(EtcdClient *c) {
 sd_event *etcd_client_get_event(EtcdClient *c) {
         assert(c);
         return c->event;
+}
+
+const char *etcd_client_error_detail(EtcdClient *c) {
+        assert(c);
+        return c->error_detail;
 }
 
 const char *etcd_client_current_endpoint(EtcdClient *c) {

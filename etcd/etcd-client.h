@@ -55,6 +55,8 @@ typedef struct EtcdConfig {
                                          * (+100 ms), with -ETIMEDOUT at the latest */
         uint64_t connect_timeout_usec;  /* per connection attempt; 0 = 1 s */
         uint64_t watch_check_usec;      /* a watch stream silent this long is checked; 0 = 3 s */
+        bool log_error_details;         /* log each new etcd_client_error_detail() as an error (daemons,
+                                         * whose callers retry; a command reports it once itself) */
 } EtcdConfig;
 
 typedef struct EtcdKeyValue {
@@ -170,6 +172,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(EtcdClient *, etcd_client_free);
 sd_event *etcd_client_get_event(EtcdClient *c);
 /* The endpoint that answered last (borrowed). */
 const char *etcd_client_current_endpoint(EtcdClient *c);
+/* When the last failed call failed for a reason of configuration rather than the network (the
+ * endpoint's http/https against what the server speaks, a user and password against etcd's
+ * authentication): one line naming the endpoint and what is wrong. NULL otherwise, and after a call
+ * succeeds. Borrowed; valid until the next call completes. */
+const char *etcd_client_error_detail(EtcdClient *c);
 /* Number of HTTP requests sent since creation (for the benchmarks' etcd-cost figures). */
 uint64_t etcd_client_requests_sent(EtcdClient *c);
 

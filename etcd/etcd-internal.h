@@ -74,6 +74,7 @@ struct EtcdCall {
         CURL *curl;
         EtcdHeaders *headers;
         EtcdBuffer reply;
+        char curl_error[CURL_ERROR_SIZE]; /* libcurl's words for the attempt's failure */
 
         size_t endpoint;                /* the endpoint of the current attempt */
         unsigned n_attempts;
@@ -124,6 +125,8 @@ struct EtcdClient {
 
         uint64_t requests_sent;
         char *sync_error;
+        char *error_detail;             /* the last failure that configuration explains (etcd_client_error_detail()) */
+        bool log_error_details;
 };
 
 /* Start a one-shot call. body is serialized here (the reference stays with the caller). A NULL

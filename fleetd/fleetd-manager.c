@@ -222,6 +222,7 @@ static int manager_connect_etcd(Manager *m) {
                 .username = c->etcd_username,
                 .password = c->etcd_password,
                 .request_timeout_usec = c->etcd_request_timeout_usec,
+                .log_error_details = true,
                 /* A silent watch stream is checked once per TTL rather than every 3 s: the lease
                  * keeper notices a partition within the TTL anyway, and a resumed watch loses
                  * nothing. That is most of an idle fleetd's etcd requests. */

@@ -112,7 +112,25 @@ int main(int argc, char *argv[]) {
         assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints,
                                                          .request_timeout_usec = 2000000 }) >= 0);
         is_int(etcd_sync_put(c, "/tls/a", "1", 1, 0, 0, NULL), -EKEYREJECTED, "unknown CA: -EKEYREJECTED");
+        ok(startswith(strempty(etcd_client_error_detail(c)), f->endpoints[0]) &&
+           strstr(etcd_client_error_detail(c), ": TLS failed: "), "the detail names the endpoint: %s",
+           strna(etcd_client_error_detail(c)));
         c = etcd_client_free(c);
+
+        /* http:// on the TLS server: one clear line, at once. */
+        {
+                _cleanup_free_ char *http = NULL, *want = NULL;
+
+                assert_se(asprintf(&http, "http://%s", f->endpoints[0] + strlen("https://")) >= 0);
+                assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = STRV_MAKE(http),
+                                                                 .request_timeout_usec = 20 * USEC_PER_SEC }) >= 0);
+                k = etcd_sync_put(c, "/tls/a", "1", 1, 0, 0, NULL);
+                is_int(k, -EPROTO, "http:// on an https etcd: -EPROTO, not retried");
+                assert_se(asprintf(&want, "%s: the server speaks HTTPS, but the endpoint says http: use https:// "
+                                   "with the cluster's CA file", http) >= 0);
+                is_str(etcd_client_error_detail(c), want, "the detail says the server speaks HTTPS");
+                c = etcd_client_free(c);
+        }
 
         /* With the CA but no client certificate, etcd refuses the handshake. */
         assert_se(etcd_client_new(&c, e, &(EtcdConfig) { .endpoints = f->endpoints, .ca_file = ca,
@@ -181,6 +199,9 @@ int main(int argc, char *argv[]) {
                                                          .username = "fleet", .password = "wrong" }) >= 0);
         is_int(etcd_sync_put(c, "/fleet/a", "1", 1, 0, 0, &r), -EINVAL, "wrong password: -EINVAL");
         ok(r == NULL, "no response");
+        ok(startswith(strempty(etcd_client_error_detail(c)), f->endpoints[0]) &&
+           strstr(etcd_client_error_detail(c), ": etcd refuses user \"fleet\": "), "the detail names the user: %s",
+           strna(etcd_client_error_detail(c)));
         c = etcd_client_free(c);
 
         /* No credentials at all, with auth on. */
@@ -188,6 +209,13 @@ int main(int argc, char *argv[]) {
                                                          .cert_file = client_cert, .key_file = client_key }) >= 0);
         k = etcd_sync_put(c, "/fleet/a", "1", 1, 0, 0, NULL);
         ok(k < 0, "no credentials: refused (%d: %s)", k, etcd_sync_last_error(c));
+        {
+                _cleanup_free_ char *want = NULL;
+
+                assert_se(asprintf(&want, "%s: etcd has authentication turned on: give an etcd user and password",
+                                   f->endpoints[0]) >= 0);
+                is_str(etcd_client_error_detail(c), want, "the detail says authentication is on");
+        }
         c = etcd_client_free(c);
 
         f = etcd_fixture_free(f);
