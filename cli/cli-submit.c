@@ -96,6 +96,7 @@ static int unit_from_cluster_template(const ClusterSnapshot *s, const char *name
 static int submit_one(const ClusterSnapshot *s, const char *arg, const char *name, SubmitMode mode,
                       Pending *p, char ***created) {
         _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+        const ClusterProblem *problem;
         ClusterUnit *existing;
         int r;
 
@@ -123,6 +124,20 @@ static int submit_one(const ClusterSnapshot *s, const char *arg, const char *nam
                 }
                 u->desired = existing->unit->desired;
                 return pending_add(p, TAKE_PTR(u), existing->mod_revision);
+        }
+
+        problem = cluster_snapshot_unit_problem(s, name);
+        if (problem) {
+                /* A broken record in the way: only --replace overwrites it (at the revision read). */
+                if (!arg_replace)
+                        return fleetctl_log_missing_unit(s, name);
+                r = unit_from_disk(name, arg, &u);
+                if (r == -ENOENT)
+                        return log_error_errno(r, "Unable to replace unit %s: no local unit file %s", name, arg);
+                if (r < 0)
+                        return r;
+                log_notice("Replacing the malformed record of unit %s.", name);
+                return pending_add(p, TAKE_PTR(u), problem->mod_revision);
         }
 
         r = unit_from_disk(name, arg, &u);
@@ -202,6 +217,7 @@ int cli_submit_units(EtcdClient *c, char *const *args, SubmitMode mode, char ***
         r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
         if (r < 0)
                 return fleetctl_log_etcd_error(r, "read the units in the cluster");
+        fleetctl_report_problems(s);
 
         for (size_t i = 0; names[i]; i++) {
                 /* The same unit twice (e.g. a file and its name): the first argument counts. */

@@ -66,6 +66,12 @@ ClusterSnapshot *cluster_snapshot_free(ClusterSnapshot *s) {
         for (size_t i = 0; i < s->n_cordons; i++)
                 free(s->cordons[i].machine_id);
         free(s->cordons);
+        for (size_t i = 0; i < s->n_problems; i++) {
+                free(s->problems[i].key);
+                free(s->problems[i].unit);
+                free(s->problems[i].what);
+        }
+        free(s->problems);
         return mfree(s);
 }
 
@@ -98,6 +104,50 @@ int cluster_unit_describe(const char *raw, bool *ret_global, char **ret_descript
         return 0;
 }
 
+/* Note that the record at kv does not decode: what is printf-style. Returns 0 or -ENOMEM. */
+_printf_(3, 4)
+static int load_problem(Loader *l, const EtcdKeyValue *kv, const char *what, ...) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *key = NULL, *text = NULL;
+        ClusterSnapshot *s = l->snapshot;
+        const char *unit = NULL;
+        va_list ap;
+        int r, t;
+
+        t = registry_parse_key(l->prefix, kv->key, &a, &b);
+        if (t == -ENOMEM)
+                return t;
+        if (t == REGISTRY_KEY_UNIT || t == REGISTRY_KEY_STATE || t == REGISTRY_KEY_REASON)
+                unit = a;
+        else if (t == REGISTRY_KEY_ASSIGNMENT)
+                unit = b;
+
+        va_start(ap, what);
+        r = vasprintf(&text, what, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        key = strdup(kv->key);
+        if (!key || !GREEDY_REALLOC(s->problems, s->problems_allocated, s->n_problems + 1))
+                return -ENOMEM;
+        s->problems[s->n_problems] = (ClusterProblem) {
+                .key = TAKE_PTR(key),
+                .key_type = t,
+                .unit = unit ? strdup(unit) : NULL,
+                .what = TAKE_PTR(text),
+                .mod_revision = kv->mod_revision,
+        };
+        if (unit && !s->problems[s->n_problems].unit) {
+                free(s->problems[s->n_problems].key);
+                free(s->problems[s->n_problems].what);
+                return -ENOMEM;
+        }
+        s->n_problems++;
+        log_debug("Malformed record %s: %s", kv->key, s->problems[s->n_problems - 1].what);
+        return 0;
+}
+
+#define MALFORMED "not a %s record fleet can read (not JSON, or a field missing, of the wrong type or invalid)"
+
 static int load_unit(Loader *l, const EtcdKeyValue *kv) {
         _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
         _cleanup_free_ char *name = NULL, *description = NULL;
@@ -109,12 +159,12 @@ static int load_unit(Loader *l, const EtcdKeyValue *kv) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return log_debug_errno(r, "Ignoring malformed unit record %s: %m", kv->key), 0;
+                return load_problem(l, kv, MALFORMED, "unit");
         r = registry_parse_key(l->prefix, kv->key, &name, NULL);
         if (r == -ENOMEM)
                 return r;
         if (r != REGISTRY_KEY_UNIT || !streq(name, u->name))
-                return log_debug("Ignoring unit record %s naming %s", kv->key, u->name), 0;
+                return load_problem(l, kv, "a unit record naming another unit, %s", u->name);
 
         r = cluster_unit_describe(u->raw, &global, &description);
         if (r == -ENOMEM)
@@ -141,12 +191,12 @@ static int load_machine(Loader *l, const EtcdKeyValue *kv) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return log_debug_errno(r, "Ignoring malformed machine record %s: %m", kv->key), 0;
+                return load_problem(l, kv, MALFORMED, "machine");
         r = registry_parse_key(l->prefix, kv->key, &id, NULL);
         if (r == -ENOMEM)
                 return r;
         if (r != REGISTRY_KEY_MACHINE || !streq(id, m->id))
-                return log_debug("Ignoring machine record %s naming %s", kv->key, m->id), 0;
+                return load_problem(l, kv, "a machine record naming another machine, %s", m->id);
 
         if (!GREEDY_REALLOC(s->machines, s->machines_allocated, s->n_machines + 1))
                 return -ENOMEM;
@@ -164,12 +214,12 @@ static int load_assignment(Loader *l, const EtcdKeyValue *kv) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return log_debug_errno(r, "Ignoring malformed assignment %s: %m", kv->key), 0;
+                return load_problem(l, kv, MALFORMED, "placement");
         r = registry_parse_key(l->prefix, kv->key, &id, &unit);
         if (r == -ENOMEM)
                 return r;
         if (r != REGISTRY_KEY_ASSIGNMENT || !streq(unit, a->unit))
-                return log_debug("Ignoring assignment %s naming %s", kv->key, a->unit), 0;
+                return load_problem(l, kv, "a placement naming another unit, %s", a->unit);
 
         if (!GREEDY_REALLOC(s->assignments, s->assignments_allocated, s->n_assignments + 1))
                 return -ENOMEM;
@@ -190,12 +240,13 @@ static int load_state(Loader *l, const EtcdKeyValue *kv) {
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return log_debug_errno(r, "Ignoring malformed unit state %s: %m", kv->key), 0;
+                return load_problem(l, kv, MALFORMED, "unit state");
         r = registry_parse_key(l->prefix, kv->key, &unit, &id);
         if (r == -ENOMEM)
                 return r;
         if (r != REGISTRY_KEY_STATE || !streq(unit, st->unit) || !streq(id, st->machine_id))
-                return log_debug("Ignoring unit state %s naming %s", kv->key, st->unit), 0;
+                return load_problem(l, kv, "a unit state naming another unit or machine, %s on %s", st->unit,
+                                    st->machine_id);
 
         if (!GREEDY_REALLOC(s->states, s->states_allocated, s->n_states + 1))
                 return -ENOMEM;
@@ -212,7 +263,7 @@ static int load_reason(Loader *l, const EtcdKeyValue *kv) {
         if (r == -ENOMEM)
                 return r;
         if (r != REGISTRY_KEY_REASON || strlen(kv->value) != kv->value_size)
-                return log_debug("Ignoring reason %s", kv->key), 0;
+                return load_problem(l, kv, "a reason with a NUL byte in it");
         text = strdup(kv->value);
         if (!text)
                 return -ENOMEM;
@@ -238,7 +289,7 @@ static int load_cordon(Loader *l, const EtcdKeyValue *kv) {
                 return r;
         mode = registry_cordon_from_string(kv->value, kv->value_size);
         if (r != REGISTRY_KEY_CORDON || mode < 0)
-                return log_debug("Ignoring cordon %s", kv->key), 0;
+                return load_problem(l, kv, "a cordon that is neither \"cordoned\" nor \"drained\"");
 
         if (!GREEDY_REALLOC(s->cordons, s->cordons_allocated, s->n_cordons + 1))
                 return -ENOMEM;
@@ -477,6 +528,13 @@ const char *cluster_snapshot_reason(const ClusterSnapshot *s, const char *unit) 
         return NULL;
 }
 
+const ClusterProblem *cluster_snapshot_unit_problem(const ClusterSnapshot *s, const char *unit) {
+        for (size_t i = 0; i < s->n_problems; i++)
+                if (s->problems[i].key_type == REGISTRY_KEY_UNIT && streq_ptr(s->problems[i].unit, unit))
+                        return &s->problems[i];
+        return NULL;
+}
+
 const char *cluster_snapshot_current_state(const ClusterSnapshot *s, const ClusterUnit *u) {
         ClusterAssignment *a;
         RegistryUnitState *st;
@@ -617,6 +675,77 @@ int cluster_units_set_desired(EtcdClient *c, const char *prefix, char *const *na
         return -EBUSY;
 }
 
+typedef struct Placements {
+        const char *prefix;
+        Set *names;                     /* borrowed strings */
+        char **keys;                    /* the placements of names */
+} Placements;
+
+static int placements_add_page(const EtcdResponse *page, void *userdata) {
+        Placements *p = userdata;
+        int r;
+
+        for (size_t i = 0; i < page->n_kvs; i++) {
+                _cleanup_free_ char *unit = NULL;
+
+                r = registry_parse_key(p->prefix, page->kvs[i].key, NULL, &unit);
+                if (r == -ENOMEM)
+                        return r;
+                if (r != REGISTRY_KEY_ASSIGNMENT || !set_contains(p->names, unit))
+                        continue;
+                r = strv_extend(&p->keys, page->kvs[i].key);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Delete the placements and reasons of names (their units are gone). */
+static int units_destroy_placements(EtcdClient *c, const char *prefix, char *const *names) {
+        _cleanup_free_ char *schedule = registry_schedule_prefix(prefix);
+        _cleanup_(set_freep) Set *wanted = set_new();
+        Placements p = { .prefix = prefix, .names = wanted };
+        EtcdPager pager;
+        size_t n;
+        int r;
+
+        if (!schedule || !wanted)
+                return -ENOMEM;
+        STRV_FOREACH(name, names) {
+                r = set_put(wanted, *name);
+                if (r < 0)
+                        return r;
+        }
+        r = etcd_pager_init(&pager, schedule, NULL, ETCD_KEYS_ONLY, 0);
+        if (r < 0)
+                return r;
+        r = etcd_sync_list(c, &pager, placements_add_page, &p);
+        etcd_pager_done(&pager);
+        if (r >= 0)
+                STRV_FOREACH(name, names) {
+                        r = strv_consume(&p.keys, registry_reason_key(prefix, *name));
+                        if (r < 0)
+                                break;
+                }
+        if (r < 0) {
+                strv_free(p.keys);
+                return r;
+        }
+
+        n = strv_length(p.keys);
+        for (size_t i = 0; i < n && r >= 0; i += ETCD_TXN_MAX_OPS) {
+                _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+
+                r = etcd_txn_new(&t);
+                for (size_t j = i; r >= 0 && j < MIN(n, i + ETCD_TXN_MAX_OPS); j++)
+                        r = etcd_txn_delete(t, true, p.keys[j], 0);
+                if (r >= 0)
+                        r = etcd_sync_txn(c, t, NULL);
+        }
+        strv_free(p.keys);
+        return r < 0 ? r : 0;
+}
+
 int cluster_units_destroy(EtcdClient *c, const char *prefix, char *const *names, char ***ret_deleted) {
         _cleanup_strv_free_ char **deleted = NULL;
         size_t n = strv_length(names);
@@ -655,6 +784,10 @@ int cluster_units_destroy(EtcdClient *c, const char *prefix, char *const *names,
                                         return r;
                         }
         }
+
+        r = units_destroy_placements(c, prefix, names);
+        if (r < 0)
+                return r;
 
         *ret_deleted = TAKE_PTR(deleted);
         return 0;

@@ -2,8 +2,9 @@
 #pragma once
 
 /* What fleetctl reads from and writes to the registry (lib/registry.h's key layout), over the
- * blocking etcd calls. Records that do not decode are skipped (and logged at debug level): one
- * broken record must not hide the rest of the cluster. */
+ * blocking etcd calls. Records that do not decode are kept out of the snapshot but listed in it as
+ * problems, which every command that reads the cluster reports: one broken record must neither
+ * hide the rest of the cluster nor vanish without a word. */
 
 #include "etcd-client.h"
 #include "hashmap.h"
@@ -31,6 +32,15 @@ typedef struct ClusterCordon {
         RegistryCordon mode;
 } ClusterCordon;
 
+/* A record of the registry that does not decode (written by hand, by an older or a hostile client). */
+typedef struct ClusterProblem {
+        char *key;
+        int key_type;                   /* RegistryKeyType of key */
+        char *unit;                     /* the unit its key names (units/, schedule/, states/, reasons/), or NULL */
+        char *what;                     /* what is wrong with it */
+        int64_t mod_revision;
+} ClusterProblem;
+
 /* One consistent read of the whole registry (pages bounded by size, all at one revision), each
  * array sorted: units by name, machines by id, assignments by (unit, machine), states by (unit,
  * machine). */
@@ -47,13 +57,15 @@ typedef struct ClusterSnapshot {
         size_t n_reasons;
         ClusterCordon *cordons;         /* machines whose P cordons/<id> is set (fleetctl cordon, drain) */
         size_t n_cordons;
+        ClusterProblem *problems;       /* in the order read */
+        size_t n_problems;
         int64_t revision;
 
         Hashmap *unit_by_name;          /* name → ClusterUnit*, once sealed */
         Hashmap *machine_by_id;         /* id → RegistryMachine*, once sealed */
 
         size_t units_allocated, machines_allocated, assignments_allocated, states_allocated,
-                reasons_allocated, cordons_allocated;
+                reasons_allocated, cordons_allocated, problems_allocated;
 } ClusterSnapshot;
 
 /* Building a snapshot by hand (what cluster_snapshot_load() does with what etcd returned): new,
@@ -78,6 +90,8 @@ ClusterAssignment *cluster_snapshot_assignment(const ClusterSnapshot *s, const c
 int cluster_snapshot_find_machine(const ClusterSnapshot *s, const char *id, RegistryMachine **ret);
 RegistryUnitState *cluster_snapshot_state(const ClusterSnapshot *s, const char *unit, const char *machine_id);
 const char *cluster_snapshot_reason(const ClusterSnapshot *s, const char *unit);
+/* The problem with unit's own record P units/<unit> (it exists but does not decode), or NULL. */
+const ClusterProblem *cluster_snapshot_unit_problem(const ClusterSnapshot *s, const char *unit);
 /* Whether the scheduler may place units on machine id (REGISTRY_CORDON_NONE when no key says). */
 RegistryCordon cluster_snapshot_cordon(const ClusterSnapshot *s, const char *id);
 
@@ -114,8 +128,10 @@ int cluster_units_write(EtcdClient *c, const char *prefix, const ClusterUnitWrit
 int cluster_units_set_desired(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState desired,
                               const char **ret_missing);
 
-/* Delete every unit of names in one transaction (per ETCD_TXN_MAX_OPS units). *ret_deleted gets
- * the names that existed, in order (a new strv). Returns 0 or the etcd error. */
+/* Delete every unit of names in one transaction (per ETCD_TXN_MAX_OPS units), then their
+ * placements and reasons: destroying needs no leader (the agents see their placements go and
+ * unload the units; the leader, if any, finds nothing left to remove). *ret_deleted gets the names
+ * that existed, in order (a new strv). Returns 0 or the etcd error. */
 int cluster_units_destroy(EtcdClient *c, const char *prefix, char *const *names, char ***ret_deleted);
 
 /* "1a2b3c4d..." (or the full id with full), plus "/ip" if the machine has a public IP (its control

@@ -28,7 +28,7 @@ static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachi
 
         u = cluster_snapshot_unit(s, name);
         if (!u)
-                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Unit %s does not exist.", name);
+                return fleetctl_log_missing_unit(s, name);
         a = cluster_snapshot_assignment(s, name);
         if (!a) {
                 _cleanup_free_ char *why = NULL;

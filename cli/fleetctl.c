@@ -752,6 +752,27 @@ int fleetctl_log_etcd_error(int r, const char *what) {
         }
 }
 
+int fleetctl_log_missing_unit(const ClusterSnapshot *s, const char *name) {
+        const ClusterProblem *p = cluster_snapshot_unit_problem(s, name);
+        _cleanup_free_ char *what = NULL;
+
+        if (!p)
+                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Unit %s does not exist.", name);
+        what = utf8_escape_non_printable(p->what);
+        return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "Unit %s has a malformed record in the cluster: %s. "
+                               "Replace it with 'fleetctl submit --replace' or remove it with 'fleetctl destroy'.",
+                               name, strna(what));
+}
+
+void fleetctl_report_problems(const ClusterSnapshot *s) {
+        for (size_t i = 0; i < s->n_problems; i++) {
+                _cleanup_free_ char *key = utf8_escape_non_printable(s->problems[i].key),
+                                    *what = utf8_escape_non_printable(s->problems[i].what);
+
+                log_warning("Malformed record %s, left out: %s", strna(key), strna(what));
+        }
+}
+
 int fleetctl_snapshot(const char *what, EtcdClient **ret_client, ClusterSnapshot **ret) {
         ClusterSnapshot *s;
         EtcdClient *c;
@@ -765,6 +786,7 @@ int fleetctl_snapshot(const char *what, EtcdClient **ret_client, ClusterSnapshot
         r = cluster_snapshot_load(c, arg_etcd_key_prefix, &s);
         if (r < 0)
                 return fleetctl_log_etcd_error(r, what);
+        fleetctl_report_problems(s);
 
         if (ret_client)
                 *ret_client = c;

@@ -54,6 +54,12 @@ int fleetctl_etcd(EtcdClient **ret);
 /* Log an etcd failure as one line naming the endpoints, and return r. */
 int fleetctl_log_etcd_error(int r, const char *what);
 
+/* Print a warning for every record of s that does not decode (its key and what is wrong). */
+void fleetctl_report_problems(const ClusterSnapshot *s);
+/* Log that unit name is not in s: it does not exist, or its record is malformed (and what is
+ * wrong). Returns -ENOENT or -EBADMSG. */
+int fleetctl_log_missing_unit(const ClusterSnapshot *s, const char *name);
+
 /* Read the cluster's snapshot through fleetctl_etcd(); what names the read in the error message
  * ("read the cluster state"). *ret is the caller's; *ret_client (if not NULL) the borrowed client.
  * Returns 0 or a negative errno, after logging why. */

@@ -91,7 +91,9 @@ static int engine_cache_unit_put(Engine *e, const char *name, const EtcdKeyValue
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || !streq(record->name, name)) {
-                log_debug("engine: ignoring malformed unit record %s", kv->key);
+                /* Written around fleetctl (by hand, an older or a hostile client): left out of
+                 * scheduling, loudly; fleetctl shows it with what is wrong. */
+                log_warning("engine: ignoring malformed unit record %s", kv->key);
                 return 0;
         }
 
@@ -137,7 +139,7 @@ static int engine_cache_machine_put(Engine *e, const char *id, const EtcdKeyValu
         if (r == -ENOMEM)
                 return r;
         if (r < 0 || !streq(m->id, id)) {
-                log_debug("engine: ignoring malformed machine record %s", kv->key);
+                log_warning("engine: ignoring malformed machine record %s", kv->key);
                 return 0;
         }
 

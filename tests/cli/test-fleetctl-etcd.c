@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -601,6 +602,96 @@ static void test_compose(void) {
         ok(c.status == 0 && !gone, "gone from the registry");
 }
 
+/* Issue 12 item 10: records written around fleetctl that do not decode are reported by every
+ * command that reads the cluster, with what is wrong, instead of skipped at debug level; status
+ * says the unit's record is malformed instead of "does not exist"; submit no longer answers "units
+ * changed meanwhile, try again" forever, and --replace overwrites the broken record. */
+static void test_malformed_records(void) {
+        _cleanup_free_ char *bk = registry_unit_key(prefix, "broken.service");
+        _cleanup_free_ char *lk = registry_unit_key(prefix, "liar.service");
+        _cleanup_free_ char *sk = registry_state_key(prefix, "hello.service", M2);
+        _cleanup_free_ char *want = NULL, *liar = NULL;
+
+        put(bk, "{\"name\": \"broken.service\", \"hash\": 42");
+        assert_se(registry_unit_to_json(&(RegistryUnit) { .name = (char *) "other.service", .raw = (char *) hello,
+                                                          .hash = (char *) "0123456789012345678901234567890123456789" },
+                                        &liar) == 0);
+        put(lk, liar);
+        put(sk, "[]");
+        write_file("broken.service", hello_v2);
+
+        _cleanup_(run_done) Run a = run(STRV_MAKE("list-unit-files", "--no-legend", "--fields", "unit"));
+        is_int(a.status, 0, "list-unit-files still lists the cluster");
+        ok(strstr(a.out, "hello.service\n") && !strstr(a.out, "broken"), "the readable units");
+        assert_se(asprintf(&want, "Malformed record %sunits/broken.service, left out: not a unit record fleet can read",
+                           prefix) >= 0);
+        ok(strstr(a.err, want), "and says which record is malformed and how");
+        ok(strstr(a.err, "units/liar.service, left out: a unit record naming another unit, other.service"),
+           "a record under another unit's name too");
+        ok(strstr(a.err, "states/hello.service/" M2 ", left out: not a unit state record"), "and a broken state");
+
+        _cleanup_(run_done) Run b = run(STRV_MAKE("list-units", "--no-legend"));
+        ok(b.status == 0 && strstr(b.err, want), "list-units reports it too");
+
+        _cleanup_(run_done) Run c = run(STRV_MAKE("status", "broken.service"));
+        ok(c.status != 0 && strstr(c.err, "Unit broken.service has a malformed record in the cluster: not a unit "
+                                          "record fleet can read"), "status says the record is malformed");
+
+        _cleanup_(run_done) Run d = run(STRV_MAKE("submit", "broken.service"));
+        ok(d.status != 0 && strstr(d.err, "has a malformed record") && strstr(d.err, "submit --replace"),
+           "submit over it says what is in the way and how to get past it");
+        _cleanup_(run_done) Run e = run(STRV_MAKE("submit", "--replace", "broken.service"));
+        is_int(e.status, 0, "submit --replace overwrites the malformed record");
+        _cleanup_(registry_unit_freep) RegistryUnit *u = get_unit("broken.service");
+        ok(u && streq(u->raw, hello_v2), "with the file");
+
+        _cleanup_(run_done) Run f = run(STRV_MAKE("destroy", "broken.service", "liar.service"));
+        ok(f.status == 0 && strstr(f.out, "Destroyed liar.service\n"), "destroy removes a malformed record");
+        assert_se(etcd_sync_delete(client, sk, 0, NULL) >= 0);
+}
+
+/* Whether the fleetctl started as pid ends within 60 s (it is killed if not). */
+static bool ends_in_time(pid_t pid) {
+        usec_t deadline = now(CLOCK_MONOTONIC) + 60 * USEC_PER_SEC;
+
+        while (now(CLOCK_MONOTONIC) < deadline) {
+                if (waitpid(pid, NULL, WNOHANG) == pid)
+                        return true;
+                usleep(20 * USEC_PER_MSEC);
+        }
+        (void) kill(pid, SIGKILL);
+        (void) waitpid(pid, NULL, 0);
+        return false;
+}
+
+/* A placed and running unit, and no leader to remove its placement: destroy used to wait for that
+ * forever. It removes the placement itself (the agent then unloads the unit). */
+static void test_destroy_without_leader(void) {
+        _cleanup_free_ char *ak = registry_assignment_key(prefix, M1, "orphan.service");
+        _cleanup_free_ char *rk = registry_reason_key(prefix, "orphan.service");
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_(run_done) Run a = run(STRV_MAKE("submit", "orphan.service"));
+        _cleanup_free_ char *out = NULL;
+        char path[512];
+
+        assert_se(a.status == 0);
+        put_machine(M1, "10.99.1.5", NULL);
+        put_running("orphan.service", M1, UNIT_DESIRED_LAUNCHED, "active");
+        put(rk, "a stale reason");
+
+        ok(ends_in_time(spawn_at(endpoint, STRV_MAKE("destroy", "orphan.service"))),
+           "destroy of a placed unit with no leader ends");
+        snprintf(path, sizeof(path), "%s/stdout", dir);
+        assert_se(read_full_file(path, &out, NULL, 0) == 0);
+        is_str(out, "Destroyed orphan.service\n", "fleet's line");
+        ok(!get_unit("orphan.service"), "the unit is gone");
+        assert_se(etcd_sync_range(client, &(EtcdRangeOptions) { .key = ak }, &resp) >= 0);
+        is_int(resp->n_kvs, 0, "its placement too");
+        resp = etcd_response_free(resp);
+        assert_se(etcd_sync_range(client, &(EtcdRangeOptions) { .key = rk }, &resp) >= 0);
+        is_int(resp->n_kvs, 0, "and its reason");
+}
+
 /* A unit file of about size bytes that parses (one long Environment= line). */
 static char *big_unit_text(size_t size) {
         _cleanup_free_ char *filler = malloc(size + 1);
@@ -689,6 +780,7 @@ int main(int argc, char *argv[]) {
         assert_se(mkdtemp(dir));
         write_file("hello.service", hello);
         write_file("hello@.service", "[Service]\nExecStart=/bin/echo %i\n");
+        write_file("orphan.service", hello);
 
         test_submit_cat_destroy();
         test_states();
@@ -701,6 +793,8 @@ int main(int argc, char *argv[]) {
         test_errors();
         test_replace_conflict_and_prefix();
         test_compose();
+        test_destroy_without_leader();
+        test_malformed_records();
         test_huge_units();
 
         client = etcd_client_free(client);

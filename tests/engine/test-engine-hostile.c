@@ -80,13 +80,15 @@ int main(void) {
         t0 = now(CLOCK_MONOTONIC);
         put_big_units(&env);
         test_put_unit(&env, P, "small.service", "[Service]\nExecStart=/bin/true\n", UNIT_DESIRED_LAUNCHED);
+        /* A record that does not decode (item 10) is left out, and stops nothing. */
+        assert_se(etcd_sync_put(env.admin, P "units/bad.service", "{\"name\":", 8, 0, 0, NULL) >= 0);
         diag("%u units written in %.1f s", N_BIG, (now(CLOCK_MONOTONIC) - t0) / 1e6);
 
         e = test_engine_new(&env, P, M1, 30);
         ok(test_run_until(&env, test_engine_is_leader, e, 30), "the engine leads");
         t0 = now(CLOCK_MONOTONIC);
-        ok(test_run_until(&env, small_placed, NULL, 120), "with %u units of ~%u KB listed, a unit is placed", N_BIG,
-           BIG_SIZE / 1000);
+        ok(test_run_until(&env, small_placed, NULL, 120),
+           "with %u units of ~%u KB and a malformed record listed, a unit is placed", N_BIG, BIG_SIZE / 1000);
         diag("placed in %.1f s", (now(CLOCK_MONOTONIC) - t0) / 1e6);
         is_int(engine_get_stats(e)->n_relists, 1, "the registry was listed once, not retried");
 
