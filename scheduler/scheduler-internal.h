@@ -9,6 +9,20 @@
 typedef struct Machine Machine;
 typedef struct Unit Unit;
 
+/* A machine's whole capacity in dominant-share units: shares are integers, and tree keys. */
+#define SHARE_ONE (1U << 20)
+
+/* The free-room thresholds a load index keeps its best share for, per dimension: level 0 is 0,
+ * the others are the amounts units reserve most often, ascending (unused: UINT64_MAX). A unit is
+ * looked up at the highest levels not above what it needs: a bound, exact for the common sizes. */
+#define ROOM_LEVELS 8
+#define ROOM_CELLS (ROOM_LEVELS * ROOM_LEVELS)
+
+typedef struct RoomLevels {
+        uint64_t cpu[ROOM_LEVELS];
+        uint64_t mem[ROOM_LEVELS];
+} RoomLevels;
+
 /* Machines sorted by ID at the leaves of a segment tree whose inner nodes hold the minimum load
  * below them: the least-loaded machine with the lowest ID is a walk from the root (O(log M)),
  * and a load change is a walk up. One index holds all machines; each distinct MachineMetadata
@@ -20,17 +34,22 @@ typedef struct LoadIndex {
         unsigned *tree;                 /* 2 * cap slots; leaf i at cap + i */
         size_t cap;
 
-        /* For units that reserve resources, over the same leaves: the least and the greatest
-         * dominant share below each node (the spread and binpack orders) and the most free CPU
-         * and memory of one machine below it (subtrees where nothing can fit are skipped). */
+        /* For units that reserve resources, over the same leaves: the least dominant share below
+         * each node (the spread order) and the most free CPU and memory of one machine below it
+         * (subtrees where nothing can fit are skipped). */
         uint32_t *share_min;
-        uint32_t *share_max;
         uint64_t *cpu_free;
         uint64_t *mem_free;
-} LoadIndex;
 
-/* A machine's whole capacity in dominant-share units: shares are integers, and tree keys. */
-#define SHARE_ONE (1U << 20)
+        /* Under binpack, which wants the fullest machine that fits, bounds on each dimension
+         * apart (from different machines) let the search visit most of the tree. So per node,
+         * ROOM_CELLS shares: cell (i, j) the greatest share of a machine below with at least
+         * levels.cpu[i] CPU and levels.mem[j] memory free, or -1. A unit's cell both prunes the
+         * subtrees where it cannot fit and orders the search by the fullest machine where it may.
+         * NULL under spread. */
+        int32_t *room;                  /* 2 * cap * ROOM_CELLS */
+        RoomLevels levels;              /* as when the index was built */
+} LoadIndex;
 
 /* Where a machine sits in a metadata class's index, for load updates. */
 typedef struct MachineRef {
@@ -148,6 +167,8 @@ struct Scheduler {
         SchedulerChangeList queued;     /* placements ended outside reconcile, reported next */
 
         SchedulerStrategy strategy;     /* how units that reserve resources are placed */
+        RoomLevels levels;              /* for the load indexes built from now on */
+        bool levels_dirty;              /* a unit reserves an amount that has a free level */
         struct Heap *heap;              /* the search's frontier, kept between searches */
         const char *spread_key;         /* while searching for a SpreadMetadata unit: only */
         const char *spread_value;       /* machines with this value of the key (NULL: without) */
@@ -257,6 +278,11 @@ unsigned machine_group_count(const Machine *m, const Unit *u);
 /* The value of metadata key on m, or NULL. */
 const char *machine_metadata_value(const Machine *m, const char *key);
 void scheduler_tree_update_resources(Scheduler *s, const Machine *m);
+/* Levels with only level 0 (every other slot unused). */
+void room_levels_init(RoomLevels *l);
+/* u reserves an amount that is no level yet while a level is unused: the indexes are rebuilt with
+ * levels chosen anew at the next reconcile. */
+void scheduler_levels_note(Scheduler *s, const Unit *u);
 void scheduler_heap_free(Scheduler *s);
 
 /* Whether some key of u's '=' requirements has no machine at all with any of its values; *ret

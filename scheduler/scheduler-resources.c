@@ -215,7 +215,11 @@ void scheduler_set_strategy(Scheduler *s, SchedulerStrategy strategy) {
         assert(s);
         assert(strategy >= 0 && strategy < _SCHEDULER_STRATEGY_MAX);
 
+        if (s->strategy == strategy)
+                return;
         s->strategy = strategy;
+        /* The room grids rank machines in the strategy's order. */
+        s->tree_dirty = s->classes_dirty = true;
 }
 
 unsigned machine_group_count(const Machine *m, const Unit *u) {

@@ -10,22 +10,25 @@
 static void load_index_done(LoadIndex *ix) {
         ix->tree = mfree(ix->tree);
         ix->share_min = mfree(ix->share_min);
-        ix->share_max = mfree(ix->share_max);
         ix->cpu_free = mfree(ix->cpu_free);
         ix->mem_free = mfree(ix->mem_free);
+        ix->room = mfree(ix->room);
+}
+
+void room_levels_init(RoomLevels *l) {
+        for (size_t i = 0; i < ROOM_LEVELS; i++)
+                l->cpu[i] = l->mem[i] = i == 0 ? 0 : UINT64_MAX;
 }
 
 /* Recompute inner node i of the resource trees from its children. Returns whether it changed. */
 static bool resources_pull(LoadIndex *ix, size_t i) {
         uint32_t lo = MIN(ix->share_min[2 * i], ix->share_min[2 * i + 1]);
-        uint32_t hi = MAX(ix->share_max[2 * i], ix->share_max[2 * i + 1]);
         uint64_t cpu = MAX(ix->cpu_free[2 * i], ix->cpu_free[2 * i + 1]);
         uint64_t mem = MAX(ix->mem_free[2 * i], ix->mem_free[2 * i + 1]);
 
-        if (ix->share_min[i] == lo && ix->share_max[i] == hi && ix->cpu_free[i] == cpu && ix->mem_free[i] == mem)
+        if (ix->share_min[i] == lo && ix->cpu_free[i] == cpu && ix->mem_free[i] == mem)
                 return false;
         ix->share_min[i] = lo;
-        ix->share_max[i] = hi;
         ix->cpu_free[i] = cpu;
         ix->mem_free[i] = mem;
         return true;
@@ -36,49 +39,100 @@ static void resources_leaf(LoadIndex *ix, size_t pos) {
         const Machine *m = pos < ix->n_machines ? ix->machines[pos] : NULL;
 
         ix->share_min[i] = m ? m->share : UINT32_MAX;
-        ix->share_max[i] = m ? m->share : 0;
         ix->cpu_free[i] = m ? machine_cpu_free(m) : 0;
         ix->mem_free[i] = m ? machine_mem_free(m) : 0;
 }
 
-static int load_index_build(LoadIndex *ix) {
+static size_t levels_below(const uint64_t levels[static ROOM_LEVELS], uint64_t amount) {
+        size_t n = 0;
+
+        while (n < ROOM_LEVELS && levels[n] <= amount)
+                n++;
+        return n;
+}
+
+static void room_leaf(LoadIndex *ix, size_t pos) {
+        int32_t *cell = ix->room + (ix->cap + pos) * ROOM_CELLS;
+        const Machine *m = pos < ix->n_machines ? ix->machines[pos] : NULL;
+        size_t n_cpu = 0, n_mem = 0;
+        int32_t share = -1;
+
+        if (m && m->has_capacity) {
+                n_cpu = levels_below(ix->levels.cpu, machine_cpu_free(m));
+                n_mem = levels_below(ix->levels.mem, machine_mem_free(m));
+                share = (int32_t) m->share;
+        }
+        for (size_t i = 0; i < ROOM_LEVELS; i++)
+                for (size_t j = 0; j < ROOM_LEVELS; j++)
+                        cell[i * ROOM_LEVELS + j] = i < n_cpu && j < n_mem ? share : -1;
+}
+
+/* Recompute inner node i of the room grid from its children. Returns whether it changed. */
+static bool room_pull(LoadIndex *ix, size_t i) {
+        int32_t *cell = ix->room + i * ROOM_CELLS;
+        const int32_t *a = ix->room + 2 * i * ROOM_CELLS, *b = a + ROOM_CELLS;
+        int32_t changed = 0;
+
+        /* Branch-free, so that the compiler vectorises it. */
+        for (size_t k = 0; k < ROOM_CELLS; k++) {
+                int32_t v = MAX(a[k], b[k]);
+
+                changed |= v ^ cell[k];
+                cell[k] = v;
+        }
+        return changed != 0;
+}
+
+static int load_index_build(const Scheduler *s, LoadIndex *ix) {
+        bool room = s->strategy == SCHEDULER_BINPACK;
         size_t cap = 1;
 
         while (cap < ix->n_machines)
                 cap *= 2;
-        if (cap != ix->cap || !ix->tree) {
+        if (cap != ix->cap || !ix->tree || room != !!ix->room) {
                 load_index_done(ix);
                 ix->tree = new(unsigned, 2 * cap);
                 ix->share_min = new(uint32_t, 2 * cap);
-                ix->share_max = new(uint32_t, 2 * cap);
                 ix->cpu_free = new(uint64_t, 2 * cap);
                 ix->mem_free = new(uint64_t, 2 * cap);
-                if (!ix->tree || !ix->share_min || !ix->share_max || !ix->cpu_free || !ix->mem_free) {
+                if (room)
+                        ix->room = new(int32_t, 2 * cap * ROOM_CELLS);
+                if (!ix->tree || !ix->share_min || !ix->cpu_free || !ix->mem_free || (room && !ix->room)) {
                         load_index_done(ix);
                         ix->cap = 0;
                         return -ENOMEM;
                 }
                 ix->cap = cap;
         }
+        ix->levels = s->levels;
 
         for (size_t i = 0; i < cap; i++) {
                 ix->tree[cap + i] = i < ix->n_machines ? ix->machines[i]->load : LOAD_NONE;
                 resources_leaf(ix, i);
+                if (ix->room)
+                        room_leaf(ix, i);
         }
         for (size_t i = cap - 1; i >= 1; i--) {
                 ix->tree[i] = MIN(ix->tree[2 * i], ix->tree[2 * i + 1]);
-                ix->share_min[i] = ix->share_max[i] = 0;
+                ix->share_min[i] = 0;
                 ix->cpu_free[i] = ix->mem_free[i] = 0;
                 (void) resources_pull(ix, i);
+                if (ix->room)
+                        (void) room_pull(ix, i);
         }
         return 0;
 }
 
 static void load_index_update_resources(LoadIndex *ix, size_t pos) {
+        bool more = true, more_room = ix->room;
+
         resources_leaf(ix, pos);
-        for (size_t i = (ix->cap + pos) / 2; i >= 1; i /= 2)
-                if (!resources_pull(ix, i))
-                        break;
+        if (ix->room)
+                room_leaf(ix, pos);
+        for (size_t i = (ix->cap + pos) / 2; i >= 1 && (more || more_room); i /= 2) {
+                more = more && resources_pull(ix, i);
+                more_room = more_room && room_pull(ix, i);
+        }
 }
 
 static void load_index_update(LoadIndex *ix, size_t pos, unsigned load) {
@@ -133,10 +187,113 @@ void scheduler_classes_clear(Scheduler *s) {
         s->classes_dirty = false;
 }
 
+typedef struct LevelCount {
+        uint64_t amount;
+        size_t count;
+} LevelCount;
+
+static int uint64_compare(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+static int level_count_compare(const void *a, const void *b) {
+        const LevelCount *x = a, *y = b;
+
+        if (x->count != y->count)
+                return x->count > y->count ? -1 : 1;
+        return x->amount < y->amount ? -1 : x->amount > y->amount;
+}
+
+/* Levels 1.. of one dimension: the ROOM_LEVELS - 1 non-zero amounts in amounts (n of them, which
+ * this sorts) that occur most often, ascending; the rest of the slots unused. */
+static int room_levels_pick(uint64_t *amounts, size_t n, uint64_t ret[static ROOM_LEVELS]) {
+        _cleanup_free_ LevelCount *counts = NULL;
+        size_t n_counts = 0;
+
+        if (n > 1)
+                qsort(amounts, n, sizeof(uint64_t), uint64_compare);
+        counts = new(LevelCount, MAX(n, (size_t) 1));
+        if (!counts)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (n_counts > 0 && counts[n_counts - 1].amount == amounts[i])
+                        counts[n_counts - 1].count++;
+                else
+                        counts[n_counts++] = (LevelCount) { amounts[i], 1 };
+        }
+        if (n_counts > 1)
+                qsort(counts, n_counts, sizeof(LevelCount), level_count_compare);
+        n_counts = MIN(n_counts, (size_t) ROOM_LEVELS - 1);
+        for (size_t i = 0; i < n_counts; i++)
+                amounts[i] = counts[i].amount;
+        if (n_counts > 1)
+                qsort(amounts, n_counts, sizeof(uint64_t), uint64_compare);
+        ret[0] = 0;
+        for (size_t i = 1; i < ROOM_LEVELS; i++)
+                ret[i] = i <= n_counts ? amounts[i - 1] : UINT64_MAX;
+        return 0;
+}
+
+/* Choose the levels from the reservations of the units now known. */
+static int room_levels_choose(Scheduler *s) {
+        _cleanup_free_ uint64_t *cpu = NULL, *mem = NULL;
+        size_t n_cpu = 0, n_mem = 0, n = hashmap_size(s->units);
+        RoomLevels l;
+        Unit *u;
+        int r;
+
+        cpu = new(uint64_t, MAX(n, (size_t) 1));
+        mem = new(uint64_t, MAX(n, (size_t) 1));
+        if (!cpu || !mem)
+                return -ENOMEM;
+        HASHMAP_FOREACH(u, s->units) {
+                if (!u->reserves)
+                        continue;
+                if (u->x->reserve.cpu_milli > 0)
+                        cpu[n_cpu++] = u->x->reserve.cpu_milli;
+                if (u->x->reserve.memory > 0)
+                        mem[n_mem++] = u->x->reserve.memory;
+        }
+        r = room_levels_pick(cpu, n_cpu, l.cpu);
+        if (r < 0)
+                return r;
+        r = room_levels_pick(mem, n_mem, l.mem);
+        if (r < 0)
+                return r;
+        s->levels = l;
+        s->levels_dirty = false;
+        return 0;
+}
+
+static bool levels_want(const uint64_t levels[static ROOM_LEVELS], uint64_t amount) {
+        if (amount == 0 || levels[ROOM_LEVELS - 1] != UINT64_MAX)
+                return false;
+        for (size_t i = 0; i < ROOM_LEVELS; i++)
+                if (levels[i] == amount)
+                        return false;
+        return true;
+}
+
+void scheduler_levels_note(Scheduler *s, const Unit *u) {
+        if (!u->reserves || s->levels_dirty)
+                return;
+        if (levels_want(s->levels.cpu, u->x->reserve.cpu_milli) || levels_want(s->levels.mem, u->x->reserve.memory))
+                s->levels_dirty = s->tree_dirty = s->classes_dirty = true;
+}
+
 int scheduler_tree_rebuild(Scheduler *s) {
         size_t n = hashmap_size(s->machines);
         Machine *m;
         int r;
+
+        if (s->levels_dirty) {
+                r = room_levels_choose(s);
+                if (r < 0)
+                        return r;
+                s->classes_dirty = true;
+        }
 
         if (s->sorted_dirty) {
                 if (n > 0 && !GREEDY_REALLOC(s->sorted, s->n_sorted_allocated, n))
@@ -155,7 +312,7 @@ int scheduler_tree_rebuild(Scheduler *s) {
 
         s->all.machines = s->sorted;
         s->all.n_machines = s->n_sorted;
-        r = load_index_build(&s->all);
+        r = load_index_build(s, &s->all);
         if (r < 0)
                 return r;
         s->tree_dirty = false;
@@ -207,7 +364,7 @@ int scheduler_index_for(Scheduler *s, const Unit *u, LoadIndex **ret) {
                 if (xfleet_metadata_match(u->x->machine_metadata, s->sorted[i]->metadata))
                         c->index.machines[n++] = s->sorted[i];
         c->index.n_machines = n;
-        r = load_index_build(&c->index);
+        r = load_index_build(s, &c->index);
         if (r < 0)
                 return r;
 
@@ -273,7 +430,16 @@ typedef enum SearchOrder {
         ORDER_BINPACK,
 } SearchOrder;
 
-static uint64_t node_key(const LoadIndex *ix, size_t node, SearchOrder order) {
+/* The cell of ix's room grid for u's CPU and memory: the highest levels not above them. */
+static size_t room_cell(const LoadIndex *ix, const Unit *u) {
+        size_t i = levels_below(ix->levels.cpu, u->x->reserve.cpu_milli);
+        size_t j = levels_below(ix->levels.mem, u->x->reserve.memory);
+
+        /* Level 0 is 0: at least one of each. */
+        return (i - 1) * ROOM_LEVELS + (j - 1);
+}
+
+static uint64_t node_key(const LoadIndex *ix, size_t node, SearchOrder order, size_t cell) {
         size_t left = node;
         uint64_t v;
 
@@ -284,7 +450,10 @@ static uint64_t node_key(const LoadIndex *ix, size_t node, SearchOrder order) {
                 v = ix->share_min[node];
                 break;
         case ORDER_BINPACK:
-                v = SHARE_ONE - MIN(ix->share_max[node], SHARE_ONE);
+                /* The fullest machine below that may fit (pushed nodes have one; at a machine,
+                 * its own share): exact, so that ties go by ID as they do between machines. */
+                assert(ix->room[node * ROOM_CELLS + cell] >= 0);
+                v = SHARE_ONE - MIN((uint32_t) ix->room[node * ROOM_CELLS + cell], SHARE_ONE);
                 break;
         default:
                 v = ix->tree[node];
@@ -292,11 +461,15 @@ static uint64_t node_key(const LoadIndex *ix, size_t node, SearchOrder order) {
         return v << 32 | (uint64_t) (left - ix->cap);
 }
 
-/* Whether a subtree can hold a machine with room for u (the most free CPU and memory below are
- * bounds, not one machine's: a necessary condition only). */
-static bool node_may_fit(const LoadIndex *ix, size_t node, const Unit *u) {
-        return !u->reserves ||
-               (ix->cpu_free[node] >= u->x->reserve.cpu_milli && ix->mem_free[node] >= u->x->reserve.memory);
+/* Whether a subtree may hold a machine with room for u (a necessary condition only; the machine
+ * itself is checked exactly). Under spread the most free CPU and memory below are bounds from
+ * different machines; under binpack some machine below has the levels of u's cell free. */
+static bool node_may_fit(const LoadIndex *ix, size_t node, const Unit *u, size_t cell) {
+        if (!u->reserves)
+                return true;
+        if (ix->room)
+                return ix->room[node * ROOM_CELLS + cell] >= 0;
+        return ix->cpu_free[node] >= u->x->reserve.cpu_milli && ix->mem_free[node] >= u->x->reserve.memory;
 }
 
 static int heap_push(Heap *h, uint64_t key, size_t node) {
@@ -333,7 +506,8 @@ static HeapItem heap_pop(Heap *h) {
 
 int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, EvictMode evict,
                            size_t counts[static _FIT_RESULT_MAX], const Unit **blocker, Machine **ret) {
-        SearchOrder order = !u->reserves ? ORDER_LOAD : s->strategy == SCHEDULER_BINPACK ? ORDER_BINPACK : ORDER_SPREAD;
+        SearchOrder order = !u->reserves ? ORDER_LOAD : ix->room ? ORDER_BINPACK : ORDER_SPREAD;
+        size_t cell = ix->room && u->reserves ? room_cell(ix, u) : 0;
         const Unit *ignored = NULL;
         Heap *h;
         Machine *m;
@@ -357,12 +531,12 @@ int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, Evi
         }
         h = s->heap;
         h->n = 0;
-        if (!node_may_fit(ix, 1, u)) {
+        if (!node_may_fit(ix, 1, u, cell)) {
                 counts[FIT_RESOURCES]++;
                 *ret = NULL;
                 return 0;
         }
-        if (heap_push(h, node_key(ix, 1, order), 1) < 0)
+        if (heap_push(h, node_key(ix, 1, order, cell), 1) < 0)
                 return -ENOMEM;
 
         while (h->n > 0) {
@@ -386,11 +560,11 @@ int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, Evi
                 for (size_t c = 2 * it.node; c <= 2 * it.node + 1; c++) {
                         if (ix->tree[c] == LOAD_NONE)
                                 continue;
-                        if (!node_may_fit(ix, c, u)) {
+                        if (!node_may_fit(ix, c, u, cell)) {
                                 counts[FIT_RESOURCES]++;
                                 continue;
                         }
-                        if (heap_push(h, node_key(ix, c, order), c) < 0)
+                        if (heap_push(h, node_key(ix, c, order, cell), c) < 0)
                                 return -ENOMEM;
                 }
         }

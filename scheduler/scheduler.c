@@ -281,6 +281,7 @@ int scheduler_new(Scheduler **ret) {
         if (!s->machines || !s->units || !s->metadata_counts || !s->classes || !s->cordons)
                 return -ENOMEM;
         s->globals_sorted = true;
+        room_levels_init(&s->levels);
 
         *ret = TAKE_PTR(s);
         return 0;
@@ -598,6 +599,7 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 }
                 if (unit_is_global(n))
                         s->all_globals_dirty = true;
+                scheduler_levels_note(s, n);
                 TAKE_PTR(n);
                 /* A new unit only adds constraints: nothing that failed before can fit now. */
                 return 1;
@@ -640,6 +642,7 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
         free_and_replace(u->signature, signature);
         u->has_patterns = options_have_patterns(u->x);
         u->reserves = !resources_is_empty(&u->x->reserve);
+        scheduler_levels_note(s, u);
         unit_reserve_everywhere(s, u, +1);
         u->desired = desired;
         unit_clear_failed(u);

@@ -86,3 +86,12 @@ static inline size_t count_placed(Scheduler *s, char *const *units) {
                 n += !!where(s, *u);
         return n;
 }
+
+/* A number below n from *state (xorshift64*): deterministic, so that a random test's failure
+ * reproduces from its seed. *state must not be 0. */
+static inline unsigned rng_next(unsigned long long *state, unsigned n) {
+        *state ^= *state >> 12;
+        *state ^= *state << 25;
+        *state ^= *state >> 27;
+        return (unsigned) ((*state * 2685821657736338717ULL) >> 33) % n;
+}

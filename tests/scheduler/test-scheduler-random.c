@@ -37,11 +37,7 @@ typedef struct Model {
 static unsigned long long rng_state = 0x9e3779b97f4a7c15ULL;
 
 static unsigned rnd(unsigned n) {
-        /* xorshift64*: deterministic, so a failure reproduces. */
-        rng_state ^= rng_state >> 12;
-        rng_state ^= rng_state << 25;
-        rng_state ^= rng_state >> 27;
-        return (unsigned) ((rng_state * 2685821657736338717ULL) >> 33) % n;
+        return rng_next(&rng_state, n);
 }
 
 static void unit_name_of(unsigned i, char *buf, size_t size) {
