@@ -231,12 +231,27 @@ static void global_set_reason(Scheduler *s, Unit *g) {
                         break;
                 }
         req = strv_join(g->x->machine_metadata, " ");
-        if (any_match && g->reserves && !s->sorted_dirty)
+        if (any_match && g->reserves && !s->sorted_dirty) {
                 unit_set_failed(s, g, resources_reason(&s->all, g), false);
-        else
+                g->reason_quotes_room = true;
+        } else
                 unit_set_failed(s, g, any_match ? reason_new("conflicts with other units on every matching machine")
                                                 : reason_new("no machine matches MachineMetadata=%s", strempty(req)),
                                 false);
+}
+
+/* A global unit's reason that quotes free room is written when its machines are recomputed, which
+ * can be before units placed later in the pass (or in a later pass) take that room: write it
+ * again with the room as it is once the pass is done. */
+static void globals_refresh_reasons(Scheduler *s) {
+        const UnitList *globals = s->lists + UNIT_LIST_GLOBAL;
+
+        for (size_t i = 0; i < globals->n_units; i++) {
+                Unit *g = globals->units[i];
+
+                if (g->failed && g->reason_quotes_room && g->fail_room_serial != s->room_serial)
+                        global_set_reason(s, g);
+        }
 }
 
 static int reconcile_globals(Scheduler *s, SchedulerChangeList *l) {
@@ -679,6 +694,7 @@ int scheduler_reconcile(Scheduler *s, SchedulerChangeList **ret) {
                 if (s->epoch == epoch && !s->followers_dirty)
                         break;
         }
+        globals_refresh_reasons(s);
 
         *ret = TAKE_PTR(l);
         return 0;

@@ -331,6 +331,30 @@ static void test_reason_follows_room(void) {
         is_int(reconcile_count(s), 0, "stable");
 }
 
+/* The same for a global unit that fits on no machine: its reason is written when the globals are
+ * placed, before the pending units; it must still quote the room they left. */
+static void test_global_reason_follows_room(void) {
+        _cleanup_(scheduler_freep) Scheduler *s = NULL;
+
+        assert_se(scheduler_new(&s) == 0);
+        machine_cap(s, "n1", NULL, 1000, 1 * GiB, NULL);
+        machine_cap(s, "n2", NULL, 1000, 1 * GiB, NULL);
+        launch(s, "agent.service", "Global=true\nReserveCPU=2\nReserveMemory=256M\n");
+        launch(s, "a.service", "ReserveCPU=0.5\nReserveMemory=512M\n");
+        reconcile_count(s);
+        is_str(where(s, "a.service"), "n1", "a on n1 (spread, ties by ID)");
+        is_str(scheduler_unit_reason(s, "agent.service"), "needs 2 CPU / 256 MiB; most free: n2 1 CPU / 1 GiB",
+               "the global's reason: the room left once a took half of n1");
+
+        /* A later pass takes the room named, and no machine's globals are recomputed. */
+        launch(s, "b.service", "ReserveCPU=0.75\n");
+        is_int(reconcile_count(s), 1, "b placed");
+        is_str(where(s, "b.service"), "n2", "b on n2");
+        is_str(scheduler_unit_reason(s, "agent.service"), "needs 2 CPU / 256 MiB; most free: n1 0.5 CPU / 512 MiB",
+               "b took most of n2's CPU: the global's reason says so");
+        is_int(reconcile_count(s), 0, "stable");
+}
+
 int main(void) {
         test_strategy_names();
         test_spread();
@@ -338,6 +362,7 @@ int main(void) {
         test_unplaced_reason();
         test_machine_loss();
         test_reason_follows_room();
+        test_global_reason_follows_room();
         test_capacity_shrinks();
         test_global();
         test_extra_resources();
