@@ -123,12 +123,13 @@ ok "$([ "$state" = not-found ]; echo $?)" "systemd no longer knows fleetd.servic
 
 # What the machine gained between before the install and after the purge, apart from what any
 # boot, dpkg run, the etcd we started and the host's other services (podman-restart.service at boot
-# writes podman's storage) write: nothing. The machine is an
+# writes podman's storage) write, and the test's own docker stub (a whiteout where the host has
+# podman-docker's /usr/bin/docker): nothing. The machine is an
 # overlay of the host's root: where the host has a /var/lib/fleet of its own, purging removes it
 # from the machine's view, which the upper layer records as the directory itself (a whiteout); what
 # fleetd wrote into it must still be gone.
 snapshot >"$T/after"
-new=$(comm -13 "$T/before" "$T/after" | grep -vE '^\./(var/lib/dpkg|var/log|var/cache|var/lib/etcd|var/lib/systemd/(timers|random-seed|catalog|timesync)|var/lib/postgresql|var/lib/redis|var/lib/containers|tmp|var/tmp|run)/|^\./etc/ld\.so\.cache$|^\./var/lib/systemd/random-seed$|^\./var/lib/fleet$')
+new=$(comm -13 "$T/before" "$T/after" | grep -vE '^\./(var/lib/dpkg|var/log|var/cache|var/lib/etcd|var/lib/systemd/(timers|random-seed|catalog|timesync)|var/lib/postgresql|var/lib/redis|var/lib/containers|tmp|var/tmp|run)/|^\./etc/ld\.so\.cache$|^\./usr/bin/docker$|^\./var/lib/systemd/random-seed$|^\./var/lib/fleet$')
 ok "$([ -z "$new" ]; echo $?)" "install, start, stop and purge leave nothing else behind" || diag "$new"
 
 done_testing
