@@ -31,7 +31,7 @@ typedef struct FleetdConfig {
         bool disable_engine;
         char *units_directory;          /* always ends in '/' */
         int verbosity;                  /* 0: info, 1 or more: debug */
-        bool fence_on_lease_loss;       /* stop non-global units when the lease is lost */
+        bool fence_on_lease_loss;       /* stop non-global units when the lease may expire */
         bool purge_on_shutdown;         /* SIGTERM also stops and unloads every unit */
         bool disable_dns;               /* no cluster DNS on this machine (fleet-dns.service) */
         char *dns_domain;               /* the cluster's DNS domain, "fleet" */

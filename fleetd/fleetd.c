@@ -21,7 +21,7 @@ static void help(void) {
                "  --disable_engine           never become the leader\n"
                "  --units_directory=DIR      where unit files are written (default /run/fleet/units/)\n"
                "  --verbosity=N              1 or more logs debug messages\n"
-               "  --fence_on_lease_loss=BOOL stop non-global units when the lease is lost (default true)\n"
+               "  --fence_on_lease_loss=BOOL stop non-global units when the lease may expire (default true)\n"
                "  --disable_dns              no cluster DNS (fleet-dns.service, dnsmasq) on this machine\n"
                "  --dns_domain=DOMAIN        the cluster's DNS domain (default fleet)\n"
                "  --dns_address=IP           where this machine's DNS answers containers (default 169.254.53.53)\n"
