@@ -56,13 +56,8 @@ int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeSe
                 return r;
 
         if (s->wait_healthy) {
-                _cleanup_free_ char *script = NULL;
-
                 /* Dependents ordered After= this unit start once ExecStartPost= is done. */
-                if (asprintf(&script, "until [ \"$(" DOCKER " inspect -f '{{.State.Health.Status}}' %s 2>/dev/null)\" "
-                             "= healthy ]; do sleep 1; done", s->container) < 0)
-                        return -ENOMEM;
-                r = unit_write_exec(f, "ExecStartPost", NULL, STRV_MAKE("/bin/sh", "-c", script));
+                r = unit_write_wait_healthy(f, DOCKER, s->container);
                 if (r < 0)
                         return r;
         }

@@ -50,9 +50,7 @@ int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeSe
                 r = strv_extend_strv(&run, STRV_MAKE("run", "--name", s->container, "--replace", "--rm",
                                                      "--cgroups=split"));
         if (r >= 0 && !s->oneshot)
-                /* Healthy: READY only once the healthcheck passes (podman 5), so After= waits for it. */
-                r = strv_extend_strv(&run, STRV_MAKE(s->wait_healthy ? "--sdnotify=healthy" : "--sdnotify=conmon",
-                                                     "-d"));
+                r = strv_extend_strv(&run, STRV_MAKE("--sdnotify=conmon", "-d"));
         if (r >= 0)
                 r = strv_extend_strv(&run, s->run_args);
         if (r >= 0)
@@ -64,6 +62,12 @@ int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         r = unit_write_exec(f, "ExecStart", NULL, run);
         if (r < 0)
                 return r;
+        if (s->wait_healthy) {
+                /* "--sdnotify=healthy" would do it, but only from podman 5 on; Debian 12 has 4.3. */
+                r = unit_write_wait_healthy(f, PODMAN, s->container);
+                if (r < 0)
+                        return r;
+        }
 
         if (asprintf(&timeout, "%" PRIu64, s->stop_timeout_sec) < 0)
                 return -ENOMEM;

@@ -99,6 +99,16 @@ int unit_write_stop_status(FILE *f, const ComposeService *s) {
         return ferror(f) ? -EIO : 0;
 }
 
+int unit_write_wait_healthy(FILE *f, const char *runtime, const char *container) {
+        _cleanup_free_ char *script = NULL;
+
+        /* Both runtimes answer State.Health.Status (podman since 4.3); neither tells systemd. */
+        if (asprintf(&script, "until [ \"$(%s inspect -f '{{.State.Health.Status}}' %s 2>/dev/null)\" "
+                     "= healthy ]; do sleep 1; done", runtime, container) < 0)
+                return -ENOMEM;
+        return unit_write_exec(f, "ExecStartPost", NULL, STRV_MAKE("/bin/sh", "-c", script));
+}
+
 int unit_write_restart(FILE *f, const ComposeService *s) {
         if (s->restart)
                 fprintf(f, "Restart=%s\n", s->restart);
