@@ -203,7 +203,7 @@ int etcd_delete(EtcdClient *c, const char *key, unsigned flags, etcd_callback_t 
  * sending any of it, so a first page of 2,000 huge records could not even arrive in time). A page
  * whose reply still passes max_reply (bigger records than the last page's) fails early with
  * -EFBIG and is asked again with an eighth of the keys, down to one key, which may use the
- * client's whole cap. Every page after the first reads at the first one's revision: one snapshot. A few huge
+ * client's whole cap; so is a page that timed out (etcd too busy to build it in time). Every page after the first reads at the first one's revision: one snapshot. A few huge
  * records cost a few small pages instead of one reply past any limit. */
 
 #define ETCD_PAGE_KEYS_MAX 2000
@@ -231,8 +231,8 @@ void etcd_pager_done(EtcdPager *p);
 /* The request for the next page (valid until etcd_pager_next()). */
 EtcdRangeOptions etcd_pager_options(const EtcdPager *p);
 /* Account for the next page's outcome. Returns 1 with the page's keys to be used (response->kvs),
- * 0 when the page is to be asked again smaller (a reply too large: nothing of it is used), or a
- * negative errno: error itself, or -EFBIG when a single key's reply is past the client's cap.
+ * 0 when the page is to be asked again smaller (a reply too large or too slow: nothing of it is
+ * used), or a negative errno: error itself (-EFBIG: a single key's reply is past the client's cap).
  * p->done is set after the last page. */
 int etcd_pager_next(EtcdPager *p, int error, const EtcdResponse *response);
 

@@ -57,7 +57,9 @@ int etcd_pager_next(EtcdPager *p, int error, const EtcdResponse *response) {
         assert(p);
         assert(!p->done);
 
-        if (error == -EFBIG && limit > 1) {
+        /* Too large, or too slow to build and send within the request's time (a busy etcd): the
+         * same page with fewer keys, rather than the whole listing again. */
+        if ((error == -EFBIG || error == -ETIMEDOUT) && limit > 1) {
                 p->limit = MAX(limit / 8, 1);
                 p->n_retries++;
                 return 0;

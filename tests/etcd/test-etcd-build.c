@@ -168,11 +168,14 @@ static void test_pager(void) {
         is_int(etcd_pager_options(&p).limit, 1, "with an eighth of the keys, at least one");
         is_int(etcd_pager_options(&p).max_reply_size, 0, "one key may use the client's whole cap");
         is_int(etcd_pager_next(&p, -EFBIG, NULL), -EFBIG, "one key too large is an error");
-        is_int(etcd_pager_next(&p, -ETIMEDOUT, NULL), -ETIMEDOUT, "as is any other");
+        is_int(etcd_pager_next(&p, -ETIMEDOUT, NULL), -ETIMEDOUT, "as is any other, and a time-out of one key");
+        p.limit = 16;
+        is_int(etcd_pager_next(&p, -ETIMEDOUT, NULL), 0, "a page that timed out is asked again");
+        is_int(etcd_pager_options(&p).limit, 2, "smaller");
 
         fake_page(&r, kvs, 1, 0, false);
         is_int(etcd_pager_next(&p, 0, &r), 1, "the last page");
-        ok(p.done && p.n_pages == 3 && p.n_retries == 1, "done after 3 pages and a retry");
+        ok(p.done && p.n_pages == 3 && p.n_retries == 2, "done after 3 pages and two retries");
         etcd_pager_done(&p);
 
         assert_se(etcd_pager_init(&p, "/p/", NULL, 0, 0) == 0);
