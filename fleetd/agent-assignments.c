@@ -48,7 +48,8 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
                         f = unit_file_free(f);
                 u->needs_network = f && unit_file_needs_cluster_network(f);
                 u->assignment_install = f && unit_file_has_section(f, "Install");
-                if (agent_names_set_body(a, u, f) < 0 || agent_health_set_body(a, u, f) < 0)
+                if (agent_names_set_body(a, u, f) < 0 || agent_health_set_body(a, u, f) < 0 ||
+                    agent_objects_set_body(a, u, f) < 0)
                         return -ENOMEM;
         }
 
@@ -175,6 +176,7 @@ static void on_synced(EtcdClient *c, int error, const EtcdResponse *response, vo
                         }
                 }
 
+        agent_objects_clean_stale(a);
         a->stats.n_syncs++;
         log_debug("Schedule read at revision %" PRIi64 ": %zu units.", response->revision, set_size(seen));
         a->synced = true;

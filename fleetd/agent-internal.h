@@ -8,6 +8,7 @@
 
 #include "systemd-client.h"
 #include "agent.h"
+#include "cluster-object.h"
 #include "hashmap.h"
 #include "registry.h"
 #include "service-names.h"
@@ -50,7 +51,22 @@ typedef struct AgentUnit {
         UnitHealth health;              /* as last read while it runs; published with its state */
         sd_event_source *health_timer;  /* the next read */
         sd_event_source *health_probe;  /* the runtime's "inspect" in flight (a child) */
+        /* its secrets and configs (agent-objects.c) */
+        ClusterObjectRef *object_refs;  /* the body's Secret=/Config= */
+        size_t n_object_refs;
+        char *objects_blocked;          /* not started: why (an object missing or unreadable);
+                                         * published in its state */
 } AgentUnit;
+
+typedef struct AgentObjectCache {
+        Agent *agent;
+        ClusterObjectKind kind;
+        EtcdCall *sync_call;
+        EtcdWatch *watch;
+        sd_event_source *retry;
+        bool synced;                    /* read at least once */
+        Hashmap *records;               /* name -> ClusterObject */
+} AgentObjectCache;
 
 struct Agent {
         sd_event *event;
@@ -118,6 +134,11 @@ struct Agent {
         void *on_shutdown_userdata;
         bool shutdown_revoke;
         EtcdCall *revoke_call;
+
+        /* the cluster's secrets and configs (agent-objects.c) */
+        char *objects_dir;              /* ending in '/' */
+        char *cluster_key_path;
+        AgentObjectCache objects[_CLUSTER_OBJECT_KIND_MAX];
 
         AgentStats stats;
 };
@@ -219,6 +240,25 @@ int agent_names_publish_build(Agent *a, EtcdTxn *t);
 void agent_names_published(Agent *a);
 void agent_names_publish_failed(Agent *a);
 void agent_names_forget(Agent *a);
+
+/* agent-objects.c: the secrets and configs of this machine's units. */
+/* Read and watch P secrets/ and P configs/. Failures are retried. Returns 0 or -ENOMEM. */
+int agent_objects_start(Agent *a);
+/* Release the watches and the records (agent_free()). */
+void agent_objects_done(Agent *a);
+/* Read u's Secret=/Config= from its new body (f: parsed; NULL: none). Returns 0 or -ENOMEM. */
+int agent_objects_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
+/* Before u starts: write its objects under the objects directory (and remove those its body no
+ * longer names). Returns 0 when they are all there, 1 when u must wait (the reason is in
+ * u->objects_blocked and published), -ENOMEM. */
+int agent_objects_materialise(Agent *a, AgentUnit *u);
+/* u leaves the machine: its objects go. */
+void agent_objects_unit_gone(Agent *a, AgentUnit *u);
+/* After the schedule was read: remove the objects of units that are not on this machine (left
+ * from before a restart or a power cut). */
+void agent_objects_clean_stale(Agent *a);
+/* Release u's references (agent_unit_free()). */
+void agent_objects_unit_clear(AgentUnit *u);
 
 /* agent-fence.c */
 /* How long before the lease's deadline (the last successful renewal's send time plus the TTL) the

@@ -22,13 +22,21 @@ static void reconcile_after_reload(Agent *a) {
         int r;
 
         HASHMAP_FOREACH(u, a->units) {
-                bool run;
+                bool run, blocked = false;
 
                 if (!u->assignment || u->refused)
                         continue;
                 run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u);
 
-                if (run && !u->started && u->needs_network && !a->network_ready) {
+                if (run && !u->started && (r = agent_objects_materialise(a, u)) != 0) {
+                        /* Its secrets and configs are not there: it waits, and says why (its
+                         * state is read once, to publish the reason). */
+                        if (r < 0)
+                                log_oom();
+                        if (u->load_state)
+                                continue;
+                        blocked = true;
+                } else if (run && !u->started && u->needs_network && !a->network_ready) {
                         /* Plain units run as ever; only those on the cluster network wait for it. */
                         if (!u->waiting_network)
                                 log_notice("Not starting %s yet: it needs the cluster network, which is not up "
@@ -37,7 +45,9 @@ static void reconcile_after_reload(Agent *a) {
                         u->waiting_network = true;
                         continue;
                 }
-                if (run && !u->started) {
+                if (blocked)
+                        ;
+                else if (run && !u->started) {
                         if (u->waiting_network)
                                 log_info("The cluster network is up: starting %s.", u->name);
                         u->waiting_network = false;
@@ -135,6 +145,7 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                         if (r < 0)
                                 log_warning_errno(r, "Failed to remove the unit file of %s, ignoring: %m",
                                                   u->name);
+                        agent_objects_unit_gone(a, u);
                         reload = reload || r > 0;
                         r = agent_state_delete(a, u);
                         if (r < 0)

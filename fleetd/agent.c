@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "agent-internal.h"
+#include "cluster-key.h"
 #include "fileio.h"
 #include "log.h"
 #include "strv.h"
@@ -21,6 +22,7 @@ AgentUnit *agent_unit_free(AgentUnit *u) {
         free(u->published);
         agent_names_unit_clear(u);
         agent_health_unit_clear(u);
+        agent_objects_unit_clear(u);
         return mfree(u);
 }
 
@@ -95,6 +97,12 @@ int agent_new(Agent **ret, sd_event *event, EtcdClient *etcd, const AgentConfig 
         r = dup_dir(config->link_directory ?: "/run/systemd/system/", &a->link_dir);
         if (r < 0)
                 return r;
+        r = dup_dir(config->objects_directory ?: CLUSTER_OBJECTS_DIR "/", &a->objects_dir);
+        if (r < 0)
+                return r;
+        a->cluster_key_path = strdup(config->cluster_key_path ?: CLUSTER_KEY_DEFAULT_PATH);
+        if (!a->cluster_key_path)
+                return -ENOMEM;
         if (config->unit_path) {
                 a->unit_path = strv_copy(config->unit_path);
                 if (!a->unit_path)
@@ -178,6 +186,9 @@ int agent_start(Agent *a) {
         if (r < 0)
                 return r;
 
+        r = agent_objects_start(a);
+        if (r < 0)
+                return r;
         r = agent_registration_start(a);
         if (r < 0)
                 return r;
@@ -348,6 +359,7 @@ Agent *agent_free(Agent *a) {
         sd_event_source_unref(a->refresh_event);
         sd_event_source_unref(a->publish_retry);
         systemd_client_free(a->systemd);
+        agent_objects_done(a);
 
         hashmap_free_with_destructor(a->units, agent_unit_free_void);
         set_free_free(a->state_deletes);
@@ -363,6 +375,8 @@ Agent *agent_free(Agent *a) {
         strv_free(a->metadata);
         resources_done(&a->capacity);
         free(a->units_dir);
+        free(a->objects_dir);
+        free(a->cluster_key_path);
         free(a->link_dir);
         strv_free(a->unit_path);
         free(a->systemd_address);

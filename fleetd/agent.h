@@ -38,6 +38,9 @@ typedef struct AgentConfig {
         const char *systemd_address;    /* sd-bus address; NULL = automatic (see systemd-client.h) */
         bool fence_on_lease_loss;
         const Resources *capacity;      /* published in the registration; NULL: none (unknown) */
+        const char *objects_directory;  /* where units' secrets and configs are materialised, ending
+                                         * in '/', on a tmpfs; NULL = CLUSTER_OBJECTS_DIR "/" */
+        const char *cluster_key_path;   /* NULL = CLUSTER_KEY_DEFAULT_PATH */
 } AgentConfig;
 
 typedef struct AgentStats {

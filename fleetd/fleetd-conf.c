@@ -10,6 +10,7 @@
 #include "error-message.h"
 #include "etcd-client.h"
 #include "fileio.h"
+#include "cluster-key.h"
 #include "fleetd-conf.h"
 #include "network-docker.h"
 #include "parse-util.h"
@@ -83,6 +84,7 @@ static const Option options[] = {
         OPT("network_device", OPTION_STRING, network_device),
         OPT("network_cni_dir", OPTION_PATH_DIR, network_cni_dir),
         OPT("network_docker_socket", OPTION_STRING, network_docker_socket),
+        OPT("cluster_key", OPTION_STRING, cluster_key),
         /* fleet's options that have no meaning here: accepted so that old files keep working. */
         OPT_IGNORED("engine_reconcile_interval"),
         OPT_IGNORED("token_limit"),
@@ -114,7 +116,8 @@ int fleetd_config_new(FleetdConfig **ret) {
         c->network_range = strdup(SUBNET_DEFAULT_RANGE);
         c->network_cni_dir = strdup("/etc/cni/net.d/");
         c->network_docker_socket = strdup(NETWORK_DOCKER_DEFAULT_SOCKET);
-        if (!c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata || !c->dns_domain ||
+        c->cluster_key = strdup(CLUSTER_KEY_DEFAULT_PATH);
+        if (!c->cluster_key || !c->etcd_servers || !c->etcd_key_prefix || !c->units_directory || !c->metadata || !c->dns_domain ||
             !c->dns_address || !c->dns_hosts_directory || !c->state_dir || !c->network_range || !c->network_cni_dir ||
             !c->network_docker_socket)
                 return -ENOMEM;
@@ -147,6 +150,7 @@ FleetdConfig *fleetd_config_free(FleetdConfig *c) {
         free(c->public_ip);
         strv_free(c->metadata);
         free(c->units_directory);
+        free(c->cluster_key);
         free(c->dns_domain);
         free(c->dns_address);
         free(c->dns_hosts_directory);

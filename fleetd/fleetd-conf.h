@@ -56,6 +56,8 @@ typedef struct FleetdConfig {
         char *network_device;           /* NULL: "fleet.<vni>" */
         char *network_cni_dir;          /* where the CNI conflist goes, always ends in '/' */
         char *network_docker_socket;    /* the Docker Engine API socket whose "fleet" network fleetd keeps; "": none */
+        /* Secrets and configs (docs/secrets.md). */
+        char *cluster_key;              /* the cluster key file, /etc/fleet/cluster.key */
 } FleetdConfig;
 
 /* A configuration holding the defaults. Returns 0 or -ENOMEM. */

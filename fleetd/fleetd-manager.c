@@ -396,6 +396,7 @@ int manager_start(Manager *m) {
                 .ttl_sec = config_ttl_sec(c),
                 .units_directory = c->units_directory,
                 .fence_on_lease_loss = c->fence_on_lease_loss,
+                .cluster_key_path = c->cluster_key,
         };
         r = agent_new(&m->agent, m->event, m->etcd, &ac);
         if (r < 0)

@@ -408,18 +408,34 @@ void cluster_object_refs_free(ClusterObjectRef *refs, size_t n) {
 
 int cluster_object_unit_refs(const char *raw, const char *unit_name, ClusterObjectKind kind,
                              ClusterObjectRef **ret, size_t *ret_n) {
-        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
         _cleanup_(unit_file_freep) UnitFile *f = NULL;
-        ClusterObjectRef *refs = NULL;
-        size_t n = 0;
         int r;
 
         assert(raw);
         assert(ret && ret_n);
 
         r = unit_file_parse(raw, strlen(raw), &f, NULL);
-        if (r >= 0)
-                r = xfleet_options_parse(f, unit_name, &x, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        return cluster_object_unit_file_refs(f, unit_name, kind, ret, ret_n);
+}
+
+int cluster_object_unit_file_refs(const UnitFile *f, const char *unit_name, ClusterObjectKind kind,
+                                  ClusterObjectRef **ret, size_t *ret_n) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = NULL;
+        ClusterObjectRef *refs = NULL;
+        size_t n = 0;
+        int r;
+
+        assert(f);
+        assert(ret && ret_n);
+
+        r = xfleet_options_parse(f, unit_name, &x, NULL);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {

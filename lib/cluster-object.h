@@ -131,4 +131,8 @@ int cluster_object_build(ClusterObjectKind kind, const char *name, const void *v
  * are). A unit that does not parse refers to nothing. Returns 0 (*ret NULL when none), -ENOMEM. */
 int cluster_object_unit_refs(const char *raw, const char *unit_name, ClusterObjectKind kind,
                              ClusterObjectRef **ret, size_t *ret_n);
+/* The same from a parsed unit (the agent has it parsed already). */
+typedef struct UnitFile UnitFile;
+int cluster_object_unit_file_refs(const UnitFile *f, const char *unit_name, ClusterObjectKind kind,
+                                  ClusterObjectRef **ret, size_t *ret_n);
 void cluster_object_refs_free(ClusterObjectRef *refs, size_t n);

@@ -17,6 +17,8 @@
 #include <systemd/sd-bus.h>
 
 #include "agent-internal.h"
+#include "cluster-key.h"
+#include "cluster-object.h"
 #include "etcd-client.h"
 #include "etcd-fixture.h"
 #include "etcd-sync.h"
@@ -627,6 +629,104 @@ static void test_refused(void) {
         assert_se(unlink(mask) == 0);
 }
 
+static char *objects_dir, *key_path;
+
+static void put_object(ClusterObjectKind kind, const char *name, const char *value) {
+        _cleanup_(cluster_keyring_freep) ClusterKeyring *k = NULL;
+        _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
+        _cleanup_free_ char *key = cluster_object_key(PREFIX, kind, name), *json = NULL;
+
+        assert_se(cluster_keyring_load(key_path, &k, NULL) == 0);
+        assert_se(cluster_object_build(kind, name, value, strlen(value), k, now(CLOCK_REALTIME), &o, NULL) == 0);
+        assert_se(cluster_object_to_json(o, &json) == 0);
+        assert_se(etcd_sync_put(etcd, key, json, strlen(json), 0, 0, NULL) == 0);
+}
+
+static bool object_file_is(const char *unit, const char *kind, const char *name, const char *value, mode_t mode) {
+        _cleanup_free_ char *p = NULL, *s = NULL;
+        struct stat st;
+
+        assert_se(asprintf(&p, "%s%s/%ss/%s", objects_dir, unit, kind, name) > 0);
+        if (stat(p, &st) < 0 || read_full_file(p, &s, NULL, 0) < 0)
+                return false;
+        return streq(s, value) && (st.st_mode & 07777) == mode && st.st_uid == getuid() && st.st_gid == getgid();
+}
+
+static bool waits_because(const char *name, const char *why) {
+        _cleanup_(registry_unit_state_freep) RegistryUnitState *s = get_state(name);
+
+        return s && streq_ptr(s->load_state, "loaded") && s->reason && strstr(s->reason, why);
+}
+
+static bool unit_dir_exists(const char *unit) {
+        _cleanup_free_ char *p = NULL;
+
+        assert_se(asprintf(&p, "%s%s", objects_dir, unit) > 0);
+        return access(p, F_OK) == 0;
+}
+
+static void test_objects(void) {
+        _cleanup_free_ char *refs = NULL, *wrong = NULL, *ghost = NULL;
+
+        /* Issue 15: the agent materialises a unit's secrets and configs before it starts it, with
+         * the owner and mode asked, waits (saying why) for a missing one and starts once it appears,
+         * writes a changed one again, and removes them with the unit. */
+        put_object(CLUSTER_OBJECT_SECRET, "db", "pass-1");
+        put_object(CLUSTER_OBJECT_CONFIG, "motd", "hello");
+        assert_se(asprintf(&refs, "[X-Fleet]\nSecret=db uid=%u gid=%u mode=0400\nSecret=later\nConfig=motd uid=%u gid=%u\n",
+                           (unsigned) getuid(), (unsigned) getgid(), (unsigned) getuid(), (unsigned) getgid()) > 0);
+        assign("obj.service", refs, UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(waits_because("obj.service", "secret later does not exist in the cluster"), 10),
+           "a unit whose secret is missing waits, its state saying why");
+        settle();
+        ok(!fake_active("obj.service"), "... and is not started");
+        ok(object_file_is("obj.service", "secret", "db", "pass-1", 0400), "the secret it has is written, opened, 0400, owned as asked");
+
+        put_object(CLUSTER_OBJECT_SECRET, "later", "v");
+        ok(RUN_UNTIL(fake_active("obj.service"), 10), "it starts once the secret is created (the watch)");
+        ok(object_file_is("obj.service", "secret", "later", "v", 0444) &&
+           object_file_is("obj.service", "config", "motd", "hello", 0444), "with every object written, 0444 by default");
+        ok(RUN_UNTIL(get_state_exists("obj.service") && !waits_because("obj.service", ""), 10), "its state has no reason any more");
+
+        put_object(CLUSTER_OBJECT_SECRET, "db", "pass-2");
+        ok(RUN_UNTIL(object_file_is("obj.service", "secret", "db", "pass-2", 0400), 10),
+           "a changed secret is written again for the running unit");
+
+        /* A secret this machine's key cannot open. */
+        {
+                _cleanup_(cluster_keyring_freep) ClusterKeyring *other = NULL;
+                _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
+                _cleanup_free_ char *text = NULL, *json = NULL, *key = cluster_object_key(PREFIX, CLUSTER_OBJECT_SECRET, "alien");
+
+                assert_se(cluster_key_generate("k9", &text) == 0);
+                assert_se(cluster_keyring_parse(text, strlen(text), &other, NULL) == 0);
+                assert_se(cluster_object_build(CLUSTER_OBJECT_SECRET, "alien", "x", 1, other, 1, &o, NULL) == 0);
+                assert_se(cluster_object_to_json(o, &json) == 0);
+                assert_se(etcd_sync_put(etcd, key, json, strlen(json), 0, 0, NULL) == 0);
+        }
+        assign("alien.service", "[X-Fleet]\nSecret=alien\n", UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(waits_because("alien.service", "secret alien cannot be opened") &&
+                     waits_because("alien.service", "k9"), 10),
+           "a secret sealed with a key this machine lacks: waits, naming the key id");
+        ok(!fake_active("alien.service"), "... not started");
+
+        /* Files of units that are not here any more (a restart, a power cut) go after the next read. */
+        assert_se(asprintf(&ghost, "%sghost.service/secrets", objects_dir) > 0);
+        assert_se(mkdir_p(ghost, 0711) == 0);
+        assert_se(asprintf(&wrong, "%s/x", ghost) > 0);
+        assert_se(write_file_atomic(wrong, "x", 1, 0400, false) == 0);
+
+        FOREACH_REFUSED(name, "obj.service", "alien.service") {
+                _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, name);
+
+                assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+        }
+        ok(RUN_UNTIL(!unit_dir_exists("obj.service") && !get_state_exists("obj.service") &&
+                     !get_state_exists("alien.service"), 10),
+           "unassigned: the unit's secrets and configs are removed");
+        ok(unit_dir_exists("ghost.service"), "(the stale directory is still there until the agent reads its schedule again)");
+}
+
 static void test_fencing(void) {
         FakeUnit *fu;
         int64_t lease;
@@ -666,6 +766,7 @@ static void test_adoption(void) {
         is_int(fu->starts + fu->restarts + fu->stops, calls,
                "and neither restarts nor stops a running unit");
         ok(fake_active("a.service") && fake_active("g.service"), "the units still run");
+        ok(RUN_UNTIL(!unit_dir_exists("ghost.service"), 10), "a stale unit's objects are removed after the read");
 }
 
 static void test_leaving(void) {
@@ -786,6 +887,17 @@ int main(void) {
         assert_se(asprintf(&sys_dir, "%s/system/", tmpl) > 0);
         assert_se(mkdir(sys_dir, 0755) == 0);
         assert_se(asprintf(&sock, "%s/bus", tmpl) > 0);
+        /* Secrets only go to a tmpfs: /dev/shm is one. */
+        {
+                char shm[] = "/dev/shm/test-agent-objects.XXXXXX";
+                _cleanup_free_ char *text = NULL;
+
+                assert_se(mkdtemp(shm));
+                assert_se(asprintf(&objects_dir, "%s/", shm) > 0);
+                assert_se(asprintf(&key_path, "%s/cluster.key", tmpl) > 0);
+                assert_se(cluster_key_generate("k1", &text) == 0);
+                assert_se(write_file_atomic(key_path, text, strlen(text), 0400, false) == 0);
+        }
         assert_se(asprintf(&address, "unix:path=%s", sock) > 0);
 
         assert_se(sd_event_new(&fake.event) >= 0);
@@ -804,6 +916,8 @@ int main(void) {
                 .unit_path = STRV_MAKE(sys_dir),      /* not the machine's: the test's own */
                 .systemd_address = address,
                 .fence_on_lease_loss = true,
+                .objects_directory = objects_dir,
+                .cluster_key_path = key_path,
         };
 
         is_int(agent_new(&a, fake.event, etcd, &config), 0, "agent_new");
@@ -816,6 +930,7 @@ int main(void) {
         test_desired_and_body();
         test_install();
         test_refused();
+        test_objects();
         test_fencing();
         test_adoption();
         test_leaving();
@@ -827,11 +942,13 @@ int main(void) {
         {
                 _cleanup_free_ char *cmd = NULL;
 
-                assert_se(asprintf(&cmd, "rm -rf '%s'", tmpl) > 0);
+                assert_se(asprintf(&cmd, "rm -rf '%s' '%s'", tmpl, objects_dir) > 0);
                 (void) system(cmd);
         }
         units_dir = mfree(units_dir);
         link_dir = mfree(link_dir);
         sys_dir = mfree(sys_dir);
+        objects_dir = mfree(objects_dir);
+        key_path = mfree(key_path);
         return done_testing();
 }

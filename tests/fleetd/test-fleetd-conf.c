@@ -79,6 +79,7 @@ static void test_defaults(void) {
         is_str(c->etcd_servers[0], "http://127.0.0.1:2379", "default endpoint");
         is_str(c->etcd_key_prefix, "/_coreos.com/fleet/", "default key prefix");
         is_str(c->units_directory, "/run/fleet/units/", "default units directory");
+        is_str(c->cluster_key, "/etc/fleet/cluster.key", "default cluster key file");
         is_int((int64_t) c->agent_ttl_usec, 10000000, "default agent_ttl is 10s");
         ok(c->fence_on_lease_loss, "fencing is on by default");
         ok(!c->disable_engine, "the engine is on by default");
