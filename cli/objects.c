@@ -152,7 +152,9 @@ int objects_ensure(EtcdClient *c, const char *prefix, const ClusterObject *o) {
         return r < 0 ? r : 1;
 }
 
-int objects_users(EtcdClient *c, const char *prefix, ClusterObjectKind kind, const char *name, char ***ret) {
+/* The units under P units/ (as read at *ret_revision) that refer to kind/name. */
+static int users_at(EtcdClient *c, const char *prefix, ClusterObjectKind kind, const char *name, char ***ret,
+                    int64_t *ret_revision) {
         _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
         _cleanup_strv_free_ char **users = NULL;
         _cleanup_free_ char *p = NULL;
@@ -190,47 +192,68 @@ int objects_users(EtcdClient *c, const char *prefix, ClusterObjectKind kind, con
                         return -ENOMEM;
         }
         strv_sort(users);
+        if (ret_revision)
+                *ret_revision = resp->revision;
         *ret = TAKE_PTR(users);
         return 0;
 }
 
+int objects_users(EtcdClient *c, const char *prefix, ClusterObjectKind kind, const char *name, char ***ret) {
+        return users_at(c, prefix, kind, name, ret, NULL);
+}
+
+/* How many times a remove reads again when a unit was written between its check and its delete. */
+#define REMOVE_ATTEMPTS 5
+
 int objects_remove(EtcdClient *c, const char *prefix, ClusterObjectKind kind, const char *name, char ***ret_users) {
-        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
-        _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
-        _cleanup_strv_free_ char **users = NULL;
-        _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
-        _cleanup_free_ char *key = NULL;
-        int64_t rev = 0;
+        _cleanup_free_ char *key = NULL, *units = NULL;
         int r;
 
-        r = objects_get(c, prefix, kind, name, &o, &rev);
-        if (r < 0)
-                return r;
-        r = objects_users(c, prefix, kind, name, &users);
-        if (r < 0)
-                return r;
-        if (strv_length(users) > 0) {
-                if (ret_users)
-                        *ret_users = TAKE_PTR(users);
-                return -EBUSY;
-        }
-
         key = cluster_object_key(prefix, kind, name);
-        if (!key)
+        units = registry_units_prefix(prefix);
+        if (!key || !units)
                 return -ENOMEM;
-        r = etcd_txn_new(&t);
-        if (r < 0)
-                return r;
-        r = etcd_txn_compare_int(t, key, ETCD_COMPARE_MOD, ETCD_EQUAL, rev);
-        if (r < 0)
-                return r;
-        r = etcd_txn_delete(t, true, key, 0);
-        if (r < 0)
-                return r;
-        r = etcd_sync_txn(c, t, &resp);
-        if (r < 0)
-                return r;
-        return resp->succeeded ? 0 : -EAGAIN;
+
+        for (unsigned attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
+                _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+                _cleanup_(cluster_object_freep) ClusterObject *o = NULL;
+                _cleanup_strv_free_ char **users = NULL;
+                _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+                int64_t rev = 0, units_rev = 0;
+
+                r = objects_get(c, prefix, kind, name, &o, &rev);
+                if (r < 0)
+                        return r;
+                r = users_at(c, prefix, kind, name, &users, &units_rev);
+                if (r < 0)
+                        return r;
+                if (strv_length(users) > 0) {
+                        if (ret_users)
+                                *ret_users = TAKE_PTR(users);
+                        return -EBUSY;
+                }
+
+                /* One txn: the record is the one checked, and no unit was written since the units
+                 * were read (a unit submitted in between could refer to it), or nothing happens. */
+                r = etcd_txn_new(&t);
+                if (r < 0)
+                        return r;
+                r = etcd_txn_compare_unchanged(t, key, rev);
+                if (r < 0)
+                        return r;
+                r = etcd_txn_compare_prefix_int(t, units, ETCD_COMPARE_MOD, ETCD_LESS, units_rev + 1);
+                if (r < 0)
+                        return r;
+                r = etcd_txn_delete(t, true, key, 0);
+                if (r < 0)
+                        return r;
+                r = etcd_sync_txn(c, t, &resp);
+                if (r < 0)
+                        return r;
+                if (resp->succeeded)
+                        return 0;
+        }
+        return -EAGAIN;
 }
 
 typedef struct ManifestObject {

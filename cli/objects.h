@@ -33,7 +33,10 @@ int objects_ensure(EtcdClient *c, const char *prefix, const ClusterObject *o);
 int objects_users(EtcdClient *c, const char *prefix, ClusterObjectKind kind, const char *name, char ***ret);
 
 /* Remove kind/name, unless a submitted unit refers to it: then -EBUSY with the units in
- * *ret_users. -ENOENT when it does not exist. The delete is guarded by the record's revision. */
+ * *ret_users. -ENOENT when it does not exist. The check and the delete are one transaction: it
+ * deletes only if the record is the one checked and no unit was written since the units were read
+ * (a range compare over P units/), so a unit submitted in between is never left referring to a
+ * deleted object; when one was, it reads again (a few times, then -EAGAIN). */
 int objects_remove(EtcdClient *c, const char *prefix, ClusterObjectKind kind, const char *name, char ***ret_users);
 
 /* compose up's objects (issue 15): manifest is what `unitgen --objects` wrote (a JSON array of

@@ -263,6 +263,12 @@ int etcd_txn_compare_int(EtcdTxn *t, const char *key, EtcdCompareTarget target, 
 /* The optimistic write's guard: key is as it was read, absent if mod_revision is 0, else last
  * modified at mod_revision. Returns 0 or -ENOMEM. */
 int etcd_txn_compare_unchanged(EtcdTxn *t, const char *key, int64_t mod_revision);
+/* etcd_txn_compare_int() over every key under prefix (the Compare's range_end): true when each
+ * key there compares true, and when there is none (as etcd compares an empty range). With MOD and
+ * ETCD_LESS, revision + 1: nothing under prefix was written after revision. Returns 0, -EINVAL,
+ * -ENOMEM. */
+int etcd_txn_compare_prefix_int(EtcdTxn *t, const char *prefix, EtcdCompareTarget target, EtcdCompareResult result,
+                                int64_t number);
 int etcd_txn_put(EtcdTxn *t, bool on_success, const char *key, const void *value, size_t value_size,
                  int64_t lease, unsigned flags);
 int etcd_txn_range(EtcdTxn *t, bool on_success, const EtcdRangeOptions *options);

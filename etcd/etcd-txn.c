@@ -57,8 +57,8 @@ static const struct {
         [ETCD_COMPARE_LEASE] = { "LEASE", "lease" },
 };
 
-static int txn_add_compare(EtcdTxn *t, const char *key, EtcdCompareTarget target, EtcdCompareResult result,
-                           json_t *operand) {
+static int txn_add_compare(EtcdTxn *t, const char *key, const char *range_end, EtcdCompareTarget target,
+                           EtcdCompareResult result, json_t *operand) {
         json_auto_t *o = NULL, *v = operand;
         json_t *k;
 
@@ -76,6 +76,8 @@ static int txn_add_compare(EtcdTxn *t, const char *key, EtcdCompareTarget target
                       compare_targets[target].field, v);
         if (!o)
                 return -ENOMEM;
+        if (range_end && json_object_set_new(o, "range_end", etcd_json_bytes(range_end, strlen(range_end))) < 0)
+                return -ENOMEM;
 
         if (json_array_append(t->compare, o) < 0)
                 return -ENOMEM;
@@ -89,7 +91,7 @@ int etcd_txn_compare_value(EtcdTxn *t, const char *key, EtcdCompareResult result
         if (!key || (!value && value_size > 0) || (unsigned) result >= ELEMENTSOF(compare_result_names))
                 return -EINVAL;
 
-        return txn_add_compare(t, key, ETCD_COMPARE_VALUE, result, etcd_json_bytes(value ?: "", value_size));
+        return txn_add_compare(t, key, NULL, ETCD_COMPARE_VALUE, result, etcd_json_bytes(value ?: "", value_size));
 }
 
 int etcd_txn_compare_int(EtcdTxn *t, const char *key, EtcdCompareTarget target, EtcdCompareResult result,
@@ -100,7 +102,22 @@ int etcd_txn_compare_int(EtcdTxn *t, const char *key, EtcdCompareTarget target, 
             (unsigned) result >= ELEMENTSOF(compare_result_names))
                 return -EINVAL;
 
-        return txn_add_compare(t, key, target, result, etcd_json_int64(number));
+        return txn_add_compare(t, key, NULL, target, result, etcd_json_int64(number));
+}
+
+int etcd_txn_compare_prefix_int(EtcdTxn *t, const char *prefix, EtcdCompareTarget target, EtcdCompareResult result,
+                                int64_t number) {
+        _cleanup_free_ char *end = NULL;
+
+        assert(t);
+
+        if (isempty(prefix) || target == ETCD_COMPARE_VALUE || (unsigned) target >= ELEMENTSOF(compare_targets) ||
+            (unsigned) result >= ELEMENTSOF(compare_result_names))
+                return -EINVAL;
+        end = etcd_prefix_end(prefix);
+        if (!end)
+                return -ENOMEM;
+        return txn_add_compare(t, prefix, end, target, result, etcd_json_int64(number));
 }
 
 int etcd_txn_compare_unchanged(EtcdTxn *t, const char *key, int64_t mod_revision) {

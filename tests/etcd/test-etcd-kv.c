@@ -206,6 +206,47 @@ static void test_txn(EtcdClient *c) {
         ok(r == NULL, "no response on error");
 }
 
+/* A compare over a prefix (range_end): true only when every key under it compares true. */
+static void test_txn_prefix_compare(EtcdClient *c) {
+        EtcdResponse *r = NULL;
+        int64_t rev;
+        bool ok1 = false, ok2 = true, ok3 = false;
+
+        is_int(etcd_sync_put(c, "/rc/units/a", "a", 1, 0, 0, NULL), 0, "prefix compare setup");
+        is_int(etcd_sync_put(c, "/rc/units/b", "b", 1, 0, 0, &r), 0, "... two keys");
+        rev = r ? r->revision : 0;
+        r = etcd_response_free(r);
+
+        for (int round = 0; round < 3; round++) {
+                _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+
+                if (round == 1)
+                        assert_se(etcd_sync_put(c, "/rc/units/c", "c", 1, 0, 0, NULL) == 0);
+                assert_se(etcd_txn_new(&t) >= 0);
+                assert_se(etcd_txn_compare_prefix_int(t, round == 2 ? "/rc/empty/" : "/rc/units/", ETCD_COMPARE_MOD,
+                                                      ETCD_LESS, rev + 1) == 0);
+                assert_se(etcd_txn_put(t, true, "/rc/done", "1", 1, 0, 0) == 0);
+                assert_se(etcd_sync_txn(c, t, &r) == 0);
+                if (round == 0)
+                        ok1 = r->succeeded;
+                else if (round == 1)
+                        ok2 = r->succeeded;
+                else
+                        ok3 = r->succeeded;
+                r = etcd_response_free(r);
+        }
+        ok(ok1, "nothing under the prefix written since the read: the compare holds");
+        ok(!ok2, "a key added under it since: it fails (a key of the range compares false)");
+        ok(ok3, "an empty prefix compares true");
+        {
+                _cleanup_(etcd_txn_freep) EtcdTxn *t = NULL;
+
+                assert_se(etcd_txn_new(&t) >= 0);
+                is_int(etcd_txn_compare_prefix_int(t, "", ETCD_COMPARE_MOD, ETCD_LESS, 1), -EINVAL, "an empty prefix is refused");
+                is_int(etcd_txn_compare_prefix_int(t, "/x/", ETCD_COMPARE_VALUE, ETCD_LESS, 1), -EINVAL, "... and a value target");
+        }
+}
+
 static void test_leases(EtcdClient *c) {
         EtcdResponse *r = NULL;
         int64_t id;
@@ -407,6 +448,7 @@ int main(int argc, char *argv[]) {
         test_put_range_delete(c);
         test_prefix_options(c);
         test_txn(c);
+        test_txn_prefix_compare(c);
         test_leases(c);
         test_async(e, c);
         test_invalid(c);
