@@ -20,6 +20,8 @@ typedef struct YamlAnchor {
 typedef struct YamlBuilder {
         yaml_parser_t parser;
         const char *file;
+        const char *data;       /* the input, to place reader errors (libyaml gives a byte offset) */
+        size_t size;
         YamlSource *source;
         Diag *diag;
         YamlAnchor *anchors;
@@ -268,11 +270,30 @@ _printf_(3, 4) static int builder_error(YamlBuilder *b, const yaml_mark_t *mark,
                            "yaml", "%s", msg);
 }
 
+/* The line and column (in characters, as libyaml counts them) of byte offset in the input. */
+static yaml_mark_t builder_mark_at(const YamlBuilder *b, size_t offset) {
+        yaml_mark_t m = { .index = offset };
+
+        for (size_t i = 0; i < MIN(offset, b->size); i++)
+                if (b->data[i] == '\n') {
+                        m.line++;
+                        m.column = 0;
+                } else if (((unsigned char) b->data[i] & 0xC0) != 0x80)
+                        m.column++;
+        return m;
+}
+
 static int builder_parse_error(YamlBuilder *b) {
         const yaml_parser_t *p = &b->parser;
 
         if (p->error == YAML_MEMORY_ERROR)
                 return -ENOMEM;
+        if (p->error == YAML_READER_ERROR) {
+                /* A reader error (invalid UTF-8, a control character) carries no mark, only an offset. */
+                yaml_mark_t m = builder_mark_at(b, p->problem_offset);
+
+                return builder_error(b, &m, "%s", p->problem ?: "unreadable input");
+        }
         if (p->context)
                 return diag_add_at(b->diag, DIAG_ERROR, b->file, (unsigned) p->problem_mark.line + 1,
                                    (unsigned) p->problem_mark.column + 1, "yaml", "%s %s", p->problem ?: "syntax error",
@@ -603,7 +624,9 @@ int yaml_parse(const char *file, const char *data, size_t size, YamlNode **ret, 
                 yaml_source_unref(b.source);
                 return -ENOMEM;
         }
-        yaml_parser_set_input_string(&b.parser, (const unsigned char *) (data ?: ""), size);
+        b.data = data ?: "";
+        b.size = size;
+        yaml_parser_set_input_string(&b.parser, (const unsigned char *) b.data, size);
 
         while (!done) {
                 yaml_event_t e;

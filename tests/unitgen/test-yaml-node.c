@@ -87,6 +87,9 @@ static void test_errors(void) {
                 { "? [a]\n: b\n", "t.yaml:1:3: yaml: mapping keys must be scalars" },
                 { "a: 1\n---\nb: 2\n", "t.yaml:2:1: yaml: more than one YAML document in a compose file" },
                 { "a: \"\\x01\"\n", "t.yaml:1:4: yaml: control character in a scalar" },
+                /* Issue 12 (11): libyaml's reader errors carry an offset, not a mark; they were at 1:1. */
+                { "a: 1\nb:\n  c: \"x\xffy\"\n", "t.yaml:3:8: yaml: invalid leading UTF-8 octet" },
+                { "a: 1\nb: \"\xc3\xa9\x01\"\n", "t.yaml:2:6: yaml: control characters are not allowed" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
