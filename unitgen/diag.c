@@ -4,6 +4,7 @@
 
 #include "diag.h"
 #include "strv.h"
+#include "utf8.h"
 #include "yaml-node.h"
 
 void diag_done(Diag *d) {
@@ -15,7 +16,7 @@ void diag_done(Diag *d) {
 
 _printf_(7, 0) static int diag_vadd(Diag *d, DiagLevel level, const char *file, unsigned line, unsigned column,
                      const char *key, const char *format, va_list ap) {
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *line_text = NULL, *shown = NULL;
         bool error = level == DIAG_ERROR || (d && d->strict);
         int r;
 
@@ -27,10 +28,18 @@ _printf_(7, 0) static int diag_vadd(Diag *d, DiagLevel level, const char *file, 
 
         /* No position (a name from the command line or a file name): "file: key: text", not ":0:0". */
         if (line == 0)
-                r = strv_extendf(&d->lines, "%s: %s: %s%s", file ?: "-", key ?: "-", error ? "" : "warning: ", text);
+                r = asprintf(&line_text, "%s: %s: %s%s", file ?: "-", key ?: "-", error ? "" : "warning: ", text);
         else
-                r = strv_extendf(&d->lines, "%s:%u:%u: %s: %s%s", file ?: "-", line, column, key ?: "-",
-                                 error ? "" : "warning: ", text);
+                r = asprintf(&line_text, "%s:%u:%u: %s: %s%s", file ?: "-", line, column, key ?: "-",
+                             error ? "" : "warning: ", text);
+        if (r < 0)
+                return -ENOMEM;
+        /* Messages quote what they refuse: a control byte in it is shown escaped, never sent to the
+         * terminal (issue 12, item 11). */
+        shown = utf8_escape_non_printable(line_text);
+        if (!shown)
+                return -ENOMEM;
+        r = strv_consume(&d->lines, TAKE_PTR(shown));
         if (r < 0)
                 return r;
 

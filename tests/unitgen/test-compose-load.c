@@ -139,6 +139,9 @@ static void test_errors(void) {
                 { "- a\n", "a.yaml:1:1: (root): a compose file must be a mapping, not a list" },
                 { "services: {}\n", "a.yaml:1:1: services: no services defined" },
                 { "name: Bad!\nservices: {a: {image: x}}\n", "a.yaml:1:7: name: \"Bad!\" is not a valid project name" },
+                /* Issue 12 (11): what a message quotes is escaped, not sent raw to the terminal. */
+                { "name: \"a\\eb\"\nservices: {a: {image: x}}\n",
+                  "a.yaml:1:7: name: \"a\\x1bb\" is not a valid project name" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
