@@ -29,7 +29,10 @@ CLUSTER = os.path.join(SRC, "tools", "cluster")
 CID = os.environ.get("FLEETD_TEST_CLUSTER", "51")
 FLEETD = os.environ.get("FLEETD", "")
 PREFIX = "/_coreos.com/fleet/"
-TTL = 3
+# The agent stops its units a margin (1 s + TTL/20) before its lease's deadline unless a renewal
+# gets through, so an etcd election (1-2 s with etcd's defaults, longer under load) must fit in
+# TTL - margin - the renewal period: about 2.5 s at 5 s, 1.2 s at 3 s, which no election fits.
+TTL = 5
 NODES = [1, 2, 3]
 
 count = 0
@@ -433,7 +436,7 @@ def etcd_leader_member():
 
 def test_etcd_member_loss(names):
     # The hard case: the member that is etcd's leader. Renewals then wait for an election, which
-    # can take most of a 3 s TTL; no lease expires meanwhile, and nothing may be stopped.
+    # can take half of a 5 s TTL; no lease expires meanwhile, and nothing may be stopped.
     member = etcd_leader_member() or 1
     before = {u: (active_on(u), [main_pid(n, u) for n in active_on(u)]) for u in names}
     actions = {n: unit_actions(n, names) for n in NODES}
