@@ -90,3 +90,50 @@ int parse_bytes(const char *s, uint64_t *ret) {
                         return parse_decimal_scaled(s, n, units[i].factor, ret);
         return -EINVAL;
 }
+
+int parse_time_span(const char *s, uint64_t *ret) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "us", 1ULL }, { "usec", 1ULL },
+                { "ms", 1000ULL }, { "msec", 1000ULL },
+                { "s", 1000000ULL }, { "sec", 1000000ULL }, { "second", 1000000ULL }, { "seconds", 1000000ULL },
+                { "m", 60000000ULL }, { "min", 60000000ULL }, { "minute", 60000000ULL }, { "minutes", 60000000ULL },
+                { "h", 3600000000ULL }, { "hr", 3600000000ULL }, { "hour", 3600000000ULL }, { "hours", 3600000000ULL },
+                { "d", 86400000000ULL }, { "day", 86400000000ULL }, { "days", 86400000000ULL },
+        };
+        uint64_t total = 0;
+        const char *p = s;
+        bool any = false;
+
+        if (isempty(s))
+                return -EINVAL;
+        for (;;) {
+                size_t n, sp, ul;
+                uint64_t factor = 0, v;
+
+                p += strspn(p, WHITESPACE);
+                if (!*p)
+                        break;
+                n = strspn(p, "0123456789.");
+                sp = strspn(p + n, WHITESPACE);         /* "90 sec" */
+                ul = strspn(p + n + sp, "abcdefghijklmnopqrstuvwxyz");
+                if (n == 0)
+                        return -EINVAL;
+                if (ul == 0)
+                        factor = 1000000ULL;    /* a bare number is seconds, as in systemd */
+                for (size_t i = 0; i < ELEMENTSOF(units) && factor == 0; i++)
+                        if (strlen(units[i].suffix) == ul && strneq(p + n + sp, units[i].suffix, ul))
+                                factor = units[i].usec;
+                if (factor == 0 || parse_decimal_scaled(p, n, factor, &v) < 0 || v > UINT64_MAX - total)
+                        return -EINVAL;
+                total += v;
+                any = true;
+                p += n + sp + ul;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret = total;
+        return 0;
+}

@@ -23,3 +23,9 @@ int parse_decimal_scaled(const char *s, size_t n, uint64_t scale, uint64_t *ret)
  * "4GiB", "100b", "100"; units b, k/kb/kib, m/mb/mib, g/gb/gib, t/tb/tib, any case, powers of
  * 1024. 0 or -EINVAL. */
 int parse_bytes(const char *s, uint64_t *ret);
+
+/* A time span as systemd's unit files write it (systemd.time(7)): "5min", "300", "1h 30min",
+ * "90s", "2.5h"; a bare number is seconds; units us/usec, ms/msec, s/sec/second(s), m/min/
+ * minute(s), h/hr/hour(s), d/day(s), optionally separated by whitespace. Microseconds in *ret.
+ * 0, or -EINVAL for anything else or an overflow. */
+int parse_time_span(const char *s, uint64_t *ret);

@@ -9,6 +9,7 @@
 #include "parse-util.h"
 #include "string-util.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unit-name.h"
 #include "xfleet.h"
 
@@ -33,6 +34,8 @@ typedef enum XFleetKey {
         XFLEET_SECRET,
         XFLEET_CONFIG,
         XFLEET_HEALTHCHECK,
+        XFLEET_MOVE_AFTER_FAILURES,
+        XFLEET_FAILURE_WINDOW,
         _XFLEET_KEY_MAX,
         _XFLEET_KEY_INVALID = -EINVAL,
 } XFleetKey;
@@ -55,6 +58,8 @@ static int parse_spread_metadata(XFleetOptions *x, const char *value, char **err
 static int parse_secret(XFleetOptions *x, const char *value, char **error_message);
 static int parse_config(XFleetOptions *x, const char *value, char **error_message);
 static int parse_healthcheck(XFleetOptions *x, const char *value, char **error_message);
+static int parse_move_after_failures(XFleetOptions *x, const char *value, char **error_message);
+static int parse_failure_window(XFleetOptions *x, const char *value, char **error_message);
 
 typedef struct XFleetOptionDef {
         const char *name;
@@ -79,6 +84,8 @@ static const XFleetOptionDef xfleet_option_table[] = {
         { "Secret",                     XFLEET_SECRET,           false, parse_secret           },
         { "Config",                     XFLEET_CONFIG,           false, parse_config           },
         { "Healthcheck",                XFLEET_HEALTHCHECK,      false, parse_healthcheck      },
+        { "MoveAfterFailures",          XFLEET_MOVE_AFTER_FAILURES, false, parse_move_after_failures },
+        { "FailureWindow",              XFLEET_FAILURE_WINDOW,   false, parse_failure_window   },
         { "X-ConditionMachineID",       XFLEET_MACHINE_ID,       true,  parse_machine_id       },
         { "X-ConditionMachineOf",       XFLEET_MACHINE_OF,       true,  parse_machine_of       },
         { "X-ConditionMachineMetadata", XFLEET_MACHINE_METADATA, true,  parse_machine_metadata },
@@ -100,6 +107,9 @@ static const struct {
         /* A global unit runs once per machine: a per-machine limit or a spread means nothing. */
         { XFLEET_GLOBAL,     XFLEET_MAX_REPLICAS_PER_MACHINE },
         { XFLEET_GLOBAL,     XFLEET_SPREAD_METADATA },
+        /* ... and has no other machine to move to. */
+        { XFLEET_GLOBAL,     XFLEET_MOVE_AFTER_FAILURES },
+        { XFLEET_GLOBAL,     XFLEET_FAILURE_WINDOW },
 };
 
 static const XFleetOptionDef *option_lookup(const char *name) {
@@ -121,7 +131,13 @@ bool xfleet_option_is_known(const char *name) {
 }
 
 XFleetOptions *xfleet_options_new(void) {
-        return new0(XFleetOptions, 1);
+        XFleetOptions *x = new0(XFleetOptions, 1);
+
+        if (!x)
+                return NULL;
+        x->move_after_failures = XFLEET_MOVE_AFTER_FAILURES_DEFAULT;
+        x->failure_window_usec = XFLEET_FAILURE_WINDOW_DEFAULT_USEC;
+        return x;
 }
 
 XFleetOptions *xfleet_options_free(XFleetOptions *x) {
@@ -185,6 +201,10 @@ int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret) {
             (!(c->health_runtime = strdup(x->health_runtime)) || !(c->health_container = strdup(x->health_container))))
                 return -ENOMEM;
         c->health_interval_sec = x->health_interval_sec;
+        c->move_after_failures = x->move_after_failures;
+        c->move_after_failures_set = x->move_after_failures_set;
+        c->failure_window_usec = x->failure_window_usec;
+        c->failure_window_set = x->failure_window_set;
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -552,6 +572,30 @@ static int parse_healthcheck(XFleetOptions *x, const char *value, char **error_m
         return 0;
 }
 
+/* The last value wins, as for systemd's own settings. */
+static int parse_move_after_failures(XFleetOptions *x, const char *value, char **error_message) {
+        uint64_t n;
+
+        if (parse_u64(value, &n) < 0 || n > XFLEET_MOVE_AFTER_FAILURES_MAX)
+                return error_message_set(error_message, EINVAL,
+                                         "MoveAfterFailures=%s is not a whole number 0..%u (0: never move)", value,
+                                         XFLEET_MOVE_AFTER_FAILURES_MAX);
+        x->move_after_failures = (unsigned) n;
+        x->move_after_failures_set = true;
+        return 0;
+}
+
+static int parse_failure_window(XFleetOptions *x, const char *value, char **error_message) {
+        uint64_t usec;
+
+        if (parse_time_span(value, &usec) < 0 || usec < USEC_PER_SEC || usec > XFLEET_FAILURE_WINDOW_MAX_USEC)
+                return error_message_set(error_message, EINVAL,
+                                         "FailureWindow=%s is not a time span of 1s..7d like 5min, 300 or 1h", value);
+        x->failure_window_usec = usec;
+        x->failure_window_set = true;
+        return 0;
+}
+
 /* xfleet_options_add(), counting the value's bytes after expansion against *budget (if given). */
 static int options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
                        size_t *budget, char **error_message) {
@@ -662,6 +706,10 @@ static bool options_have(const XFleetOptions *x, XFleetKey key) {
                 return strv_length(x->configs) > 0;
         case XFLEET_HEALTHCHECK:
                 return x->health_runtime;
+        case XFLEET_MOVE_AFTER_FAILURES:
+                return x->move_after_failures_set;
+        case XFLEET_FAILURE_WINDOW:
+                return x->failure_window_set;
         default:
                 assert_not_reached();
         }

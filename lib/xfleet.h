@@ -10,6 +10,11 @@
 
 #define XFLEET_SECTION "X-Fleet"
 #define XFLEET_HEALTH_INTERVAL_DEFAULT_SEC 30U
+/* A unit that fails this many times within the window on one machine is moved elsewhere. */
+#define XFLEET_MOVE_AFTER_FAILURES_DEFAULT 3U
+#define XFLEET_MOVE_AFTER_FAILURES_MAX 1000U
+#define XFLEET_FAILURE_WINDOW_DEFAULT_USEC (5U * 60U * 1000000ULL)
+#define XFLEET_FAILURE_WINDOW_MAX_USEC (7U * 24U * 3600U * 1000000ULL)
 
 typedef struct XFleetOptions {
         char *machine_id;               /* MachineID (first value wins), full ID or a prefix of
@@ -45,10 +50,23 @@ typedef struct XFleetOptions {
                                          * it turns unhealthy. Not placement, like Secret= */
         char *health_container;
         unsigned health_interval_sec;
+        unsigned move_after_failures;   /* MoveAfterFailures=N (swarm's restart_policy
+                                         * max_attempts, per machine): the agent gives the unit
+                                         * up on its machine after N failures (systemd's failed
+                                         * state, its automatic restarts, the agent's restarts
+                                         * of an unhealthy container) within failure_window_usec,
+                                         * and the engine moves it elsewhere; 0 = never.
+                                         * Default XFLEET_MOVE_AFTER_FAILURES_DEFAULT (set by
+                                         * xfleet_options_new()). Not placement */
+        bool move_after_failures_set;   /* written in the unit (for the combination rules) */
+        uint64_t failure_window_usec;   /* FailureWindow=SPAN (systemd's time span: 5min, 300,
+                                         * 1h); default XFLEET_FAILURE_WINDOW_DEFAULT_USEC */
+        bool failure_window_set;
         char **warnings;                /* human-readable notes: unknown keys, deprecated names */
 } XFleetOptions;
 
-/* An empty option set (no constraint). Returns NULL on OOM. */
+/* An empty option set (no constraint; MoveAfterFailures= and FailureWindow= at their defaults).
+ * Returns NULL on OOM. */
 XFleetOptions *xfleet_options_new(void);
 /* Accepts NULL, returns NULL. */
 XFleetOptions *xfleet_options_free(XFleetOptions *x);
@@ -73,7 +91,8 @@ int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, co
  * Conflicts, Replaces, Global, ReserveCPU (a decimal, at most 3 places), ReserveMemory (a size:
  * 512M, 4G, 1.5GiB), ReserveResource (name=N, repeatable, summed), MaxReplicasPerMachine (a
  * positive integer), SpreadMetadata (a metadata key), Secret and Config (cluster-object.h's
- * references, a name referred to twice refused), Healthcheck (RUNTIME CONTAINER [INTERVAL]) and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
+ * references, a name referred to twice refused), Healthcheck (RUNTIME CONTAINER [INTERVAL]),
+ * MoveAfterFailures (0..1000), FailureWindow (a systemd time span, 1 s .. 7 days) and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
  * X-ConditionMachineMetadata, X-Conflicts, X-ConditionMachineBootID (each adds a warning);
  * unknown keys add a warning "Unknown [X-Fleet] option 'Foo'". A MachineMetadata line may hold
  * several quoted or whitespace-separated values ("a=b" "c=d"). Conflicts, Replaces and MachineOf
@@ -91,7 +110,8 @@ int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions
 
 /* fleet's combination rules, checked at submit time. unit_name (optional) is the unit's own name.
  * Rejected: MachineID with MachineOf, Conflicts, Global or Replaces; Global with MachineOf or
- * Replaces; Conflicts with Replaces; Global with MaxReplicasPerMachine or SpreadMetadata; a MachineOf peer that matches one of the unit's Conflicts or
+ * Replaces; Conflicts with Replaces; Global with MaxReplicasPerMachine, SpreadMetadata,
+ * MoveAfterFailures or FailureWindow (a global unit runs everywhere: it has nowhere to move); a MachineOf peer that matches one of the unit's Conflicts or
  * Replaces patterns. Returns 0, or -EINVAL with a malloc'd message naming the options in
  * *error_message (if non-NULL), or -ENOMEM. */
 int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char **error_message);

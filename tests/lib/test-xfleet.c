@@ -2,6 +2,7 @@
 
 #include "strv.h"
 #include "tap.h"
+#include "time-util.h"
 #include "xfleet.h"
 
 static XFleetOptions *parse(const char *text, const char *name, char **error) {
@@ -154,6 +155,8 @@ static void test_validate(void) {
                 { "Conflicts=a*\nReplaces=b.service\n", "Conflicts cannot be used with Replaces" },
                 { "MachineOf=db.service\nConflicts=d*\n", "peer 'db.service' matches Conflicts" },
                 { "MachineOf=db.service\nReplaces=db.*\n", "peer 'db.service' matches Replaces" },
+                { "Global=true\nMoveAfterFailures=2\n", "Global cannot be used with MoveAfterFailures" },
+                { "Global=true\nFailureWindow=1min\n", "Global cannot be used with FailureWindow" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -359,7 +362,52 @@ static void test_healthcheck(void) {
         }
 }
 
+static void test_move_after_failures(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *d = parse("[X-Fleet]\nMachineMetadata=a=b\n", NULL, NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = parse(
+                "[X-Fleet]\nMoveAfterFailures=5\nFailureWindow=1h 30min\n", NULL, NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *o = parse("[X-Fleet]\nMoveAfterFailures=0\n", NULL, NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *c = NULL;
+        _cleanup_free_ char *msg = NULL;
+
+        assert_se(d && x && o);
+        is_int(d->move_after_failures, 3, "3 failures by default");
+        ok(d->failure_window_usec == 300 * USEC_PER_SEC, "in 5 minutes by default");
+        ok(!d->move_after_failures_set && !d->failure_window_set, "defaults are not written");
+        is_int(x->move_after_failures, 5, "MoveAfterFailures=5");
+        ok(x->failure_window_usec == 90 * USEC_PER_MINUTE, "FailureWindow=1h 30min");
+        is_int(o->move_after_failures, 0, "0: never moved");
+        ok(xfleet_options_is_empty(x), "they place nothing");
+        is_int(xfleet_options_validate(x, "u.service", NULL), 0, "valid alone");
+        assert_se(xfleet_options_copy(x, &c) == 0);
+        ok(c->move_after_failures == 5 && c->failure_window_usec == 90 * USEC_PER_MINUTE &&
+           c->move_after_failures_set && c->failure_window_set, "copied");
+
+        static const char *const bad[][2] = {
+                { "MoveAfterFailures=-1", "MoveAfterFailures=-1 is not a whole number 0..1000" },
+                { "MoveAfterFailures=1001", "MoveAfterFailures=1001 is not" },
+                { "MoveAfterFailures=three", "MoveAfterFailures=three is not" },
+                { "MoveAfterFailures=", "MoveAfterFailures= is not" },
+                { "FailureWindow=0", "FailureWindow=0 is not a time span of 1s..7d" },
+                { "FailureWindow=500ms", "FailureWindow=500ms is not" },
+                { "FailureWindow=8d", "FailureWindow=8d is not" },
+                { "FailureWindow=5 fortnights", "FailureWindow=5 fortnights is not" },
+                { "FailureWindow=", "FailureWindow= is not" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *text = NULL;
+                XFleetOptions *y;
+
+                assert_se(asprintf(&text, "[X-Fleet]\n%s\n", bad[i][0]) >= 0);
+                y = parse(text, NULL, &msg);
+                ok(!y && msg && strstr(msg, bad[i][1]), "refused: %s", strna(msg));
+                xfleet_options_free(y);
+                msg = mfree(msg);
+        }
+}
+
 int main(void) {
+        test_move_after_failures();
         test_objects();
         test_healthcheck();
         test_parse();
