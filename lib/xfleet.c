@@ -10,6 +10,7 @@
 #include "string-util.h"
 #include "strv.h"
 #include "time-util.h"
+#include "unit-depend.h"
 #include "unit-name.h"
 #include "xfleet.h"
 
@@ -36,6 +37,7 @@ typedef enum XFleetKey {
         XFLEET_HEALTHCHECK,
         XFLEET_MOVE_AFTER_FAILURES,
         XFLEET_FAILURE_WINDOW,
+        XFLEET_DEPENDS_ON,
         _XFLEET_KEY_MAX,
         _XFLEET_KEY_INVALID = -EINVAL,
 } XFleetKey;
@@ -60,6 +62,7 @@ static int parse_config(XFleetOptions *x, const char *value, char **error_messag
 static int parse_healthcheck(XFleetOptions *x, const char *value, char **error_message);
 static int parse_move_after_failures(XFleetOptions *x, const char *value, char **error_message);
 static int parse_failure_window(XFleetOptions *x, const char *value, char **error_message);
+static int parse_depends_on(XFleetOptions *x, const char *value, char **error_message);
 
 typedef struct XFleetOptionDef {
         const char *name;
@@ -86,6 +89,7 @@ static const XFleetOptionDef xfleet_option_table[] = {
         { "Healthcheck",                XFLEET_HEALTHCHECK,      false, parse_healthcheck      },
         { "MoveAfterFailures",          XFLEET_MOVE_AFTER_FAILURES, false, parse_move_after_failures },
         { "FailureWindow",              XFLEET_FAILURE_WINDOW,   false, parse_failure_window   },
+        { "DependsOn",                  XFLEET_DEPENDS_ON,       false, parse_depends_on       },
         { "X-ConditionMachineID",       XFLEET_MACHINE_ID,       true,  parse_machine_id       },
         { "X-ConditionMachineOf",       XFLEET_MACHINE_OF,       true,  parse_machine_of       },
         { "X-ConditionMachineMetadata", XFLEET_MACHINE_METADATA, true,  parse_machine_metadata },
@@ -155,6 +159,7 @@ XFleetOptions *xfleet_options_free(XFleetOptions *x) {
         strv_free(x->configs);
         free(x->health_runtime);
         free(x->health_container);
+        strv_free(x->depends_on);
         return mfree(x);
 }
 
@@ -185,7 +190,8 @@ int xfleet_options_copy(const XFleetOptions *x, XFleetOptions **ret) {
             strv_copy_to(x->replaces, &c->replaces) < 0 ||
             strv_copy_to(x->warnings, &c->warnings) < 0 ||
             strv_copy_to(x->secrets, &c->secrets) < 0 ||
-            strv_copy_to(x->configs, &c->configs) < 0)
+            strv_copy_to(x->configs, &c->configs) < 0 ||
+            strv_copy_to(x->depends_on, &c->depends_on) < 0)
                 return -ENOMEM;
         c->global = x->global;
         c->machine_id_from_boot_id = x->machine_id_from_boot_id;
@@ -596,6 +602,27 @@ static int parse_failure_window(XFleetOptions *x, const char *value, char **erro
         return 0;
 }
 
+/* DependsOn=: stored in canonical form (unit_depend_format()), one line per unit: two lines for
+ * one unit would ask two things of it, which compose cannot say either. */
+static int parse_depends_on(XFleetOptions *x, const char *value, char **error_message) {
+        _cleanup_(unit_depend_done) UnitDepend d = {};
+        char *canonical;
+        size_t n;
+        int r;
+
+        r = unit_depend_parse(value, &d, error_message);
+        if (r < 0)
+                return r;
+        n = strlen(d.unit);
+        STRV_FOREACH(e, x->depends_on)
+                if (strneq(*e, d.unit, n) && (*e)[n] == ' ')
+                        return error_message_set(error_message, EINVAL, "DependsOn=%s: %s is named twice", value, d.unit);
+        canonical = unit_depend_format(&d);
+        if (!canonical)
+                return -ENOMEM;
+        return strv_consume(&x->depends_on, canonical);
+}
+
 /* xfleet_options_add(), counting the value's bytes after expansion against *budget (if given). */
 static int options_add(XFleetOptions *x, const char *name, const char *value, const char *unit_name,
                        size_t *budget, char **error_message) {
@@ -710,6 +737,8 @@ static bool options_have(const XFleetOptions *x, XFleetKey key) {
                 return x->move_after_failures_set;
         case XFLEET_FAILURE_WINDOW:
                 return x->failure_window_set;
+        case XFLEET_DEPENDS_ON:
+                return strv_length(x->depends_on) > 0;
         default:
                 assert_not_reached();
         }
@@ -732,6 +761,9 @@ int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char 
                 if (unit_name && streq(*peer, unit_name))
                         return error_message_set(error_message, EINVAL, "MachineOf cannot name the unit itself");
         }
+        STRV_FOREACH(dep, x->depends_on)
+                if (unit_name && startswith(*dep, unit_name) && (*dep)[strlen(unit_name)] == ' ')
+                        return error_message_set(error_message, EINVAL, "DependsOn cannot name the unit itself");
 
         for (size_t i = 0; i < ELEMENTSOF(xfleet_exclusive_table); i++)
                 if (options_have(x, xfleet_exclusive_table[i].a) && options_have(x, xfleet_exclusive_table[i].b))

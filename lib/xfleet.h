@@ -62,6 +62,11 @@ typedef struct XFleetOptions {
         uint64_t failure_window_usec;   /* FailureWindow=SPAN (systemd's time span: 5min, 300,
                                          * 1h); default XFLEET_FAILURE_WINDOW_DEFAULT_USEC */
         bool failure_window_set;
+        char **depends_on;              /* DependsOn=UNIT [started|healthy|completed] [restart]
+                                         * (unit-depend.h), repeatable, one unit per line, in
+                                         * unit_depend_format()'s form, a unit named once: the
+                                         * agent starts the unit once each dependency meets its
+                                         * condition on some machine. Not placement, like Secret= */
         char **warnings;                /* human-readable notes: unknown keys, deprecated names */
 } XFleetOptions;
 
@@ -92,7 +97,9 @@ int xfleet_options_add(XFleetOptions *x, const char *name, const char *value, co
  * 512M, 4G, 1.5GiB), ReserveResource (name=N, repeatable, summed), MaxReplicasPerMachine (a
  * positive integer), SpreadMetadata (a metadata key), Secret and Config (cluster-object.h's
  * references, a name referred to twice refused), Healthcheck (RUNTIME CONTAINER [INTERVAL]),
- * MoveAfterFailures (0..1000), FailureWindow (a systemd time span, 1 s .. 7 days) and the deprecated X-ConditionMachineID, X-ConditionMachineOf,
+ * MoveAfterFailures (0..1000), FailureWindow (a systemd time span, 1 s .. 7 days), DependsOn
+ * (unit-depend.h's UNIT [CONDITION] [restart], a unit named twice refused) and the deprecated
+ * X-ConditionMachineID, X-ConditionMachineOf,
  * X-ConditionMachineMetadata, X-Conflicts, X-ConditionMachineBootID (each adds a warning);
  * unknown keys add a warning "Unknown [X-Fleet] option 'Foo'". A MachineMetadata line may hold
  * several quoted or whitespace-separated values ("a=b" "c=d"). Conflicts, Replaces and MachineOf
@@ -111,7 +118,7 @@ int xfleet_options_parse(const UnitFile *u, const char *unit_name, XFleetOptions
 /* fleet's combination rules, checked at submit time. unit_name (optional) is the unit's own name.
  * Rejected: MachineID with MachineOf, Conflicts, Global or Replaces; Global with MachineOf or
  * Replaces; Conflicts with Replaces; Global with MaxReplicasPerMachine, SpreadMetadata,
- * MoveAfterFailures or FailureWindow (a global unit runs everywhere: it has nowhere to move); a MachineOf peer that matches one of the unit's Conflicts or
+ * MoveAfterFailures or FailureWindow (a global unit runs everywhere: it has nowhere to move); a DependsOn naming the unit itself; a MachineOf peer that matches one of the unit's Conflicts or
  * Replaces patterns. Returns 0, or -EINVAL with a malloc'd message naming the options in
  * *error_message (if non-NULL), or -ENOMEM. */
 int xfleet_options_validate(const XFleetOptions *x, const char *unit_name, char **error_message);

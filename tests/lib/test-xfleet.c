@@ -291,6 +291,19 @@ static void test_expansion_bounded(void) {
         is_str(error, "[X-Fleet] values add up to more than 65536 bytes", "and says so");
 }
 
+/* Each [X-Fleet] line of bad[i][0] is refused with a message holding bad[i][1]. */
+static void check_refused(const char *const (*bad)[2], size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *text = NULL, *msg = NULL;
+                XFleetOptions *y;
+
+                assert_se(asprintf(&text, "[X-Fleet]\n%s\n", bad[i][0]) >= 0);
+                y = parse(text, NULL, &msg);
+                ok(!y && msg && strstr(msg, bad[i][1]), "refused: %s", strna(msg));
+                xfleet_options_free(y);
+        }
+}
+
 static void test_objects(void) {
         _cleanup_(xfleet_options_freep) XFleetOptions *x = parse(
                 "[X-Fleet]\nSecret=db_pw  mode=0400 target=pw\nSecret=%p-tls\nConfig=app.conf target=/etc/app.conf uid=33\n",
@@ -313,16 +326,7 @@ static void test_objects(void) {
                 { "Config=c mode=9", "Config=c mode=9: mode '9' is not an octal mode up to 0777" },
                 { "Secret=", "Secret= needs a secret name" },
         };
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                _cleanup_free_ char *text = NULL;
-                XFleetOptions *y;
-
-                assert_se(asprintf(&text, "[X-Fleet]\n%s\n", bad[i][0]) >= 0);
-                y = parse(text, NULL, &msg);
-                ok(!y && msg && strstr(msg, bad[i][1]), "refused: %s", strna(msg));
-                xfleet_options_free(y);
-                msg = mfree(msg);
-        }
+        check_refused(bad, ELEMENTSOF(bad));
 }
 
 static void test_healthcheck(void) {
@@ -350,16 +354,41 @@ static void test_healthcheck(void) {
                 { "Healthcheck=podman a 0", "interval '0' is not 1..86400 seconds" },
                 { "Healthcheck=podman a 5s", "interval '5s' is not 1..86400 seconds" },
         };
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                _cleanup_free_ char *text = NULL;
-                XFleetOptions *y;
+        check_refused(bad, ELEMENTSOF(bad));
+}
 
-                assert_se(asprintf(&text, "[X-Fleet]\n%s\n", bad[i][0]) >= 0);
-                y = parse(text, NULL, &msg);
-                ok(!y && msg && strstr(msg, bad[i][1]), "refused: %s", strna(msg));
-                xfleet_options_free(y);
-                msg = mfree(msg);
-        }
+static void test_depends_on(void) {
+        _cleanup_(xfleet_options_freep) XFleetOptions *x = parse(
+                "[X-Fleet]\nDependsOn=p-db.service healthy restart\nDependsOn=p-cache@%i.service\n"
+                "DependsOn=  p-migrate.service   completed\n", "p-web@2.service", NULL);
+        _cleanup_(xfleet_options_freep) XFleetOptions *c = NULL;
+        _cleanup_free_ char *msg = NULL;
+
+        assert_se(x);
+        ok(strv_equal(x->depends_on, STRV_MAKE("p-db.service healthy restart", "p-cache@2.service started",
+                                               "p-migrate.service completed")),
+           "canonical lines, the condition defaulting to started, specifiers expanded");
+        ok(xfleet_options_is_empty(x), "a dependency places nothing");
+        assert_se(xfleet_options_copy(x, &c) == 0);
+        ok(strv_equal(c->depends_on, x->depends_on), "copied");
+        is_int(xfleet_options_validate(x, "p-web@2.service", NULL), 0, "valid");
+
+        static const char *const bad[][2] = {
+                { "DependsOn=", "DependsOn= names no unit" },
+                { "DependsOn=db", "DependsOn=db: 'db' is not a unit name" },
+                { "DependsOn=db@.service", "'db@.service' is a template: name the instances to wait for" },
+                { "DependsOn=db.service ready", "DependsOn=db.service ready: 'ready' is not expected here" },
+                { "DependsOn=db.service healthy started", "'started' is not expected here" },
+                { "DependsOn=db.service restart restart", "'restart' is not expected here" },
+                { "DependsOn=db.service\nDependsOn=db.service healthy", "DependsOn=db.service healthy: db.service is named twice" },
+        };
+        check_refused(bad, ELEMENTSOF(bad));
+
+        xfleet_options_free(c);
+        c = parse("[X-Fleet]\nDependsOn=web.service\n", NULL, NULL);
+        assert_se(c);
+        is_int(xfleet_options_validate(c, "web.service", &msg), -EINVAL, "depending on itself is refused");
+        is_str(msg, "DependsOn cannot name the unit itself", "and said so");
 }
 
 static void test_move_after_failures(void) {
@@ -394,20 +423,12 @@ static void test_move_after_failures(void) {
                 { "FailureWindow=5 fortnights", "FailureWindow=5 fortnights is not" },
                 { "FailureWindow=", "FailureWindow= is not" },
         };
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-                _cleanup_free_ char *text = NULL;
-                XFleetOptions *y;
-
-                assert_se(asprintf(&text, "[X-Fleet]\n%s\n", bad[i][0]) >= 0);
-                y = parse(text, NULL, &msg);
-                ok(!y && msg && strstr(msg, bad[i][1]), "refused: %s", strna(msg));
-                xfleet_options_free(y);
-                msg = mfree(msg);
-        }
+        check_refused(bad, ELEMENTSOF(bad));
 }
 
 int main(void) {
         test_move_after_failures();
+        test_depends_on();
         test_objects();
         test_healthcheck();
         test_parse();
