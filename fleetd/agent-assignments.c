@@ -49,8 +49,9 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
                 u->needs_network = f && unit_file_needs_cluster_network(f);
                 u->assignment_install = f && unit_file_has_section(f, "Install");
                 if (agent_names_set_body(a, u, f) < 0 || agent_health_set_body(a, u, f) < 0 ||
-                    agent_objects_set_body(a, u, f) < 0)
+                    agent_objects_set_body(a, u, f) < 0 || agent_depends_set_body(a, u, f) < 0)
                         return -ENOMEM;
+                agent_depends_gc(a);
         }
 
         registry_assignment_free(u->assignment);

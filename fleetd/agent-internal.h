@@ -13,6 +13,14 @@
 #include "registry.h"
 #include "service-names.h"
 #include "time-util.h"
+#include "unit-depend.h"
+
+/* One of a unit's dependencies (agent-depends.c). */
+typedef struct AgentDepend {
+        UnitDepend dep;
+        bool lost;                      /* "restart": it stopped meeting its condition while the unit
+                                         * ran; the unit is restarted when it meets it again */
+} AgentDepend;
 
 typedef struct AgentUnit {
         char *name;                     /* the key in Agent.units */
@@ -56,7 +64,23 @@ typedef struct AgentUnit {
         size_t n_object_refs;
         char *objects_blocked;          /* not started: why (an object missing or unreadable);
                                          * published in its state */
+        /* the units it waits for, here or on other machines (agent-depends.c) */
+        AgentDepend *depends;           /* the body's DependsOn= */
+        size_t n_depends;
+        char *depends_blocked;          /* not started: why (a dependency does not meet its
+                                         * condition yet); published in its state */
 } AgentUnit;
+
+/* The state records of one unit others here depend on, P states/<unit>/, read and watched. */
+typedef struct AgentDependWatch {
+        Agent *agent;
+        char *unit;                     /* the key in Agent.depend_watches */
+        EtcdCall *sync_call;
+        EtcdWatch *watch;
+        sd_event_source *retry;
+        bool synced;                    /* read at least once */
+        Hashmap *states;                /* machine id -> RegistryUnitState */
+} AgentDependWatch;
 
 typedef struct AgentObjectCache {
         Agent *agent;
@@ -139,6 +163,9 @@ struct Agent {
         char *objects_dir;              /* ending in '/' */
         char *cluster_key_path;
         AgentObjectCache objects[_CLUSTER_OBJECT_KIND_MAX];
+
+        /* the units this machine's units depend on (agent-depends.c) */
+        Hashmap *depend_watches;        /* unit -> AgentDependWatch */
 
         AgentStats stats;
 };
@@ -259,6 +286,22 @@ void agent_objects_unit_gone(Agent *a, AgentUnit *u);
 void agent_objects_clean_stale(Agent *a);
 /* Release u's references (agent_unit_free()). */
 void agent_objects_unit_clear(AgentUnit *u);
+
+/* agent-depends.c: the units this machine's units depend on (DependsOn=), wherever they run. */
+/* Read u's DependsOn= from its new body (f: parsed; NULL: none), and start reading and watching the
+ * state records of each unit it names. Returns 0 or -ENOMEM. */
+int agent_depends_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
+/* Before u starts: whether each dependency meets its condition on some machine (one assigned to
+ * this machine is systemd's to order; a u already running is not held). Returns 0 when u may
+ * start, 1 when it must wait (the reason is in u->depends_blocked and published; the watch starts
+ * it later), -ENOMEM. */
+int agent_depends_check(Agent *a, AgentUnit *u);
+/* Stop watching the units no unit here depends on any more. */
+void agent_depends_gc(Agent *a);
+/* Release u's dependencies (agent_unit_free()). */
+void agent_depends_unit_clear(AgentUnit *u);
+/* Release every watch (agent_free()). */
+void agent_depends_done(Agent *a);
 
 /* agent-fence.c */
 /* How long before the lease's deadline (the last successful renewal's send time plus the TTL) the

@@ -28,9 +28,11 @@ static void reconcile_after_reload(Agent *a) {
                         continue;
                 run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u);
 
-                if (run && !u->started && (r = agent_objects_materialise(a, u)) != 0) {
-                        /* Its secrets and configs are not there: it waits, and says why (its
-                         * state is read once, to publish the reason). */
+                if (run && !u->started &&
+                    ((r = agent_objects_materialise(a, u)) != 0 || (r = agent_depends_check(a, u)) != 0)) {
+                        /* Its secrets and configs are not there, or a dependency does not meet its
+                         * condition yet: it waits, and says why (its state is read once, to
+                         * publish the reason). */
                         if (r < 0)
                                 log_oom();
                         if (u->load_state)

@@ -162,7 +162,7 @@ static int state_json(Agent *a, AgentUnit *u, char **ret) {
                 .active_state = u->active_state,
                 .sub_state = u->sub_state,
                 .health = u->health,
-                .reason = u->objects_blocked,
+                .reason = u->objects_blocked ?: u->depends_blocked,
         };
 
         if (u->refused)

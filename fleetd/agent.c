@@ -23,6 +23,7 @@ AgentUnit *agent_unit_free(AgentUnit *u) {
         agent_names_unit_clear(u);
         agent_health_unit_clear(u);
         agent_objects_unit_clear(u);
+        agent_depends_unit_clear(u);
         return mfree(u);
 }
 
@@ -54,6 +55,7 @@ void agent_unit_drop(Agent *a, AgentUnit *u) {
                 return;
         (void) hashmap_remove(a->units, u->name);
         agent_unit_free(u);
+        agent_depends_gc(a);
 }
 
 int agent_arm_timer(Agent *a, sd_event_source **source, uint64_t usec, sd_event_time_handler_t handler) {
@@ -360,6 +362,7 @@ Agent *agent_free(Agent *a) {
         sd_event_source_unref(a->publish_retry);
         systemd_client_free(a->systemd);
         agent_objects_done(a);
+        agent_depends_done(a);
 
         hashmap_free_with_destructor(a->units, agent_unit_free_void);
         set_free_free(a->state_deletes);
