@@ -10,6 +10,7 @@
 #include "string-util.h"
 #include "strv.h"
 #include "time-util.h"
+#include "unit-depend.h"
 #include "xfleet-map.h"
 #include "xfleet.h"
 
@@ -260,6 +261,35 @@ static int xfleet_map_healthcheck(const ComposeModel *m, ComposeService *s) {
                             MIN(sec, (uint64_t) 86400));
 }
 
+/* DependsOn=UNIT CONDITION [restart] (lib/unit-depend.h) for each unit of t (a replicated t's
+ * every instance: compose waits for all of a service's containers). An optional dependency
+ * (required: false) is only wanted, as compose only warns about it. */
+static int xfleet_map_depends_on(ComposeService *s, const ComposeService *t, const ComposeDepend *dep) {
+        static const UnitDependCondition conditions[_DEPEND_CONDITION_MAX] = {
+                [DEPEND_STARTED]   = UNIT_DEPEND_STARTED,
+                [DEPEND_HEALTHY]   = UNIT_DEPEND_HEALTHY,
+                [DEPEND_COMPLETED] = UNIT_DEPEND_COMPLETED,
+        };
+        _cleanup_strv_free_ char **units = NULL;
+        int r;
+
+        r = compose_service_instances(t, &units);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(u, units) {
+                _cleanup_free_ char *line = NULL;
+
+                line = unit_depend_format(&(UnitDepend) { .unit = *u, .condition = conditions[dep->condition],
+                                                          .restart = dep->restart });
+                if (!line)
+                        return -ENOMEM;
+                r = strv_extendf(&s->xfleet, "DependsOn=%s", line);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int xfleet_map_finish(ComposeModel *m, Diag *d) {
         int r;
 
@@ -294,11 +324,18 @@ int xfleet_map_finish(ComposeModel *m, Diag *d) {
                         }
                 }
 
-                /* systemd's dependencies only hold on one machine: keep the services together. */
+                /* systemd's dependencies only hold on one machine: keep the services together
+                 * where they must share a machine (local networking); elsewhere the agent holds
+                 * the service until the dependency meets its condition wherever it runs. */
                 for (size_t j = 0; j < s->n_depends; j++) {
                         ComposeDepend *dep = s->depends + j;
                         ComposeService *t = compose_model_find(m, dep->service);
 
+                        if (t && !dep->colocate && dep->required) {
+                                r = xfleet_map_depends_on(s, t, dep);
+                                if (r < 0)
+                                        return r;
+                        }
                         if (!dep->colocate || !t)
                                 continue;
                         if (t->global)
@@ -324,8 +361,10 @@ int xfleet_map_finish(ComposeModel *m, Diag *d) {
                                 return r;
                 }
 
-                /* The agent reads the health the runtime's own checks find, on their interval. */
-                if (s->has_healthcheck) {
+                /* The agent reads the health the runtime's own checks find, on their interval;
+                 * also the image's own HEALTHCHECK of a service others wait for healthy, so that
+                 * the wait holds across machines too (its interval unknown: docker's default). */
+                if (s->has_healthcheck || s->wait_healthy) {
                         r = xfleet_map_healthcheck(m, s);
                         if (r < 0)
                                 return r;
