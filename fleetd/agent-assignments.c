@@ -51,11 +51,11 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
                 if (agent_names_set_body(a, u, f) < 0 || agent_health_set_body(a, u, f) < 0 ||
                     agent_objects_set_body(a, u, f) < 0 || agent_depends_set_body(a, u, f) < 0)
                         return -ENOMEM;
-                agent_depends_gc(a);
         }
 
         registry_assignment_free(u->assignment);
         u->assignment = TAKE_PTR(new);
+        agent_depends_gc(a);            /* once u's assignment is in place: it counts as a user */
         agent_schedule_reconcile(a);
         return 0;
 }

@@ -358,6 +358,13 @@ int agent_depends_check(Agent *a, AgentUnit *u) {
                 /* Adopted running (a restarted agent): it is not held back. */
                 if (u->active_state && agent_unit_is_running(u))
                         continue;
+                if (!w) {
+                        /* Dropped while u had no assignment yet: watched again. */
+                        int r = depend_watch_get(a, d->dep.unit);
+
+                        if (r < 0)
+                                return r;
+                }
                 if (!w || !w->synced) {
                         if (asprintf(&why, "waiting for the state of %s to be read from etcd", d->dep.unit) < 0)
                                 return -ENOMEM;
