@@ -148,7 +148,7 @@ static int states_put(Agent *a, AgentDependWatch *w, const EtcdKeyValue *kv) {
         _cleanup_free_ char *machine = NULL, *unit = NULL;
         int r;
 
-        if (registry_parse_key(a->prefix, kv->key, &machine, &unit) != REGISTRY_KEY_STATE || !streq_ptr(unit, w->unit))
+        if (registry_parse_key(a->prefix, kv->key, &unit, &machine) != REGISTRY_KEY_STATE || !streq_ptr(unit, w->unit))
                 return 0;
         r = registry_unit_state_from_json(kv->value, kv->value_size, &s);
         if (r == -ENOMEM)
@@ -170,7 +170,7 @@ static int states_put(Agent *a, AgentDependWatch *w, const EtcdKeyValue *kv) {
 static void states_delete(Agent *a, AgentDependWatch *w, const char *key) {
         _cleanup_free_ char *machine = NULL, *unit = NULL;
 
-        if (registry_parse_key(a->prefix, key, &machine, &unit) != REGISTRY_KEY_STATE || !streq_ptr(unit, w->unit))
+        if (registry_parse_key(a->prefix, key, &unit, &machine) != REGISTRY_KEY_STATE || !streq_ptr(unit, w->unit))
                 return;
         registry_unit_state_free(hashmap_remove(w->states, machine));
 }
