@@ -14,6 +14,12 @@
 #include "service-names.h"
 #include "time-util.h"
 
+/* Failure times (CLOCK_MONOTONIC) within a window, oldest first (agent-failures.c). */
+typedef struct FailureCounter {
+        usec_t *times;
+        size_t n;
+} FailureCounter;
+
 typedef struct AgentUnit {
         char *name;                     /* the key in Agent.units */
         RegistryAssignment *assignment; /* what the leader wants here; NULL: remove it */
@@ -51,6 +57,13 @@ typedef struct AgentUnit {
         UnitHealth health;              /* as last read while it runs; published with its state */
         sd_event_source *health_timer;  /* the next read */
         sd_event_source *health_probe;  /* the runtime's "inspect" in flight (a child) */
+        /* its failures here (agent-failures.c) */
+        unsigned move_after_failures;   /* [X-Fleet] MoveAfterFailures= (0: never) */
+        usec_t failure_window_usec;     /* [X-Fleet] FailureWindow= */
+        FailureCounter failures;
+        const char *failure_cause;      /* the last one's (static string), NULL if none */
+        char *gave_up;                  /* given up here: why (published); never started again */
+        bool restarting_unhealthy;      /* the agent restarts it for its health: not a second failure */
         /* its secrets and configs (agent-objects.c) */
         ClusterObjectRef *object_refs;  /* the body's Secret=/Config= */
         size_t n_object_refs;
@@ -223,6 +236,28 @@ int agent_health_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
 void agent_health_on_state(Agent *a, AgentUnit *u);
 /* Release u's health reads (for agent_unit_free() and a unit that goes). */
 void agent_health_unit_clear(AgentUnit *u);
+
+/* agent-failures.c: a unit given up on this machine after MoveAfterFailures= failures. */
+/* Add a failure at now to c, forgetting those older than window and keeping at most limit (0: no
+ * bound). Returns the failures in the window, or -ENOMEM. */
+int failure_counter_add(FailureCounter *c, usec_t now, usec_t window, unsigned limit);
+/* The failures in the window ending at now (older ones are forgotten). */
+unsigned failure_counter_count(FailureCounter *c, usec_t now, usec_t window);
+void failure_counter_done(FailureCounter *c);
+/* Read u's MoveAfterFailures= and FailureWindow= from its new body (f: parsed; NULL: none or
+ * unparsable, the defaults) and start counting over. Returns 0 or -ENOMEM. */
+int agent_failures_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
+/* Forget u's failures and that it was given up (a new start asked for, or it goes). */
+void agent_failures_reset(AgentUnit *u);
+/* u's failures within its window now (published with its state). */
+unsigned agent_failures_count(AgentUnit *u);
+/* Count a failure of launched u (cause: a static string, "unhealthy", "failed"...). Returns true
+ * if it made the unit give up here: it is then stopped and never started again by this agent,
+ * and the caller must not restart it. */
+bool agent_failures_record(Agent *a, AgentUnit *u, const char *cause);
+/* u's systemd state changed (was_failed/was_auto_restart: its states before): count entering
+ * "failed" or systemd's "auto-restart". */
+void agent_failures_on_state(Agent *a, AgentUnit *u, bool was_failed, bool was_auto_restart);
 
 /* agent-names.c: the names of this machine's containers, P names/<unit>/<id>. */
 /* Read u's [X-Fleet-Network] from its new body (f: parsed; NULL: none or unparsable). Returns 0 or

@@ -26,7 +26,8 @@ static void reconcile_after_reload(Agent *a) {
 
                 if (!u->assignment || u->refused)
                         continue;
-                run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u);
+                /* A unit given up here stays stopped until the leader moves it (agent-failures.c). */
+                run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u) && !u->gave_up;
 
                 if (run && !u->started && (r = agent_objects_materialise(a, u)) != 0) {
                         /* Its secrets and configs are not there: it waits, and says why (its

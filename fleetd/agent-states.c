@@ -23,11 +23,14 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
                          const char *active_state, const char *sub_state, void *userdata) {
         Agent *a = userdata;
         bool changed = false;
+        bool was_failed, was_auto_restart;
         AgentUnit *u;
 
         u = hashmap_get(a->units, unit);
         if (!u || u->refused)
                 return;         /* a refused unit's name is another unit's, whose state is not ours */
+        was_failed = streq_ptr(u->active_state, "failed");
+        was_auto_restart = streq_ptr(u->sub_state, "auto-restart");
         if (update_field(&u->load_state, load_state, &changed) < 0 ||
             update_field(&u->active_state, active_state, &changed) < 0 ||
             update_field(&u->sub_state, sub_state, &changed) < 0) {
@@ -37,6 +40,7 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
         if (changed) {
                 log_debug("%s: %s/%s/%s", unit, strna(u->load_state), strna(u->active_state),
                           strna(u->sub_state));
+                agent_failures_on_state(a, u, was_failed, was_auto_restart);
                 agent_health_on_state(a, u);
                 agent_names_on_state(a, u);
                 agent_schedule_publish(a);
@@ -163,6 +167,8 @@ static int state_json(Agent *a, AgentUnit *u, char **ret) {
                 .sub_state = u->sub_state,
                 .health = u->health,
                 .reason = u->objects_blocked,
+                .failures = agent_failures_count(u),
+                .gave_up = u->gave_up,
         };
 
         if (u->refused)

@@ -22,6 +22,7 @@ AgentUnit *agent_unit_free(AgentUnit *u) {
         free(u->published);
         agent_names_unit_clear(u);
         agent_health_unit_clear(u);
+        agent_failures_reset(u);
         agent_objects_unit_clear(u);
         return mfree(u);
 }

@@ -171,6 +171,12 @@ typedef struct RegistryUnitState {
                                          * why, for fleetctl; NULL otherwise (and in older records) */
         UnitHealth health;              /* its container's healthcheck: "health", absent for none (no
                                          * healthcheck, and older records) */
+        unsigned failures;              /* its failures on this machine within its FailureWindow=
+                                         * ([X-Fleet], xfleet.h): "failures", absent for 0 */
+        char *gave_up;                  /* the agent gave the unit up here after MoveAfterFailures=
+                                         * failures and stopped it, e.g. "3 failures in 5min
+                                         * (unhealthy)": the leader moves it elsewhere. "gave_up",
+                                         * absent (NULL) otherwise */
 } RegistryUnitState;
 
 typedef struct RegistryLeader {
