@@ -116,6 +116,12 @@ CliUnitProgress cli_unit_progress(const ClusterSnapshot *s, const char *name, co
                 return CLI_UNIT_FAILED;
         if (active != UNIT_ACTIVE)
                 return CLI_UNIT_PENDING;
+        /* With a healthcheck, ready is healthy; unhealthy (its retries all failed) is a failure,
+         * as swarm counts it in an update. */
+        if (st->health == UNIT_HEALTH_UNHEALTHY)
+                return CLI_UNIT_FAILED;
+        if (st->health != UNIT_HEALTH_NONE && st->health != UNIT_HEALTH_HEALTHY)
+                return CLI_UNIT_PENDING;
         return CLI_UNIT_READY;
 }
 

@@ -29,8 +29,8 @@ int cli_unit_reached_message(const ClusterSnapshot *s, const char *name, UnitDes
 typedef enum CliUnitProgress {
         CLI_UNIT_PENDING,               /* not placed, not reported, starting, or another body */
         CLI_UNIT_READY,                 /* runs that body: active (and healthy when it has a health) */
-        CLI_UNIT_FAILED,                /* runs that body and failed or is waiting to restart, or its
-                                         * machine refused it */
+        CLI_UNIT_FAILED,                /* runs that body and failed, is waiting to restart or is
+                                         * unhealthy, or its machine refused it */
 } CliUnitProgress;
 
 /* The progress of unit name towards running the body hashed hash (NULL: its current body in s).
