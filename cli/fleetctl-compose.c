@@ -413,27 +413,37 @@ static int project_for_read(ComposeArgs *a, ComposeUnits *cu, bool *ret_generate
         return 0;
 }
 
+/* The project's units in the cluster: read with -p alone, or rendered from the files. *ret_client
+ * (optional) borrows the client. */
+static int read_project(ComposeArgs *a, ComposeUnits *cu, EtcdClient **ret_client, ClusterSnapshot **ret_snapshot,
+                        char ***ret_names) {
+        bool generated;
+        int r;
+
+        r = project_for_read(a, cu, &generated);
+        if (r < 0)
+                return r;
+        r = fleetctl_snapshot("read the cluster state", ret_client, ret_snapshot);
+        if (r < 0)
+                return r;
+        r = project_units(a, *ret_snapshot, generated ? cu : NULL, ret_names);
+        if (r < 0)
+                return r;
+        if (strv_length(*ret_names) == 0)
+                log_info("Project %s has no units in the cluster.", generated ? cu->project : a->project);
+        return 0;
+}
+
 static int compose_down(ComposeArgs *a) {
         _cleanup_(compose_units_done) ComposeUnits cu = {};
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **names = NULL;
         EtcdClient *c;
-        bool generated;
         int r;
 
-        r = project_for_read(a, &cu, &generated);
-        if (r < 0)
+        r = read_project(a, &cu, &c, &s, &names);
+        if (r < 0 || strv_length(names) == 0)
                 return r;
-        r = fleetctl_snapshot("read the units in the cluster", &c, &s);
-        if (r < 0)
-                return r;
-        r = project_units(a, s, generated ? &cu : NULL, &names);
-        if (r < 0)
-                return r;
-        if (strv_length(names) == 0) {
-                log_info("Project %s has no units in the cluster.", generated ? cu.project : a->project);
-                return 0;
-        }
         return fleetctl_destroy_units(c, names);
 }
 
@@ -442,16 +452,9 @@ static int compose_ps(ComposeArgs *a) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ char *text = NULL;
-        bool generated;
         int r;
 
-        r = project_for_read(a, &cu, &generated);
-        if (r < 0)
-                return r;
-        r = fleetctl_snapshot("read the cluster state", NULL, &s);
-        if (r < 0)
-                return r;
-        r = project_units(a, s, generated ? &cu : NULL, &names);
+        r = read_project(a, &cu, NULL, &s, &names);
         if (r < 0)
                 return r;
         if (a->quiet) {
@@ -481,16 +484,9 @@ static int compose_logs(ComposeArgs *a) {
         _cleanup_(compose_units_done) ComposeUnits cu = {};
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **names = NULL;
-        bool generated;
         int r;
 
-        r = project_for_read(a, &cu, &generated);
-        if (r < 0)
-                return r;
-        r = fleetctl_snapshot("read the cluster state", NULL, &s);
-        if (r < 0)
-                return r;
-        r = project_units(a, s, generated ? &cu : NULL, &names);
+        r = read_project(a, &cu, NULL, &s, &names);
         if (r < 0)
                 return r;
         /* Templates have no journal of their own. */
@@ -500,8 +496,7 @@ static int compose_logs(ComposeArgs *a) {
                 else
                         j++;
         if (strv_length(names) == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Project %s has no units in the cluster.",
-                                       generated ? cu.project : a->project);
+                return -ENOENT;
         return fleetctl_journal_units(s, names, a->tail, a->follow);
 }
 
