@@ -308,7 +308,6 @@ typedef struct ReadyWait {
         char *const *hashes;
         uint64_t *ready_since;
         bool *done;
-        bool *started;                  /* seen starting or running with the body */
         uint64_t monitor_usec;
         unsigned n_failed;
         char **failed;
@@ -320,23 +319,15 @@ static int ready_check(const ClusterSnapshot *s, void *userdata) {
         int r;
 
         for (size_t i = 0; w->names[i]; i++) {
-                const char *reason = NULL;
                 RegistryUnitState *st;
                 CliUnitProgress pr;
 
                 if (w->done[i])
                         continue;
-                pr = cli_unit_progress(s, w->names[i], w->hashes[i], &st, &reason);
-                if (st && streq_ptr(st->hash, w->hashes[i]) &&
-                    st->active_state &&
-                    strv_contains(STRV_MAKE("activating", "active", "reloading"), st->active_state))
-                        w->started[i] = true;
-                /* Replaced in place, a unit reports its new body while still failed from stopping
-                 * the old one, before it is started: "failed" counts once it was seen started
-                 * (a restart loop, unhealthy, or a refusal are failures at once). */
-                if (pr == CLI_UNIT_FAILED && !w->started[i] && st && streq_ptr(st->active_state, "failed") && !st->reason &&
-                    st->health != UNIT_HEALTH_UNHEALTHY)
-                        pr = CLI_UNIT_PENDING;
+                /* The agent reports a replaced unit's state under the old body's hash until its
+                 * restart onto the new one finished: the old copy stopped (killed, failed) or still
+                 * active is never taken for the new body. */
+                pr = cli_unit_progress(s, w->names[i], w->hashes[i], &st, NULL);
                 if (pr == CLI_UNIT_FAILED) {
                         _cleanup_free_ char *msg = NULL;
 
@@ -372,12 +363,12 @@ static int wait_ready(EtcdClient *c, char *const *names, char *const *hashes, ui
                       uint64_t deadline, unsigned *ret_failed, char ***ret_failed_names) {
         size_t n = strv_length(names);
         _cleanup_free_ uint64_t *since = new0(uint64_t, n + 1);
-        _cleanup_free_ bool *done = new0(bool, n + 1), *started = new0(bool, n + 1);
-        ReadyWait w = { .names = names, .hashes = hashes, .ready_since = since, .done = done, .started = started,
+        _cleanup_free_ bool *done = new0(bool, n + 1);
+        ReadyWait w = { .names = names, .hashes = hashes, .ready_since = since, .done = done,
                         .monitor_usec = monitor_usec };
         int r;
 
-        if (!since || !done || !started)
+        if (!since || !done)
                 return log_oom();
         r = cli_wait_until(c, arg_etcd_key_prefix, attempts_left(deadline), ready_check, &w);
         *ret_failed = w.n_failed;

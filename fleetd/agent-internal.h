@@ -39,6 +39,13 @@ typedef struct AgentUnit {
         char *sub_state;
         char *published;                /* the state record last written, NULL if none */
         int64_t published_lease;        /* the lease it was written under */
+        /* a body replaced under a unit systemd knows (agent-states.c): systemd's state stays the
+         * old body's (it runs, or the restart onto the new one is stopping it) until the agent's
+         * job for the new body has finished */
+        char *stale_hash;               /* the old body's hash, published meanwhile ("": unknown, then
+                                         * nothing is published); NULL: the state is file_hash's */
+        bool stale_job_sent;            /* that job was sent since the last replacement */
+        char *stale_job;                /* its path, once systemd queued it */
 
         /* its container's name (agent-names.c) */
         ServiceNamesSpec *name_spec;    /* the body's [X-Fleet-Network], NULL: no name */
@@ -216,7 +223,8 @@ int agent_reconcile_setup(Agent *a);
 /* The SystemdClient handlers: record a unit's reported state / re-read it after a job. */
 void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_state,
                          const char *active_state, const char *sub_state, void *userdata);
-void agent_on_job_removed(SystemdClient *s, const char *unit, const char *result, void *userdata);
+void agent_on_job_removed(SystemdClient *s, const char *unit, const char *job, const char *result,
+                          void *userdata);
 /* Publish changed states (one txn per burst, at idle priority) if registered. */
 void agent_schedule_publish(Agent *a);
 /* Refresh the systemd state of a unit (batched). */
@@ -227,6 +235,16 @@ int agent_states_setup(Agent *a);
 void agent_states_forget(Agent *a);
 /* Delete u's state key (at the next publish), if it was published. */
 int agent_state_delete(Agent *a, AgentUnit *u);
+/* u's body on disk was replaced; old_hash (taken, may be "") is the body systemd loaded and may
+ * run. Until a job sent through agent_state_unit_job() has finished, u's state is published as
+ * old_hash's: a restart's stop of the old process (failed, for a container killed) is not the new
+ * body's failure, and the old process still active is not the new body ready. */
+void agent_state_body_replaced(Agent *a, AgentUnit *u, char *old_hash);
+/* Send systemd the job method ("StartUnit", "StopUnit", "RestartUnit") for u; once it finished,
+ * u's state is its current body's. Returns 0 if the call was sent, or a negative errno. */
+int agent_state_unit_job(Agent *a, AgentUnit *u, const char *method);
+/* u gets no job and does not run: after the reload its state is its current body's. */
+void agent_state_settled(Agent *a, AgentUnit *u);
 
 /* agent-health.c: the health of this machine's containers, read from their runtime. */
 /* Read u's [X-Fleet] Healthcheck= (and its Restart=) from its new body (f: parsed; NULL: none or

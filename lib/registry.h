@@ -163,7 +163,9 @@ typedef struct RegistryAssignment {
 typedef struct RegistryUnitState {
         char *unit;
         char *machine_id;
-        char *hash;                     /* hash of the unit body the agent has loaded */
+        char *hash;                     /* hash of the body the state is about: the one the agent has
+                                         * loaded, or while it replaces a body, until its job for the new
+                                         * one finished, the old one (which runs or is being stopped) */
         char *load_state;               /* systemd's LoadState, ActiveState, SubState */
         char *active_state;
         char *sub_state;

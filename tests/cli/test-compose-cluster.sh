@@ -32,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 "$C" down >/dev/null 2>&1
 
-out=$("$C" up 3 3 --fleetd "$FLEETD" --agent-ttl 3s 2>&1)
+out=$("$C" up 3 3 --fleetd "$FLEETD" 2>&1)
 ok $? "up 3 nodes running fleetd" || { diag "$out"; bail_out "no cluster"; }
 export FLEETCTL_ENDPOINT
 FLEETCTL_ENDPOINT=$("$C" etcd-endpoints)
