@@ -328,6 +328,10 @@ static int ready_check(const ClusterSnapshot *s, void *userdata) {
                  * restart onto the new one finished: the old copy stopped (killed, failed) or still
                  * active is never taken for the new body. */
                 pr = cli_unit_progress(s, w->names[i], w->hashes[i], &st, NULL);
+                /* Ready, then not within monitor: it stopped or restarted with the new body, as a
+                 * swarm task that fails while monitored. */
+                if (pr == CLI_UNIT_PENDING && w->ready_since[i] != 0)
+                        pr = CLI_UNIT_FAILED;
                 if (pr == CLI_UNIT_FAILED) {
                         _cleanup_free_ char *msg = NULL;
 
@@ -342,7 +346,6 @@ static int ready_check(const ClusterSnapshot *s, void *userdata) {
                         continue;
                 }
                 if (pr != CLI_UNIT_READY) {
-                        w->ready_since[i] = 0;
                         all = false;
                         continue;
                 }

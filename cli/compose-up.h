@@ -9,8 +9,8 @@
  * `parallelism` units at a time, each batch replaced in place (fleet restarts a unit that gets a
  * new body), and the next batch only once every unit of this one reports the new hash active (and
  * healthy when it has a health) for `monitor`, then `delay`. A unit that fails or restarts with
- * the new body is a failure; past `max_failure_ratio` of the service's units, `failure_action`
- * says: pause (stop here, exit 1), continue, or rollback (the replaced units get their old bodies
+ * the new body, or stops being ready within `monitor`, is a failure; past `max_failure_ratio` of
+ * the service's units, `failure_action` says: pause (stop here, exit 1), continue, or rollback (the replaced units get their old bodies
  * back, by deploy.rollback_config; exit 1).
  *
  * order: start-first, for replicas (templates): before a batch is replaced, as many extra

@@ -5,8 +5,8 @@
 # etcd, the real fleetd and real podman containers. A 6-replica service is updated through compose
 # up after an image tag change, with update_config parallelism 2, delay 2s: sampled all along, never
 # fewer than 4 replicas are active, and every replica ends on the new body, active. A failing new
-# version with failure_action: rollback ends with every replica back on the old body, active, and
-# compose up exits 1. up twice with no change restarts nothing (same MainPID). A service removed
+# version (an image tag that does not exist) with failure_action: rollback ends with every replica
+# back on the old body, active, and compose up exits 1. up twice with no change restarts nothing (same MainPID). A service removed
 # from the file is listed, kept, and destroyed only with --remove-orphans; down -p removes the rest.
 # fleetctl start stops waiting for a unit that fails, and gives up on an unplaceable one at
 # --timeout with the engine's reason.
@@ -53,6 +53,7 @@ compose() {   # compose TAG COMMAND [AUX]: the file, web at image TAG running CO
 name: up
 x-c: &c
   runtime: runc
+  pull_policy: never
   pids_limit: -1
   ulimits: {nofile: {soft: 1024, hard: 1024}, nproc: {soft: 1024, hard: 1024}}
   stop_grace_period: 1s
@@ -124,13 +125,13 @@ new_hash=$(body_hash up-web@1.service)
 isnt "$new_hash" "$old_hash" "the body changed"
 is "$(main_pid up-aux.service)" "$pida" "the unchanged service was not restarted"
 
-# A new version that fails: rolled back.
-compose 2 "exit 3" aux > compose.yaml
+# A new version that fails (its image tag does not exist): rolled back.
+compose missing "exec sleep 100000" aux > compose.yaml
 out=$(fc compose up 2>&1)
 rc=$?
-ok "$([ $rc -ne 0 ]; echo $?)" "compose up of a failing version exits non-zero ($rc)"
+ok "$([ $rc -ne 0 ]; echo $?)" "compose up of a failing version exits non-zero ($rc)" || diag "$out"
 check "it says it rolled back" grep -q "rolled back" <<< "$out" || diag "$out"
-wait_for 60 all_on_body_with "exec sleep 100000"
+wait_for 60 all_on_body_with "localhost/up-bb:2"
 ok $? "every replica active on the previous body again" || diag "$(fc list-units 2>&1)"
 is "$(body_hash up-web@1.service)" "$new_hash" "the previous hash"
 
