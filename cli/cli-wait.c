@@ -4,6 +4,7 @@
 #include "log.h"
 #include "strv.h"
 #include "time-util.h"
+#include "utf8.h"
 
 static bool state_matches_body(const ClusterSnapshot *s, const char *name, const RegistryUnitState *st) {
         ClusterUnit *u = cluster_snapshot_unit(s, name);
@@ -72,6 +73,79 @@ int cli_unit_reached_message(const ClusterSnapshot *s, const char *name, UnitDes
                 return -ENOMEM;
         *ret = msg;
         return 0;
+}
+
+CliUnitProgress cli_unit_progress(const ClusterSnapshot *s, const char *name, const char *hash,
+                                  RegistryUnitState **ret_state, const char **ret_reason) {
+        ClusterAssignment *a;
+        RegistryUnitState *st = NULL;
+        ClusterUnit *u;
+        UnitActiveState active;
+
+        assert(s);
+        assert(name);
+
+        if (ret_state)
+                *ret_state = NULL;
+        if (ret_reason)
+                *ret_reason = NULL;
+        if (!hash) {
+                u = cluster_snapshot_unit(s, name);
+                hash = u ? u->unit->hash : NULL;
+        }
+        a = cluster_snapshot_assignment(s, name);
+        if (!a) {
+                if (ret_reason)
+                        *ret_reason = cluster_snapshot_reason(s, name);
+                return CLI_UNIT_PENDING;
+        }
+        st = cluster_snapshot_state(s, name, a->machine_id);
+        if (ret_state)
+                *ret_state = st;
+        if (!st)
+                return CLI_UNIT_PENDING;
+        if (st->reason)
+                return CLI_UNIT_FAILED;
+        /* An agent that has not said which body it runs is taken at its word. */
+        if (st->hash && hash && !streq(st->hash, hash))
+                return CLI_UNIT_PENDING;
+
+        active = unit_active_state_from_string(st->active_state);
+        /* Restart= makes a failing unit go activating again: "auto-restart" is its failure. */
+        if (active == UNIT_FAILED || streq_ptr(st->sub_state, "auto-restart"))
+                return CLI_UNIT_FAILED;
+        if (active != UNIT_ACTIVE)
+                return CLI_UNIT_PENDING;
+        /* With a healthcheck, ready is healthy; unhealthy (its retries all failed) is a failure,
+         * as swarm counts it in an update. */
+        if (st->health == UNIT_HEALTH_UNHEALTHY)
+                return CLI_UNIT_FAILED;
+        if (st->health != UNIT_HEALTH_NONE && st->health != UNIT_HEALTH_HEALTHY)
+                return CLI_UNIT_PENDING;
+        return CLI_UNIT_READY;
+}
+
+int cli_unit_failed_message(const ClusterSnapshot *s, const char *name, const RegistryUnitState *st, char **ret) {
+        _cleanup_free_ char *legend = NULL, *why = NULL;
+        RegistryMachine *m;
+        int r;
+
+        assert(ret);
+
+        m = st ? cluster_snapshot_machine(s, st->machine_id) : NULL;
+        if (m) {
+                r = cluster_machine_legend(st->machine_id, m, false, true, &legend);
+                if (r < 0)
+                        return r;
+        }
+        if (st && st->reason) {
+                why = utf8_escape_non_printable(st->reason);
+                if (!why)
+                        return -ENOMEM;
+                return asprintf(ret, "Unit %s was refused by machine %s: %s", name, strna(legend), why) < 0 ? -ENOMEM : 0;
+        }
+        return asprintf(ret, "Unit %s failed%s%s: %s/%s", name, legend ? " on " : "", strempty(legend),
+                        st ? strna(st->active_state) : "?", st ? strna(st->sub_state) : "?") < 0 ? -ENOMEM : 0;
 }
 
 /* Only for an event that was missed: the watch reports every change under the prefix. */
@@ -195,24 +269,111 @@ int cli_wait_until(EtcdClient *c, const char *prefix, int attempts, CliWaitCheck
 
 typedef struct WaitUnits {
         char **pending;
+        char *const *names;
+        size_t n_names;
         UnitDesiredState state;
         FILE *out;
+        bool progress;
+        char **reasons;                 /* "unit\treason" already printed */
+        char **stale;                   /* failed already in the first snapshot, not seen otherwise since */
+        bool seen_first;
+        const char *failed;
 } WaitUnits;
+
+static void progress_clear(WaitUnits *wu) {
+        if (wu->progress)
+                fputs("\r\033[K", stderr);
+}
+
+/* The engine's reason for a unit it does not place, once per unit and text. */
+static int report_reasons(const ClusterSnapshot *s, WaitUnits *wu) {
+        STRV_FOREACH(p, wu->pending) {
+                _cleanup_free_ char *key = NULL, *why = NULL;
+                const char *reason = NULL;
+
+                (void) cli_unit_progress(s, *p, NULL, NULL, &reason);
+                if (!reason)
+                        continue;
+                if (asprintf(&key, "%s\t%s", *p, reason) < 0)
+                        return -ENOMEM;
+                if (strv_contains(wu->reasons, key))
+                        continue;
+                why = utf8_escape_non_printable(reason);
+                if (!why)
+                        return -ENOMEM;
+                progress_clear(wu);
+                fprintf(stderr, "Unit %s is not placed: %s\n", *p, why);
+                if (strv_consume(&wu->reasons, TAKE_PTR(key)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The first pending unit that failed with its current body (waiting for launched only). */
+static int check_failed(const ClusterSnapshot *s, WaitUnits *wu) {
+        if (wu->state != UNIT_DESIRED_LAUNCHED)
+                return 0;
+        STRV_FOREACH(p, wu->pending) {
+                _cleanup_free_ char *msg = NULL;
+                RegistryUnitState *st;
+                bool failed = cli_unit_progress(s, *p, NULL, &st, NULL) == CLI_UNIT_FAILED;
+
+                /* A unit that had failed before this wait (and was stopped, or not yet restarted)
+                 * still reports it: its failure counts once it has been seen doing anything else. */
+                if (!wu->seen_first && failed) {
+                        if (strv_extend(&wu->stale, *p) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (strv_contains(wu->stale, *p)) {
+                        if (!failed)
+                                strv_remove(wu->stale, *p);
+                        continue;
+                }
+                if (!failed)
+                        continue;
+                if (cli_unit_failed_message(s, *p, st, &msg) < 0)
+                        return -ENOMEM;
+                progress_clear(wu);
+                fprintf(stderr, "%s\n", msg);
+                for (size_t i = 0; i < wu->n_names; i++)
+                        if (streq(wu->names[i], *p))
+                                wu->failed = wu->names[i];
+                return -ENOEXEC;
+        }
+        wu->seen_first = true;
+        return 0;
+}
 
 static int check_units(const ClusterSnapshot *s, void *userdata) {
         WaitUnits *wu = userdata;
         int r;
 
+        progress_clear(wu);
         r = check_pending(s, wu->pending, wu->state, wu->out);
         if (r < 0)
                 return r;
-        return strv_length(wu->pending) == 0;
+        r = report_reasons(s, wu);
+        if (r < 0)
+                return r;
+        r = check_failed(s, wu);
+        if (r < 0)
+                return r;
+        if (strv_length(wu->pending) == 0)
+                return 1;
+        if (wu->progress) {
+                fprintf(stderr, "%zu/%zu %s", wu->n_names - strv_length(wu->pending), wu->n_names,
+                        unit_desired_state_to_string(wu->state));
+                fflush(stderr);
+        }
+        return 0;
 }
 
 int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState state,
-                   int attempts, FILE *out) {
+                   int attempts, FILE *out, bool progress, const char **ret_failed) {
         _cleanup_strv_free_ char **pending = NULL;
-        WaitUnits wu = { .state = state, .out = out };
+        WaitUnits wu = { .names = names, .n_names = strv_length(names), .state = state, .out = out,
+                         .progress = progress };
         int r;
 
         pending = strv_copy(names);
@@ -221,6 +382,11 @@ int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDe
         wu.pending = pending;
 
         r = cli_wait_until(c, prefix, attempts, check_units, &wu);
+        progress_clear(&wu);
+        strv_free(wu.reasons);
+        strv_free(wu.stale);
+        if (ret_failed)
+                *ret_failed = wu.failed;
         if (r != -ETIME)
                 return r;
         STRV_FOREACH(p, pending)

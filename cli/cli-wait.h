@@ -25,6 +25,24 @@ bool cli_unit_reached(const ClusterSnapshot *s, const char *name, UnitDesiredSta
 int cli_unit_reached_message(const ClusterSnapshot *s, const char *name, UnitDesiredState state,
                              const char *machine_id, char **ret);
 
+/* Where a unit stands on its way to running a body. */
+typedef enum CliUnitProgress {
+        CLI_UNIT_PENDING,               /* not placed, not reported, starting, or another body */
+        CLI_UNIT_READY,                 /* runs that body: active (and healthy when it has a health) */
+        CLI_UNIT_FAILED,                /* runs that body and failed, is waiting to restart or is
+                                         * unhealthy, or its machine refused it */
+} CliUnitProgress;
+
+/* The progress of unit name towards running the body hashed hash (NULL: its current body in s).
+ * *ret_state (optional) borrows the machine's report (NULL if none); *ret_reason (optional) the
+ * engine's reason why it is not placed (NULL if placed or none is known). */
+CliUnitProgress cli_unit_progress(const ClusterSnapshot *s, const char *name, const char *hash,
+                                  RegistryUnitState **ret_state, const char **ret_reason);
+
+/* "Unit X failed on <machine>: <active>/<sub>" (or the machine's refusal), for a unit
+ * cli_unit_progress() called failed. malloc'd into *ret. Returns 0 or -ENOMEM. */
+int cli_unit_failed_message(const ClusterSnapshot *s, const char *name, const RegistryUnitState *st, char **ret);
+
 /* Called with each fresh snapshot: > 0 when the wait is over, 0 to wait on, < 0 to fail with it. */
 typedef int (*CliWaitCheck)(const ClusterSnapshot *s, void *userdata);
 
@@ -37,8 +55,12 @@ int cli_wait_until(EtcdClient *c, const char *prefix, int attempts, CliWaitCheck
 /* Wait until every unit of names has reached state: the registry is read again whenever a watch
  * on it reports a change (every CLI_WAIT_INTERVAL_USEC if the watch cannot be set up), for at
  * most attempts x CLI_WAIT_INTERVAL_USEC (attempts 0: without limit) — fleet's --block-attempts,
- * which were that many polls 250 ms apart. Prints each arrival to out (unless NULL). Units still missing at the
- * end are reported on stderr as fleet does ("Error waiting for units: timed out waiting for unit X
- * to report state Y"). Returns 0, -ETIME if any timed out, or the etcd error. */
+ * which were that many polls 250 ms apart. Prints each arrival to out (unless NULL). On a terminal
+ * (progress) it keeps a "3/10 launched" line on stderr. The engine's reason for a unit it cannot
+ * place is printed on stderr when first seen (and when it changes). Waiting for launched stops at
+ * the first unit that fails with its current body: it is named on stderr, and in *ret_failed
+ * (optional, borrowed from names). Units still missing at the end are reported on stderr as fleet
+ * does ("Error waiting for units: timed out waiting for unit X to report state Y"). Returns 0,
+ * -ETIME if any timed out, -ENOEXEC when a unit failed, or the etcd error. */
 int cli_wait_units(EtcdClient *c, const char *prefix, char *const *names, UnitDesiredState state,
-                   int attempts, FILE *out);
+                   int attempts, FILE *out, bool progress, const char **ret_failed);

@@ -1,217 +1,532 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
-/* compose up|down|ps [FILE]: unitgen turns the compose file into units in a private temporary
- * directory; up submits them all (templates included) and starts the rest, down destroys them,
- * ps lists them. unitgen is found next to fleetctl, in the build tree, or on PATH. */
+/* fleetctl compose: docker compose's command line over the cluster.
+ *
+ *   fleetctl compose [-f FILE]... [-p NAME] [--profile P]... [--env-file F]... [--runtime R]
+ *                    up|down|ps|logs|config [OPTIONS] [SERVICE...]
+ *
+ * The units come from unitgen's library, in this process (the same code as the unitgen program;
+ * nothing is written to disk). up converges the cluster onto them (compose-up.c); down destroys
+ * every unit of the project, found by name and by the project named in its units' [X-Fleet-Network] section, so it
+ * needs no file with -p; ps and logs show the project's units; config prints the merged model. */
 
-#include <ftw.h>
-#include <libgen.h>
-#include <sys/mman.h>
+#include <getopt.h>
 
 #include "cluster.h"
-#include "cli-exec.h"
 #include "cli-list.h"
-#include "cli-submit.h"
-#include "fileio.h"
+#include "compose-up.h"
 #include "fleetctl.h"
 #include "log.h"
-#include "objects.h"
+#include "parse-util.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unit-name.h"
+#include "unitgen-convert.h"
 
-static int find_unitgen(char **ret) {
-        _cleanup_free_ char *self = NULL, *dir = NULL;
-        const char *e;
-        char *p;
+typedef enum ComposeCommand {
+        COMPOSE_UP,
+        COMPOSE_DOWN,
+        COMPOSE_PS,
+        COMPOSE_LOGS,
+        COMPOSE_CONFIG,
+        _COMPOSE_COMMAND_MAX,
+        _COMPOSE_COMMAND_INVALID = -EINVAL,
+} ComposeCommand;
 
-        e = getenv("FLEETCTL_UNITGEN");
-        if (!isempty(e)) {
-                p = strdup(e);
-                goto found;
+static const char *const compose_command_table[_COMPOSE_COMMAND_MAX] = {
+        [COMPOSE_UP] = "up",
+        [COMPOSE_DOWN] = "down",
+        [COMPOSE_PS] = "ps",
+        [COMPOSE_LOGS] = "logs",
+        [COMPOSE_CONFIG] = "config",
+};
+
+typedef struct ComposeArgs {
+        ComposeCommand command;
+        char **files;
+        char *project;
+        char **profiles;
+        char **env_files;
+        Runtime runtime;
+        char **services;                /* operands: only these services */
+        ComposeUpOptions up;
+        unsigned tail;                  /* logs -n */
+        bool follow;                    /* logs -f */
+        bool quiet;                     /* config -q, ps -q */
+} ComposeArgs;
+
+static void compose_args_done(ComposeArgs *a) {
+        strv_free(a->files);
+        free(a->project);
+        strv_free(a->profiles);
+        strv_free(a->env_files);
+        strv_free(a->services);
+}
+
+void fleetctl_compose_help(void) {
+        printf("Usage: fleetctl compose [OPTIONS] COMMAND [COMMAND OPTIONS] [SERVICE...]\n\n"
+               "Options (docker compose's):\n"
+               "  -f, --file=FILE            Compose file (repeatable: merged in order; default compose.yaml ...)\n"
+               "  -p, --project-name=NAME    Project name (default: \"name:\", or the directory's name)\n"
+               "      --profile=PROFILE      Enable the services of a profile (repeatable)\n"
+               "      --env-file=FILE        Variables for interpolation instead of .env (repeatable)\n"
+               "      --runtime=RUNTIME      docker (default) or podman\n\n"
+               "Commands:\n"
+               "  up      Converge the cluster onto the file: submit and start new units, replace changed\n"
+               "          ones by deploy.update_config, list the units of removed services\n"
+               "            -d, --detach           Do not wait for the units to be active\n"
+               "                --remove-orphans   Destroy the units of services no longer in the file\n"
+               "                --wait-timeout=SEC Give up waiting after SEC seconds (exit status 1)\n"
+               "  down    Destroy every unit of the project (-p alone is enough)\n"
+               "  ps      List the units of the project\n"
+               "  logs    Print the journal of every unit of the project, from their machines\n"
+               "            -n, --tail=N           Lines per unit (default 10)\n"
+               "  config  Print the merged compose model as YAML (-q: only check it)\n");
+}
+
+static int add_string(char ***l, const char *v) {
+        return strv_extend(l, v) < 0 ? log_oom() : 0;
+}
+
+static int parse_seconds_arg(const char *flag, const char *v, uint64_t *ret) {
+        char *end = NULL;
+        double d;
+
+        errno = 0;
+        d = strtod(v, &end);
+        if (errno != 0 || end == v || *end || !(d > 0) || d > 86400.0 * 365)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Invalid value '%s' for %s: seconds, more than 0.", v, flag);
+        *ret = (uint64_t) (d * (double) USEC_PER_SEC);
+        return 0;
+}
+
+/* The options before the command: the project's. getopt stops at the command. */
+static int parse_project_options(int argc, char *argv[], ComposeArgs *a) {
+        enum {
+                ARG_PROFILE = 0x100,
+                ARG_ENV_FILE,
+                ARG_RUNTIME,
+        };
+        static const struct option options[] = {
+                { "help",         no_argument,       NULL, 'h'          },
+                { "file",         required_argument, NULL, 'f'          },
+                { "project-name", required_argument, NULL, 'p'          },
+                { "profile",      required_argument, NULL, ARG_PROFILE  },
+                { "env-file",     required_argument, NULL, ARG_ENV_FILE },
+                { "runtime",      required_argument, NULL, ARG_RUNTIME  },
+                {}
+        };
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:hf:p:", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        fleetctl_compose_help();
+                        return 0;
+                case 'f':
+                        r = add_string(&a->files, optarg);
+                        break;
+                case 'p':
+                        if (isempty(optarg))
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose: --project-name must not be empty.");
+                        free(a->project);
+                        a->project = strdup(optarg);
+                        r = a->project ? 0 : log_oom();
+                        break;
+                case ARG_PROFILE:
+                        r = add_string(&a->profiles, optarg);
+                        break;
+                case ARG_ENV_FILE:
+                        r = add_string(&a->env_files, optarg);
+                        break;
+                case ARG_RUNTIME:
+                        a->runtime = runtime_from_string(optarg);
+                        if (a->runtime < 0)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose: unknown runtime \"%s\": use docker or podman.", optarg);
+                        r = 0;
+                        break;
+                case ':':
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose: flag needs an argument: %s", argv[optind - 1]);
+                default:
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose: unknown flag: %s", argv[optind - 1]);
+                }
+                if (r < 0)
+                        return r;
         }
+        if (optind >= argc)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose: missing command: up, down, ps, logs or config.");
 
-        self = realpath("/proc/self/exe", NULL);
-        if (self) {
-                dir = strdup(dirname(self));
-                if (!dir)
-                        return -ENOMEM;
-                /* Installed side by side, or fleetctl in <build>/cli/ and unitgen in <build>/unitgen/. */
-                for (size_t i = 0; i < 2; i++) {
-                        if (asprintf(&p, i == 0 ? "%s/unitgen" : "%s/../unitgen/unitgen", dir) < 0)
-                                return -ENOMEM;
-                        if (access(p, X_OK) == 0)
-                                goto found;
-                        free(p);
+        a->command = _COMPOSE_COMMAND_INVALID;
+        for (ComposeCommand i = 0; i < _COMPOSE_COMMAND_MAX; i++)
+                if (streq(argv[optind], compose_command_table[i]))
+                        a->command = i;
+        if (a->command < 0)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose: unknown command \"%s\": use up, down, ps, logs or config.",
+                                       argv[optind]);
+        return optind + 1;
+}
+
+/* The options after the command, each only where docker compose has it. */
+static int parse_command_options(int argc, char *argv[], ComposeArgs *a) {
+        enum {
+                ARG_REMOVE_ORPHANS = 0x100,
+                ARG_WAIT_TIMEOUT,
+                ARG_NO_BLOCK,
+                ARG_NO_LEGEND,
+        };
+        static const struct option up_options[] = {
+                { "detach",         no_argument,       NULL, 'd'                },
+                { "no-block",       no_argument,       NULL, ARG_NO_BLOCK       },
+                { "remove-orphans", no_argument,       NULL, ARG_REMOVE_ORPHANS },
+                { "wait-timeout",   required_argument, NULL, ARG_WAIT_TIMEOUT   },
+                {}
+        }, down_options[] = {
+                { "remove-orphans", no_argument,       NULL, ARG_REMOVE_ORPHANS },
+                {}
+        }, ps_options[] = {
+                { "quiet",          no_argument,       NULL, 'q'                },
+                { "no-legend",      no_argument,       NULL, ARG_NO_LEGEND      },
+                { "full",           no_argument,       NULL, 'l'                },
+                {}
+        }, logs_options[] = {
+                { "tail",           required_argument, NULL, 'n'                },
+                { "follow",         no_argument,       NULL, 'f'                },
+                {}
+        }, config_options[] = {
+                { "quiet",          no_argument,       NULL, 'q'                },
+                {}
+        };
+        static const struct {
+                const struct option *options;
+                const char *shorts;
+        } table[_COMPOSE_COMMAND_MAX] = {
+                [COMPOSE_UP] = { up_options, "+:d" },
+                [COMPOSE_DOWN] = { down_options, "+:" },
+                [COMPOSE_PS] = { ps_options, "+:ql" },
+                [COMPOSE_LOGS] = { logs_options, "+:n:f" },
+                [COMPOSE_CONFIG] = { config_options, "+:q" },
+        };
+        const char *cmd = compose_command_table[a->command];
+        int c, r;
+
+        /* argv[0] is the command: getopt skips it. Operands and options may be mixed, as docker
+         * compose allows: parse, take the operand, go on. */
+        optind = 0;
+        opterr = 0;
+        for (;;) {
+                c = getopt_long(argc, argv, table[a->command].shorts, table[a->command].options, NULL);
+                if (c < 0) {
+                        if (optind >= argc)
+                                break;
+                        r = add_string(&a->services, argv[optind]);
+                        if (r < 0)
+                                return r;
+                        /* Restart after the operand. */
+                        argv += optind;
+                        argc -= optind;
+                        optind = 0;
+                        continue;
+                }
+                switch (c) {
+                case 'd':
+                case ARG_NO_BLOCK:
+                        a->up.detach = true;
+                        break;
+                case ARG_REMOVE_ORPHANS:
+                        a->up.remove_orphans = true;
+                        break;
+                case ARG_WAIT_TIMEOUT:
+                        r = parse_seconds_arg("--wait-timeout", optarg, &a->up.timeout_usec);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'q':
+                        a->quiet = true;
+                        break;
+                case ARG_NO_LEGEND:
+                        arg_no_legend = true;
+                        break;
+                case 'l':
+                        arg_full = true;
+                        break;
+                case 'n': {
+                        uint64_t u;
+
+                        if (parse_u64(optarg, &u) < 0 || u > 1000000)
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose logs: invalid value '%s' for --tail.", optarg);
+                        a->tail = (unsigned) u;
+                        break;
+                }
+                case 'f':
+                        a->follow = true;
+                        break;
+                case ':':
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose %s: flag needs an argument: %s", cmd, argv[optind - 1]);
+                default:
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose %s: unknown flag: %s", cmd, argv[optind - 1]);
                 }
         }
-        p = strdup("unitgen");
-found:
-        if (!p)
-                return -ENOMEM;
-        *ret = p;
+        if (a->command == COMPOSE_DOWN && a->services)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose down: unexpected argument \"%s\" (down removes the whole project).",
+                                       a->services[0]);
         return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        (void) remove(path);
-        return 0;
-}
+/* COMPOSE_FILE and the default names, as unitgen and docker compose look for them. */
+static int default_files(ComposeArgs *a) {
+        static const char *const names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml" };
+        static const char *const overrides[] = { "compose.override.yaml", "compose.override.yml",
+                                                 "docker-compose.override.yaml", "docker-compose.override.yml" };
+        const char *e = getenv("COMPOSE_FILE");
 
-static void tmpdir_removep(char **dir) {
-        if (*dir) {
-                (void) nftw(*dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-                free(*dir);
+        if (a->files)
+                return 0;
+        if (!isempty(e)) {
+                a->files = strv_split(e, getenv("COMPOSE_PATH_SEPARATOR") ?: ":");
+                if (!a->files)
+                        return log_oom();
+                strv_remove(a->files, "");
+                if (strv_length(a->files) == 0)
+                        return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "COMPOSE_FILE is set but names no file.");
+                return 0;
         }
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                if (access(names[i], F_OK) < 0)
+                        continue;
+                if (add_string(&a->files, names[i]) < 0 ||
+                    (access(overrides[i], F_OK) >= 0 && add_string(&a->files, overrides[i]) < 0))
+                        return -ENOMEM;
+                return 0;
+        }
+        return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No compose file found: none of compose.yaml, compose.yml, "
+                               "docker-compose.yaml, docker-compose.yml in the current directory; use -f.");
 }
 
-/* Run unitgen on file into dir; the unit names it printed in *ret. With objects_fd (a memfd) >= 0,
- * unitgen writes the project's secrets and configs there, with their values. */
-static int generate(const char *file, const char *dir, int objects_fd, char ***ret) {
-        _cleanup_strv_free_ char **cmd = NULL, **names = NULL;
-        _cleanup_free_ char *unitgen = NULL, *out = NULL;
+static void print_diag(const Diag *d) {
+        STRV_FOREACH(l, d->lines)
+                fprintf(stderr, "%s\n", *l);
+}
+
+static void load_options(const ComposeArgs *a, ComposeLoadOptions *ret) {
+        *ret = (ComposeLoadOptions) {
+                .files = a->files,
+                .project_name = a->project,
+                .profiles = a->profiles,
+                .env_files = a->env_files,
+        };
+}
+
+/* The units of the project, rendered in this process by unitgen's library. Diagnostics (each
+ * "file:line:column: key: message") go to stderr; an error stops here, before etcd is asked. */
+static int generate(ComposeArgs *a, ComposeUnits *ret) {
+        _cleanup_(diag_done) Diag d = {};
+        ComposeLoadOptions o;
         int r;
 
-        r = find_unitgen(&unitgen);
+        r = default_files(a);
+        if (r < 0)
+                return r;
+        load_options(a, &o);
+        r = unitgen_convert_objects(&o, a->runtime, NETWORKING_CLUSTER, &ret->units, &ret->n_units, &ret->project,
+                                    &ret->objects, &ret->n_objects, &d);
+        print_diag(&d);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return log_error_errno(r, "The compose file is not valid; nothing was changed.");
+
+        STRV_FOREACH(s, a->services) {
+                bool found = false;
+
+                for (size_t i = 0; i < ret->n_units; i++)
+                        found = found || streq(ret->units[i].service, *s);
+                if (!found)
+                        return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No such service: %s", *s);
+        }
+        ret->only_services = a->services;
+        return 0;
+}
+
+static int compose_config(ComposeArgs *a) {
+        _cleanup_(compose_project_freep) ComposeProject *p = NULL;
+        _cleanup_(diag_done) Diag d = {};
+        ComposeLoadOptions o;
+        int r;
+
+        r = default_files(a);
+        if (r < 0)
+                return r;
+        load_options(a, &o);
+        r = compose_project_load(&o, &p, &d);
+        print_diag(&d);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r < 0)
+                return r;
+        if (a->quiet)
+                return 0;
+
+        /* As docker compose config: the project's name first, then the merged model. */
+        yaml_node_free(yaml_mapping_steal(p->root, "name"));
+        printf("name: %s\n", p->name);
+        r = yaml_node_dump(p->root, stdout);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the model: %m");
+        return 0;
+}
+
+/* The units of the project in the cluster (compose-up.c decides what belongs to it). */
+static int project_units(const ComposeArgs *a, const ClusterSnapshot *s, const ComposeUnits *cu, char ***ret) {
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = compose_project_units(s, cu ? cu->project : a->project, &names);
         if (r < 0)
                 return log_oom();
-        if (strv_extend(&cmd, unitgen) < 0 || strv_extend(&cmd, "-o") < 0 || strv_extend(&cmd, dir) < 0)
-                return log_oom();
-        if (file && (strv_extend(&cmd, "-f") < 0 || strv_extend(&cmd, file) < 0))
-                return log_oom();
-        if (arg_project && (strv_extend(&cmd, "-p") < 0 || strv_extend(&cmd, arg_project) < 0))
-                return log_oom();
-        if (objects_fd >= 0 && strv_extendf(&cmd, "--objects=/proc/self/fd/%d", objects_fd) < 0)
-                return log_oom();
+        /* With SERVICE operands, only theirs. */
+        if (cu && cu->only_services) {
+                _cleanup_strv_free_ char **selected = NULL;
 
-        r = cli_run_capture(cmd, &out);
-        if (r < 0)
-                return log_error_errno(r, "Failed to run %s: %m", unitgen);
-        if (r == 127)
-                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "Could not run unitgen (%s); set $FLEETCTL_UNITGEN.", unitgen);
-        if (r != 0)
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "unitgen failed (exit status %d); nothing was changed.", r);
-
-        names = strv_split(out, "\n");
-        if (!names)
-                return log_oom();
-        STRV_FOREACH(n, names)
-                if (!unit_name_is_valid(*n))
-                        return log_error_errno(SYNTHETIC_ERRNO(EBADMSG), "unitgen printed an invalid unit name \"%s\".", *n);
-        if (strv_length(names) == 0)
-                return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "unitgen generated no units.");
-
+                STRV_FOREACH(n, names)
+                        if (compose_units_owns(cu, *n) && strv_extend(&selected, *n) < 0)
+                                return log_oom();
+                strv_free(names);
+                names = TAKE_PTR(selected);
+        }
         *ret = TAKE_PTR(names);
         return 0;
 }
 
-/* The project's secrets and configs, before any unit that refers to them. */
-static int compose_objects_up(EtcdClient *c, int objects_fd, char **paths) {
-        _cleanup_free_ char *manifest = NULL, *msg = NULL, *path = NULL;
-        size_t size = 0;
+/* The project's name without a file when -p is given; otherwise the file's units decide. */
+static int project_for_read(ComposeArgs *a, ComposeUnits *cu, bool *ret_generated) {
         int r;
 
-        if (asprintf(&path, "/proc/self/fd/%d", objects_fd) < 0)
-                return log_oom();
-        r = read_full_file(path, &manifest, &size, 256U * 1024U * 1024U);
+        *ret_generated = false;
+        if (a->project && !a->files && !a->services && !getenv("COMPOSE_FILE"))
+                return 0;
+        r = generate(a, cu);
         if (r < 0)
-                return log_error_errno(r, "Failed to read unitgen's objects: %m");
-        if (size == 0)
-                return 0;       /* no --objects support: an older unitgen */
-        r = objects_compose_up(c, arg_etcd_key_prefix, manifest, size, fleetctl_cluster_keyring, paths, &msg);
-        explicit_bzero(manifest, size);
-        if (r == -ENOMEM)
-                return log_oom();
-        if (r < 0 && msg)
-                return log_error_errno(r, "%s", msg);
-        if (r < 0)
-                return fleetctl_log_etcd_error(r, "create the project's secrets and configs");
+                return r;
+        *ret_generated = true;
         return 0;
 }
 
-static int compose_up(const char *dir, char **names, int objects_fd) {
-        _cleanup_strv_free_ char **paths = NULL, **submitted = NULL, **start = NULL;
-        EtcdClient *c;
+/* The project's units in the cluster: read with -p alone, or rendered from the files. *ret_client
+ * (optional) borrows the client. */
+static int read_project(ComposeArgs *a, ComposeUnits *cu, EtcdClient **ret_client, ClusterSnapshot **ret_snapshot,
+                        char ***ret_names) {
+        bool generated;
         int r;
 
-        STRV_FOREACH(n, names)
-                if (strv_extendf(&paths, "%s/%s", dir, *n) < 0)
-                        return log_oom();
-
-        r = fleetctl_etcd(&c);
+        r = project_for_read(a, cu, &generated);
         if (r < 0)
                 return r;
-        r = compose_objects_up(c, objects_fd, paths);
+        r = fleetctl_snapshot("read the cluster state", ret_client, ret_snapshot);
         if (r < 0)
                 return r;
-        r = cli_submit_units(c, paths, SUBMIT_ONLY, &submitted, NULL);
+        r = project_units(a, *ret_snapshot, generated ? cu : NULL, ret_names);
         if (r < 0)
                 return r;
-
-        STRV_FOREACH(n, submitted)
-                if (!unit_name_is_template(*n) && strv_extend(&start, *n) < 0)
-                        return log_oom();
-        if (strv_length(start) == 0)
-                return 0;
-        return fleetctl_activate(start, UNIT_DESIRED_LAUNCHED, "start");
+        if (strv_length(*ret_names) == 0)
+                log_info("Project %s has no units in the cluster.", generated ? cu->project : a->project);
+        return 0;
 }
 
-static int compose_down(char **names) {
+static int compose_down(ComposeArgs *a) {
+        _cleanup_(compose_units_done) ComposeUnits cu = {};
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        _cleanup_strv_free_ char **names = NULL;
         EtcdClient *c;
         int r;
 
-        r = fleetctl_etcd(&c);
-        if (r < 0)
+        r = read_project(a, &cu, &c, &s, &names);
+        if (r < 0 || strv_length(names) == 0)
                 return r;
         return fleetctl_destroy_units(c, names);
 }
 
-static int compose_ps(char **names) {
+static int compose_ps(ComposeArgs *a) {
+        _cleanup_(compose_units_done) ComposeUnits cu = {};
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        _cleanup_strv_free_ char **names = NULL;
         _cleanup_free_ char *text = NULL;
-        ListOptions o = { .full = arg_full, .legend = !arg_no_legend, .mode = OUTPUT_TABLE, .only = names };
         int r;
 
-        r = fleetctl_snapshot("read the cluster state", NULL, &s);
+        r = read_project(a, &cu, NULL, &s, &names);
         if (r < 0)
                 return r;
-        r = list_unit_files_format(s, &o, &text);
+        if (a->quiet) {
+                STRV_FOREACH(n, names)
+                        puts(*n);
+                return 0;
+        }
+        if (strv_length(names) == 0 && !arg_no_legend)
+                return 0;
+
+        ListOptions o = { .full = arg_full, .legend = !arg_no_legend, .mode = OUTPUT_TABLE, .only = names };
+        r = list_units_format(s, &o, &text);
         if (r < 0)
                 return log_oom();
+        /* An empty "only" lists everything: the project has nothing, so print the legend alone. */
+        if (strv_length(names) == 0) {
+                char *nl = strchr(text, '\n');
+
+                if (nl)
+                        nl[1] = 0;
+        }
         fputs(text, stdout);
         return 0;
 }
 
-int verb_compose(int argc, char *argv[]) {
-        _cleanup_(tmpdir_removep) char *dir = NULL;
+static int compose_logs(ComposeArgs *a) {
+        _cleanup_(compose_units_done) ComposeUnits cu = {};
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **names = NULL;
-        _cleanup_close_ int objects_fd = -EBADF;
-        const char *action = argv[1], *file = argc > 2 ? argv[2] : NULL;
         int r;
 
-        if (!streq(action, "up") && !streq(action, "down") && !streq(action, "ps"))
-                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "Unknown compose action \"%s\": use up, down or ps.", action);
+        r = read_project(a, &cu, NULL, &s, &names);
+        if (r < 0)
+                return r;
+        /* Templates have no journal of their own. */
+        for (size_t i = 0, j = 0; names && (names[j] = names[i]); i++)
+                if (unit_name_is_template(names[i]))
+                        free(names[i]);
+                else
+                        j++;
+        if (strv_length(names) == 0)
+                return -ENOENT;
+        return fleetctl_journal_units(s, names, a->tail, a->follow);
+}
 
-        dir = strdup("/tmp/fleetctl-compose.XXXXXX");
-        if (!dir)
-                return log_oom();
-        if (!mkdtemp(dir)) {
-                dir = mfree(dir);
-                return log_error_errno(errno, "Failed to create a temporary directory: %m");
-        }
+int verb_compose(int argc, char *argv[]) {
+        _cleanup_(compose_args_done) ComposeArgs a = { .runtime = RUNTIME_DOCKER, .tail = 10 };
+        _cleanup_(compose_units_done) ComposeUnits cu = {};
+        int n, r;
 
-        if (streq(action, "up")) {
-                /* A memfd, inherited by unitgen: secret values never touch a disk on the way. */
-                objects_fd = memfd_create("fleetctl-objects", 0);
-                if (objects_fd < 0)
-                        return log_error_errno(errno, "Failed to create a memfd: %m");
-        }
-        r = generate(file, dir, objects_fd, &names);
+        n = parse_project_options(argc, argv, &a);
+        if (n <= 0)
+                return n;
+        r = parse_command_options(argc - n + 1, argv + n - 1, &a);
         if (r < 0)
                 return r;
 
-        if (streq(action, "up"))
-                return compose_up(dir, names, objects_fd);
-        if (streq(action, "down"))
-                return compose_down(names);
-        return compose_ps(names);
+        switch (a.command) {
+        case COMPOSE_CONFIG:
+                return compose_config(&a);
+        case COMPOSE_DOWN:
+                return compose_down(&a);
+        case COMPOSE_PS:
+                return compose_ps(&a);
+        case COMPOSE_LOGS:
+                return compose_logs(&a);
+        case COMPOSE_UP:
+                r = generate(&a, &cu);
+                if (r < 0)
+                        return r;
+                return compose_up(&cu, &a.up);
+        default:
+                assert_not_reached();
+        }
 }

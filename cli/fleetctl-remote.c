@@ -196,3 +196,64 @@ int verb_ssh(int argc, char *argv[]) {
 
         return cli_run_on_machine(m, strv_length(command) > 0 ? command : NULL);
 }
+
+int fleetctl_journal_tail(const char *name, unsigned lines) {
+        _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
+        int r;
+
+        r = fleetctl_snapshot("read the cluster state", NULL, &s);
+        if (r < 0)
+                return r;
+        fprintf(stderr, "Last journal lines of %s:\n", name);
+        r = fleetctl_journal_units(s, STRV_MAKE(name), lines, false);
+        if (r != 0)
+                fprintf(stderr, "(the journal of %s could not be read from its machine)\n", name);
+        return r < 0 ? r : 0;
+}
+
+int fleetctl_journal_units(const ClusterSnapshot *s, char *const *names, unsigned lines, bool follow) {
+        _cleanup_strv_free_ char **machines = NULL;
+        int r, ret = 0;
+
+        /* The machines, in the order their units come. */
+        STRV_FOREACH(n, names) {
+                ClusterAssignment *a = cluster_snapshot_assignment(s, *n);
+
+                if (!a) {
+                        log_warning("Unit %s is not placed on any machine: no journal.", *n);
+                        continue;
+                }
+                if (!strv_contains(machines, a->machine_id) && strv_extend(&machines, a->machine_id) < 0)
+                        return log_oom();
+        }
+        if (follow && strv_length(machines) > 1)
+                return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "The units run on %zu machines; -f follows one machine's "
+                                       "journal only: name a service.", strv_length(machines));
+
+        STRV_FOREACH(mid, machines) {
+                _cleanup_strv_free_ char **cmd = NULL;
+                RegistryMachine *m = cluster_snapshot_machine(s, *mid);
+
+                if (!m) {
+                        log_warning("Machine %s is not in the cluster: its units' journal cannot be read.", *mid);
+                        continue;
+                }
+                if ((arg_sudo && strv_extend(&cmd, "sudo") < 0) || strv_extend(&cmd, "journalctl") < 0 ||
+                    strv_extend(&cmd, "--no-pager") < 0 || strv_extendf(&cmd, "-n%u", lines) < 0 ||
+                    (follow && strv_extend(&cmd, "-f") < 0))
+                        return log_oom();
+                STRV_FOREACH(n, names) {
+                        ClusterAssignment *a = cluster_snapshot_assignment(s, *n);
+
+                        if (a && streq(a->machine_id, *mid) &&
+                            (strv_extend(&cmd, "--unit") < 0 || strv_extend(&cmd, *n) < 0))
+                                return log_oom();
+                }
+                r = cli_run_on_machine(m, cmd);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        ret = r;
+        }
+        return ret;
+}

@@ -2,12 +2,16 @@
 
 /* submit, load and start: make the units exist, then raise their desired state and wait. */
 
+#include <limits.h>
+#include <unistd.h>
+
 #include "cluster.h"
 #include "cli-submit.h"
 #include "cli-wait.h"
 #include "fleetctl.h"
 #include "log.h"
 #include "strv.h"
+#include "time-util.h"
 
 int verb_submit(int argc, char *argv[]) {
         _cleanup_strv_free_ char **names = NULL, **created = NULL;
@@ -69,9 +73,31 @@ int fleetctl_activate(char *const *names, UnitDesiredState desired, const char *
                 return 0;
         }
 
-        r = cli_wait_units(c, arg_etcd_key_prefix, wait, desired, arg_block_attempts, stdout);
+        return fleetctl_wait_units(c, wait, desired, fleetctl_wait_attempts());
+}
+
+int fleetctl_wait_attempts(void) {
+        int t;
+
+        if (arg_wait_timeout_usec == 0)
+                return arg_block_attempts;
+        t = (int) MIN(DIV_ROUND_UP(arg_wait_timeout_usec, CLI_WAIT_INTERVAL_USEC), (uint64_t) INT_MAX);
+        return arg_block_attempts > 0 ? MIN(arg_block_attempts, t) : t;
+}
+
+int fleetctl_wait_units(EtcdClient *c, char *const *names, UnitDesiredState desired, int attempts) {
+        const char *failed = NULL;
+        int r;
+
+        r = cli_wait_units(c, arg_etcd_key_prefix, names, desired, attempts, stdout, isatty(STDERR_FILENO), &failed);
         if (r == -ETIME)
                 return r;
+        if (r == -ENOEXEC) {
+                /* Its last lines, where its machine can be reached. */
+                if (failed)
+                        (void) fleetctl_journal_tail(failed, arg_lines);
+                return r;
+        }
         if (r < 0)
                 return fleetctl_log_etcd_error(r, "wait for the units");
         return 0;

@@ -196,7 +196,8 @@ int verb_destroy(int argc, char *argv[]) {
         if (r < 0 || arg_no_block)
                 return r;
         /* As fleet: wait until no machine is assigned the units any more. */
-        r = cli_wait_units(c, arg_etcd_key_prefix, names, UNIT_DESIRED_INACTIVE, arg_block_attempts, NULL);
+        r = cli_wait_units(c, arg_etcd_key_prefix, names, UNIT_DESIRED_INACTIVE, fleetctl_wait_attempts(), NULL,
+                           isatty(STDERR_FILENO), NULL);
         if (r < 0 && r != -ETIME)
                 return fleetctl_log_etcd_error(r, "wait for the units to go");
         return r;

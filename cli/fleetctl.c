@@ -48,7 +48,7 @@ unsigned arg_ssh_port = 22;
 bool arg_forward_agent = false;
 char *arg_machine = NULL;
 char *arg_unit = NULL;
-char *arg_project = NULL;
+uint64_t arg_wait_timeout_usec = 0;
 
 static sd_event *etcd_event = NULL;
 static EtcdClient *etcd_client = NULL;
@@ -71,10 +71,10 @@ enum {
         FLAG_FORWARD_AGENT = 1 << 11,
         FLAG_MACHINE = 1 << 12,
         FLAG_UNIT = 1 << 13,
-        FLAG_PROJECT = 1 << 14,
+        FLAG_TIMEOUT = 1 << 14,
 };
 
-#define FLAGS_BLOCK (FLAG_NO_BLOCK | FLAG_BLOCK_ATTEMPTS)
+#define FLAGS_BLOCK (FLAG_NO_BLOCK | FLAG_BLOCK_ATTEMPTS | FLAG_TIMEOUT)
 #define FLAGS_LIST (FLAG_FIELDS | FLAG_FULL | FLAG_NO_LEGEND | FLAG_OUTPUT)
 
 typedef struct Verb {
@@ -94,9 +94,9 @@ static const Verb verbs[] = {
           "Output the contents of a submitted unit" },
         { "config",          1, -1, FLAG_NO_LEGEND,                 verb_config,
           "create|ls|inspect|rm NAME [FILE|-]", "Manage the cluster's configs, mounted into the units that refer to them" },
-        { "compose",         1,  2, FLAGS_BLOCK | FLAG_PROJECT | FLAG_FULL | FLAG_NO_LEGEND,
-          verb_compose, "up|down|ps [FILE]",
-          "Generate units from a compose file and start (up), stop and destroy (down) or list (ps) them" },
+        { "compose",         1, -1, 0,                              verb_compose,
+          "[-f FILE]... [-p NAME] [--profile P]... [--env-file F] [--runtime R] up|down|ps|logs|config [OPTIONS] [SERVICE...]",
+          "Converge the cluster onto a compose file (up), remove its project (down), list (ps), read its journals (logs) or print the merged model (config)" },
         { "cordon",          1, -1, 0,                              verb_cordon,          "MACHINE...",
           "Place no new units on machines (by id or id prefix); what runs there stays" },
         { "destroy",         1, -1, FLAGS_BLOCK,                    verb_destroy,         "UNIT...",
@@ -169,6 +169,7 @@ enum {
         ARG_SSH_PORT,
         ARG_MACHINE,
         ARG_UNIT,
+        ARG_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -208,7 +209,7 @@ static const struct option options[] = {
         { "forward-agent",            optional_argument, NULL, 'A'                          },
         { "machine",                  required_argument, NULL, ARG_MACHINE                  },
         { "unit",                     required_argument, NULL, ARG_UNIT                     },
-        { "project",                  required_argument, NULL, 'p'                          },
+        { "timeout",                  required_argument, NULL, ARG_TIMEOUT                  },
         {}
 };
 
@@ -360,9 +361,11 @@ static int apply_command_option(int c, const char *v, unsigned *seen) {
         case ARG_UNIT:
                 *seen |= FLAG_UNIT;
                 return set_string(&arg_unit, v);
-        case 'p':
-                *seen |= FLAG_PROJECT;
-                return set_string(&arg_project, v);
+        case ARG_TIMEOUT:
+                *seen |= FLAG_TIMEOUT;
+                if (parse_seconds(v, &arg_wait_timeout_usec) < 0 || arg_wait_timeout_usec == 0)
+                        return bad_value("timeout", v);
+                return 0;
         default:
                 assert_not_reached();
                 return -EINVAL;
@@ -479,7 +482,7 @@ static int parse_argv(int argc, char *argv[], bool stop_at_verb, unsigned *seen,
         /* optind = 0 makes glibc re-initialise, so the same vector can be parsed twice. */
         optind = 0;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, stop_at_verb ? "+:hvlfo:Ap:" : ":hvlfo:Ap:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, stop_at_verb ? "+:hvlfo:A" : ":hvlfo:A", options, NULL)) >= 0) {
                 if (c == '?') {
                         if (optopt != 0)
                                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "unknown shorthand flag: '%c' in -%c", optopt, optopt);
@@ -517,7 +520,7 @@ static const char *flag_name(unsigned flag) {
         case FLAG_FORWARD_AGENT: return "--forward-agent";
         case FLAG_MACHINE:       return "--machine";
         case FLAG_UNIT:          return "--unit";
-        case FLAG_PROJECT:       return "--project";
+        case FLAG_TIMEOUT:       return "--timeout";
         default:                 return "?";
         }
 }
@@ -552,8 +555,8 @@ static const char *flag_help(unsigned flag) {
                 return "--machine=ID             Open a shell on the machine with this ID (or ID prefix)";
         case FLAG_UNIT:
                 return "--unit=UNIT              Open a shell on the machine running this unit";
-        case FLAG_PROJECT:
-                return "-p, --project=NAME       Compose project name (default: from the file or its directory)";
+        case FLAG_TIMEOUT:
+                return "--timeout=SECONDS        Give up waiting after SECONDS (exit status 1)";
         default:
                 return "";
         }
@@ -608,9 +611,13 @@ static void print_verb_help(const Verb *v) {
                "USAGE:\n"
                "\tfleetctl %s%s%s\n",
                v->name, v->summary, v->name, v->flags ? " [command options] " : " ", v->args);
+        if (v->dispatch == verb_compose) {
+                putchar('\n');
+                fleetctl_compose_help();
+        }
         if (v->flags) {
                 printf("\nOPTIONS:\n");
-                for (unsigned f = 1; f <= FLAG_PROJECT; f <<= 1)
+                for (unsigned f = 1; f <= FLAG_TIMEOUT; f <<= 1)
                         if (v->flags & f)
                                 printf("\t%s\n", flag_help(f));
         }
@@ -856,6 +863,16 @@ static int run(int argc, char *argv[]) {
 
         argc -= n;
         argv += n;
+        /* compose parses its own options (docker compose's, whose -f and -p mean other things). */
+        if (streq(v->name, "compose")) {
+                if (argc >= 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
+                        print_verb_help(v);
+                        return 0;
+                }
+                if (arg_debug)
+                        log_set_max_level(LOG_DEBUG);
+                return v->dispatch(argc, argv);
+        }
         /* ssh passes everything after the target to the remote command untouched. */
         r = parse_argv(argc, argv, streq(v->name, "ssh"), &seen, &help, &version);
         if (r < 0)
@@ -911,7 +928,6 @@ int main(int argc, char *argv[]) {
         free(arg_journal_output);
         free(arg_machine);
         free(arg_unit);
-        free(arg_project);
 
         return r < 0 ? EXIT_FAILURE : r;
 }

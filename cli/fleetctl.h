@@ -45,7 +45,7 @@ extern unsigned arg_ssh_port;
 extern bool arg_forward_agent;
 extern char *arg_machine;
 extern char *arg_unit;
-extern char *arg_project;
+extern uint64_t arg_wait_timeout_usec;  /* --timeout: 0 = none */
 
 /* The etcd client for the configured endpoints, created on first call (borrowed; freed at exit).
  * Returns 0 or a negative errno, after logging why. */
@@ -75,6 +75,26 @@ int fleetctl_resolve_names(char *const *args, char *const *known, char ***ret);
  * verb is fleet's word for the messages ("load", "start", "stop", "unload"). Returns 0, -ETIME if a
  * wait timed out, or another negative errno, after printing why. */
 int fleetctl_activate(char *const *names, UnitDesiredState desired, const char *verb);
+
+/* The attempts a wait may take (cli_wait_units()): --block-attempts and --timeout, the smaller. */
+int fleetctl_wait_attempts(void);
+
+/* cli_wait_units() to stdout with progress on a terminal; a unit that failed has its last journal
+ * lines printed where its machine can be reached. Returns 0, -ETIME, -ENOEXEC (a unit failed), or
+ * another negative errno after printing why. */
+int fleetctl_wait_units(EtcdClient *c, char *const *names, UnitDesiredState desired, int attempts);
+
+/* Print the last lines of the journal of unit name, from its machine: "journalctl -u name -n lines"
+ * there (a note on stderr where it cannot be reached). Returns 0 or a negative errno. */
+int fleetctl_journal_tail(const char *name, unsigned lines);
+
+/* The journals of units of s, one journalctl per machine with a --unit for each of its units
+ * (follow: -f, for a single machine). Returns 0, the last non-zero exit status, or a negative
+ * errno after printing why. */
+int fleetctl_journal_units(const ClusterSnapshot *s, char *const *names, unsigned lines, bool follow);
+
+/* compose's own options and commands, for its help. */
+void fleetctl_compose_help(void);
 
 /* Delete the units of names from the cluster (those that do not exist are skipped) and print
  * "Destroyed X" for each deleted one. Returns 0 or a negative errno, after logging why. */

@@ -319,20 +319,18 @@ static int manifest_write(EtcdClient *c, const char *prefix, ManifestObject *m, 
 }
 
 /* Secret=NAME ... / Config=NAME ... lines of [X-Fleet] get " digest=D" (an old one replaced). */
-static int unit_mark_digests(const char *path, const ManifestObject *l, size_t n) {
-        _cleanup_free_ char *text = NULL, *out = NULL;
+static int unit_mark_digests(char **textp, const ManifestObject *l, size_t n) {
+        _cleanup_free_ char *out = NULL;
         _cleanup_fclose_ FILE *f = NULL;
+        const char *text = *textp;
         size_t out_size = 0;
         bool xfleet = false, changed = false;
         int r;
 
-        r = read_full_file(path, &text, NULL, 0);
-        if (r < 0)
-                return r;
         f = open_memstream(&out, &out_size);
         if (!f)
                 return -ENOMEM;
-        for (char *line = text, *eol; *line; line = eol + (*eol == '\n')) {
+        for (const char *line = text, *eol; *line; line = eol + (*eol == '\n')) {
                 ClusterObjectKind kind = _CLUSTER_OBJECT_KIND_INVALID;
                 const ManifestObject *m = NULL;
                 const char *rest = NULL;
@@ -365,11 +363,13 @@ static int unit_mark_digests(const char *path, const ManifestObject *l, size_t n
                 return r;
         if (!changed)
                 return 0;
-        return write_file_atomic(path, out, out_size, 0644, false);
+        fclose(TAKE_PTR(f));      /* open_memstream: out is final once closed */
+        free_and_replace(*textp, out);
+        return 0;
 }
 
 int objects_compose_up(EtcdClient *c, const char *prefix, const char *manifest, size_t size,
-                       int (*load_keyring)(ClusterKeyring **ret), char *const *units, char **ret_error) {
+                       int (*load_keyring)(ClusterKeyring **ret), char **units, size_t n_units, char **ret_error) {
         _cleanup_(cluster_keyring_freep) ClusterKeyring *k = NULL;
         _cleanup_free_ ManifestObject *l = NULL;
         json_auto_t *a = NULL;
@@ -416,14 +416,10 @@ int objects_compose_up(EtcdClient *c, const char *prefix, const char *manifest, 
                 written += r;
         }
 
-        STRV_FOREACH(u, units) {
-                r = unit_mark_digests(*u, l, n);
-                if (r == -ENOENT)
-                        continue;       /* an instance: its template's file is marked */
-                if (r < 0) {
-                        r = r == -ENOMEM ? r : error_message_set(ret_error, -r, "Failed to mark %s: %s", *u, strerror(-r));
+        for (size_t i = 0; i < n_units; i++) {
+                r = unit_mark_digests(units + i, l, n);
+                if (r < 0)
                         goto finish;
-                }
         }
         r = written;
 finish:

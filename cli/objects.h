@@ -44,9 +44,9 @@ int objects_remove(EtcdClient *c, const char *prefix, ClusterObjectKind kind, co
  * object must exist: -ENOENT with a message naming the compose file, line and key of the first that
  * does not, and nothing written. Then each other object is created, or rewritten when its value
  * changed (objects_ensure(); load_keyring is called once, when there is a secret to seal). Last,
- * each Secret=/Config= reference in [X-Fleet] of the unit files units (paths) gets digest=<the
- * first 16 hex digits of the object's digest>, so that a changed value changes the unit's text and
- * compose up rolls the units that use it (a path that does not exist, an instance's, is skipped).
+ * each Secret=/Config= reference in [X-Fleet] of the n_units unit texts units (each replaced by a
+ * new malloc'd text when it changes) gets digest=<the first 16 hex digits of the object's digest>,
+ * so that a changed value changes the unit's text and compose up rolls the units that use it.
  * Returns the number of objects written, or a negative errno with a message in *ret_error (not for -ENOMEM, nor when load_keyring failed: it logs). */
 int objects_compose_up(EtcdClient *c, const char *prefix, const char *manifest, size_t size,
-                       int (*load_keyring)(ClusterKeyring **ret), char *const *units, char **ret_error);
+                       int (*load_keyring)(ClusterKeyring **ret), char **units, size_t n_units, char **ret_error);

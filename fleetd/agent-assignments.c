@@ -35,8 +35,11 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
         if (old && new && streq(old->hash, new->hash) && old->desired == new->desired)
                 return 0;
 
-        if (!old || !new || !streq(old->hash, new->hash) || old->desired != new->desired)
+        if (!old || !new || !streq(old->hash, new->hash) || old->desired != new->desired) {
                 u->started = false;
+                /* A new body or a new start: its failures here count from zero. */
+                agent_failures_reset(u);
+        }
         if (new)
                 u->global = new->global;
         if (new && (!old || !streq(old->hash, new->hash))) {
@@ -49,6 +52,7 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
                 u->needs_network = f && unit_file_needs_cluster_network(f);
                 u->assignment_install = f && unit_file_has_section(f, "Install");
                 if (agent_names_set_body(a, u, f) < 0 || agent_health_set_body(a, u, f) < 0 ||
+                    agent_failures_set_body(a, u, f) < 0 ||
                     agent_objects_set_body(a, u, f) < 0 || agent_depends_set_body(a, u, f) < 0)
                         return -ENOMEM;
         }

@@ -85,6 +85,10 @@ static void health_set(Agent *a, AgentUnit *u, UnitHealth h) {
             u->assignment->desired == UNIT_DESIRED_LAUNCHED && !a->fenced) {
                 int r;
 
+                /* A failure like a crash: the last one allowed here stops it instead. */
+                if (agent_failures_record(a, u, "unhealthy"))
+                        return;
+                u->restarting_unhealthy = true;
                 log_notice("%s: restarting it, its container is unhealthy.", u->name);
                 r = systemd_client_restart_unit(a->systemd, u->name);
                 if (r < 0)

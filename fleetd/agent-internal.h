@@ -22,6 +22,12 @@ typedef struct AgentDepend {
                                          * ran; the unit is restarted when it meets it again */
 } AgentDepend;
 
+/* Failure times (CLOCK_MONOTONIC) within a window, oldest first (agent-failures.c). */
+typedef struct FailureCounter {
+        usec_t *times;
+        size_t n;
+} FailureCounter;
+
 typedef struct AgentUnit {
         char *name;                     /* the key in Agent.units */
         RegistryAssignment *assignment; /* what the leader wants here; NULL: remove it */
@@ -41,6 +47,13 @@ typedef struct AgentUnit {
         char *sub_state;
         char *published;                /* the state record last written, NULL if none */
         int64_t published_lease;        /* the lease it was written under */
+        /* a body replaced under a unit systemd knows (agent-states.c): systemd's state stays the
+         * old body's (it runs, or the restart onto the new one is stopping it) until the agent's
+         * job for the new body has finished */
+        char *stale_hash;               /* the old body's hash, published meanwhile ("": unknown, then
+                                         * nothing is published); NULL: the state is file_hash's */
+        bool stale_job_sent;            /* that job was sent since the last replacement */
+        char *stale_job;                /* its path, once systemd queued it */
 
         /* its container's name (agent-names.c) */
         ServiceNamesSpec *name_spec;    /* the body's [X-Fleet-Network], NULL: no name */
@@ -59,6 +72,13 @@ typedef struct AgentUnit {
         UnitHealth health;              /* as last read while it runs; published with its state */
         sd_event_source *health_timer;  /* the next read */
         sd_event_source *health_probe;  /* the runtime's "inspect" in flight (a child) */
+        /* its failures here (agent-failures.c) */
+        unsigned move_after_failures;   /* [X-Fleet] MoveAfterFailures= (0: never) */
+        usec_t failure_window_usec;     /* [X-Fleet] FailureWindow= */
+        FailureCounter failures;
+        const char *failure_cause;      /* the last one's (static string), NULL if none */
+        char *gave_up;                  /* given up here: why (published); never started again */
+        bool restarting_unhealthy;      /* the agent restarts it for its health: not a second failure */
         /* its secrets and configs (agent-objects.c) */
         ClusterObjectRef *object_refs;  /* the body's Secret=/Config= */
         size_t n_object_refs;
@@ -230,7 +250,8 @@ int agent_reconcile_setup(Agent *a);
 /* The SystemdClient handlers: record a unit's reported state / re-read it after a job. */
 void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_state,
                          const char *active_state, const char *sub_state, void *userdata);
-void agent_on_job_removed(SystemdClient *s, const char *unit, const char *result, void *userdata);
+void agent_on_job_removed(SystemdClient *s, const char *unit, const char *job, const char *result,
+                          void *userdata);
 /* Publish changed states (one txn per burst, at idle priority) if registered. */
 void agent_schedule_publish(Agent *a);
 /* Refresh the systemd state of a unit (batched). */
@@ -241,6 +262,16 @@ int agent_states_setup(Agent *a);
 void agent_states_forget(Agent *a);
 /* Delete u's state key (at the next publish), if it was published. */
 int agent_state_delete(Agent *a, AgentUnit *u);
+/* u's body on disk was replaced; old_hash (taken, may be "") is the body systemd loaded and may
+ * run. Until a job sent through agent_state_unit_job() has finished, u's state is published as
+ * old_hash's: a restart's stop of the old process (failed, for a container killed) is not the new
+ * body's failure, and the old process still active is not the new body ready. */
+void agent_state_body_replaced(Agent *a, AgentUnit *u, char *old_hash);
+/* Send systemd the job method ("StartUnit", "StopUnit", "RestartUnit") for u; once it finished,
+ * u's state is its current body's. Returns 0 if the call was sent, or a negative errno. */
+int agent_state_unit_job(Agent *a, AgentUnit *u, const char *method);
+/* u gets no job and does not run: after the reload its state is its current body's. */
+void agent_state_settled(Agent *a, AgentUnit *u);
 
 /* agent-health.c: the health of this machine's containers, read from their runtime. */
 /* Read u's [X-Fleet] Healthcheck= (and its Restart=) from its new body (f: parsed; NULL: none or
@@ -250,6 +281,28 @@ int agent_health_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
 void agent_health_on_state(Agent *a, AgentUnit *u);
 /* Release u's health reads (for agent_unit_free() and a unit that goes). */
 void agent_health_unit_clear(AgentUnit *u);
+
+/* agent-failures.c: a unit given up on this machine after MoveAfterFailures= failures. */
+/* Add a failure at now to c, forgetting those older than window and keeping at most limit (0: no
+ * bound). Returns the failures in the window, or -ENOMEM. */
+int failure_counter_add(FailureCounter *c, usec_t now, usec_t window, unsigned limit);
+/* The failures in the window ending at now (older ones are forgotten). */
+unsigned failure_counter_count(FailureCounter *c, usec_t now, usec_t window);
+void failure_counter_done(FailureCounter *c);
+/* Read u's MoveAfterFailures= and FailureWindow= from its new body (f: parsed; NULL: none or
+ * unparsable, the defaults) and start counting over. Returns 0 or -ENOMEM. */
+int agent_failures_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
+/* Forget u's failures and that it was given up (a new start asked for, or it goes). */
+void agent_failures_reset(AgentUnit *u);
+/* u's failures within its window now (published with its state). */
+unsigned agent_failures_count(AgentUnit *u);
+/* Count a failure of launched u (cause: a static string, "unhealthy", "failed"...). Returns true
+ * if it made the unit give up here: it is then stopped and never started again by this agent,
+ * and the caller must not restart it. */
+bool agent_failures_record(Agent *a, AgentUnit *u, const char *cause);
+/* u's systemd state changed (was_failed/was_auto_restart: its states before): count entering
+ * "failed" or systemd's "auto-restart". */
+void agent_failures_on_state(Agent *a, AgentUnit *u, bool was_failed, bool was_auto_restart);
 
 /* agent-names.c: the names of this machine's containers, P names/<unit>/<id>. */
 /* Read u's [X-Fleet-Network] from its new body (f: parsed; NULL: none or unparsable). Returns 0 or

@@ -26,7 +26,8 @@ static void reconcile_after_reload(Agent *a) {
 
                 if (!u->assignment || u->refused)
                         continue;
-                run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u);
+                /* A unit given up here stays stopped until the leader moves it (agent-failures.c). */
+                run = u->assignment->desired == UNIT_DESIRED_LAUNCHED && !agent_unit_fenced(a, u) && !u->gave_up;
 
                 if (run && !u->started &&
                     ((r = agent_objects_materialise(a, u)) != 0 || (r = agent_depends_check(a, u)) != 0)) {
@@ -55,10 +56,7 @@ static void reconcile_after_reload(Agent *a) {
                         u->waiting_network = false;
                         /* StartUnit on a unit that already runs is a no-op in systemd: adopted
                          * units keep their processes. */
-                        if (u->changed)
-                                r = systemd_client_restart_unit(a->systemd, u->name);
-                        else
-                                r = systemd_client_start_unit(a->systemd, u->name);
+                        r = agent_state_unit_job(a, u, u->changed ? "RestartUnit" : "StartUnit");
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to start %s: %m", u->name);
                                 continue;
@@ -73,7 +71,7 @@ static void reconcile_after_reload(Agent *a) {
                 } else if (!run && (u->started ||
                                     (!pulled_in(a, u) &&
                                      (!u->active_state || agent_unit_is_running(u))))) {
-                        r = systemd_client_stop_unit(a->systemd, u->name);
+                        r = agent_state_unit_job(a, u, "StopUnit");
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to stop %s: %m", u->name);
                                 continue;
@@ -84,8 +82,13 @@ static void reconcile_after_reload(Agent *a) {
                         a->stats.n_stops++;
                         u->started = false;
                         u->changed = false;
-                } else if (u->load_state)
-                        continue;
+                } else {
+                        /* Neither started nor stopped: a new body that does not run (inactive
+                         * after the reload) has the state. */
+                        agent_state_settled(a, u);
+                        if (u->load_state)
+                                continue;
+                }
 
                 r = strv_extend(&refresh, u->name);
                 if (r < 0) {
@@ -200,7 +203,8 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                 if (r < 0)
                         log_error_errno(r, "Failed to enable %s: %m", u->name);
                 log_info("Loading %s (%.7s).", u->name, u->assignment->hash);
-                free(u->file_hash);
+                if (u->file_hash)
+                        agent_state_body_replaced(a, u, TAKE_PTR(u->file_hash));
                 u->file_hash = strdup(u->assignment->hash);
                 if (!u->file_hash)
                         return -ENOMEM;

@@ -23,11 +23,14 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
                          const char *active_state, const char *sub_state, void *userdata) {
         Agent *a = userdata;
         bool changed = false;
+        bool was_failed, was_auto_restart;
         AgentUnit *u;
 
         u = hashmap_get(a->units, unit);
         if (!u || u->refused)
                 return;         /* a refused unit's name is another unit's, whose state is not ours */
+        was_failed = streq_ptr(u->active_state, "failed");
+        was_auto_restart = streq_ptr(u->sub_state, "auto-restart");
         if (update_field(&u->load_state, load_state, &changed) < 0 ||
             update_field(&u->active_state, active_state, &changed) < 0 ||
             update_field(&u->sub_state, sub_state, &changed) < 0) {
@@ -37,19 +40,81 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
         if (changed) {
                 log_debug("%s: %s/%s/%s", unit, strna(u->load_state), strna(u->active_state),
                           strna(u->sub_state));
+                agent_failures_on_state(a, u, was_failed, was_auto_restart);
                 agent_health_on_state(a, u);
                 agent_names_on_state(a, u);
                 agent_schedule_publish(a);
         }
 }
 
-void agent_on_job_removed(SystemdClient *s, const char *unit, const char *result, void *userdata) {
-        Agent *a = userdata;
+static void stale_end(Agent *a, AgentUnit *u) {
+        u->stale_hash = mfree(u->stale_hash);
+        u->stale_job = mfree(u->stale_job);
+        u->stale_job_sent = false;
+        agent_schedule_publish(a);
+}
 
-        if (!hashmap_contains(a->units, unit))
+void agent_state_body_replaced(Agent *a, AgentUnit *u, char *old_hash) {
+        /* Replaced again before the first replacement's job finished: systemd may still run the
+         * first body, whose state it is. */
+        if (u->stale_hash)
+                free(old_hash);
+        else
+                u->stale_hash = old_hash;
+        u->stale_job = mfree(u->stale_job);
+        u->stale_job_sent = false;
+}
+
+static void on_stale_job_queued(SystemdClient *s, const char *unit, const char *job, void *userdata) {
+        Agent *a = userdata;
+        AgentUnit *u;
+
+        u = hashmap_get(a->units, unit);
+        if (!u || !u->stale_hash || !u->stale_job_sent || u->stale_job)
+                return;         /* replaced again since: the next job counts */
+        /* Refused: what systemd reports now is the new body's failure to run. */
+        if (!job) {
+                stale_end(a, u);
+                return;
+        }
+        u->stale_job = strdup(job);
+        if (!u->stale_job) {
+                log_oom();
+                stale_end(a, u);
+        }
+}
+
+int agent_state_unit_job(Agent *a, AgentUnit *u, const char *method) {
+        bool track = u->stale_hash && !u->stale_job_sent;
+        int r;
+
+        r = systemd_client_queue_job(a->systemd, method, u->name, track ? on_stale_job_queued : NULL, a);
+        if (r < 0)
+                return r;
+        if (track)
+                u->stale_job_sent = true;
+        return 0;
+}
+
+void agent_state_settled(Agent *a, AgentUnit *u) {
+        if (u->stale_hash && !u->stale_job_sent && !agent_unit_is_running(u))
+                stale_end(a, u);
+}
+
+void agent_on_job_removed(SystemdClient *s, const char *unit, const char *job, const char *result,
+                          void *userdata) {
+        Agent *a = userdata;
+        AgentUnit *u;
+
+        u = hashmap_get(a->units, unit);
+        if (!u)
                 return;
         if (!streq(result, "done"))
                 log_notice("Job for %s finished: %s.", unit, result);
+        /* systemd sends a unit's pending state change before its job's JobRemoved: what it
+         * reported last is the outcome of the job for the new body. */
+        if (u->stale_job && streq(u->stale_job, job))
+                stale_end(a, u);
         /* PropertiesChanged normally tells the outcome already; a read makes sure of it. */
         agent_schedule_refresh(a, unit);
 }
@@ -157,12 +222,14 @@ static int state_json(Agent *a, AgentUnit *u, char **ret) {
         RegistryUnitState s = {
                 .unit = u->name,
                 .machine_id = a->machine_id,
-                .hash = u->file_hash,
+                .hash = u->stale_hash ?: u->file_hash,
                 .load_state = u->load_state,
                 .active_state = u->active_state,
                 .sub_state = u->sub_state,
                 .health = u->health,
                 .reason = u->objects_blocked ?: u->depends_blocked,
+                .failures = agent_failures_count(u),
+                .gave_up = u->gave_up,
         };
 
         if (u->refused)
@@ -208,7 +275,8 @@ static int publish_build(Agent *a, EtcdTxn *t) {
                 _cleanup_free_ char *json = NULL, *key = NULL;
 
                 if (!u->assignment ||
-                    (!u->refused && (!u->file_hash || !streq(u->file_hash, u->assignment->hash) || !u->load_state)))
+                    (!u->refused && (!u->file_hash || !streq(u->file_hash, u->assignment->hash) || !u->load_state ||
+                                     streq_ptr(u->stale_hash, ""))))
                         continue;
                 r = state_json(a, u, &json);
                 if (r < 0)

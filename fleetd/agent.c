@@ -20,8 +20,11 @@ AgentUnit *agent_unit_free(AgentUnit *u) {
         free(u->sub_state);
         free(u->refused);
         free(u->published);
+        free(u->stale_hash);
+        free(u->stale_job);
         agent_names_unit_clear(u);
         agent_health_unit_clear(u);
+        agent_failures_reset(u);
         agent_objects_unit_clear(u);
         agent_depends_unit_clear(u);
         return mfree(u);

@@ -113,6 +113,13 @@ static int engine_cache_unit_put(Engine *e, const char *name, const EtcdKeyValue
                 r = scheduler_unit_set(e->scheduler, name, x, u->record->desired);
         if (r < 0 && r != -ENOENT)
                 return r;
+        /* The machines a unit was given up on take it again once it has a new body, or after an
+         * unload: the user changed something. Not with time: a unit that fails everywhere would
+         * bounce between the machines forever. */
+        if (old && !u->is_template && !u->invalid &&
+            (!streq(old->record->raw, u->record->raw) || u->record->desired == UNIT_DESIRED_INACTIVE) &&
+            scheduler_unit_exclusions_clear(e->scheduler, name) > 0)
+                log_info("engine: %s may run again on the machines it was given up on.", name);
 
         engine_unit_free(hashmap_remove(e->units, name));
         r = hashmap_put(e->units, u->record->name, u);
@@ -200,6 +207,35 @@ static int engine_cache_reason_listed(Engine *e, const char *unit, const EtcdKey
         return engine_reason_set(e, unit, kv->value, kv->value_size);
 }
 
+/* P states/<unit>/<machine>: agents publish states all the time, and only one that gave its unit
+ * up concerns the leader: the unit is moved elsewhere (scheduler_unit_exclude()), if the record is
+ * about the body it has and the machine it is placed on (a late record of an older body or of a
+ * former machine says nothing). Returns 1 if the unit is to move, 0 if not, -ENOMEM. */
+static int engine_cache_state_put(Engine *e, const char *unit, const char *machine, const EtcdKeyValue *kv) {
+        _cleanup_(registry_unit_state_freep) RegistryUnitState *st = NULL;
+        EngineUnit *u;
+        int r;
+
+        if (!memmem(kv->value, kv->value_size, "\"gave_up\"", strlen("\"gave_up\"")))
+                return 0;
+        r = registry_unit_state_from_json(kv->value, kv->value_size, &st);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !st->gave_up || !streq(st->unit, unit) || !streq(st->machine_id, machine))
+                return 0;
+        u = hashmap_get(e->units, unit);
+        if (!u || u->is_template || u->invalid || !streq_ptr(st->hash, u->record->hash) ||
+            !streq_ptr(scheduler_unit_machine(e->scheduler, unit), machine))
+                return 0;
+
+        log_notice("engine: %s was given up on machine %s (%s): moving it.", unit, machine, st->gave_up);
+        r = scheduler_unit_exclude(e->scheduler, unit, machine, st->gave_up);
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        engine_touch(e, unit, false);
+        return 1;
+}
+
 /* Feed one key of the listing (listed) or of the watch into the model. Returns 1 if it concerned
  * machines or units (a scheduling pass may have something to do), 0 if not, or a negative errno. */
 static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue *kv, bool listed) {
@@ -244,9 +280,14 @@ static int engine_cache_apply(Engine *e, EtcdEventType type, const EtcdKeyValue 
                         return 0;
                 return engine_cache_reason_listed(e, a, kv);
 
+        case REGISTRY_KEY_STATE:
+                if (type == ETCD_EVENT_DELETE)
+                        return 0;
+                return engine_cache_state_put(e, a, b, kv);
+
         default:
-                /* States (agents report them all the time), the leader key (the election watches
-                 * it), foreign keys: nothing to schedule. */
+                /* The leader key (the election watches it), names, foreign keys: nothing to
+                 * schedule. */
                 return 0;
         }
 }

@@ -129,7 +129,9 @@ static int engine_batch_add_unit(Engine *e, EngineBatch *b, const char *name, bo
                 if (u->invalid)
                         reason = u->invalid;
                 else {
-                        reason = scheduler_unit_reason(e->scheduler, name);
+                        /* A unit moved after failures keeps saying so where it runs now. */
+                        reason = scheduler_unit_reason(e->scheduler, name) ?:
+                                 scheduler_unit_moved(e->scheduler, name);
 
                         if (rewrite) {
                                 r = scheduler_unit_machines(e->scheduler, name, &machines);

@@ -22,8 +22,10 @@ struct SystemdClient {
 typedef struct Pending {
         SystemdClient *client;
         systemd_done_t done;
+        systemd_job_queued_t queued;    /* for a unit's job */
         void *userdata;
         char *what;
+        char *unit;
 } Pending;
 
 static void pending_free(void *p) {
@@ -32,6 +34,7 @@ static void pending_free(void *p) {
         if (!pending)
                 return;
         free(pending->what);
+        free(pending->unit);
         free(pending);
 }
 
@@ -152,7 +155,7 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 return 0;
         }
         if (s->handlers.job_removed)
-                s->handlers.job_removed(s, unit, result, s->handlers.userdata);
+                s->handlers.job_removed(s, unit, job, result, s->handlers.userdata);
         return 0;
 }
 
@@ -282,13 +285,35 @@ int systemd_client_reload(SystemdClient *s, systemd_done_t done, void *userdata)
         return call_async(s, m, on_done_reply, p);
 }
 
-static int unit_job(SystemdClient *s, const char *method, const char *unit) {
+static int on_job_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Pending *p = userdata;
+        const char *message, *job;
+        int r;
+
+        r = reply_error(reply, &message);
+        if (r < 0)
+                log_warning_errno(r, "systemd: %s failed: %s", p->what, strna(message));
+        else {
+                r = sd_bus_message_read(reply, "o", &job);
+                if (r < 0)
+                        log_warning_errno(r, "systemd: malformed reply to %s: %m", p->what);
+        }
+        if (r < 0)
+                job = NULL;
+        if (p->queued)
+                p->queued(p->client, p->unit, job, p->userdata);
+        return 0;
+}
+
+int systemd_client_queue_job(SystemdClient *s, const char *method, const char *unit, systemd_job_queued_t queued,
+                             void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *what = NULL;
         Pending *p;
         int r;
 
         assert(s);
+        assert(method);
         assert(unit);
 
         r = sd_bus_message_new_method_call(s->bus, &m, SYSTEMD_DEST, SYSTEMD_PATH, SYSTEMD_MANAGER, method);
@@ -299,22 +324,28 @@ static int unit_job(SystemdClient *s, const char *method, const char *unit) {
                 return r;
         if (asprintf(&what, "%s(%s)", method, unit) < 0)
                 return -ENOMEM;
-        r = pending_new(s, NULL, NULL, what, &p);
+        r = pending_new(s, NULL, userdata, what, &p);
         if (r < 0)
                 return r;
-        return call_async(s, m, on_done_reply, p);
+        p->queued = queued;
+        p->unit = strdup(unit);
+        if (!p->unit) {
+                pending_free(p);
+                return -ENOMEM;
+        }
+        return call_async(s, m, on_job_reply, p);
 }
 
 int systemd_client_start_unit(SystemdClient *s, const char *unit) {
-        return unit_job(s, "StartUnit", unit);
+        return systemd_client_queue_job(s, "StartUnit", unit, NULL, NULL);
 }
 
 int systemd_client_stop_unit(SystemdClient *s, const char *unit) {
-        return unit_job(s, "StopUnit", unit);
+        return systemd_client_queue_job(s, "StopUnit", unit, NULL, NULL);
 }
 
 int systemd_client_restart_unit(SystemdClient *s, const char *unit) {
-        return unit_job(s, "RestartUnit", unit);
+        return systemd_client_queue_job(s, "RestartUnit", unit, NULL, NULL);
 }
 
 static int unit_file_call(SystemdClient *s, const char *method, const char *file, bool force) {

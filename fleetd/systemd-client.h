@@ -18,9 +18,12 @@ typedef struct SystemdClient SystemdClient;
 typedef void (*systemd_unit_state_handler_t)(SystemdClient *s, const char *unit, const char *load_state,
                                              const char *active_state, const char *sub_state,
                                              void *userdata);
-/* A job for unit finished (result: "done", "failed", "canceled", ...). */
-typedef void (*systemd_job_removed_handler_t)(SystemdClient *s, const char *unit, const char *result,
-                                              void *userdata);
+/* A job for unit finished (result: "done", "failed", "canceled", ...); job is its object path. */
+typedef void (*systemd_job_removed_handler_t)(SystemdClient *s, const char *unit, const char *job,
+                                              const char *result, void *userdata);
+/* systemd queued the job asked for unit: job is its object path, as JobRemoved will name it (a job
+ * merged into one already queued gets that one's path); NULL when systemd refused it. */
+typedef void (*systemd_job_queued_t)(SystemdClient *s, const char *unit, const char *job, void *userdata);
 /* Completion of an asynchronous call: error is 0 or a negative errno. */
 typedef void (*systemd_done_t)(SystemdClient *s, int error, void *userdata);
 
@@ -50,6 +53,12 @@ int systemd_client_start_unit(SystemdClient *s, const char *unit);
 int systemd_client_stop_unit(SystemdClient *s, const char *unit);
 /* RestartUnit "replace": for a unit whose body changed (starts it if it was not running). */
 int systemd_client_restart_unit(SystemdClient *s, const char *unit);
+/* The same jobs (method: "StartUnit", "StopUnit" or "RestartUnit"), and queued (optional) is called
+ * with the job's path once systemd accepted it, so that its JobRemoved can be told from other jobs'
+ * (with NULL when systemd refused it; the failure is logged). Returns 0 if the call was sent, or a
+ * negative errno. */
+int systemd_client_queue_job(SystemdClient *s, const char *method, const char *unit, systemd_job_queued_t queued,
+                             void *userdata);
 
 /* The [Install] section in the runtime scope (/run/systemd/system), fleet's Load and Unload. Each
  * is sent on the connection in order, so systemd has applied it before a Reload sent after it.

@@ -445,8 +445,11 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret) {
             set_str(o, "hash", s->hash) < 0 || set_str(o, "load_state", s->load_state) < 0 ||
             set_str(o, "active_state", s->active_state) < 0 || set_str(o, "sub_state", s->sub_state) < 0 ||
             set_str(o, "reason", s->reason) < 0 ||
-            set_str(o, "health", unit_health_to_string(s->health)) < 0)
+            set_str(o, "health", unit_health_to_string(s->health)) < 0 ||
+            set_str(o, "gave_up", s->gave_up) < 0)
                 return -EINVAL;
+        if (s->failures > 0 && json_object_set_new(o, "failures", json_integer(s->failures)) < 0)
+                return -ENOMEM;
 
         return dump(o, ret);
 }
@@ -454,16 +457,17 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret) {
 int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitState **ret) {
         _cleanup_(registry_unit_state_freep) RegistryUnitState *s = NULL;
         const char *unit = NULL, *mid = NULL, *hash = NULL, *load = NULL, *active = NULL, *sub = NULL,
-                *reason = NULL, *health = NULL;
+                *reason = NULL, *health = NULL, *gave_up = NULL;
         size_t unit_len = 0, mid_len = 0, hash_len = 0, load_len = 0, active_len = 0, sub_len = 0,
-                reason_len = 0, health_len = 0;
+                reason_len = 0, health_len = 0, gave_up_len = 0;
         UnitHealth h = UNIT_HEALTH_NONE;
+        json_int_t failures = 0;
         json_auto_t *root = NULL;
         int r;
 
         assert(ret);
 
-        r = load_record(json, size, &root, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%, s?s%, s?s%}",
+        r = load_record(json, size, &root, "{s:s%, s:s%, s?s%, s:s%, s:s%, s:s%, s?s%, s?s%, s?s%, s?I}",
                         "unit", &unit, &unit_len,
                         "machine_id", &mid, &mid_len,
                         "hash", &hash, &hash_len,
@@ -471,9 +475,13 @@ int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitSta
                         "active_state", &active, &active_len,
                         "sub_state", &sub, &sub_len,
                         "reason", &reason, &reason_len,
-                        "health", &health, &health_len);
+                        "health", &health, &health_len,
+                        "gave_up", &gave_up, &gave_up_len,
+                        "failures", &failures);
         if (r < 0)
                 return r;
+        if (failures < 0 || failures > UINT32_MAX)
+                return -EBADMSG;
 
         if (health) {
                 if (!word_ok(health, health_len))
@@ -487,7 +495,7 @@ int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitSta
             !text_ok(mid, mid_len) || !registry_machine_id_is_valid(mid) ||
             (hash && (!text_ok(hash, hash_len) || !registry_hash_is_valid(hash))) ||
             !word_ok(load, load_len) || !word_ok(active, active_len) || !word_ok(sub, sub_len) ||
-            !opt_text_ok(reason, reason_len))
+            !opt_text_ok(reason, reason_len) || !opt_text_ok(gave_up, gave_up_len))
                 return -EBADMSG;
 
         s = new0(RegistryUnitState, 1);
@@ -499,9 +507,10 @@ int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitSta
         s->active_state = strdup(active);
         s->sub_state = strdup(sub);
         if (!s->unit || !s->machine_id || !s->load_state || !s->active_state || !s->sub_state ||
-            dup_opt(hash, &s->hash) < 0 || dup_opt(reason, &s->reason) < 0)
+            dup_opt(hash, &s->hash) < 0 || dup_opt(reason, &s->reason) < 0 || dup_opt(gave_up, &s->gave_up) < 0)
                 return -ENOMEM;
         s->health = h;
+        s->failures = (unsigned) failures;
 
         *ret = TAKE_PTR(s);
         return 0;
@@ -517,6 +526,7 @@ RegistryUnitState *registry_unit_state_free(RegistryUnitState *s) {
         free(s->active_state);
         free(s->sub_state);
         free(s->reason);
+        free(s->gave_up);
         return mfree(s);
 }
 

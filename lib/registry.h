@@ -163,7 +163,9 @@ typedef struct RegistryAssignment {
 typedef struct RegistryUnitState {
         char *unit;
         char *machine_id;
-        char *hash;                     /* hash of the unit body the agent has loaded */
+        char *hash;                     /* hash of the body the state is about: the one the agent has
+                                         * loaded, or while it replaces a body, until its job for the new
+                                         * one finished, the old one (which runs or is being stopped) */
         char *load_state;               /* systemd's LoadState, ActiveState, SubState */
         char *active_state;
         char *sub_state;
@@ -171,6 +173,12 @@ typedef struct RegistryUnitState {
                                          * why, for fleetctl; NULL otherwise (and in older records) */
         UnitHealth health;              /* its container's healthcheck: "health", absent for none (no
                                          * healthcheck, and older records) */
+        unsigned failures;              /* its failures on this machine within its FailureWindow=
+                                         * ([X-Fleet], xfleet.h): "failures", absent for 0 */
+        char *gave_up;                  /* the agent gave the unit up here after MoveAfterFailures=
+                                         * failures and stopped it, e.g. "3 failures in 5min
+                                         * (unhealthy)": the leader moves it elsewhere. "gave_up",
+                                         * absent (NULL) otherwise */
 } RegistryUnitState;
 
 typedef struct RegistryLeader {

@@ -29,6 +29,8 @@ FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, EvictMo
                     const Unit **ret_blocker) {
         const UnitList *lists[] = { &m->units, &m->globals };
 
+        if (u->excluded && strv_contains(u->excluded, m->id))
+                return FIT_EXCLUDED;
         if (m->cordon == REGISTRY_CORDON_DRAINED || (m->cordon == REGISTRY_CORDON_CORDONED && u->machine != m))
                 return FIT_CORDONED;
         if (u->x->machine_id && !xfleet_machine_id_match(u->x->machine_id, m->id))

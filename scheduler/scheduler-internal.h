@@ -104,6 +104,9 @@ struct Unit {
         uint64_t fail_room_serial;      /* Scheduler.room_serial when it failed */
         uint64_t evicted_serial;        /* the reconcile that evicted it (then it may not evict) */
         char *reason;
+        char **excluded;                /* machines it was given up on: never placed there again
+                                         * (scheduler_unit_exclude()); NULL for nearly all units */
+        char *moved;                    /* "moved from M: why", of the last exclusion, or NULL */
 };
 
 struct Machine {
@@ -237,6 +240,7 @@ typedef enum FitResult {
         FIT_RESOURCES,          /* not enough free CPU, memory or a named resource */
         FIT_MAX_PER_MACHINE,    /* MaxReplicasPerMachine instances of its template are there */
         FIT_SPREAD,             /* not in the SpreadMetadata group being tried */
+        FIT_EXCLUDED,           /* the unit was given up on the machine (scheduler_unit_exclude()) */
         _FIT_RESULT_MAX,
 } FitResult;
 

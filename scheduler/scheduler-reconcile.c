@@ -311,6 +311,8 @@ static char *reason_from_search(const LoadIndex *ix, const Unit *u, const size_t
         }
         if (counts[FIT_CORDONED] > 0)
                 return reason_new("every machine it fits on is cordoned or drained");
+        if (counts[FIT_EXCLUDED] > 0)
+                return reason_new("it was given up on every machine it fits on");
         return reason_new("no machine fits");
 }
 
@@ -345,6 +347,8 @@ static char *reason_from_fit(const Unit *u, const Machine *m, FitResult f, const
                                   resources_format_cpu(cpu, sizeof(cpu), machine_cpu_free(m)),
                                   resources_format_memory(mem, sizeof(mem), machine_mem_free(m)));
         }
+        case FIT_EXCLUDED:
+                return reason_new("it was given up on machine %s (%s)", m->id, why);
         case FIT_MAX_PER_MACHINE:
                 return reason_new("machine %s (%s) already has MaxReplicasPerMachine=%u instances of %s", m->id,
                                   why, u->x->max_per_machine, u->group);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <stdio.h>
+
 #include "scheduler-internal.h"
 #include "strv.h"
 #include "unit-name.h"
@@ -56,6 +58,15 @@ static int unit_list_append(UnitList *l, Unit *u) {
 /* ---- placement bookkeeping ---- */
 
 void unit_set_failed(Scheduler *s, Unit *u, char *reason, bool retry_always) {
+        /* A unit moved away from a machine says so first: that is what its user looks for. */
+        if (u->moved && reason) {
+                char *both = NULL;
+
+                if (asprintf(&both, "%s; %s", u->moved, reason) < 0)
+                        both = NULL;
+                free(reason);
+                reason = both;
+        }
         free_and_replace(u->reason, reason);
         u->failed = true;
         u->retry_always = retry_always;
@@ -219,6 +230,8 @@ static Unit *unit_free(Unit *u) {
         free(u->group);
         xfleet_options_free(u->x);
         free(u->reason);
+        strv_free(u->excluded);
+        free(u->moved);
         return mfree(u);
 }
 
@@ -819,6 +832,68 @@ const char *scheduler_unit_reason(const Scheduler *s, const char *unit) {
         if (!u || !unit_wanted(u) || u->machine || u->n_global_placements > 0)
                 return NULL;
         return u->reason;
+}
+
+int scheduler_unit_exclude(Scheduler *s, const char *unit, const char *machine, const char *why) {
+        _cleanup_free_ char *moved = NULL;
+        Unit *u;
+        int r;
+
+        assert(s);
+        assert(unit);
+        assert(why);
+
+        if (isempty(machine))
+                return -EINVAL;
+        u = hashmap_get(s->units, unit);
+        if (!u)
+                return -ENOENT;
+        if (asprintf(&moved, "moved from %s: %s", machine, why) < 0)
+                return -ENOMEM;
+        if (!strv_contains(u->excluded, machine)) {
+                r = strv_extend(&u->excluded, machine);
+                if (r < 0)
+                        return r;
+        }
+        free_and_replace(u->moved, moved);
+        /* The check of the next reconcile finds it no longer fits there: it moves like a unit
+         * whose machine stopped matching. */
+        if (u->machine && streq(u->machine->id, machine)) {
+                r = unit_list_add(s, UNIT_LIST_CHECK, u);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int scheduler_unit_exclusions_clear(Scheduler *s, const char *unit) {
+        Unit *u;
+
+        assert(s);
+        assert(unit);
+
+        u = hashmap_get(s->units, unit);
+        if (!u)
+                return -ENOENT;
+        if (!u->excluded && !u->moved)
+                return 0;
+        u->excluded = strv_free(u->excluded);
+        u->moved = mfree(u->moved);
+        unit_clear_failed(u);
+        s->epoch++;     /* it may fit where it was given up now */
+        return 1;
+}
+
+const char *scheduler_unit_moved(const Scheduler *s, const char *unit) {
+        const Unit *u;
+
+        assert(s);
+        assert(unit);
+
+        u = hashmap_get(s->units, unit);
+        if (!u || !unit_wanted(u))
+                return NULL;
+        return u->moved;
 }
 
 int scheduler_machine_load(const Scheduler *s, const char *id) {

@@ -163,6 +163,22 @@ int scheduler_unit_machines(const Scheduler *s, const char *unit, char ***ret);
  * why not. Borrowed. */
 const char *scheduler_unit_reason(const Scheduler *s, const char *unit);
 
+/* Unit gave up on machine (its agent stopped it there after MoveAfterFailures= failures, see
+ * xfleet.h): it is never placed there again, and if it is placed there the next reconcile moves it
+ * to another machine that fits, or leaves it unplaced. why (e.g. "3 failures in 5min
+ * (unhealthy)") makes the note "moved from <machine>: <why>", which scheduler_unit_moved()
+ * returns and which starts its reason while it is unplaced. Exclusions add up (a unit given up
+ * on every machine it fits on stays unplaced: nothing bounces forever) until
+ * scheduler_unit_exclusions_clear(). Returns 0, -ENOENT for an unknown unit, -EINVAL for an
+ * empty machine, -ENOMEM. */
+int scheduler_unit_exclude(Scheduler *s, const char *unit, const char *machine, const char *why);
+/* Forget unit's exclusions and note (its body changed, or it was unloaded). Returns 1 if it had
+ * any, 0 if not, -ENOENT for an unknown unit. */
+int scheduler_unit_exclusions_clear(Scheduler *s, const char *unit);
+/* The note of a wanted unit's last exclusion ("moved from M: why"), placed or not; NULL if none.
+ * Borrowed. */
+const char *scheduler_unit_moved(const Scheduler *s, const char *unit);
+
 /* How many placements machine id has (global units included); -ENOENT if unknown. */
 int scheduler_machine_load(const Scheduler *s, const char *id);
 

@@ -556,9 +556,10 @@ int convert_deploy(Converter *c, const char *key, YamlNode *v) {
                         r = deploy_resources(c, val);
                 else if (streq(k->value, "placement"))
                         r = 0; /* after replicas are known: below */
-                else if (STR_IN_SET(k->value, "update_config", "rollback_config"))
-                        r = diag_warning(c->diag, k, converter_path(c, "deploy"),
-                                         "%s is not supported (fleet has no rolling updates), ignoring", k->value);
+                else if (streq(k->value, "update_config"))
+                        r = convert_update_config(c, "deploy.update_config", val, &c->service->update);
+                else if (streq(k->value, "rollback_config"))
+                        r = convert_update_config(c, "deploy.rollback_config", val, &c->service->rollback);
                 else if (streq(k->value, "endpoint_mode"))
                         r = diag_warning(c->diag, k, converter_path(c, "deploy.endpoint_mode"),
                                          "there is no virtual IP; containers are reached on their machines, ignoring");

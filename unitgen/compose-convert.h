@@ -76,6 +76,9 @@ int convert_gpus(Converter *c, const char *key, YamlNode *v);
 int convert_blkio(Converter *c, const char *key, YamlNode *v);
 int convert_drop(Converter *c, const char *key, YamlNode *v);
 
+/* deploy.update_config or deploy.rollback_config (key: its dotted path) into *ret, over its defaults. */
+int convert_update_config(Converter *c, const char *key, YamlNode *v, ComposeUpdateConfig *ret);
+
 int convert_ports(Converter *c, const char *key, YamlNode *v);
 int convert_volumes(Converter *c, const char *key, YamlNode *v);
 int convert_tmpfs(Converter *c, const char *key, YamlNode *v);

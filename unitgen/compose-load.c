@@ -263,6 +263,15 @@ static int project_setup(ComposeProject *p, const ComposeLoadOptions *o, Diag *d
         if (!p->env)
                 return -ENOMEM;
 
+        /* As compose: --env-file replaces .env; the environment still wins over both. */
+        for (size_t i = strv_length(o->env_files); i > 0; i--) {
+                r = compose_project_load_env(p, o->env_files[i - 1], o->env_files[i - 1], true, d);
+                if (r < 0)
+                        return r;
+        }
+        if (o->env_files)
+                return 0;
+
         r = compose_project_path(p, ".env", &dotenv_path);
         if (r < 0)
                 return r;

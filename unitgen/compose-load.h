@@ -28,6 +28,8 @@ typedef struct ComposeLoadOptions {
         const char *project_dir;        /* NULL: the first file's directory */
         char **profiles;                /* --profile */
         char **environment;             /* "K=V" list; NULL: the process environment */
+        char **env_files;               /* --env-file (each must exist, a later one wins); NULL: the
+                                         * project directory's .env, if any */
         const char *wanted_by;          /* the generator's boot target: WantedBy= of the services
                                          * without x-install (NULL: no [Install] unless asked) */
 } ComposeLoadOptions;

@@ -364,6 +364,8 @@ static int service_init(ComposeModel *m, ComposeService *s, const char *name, co
                 .restart_usec = UNSET_U64,
                 .start_limit_interval_usec = UNSET_U64,
                 .stop_timeout_sec = 10,
+                .update = COMPOSE_UPDATE_CONFIG_DEFAULT,
+                .rollback = COMPOSE_UPDATE_CONFIG_DEFAULT,
                 .node = node,
         };
         s->name = strdup(name);

@@ -77,6 +77,41 @@ typedef struct ComposeResource {
         bool external;          /* exists already: never created */
 } ComposeResource;
 
+/* deploy.update_config / deploy.rollback_config (compose-deploy spec): how fleetctl compose up replaces
+ * the units of a changed service. fleetctl acts on it; the units themselves do not carry it. */
+typedef enum UpdateOrder {
+        UPDATE_ORDER_STOP_FIRST,
+        UPDATE_ORDER_START_FIRST,
+        _UPDATE_ORDER_MAX,
+        _UPDATE_ORDER_INVALID = -EINVAL,
+} UpdateOrder;
+
+typedef enum UpdateFailureAction {
+        UPDATE_FAILURE_PAUSE,
+        UPDATE_FAILURE_CONTINUE,
+        UPDATE_FAILURE_ROLLBACK,
+        _UPDATE_FAILURE_MAX,
+        _UPDATE_FAILURE_INVALID = -EINVAL,
+} UpdateFailureAction;
+
+typedef struct ComposeUpdateConfig {
+        unsigned parallelism;           /* units replaced at once; 0: all of them (compose's meaning) */
+        uint64_t delay_usec;            /* between two batches */
+        UpdateFailureAction failure_action;
+        uint64_t monitor_usec;          /* a replaced unit must stay ready this long to count */
+        double max_failure_ratio;       /* failures tolerated, as a share of the units, before failure_action */
+        UpdateOrder order;
+} ComposeUpdateConfig;
+
+/* The defaults of both (swarm's): parallelism 1, no delay, pause, 5 s monitor, ratio 0, stop-first. */
+#define COMPOSE_UPDATE_CONFIG_DEFAULT                                                         \
+        ((ComposeUpdateConfig) { .parallelism = 1, .monitor_usec = 5 * 1000000ULL })
+
+const char *update_order_to_string(UpdateOrder o) _const_;
+UpdateOrder update_order_from_string(const char *s) _pure_;
+const char *update_failure_action_to_string(UpdateFailureAction a) _const_;
+UpdateFailureAction update_failure_action_from_string(const char *s) _pure_;
+
 typedef struct ComposeService {
         char *name;
         char *unit;             /* "<project>-<service>.service" or "<project>-<service>@.service" */
@@ -108,6 +143,7 @@ typedef struct ComposeService {
         uint64_t health_interval_usec;  /* healthcheck.interval; 0: the runtime's default (30 s) */
         bool pull_always;
         bool colocated_replicas;  /* max_replicas_per_node > 1: no conflicts among instances */
+        ComposeUpdateConfig update, rollback;
 
         char *restart;          /* Restart=, NULL: unset */
         uint64_t restart_usec;

@@ -671,3 +671,96 @@ finish:
         builder_done(&b);
         return r;
 }
+
+static int emit(yaml_emitter_t *e, yaml_event_t *ev) {
+        /* The emitter frees the event's data, also when it fails. */
+        return yaml_emitter_emit(e, ev) ? 0 : e->error == YAML_MEMORY_ERROR ? -ENOMEM : -EIO;
+}
+
+static int dump_node(yaml_emitter_t *e, const YamlNode *n) {
+        yaml_event_t ev;
+        int r;
+
+        switch (n->type) {
+        case YAML_NODE_SCALAR:
+                if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *) n->value, (int) strlen(n->value),
+                                                  n->plain, !n->plain,
+                                                  n->plain ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE))
+                        return -ENOMEM;
+                return emit(e, &ev);
+        case YAML_NODE_MAPPING:
+        case YAML_NODE_SEQUENCE:
+                if (n->type == YAML_NODE_MAPPING ?
+                    !yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) :
+                    !yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE))
+                        return -ENOMEM;
+                r = emit(e, &ev);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < n->n_children; i++) {
+                        r = dump_node(e, n->children[i]);
+                        if (r < 0)
+                                return r;
+                }
+                if (n->type == YAML_NODE_MAPPING ? !yaml_mapping_end_event_initialize(&ev) :
+                                                   !yaml_sequence_end_event_initialize(&ev))
+                        return -ENOMEM;
+                return emit(e, &ev);
+        default:
+                return -EINVAL;
+        }
+}
+
+static int dump_write(void *data, unsigned char *buffer, size_t size) {
+        return fwrite(buffer, 1, size, data) == size;
+}
+
+int yaml_node_dump(const YamlNode *n, FILE *f) {
+        yaml_emitter_t e;
+        yaml_event_t ev;
+        int r;
+
+        assert(n);
+        assert(f);
+
+        if (!yaml_emitter_initialize(&e))
+                return -ENOMEM;
+        yaml_emitter_set_output(&e, dump_write, f);
+        yaml_emitter_set_unicode(&e, 1);
+        yaml_emitter_set_width(&e, -1);
+
+        if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING)) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        r = emit(&e, &ev);
+        if (r < 0)
+                goto finish;
+        if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1)) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        r = emit(&e, &ev);
+        if (r < 0)
+                goto finish;
+        r = dump_node(&e, n);
+        if (r < 0)
+                goto finish;
+        if (!yaml_document_end_event_initialize(&ev, 1)) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        r = emit(&e, &ev);
+        if (r < 0)
+                goto finish;
+        if (!yaml_stream_end_event_initialize(&ev)) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        r = emit(&e, &ev);
+        if (r >= 0 && !yaml_emitter_flush(&e))
+                r = -EIO;
+finish:
+        yaml_emitter_delete(&e);
+        return r;
+}

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdio.h>
+
 #include "diag.h"
 #include "macro.h"
 
@@ -94,6 +96,10 @@ static inline bool yaml_node_is_sequence(const YamlNode *n) {
 
 /* The text of a non-null scalar, NULL for anything else. */
 const char *yaml_node_scalar(const YamlNode *n);
+
+/* Write n as a YAML document to f (libyaml's emitter, block style; quoted scalars stay quoted so
+ * that they read back as strings). Returns 0, -ENOMEM or -EIO. */
+int yaml_node_dump(const YamlNode *n, FILE *f);
 
 /* YAML 1.1 booleans (true/false/yes/no/on/off in the usual spellings). Returns 1, 0, or -EINVAL. */
 int yaml_node_bool(const YamlNode *n);

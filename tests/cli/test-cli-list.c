@@ -336,6 +336,10 @@ static void test_reached(void) {
         ok(!cli_unit_reached(snap, "pending.service", UNIT_DESIRED_LAUNCHED, NULL), "an unplaced unit never launches");
         ok(cli_unit_reached(snap, "sub.service", UNIT_DESIRED_INACTIVE, &mid) && !mid, "sub is inactive");
         ok(cli_unit_reached(snap, "unknown.service", UNIT_DESIRED_INACTIVE, NULL), "an unknown unit is inactive");
+
+        const char *reason = NULL;
+        ok(cli_unit_progress(snap, "pending.service", NULL, NULL, &reason) == CLI_UNIT_PENDING &&
+           streq_ptr(reason, "no machine matches MachineMetadata=role=db"), "an unplaced unit: pending, with the engine's reason");
 }
 
 static void test_reached_hash(void) {
@@ -377,6 +381,36 @@ static void test_reached_hash(void) {
         _cleanup_free_ char *msg = NULL;
         assert_se(cli_unit_reached_message(s, "a.service", UNIT_DESIRED_LOADED, M2, &msg) == 0);
         is_str(msg, "Unit a.service loaded on c9de9451...", "no '/ip' for a machine without one");
+
+        /* The progress towards a body, as waits and rolling updates read it. */
+        RegistryUnitState *got = NULL;
+        const char *reason = (const char *) 1;
+        ok(cli_unit_progress(s, "a.service", NULL, &got, &reason) == CLI_UNIT_PENDING && got == s->states[0] && !reason,
+           "inactive: pending");
+        free(s->states[0]->active_state);
+        s->states[0]->active_state = strdup("active");
+        ok(cli_unit_progress(s, "a.service", NULL, NULL, NULL) == CLI_UNIT_READY, "active with the body: ready");
+        ok(cli_unit_progress(s, "a.service", "1111111111111111111111111111111111111111", NULL, NULL) == CLI_UNIT_PENDING,
+           "active with another body: pending");
+        s->states[0]->health = UNIT_HEALTH_STARTING;
+        ok(cli_unit_progress(s, "a.service", NULL, NULL, NULL) == CLI_UNIT_PENDING, "health starting: pending");
+        s->states[0]->health = UNIT_HEALTH_HEALTHY;
+        ok(cli_unit_progress(s, "a.service", NULL, NULL, NULL) == CLI_UNIT_READY, "healthy: ready");
+        s->states[0]->health = UNIT_HEALTH_UNHEALTHY;
+        ok(cli_unit_progress(s, "a.service", NULL, NULL, NULL) == CLI_UNIT_FAILED, "unhealthy: failed");
+        s->states[0]->health = UNIT_HEALTH_NONE;
+        free(s->states[0]->active_state);
+        s->states[0]->active_state = strdup("activating");
+        free(s->states[0]->sub_state);
+        s->states[0]->sub_state = strdup("auto-restart");
+        ok(cli_unit_progress(s, "a.service", NULL, NULL, NULL) == CLI_UNIT_FAILED, "waiting to restart: failed");
+        ok(cli_unit_progress(s, "a.service", "1111111111111111111111111111111111111111", NULL, NULL) == CLI_UNIT_PENDING,
+           "an older body's failure is not this body's");
+        free(msg);
+        assert_se(cli_unit_failed_message(s, "a.service", s->states[0], &msg) == 0);
+        is_str(msg, "Unit a.service failed on c9de9451...: activating/auto-restart", "the failure's message");
+        ok(cli_unit_progress(s, "nothere.service", NULL, &got, &reason) == CLI_UNIT_PENDING && !got,
+           "an unknown unit: pending");
 }
 
 /* Capacity and reservations: opt-in fields; the default table stays fleet's. */

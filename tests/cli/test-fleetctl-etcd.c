@@ -572,34 +572,109 @@ static void test_replace_conflict_and_prefix(void) {
         snprintf(prefix, sizeof(prefix), "%s", saved);
 }
 
-static void test_compose(void) {
-        if (!unitgen) {
-                skip(6, "unitgen not built");
-                return;
-        }
+static int64_t unit_revision(const char *name) {
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_free_ char *k = registry_unit_key(prefix, name);
 
-        write_file("compose.yaml",
-                   "services:\n"
-                   "  web:\n"
-                   "    image: nginx\n"
-                   "    deploy:\n"
-                   "      replicas: 2\n"
-                   "  db:\n"
-                   "    image: redis\n");
-        _cleanup_(run_done) Run a = run(STRV_MAKE("compose", "up", "--no-block", "-p", "demo", "compose.yaml"));
+        assert_se(etcd_sync_range(client, &(EtcdRangeOptions) { .key = k }, &resp) >= 0);
+        return resp->n_kvs == 1 ? resp->kvs[0].mod_revision : 0;
+}
+
+static const char compose_v1[] =
+        "services:\n"
+        "  web:\n"
+        "    image: nginx:${TAG:-1}\n"
+        "    deploy:\n"
+        "      replicas: 2\n"
+        "  db:\n"
+        "    image: redis\n"
+        "  debug:\n"
+        "    image: busybox\n"
+        "    profiles: [debug]\n";
+
+/* compose up converges: new units submitted and started, unchanged ones untouched, orphans listed
+ * and destroyed only with --remove-orphans; down finds the project by name with -p alone. */
+static void test_compose_converge(void) {
+        write_file("compose.yaml", compose_v1);
+        _cleanup_(run_done) Run a = run(STRV_MAKE("compose", "-p", "demo", "up", "-d"));
         is_int(a.status, 0, "compose up");
         ok(strstr(a.out, "Triggered unit demo-db.service start\n") &&
            strstr(a.out, "Triggered unit demo-web@2.service start\n"), "every service started");
         _cleanup_(registry_unit_freep) RegistryUnit *w = get_unit("demo-web@1.service");
-        ok(w && w->desired == UNIT_DESIRED_LAUNCHED && strstr(w->raw, "nginx"), "an instance of the web template");
+        ok(w && w->desired == UNIT_DESIRED_LAUNCHED && strstr(w->raw, "nginx:1"), "an instance of the web template");
+        _cleanup_(registry_unit_freep) RegistryUnit *t = get_unit("demo-web@.service");
+        ok(t && t->desired == UNIT_DESIRED_INACTIVE, "the template is submitted, not started");
+        _cleanup_(registry_unit_freep) RegistryUnit *dbg = get_unit("demo-debug.service");
+        ok(!dbg, "a service of an inactive profile is not submitted");
 
-        _cleanup_(run_done) Run b = run(STRV_MAKE("compose", "ps", "--no-legend", "-p", "demo", "compose.yaml"));
-        is_int(count_lines(b.out), 3, "compose ps lists the project's three units");
+        int64_t rev = unit_revision("demo-web@1.service"), before = count_units();
+        _cleanup_(run_done) Run b = run(STRV_MAKE("compose", "-p", "demo", "up", "-d"));
+        ok(b.status == 0 && strstr(b.out, "up to date") && unit_revision("demo-web@1.service") == rev &&
+           count_units() == before, "up again with no change writes nothing");
 
-        _cleanup_(run_done) Run c = run(STRV_MAKE("compose", "down", "-p", "demo", "compose.yaml"));
-        is_int(count_lines(c.out), 3, "compose down destroys them");
-        _cleanup_(registry_unit_freep) RegistryUnit *gone = get_unit("demo-db.service");
-        ok(c.status == 0 && !gone, "gone from the registry");
+        /* A service gone from the file: listed, kept; destroyed with --remove-orphans. */
+        write_file("compose.yaml", "services:\n  web:\n    image: nginx:1\n    deploy:\n      replicas: 2\n");
+        _cleanup_(run_done) Run c = run(STRV_MAKE("compose", "-p", "demo", "up", "-d"));
+        _cleanup_(registry_unit_freep) RegistryUnit *db = get_unit("demo-db.service");
+        ok(c.status == 0 && strstr(c.err, "Orphan unit demo-db.service") && db, "an orphan is listed and kept");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "-p", "demo", "up", "-d", "--remove-orphans"));
+        _cleanup_(registry_unit_freep) RegistryUnit *db2 = get_unit("demo-db.service");
+        ok(d.status == 0 && strstr(d.out, "Destroyed demo-db.service") && !db2, "--remove-orphans destroys it");
+
+        /* --profile brings its service in; -f files merge in order; --env-file feeds interpolation. */
+        write_file("compose.yaml", compose_v1);
+        write_file("more.yaml", "services:\n  db:\n    image: redis:7\n");
+        write_file("tag.env", "TAG=2\n");
+        _cleanup_(run_done) Run e = run(STRV_MAKE("compose", "-f", "compose.yaml", "-f", "more.yaml", "--profile", "debug",
+                                                  "--env-file", "tag.env", "-p", "demo", "config"));
+        ok(e.status == 0 && strstr(e.out, "name: demo\n") && strstr(e.out, "image: redis:7") &&
+           strstr(e.out, "nginx:2") && strstr(e.out, "debug:"), "config: the merged model, profile and env file applied");
+        _cleanup_(run_done) Run f = run(STRV_MAKE("compose", "-f", "compose.yaml", "-f", "more.yaml", "--profile", "debug",
+                                                  "-p", "demo", "--runtime", "podman", "up", "--detach", "debug"));
+        _cleanup_(registry_unit_freep) RegistryUnit *dbg2 = get_unit("demo-debug.service");
+        _cleanup_(registry_unit_freep) RegistryUnit *db3 = get_unit("demo-db.service");
+        ok(f.status == 0 && dbg2 && strstr(dbg2->raw, "/usr/bin/podman") && !db3,
+           "up SERVICE with --profile and --runtime podman starts only that service, with podman");
+
+        /* Another project whose name starts the same is not this one's. */
+        write_file("other.yaml", "name: demo-x\nservices:\n  web:\n    image: nginx\n");
+        _cleanup_(run_done) Run g = run(STRV_MAKE("compose", "-f", "other.yaml", "up", "-d"));
+        is_int(g.status, 0, "another project up");
+
+        /* down -p: no file needed (run where there is none). */
+        _cleanup_(run_done) Run h = run(STRV_MAKE("compose", "-p", "demo", "ps", "-q"));
+        is_int(count_lines(h.out), 4, "ps -q: the project's four units (template, two instances, debug)");
+        char path[512];
+        snprintf(path, sizeof(path), "%s/compose.yaml", dir);
+        assert_se(unlink(path) == 0);
+        _cleanup_(run_done) Run i = run(STRV_MAKE("compose", "-p", "demo", "down"));
+        _cleanup_(registry_unit_freep) RegistryUnit *gone = get_unit("demo-web@.service");
+        _cleanup_(registry_unit_freep) RegistryUnit *kept = get_unit("demo-x-web.service");
+        ok(i.status == 0 && count_lines(i.out) == 4 && !gone && kept, "down -p alone removes the project, not demo-x");
+        _cleanup_(run_done) Run j = run(STRV_MAKE("compose", "-p", "demo-x", "down"));
+        is_int(j.status, 0, "down demo-x");
+}
+
+/* A bad file or flag: a message naming the file, line and key, exit 1, and nothing written. */
+static void test_compose_refused(void) {
+        int64_t before = count_units();
+
+        write_file("bad.yaml", "services:\n  web:\n    image: nginx\n    deploy:\n      update_config:\n"
+                               "        order: sideways\n");
+        _cleanup_(run_done) Run a = run(STRV_MAKE("compose", "-f", "bad.yaml", "up"));
+        ok(a.status == 1 && strstr(a.err, "bad.yaml:6:16: services.web.deploy.update_config.order: must be stop-first"),
+           "a bad update_config: file, line, key (%s)", line1(a.err));
+        write_file("bad.yaml", "services:\n  web:\n    image: nginx\n    bogus: 1\n");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("compose", "-f", "bad.yaml", "up"));
+        ok(b.status == 1 && strstr(b.err, "bad.yaml:4:") && strstr(b.err, "bogus"), "an unknown key: %s", line1(b.err));
+        _cleanup_(run_done) Run c = run(STRV_MAKE("compose", "-f", "bad.yaml", "--env-file", "missing.env", "up"));
+        ok(c.status == 1 && strstr(c.err, "missing.env"), "a missing --env-file: %s", line1(c.err));
+        _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "-f", "compose-none.yaml", "up"));
+        ok(d.status == 1 && strstr(d.err, "compose-none.yaml"), "a missing -f file: %s", line1(d.err));
+        write_file("ok.yaml", "services:\n  web:\n    image: nginx\n");
+        _cleanup_(run_done) Run e = run(STRV_MAKE("compose", "-f", "ok.yaml", "up", "nosuch"));
+        ok(e.status == 1 && strstr(e.err, "No such service: nosuch"), "an unknown SERVICE: %s", line1(e.err));
+        is_int(count_units(), before, "nothing was written");
 }
 
 /* Issue 12 item 10: records written around fleetctl that do not decode are reported by every
@@ -792,7 +867,8 @@ int main(int argc, char *argv[]) {
         test_refused();
         test_errors();
         test_replace_conflict_and_prefix();
-        test_compose();
+        test_compose_converge();
+        test_compose_refused();
         test_destroy_without_leader();
         test_malformed_records();
         test_huge_units();

@@ -302,7 +302,7 @@ static void test_compose(void) {
         write_in_dir("db.txt", "db-pass-1", strlen("db-pass-1"), 0600);
         before = count("secrets/") + count("configs/");
         {
-                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "-p", "app", "up", "--no-block"));
                 ok(r.status != 0 && strstr(r.err, "compose.yaml:17:") && strstr(r.err, "secrets.ext") &&
                    strstr(r.err, "external secret \"ext\" does not exist"),
                    "compose up with a missing external secret names file, line and key: %s", line1(r.err));
@@ -317,14 +317,14 @@ static void test_compose(void) {
         }
         {
                 _cleanup_(run_done) Run e = run(STRV_MAKE("secret", "create", "ext", "pw.txt"));
-                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "-p", "app", "up", "--no-block"));
                 ok(r.status != 0 && strstr(r.err, "compose.yaml:13:") && strstr(r.err, "secrets.db.file: cannot read"),
                    "a missing file: named with its definition: %s", line1(r.err));
                 ok(count("secrets/") == before + 1 && count("job/") == 0, "... nothing written but the external one");
         }
         write_in_dir("db.txt", "db-pass-1", strlen("db-pass-1"), 0600);
         {
-                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "-p", "app", "up", "--no-block"));
                 _cleanup_free_ char *db = secret_value("app_db", &mod1), *tok = secret_value("app_token", NULL);
                 _cleanup_free_ char *motd = raw("config", "app_motd", NULL);
                 _cleanup_free_ char *b64 = cluster_object_encode("hello from the compose file", 27);
@@ -345,20 +345,20 @@ static void test_compose(void) {
                 ok(strstr(c.out, "Secret=ext target=/run/secrets/ext mode=0400 digest="), "... an external one's too");
         }
         {
-                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "-p", "app", "up", "--no-block"));
                 free(raw("secret", "app_db", &mod2));
                 ok(r.status == 0 && mod2 == mod1, "up again: an unchanged value is not rewritten");
         }
         write_in_dir("db.txt", "db-pass-2", strlen("db-pass-2"), 0600);
         {
-                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "up", "--no-block", "-p", "app", "compose.yaml"));
+                _cleanup_(run_done) Run r = run(STRV_MAKE("compose", "-p", "app", "up", "--no-block"));
                 _cleanup_free_ char *db = secret_value("app_db", &mod3);
 
                 ok(r.status == 0 && mod3 > mod2, "a changed file: the secret is rewritten");
                 is_str(db, "db-pass-2", "... with the new value");
         }
         {
-                _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "down", "-p", "app", "compose.yaml"));
+                _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "-p", "app", "down"));
                 _cleanup_(run_done) Run r = run(STRV_MAKE("secret", "rm", "app_db", "app_token", "ext"));
                 _cleanup_(run_done) Run c = run(STRV_MAKE("config", "rm", "app_motd"));
 

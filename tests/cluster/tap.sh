@@ -6,8 +6,8 @@
 TAP_COUNT=0
 TAP_FAILED=0
 
-diag() {
-        printf '# %s\n' "$*"
+diag() {   # every line of a multi-line message is a comment, not TAP
+        printf '%s\n' "$*" | sed 's/^/# /'
 }
 
 ok() {   # ok STATUS NAME: one test point, passing when STATUS is 0

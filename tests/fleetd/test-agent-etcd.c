@@ -54,6 +54,9 @@ typedef struct Fake {
         Hashmap *units;
         char *link_dir;
         unsigned reloads, job_id;
+        bool hold_restart;              /* a restart stops the old process (failed) and waits */
+        FakeUnit *held;                 /* ... for fake_finish_restart() */
+        unsigned held_job;
 } Fake;
 
 static Fake fake;
@@ -96,17 +99,38 @@ static const char *fake_load_state(const char *name) {
         return stat(p, &st) == 0 ? "loaded" : "not-found";
 }
 
-static void fake_emit(sd_bus *bus, FakeUnit *u, const char *result) {
-        _cleanup_free_ char *path = NULL, *job = NULL;
+static void fake_emit_state(sd_bus *bus, FakeUnit *u) {
+        _cleanup_free_ char *path = NULL;
 
         assert_se(sd_bus_path_encode("/org/freedesktop/systemd1/unit", u->name, &path) >= 0);
         assert_se(sd_bus_emit_signal(bus, path, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                      "sa{sv}as", "org.freedesktop.systemd1.Unit", 3, "LoadState", "s",
                                      fake_load_state(u->name), "ActiveState", "s", u->active,
                                      "SubState", "s", u->sub, 0) >= 0);
-        assert_se(asprintf(&job, "/org/freedesktop/systemd1/job/%u", fake.job_id) > 0);
+}
+
+static void fake_emit_job_removed(sd_bus *bus, FakeUnit *u, unsigned id, const char *result) {
+        _cleanup_free_ char *job = NULL;
+
+        assert_se(asprintf(&job, "/org/freedesktop/systemd1/job/%u", id) > 0);
         assert_se(sd_bus_emit_signal(bus, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                                     "JobRemoved", "uoss", fake.job_id, job, u->name, result) >= 0);
+                                     "JobRemoved", "uoss", id, job, u->name, result) >= 0);
+}
+
+static void fake_emit(sd_bus *bus, FakeUnit *u, const char *result) {
+        fake_emit_state(bus, u);
+        fake_emit_job_removed(bus, u, fake.job_id, result);
+}
+
+/* The held restart's start part: the new process runs, then (as PID 1 orders them) its job ends. */
+static void fake_finish_restart(void) {
+        FakeUnit *u = TAKE_PTR(fake.held);
+
+        assert_se(u);
+        u->active = "active";
+        u->sub = "running";
+        fake_emit_state(fake.current, u);
+        fake_emit_job_removed(fake.current, u, fake.held_job, "done");
 }
 
 static int fake_job(sd_bus_message *m, const char *verb) {
@@ -133,6 +157,13 @@ static int fake_job(sd_bus_message *m, const char *verb) {
                 u->restarts++;
                 u->active = "active";
                 u->sub = "running";
+                if (fake.hold_restart) {
+                        /* Like a container that ignores SIGTERM and is killed: the old process's
+                         * end fails the unit, within the restart job, before the start part. */
+                        u->active = "failed";
+                        u->sub = "failed";
+                        fake.held = u;
+                }
         } else {
                 if (streq(u->active, "active")) {
                         u->stops++;
@@ -146,6 +177,11 @@ static int fake_job(sd_bus_message *m, const char *verb) {
         r = sd_bus_reply_method_return(m, "o", job);
         if (r < 0)
                 return r;
+        if (fake.held == u) {
+                fake.held_job = fake.job_id;
+                fake_emit_state(sd_bus_message_get_bus(m), u);
+                return 1;
+        }
         fake_emit(sd_bus_message_get_bus(m), u, "done");
         return 1;
 }
@@ -506,6 +542,33 @@ static void test_desired_and_body(void) {
         ok(file_is(units_dir, "a.service",
                    "[Unit]\nDescription=a.service\n\n[Service]\nExecStart=/bin/sleep 1000\n"
                                            "Environment=X=2\n"), "with the new body on disk");
+
+        /* Another new body, whose restart first kills the old process (the unit fails) and then
+         * waits: until the job ends, the state is the old body's, not the new body failed. */
+        {
+                _cleanup_(registry_unit_state_freep) RegistryUnitState *st = NULL;
+                _cleanup_free_ char *raw = NULL, *old_hash = NULL, *new_hash = NULL;
+
+                assignment_body("a.service", "Environment=X=2\n", &raw, &old_hash);
+                raw = mfree(raw);
+                assignment_body("a.service", "Environment=X=3\n", &raw, &new_hash);
+                fake.hold_restart = true;
+                assign("a.service", "Environment=X=3\n", UNIT_DESIRED_LAUNCHED);
+                ok(RUN_UNTIL(fu->restarts == 2 && state_is("a.service", "failed"), 10),
+                   "a restart that stops the old process publishes its failure");
+                st = get_state("a.service");
+                is_str(st ? st->hash : NULL, old_hash, "under the old body's hash, not the new one's");
+                settle();
+                st = registry_unit_state_free(st);
+                st = get_state("a.service");
+                ok(st && streq_ptr(st->hash, old_hash), "and keeps it while the restart job runs");
+                fake.hold_restart = false;
+                fake_finish_restart();
+                ok(RUN_UNTIL(state_is("a.service", "active"), 10), "the job done, the unit is active");
+                st = registry_unit_state_free(st);
+                st = get_state("a.service");
+                is_str(st ? st->hash : NULL, new_hash, "under the new body's hash");
+        }
 
         /* Unassigned: stop, unlink, delete the state. */
         {

@@ -7,7 +7,10 @@
 # with the unit's state: list-units shows "starting" then "healthy" (a HEALTH column by default,
 # -o json too). When the check starts failing (a flag file on a shared directory), the unit turns
 # "unhealthy" and the agent restarts it (restart: always): a new container; once the flag is gone
-# it is healthy again.
+# it is healthy again. A second service whose check fails only on its node (a flag in the node's
+# own /tmp) is restarted there, then, at the third failure within 5 minutes (MoveAfterFailures=
+# and FailureWindow= at their defaults), given up there and moved to another node, where it is
+# healthy; list-units shows where it runs, its health and why it moved.
 set -u
 HERE=$(cd "$(dirname "$0")/../cluster" && pwd)
 . "$HERE/tap.sh"
@@ -41,6 +44,7 @@ export FLEETCTL_ENDPOINT
 FLEETCTL_ENDPOINT=$("$C" etcd-endpoints)
 for n in 1 2 3; do
         "$C" exec $n podman import -q "$TMP/bb.tar" localhost/health-bb:latest >/dev/null
+        "$C" exec $n mkdir -p /tmp/hc-move      # private to the node: a flag there fails one node
 done
 
 mkdir -p "$TMP/app"
@@ -59,6 +63,21 @@ services:
     restart: always
     healthcheck:
       test: ["CMD-SHELL", "test ! -e /flags/bad"]
+      interval: 2s
+      timeout: 2s
+      retries: 2
+  move:
+    image: localhost/health-bb:latest
+    runtime: runc
+    pids_limit: -1
+    network_mode: host
+    ulimits: {nofile: {soft: 1024, hard: 1024}, nproc: {soft: 1024, hard: 1024}}
+    volumes: ["/tmp/hc-move:/nf"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+    stop_grace_period: 1s
+    restart: always
+    healthcheck:
+      test: ["CMD-SHELL", "test ! -e /nf/bad"]
       interval: 2s
       timeout: 2s
       retries: 2
@@ -102,4 +121,38 @@ wait_for 120 health_is healthy
 ok $? "with the check passing again, list-units shows it healthy" || diag "$("$FLEETCTL" list-units 2>&1)"
 
 "$FLEETCTL" destroy hc-web.service >/dev/null 2>&1
+
+# Moved after 3 failures in 5 minutes on one machine.
+# Its running row: the machine it leaves keeps a row until its agent unloads it.
+mrow() { "$FLEETCTL" list-units --no-legend --fields unit,active,health,machine 2>/dev/null | awk '$1 == "hc-move.service" && $2 == "active"' | head -n 1; }
+mnode() { local m; m=$(mrow | awk '{ print $4 }'); m=${m##*/}; [ -n "$m" ] && echo $(( ${m##*.} - 10 )); }
+mhealthy() { [ "$(mrow | awk '{ print $2, $3 }')" = "active healthy" ]; }
+out=$("$FLEETCTL" start hc-move.service 2>&1)
+ok $? "fleetctl starts move" || diag "$out"
+wait_for 120 mhealthy
+ok $? "move is active and healthy" || diag "$("$FLEETCTL" list-units 2>&1)"
+from=$(mnode)
+[ -n "$from" ]
+ok $? "move runs on node$from"
+since=$(date '+%Y-%m-%d %H:%M:%S')
+"$C" exec "$from" touch /tmp/hc-move/bad
+fsays() { "$C" exec $from journalctl -u fleetd.service --since "$since" --no-pager -o cat 2>/dev/null | grep -q "$1"; }
+wait_for 120 fsays "hc-move.service: restarting it, its container is unhealthy"
+ok $? "its check fails on node$from only: the agent restarts it there first"
+wait_for 300 fsays "hc-move.service: 3 failures in 5min (unhealthy) on this machine: stopping it here"
+ok $? "at the third failure within 5 minutes the agent gives it up on node$from"
+moved() { local n; n=$(mnode); [ -n "$n" ] && [ "$n" != "$from" ] && mhealthy; }
+wait_for 180 moved
+ok $? "the leader moved it to node$(mnode), where it is active and healthy" || diag "$("$FLEETCTL" list-units 2>&1)"
+reason=$("$FLEETCTL" list-units --no-legend --fields unit,active,health,reason 2>/dev/null | awk '$1 == "hc-move.service" && $2 == "active"' | tr '\t' ' ')
+case "$reason" in
+*"active healthy moved from "*": 3 failures in 5min (unhealthy)"*) ok 0 "list-units shows its health and why it moved: $reason" ;;
+*) ok 1 "list-units shows its health and why it moved: $reason" ;;
+esac
+"$FLEETCTL" list-units -o json 2>/dev/null | grep -q '"reason": "moved from .*3 failures in 5min (unhealthy)"'
+ok $? "list-units -o json carries the reason"
+[ -z "$("$C" exec "$from" podman ps -q --filter name=hc-move 2>/dev/null)" ]
+ok $? "nothing of it runs on node$from any more"
+
+"$FLEETCTL" destroy hc-move.service >/dev/null 2>&1
 done_testing

@@ -279,6 +279,28 @@ static void test_assignment_state_leader(void) {
                 s.health = UNIT_HEALTH_NONE;
         }
 
+        {
+                _cleanup_(registry_unit_state_freep) RegistryUnitState *gb = NULL, *nb = NULL;
+                _cleanup_free_ char *jg = NULL;
+                static const char neg[] = "{\"unit\":\"a.service\",\"machine_id\":\"" MID "\",\"load_state\":\"loaded\","
+                                          "\"active_state\":\"failed\",\"sub_state\":\"failed\",\"failures\":-1}";
+
+                s.failures = 3;
+                s.gave_up = (char *) "3 failures in 5min (unhealthy)";
+                is_int(registry_unit_state_to_json(&s, &jg), 0, "encode a state that gave up");
+                is_str(jg, "{\"unit\":\"a.service\",\"machine_id\":\"" MID "\",\"load_state\":\"loaded\","
+                           "\"active_state\":\"active\",\"sub_state\":\"running\","
+                           "\"gave_up\":\"3 failures in 5min (unhealthy)\",\"failures\":3}",
+                       "state JSON carries \"failures\" and \"gave_up\"");
+                is_int(registry_unit_state_from_json(jg, strlen(jg), &gb), 0, "decode it");
+                ok(gb && gb->failures == 3 && streq_ptr(gb->gave_up, "3 failures in 5min (unhealthy)"),
+                   "failures and gave_up survive");
+                ok(sb && sb->failures == 0 && !sb->gave_up, "a state without them has none");
+                is_int(registry_unit_state_from_json(neg, strlen(neg), &nb), -EBADMSG, "negative failures refused");
+                s.failures = 0;
+                s.gave_up = NULL;
+        }
+
         is_int(registry_leader_to_json(&l, &jl), 0, "encode a leader");
         is_str(jl, "{\"machine_id\":\"" MID "\",\"version\":\"0.1.0\"}", "leader JSON");
         is_int(registry_leader_from_json(jl, strlen(jl), &lb), 0, "decode it");

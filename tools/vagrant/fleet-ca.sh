@@ -5,6 +5,8 @@
 #                                         that seals the cluster's secrets (each kept if it exists)
 #   fleet-ca.sh issue DIR NAME IP [IP..]  DIR/NAME.key and DIR/NAME.crt, signed by the CA, for the
 #                                         machine NAME at the IPs (kept if they exist and are valid)
+#   fleet-ca.sh cluster-key DIR           DIR/cluster.key alone (kept if it exists), 0400: for a
+#                                         cluster without TLS, e.g. tools/cluster's
 #
 # A machine's certificate serves its etcd member (client and peer URLs) and authenticates it as a
 # client: fleetd and etcdctl on the machine, and the member to its peers. etcd runs with
@@ -18,7 +20,9 @@ set -euo pipefail
 
 die() { printf 'fleet-ca.sh: %s\n' "$*" >&2; exit 1; }
 
-command -v openssl >/dev/null 2>&1 || die "openssl is not installed (apt-get install openssl)"
+need_openssl() {
+        command -v openssl >/dev/null 2>&1 || die "openssl is not installed (apt-get install openssl)"
+}
 
 # The cluster key (docs/secrets.md): one line "<id> <32 random bytes in base64>", the same on every
 # machine (provision.sh installs it as /etc/fleet/cluster.key, 0400). The id names the key in each
@@ -27,13 +31,18 @@ cluster_key_init() {
         local dir=$1
 
         [ -s "$dir/cluster.key" ] && return 0
-        (umask 077 && printf 'k%s %s\n' "$(date -u +%Y%m%d)" "$(head -c 32 /dev/urandom | base64)" >"$dir/cluster.key")
+        mkdir -p "$dir"
+        # Written to a temporary name and renamed: a key cut short by a crash would seal with it.
+        (umask 077 && printf 'k%s %s\n' "$(date -u +%Y%m%d)" "$(head -c 32 /dev/urandom | base64)" >"$dir/cluster.key.new")
+        chmod 0400 "$dir/cluster.key.new"
+        mv "$dir/cluster.key.new" "$dir/cluster.key"
         echo "fleet-ca.sh: created the cluster key $dir/cluster.key"
 }
 
 ca_init() {
         local dir=$1
 
+        need_openssl
         mkdir -p "$dir"
         cluster_key_init "$dir"
         [ -s "$dir/ca.key" ] && [ -s "$dir/ca.crt" ] && return 0
@@ -61,6 +70,7 @@ ca_issue() {
         local dir=$1 name=$2 san="DNS:$2,DNS:localhost,IP:127.0.0.1" ip
 
         shift 2
+        need_openssl
         [ -s "$dir/ca.key" ] || die "no CA in $dir (run: fleet-ca.sh init $dir)"
         [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9.-]*$ ]] || die "'$name' is not a machine name"
         for ip in "$@"; do
@@ -85,6 +95,7 @@ ca_issue() {
 
 case ${1:-} in
 init)  [ $# -eq 2 ] || die "usage: fleet-ca.sh init DIR"; ca_init "$2" ;;
+cluster-key) [ $# -eq 2 ] || die "usage: fleet-ca.sh cluster-key DIR"; cluster_key_init "$2" ;;
 issue) [ $# -ge 3 ] || die "usage: fleet-ca.sh issue DIR NAME [IP...]"; ca_issue "$2" "$3" "${@:4}" ;;
 -h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0" ;;
 *) sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
