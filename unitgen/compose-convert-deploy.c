@@ -147,12 +147,9 @@ int convert_links(Converter *c, const char *key, YamlNode *v) {
                         r = strv_extend(&c->service->docker_args, l[i]);
                 } else {
                         /* Resolved to the container name once every service is known. */
-                        if (asprintf(&arg, "@%s:%s", name, alias ? alias + 1 : name) < 0)
+                        if (asprintf(&arg, ":%s", alias ? alias + 1 : name) < 0)
                                 return -ENOMEM;
-                        r = strv_extend(&c->service->docker_args, "--link");
-                        if (r < 0)
-                                return r;
-                        r = strv_extend(&c->service->docker_args, arg);
+                        r = converter_flag_container(c, true, "--link", NULL, name, arg);
                         if (r < 0)
                                 return r;
                         r = converter_depend(c, "links", name, DEPEND_STARTED, true, false, true,
@@ -184,7 +181,7 @@ int convert_volumes_from(Converter *c, const char *key, YamlNode *v) {
                 name = strndup(ref, strcspn(ref, ":"));
                 if (!name)
                         return -ENOMEM;
-                r = converter_flagf(c, "--volumes-from", "@%s", ref);
+                r = converter_flag_container(c, false, "--volumes-from", NULL, name, ref + strlen(name));
                 if (r < 0)
                         return r;
                 r = converter_depend(c, "volumes_from", name, DEPEND_STARTED, true, false, true,
@@ -208,7 +205,7 @@ int convert_namespace_mode(Converter *c, const char *key, YamlNode *v) {
         r = converter_depend(c, key, other, DEPEND_STARTED, true, true, true, v);
         if (r < 0)
                 return r;
-        return converter_flagf(c, flag, "container:@%s", other);
+        return converter_flag_container(c, false, flag, "container:", other, NULL);
 }
 
 int convert_restart(Converter *c, const char *key, YamlNode *v) {

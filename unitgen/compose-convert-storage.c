@@ -96,22 +96,22 @@ int convert_ports(Converter *c, const char *key, YamlNode *v) {
         return 0;
 }
 
+/* The source as a word: a path (home-relative ones after %h), or a volume's name. */
 static int volume_source(Converter *c, const char *key, const YamlNode *at, const char *src, bool *ret_named,
-                         char **ret) {
+                         ExecWord *ret) {
         ComposeResource *res;
         int r;
 
+        *ret = (ExecWord) {};
         if (src[0] == '~' && (src[1] == '/' || src[1] == 0)) {
                 /* The home directory of the user the unit runs as, on the machine it runs on. */
-                if (asprintf(ret, SPECIFIER_HOME "%s", src + 1) < 0)
-                        return -ENOMEM;
                 *ret_named = false;
-                return 0;
+                return exec_word_make(ret, NULL, EXEC_SPECIFIER_HOME, src + 1);
         }
         if (src[0] == '/') {
-                *ret = strdup(src);
+                ret->text = strdup(src);
                 *ret_named = false;
-                return *ret ? 0 : -ENOMEM;
+                return ret->text ? 0 : -ENOMEM;
         }
         if (src[0] == '.') {
                 r = diag_warning(c->diag, at, converter_path(c, key),
@@ -120,7 +120,7 @@ static int volume_source(Converter *c, const char *key, const YamlNode *at, cons
                 if (r < 0)
                         return r;
                 *ret_named = false;
-                return compose_project_path(c->project, src, ret);
+                return compose_project_path(c->project, src, &ret->text);
         }
 
         res = compose_resource_find(c->model->volumes, c->model->n_volumes, src);
@@ -129,22 +129,23 @@ static int volume_source(Converter *c, const char *key, const YamlNode *at, cons
                         return diag_error(c->diag, at, converter_path(c, key),
                                           "volume \"%s\" is not declared under the top-level \"volumes\"", src);
                 /* v1 had no declarations: a name is a plain engine volume. */
-                *ret = strdup(src);
+                ret->text = strdup(src);
                 *ret_named = true;
-                return *ret ? 0 : -ENOMEM;
+                return ret->text ? 0 : -ENOMEM;
         }
         if (!res->external && !strv_contains(c->service->volumes, res->name)) {
                 r = strv_extend(&c->service->volumes, res->name);
                 if (r < 0)
                         return r;
         }
-        *ret = strdup(res->name);
+        ret->text = strdup(res->name);
         *ret_named = true;
-        return *ret ? 0 : -ENOMEM;
+        return ret->text ? 0 : -ENOMEM;
 }
 
 static int volume_long(Converter *c, const char *key, YamlNode *item) {
-        _cleanup_free_ char *src = NULL, *arg = NULL;
+        _cleanup_(exec_word_done) ExecWord src = {}, word = {};
+        _cleanup_free_ char *arg = NULL;
         const char *type, *source, *target;
         YamlNode *k, *val, *sub;
         bool named = false, ro = false;
@@ -213,13 +214,16 @@ static int volume_long(Converter *c, const char *key, YamlNode *item) {
                                 return r;
                 }
                 /* --mount, unlike -v, does not create a missing host path. */
-                if (create && !strv_contains(c->service->mkdirs, src)) {
-                        r = strv_extend(&c->service->mkdirs, src);
+                if (create && !exec_argv_contains(&c->service->mkdirs, &src)) {
+                        r = exec_argv_add_word(&c->service->mkdirs, &src);
                         if (r < 0)
                                 return r;
                 }
-                r = asprintf(&arg, "type=bind,src=%s,dst=%s%s%s%s", src, target, ro ? ",readonly" : "",
-                             prop ? ",bind-propagation=" : "", strempty(prop));
+                r = asprintf(&arg, ",dst=%s%s%s%s", target, ro ? ",readonly" : "", prop ? ",bind-propagation=" : "",
+                             strempty(prop));
+                if (r < 0)
+                        return -ENOMEM;
+                r = exec_word_wrap(&word, "type=bind,src=", &src, arg);
         } else {
                 bool nocopy = false;
 
@@ -229,12 +233,15 @@ static int volume_long(Converter *c, const char *key, YamlNode *item) {
                         if (r < 0)
                                 return r;
                 }
-                r = asprintf(&arg, "type=volume%s%s,dst=%s%s%s", src ? ",src=" : "", strempty(src), target,
-                             ro ? ",readonly" : "", nocopy ? ",volume-nocopy" : "");
+                r = asprintf(&arg, ",dst=%s%s%s", target, ro ? ",readonly" : "", nocopy ? ",volume-nocopy" : "");
+                if (r < 0)
+                        return -ENOMEM;
+                r = src.text ? exec_word_wrap(&word, "type=volume,src=", &src, arg) :
+                        exec_word_make(&word, "type=volume", EXEC_SPECIFIER_NONE, arg);
         }
         if (r < 0)
-                return -ENOMEM;
-        return converter_flag(c, "--mount", arg);
+                return r;
+        return converter_flag_word(c, "--mount", &word);
 }
 
 int convert_volumes(Converter *c, const char *key, YamlNode *v) {
@@ -244,7 +251,8 @@ int convert_volumes(Converter *c, const char *key, YamlNode *v) {
         if (v->type != YAML_NODE_SEQUENCE)
                 return diag_error(c->diag, v, converter_path(c, key), "must be a list, not %s", yaml_node_type_name(v));
         YAML_SEQUENCE_FOREACH(item, v) {
-                _cleanup_free_ char *src = NULL, *first = NULL;
+                _cleanup_(exec_word_done) ExecWord src = {}, word = {};
+                _cleanup_free_ char *first = NULL;
                 const char *spec, *colon;
                 bool named;
 
@@ -277,7 +285,10 @@ int convert_volumes(Converter *c, const char *key, YamlNode *v) {
                 r = volume_source(c, key, item, first, &named, &src);
                 if (r < 0)
                         return r;
-                r = converter_flagf(c, "-v", "%s%s", src, colon);
+                r = exec_word_wrap(&word, NULL, &src, colon);
+                if (r < 0)
+                        return r;
+                r = converter_flag_word(c, "-v", &word);
                 if (r < 0)
                         return r;
         }
@@ -446,10 +457,20 @@ int convert_secrets(Converter *c, const char *key, YamlNode *v) {
                 r = strv_extendf(&c->service->xfleet, "%s=%s", secrets ? "Secret" : "Config", line);
                 if (r < 0)
                         return r;
-                r = converter_flagf(c, "-v", CLUSTER_OBJECTS_DIR "/" SPECIFIER_UNIT "/%ss/%s:%s:ro",
-                                    secrets ? "secret" : "config", objname, tgt);
-                if (r < 0)
-                        return r;
+                {
+                        _cleanup_(exec_word_done) ExecWord word = {};
+                        _cleanup_free_ char *rest = NULL;
+
+                        /* The unit's own directory of objects, which the agent fills (%n). */
+                        if (asprintf(&rest, "/%ss/%s:%s:ro", secrets ? "secret" : "config", objname, tgt) < 0)
+                                return -ENOMEM;
+                        r = exec_word_make(&word, CLUSTER_OBJECTS_DIR "/", EXEC_SPECIFIER_UNIT, rest);
+                        if (r < 0)
+                                return r;
+                        r = converter_flag_word(c, "-v", &word);
+                        if (r < 0)
+                                return r;
+                }
 
                 {
                         _cleanup_free_ char *where = NULL;
@@ -573,11 +594,11 @@ int convert_network_mode(Converter *c, const char *key, YamlNode *v) {
         if (r < 0)
                 return r;
         if ((other = startswith(s, "service:"))) {
-                /* The container is resolved when the model is complete; a placeholder keeps the order. */
+                /* The container is named when the model is complete; the word keeps the order. */
                 r = converter_depend(c, "network_mode", other, DEPEND_STARTED, true, true, true, v);
                 if (r < 0)
                         return r;
-                return converter_flagf(c, "--network", "container:@%s", other);
+                return converter_flag_container(c, false, "--network", "container:", other, NULL);
         }
         if (!STR_IN_SET(s, "host", "none", "bridge", "default") && !startswith(s, "container:"))
                 return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not a network mode", s);
@@ -601,7 +622,7 @@ int convert_container_name(Converter *c, const char *key, YamlNode *v) {
         if (s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")] ||
             !isalnum((unsigned char) s[0]))
                 return diag_error(c->diag, v, converter_path(c, key), "\"%s\" is not a valid container name", s);
-        free(c->service->container);
-        c->service->container = strdup(s);
-        return c->service->container ? 0 : -ENOMEM;
+        exec_word_done(&c->service->container);
+        c->service->container.text = strdup(s);
+        return c->service->container.text ? 0 : -ENOMEM;
 }

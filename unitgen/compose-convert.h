@@ -24,6 +24,13 @@ const char *converter_path(Converter *c, const char *key);
 
 /* Append "flag" / "flag value" to the service's run options. */
 int converter_flag(Converter *c, const char *flag, const char *value);
+/* Append "flag" and the word value (one that carries a specifier). Returns 0 or -ENOMEM. */
+int converter_flag_word(Converter *c, const char *flag, const ExecWord *value);
+/* Append "flag" and before + the container name of service + after, to docker_args when docker
+ * (else run_args). The name is filled in once every service is known (compose_model_build()), from
+ * a reference kept beside the word. Returns 0 or -ENOMEM. */
+int converter_flag_container(Converter *c, bool docker, const char *flag, const char *before, const char *service,
+                             const char *after);
 /* Append "flag" and the value formatted from format. Returns 0 or -ENOMEM. */
 int converter_flagf(Converter *c, const char *flag, const char *format, ...) _printf_(3, 4);
 

@@ -53,11 +53,14 @@ DependCondition depend_condition_from_string(const char *s) {
 static void compose_service_done(ComposeService *s) {
         free(s->name);
         free(s->unit);
-        free(s->container);
+        exec_word_done(&s->container);
         free(s->image);
         strv_free(s->global_args);
-        strv_free(s->run_args);
+        exec_argv_done(&s->run_args);
         strv_free(s->docker_args);
+        for (size_t i = 0; i < s->n_container_refs; i++)
+                free(s->container_refs[i].service);
+        free(s->container_refs);
         strv_free(s->args);
         strv_free(s->networks);
         strv_free(s->scopes);
@@ -65,7 +68,7 @@ static void compose_service_done(ComposeService *s) {
         strv_free(s->link_aliases);
         free(s->hostname);
         strv_free(s->volumes);
-        strv_free(s->mkdirs);
+        exec_argv_done(&s->mkdirs);
         for (size_t i = 0; i < s->n_depends; i++)
                 free(s->depends[i].service);
         free(s->depends);
@@ -370,7 +373,7 @@ static int service_init(ComposeModel *m, ComposeService *s, const char *name, co
         };
         s->name = strdup(name);
         if (!s->name || asprintf(&s->unit, "%s-%s.service", p, name) < 0 ||
-            asprintf(&s->container, "%s-%s", p, name) < 0)
+            asprintf(&s->container.text, "%s-%s", p, name) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -399,36 +402,31 @@ static int service_name_valid(const char *s) {
         return s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] == 0;
 }
 
-/* "@svc" placeholders become the container names, now that every service is known. */
-static int resolve_placeholders(ComposeModel *m, ComposeService *s, char **l, Diag *d) {
-        STRV_FOREACH(a, l) {
-                char *at = strchr(*a, '@'), *n;
-                ComposeService *t;
-                size_t len;
+/* The references to other services' containers get their names, now that every service is known. */
+static int resolve_container_refs(ComposeModel *m, ComposeService *s, Diag *d) {
+        for (size_t i = 0; i < s->n_container_refs; i++) {
+                const ComposeContainerRef *ref = s->container_refs + i;
+                char **word = ref->docker ? s->docker_args + ref->word : &s->run_args.words[ref->word].text, *n;
+                ComposeService *t = compose_model_find(m, ref->service);
 
-                if (!at || !(startswith(*a, "@") || startswith(*a, "container:@")))
-                        continue;
-                len = strcspn(at + 1, ":");
-                t = NULL;
-                for (size_t i = 0; i < m->n_services; i++)
-                        if (strlen(m->services[i].name) == len && strneq(m->services[i].name, at + 1, len))
-                                t = m->services + i;
                 if (!t)
                         continue;       /* reported with the dependency check */
                 if (strchr(t->unit, '@') || t->global) {
                         const ComposeDepend *dep = NULL;
 
-                        for (size_t i = 0; i < s->n_depends; i++)
-                                if (streq(s->depends[i].service, t->name))
-                                        dep = s->depends + i;
+                        for (size_t j = 0; j < s->n_depends; j++)
+                                if (streq(s->depends[j].service, t->name))
+                                        dep = s->depends + j;
                         assert(dep);
                         return diag_error(d, dep->at, converter_path(&(Converter) { .service = s }, dep->key),
                                           "\"%s\" is %s: its container name is not fixed, so it cannot be linked to or "
                                           "shared with", t->name, t->global ? "global" : "replicated");
                 }
-                if (asprintf(&n, "%.*s%s%s", (int) (at - *a), *a, t->container, at + 1 + len) < 0)
+                /* Neither replicated nor global: a plain name. */
+                assert(t->container.specifier == EXEC_SPECIFIER_NONE);
+                if (asprintf(&n, "%.*s%s%s", (int) ref->at, *word, t->container.text, *word + ref->at) < 0)
                         return -ENOMEM;
-                free_and_replace(*(char **) a, n);
+                free_and_replace(*word, n);
         }
         return 0;
 }
@@ -689,10 +687,7 @@ int compose_model_build(ComposeProject *p, Runtime runtime, Networking networkin
                 r = resolve_link_aliases(m, s);
                 if (r < 0)
                         return r;
-                r = resolve_placeholders(m, s, s->run_args, d);
-                if (r < 0)
-                        return r;
-                r = resolve_placeholders(m, s, s->docker_args, d);
+                r = resolve_container_refs(m, s, d);
                 if (r < 0)
                         return r;
         }

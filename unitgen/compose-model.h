@@ -6,6 +6,7 @@
 #include "compose-load.h"
 #include "compose-objects.h"
 #include "diag.h"
+#include "exec-quote.h"
 #include "macro.h"
 
 /* The converted project: what each unit needs, already validated and normalised, but not yet
@@ -112,15 +113,26 @@ UpdateOrder update_order_from_string(const char *s) _pure_;
 const char *update_failure_action_to_string(UpdateFailureAction a) _const_;
 UpdateFailureAction update_failure_action_from_string(const char *s) _pure_;
 
+/* A word that names another service's container, which is known only once every service is: the
+ * word holds the text around it, the service is kept here, beside it (never as a marker in the
+ * text, which a value could imitate). */
+typedef struct ComposeContainerRef {
+        bool docker;            /* a word of docker_args, else of run_args */
+        size_t word;            /* its index there */
+        size_t at;              /* where the container's name goes in its text */
+        char *service;
+} ComposeContainerRef;
+
 typedef struct ComposeService {
         char *name;
         char *unit;             /* "<project>-<service>.service" or "<project>-<service>@.service" */
-        char *container;        /* the container's name ("%i" in templates) */
+        ExecWord container;     /* the container's name (ending in the instance in templates) */
         char *image;
         char **global_args;     /* runtime options before "run" */
-        char **run_args;        /* "run" options both runtimes understand, in a fixed key order */
-        size_t n_run_args;
+        ExecArgv run_args;      /* "run" options both runtimes understand, in a fixed key order */
         char **docker_args;     /* "run" options only docker has (--link) */
+        ComposeContainerRef *container_refs;  /* words of run_args and docker_args to complete */
+        size_t n_container_refs;
         char **args;            /* after the image */
         char **networks;        /* names of ComposeResource networks to create (local networking) */
         char **scopes;          /* cluster networking: the compose networks (runtime names) it is on */
@@ -129,7 +141,7 @@ typedef struct ComposeService {
         char **link_aliases;    /* cluster networking: "service:alias" from its own links, to resolve */
         char *hostname;         /* compose "hostname", NULL: unset */
         char **volumes;         /* names of ComposeResource volumes to create */
-        char **mkdirs;          /* host directories to create first */
+        ExecArgv mkdirs;        /* host directories to create first */
         ComposeDepend *depends;
         size_t n_depends;
         ComposePort *ports;

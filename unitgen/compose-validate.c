@@ -163,10 +163,56 @@ const char *converter_path(Converter *c, const char *key) {
 int converter_flag(Converter *c, const char *flag, const char *value) {
         int r;
 
-        r = strv_extend_with_size(&c->service->run_args, &c->service->n_run_args, flag);
+        r = exec_argv_add(&c->service->run_args, flag);
         if (r < 0 || !value)
                 return r;
-        return strv_extend_with_size(&c->service->run_args, &c->service->n_run_args, value);
+        return exec_argv_add(&c->service->run_args, value);
+}
+
+int converter_flag_word(Converter *c, const char *flag, const ExecWord *value) {
+        int r;
+
+        r = exec_argv_add(&c->service->run_args, flag);
+        if (r < 0)
+                return r;
+        return exec_argv_add_word(&c->service->run_args, value);
+}
+
+int converter_flag_container(Converter *c, bool docker, const char *flag, const char *before, const char *service,
+                             const char *after) {
+        ComposeService *s = c->service;
+        _cleanup_free_ char *text = NULL, *name = NULL;
+        ComposeContainerRef *refs;
+        int r;
+
+        if (asprintf(&text, "%s%s", strempty(before), strempty(after)) < 0)
+                return -ENOMEM;
+        name = strdup(service);
+        if (!name)
+                return -ENOMEM;
+        /* A few per service at most. */
+        refs = reallocarray(s->container_refs, s->n_container_refs + 1, sizeof(*refs));
+        if (!refs)
+                return -ENOMEM;
+        s->container_refs = refs;
+        if (docker) {
+                r = strv_extend(&s->docker_args, flag);
+                if (r >= 0)
+                        r = strv_extend(&s->docker_args, text);
+        } else {
+                r = exec_argv_add(&s->run_args, flag);
+                if (r >= 0)
+                        r = exec_argv_add(&s->run_args, text);
+        }
+        if (r < 0)
+                return r;
+        s->container_refs[s->n_container_refs++] = (ComposeContainerRef) {
+                .docker = docker,
+                .word = docker ? strv_length(s->docker_args) - 1 : s->run_args.n - 1,
+                .at = strlen(strempty(before)),
+                .service = TAKE_PTR(name),
+        };
+        return 0;
 }
 
 int converter_flagf(Converter *c, const char *flag, const char *format, ...) {

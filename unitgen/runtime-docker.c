@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "compose-model.h"
+#include "exec-quote.h"
 #include "strv.h"
 #include "unit-writer.h"
 
@@ -13,7 +14,7 @@
 #define DOCKER "/usr/bin/docker"
 
 int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeService *s) {
-        _cleanup_strv_free_ char **run = NULL;
+        _cleanup_(exec_argv_done) ExecArgv run = {};
         _cleanup_free_ char *timeout = NULL;
         int r;
 
@@ -28,7 +29,7 @@ int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         if (r < 0)
                 return r;
 
-        r = unit_write_exec(f, "ExecStartPre", "-", STRV_MAKE(DOCKER, "rm", "-f", s->container));
+        r = unit_write_exec_container(f, "ExecStartPre", "-", STRV_MAKE(DOCKER, "rm", "-f"), &s->container);
         if (r < 0)
                 return r;
         /* "-": "create" fails when the network or volume exists, which is fine. */
@@ -36,28 +37,30 @@ int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         if (r < 0)
                 return r;
 
-        r = strv_extend(&run, DOCKER);
+        r = exec_argv_add(&run, DOCKER);
         if (r >= 0)
-                r = strv_extend_strv(&run, s->global_args);
+                r = exec_argv_add_strv(&run, s->global_args);
         if (r >= 0)
-                r = strv_extend_strv(&run, STRV_MAKE("run", "--rm", "--name", s->container));
+                r = exec_argv_add_strv(&run, STRV_MAKE("run", "--rm", "--name"));
         if (r >= 0)
-                r = strv_extend_strv(&run, s->run_args);
+                r = exec_argv_add_word(&run, &s->container);
         if (r >= 0)
-                r = strv_extend_strv(&run, s->docker_args);
+                r = exec_argv_add_argv(&run, &s->run_args);
         if (r >= 0)
-                r = strv_extend(&run, s->image);
+                r = exec_argv_add_strv(&run, s->docker_args);
         if (r >= 0)
-                r = strv_extend_strv(&run, s->args);
+                r = exec_argv_add(&run, s->image);
+        if (r >= 0)
+                r = exec_argv_add_strv(&run, s->args);
         if (r < 0)
                 return r;
-        r = unit_write_exec(f, "ExecStart", NULL, run);
+        r = exec_write_line(f, "ExecStart", NULL, &run);
         if (r < 0)
                 return r;
 
         if (s->wait_healthy) {
                 /* Dependents ordered After= this unit start once ExecStartPost= is done. */
-                r = unit_write_wait_healthy(f, DOCKER, s->container);
+                r = unit_write_wait_healthy(f, DOCKER, &s->container);
                 if (r < 0)
                         return r;
         }
@@ -65,8 +68,8 @@ int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         timeout = NULL;
         if (asprintf(&timeout, "%" PRIu64, s->stop_timeout_sec) < 0)
                 return -ENOMEM;
-        r = unit_write_exec(f, "ExecStop", s->oneshot ? "-" : NULL,
-                            STRV_MAKE(DOCKER, "stop", "-t", timeout, s->container));
+        r = unit_write_exec_container(f, "ExecStop", s->oneshot ? "-" : NULL, STRV_MAKE(DOCKER, "stop", "-t", timeout),
+                                      &s->container);
         if (r < 0)
                 return r;
         return unit_write_restart(f, s);

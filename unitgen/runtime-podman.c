@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "compose-model.h"
+#include "exec-quote.h"
 #include "strv.h"
 #include "unit-writer.h"
 
@@ -13,7 +14,7 @@
 #define PODMAN "/usr/bin/podman"
 
 int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeService *s) {
-        _cleanup_strv_free_ char **run = NULL;
+        _cleanup_(exec_argv_done) ExecArgv run = {};
         _cleanup_free_ char *timeout = NULL;
         int r;
 
@@ -43,38 +44,42 @@ int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         if (r < 0)
                 return r;
 
-        r = strv_extend(&run, PODMAN);
+        r = exec_argv_add(&run, PODMAN);
         if (r >= 0)
-                r = strv_extend_strv(&run, s->global_args);
+                r = exec_argv_add_strv(&run, s->global_args);
         if (r >= 0)
-                r = strv_extend_strv(&run, STRV_MAKE("run", "--name", s->container, "--replace", "--rm",
-                                                     "--cgroups=split"));
+                r = exec_argv_add_strv(&run, STRV_MAKE("run", "--name"));
+        if (r >= 0)
+                r = exec_argv_add_word(&run, &s->container);
+        if (r >= 0)
+                r = exec_argv_add_strv(&run, STRV_MAKE("--replace", "--rm", "--cgroups=split"));
         if (r >= 0 && !s->oneshot)
-                r = strv_extend_strv(&run, STRV_MAKE("--sdnotify=conmon", "-d"));
+                r = exec_argv_add_strv(&run, STRV_MAKE("--sdnotify=conmon", "-d"));
         if (r >= 0)
-                r = strv_extend_strv(&run, s->run_args);
+                r = exec_argv_add_argv(&run, &s->run_args);
         if (r >= 0)
-                r = strv_extend(&run, s->image);
+                r = exec_argv_add(&run, s->image);
         if (r >= 0)
-                r = strv_extend_strv(&run, s->args);
+                r = exec_argv_add_strv(&run, s->args);
         if (r < 0)
                 return r;
-        r = unit_write_exec(f, "ExecStart", NULL, run);
+        r = exec_write_line(f, "ExecStart", NULL, &run);
         if (r < 0)
                 return r;
         if (s->wait_healthy) {
                 /* "--sdnotify=healthy" would do it, but only from podman 5 on; Debian 12 has 4.3. */
-                r = unit_write_wait_healthy(f, PODMAN, s->container);
+                r = unit_write_wait_healthy(f, PODMAN, &s->container);
                 if (r < 0)
                         return r;
         }
 
         if (asprintf(&timeout, "%" PRIu64, s->stop_timeout_sec) < 0)
                 return -ENOMEM;
-        r = unit_write_exec(f, "ExecStop", NULL, STRV_MAKE(PODMAN, "stop", "--ignore", "-t", timeout, s->container));
+        r = unit_write_exec_container(f, "ExecStop", NULL, STRV_MAKE(PODMAN, "stop", "--ignore", "-t", timeout),
+                                      &s->container);
         if (r < 0)
                 return r;
-        r = unit_write_exec(f, "ExecStopPost", "-", STRV_MAKE(PODMAN, "rm", "-v", "-f", "-i", s->container));
+        r = unit_write_exec_container(f, "ExecStopPost", "-", STRV_MAKE(PODMAN, "rm", "-v", "-f", "-i"), &s->container);
         if (r < 0)
                 return r;
         return unit_write_restart(f, s);

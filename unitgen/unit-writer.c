@@ -24,18 +24,17 @@ RenderedUnit *unit_render_free(RenderedUnit *u, size_t n) {
         return mfree(u);
 }
 
-int unit_write_exec(FILE *f, const char *key, const char *prefix, char *const *argv) {
-        /* The prefix ("-" to ignore failure) sits between "=" and the executable. */
-        fputs(key, f);
-        fputc('=', f);
-        fputs(strempty(prefix), f);
-        STRV_FOREACH(a, argv) {
-                if (a != argv)
-                        fputc(' ', f);
-                (void) exec_quote_word(f, *a);
-        }
-        fputc('\n', f);
-        return 0;
+int unit_write_exec_container(FILE *f, const char *key, const char *prefix, char *const *argv,
+                              const ExecWord *container) {
+        _cleanup_(exec_argv_done) ExecArgv a = {};
+        int r;
+
+        r = exec_argv_add_strv(&a, argv);
+        if (r >= 0)
+                r = exec_argv_add_word(&a, container);
+        if (r < 0)
+                return r;
+        return exec_write_line(f, key, prefix, &a);
 }
 
 static int write_create(FILE *f, const char *runtime, const char *what, const char *create_option,
@@ -53,7 +52,7 @@ static int write_create(FILE *f, const char *runtime, const char *what, const ch
                 r = strv_extend(&argv, name);
         if (r < 0)
                 return r;
-        return unit_write_exec(f, "ExecStartPre", create_prefix, argv);
+        return exec_write_strv(f, "ExecStartPre", create_prefix, argv);
 }
 
 int unit_write_prepare(FILE *f, const ComposeModel *m, const ComposeService *s, const char *runtime,
@@ -72,13 +71,19 @@ int unit_write_prepare(FILE *f, const ComposeModel *m, const ComposeService *s, 
                 if (r < 0)
                         return r;
         }
-        STRV_FOREACH(d, s->mkdirs) {
-                r = unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE("/usr/bin/mkdir", "-p", *d));
+        for (size_t i = 0; i < s->mkdirs.n; i++) {
+                _cleanup_(exec_argv_done) ExecArgv argv = {};
+
+                r = exec_argv_add_strv(&argv, STRV_MAKE("/usr/bin/mkdir", "-p"));
+                if (r >= 0)
+                        r = exec_argv_add_word(&argv, s->mkdirs.words + i);
+                if (r >= 0)
+                        r = exec_write_line(f, "ExecStartPre", NULL, &argv);
                 if (r < 0)
                         return r;
         }
         if (s->pull_always)
-                return unit_write_exec(f, "ExecStartPre", NULL, STRV_MAKE(runtime, "pull", s->image));
+                return exec_write_strv(f, "ExecStartPre", NULL, STRV_MAKE(runtime, "pull", s->image));
         return 0;
 }
 
@@ -100,14 +105,23 @@ int unit_write_stop_status(FILE *f, const ComposeService *s) {
         return ferror(f) ? -EIO : 0;
 }
 
-int unit_write_wait_healthy(FILE *f, const char *runtime, const char *container) {
-        _cleanup_free_ char *script = NULL;
+int unit_write_wait_healthy(FILE *f, const char *runtime, const ExecWord *container) {
+        _cleanup_(exec_argv_done) ExecArgv argv = {};
+        _cleanup_(exec_word_done) ExecWord script = {};
+        _cleanup_free_ char *before = NULL;
+        int r;
 
         /* Both runtimes answer State.Health.Status (podman since 4.3); neither tells systemd. */
-        if (asprintf(&script, "until [ \"$(%s inspect -f '{{.State.Health.Status}}' %s 2>/dev/null)\" "
-                     "= healthy ]; do sleep 1; done", runtime, container) < 0)
+        if (asprintf(&before, "until [ \"$(%s inspect -f '{{.State.Health.Status}}' ", runtime) < 0)
                 return -ENOMEM;
-        return unit_write_exec(f, "ExecStartPost", NULL, STRV_MAKE("/bin/sh", "-c", script));
+        r = exec_word_wrap(&script, before, container, " 2>/dev/null)\" = healthy ]; do sleep 1; done");
+        if (r >= 0)
+                r = exec_argv_add_strv(&argv, STRV_MAKE("/bin/sh", "-c"));
+        if (r >= 0)
+                r = exec_argv_add_word(&argv, &script);
+        if (r < 0)
+                return r;
+        return exec_write_line(f, "ExecStartPost", NULL, &argv);
 }
 
 int unit_write_restart(FILE *f, const ComposeService *s) {
@@ -177,7 +191,7 @@ static void write_comment_text(FILE *f, const char *text) {
 /* What the agent publishes as this container's names (lib/service-names.h): only for a service on
  * the cluster network. */
 static int write_network_section(FILE *f, const ComposeModel *m, const ComposeService *s) {
-        _cleanup_free_ char *networks = NULL, *aliases = NULL;
+        _cleanup_free_ char *networks = NULL, *aliases = NULL, *container = NULL;
 
         if (!s->scopes)
                 return 0;
@@ -185,11 +199,12 @@ static int write_network_section(FILE *f, const ComposeModel *m, const ComposeSe
         aliases = strv_join(s->aliases, " ");
         if (!networks || (s->aliases && !aliases))
                 return -ENOMEM;
-        fprintf(f, "\n[" CLUSTER_DNS_SECTION "]\nProject=%s\nService=%s\nContainer=", m->project->name, s->name);
-        /* A replica's container name carries the instance marker: written as %i, as in ExecStart=
-         * (the agent expands it for each instance). */
-        for (const char *c = s->container; *c; c++)
-                fputs(*c == SPECIFIER_INSTANCE_CHAR ? "%i" : *c == '%' ? "%%" : (char[]) { *c, 0 }, f);
+        /* A replica's container name ends in %i, as in ExecStart= (the agent expands it for each
+         * instance). */
+        if (exec_word_to_setting(&s->container, &container) < 0)
+                return -ENOMEM;
+        fprintf(f, "\n[" CLUSTER_DNS_SECTION "]\nProject=%s\nService=%s\nContainer=%s", m->project->name, s->name,
+                container);
         fprintf(f, "\nRuntime=%s\nNetworks=%s\n", runtime_to_string(m->runtime), networks);
         if (!isempty(aliases))
                 fprintf(f, "Aliases=%s\n", aliases);

@@ -100,12 +100,13 @@ int xfleet_map_template(const ComposeProject *p, ComposeService *s) {
         if (asprintf(&unit, "%s-%s@.service", p->name, s->name) < 0)
                 return -ENOMEM;
         free_and_replace(s->unit, unit);
-        if (!s->container || !strstr(s->container, SPECIFIER_INSTANCE)) {
-                char *container;
+        if (s->container.specifier != EXEC_SPECIFIER_INSTANCE) {
+                _cleanup_free_ char *prefix = NULL;
 
-                if (asprintf(&container, "%s-%s-" SPECIFIER_INSTANCE, p->name, s->name) < 0)
+                if (asprintf(&prefix, "%s-%s-", p->name, s->name) < 0)
                         return -ENOMEM;
-                free_and_replace(s->container, container);
+                exec_word_done(&s->container);
+                return exec_word_make(&s->container, prefix, EXEC_SPECIFIER_INSTANCE, NULL);
         }
         return 0;
 }
@@ -245,18 +246,11 @@ static int xfleet_map_healthcheck(const ComposeModel *m, ComposeService *s) {
         _cleanup_free_ char *container = NULL;
         uint64_t sec = s->health_interval_usec > 0 ?
                 DIV_ROUND_UP(s->health_interval_usec, USEC_PER_SEC) : XFLEET_HEALTH_INTERVAL_DEFAULT_SEC;
-        size_t n = 0;
+        int r;
 
-        container = new(char, strlen(s->container) * 2 + 1);
-        if (!container)
-                return -ENOMEM;
-        for (const char *c = s->container; *c; c++)
-                if (*c == SPECIFIER_INSTANCE_CHAR) {
-                        container[n++] = '%';
-                        container[n++] = 'i';
-                } else
-                        container[n++] = *c;
-        container[n] = 0;
+        r = exec_word_to_setting(&s->container, &container);
+        if (r < 0)
+                return r;
         return strv_extendf(&s->xfleet, "Healthcheck=%s %s %" PRIu64, runtime_to_string(m->runtime), container,
                             MIN(sec, (uint64_t) 86400));
 }

@@ -93,7 +93,51 @@ static void test_too_large(void) {
         diag_done(&d);
 }
 
+/* Specifiers the converter wants (%h for "~", %i for a replica's container) travel beside the text
+ * (exec-quote.h): a value's own "%h" stays literal, and each wanted one lands in every line. */
+static void test_specifiers(void) {
+        _cleanup_free_ char *text = NULL;
+
+        assert_se(convert_one("c.yaml",
+                              "services:\n  web:\n    image: busybox\n"
+                              "    volumes: [{type: bind, source: ~/data, target: /d}, \"~/x:/y\"]\n"
+                              "    environment: {A: \"%h%i%n\"}\n"
+                              "    healthcheck: {test: [CMD, \"true\"]}\n"
+                              "    deploy: {replicas: 2}\n", &text) == 0);
+        ok(strstr(text, "\nExecStartPre=/usr/bin/mkdir -p %h/data\n"), "the home directory is created as %%h");
+        ok(strstr(text, " --mount type=bind,src=%h/data,dst=/d ") && strstr(text, " -v %h/x:/y "),
+           "and mounted from %%h");
+        ok(strstr(text, " -e A=%%h%%i%%n "), "a value's own %%h %%i %%n stay text");
+        ok(strstr(text, " --name p-web-%i ") && strstr(text, "\nExecStop=/usr/bin/docker stop -t 10 p-web-%i\n"),
+           "a replica's container ends in %%i");
+        ok(strstr(text, "\nHealthcheck=docker p-web-%i 30\n"), "also in [X-Fleet] Healthcheck=");
+}
+
+/* Another service's container is named beside the word too: values spelled like the old "@svc"
+ * placeholders were rewritten into db's container name ("--dns p-db"). */
+static void test_container_refs(void) {
+        const char *contents[1] = { "services:\n"
+                                    "  web:\n    image: busybox\n    dns: [\"@db\"]\n    user: \"@db:x\"\n"
+                                    "    network_mode: \"container:@db\"\n    volumes_from: [db]\n"
+                                    "  db:\n    image: busybox\n" };
+        size_t sizes[1] = { strlen(contents[0]) };
+        ComposeLoadOptions o = { .files = STRV_MAKE("c.yaml"), .contents = contents, .sizes = sizes,
+                                 .project_dir = "/nonexistent/p", .project_name = "p" };
+        RenderedUnit *units = NULL;
+        Diag d = {};
+        size_t n = 0;
+
+        assert_se(unitgen_convert(&o, RUNTIME_DOCKER, NETWORKING_LOCAL, &units, &n, NULL, &d) == 0);
+        assert_se(n == 2 && streq(units[0].name, "p-web.service"));
+        ok(strstr(units[0].text, " --user @db:x --network container:@db --dns @db --volumes-from p-db "),
+           "values are kept as written; volumes_from names db's container");
+        unit_render_free(units, n);
+        diag_done(&d);
+}
+
 int main(void) {
+        test_specifiers();
+        test_container_refs();
         test_too_large();
         test_file_name_in_header();
         test_check_written();
