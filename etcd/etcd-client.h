@@ -300,7 +300,8 @@ typedef enum EtcdLeaseEvent {
 } EtcdLeaseEvent;
 typedef void (*etcd_lease_handler_t)(EtcdLease *l, EtcdLeaseEvent event, int64_t lease_id, void *userdata);
 
-/* A kept-alive lease: grants a lease of ttl_sec and renews it every (TTL - margin)/3, and reports
+/* A kept-alive lease: grants a lease of ttl_sec and renews it every (TTL - margin)/3 (more often at
+ * a short TTL, so that an etcd leader election of up to about 3 s fits before EXPIRING), and reports
  * GRANTED once it is live. The lease is known alive until the send time of the last successful
  * renewal plus the TTL (etcd_lease_keeper_deadline()); when that is less than the margin away with
  * no renewal, EXPIRING: the holder must stop acting on the lease, since etcd may expire it. The

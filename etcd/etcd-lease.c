@@ -52,7 +52,8 @@ int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void 
 
 /* ---- the keeper ----
  *
- * grant -> GRANTED -> a renewal round every (TTL - margin)/3 (one POST per keepalive: the gateway
+ * grant -> GRANTED -> a renewal round every (TTL - margin)/3, or more often where that would leave
+ * an etcd election too little time (keeper_period()) (one POST per keepalive: the gateway
  * answers one keepalive per request) -> ... The lease is known alive until the time the last
  * successful keepalive was *sent* plus the TTL etcd answered (etcd starts the TTL when it receives
  * the keepalive, which is later); a timer at that deadline minus the holder's margin reports
@@ -77,6 +78,12 @@ int etcd_lease_time_to_live(EtcdClient *c, int64_t id, etcd_callback_t cb, void 
  * backoff. */
 
 #define KEEPER_MAX_TRIES 8
+
+/* What a renewal round leaves for an etcd leader election at least, where the TTL allows: from the
+ * leader's death to the first renewal through the new leader took 0.8-3.1 s with etcd's election
+ * timeout at 500 ms (what our tools configure) and 2.4-4.5 s at its default 1 s, on 2 CPUs under
+ * stress-ng --cpu 4 at load 28 (bench/README.md, "Leader kill"). */
+#define KEEPER_ELECTION_USEC (3250 * USEC_PER_MSEC)
 
 typedef struct KeeperTry {
         EtcdLease *lease;
@@ -159,6 +166,20 @@ static void keeper_arm_expiry(EtcdLease *l) {
         (void) sd_event_source_set_enabled(l->expiry, SD_EVENT_ONESHOT);
 }
 
+/* From a successful renewal to the next round. Three rounds fit before EXPIRING, the first at a
+ * third of the way there, unless that leaves an etcd election less than KEEPER_ELECTION_USEC: an
+ * election that starts just before a round (etcd's leader dies) has until EXPIRING minus one period
+ * to end, since the last renewal that got through is a period older. Then the rounds come closer,
+ * down to the hedge interval: at TTL 5 s and a 1.25 s margin, every 0.5 s instead of every 1.25 s,
+ * which leaves 3.25 s instead of 2.5 s; from TTL 7 s on, nothing changes. */
+static uint64_t keeper_period(const EtcdLease *l, uint64_t ttl_usec) {
+        uint64_t window = ttl_usec - MIN(l->margin_usec, ttl_usec / 2), period = window / 3;
+
+        if (window - period >= KEEPER_ELECTION_USEC)
+                return period;
+        return MIN(period, MAX(window > KEEPER_ELECTION_USEC ? window - KEEPER_ELECTION_USEC : 0, l->hedge_usec));
+}
+
 /* Returns whether an EXPIRING is thereby over. */
 static bool keeper_renewed(EtcdLease *l, uint64_t sent, int64_t ttl) {
         uint64_t ttl_usec = (uint64_t) ttl * USEC_PER_SEC;
@@ -171,8 +192,7 @@ static bool keeper_renewed(EtcdLease *l, uint64_t sent, int64_t ttl) {
         l->expiring = false;
 
         keeper_arm_expiry(l);
-        /* Three rounds fit before EXPIRING, the first at a third of the way there. */
-        (void) keeper_schedule(l, l->deadline - ttl_usec + (ttl_usec - MIN(l->margin_usec, ttl_usec / 2)) / 3);
+        (void) keeper_schedule(l, l->deadline - ttl_usec + keeper_period(l, ttl_usec));
         return was_expiring;
 }
 

@@ -9,6 +9,23 @@
 typedef struct Machine Machine;
 typedef struct Unit Unit;
 
+/* A name's first 16 bytes as two big-endian integers (zero after its end): comparing keys
+ * compares those bytes in strcmp() order. */
+typedef struct NameKey {
+        uint64_t hi, lo;
+} NameKey;
+
+typedef struct NameSortItem {
+        NameKey key;                    /* name_key(name) */
+        const char *name;
+        void *ptr;                      /* the caller's object */
+} NameSortItem;
+
+/* Sorting by name (scheduler-sort.c). */
+NameKey name_key(const char *name) _pure_;
+/* Sort items in strcmp() order of their names (which must be distinct). */
+void name_sort(NameSortItem *items, size_t n);
+
 /* A machine's whole capacity in dominant-share units: shares are integers, and tree keys. */
 #define SHARE_ONE (1U << 20)
 
@@ -82,6 +99,8 @@ typedef struct UnitList {
 
 struct Unit {
         char *name;
+        NameKey key;                    /* name_key(name) */
+        bool template;                  /* a template's name ("foo@.service"): never placed */
         XFleetOptions *x;               /* owned copy; never NULL */
         char *signature;                /* MachineMetadata joined by newlines, or NULL */
         UnitDesiredState desired;
@@ -111,6 +130,7 @@ struct Unit {
 
 struct Machine {
         char *id;
+        NameKey key;                    /* name_key(id) */
         char **metadata;
         size_t pos;                     /* index in Scheduler.sorted and the load tree */
         unsigned load;

@@ -165,7 +165,7 @@ static int reconcile_globals_on(Scheduler *s, SchedulerChangeList *l, Machine *m
         accepted->n_units = 0;
         for (size_t i = 0; i < globals->n_units; i++) {
                 Unit *g = globals->units[i];
-                bool ok = unit_wanted(g) && !unit_name_is_template(g->name) &&
+                bool ok = unit_wanted(g) && !g->template &&
                           xfleet_metadata_match(g->x->machine_metadata, m->metadata);
 
                 for (size_t j = 0; ok && j < m->units.n_units; j++)
@@ -531,7 +531,7 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         Machine *m;
         int r;
 
-        if (unit_name_is_template(u->name)) {
+        if (u->template) {
                 unit_set_failed(s, u, reason_new("a template cannot be scheduled, only its instances"), false);
                 return 0;
         }
@@ -590,16 +590,6 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         return place(s, l, u, m);
 }
 
-static int pending_compare(const void *a, const void *b) {
-        const Unit *x = *(Unit *const *) a, *y = *(Unit *const *) b;
-        bool fx = x->x->machine_of && x->x->machine_of[0], fy = y->x->machine_of && y->x->machine_of[0];
-
-        /* Targets before followers, then by name. */
-        if (fx != fy)
-                return fx - fy;
-        return strcmp(x->name, y->name);
-}
-
 /* A unit that failed since nothing freed room is not tried again; but one whose reason names free
  * room is, once a placement took room somewhere, so that the numbers it shows stay true (it
  * fails again, cheaply: the search prunes every full subtree). */
@@ -608,31 +598,51 @@ static bool unit_skip_cached(const Scheduler *s, const Unit *u) {
                !(u->reason_quotes_room && u->fail_room_serial != s->room_serial);
 }
 
+static bool unit_is_follower(const Unit *u) {
+        return u->x->machine_of && u->x->machine_of[0];
+}
+
+/* The pending units to try, in order: targets before followers, then by name. */
+static size_t pending_batch(Scheduler *s, NameSortItem *batch) {
+        UnitList *pending = s->lists + UNIT_LIST_PENDING;
+        size_t n = 0, n_targets;
+
+        for (int follower = 0; follower <= 1; follower++) {
+                for (size_t i = 0; i < pending->n_units; i++) {
+                        Unit *u = pending->units[i];
+
+                        if (unit_is_follower(u) == follower && !unit_skip_cached(s, u))
+                                batch[n++] = (NameSortItem) { u->key, u->name, u };
+                }
+                if (!follower)
+                        n_targets = n;
+        }
+        name_sort(batch, n_targets);
+        name_sort(batch + n_targets, n - n_targets);
+        return n;
+}
+
 static int reconcile_pending(Scheduler *s, SchedulerChangeList *l) {
-        _cleanup_free_ Unit **batch = NULL;
+        _cleanup_free_ NameSortItem *batch = NULL;
         size_t n_allocated = 0;
         bool progress;
         int r;
 
         do {
                 UnitList *pending = s->lists + UNIT_LIST_PENDING;
-                size_t n = 0;
+                size_t n;
 
                 progress = false;
                 if (pending->n_units == 0)
                         break;
                 if (!GREEDY_REALLOC(batch, n_allocated, pending->n_units))
                         return -ENOMEM;
-                for (size_t i = 0; i < pending->n_units; i++)
-                        if (!unit_skip_cached(s, pending->units[i]))
-                                batch[n++] = pending->units[i];
+                n = pending_batch(s, batch);
                 if (n == 0)
                         break;
-                if (n > 1)
-                        qsort(batch, n, sizeof(Unit *), pending_compare);
 
                 for (size_t i = 0; i < n; i++) {
-                        Unit *u = batch[i];
+                        Unit *u = batch[i].ptr;
 
                         /* Placed by an earlier step of this pass? (Evicted ones wait for the next.) */
                         if (u->machine || !unit_in_list(u, UNIT_LIST_PENDING) || unit_skip_cached(s, u))

@@ -148,12 +148,6 @@ static void load_index_update(LoadIndex *ix, size_t pos, unsigned load) {
         }
 }
 
-static int machine_compare(const void *a, const void *b) {
-        const Machine *x = *(Machine *const *) a, *y = *(Machine *const *) b;
-
-        return strcmp(x->id, y->id);
-}
-
 void meta_class_free_void(void *p) {
         MetaClass *c = p;
 
@@ -207,22 +201,29 @@ static int level_count_compare(const void *a, const void *b) {
 }
 
 /* Levels 1.. of one dimension: the ROOM_LEVELS - 1 non-zero amounts in amounts (n of them, which
- * this sorts) that occur most often, ascending; the rest of the slots unused. */
+ * this overwrites) that occur most often, ascending; the rest of the slots unused. */
 static int room_levels_pick(uint64_t *amounts, size_t n, uint64_t ret[static ROOM_LEVELS]) {
         _cleanup_free_ LevelCount *counts = NULL;
-        size_t n_counts = 0;
+        size_t n_counts = 0, bits = 4;
 
-        if (n > 1)
-                qsort(amounts, n, sizeof(uint64_t), uint64_compare);
-        counts = new(LevelCount, MAX(n, (size_t) 1));
+        /* Count the distinct amounts in an open-addressing table (amount 0: an empty slot) at most
+         * half full: a deployment repeats a few sizes, so this beats sorting every amount. */
+        while (((size_t) 1 << bits) < 2 * n)
+                bits++;
+        counts = new0(LevelCount, (size_t) 1 << bits);
         if (!counts)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                if (n_counts > 0 && counts[n_counts - 1].amount == amounts[i])
-                        counts[n_counts - 1].count++;
-                else
-                        counts[n_counts++] = (LevelCount) { amounts[i], 1 };
+                size_t k = (size_t) ((amounts[i] * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - bits));
+
+                while (counts[k].amount != 0 && counts[k].amount != amounts[i])
+                        k = (k + 1) & (((size_t) 1 << bits) - 1);
+                counts[k].amount = amounts[i];
+                counts[k].count++;
         }
+        for (size_t k = 0; k < (size_t) 1 << bits; k++)
+                if (counts[k].amount != 0)
+                        counts[n_counts++] = counts[k];
         if (n_counts > 1)
                 qsort(counts, n_counts, sizeof(LevelCount), level_count_compare);
         n_counts = MIN(n_counts, (size_t) ROOM_LEVELS - 1);
@@ -279,8 +280,12 @@ static bool levels_want(const uint64_t levels[static ROOM_LEVELS], uint64_t amou
 void scheduler_levels_note(Scheduler *s, const Unit *u) {
         if (!u->reserves || s->levels_dirty)
                 return;
-        if (levels_want(s->levels.cpu, u->x->reserve.cpu_milli) || levels_want(s->levels.mem, u->x->reserve.memory))
-                s->levels_dirty = s->tree_dirty = s->classes_dirty = true;
+        if (!levels_want(s->levels.cpu, u->x->reserve.cpu_milli) && !levels_want(s->levels.mem, u->x->reserve.memory))
+                return;
+        s->levels_dirty = true;
+        /* Only binpack's room grids use the levels; a switch to binpack rebuilds them anyway. */
+        if (s->strategy == SCHEDULER_BINPACK)
+                s->tree_dirty = s->classes_dirty = true;
 }
 
 int scheduler_tree_rebuild(Scheduler *s) {
@@ -288,7 +293,7 @@ int scheduler_tree_rebuild(Scheduler *s) {
         Machine *m;
         int r;
 
-        if (s->levels_dirty) {
+        if (s->levels_dirty && s->strategy == SCHEDULER_BINPACK) {
                 r = room_levels_choose(s);
                 if (r < 0)
                         return r;
@@ -298,11 +303,15 @@ int scheduler_tree_rebuild(Scheduler *s) {
         if (s->sorted_dirty) {
                 if (n > 0 && !GREEDY_REALLOC(s->sorted, s->n_sorted_allocated, n))
                         return -ENOMEM;
+                _cleanup_free_ NameSortItem *items = new(NameSortItem, MAX(n, (size_t) 1));
+                if (!items)
+                        return -ENOMEM;
                 s->n_sorted = 0;
                 HASHMAP_FOREACH(m, s->machines)
-                        s->sorted[s->n_sorted++] = m;
-                if (n > 1)
-                        qsort(s->sorted, n, sizeof(Machine *), machine_compare);
+                        items[s->n_sorted++] = (NameSortItem) { m->key, m->id, m };
+                name_sort(items, n);
+                for (size_t i = 0; i < n; i++)
+                        s->sorted[i] = items[i].ptr;
                 for (size_t i = 0; i < n; i++)
                         s->sorted[i]->pos = i;
                 s->sorted_dirty = false;
@@ -439,26 +448,29 @@ static size_t room_cell(const LoadIndex *ix, const Unit *u) {
         return (i - 1) * ROOM_LEVELS + (j - 1);
 }
 
-static uint64_t node_key(const LoadIndex *ix, size_t node, SearchOrder order, size_t cell) {
-        size_t left = node;
-        uint64_t v;
-
-        while (left < ix->cap)
-                left *= 2;
+/* A node's value in the search order: a lower bound of the values of the machines below (that
+ * may fit), exact at a machine. */
+static uint64_t node_value(const LoadIndex *ix, size_t node, SearchOrder order, size_t cell) {
         switch (order) {
         case ORDER_SPREAD:
-                v = ix->share_min[node];
-                break;
+                return ix->share_min[node];
         case ORDER_BINPACK:
                 /* The fullest machine below that may fit (pushed nodes have one; at a machine,
                  * its own share): exact, so that ties go by ID as they do between machines. */
                 assert(ix->room[node * ROOM_CELLS + cell] >= 0);
-                v = SHARE_ONE - MIN((uint32_t) ix->room[node * ROOM_CELLS + cell], SHARE_ONE);
-                break;
+                return SHARE_ONE - MIN((uint32_t) ix->room[node * ROOM_CELLS + cell], SHARE_ONE);
         default:
-                v = ix->tree[node];
+                return ix->tree[node];
         }
-        return v << 32 | (uint64_t) (left - ix->cap);
+}
+
+/* A node's key: its value, then the position of its leftmost leaf (node shifted down to the
+ * leaves' depth), so that the search visits machines in (value, ID) order. */
+static uint64_t node_key(const LoadIndex *ix, size_t node, SearchOrder order, size_t cell) {
+        unsigned depth = (unsigned) (sizeof(unsigned long) * 8 - 1) - (unsigned) __builtin_clzl(node);
+        unsigned leaves = (unsigned) __builtin_ctzl(ix->cap);
+
+        return node_value(ix, node, order, cell) << 32 | (uint64_t) ((node << (leaves - depth)) - ix->cap);
 }
 
 /* Whether a subtree may hold a machine with room for u (a necessary condition only; the machine
@@ -504,6 +516,46 @@ static HeapItem heap_pop(Heap *h) {
         return top;
 }
 
+/* A walk down that takes, at each node, the child with the least key among those that may fit,
+ * remembering the least value of the children it passed by, apart for those left and right of its
+ * path. If the machine it reaches fits and its key is below every key passed by (the keys are
+ * lower bounds of what lies below, ties go to the left), it is the one the best-first search
+ * would return, since a subtree that cannot fit holds no answer: found without the heap. Else
+ * NULL, and the caller searches (nothing was tallied). */
+static Machine *search_first(const Scheduler *s, const LoadIndex *ix, const Unit *u, EvictMode evict,
+                             SearchOrder order, size_t cell) {
+        uint64_t passed_left = UINT64_MAX, passed_right = UINT64_MAX, v;
+        const Unit *ignored = NULL;
+        Machine *m;
+        size_t i = 1;
+
+        while (i < ix->cap) {
+                size_t a = 2 * i, b = a + 1;
+                bool fa = ix->tree[a] != LOAD_NONE && node_may_fit(ix, a, u, cell);
+                bool fb = ix->tree[b] != LOAD_NONE && node_may_fit(ix, b, u, cell);
+
+                if (fa && fb) {
+                        uint64_t va = node_value(ix, a, order, cell), vb = node_value(ix, b, order, cell);
+
+                        if (va <= vb) {
+                                passed_right = MIN(passed_right, vb);
+                                i = a;
+                        } else {
+                                passed_left = MIN(passed_left, va);
+                                i = b;
+                        }
+                } else if (fa || fb)
+                        i = fa ? a : b;
+                else
+                        return NULL;    /* the bounds below i came from different machines */
+        }
+        v = node_value(ix, i, order, cell);
+        if (v > passed_right || v >= passed_left)
+                return NULL;
+        m = ix->machines[i - ix->cap];
+        return unit_fits(s, u, m, evict, &ignored) == FIT_OK ? m : NULL;
+}
+
 int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, EvictMode evict,
                            size_t counts[static _FIT_RESULT_MAX], const Unit **blocker, Machine **ret) {
         SearchOrder order = !u->reserves ? ORDER_LOAD : ix->room ? ORDER_BINPACK : ORDER_SPREAD;
@@ -535,6 +587,15 @@ int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, Evi
                 counts[FIT_RESOURCES]++;
                 *ret = NULL;
                 return 0;
+        }
+
+        /* The common case of a strategy's order: the first machine in it fits. */
+        if (order != ORDER_LOAD) {
+                m = search_first(s, ix, u, evict, order, cell);
+                if (m) {
+                        *ret = m;
+                        return 0;
+                }
         }
         if (heap_push(h, node_key(ix, 1, order, cell), 1) < 0)
                 return -ENOMEM;

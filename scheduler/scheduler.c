@@ -386,6 +386,7 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
         n->id = strdup(id);
         if (!n->id)
                 return -ENOMEM;
+        n->key = name_key(id);
         n->metadata = TAKE_PTR(md);
         n->globals_dirty = true;
         c = hashmap_get(s->cordons, id);
@@ -589,6 +590,8 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 n->name = strdup(name);
                 if (!n->name)
                         return -ENOMEM;
+                n->key = name_key(name);
+                n->template = unit_name_is_template(name);
                 n->x = TAKE_PTR(copy);
                 n->signature = TAKE_PTR(signature);
                 n->desired = desired;

@@ -75,7 +75,7 @@ typedef enum SchedulerChangeType {
 typedef struct SchedulerChange {
         SchedulerChangeType type;
         char *unit;
-        char *machine;
+        char *machine;          /* in unit's allocation: freeing the list frees both */
         bool global;            /* the unit is a global unit (one of several placements) */
 } SchedulerChange;
 

@@ -101,6 +101,10 @@ int etcd_fixture_spawn(EtcdFixture *f, unsigned i) {
         argv[n++] = token;
         argv[n++] = "--logger=zap";
         argv[n++] = "--log-outputs=stderr";
+        /* The timing our tools configure (tools/cluster, tools/vagrant/fleet-config.sh): the
+         * keeper's renewal window is sized for elections with it. */
+        argv[n++] = "--heartbeat-interval=50";
+        argv[n++] = "--election-timeout=500";
         for (const char *const *a = f->options.extra_args; a && *a && n < 62; a++)
                 argv[n++] = *a;
         argv[n] = NULL;

@@ -103,6 +103,30 @@ static void test_spread(void) {
         is_int(reconcile_count(s), 0, "stable");
 }
 
+/* A tie in share goes to the lower ID also when a less loaded machine that does not fit lies between
+ * them: the machines in ID order m0 m1 | m2 m3 (two halves of the index), m2 the least reserved
+ * but too small, m0, m1 and m3 equally reserved. The first machine in spread order that fits is
+ * m0, not m3 beside the least reserved one. */
+static void test_spread_tie_beside_unfit(void) {
+        _cleanup_(scheduler_freep) Scheduler *s = NULL;
+
+        assert_se(scheduler_new(&s) == 0);
+        machine_cap(s, "m0", NULL, 4000, 8 * GiB, NULL);
+        machine_cap(s, "m1", NULL, 4000, 8 * GiB, NULL);
+        machine_cap(s, "m2", NULL, 1000, 8 * GiB, NULL);
+        machine_cap(s, "m3", NULL, 4000, 8 * GiB, NULL);
+        launch(s, "fill0.service", "MachineID=m0\nReserveCPU=2\n");
+        launch(s, "fill1.service", "MachineID=m1\nReserveCPU=2\n");
+        launch(s, "fill2.service", "MachineID=m2\nReserveCPU=0.1\n");
+        launch(s, "fill3.service", "MachineID=m3\nReserveCPU=2\n");
+        reconcile_count(s);
+        ok(streq_ptr(where(s, "fill0.service"), "m0") && streq_ptr(where(s, "fill2.service"), "m2") &&
+           streq_ptr(where(s, "fill3.service"), "m3"), "pinned fillers placed");
+        launch(s, "u.service", "ReserveCPU=0.95\n");
+        reconcile_count(s);
+        is_str(where(s, "u.service"), "m0", "m2 (1/10) too small; m0, m1, m3 at 1/2: the lowest ID");
+}
+
 /* binpack: the fullest machine that still fits. */
 static void test_binpack(void) {
         _cleanup_(scheduler_freep) Scheduler *s = NULL;
@@ -358,6 +382,7 @@ static void test_global_reason_follows_room(void) {
 int main(void) {
         test_strategy_names();
         test_spread();
+        test_spread_tie_beside_unfit();
         test_binpack();
         test_unplaced_reason();
         test_machine_loss();

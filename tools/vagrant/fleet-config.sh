@@ -187,6 +187,11 @@ ETCD_ADVERTISE_CLIENT_URLS=$(fleet_config_client_url "$i")
 ETCD_INITIAL_CLUSTER=$cluster
 ETCD_INITIAL_CLUSTER_STATE=$FC_ETCD_STATE
 ETCD_INITIAL_CLUSTER_TOKEN=$FC_TOKEN
+# A leader election within fleetd's lease renewal window: with etcd's defaults (100 ms, 1 s) one took
+# up to 4.5 s on a loaded machine, past the point where an agent at agent_ttl 5 s stops its units.
+# For members on one LAN; members farther apart than ~5 ms need both raised (etcd's tuning guide).
+ETCD_HEARTBEAT_INTERVAL=50
+ETCD_ELECTION_TIMEOUT=500
 EOF
         [ $FC_SCHEME = https ] || return 0
         cat <<EOF
