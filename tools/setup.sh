@@ -43,6 +43,25 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The docker engine test (tests/fleetd/test-docker-engine-cluster.sh) runs Debian's real dockerd in a
+# cluster node. Debian's docker.io conflicts with podman-docker (installed above, which the podman
+# tests use), so its packages are unpacked, not installed, into a directory of their own; nothing
+# of them runs on this machine outside the test.
+DOCKER_ROOT=/var/cache/fleet-test-docker/root
+if [ ! -x "$DOCKER_ROOT/usr/sbin/dockerd" ] || [ ! -x "$DOCKER_ROOT/usr/bin/containerd" ]; then
+        echo "setup.sh: unpacking docker.io and containerd into $DOCKER_ROOT"
+        [ -n "$(apt-cache policy docker.io 2>/dev/null | grep Candidate: | grep -v none)" ] || apt-get update -qq
+        debs=$(mktemp -d)
+        # apt fetches as its own user when it can write the directory.
+        chown _apt "$debs" 2>/dev/null || true
+        (cd "$debs" && apt-get download -qq docker.io containerd)
+        rm -rf "$DOCKER_ROOT.new"
+        mkdir -p "$DOCKER_ROOT.new"
+        for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$DOCKER_ROOT.new"; done
+        rm -rf "$debs" "$DOCKER_ROOT"
+        mv "$DOCKER_ROOT.new" "$DOCKER_ROOT"
+fi
+
 # The Debian package enables etcd.service for multi-user.target; we never want the host's
 # own etcd running (our tools start their own members on private ports).
 exit 0

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # docker's "fleet" network, kept by fleetd through the Docker Engine API, on cluster id 23: 2 nodes
-# with real systemd, real etcd, the real fleetd. No docker engine is installed here: podman's
-# "system service" on /run/docker.sock of node 2 serves the same API docker's CLI talks (podman 4.3's
-# compat API). What it shows:
+# with real systemd, real etcd, the real fleetd. podman stands in for docker here (the real engine:
+# test-docker-engine-cluster): podman's "system service" on /run/docker.sock of node 2 serves the
+# same API docker's CLI talks (podman 4.3's compat API). What it shows:
 #   - docker answering with no network "fleet": fleetd asks docker to create it on the machine's
 #     leased subnet (podman refuses any subnet overlapping an address of the machine, and the VTEP
 #     holds <subnet>.0; docker does not: fleetd reports podman's refusal, naming the subnet);
