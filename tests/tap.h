@@ -37,7 +37,16 @@ static bool tap_vreport(bool pass, const char *fmt, va_list ap) {
         if (!pass)
                 tap_failed++;
         printf("%s %u - ", pass ? "ok" : "not ok", tap_count);
-        vprintf(fmt, ap);
+        /* A test point is one line: a name that quotes output (a unit line, an error) must not
+         * end it early, or meson reads the rest as unknown TAP. */
+        char *name = NULL;
+        if (vasprintf(&name, fmt, ap) >= 0) {
+                for (char *c = name; *c; c++)
+                        if (*c == '\n' || *c == '\r')
+                                *c = ' ';
+                fputs(name, stdout);
+                free(name);
+        }
         fputc('\n', stdout);
         fflush(stdout);
         return pass;
