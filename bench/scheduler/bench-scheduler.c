@@ -7,6 +7,7 @@
  * that its peak RSS is its own. Figures are printed, never asserted. */
 
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -172,7 +173,17 @@ static int reconcile_timed(Scheduler *s, double *ret_seconds, double *ret_cpu_se
         return 0;
 }
 
-static size_t count_unplaced(Scheduler *s, unsigned n, bool mix) {
+/* FNV-1a of s into h. */
+static uint64_t digest_add(uint64_t h, const char *s) {
+        for (; *s; s++)
+                h = (h ^ (uint8_t) *s) * UINT64_C(0x100000001b3);
+        return (h ^ '\n') * UINT64_C(0x100000001b3);
+}
+
+/* Counts the units placed nowhere, and digests where every unit is placed: equal digests of two
+ * builds mean equal placements, so that a change made for speed shows it changed none. */
+static size_t count_unplaced(Scheduler *s, unsigned n, bool mix, uint64_t *ret_digest) {
+        uint64_t digest = UINT64_C(0xcbf29ce484222325);
         size_t unplaced = 0;
 
         for (unsigned i = 0; i < n; i++) {
@@ -187,7 +198,11 @@ static size_t count_unplaced(Scheduler *s, unsigned n, bool mix) {
                         snprintf(name, sizeof(name), "unit-%u.service", i);
                 assert_se(scheduler_unit_machines(s, name, &ms) == 0);
                 unplaced += strv_length(ms) == 0;
+                digest = digest_add(digest, name);
+                STRV_FOREACH(m, ms)
+                        digest = digest_add(digest, *m);
         }
+        *ret_digest = digest;
         return unplaced;
 }
 
@@ -196,6 +211,7 @@ static int scenario(const Scenario *sc) {
         bool mix = sc->mix;
         _cleanup_(scheduler_freep) Scheduler *s = NULL;
         size_t assign, changes, unplaced;
+        uint64_t digest;
         double t0, t_machines, t_units, t_reconcile, t_noop, t_fail, c_reconcile, c_noop, c_fail, c_total;
         int r;
 
@@ -221,13 +237,14 @@ static int scenario(const Scenario *sc) {
         if (r < 0)
                 return log_error_errno(r, "Reconcile failed: %m");
         c_total = cpu_now() - c_total;
-        unplaced = count_unplaced(s, units, mix);
+        unplaced = count_unplaced(s, units, mix, &digest);
 
         printf("%s: %u machines, %u units\n", sc->title, machines, units);
         printf("  add machines          %9.1f ms\n", t_machines * 1e3);
         printf("  add units             %9.1f ms\n", t_units * 1e3);
         printf("  reconcile             %9.1f ms  (%.1f ms CPU)  %zu placements (%zu units unplaced)\n",
                t_reconcile * 1e3, c_reconcile * 1e3, assign, unplaced);
+        printf("  placement digest      %016" PRIx64 "\n", digest);
         printf("  decisions/second      %9.0f  (%.0f per CPU second)\n", units / t_reconcile, units / c_reconcile);
         printf("  total                 %9.1f ms  (%.1f ms CPU)\n", (t_machines + t_units + t_reconcile) * 1e3,
                c_total * 1e3);
@@ -248,6 +265,8 @@ static int scenario(const Scenario *sc) {
                 return log_error_errno(r, "Reconcile failed: %m");
         printf("  machine loss          %9.3f ms  (%.3f ms CPU)  %zu changes (%zu placements)\n", t_fail * 1e3,
                c_fail * 1e3, changes, assign);
+        (void) count_unplaced(s, units, mix, &digest);
+        printf("  placement digest      %016" PRIx64 "  (after the loss)\n", digest);
         printf("  peak RSS              %9.1f MiB\n", peak_rss_kib() / 1024.0);
         fflush(stdout);
         return 0;
