@@ -55,25 +55,31 @@ static void room_leaf(LoadIndex *ix, size_t pos) {
         int32_t *cell = ix->room + (ix->cap + pos) * ROOM_CELLS;
         const Machine *m = pos < ix->n_machines ? ix->machines[pos] : NULL;
         size_t n_cpu = 0, n_mem = 0;
-        int32_t share = -1;
+        int32_t share = -1, row[ROOM_LEVELS];
 
         if (m && m->has_capacity) {
                 n_cpu = levels_below(ix->levels.cpu, machine_cpu_free(m));
                 n_mem = levels_below(ix->levels.mem, machine_mem_free(m));
                 share = (int32_t) m->share;
         }
+        /* The first n_cpu rows are the same row, share in its first n_mem cells; the rest are -1
+         * (all bits set). */
+        for (size_t j = 0; j < ROOM_LEVELS; j++)
+                row[j] = j < n_mem ? share : -1;
         for (size_t i = 0; i < ROOM_LEVELS; i++)
-                for (size_t j = 0; j < ROOM_LEVELS; j++)
-                        cell[i * ROOM_LEVELS + j] = i < n_cpu && j < n_mem ? share : -1;
+                if (i < n_cpu)
+                        memcpy(cell + i * ROOM_LEVELS, row, sizeof(row));
+                else
+                        memset(cell + i * ROOM_LEVELS, 0xff, sizeof(row));
 }
 
-/* Recompute inner node i of the room grid from its children. Returns whether it changed. */
-static bool room_pull(LoadIndex *ix, size_t i) {
-        int32_t *cell = ix->room + i * ROOM_CELLS;
-        const int32_t *a = ix->room + 2 * i * ROOM_CELLS, *b = a + ROOM_CELLS;
+/* cell = the greatest of a and b, cell by cell; returns whether cell changed. The three never
+ * overlap: restrict lets gcc -O2 vectorise the loop (its cheap cost model vectorises no loop that
+ * needs a run-time overlap check), 4 cells an instruction instead of 1, and branch-free. This is
+ * most of binpack's cost per placement. */
+static bool room_cells_max(int32_t *restrict cell, const int32_t *restrict a, const int32_t *restrict b) {
         int32_t changed = 0;
 
-        /* Branch-free, so that the compiler vectorises it. */
         for (size_t k = 0; k < ROOM_CELLS; k++) {
                 int32_t v = MAX(a[k], b[k]);
 
@@ -81,6 +87,13 @@ static bool room_pull(LoadIndex *ix, size_t i) {
                 cell[k] = v;
         }
         return changed != 0;
+}
+
+/* Recompute inner node i of the room grid from its children. Returns whether it changed. */
+static bool room_pull(LoadIndex *ix, size_t i) {
+        const int32_t *a = ix->room + 2 * i * ROOM_CELLS;
+
+        return room_cells_max(ix->room + i * ROOM_CELLS, a, a + ROOM_CELLS);
 }
 
 static int load_index_build(const Scheduler *s, LoadIndex *ix) {
