@@ -463,7 +463,7 @@ static size_t room_cell(const LoadIndex *ix, const Unit *u) {
 
 /* A node's value in the search order: a lower bound of the values of the machines below (that
  * may fit), exact at a machine. */
-static uint64_t node_value(const LoadIndex *ix, size_t node, SearchOrder order, size_t cell) {
+static inline uint64_t node_value(const LoadIndex *ix, size_t node, SearchOrder order, size_t cell) {
         switch (order) {
         case ORDER_SPREAD:
                 return ix->share_min[node];
@@ -489,7 +489,7 @@ static uint64_t node_key(const LoadIndex *ix, size_t node, SearchOrder order, si
 /* Whether a subtree may hold a machine with room for u (a necessary condition only; the machine
  * itself is checked exactly). Under spread the most free CPU and memory below are bounds from
  * different machines; under binpack some machine below has the levels of u's cell free. */
-static bool node_may_fit(const LoadIndex *ix, size_t node, const Unit *u, size_t cell) {
+static inline bool node_may_fit(const LoadIndex *ix, size_t node, const Unit *u, size_t cell) {
         if (!u->reserves)
                 return true;
         if (ix->room)
