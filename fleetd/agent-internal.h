@@ -38,6 +38,8 @@ typedef struct AgentUnit {
         bool waiting_network;           /* held back until the network is up (logged once) */
         bool started;                   /* StartUnit was sent for the current assignment */
         bool changed;                   /* the body was replaced: restart rather than start */
+        bool unloading;                 /* no assignment: stopped, its file stays until systemd
+                                         * reports it stopped (agent-reconcile.c) */
         bool file_install;              /* the body on disk has [Install]: enabled in the runtime scope */
         bool assignment_install;        /* the assigned body has [Install] (read with the assignment) */
         char *refused;                  /* not loaded, and never touched in systemd: why (the name is

@@ -138,11 +138,25 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                         continue;
                 }
                 if (!u->assignment) {
-                        if (u->started || !u->active_state || agent_unit_is_running(u)) {
+                        bool stopped = !u->active_state || unit_active_state_is_stopped(
+                                        unit_active_state_from_string(u->active_state));
+
+                        if (!u->unloading && (u->started || !stopped)) {
                                 log_info("Unloading %s.", u->name);
                                 (void) systemd_client_stop_unit(a->systemd, u->name);
                                 a->stats.n_stops++;
+                                u->started = false;
+                                u->unloading = !stopped;
                         }
+                        /* Its file stays until systemd has stopped it: a file removed and written
+                         * again under a unit that still stops does not load ("failed to load
+                         * properly: Device or resource busy": its cgroup holds its slice), and the
+                         * start of that new body could cancel the stop and leave the old body
+                         * running. Submitted again meanwhile, it is a changed body like any other:
+                         * written, reloaded and restarted. agent_on_unit_state() brings us back. */
+                        if (u->unloading && !stopped)
+                                continue;
+                        u->unloading = false;
                         r = agent_unit_file_uninstall(a, u);
                         if (r < 0)
                                 log_warning_errno(r, "Failed to disable %s, ignoring: %m", u->name);
@@ -158,6 +172,8 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                         agent_unit_drop(a, u);
                         continue;
                 }
+
+                u->unloading = false;   /* assigned again while it stopped: the stop job is replaced */
 
                 if (!u->file_hash) {
                         _cleanup_free_ char *why = NULL;

@@ -44,6 +44,9 @@ void agent_on_unit_state(SystemdClient *s, const char *unit, const char *load_st
                 agent_health_on_state(a, u);
                 agent_names_on_state(a, u);
                 agent_schedule_publish(a);
+                /* An unloading unit's file is removed once it has stopped. */
+                if (u->unloading)
+                        agent_schedule_reconcile(a);
         }
 }
 

@@ -57,6 +57,10 @@ bool unit_active_state_is_running(UnitActiveState s) {
         return s == UNIT_ACTIVE || s == UNIT_RELOADING || s == UNIT_ACTIVATING;
 }
 
+bool unit_active_state_is_stopped(UnitActiveState s) {
+        return s < 0 || s == UNIT_INACTIVE || s == UNIT_FAILED;
+}
+
 const char *unit_health_to_string(UnitHealth h) {
         return table_to_string(unit_health_table, _UNIT_HEALTH_MAX, h);
 }

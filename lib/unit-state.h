@@ -45,6 +45,10 @@ UnitActiveState unit_active_state_from_string(const char *s) _pure_;
  * launched unit as launched only while it runs (a failed unit is merely loaded). An invalid
  * state is not running. */
 bool unit_active_state_is_running(UnitActiveState s) _const_;
+/* Whether the unit has no processes left to stop: inactive or failed. Deactivating, maintenance and
+ * the running states are not. An invalid state counts as stopped: waiting for a state we do not
+ * know to end could last forever. */
+bool unit_active_state_is_stopped(UnitActiveState s) _const_;
 
 /* A container's health as its healthcheck reports it (docker's and podman's State.Health.Status),
  * published by the agent with the unit's state. A unit without a healthcheck has none: no value,

@@ -231,6 +231,44 @@ ok $? "the unit starts once the secret exists" || diag "$("$FLEETCTL" list-units
 
 "$FLEETCTL" destroy waiter.service >/dev/null 2>&1
 
+# ---------------------------------------------------------------- destroyed, then submitted again changed
+# The old body takes 3 s to stop; the new one comes while it stops, to the same machine. The agent
+# used to remove the file and reload at once, then write the new body: systemd, still stopping the
+# old unit, failed to load it ("failed to load properly: Device or resource busy"), and the start
+# that followed could cancel the stop and leave the old body running.
+diag "destroyed, then submitted again with a changed body (at ${SECONDS} s)"
+mid=$("$C" exec 1 cat /etc/machine-id 2>/dev/null)
+again_body() {
+        cat > "$TMP/again.service" <<EOF
+[Service]
+ExecStart=/bin/sh -c 'trap "sleep 3; exit 0" TERM; while :; do sleep 0.2; done' again-$1
+
+[X-Fleet]
+MachineID=$mid
+EOF
+}
+# The command line of the process node1's systemd runs for again.service ("" if none).
+again_cmdline() {
+        local pid
+        pid=$("$C" exec 1 systemctl show -P MainPID again.service 2>/dev/null)
+        [ -n "$pid" ] && [ "$pid" != 0 ] && "$C" exec 1 cat "/proc/$pid/cmdline" 2>/dev/null | tr '\0' ' '
+}
+runs_body() { again_cmdline | grep -q "again-$1 *$"; }
+since=$("$C" exec 1 date '+%Y-%m-%d %H:%M:%S')
+again_body one
+out=$("$FLEETCTL" start --no-block "$TMP/again.service" 2>&1)
+ok $? "again.service (body one) submitted to node1" || diag "$out"
+wait_for 60 runs_body one
+ok $? "node1 runs body one" || diag "$(again_cmdline)"
+again_body two
+out=$("$FLEETCTL" destroy again.service 2>&1 && "$FLEETCTL" start --no-block "$TMP/again.service" 2>&1)
+ok $? "destroyed and submitted again at once, with body two" || diag "$out"
+wait_for 90 runs_body two
+ok $? "node1 runs body two, not the old one" || diag "$(again_cmdline); $("$FLEETCTL" list-units 2>&1)"
+busy=$("$C" exec 1 journalctl -u fleetd.service --since "$since" --no-pager -o cat 2>/dev/null | grep "again.service.*failed to load")
+is "$busy" "" "the agent never had systemd load the new body under the stopping old one"
+"$FLEETCTL" destroy again.service >/dev/null 2>&1
+
 # fleetd did all that without a crash (with FLEETD built with -Db_sanitize=address,undefined, this
 # is where a sanitizer's report shows).
 for n in 1 2; do

@@ -44,6 +44,14 @@ static void test_is_running(void) {
         ok(!unit_active_state_is_running(_UNIT_ACTIVE_STATE_INVALID), "an invalid state is not running");
 }
 
+static void test_is_stopped(void) {
+        for (UnitActiveState s = 0; s < _UNIT_ACTIVE_STATE_MAX; s++)
+                is_int(unit_active_state_is_stopped(s), s == UNIT_INACTIVE || s == UNIT_FAILED,
+                       "%s is %sstopped", unit_active_state_to_string(s),
+                       s == UNIT_INACTIVE || s == UNIT_FAILED ? "" : "not ");
+        ok(unit_active_state_is_stopped(_UNIT_ACTIVE_STATE_INVALID), "an invalid state counts as stopped");
+}
+
 static void test_health(void) {
         for (UnitHealth h = UNIT_HEALTH_STARTING; h < _UNIT_HEALTH_MAX; h++)
                 is_int(unit_health_from_string(unit_health_to_string(h)), h, "%s round-trips",
@@ -61,6 +69,7 @@ int main(void) {
         test_desired_state();
         test_active_state();
         test_is_running();
+        test_is_stopped();
         test_health();
         return done_testing();
 }
