@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+#
+# A rolling update through fleetctl compose up, measured (printed, never asserted), on a local
+# cluster (id 47, 3 nodes running the real fleetd, tools/cluster; real podman containers): N
+# replicas of a web service (busybox httpd) behind its name on the cluster network, and a client
+# container on node1 that asks "web" for its page continuously (one request at a time, each
+# resolving the name again through its machine's DNS, 2 s timeout, 0.1 s apart). The service's
+# environment changes, so every replica's body changes, and compose up replaces them by
+# deploy.update_config (parallelism P, the order given); printed per order: compose up's time, the
+# client's requests during it, how many failed (no answer, or an empty one), and the versions they
+# saw. The client's requests are read from its journal between the update's start and its end.
+# usage: bench-rolling.sh BUILD_DIR [N [P [ORDERS]]]   (defaults: 30 replicas, parallelism 5,
+# ORDERS "start-first stop-first": one update each, one after the other; BENCH_KEEP=1 leaves the
+# cluster up)
+set -euo pipefail
+BUILD=$(readlink -f "${1:?usage: bench-rolling.sh BUILD_DIR [N [P [ORDERS]]]}")
+N=${2:-30}
+P=${3:-5}
+ORDERS=${4:-start-first stop-first}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+C="$SRC/tools/cluster -c 47"
+FLEETCTL=$BUILD/cli/fleetctl
+[ "$(id -u)" = 0 ] || { echo "bench-rolling: needs root (it boots a local cluster)" >&2; exit 1; }
+for b in busybox podman runc; do
+        command -v $b >/dev/null || [ -x /usr/sbin/$b ] || { echo "bench-rolling: $b not installed (tools/setup.sh)" >&2; exit 1; }
+done
+TMP=$(mktemp -d /var/tmp/bench-rolling.XXXXXX)   # /tmp is private to each node; $PWD is shared
+cleanup() {
+        [ -n "${BENCH_KEEP:-}" ] || { $C down >/dev/null 2>&1; rm -rf "$TMP"; }
+}
+trap cleanup EXIT
+cd "$TMP"
+$C down >/dev/null 2>&1 || true
+FLEET_CLUSTER_ETCD_DATA=/dev/shm $C up 3 --fleetd "$BUILD/fleetd/fleetd" >/dev/null
+export FLEETCTL_ENDPOINT
+FLEETCTL_ENDPOINT=$($C etcd-endpoints)
+for n in 1 2 3; do
+        until $C exec $n test -s /etc/cni/net.d/fleet.conflist 2>/dev/null &&
+              $C exec $n systemctl -q is-active fleet-dns.service 2>/dev/null; do sleep 0.2; done
+done
+bash "$SRC/examples/visits/make-images.sh" "$TMP" >/dev/null
+for n in 1 2 3; do
+        $C exec $n podman import -q "$TMP/visits-web.tar" localhost/bench-bb:latest >/dev/null
+done
+
+compose() {   # compose VERSION ORDER: the file, every replica serving "v<VERSION>"
+        cat <<YAML
+name: bench
+x-c: &c
+  image: localhost/bench-bb:latest
+  runtime: runc
+  pull_policy: never
+  pids_limit: -1
+  ulimits: {nofile: {soft: 1024, hard: 1024}, nproc: {soft: 1024, hard: 1024}}
+  stop_grace_period: 1s
+services:
+  web:
+    <<: *c
+    environment: {VERSION: "$1"}
+    command: ["sh", "-c", "mkdir -p /w && echo v\$\$VERSION > /w/index.html && exec httpd -f -p 8080 -h /w"]
+    deploy:
+      replicas: $N
+      update_config: {parallelism: $P, order: $2, monitor: 0s, failure_action: pause}
+  client:
+    <<: *c
+    command: ["sh", "-c", "while :; do r=\$\$(printf 'GET / HTTP/1.0\\\\r\\\\n\\\\r\\\\n' | nc -w 2 web 8080 2>/dev/null | tail -n 1); echo \"req \$\${r:-FAIL}\"; sleep 0.1; done"]
+    x-fleet: {MachineMetadata: hostname=node1}
+YAML
+}
+
+echo "bench-rolling: 3 machines (tools/cluster nodes on one host), $N replicas of web, parallelism $P"
+compose 1 start-first > compose.yaml
+t0=$(date +%s.%N)
+"$FLEETCTL" compose up >"$TMP/up.log" 2>&1 || { cat "$TMP/up.log" >&2; exit 1; }
+printf 'first compose up (%d replicas and the client started, waited for): %.1f s\n' "$N" "$(echo "$(date +%s.%N) - $t0" | bc)"
+client_log() {   # client_log SINCE UNTIL: the client's request lines in that time (epoch seconds)
+        # podman's log driver here is k8s-file: the container's output is not in the unit's journal.
+        $C exec 1 podman logs --since "$1" --until "$2" bench-client 2>/dev/null | grep '^req ' || true
+}
+# The client answers before the update starts: every replica's name is published.
+deadline=$((SECONDS + 120))
+until client_log "$(date -d '-3 sec' +%s)" "$(date +%s)" | grep -q '^req v1'; do
+        [ $SECONDS -lt $deadline ] || { echo "bench-rolling: the client never got an answer" >&2; exit 1; }
+        sleep 0.5
+done
+
+v=1
+for order in $ORDERS; do
+        v=$((v + 1))
+        compose $v "$order" > compose.yaml
+        t0=$(date +%s.%N)
+        rc=0
+        "$FLEETCTL" compose up >"$TMP/up-$v.log" 2>&1 || rc=$?
+        t1=$(date +%s.%N)
+        [ $rc = 0 ] || { echo "bench-rolling: compose up ($order) exited $rc:" >&2; tail -20 "$TMP/up-$v.log" >&2; }
+        # The journal has the lines up to t1 once the client logged one after it.
+        deadline=$((SECONDS + 30))
+        until client_log "$t1" "$(date +%s)" | grep -q .; do
+                [ $SECONDS -lt $deadline ] || break
+                sleep 0.2
+        done
+        client_log "$t0" "$t1" > "$TMP/req-$v"
+        total=$(wc -l < "$TMP/req-$v")
+        failed=$(grep -c '^req FAIL' "$TMP/req-$v" || true)
+        versions=$(grep -v '^req FAIL' "$TMP/req-$v" | sort | uniq -c | awk '{ printf "%s%s %s", s, $3, $1; s = ", " }')
+        printf 'rolling update of %d replicas, parallelism %d, %-11s: %6.1f s; client requests %d, failed %d (answers: %s)\n' \
+                "$N" "$P" "$order" "$(echo "$t1 - $t0" | bc)" "$total" "$failed" "${versions:-none}"
+done
