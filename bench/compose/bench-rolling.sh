@@ -5,14 +5,15 @@
 # cluster (id 47, 3 nodes running the real fleetd, tools/cluster; real podman containers): N
 # replicas of a web service (busybox httpd) behind its name on the cluster network, and a client
 # container on node1 that asks "web" for its page continuously (one request at a time, each
-# resolving the name again through its machine's DNS, 2 s timeout, 0.1 s apart). The service's
-# environment changes, so every replica's body changes, and compose up replaces them by
-# deploy.update_config (parallelism P, the order given); printed per order: compose up's time, the
-# client's requests during it, how many failed (no answer, or an empty one), and the versions they
-# saw. The client's requests are read from its journal between the update's start and its end.
+# resolving the name again through its machine's DNS and taking one of the addresses at random,
+# 2 s timeout, 0.1 s apart). The service's environment changes, so every replica's body changes,
+# and compose up replaces them by deploy.update_config (parallelism P, the order given); printed
+# per order: compose up's time, the client's requests during it, how many failed (no address, no
+# answer, or an empty one), and the versions they saw. The client's requests are read from podman's
+# log of its container (k8s-file: not in the unit's journal) between the update's start and end.
 # usage: bench-rolling.sh BUILD_DIR [N [P [ORDERS]]]   (defaults: 30 replicas, parallelism 5,
 # ORDERS "start-first stop-first": one update each, one after the other; BENCH_KEEP=1 leaves the
-# cluster up)
+# cluster up; BENCH_DRAIN=S makes each replica serve S seconds after its SIGTERM)
 set -euo pipefail
 BUILD=$(readlink -f "${1:?usage: bench-rolling.sh BUILD_DIR [N [P [ORDERS]]]}")
 N=${2:-30}
@@ -44,6 +45,22 @@ for n in 1 2 3; do
         $C exec $n podman import -q "$TMP/visits-web.tar" localhost/bench-bb:latest >/dev/null
 done
 
+# BENCH_DRAIN=S: each replica keeps serving S seconds after its SIGTERM before it exits, as a
+# service that drains does (the agent withdraws a name when its unit starts stopping: this shows
+# what that leaves to the service).
+DRAIN=${BENCH_DRAIN:-0}
+if [ "$DRAIN" = 0 ]; then
+        WEB_CMD='mkdir -p /w && echo v$$VERSION > /w/index.html && exec httpd -f -p 8080 -h /w'
+        GRACE=1s
+else
+        WEB_CMD="mkdir -p /w && echo v\$\$VERSION > /w/index.html && { httpd -f -p 8080 -h /w & p=\$\$!; }; trap 'sleep $DRAIN; kill \$\$p' TERM; wait \$\$p"
+        GRACE=$((DRAIN + 3))s
+fi
+
+# The client: each request resolves web again and takes one of its addresses at random (busybox
+# nc alone connects to the first, which dnsmasq does not rotate: the client would ask one replica).
+CLIENT_CMD='while :; do ip=$$(nslookup web 2>/dev/null | awk -v s=$$RANDOM '"'"'/^Name:/ { n = 1 } n && /^Address/ { a[k++] = $$NF } END { srand(s); if (k) print a[int(rand() * k)] }'"'"'); r=; [ -n \"$$ip\" ] && r=$$(printf '"'"'GET / HTTP/1.0\\r\\n\\r\\n'"'"' | nc -w 2 $$ip 8080 2>/dev/null | tail -n 1); echo \"req $${r:-FAIL}\"; sleep 0.1; done'
+
 compose() {   # compose VERSION ORDER: the file, every replica serving "v<VERSION>"
         cat <<YAML
 name: bench
@@ -58,13 +75,14 @@ services:
   web:
     <<: *c
     environment: {VERSION: "$1"}
-    command: ["sh", "-c", "mkdir -p /w && echo v\$\$VERSION > /w/index.html && exec httpd -f -p 8080 -h /w"]
+    command: ["sh", "-c", "$WEB_CMD"]
+    stop_grace_period: $GRACE
     deploy:
       replicas: $N
       update_config: {parallelism: $P, order: $2, monitor: 0s, failure_action: pause}
   client:
     <<: *c
-    command: ["sh", "-c", "while :; do r=\$\$(printf 'GET / HTTP/1.0\\\\r\\\\n\\\\r\\\\n' | nc -w 2 web 8080 2>/dev/null | tail -n 1); echo \"req \$\${r:-FAIL}\"; sleep 0.1; done"]
+    command: ["sh", "-c", "$CLIENT_CMD"]
     x-fleet: {MachineMetadata: hostname=node1}
 YAML
 }
