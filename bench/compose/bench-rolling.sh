@@ -59,7 +59,7 @@ fi
 
 # The client: each request resolves web again and takes one of its addresses at random (busybox
 # nc alone connects to the first, which dnsmasq does not rotate: the client would ask one replica).
-CLIENT_CMD='while :; do ip=$$(nslookup web 2>/dev/null | awk -v s=$$RANDOM '"'"'/^Name:/ { n = 1 } n && /^Address/ { a[k++] = $$NF } END { srand(s); if (k) print a[int(rand() * k)] }'"'"'); r=; [ -n \"$$ip\" ] && r=$$(printf '"'"'GET / HTTP/1.0\\r\\n\\r\\n'"'"' | nc -w 2 $$ip 8080 2>/dev/null | tail -n 1); echo \"req $${r:-FAIL}\"; sleep 0.1; done'
+CLIENT_CMD='while :; do ip=$$(nslookup web 2>/dev/null | awk -v s=$$RANDOM '"'"'/^Name:/ { n = 1 } n && /^Address/ { a[k++] = $$NF } END { srand(s); if (k) print a[int(rand() * k)] }'"'"'); r=; [ -n \"$$ip\" ] && r=$$(printf '"'"'GET / HTTP/1.0\\r\\n\\r\\n'"'"' | nc -w 2 $$ip 8080 2>/dev/null | tail -n 1); echo \"req $${r:-FAIL $${ip:-no-address}}\"; sleep 0.1; done'
 
 compose() {   # compose VERSION ORDER: the file, every replica serving "v<VERSION>"
         cat <<YAML
@@ -103,6 +103,14 @@ until client_log "$(date -d '-3 sec' +%s)" "$(date +%s)" | grep -q '^req v1'; do
         sleep 0.5
 done
 
+# The same client with nothing changing, for comparison (the load's own failures).
+QUIET=${BENCH_QUIET:-30}
+t0=$(date +%s.%N)
+sleep "$QUIET"
+client_log "$t0" "$(date +%s.%N)" > "$TMP/req-quiet"
+printf 'no update, %d s: client requests %d, failed %d\n' "$QUIET" "$(wc -l < "$TMP/req-quiet")" \
+        "$(grep -c '^req FAIL' "$TMP/req-quiet" || true)"
+
 v=1
 for order in $ORDERS; do
         v=$((v + 1))
@@ -122,6 +130,7 @@ for order in $ORDERS; do
         total=$(wc -l < "$TMP/req-$v")
         failed=$(grep -c '^req FAIL' "$TMP/req-$v" || true)
         versions=$(grep -v '^req FAIL' "$TMP/req-$v" | sort | uniq -c | awk '{ printf "%s%s %s", s, $3, $1; s = ", " }')
-        printf 'rolling update of %d replicas, parallelism %d, %-11s: %6.1f s; client requests %d, failed %d (answers: %s)\n' \
-                "$N" "$P" "$order" "$(echo "$t1 - $t0" | bc)" "$total" "$failed" "${versions:-none}"
+        noaddr=$(grep -c '^req FAIL no-address' "$TMP/req-$v" || true)
+        printf 'rolling update of %d replicas, parallelism %d, %-11s: %6.1f s; client requests %d, failed %d (%d without an address; answers: %s)\n' \
+                "$N" "$P" "$order" "$(echo "$t1 - $t0" | bc)" "$total" "$failed" "$noaddr" "${versions:-none}"
 done
