@@ -140,6 +140,11 @@ void agent_failures_on_state(Agent *a, AgentUnit *u, bool was_failed, bool was_a
          * failure is counted once, as "unhealthy". */
         if (u->restarting_unhealthy)
                 return;
+        /* A replaced body: until the agent's job for the new one ends, systemd's states are the old
+         * body's (agent-states.c), and the old container a rolling update's restart kills is no
+         * failure of the new body. The job's outcome is counted when it ends. */
+        if (u->stale_hash)
+                return;
         if (failed && !was_failed)
                 (void) agent_failures_record(a, u, "failed");
         else if (auto_restart && !was_auto_restart)

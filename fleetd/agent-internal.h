@@ -303,7 +303,8 @@ unsigned agent_failures_count(AgentUnit *u);
  * and the caller must not restart it. */
 bool agent_failures_record(Agent *a, AgentUnit *u, const char *cause);
 /* u's systemd state changed (was_failed/was_auto_restart: its states before): count entering
- * "failed" or systemd's "auto-restart". */
+ * "failed" or systemd's "auto-restart", except while the state is a replaced body's (stale_hash
+ * set). Called with false, false once the job for the new body has ended, for its outcome. */
 void agent_failures_on_state(Agent *a, AgentUnit *u, bool was_failed, bool was_auto_restart);
 
 /* agent-names.c: the names of this machine's containers, P names/<unit>/<id>. */

@@ -116,8 +116,12 @@ void agent_on_job_removed(SystemdClient *s, const char *unit, const char *job, c
                 log_notice("Job for %s finished: %s.", unit, result);
         /* systemd sends a unit's pending state change before its job's JobRemoved: what it
          * reported last is the outcome of the job for the new body. */
-        if (u->stale_job && streq(u->stale_job, job))
+        if (u->stale_job && streq(u->stale_job, job)) {
                 stale_end(a, u);
+                /* The new body's own failure within that job, not counted while the state was
+                 * the old body's (agent-failures.c). */
+                agent_failures_on_state(a, u, false, false);
+        }
         /* PropertiesChanged normally tells the outcome already; a read makes sure of it. */
         agent_schedule_refresh(a, unit);
 }
