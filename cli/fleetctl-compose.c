@@ -131,6 +131,11 @@ static int parse_project_options(int argc, char *argv[], ComposeArgs *a) {
                 case 'p':
                         if (isempty(optarg))
                                 return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "compose: --project-name must not be empty.");
+                        /* Checked here: down, ps and logs use it without a file. */
+                        if (!compose_project_name_valid(optarg))
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "compose: invalid project name \"%s\" for -p: use lowercase letters, digits, "
+                                                       "\"-\" and \"_\", starting with a letter or digit.", optarg);
                         free(a->project);
                         a->project = strdup(optarg);
                         r = a->project ? 0 : log_oom();

@@ -462,7 +462,7 @@ static int resolve_extends(ComposeProject *p, YamlNode *services, const char *na
         return compose_replace_value(services, name, TAKE_PTR(base));
 }
 
-static int project_name_valid(const char *s) {
+bool compose_project_name_valid(const char *s) {
         if (isempty(s) || !(islower((unsigned char) s[0]) || isdigit((unsigned char) s[0])))
                 return false;
         for (; *s; s++)
@@ -476,20 +476,21 @@ static int project_name(ComposeProject *p, const ComposeLoadOptions *o, Diag *d)
         const char *name = o->project_name;
 
         if (name) {
-                if (!project_name_valid(name))
+                if (!compose_project_name_valid(name))
                         return diag_add_at(d, DIAG_ERROR, o->project_name_from ?: "-p", 0, 0, "name",
                                            "\"%s\" is not a valid project name: use lowercase letters, digits, "
                                            "\"-\" and \"_\", starting with a letter or digit", name);
+        } else if (!isempty(name = dotenv_get(p->env, "COMPOSE_PROJECT_NAME"))) {
+                /* As docker compose: the environment (or .env) over the file's "name:". */
+                if (!compose_project_name_valid(name))
+                        return diag_add_at(d, DIAG_ERROR, "COMPOSE_PROJECT_NAME", 0, 0, "name",
+                                           "\"%s\" is not a valid project name", name);
         } else if (n) {
                 name = yaml_node_scalar(n);
-                if (!name || !project_name_valid(name))
+                if (!name || !compose_project_name_valid(name))
                         return diag_error(d, n, "name",
                                           "\"%s\" is not a valid project name: use lowercase letters, digits, "
                                           "\"-\" and \"_\", starting with a letter or digit", strna(name));
-        } else if ((name = dotenv_get(p->env, "COMPOSE_PROJECT_NAME"))) {
-                if (!project_name_valid(name))
-                        return diag_add_at(d, DIAG_ERROR, "COMPOSE_PROJECT_NAME", 0, 0, "name",
-                                           "\"%s\" is not a valid project name", name);
         } else {
                 /* Like compose: the directory's name, lowercased, without the characters a name cannot
                  * have. */

@@ -48,6 +48,12 @@ typedef struct ComposeProject {
  * *ret (owned by the caller), -EINVAL after an error message, -ENOMEM. */
 int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag *d);
 
+/* Whether s is a project name docker compose accepts: lowercase letters, digits, "-" and "_",
+ * starting with a letter or digit. The name is chosen by -p, then $COMPOSE_PROJECT_NAME (the
+ * environment, then .env), then the last file's "name:", then the project directory's base name
+ * lowercased without the other characters. */
+bool compose_project_name_valid(const char *s);
+
 /* Free a project. Accepts NULL, returns NULL. */
 ComposeProject *compose_project_free(ComposeProject *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ComposeProject *, compose_project_free);

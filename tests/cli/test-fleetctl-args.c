@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "fleetctl-run.h"
@@ -102,6 +103,8 @@ static void test_errors(void) {
                 { { "compose", "ps", "-d" }, "-d" },
                 { { "compose", "config", "--remove-orphans" }, "--remove-orphans" },
                 { { "compose", "up", "--env-file=x" }, "--env-file" },
+                { { "compose", "-p", "Web", "down" }, "invalid project name \"Web\" for -p" },
+                { { "compose", "-p", "-web", "ps" }, "invalid project name" },
                 { { "start", "--timeout=0", "a.service" }, "timeout" },
                 { { "stop", "--timeout=x", "a.service" }, "timeout" },
                 { { "list-units", "--timeout=3" }, "--timeout" },
@@ -170,6 +173,115 @@ static void test_verify(void) {
         ok(c.status == 0 && strstr(c.err, "Foo"), "verify warns about unknown options: %s", line1(c.err));
 }
 
+/* The meaning docker compose gives each project flag, seen through `compose config` (no etcd):
+ * docs.docker.com/compose/how-tos/project-name/, .../environment-variables/envvars/ and
+ * .../reference/cli/docker/compose/. Run in "My App.Dir-1": a directory name compose must
+ * normalise. */
+static Run config_in(const char *where, char *const *env, char *const *args) {
+        return fleetctl_collect(fleetctl_spawn(fleetctl, where, env, args), where);
+}
+
+static void put_file(const char *d, const char *name, const char *text) {
+        char path[PATH_MAX];
+
+        snprintf(path, sizeof(path), "%s/%s", d, name);
+        assert_se(write_file_atomic(path, text, strlen(text), 0644, false) == 0);
+}
+
+static void test_compose_meaning(void) {
+        char project[256], sub[512];
+
+        snprintf(project, sizeof(project), "%s/My App.Dir-1", dir);
+        snprintf(sub, sizeof(sub), "%s/sub", project);
+        assert_se(mkdir(project, 0755) == 0 && mkdir(sub, 0755) == 0);
+        put_file(project, "compose.yaml",
+                 "services:\n"
+                 "  web:\n"
+                 "    image: nginx:${TAG}\n"
+                 "    environment:\n"
+                 "      A: \"1\"\n"
+                 "      B: \"${ONLY_DOTENV:-unset}\"\n"
+                 "  dbg:\n"
+                 "    image: busybox\n"
+                 "    profiles: [debug]\n"
+                 "  tools:\n"
+                 "    image: alpine\n"
+                 "    profiles: [ops, debug]\n");
+        put_file(project, ".env", "TAG=1\nONLY_DOTENV=yes\n");
+        put_file(project, "alt.env", "TAG=2\n");
+        put_file(project, "alt2.env", "TAG=3\n");
+        put_file(sub, "over.yaml", "name: fromfile\nservices:\n  web:\n    image: nginx:9\n    environment:\n      B: \"2\"\n");
+        put_file(sub, "last.yaml", "name: lastfile\nservices: {}\n");
+
+        /* Project name: -p, then COMPOSE_PROJECT_NAME, then the (last) file's name:, then the
+         * directory's base name, lowercased, without the characters a name cannot have. */
+        _cleanup_(run_done) Run a = config_in(project, NULL, STRV_MAKE("compose", "config"));
+        ok(a.status == 0 && startswith(a.out, "name: myappdir-1\n"), "the directory's name, normalised: %s", line1(a.out));
+        _cleanup_(run_done) Run b = config_in(project, NULL, STRV_MAKE("compose", "-f", "compose.yaml", "-f", "sub/over.yaml", "config"));
+        ok(b.status == 0 && startswith(b.out, "name: fromfile\n"), "name: of a file over the directory");
+        _cleanup_(run_done) Run b2 = config_in(project, NULL, STRV_MAKE("compose", "-f", "compose.yaml", "-f", "sub/over.yaml",
+                                                                        "-f", "sub/last.yaml", "config"));
+        ok(b2.status == 0 && startswith(b2.out, "name: lastfile\n"), "the last file's name: wins");
+        _cleanup_(run_done) Run c = config_in(project, STRV_MAKE("COMPOSE_PROJECT_NAME=fromenv"),
+                                              STRV_MAKE("compose", "-f", "compose.yaml", "-f", "sub/over.yaml", "config"));
+        ok(c.status == 0 && startswith(c.out, "name: fromenv\n"), "COMPOSE_PROJECT_NAME over the file's name: (%s)", line1(c.out));
+        put_file(project, "named.env", "TAG=1\nCOMPOSE_PROJECT_NAME=fromdotenv\n");
+        _cleanup_(run_done) Run c2 = config_in(project, NULL, STRV_MAKE("compose", "--env-file", "named.env", "-f", "compose.yaml",
+                                                                        "-f", "sub/over.yaml", "config"));
+        ok(c2.status == 0 && startswith(c2.out, "name: fromdotenv\n"), "COMPOSE_PROJECT_NAME from the env file too");
+        _cleanup_(run_done) Run d = config_in(project, STRV_MAKE("COMPOSE_PROJECT_NAME=fromenv"),
+                                              STRV_MAKE("compose", "-f", "compose.yaml", "-f", "sub/over.yaml", "-p", "fromflag", "config"));
+        ok(d.status == 0 && startswith(d.out, "name: fromflag\n"), "-p over everything");
+        _cleanup_(run_done) Run d2 = config_in(project, STRV_MAKE("COMPOSE_PROJECT_NAME=Bad.Name"), STRV_MAKE("compose", "config"));
+        ok(d2.status == 1 && strstr(d2.err, "COMPOSE_PROJECT_NAME") && strstr(d2.err, "Bad.Name") && streq(d2.out, ""),
+           "an invalid COMPOSE_PROJECT_NAME is refused, not normalised: %s", line1(d2.err));
+
+        /* -f: later files merge over earlier ones (scalars replaced, mappings merged by key). */
+        ok(strstr(b.out, "image: nginx:9\n") && strstr(b.out, "A: \"1\"\n") && strstr(b.out, "B: \"2\"\n"),
+           "-f later over earlier: image replaced, environment merged");
+        /* COMPOSE_FILE: the same list, split at ":" or COMPOSE_PATH_SEPARATOR; -f wins over it. */
+        _cleanup_(run_done) Run e = config_in(project, STRV_MAKE("COMPOSE_FILE=compose.yaml:sub/over.yaml"), STRV_MAKE("compose", "config"));
+        ok(e.status == 0 && streq(e.out, b.out), "COMPOSE_FILE=a:b is -f a -f b");
+        _cleanup_(run_done) Run e2 = config_in(project, STRV_MAKE("COMPOSE_FILE=compose.yaml;sub/over.yaml", "COMPOSE_PATH_SEPARATOR=;"),
+                                               STRV_MAKE("compose", "config"));
+        ok(e2.status == 0 && streq(e2.out, b.out), "COMPOSE_PATH_SEPARATOR");
+        _cleanup_(run_done) Run e3 = config_in(project, STRV_MAKE("COMPOSE_FILE=sub/over.yaml"), STRV_MAKE("compose", "-f", "compose.yaml", "config"));
+        ok(e3.status == 0 && streq(e3.out, a.out), "-f over COMPOSE_FILE");
+
+        /* --env-file replaces .env (a variable only in .env is gone); a later one wins; the
+         * process environment wins over both. */
+        ok(strstr(a.out, "nginx:1") && strstr(a.out, "B: \"yes\""), ".env by default");
+        _cleanup_(run_done) Run f = config_in(project, NULL, STRV_MAKE("compose", "--env-file", "alt.env", "config"));
+        ok(f.status == 0 && strstr(f.out, "nginx:2") && strstr(f.out, "B: \"unset\""), "--env-file instead of .env, not over it");
+        _cleanup_(run_done) Run f2 = config_in(project, NULL, STRV_MAKE("compose", "--env-file", "alt.env", "--env-file", "alt2.env", "config"));
+        ok(f2.status == 0 && strstr(f2.out, "nginx:3"), "the later --env-file wins");
+        _cleanup_(run_done) Run f3 = config_in(project, STRV_MAKE("TAG=7"), STRV_MAKE("compose", "--env-file", "alt.env", "config"));
+        ok(f3.status == 0 && strstr(f3.out, "nginx:7"), "the environment over --env-file");
+
+        /* Profiles: services without one are always on; --profile (repeatable), COMPOSE_PROFILES
+         * (comma-separated) and "*" turn on the others. */
+        ok(strstr(a.out, "  web:\n") && !strstr(a.out, "  dbg:\n") && !strstr(a.out, "  tools:\n"), "no profile: only web");
+        _cleanup_(run_done) Run g = config_in(project, NULL, STRV_MAKE("compose", "--profile", "ops", "config"));
+        ok(g.status == 0 && strstr(g.out, "  web:\n") && strstr(g.out, "  tools:\n") && !strstr(g.out, "  dbg:\n"),
+           "--profile ops: web and tools");
+        _cleanup_(run_done) Run g2 = config_in(project, STRV_MAKE("COMPOSE_PROFILES=ops,debug"), STRV_MAKE("compose", "config"));
+        ok(g2.status == 0 && strstr(g2.out, "  tools:\n") && strstr(g2.out, "  dbg:\n"), "COMPOSE_PROFILES=ops,debug");
+        _cleanup_(run_done) Run g3 = config_in(project, NULL, STRV_MAKE("compose", "--profile", "*", "config"));
+        _cleanup_(run_done) Run g4 = config_in(project, NULL, STRV_MAKE("compose", "--profile", "ops", "--profile", "debug", "config"));
+        ok(g3.status == 0 && streq(g3.out, g2.out) && streq(g4.out, g2.out), "--profile '*' and a repeated --profile: the same");
+
+        /* config -q checks only; a bad file names file, line and key. */
+        _cleanup_(run_done) Run h = config_in(project, NULL, STRV_MAKE("compose", "config", "-q"));
+        ok(h.status == 0 && streq(h.out, ""), "config -q prints nothing");
+        put_file(sub, "bad.yaml", "services:\n  web:\n    image: [nginx\n");
+        _cleanup_(run_done) Run i = config_in(project, NULL, STRV_MAKE("compose", "-f", "compose.yaml", "-f", "sub/bad.yaml", "config"));
+        ok(i.status == 1 && strstr(i.err, "sub/bad.yaml:") && streq(i.out, ""), "a YAML error names the file: %s", line1(i.err));
+        put_file(sub, "bad.yaml", "services:\n  web:\n    image: nginx\n    restart: sometimes\n");
+        _cleanup_(run_done) Run j = config_in(project, NULL, STRV_MAKE("compose", "-f", "sub/bad.yaml", "up"));
+        ok(j.status == 1 && strstr(j.err, "sub/bad.yaml:4:") && strstr(j.err, "restart") && !strstr(j.err, "unreachable"),
+           "a bad value: file, line, key, before etcd: %s", line1(j.err));
+}
+
 int main(int argc, char *argv[]) {
         if (argc < 2)
                 bail_out("usage: %s FLEETCTL", argv[0]);
@@ -180,6 +292,7 @@ int main(int argc, char *argv[]) {
         test_errors();
         test_plain_http_warning();
         test_verify();
+        test_compose_meaning();
 
         {
                 char cmd[512];
