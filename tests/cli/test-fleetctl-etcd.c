@@ -655,26 +655,98 @@ static void test_compose_converge(void) {
         is_int(j.status, 0, "down demo-x");
 }
 
+/* Everything in etcd under "/" (every key of every cluster prefix), with each key's revisions, and
+ * the store's revision: any write, even of the same value, changes it. */
+static char *etcd_dump(void) {
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        assert_se(f);
+        assert_se(etcd_sync_range(client, &(EtcdRangeOptions) { .key = "/", .range_end = "0" }, &resp) >= 0);
+        fprintf(f, "revision %" PRIi64 "\n", resp->revision);
+        for (size_t i = 0; i < resp->n_kvs; i++)
+                fprintf(f, "%s %" PRIi64 " %" PRIi64 " %" PRIi64 " %s\n", resp->kvs[i].key, resp->kvs[i].create_revision,
+                        resp->kvs[i].mod_revision, resp->kvs[i].lease, resp->kvs[i].value);
+        assert_se(fclose(f) == 0);
+        return TAKE_PTR(text);
+}
+
 /* A bad file or flag: a message naming the file, line and key, exit 1, and nothing written. */
 static void test_compose_refused(void) {
-        int64_t before = count_units();
+        static const struct {
+                const char *args[9];
+                const char *needle;
+        } cases[] = {
+                { { "compose", "-f", "bad-update.yaml", "up" },
+                  "bad-update.yaml:6:16: services.web.deploy.update_config.order: must be stop-first" },
+                { { "compose", "-f", "bad-key.yaml", "up" }, "bad-key.yaml:4:" },
+                { { "compose", "-f", "bad-yaml.yaml", "up" }, "bad-yaml.yaml:" },
+                { { "compose", "-f", "ok.yaml", "-f", "bad-key.yaml", "up", "-d" }, "bad-key.yaml:4:" },
+                { { "compose", "-f", "ok.yaml", "--env-file", "missing.env", "up" }, "missing.env" },
+                { { "compose", "-f", "compose-none.yaml", "up" }, "compose-none.yaml" },
+                { { "compose", "-f", "ok.yaml", "up", "nosuch" }, "No such service: nosuch" },
+                { { "compose", "-f", "profiled.yaml", "up", "-d" }, "no service is enabled" },
+                { { "compose", "-f", "ok.yaml", "-p", "Web", "up" }, "invalid project name \"Web\"" },
+                { { "compose", "-p", "Web", "down" }, "invalid project name \"Web\"" },
+                { { "compose", "-f", "ok.yaml", "--runtime=lxc", "up" }, "lxc" },
+                { { "compose", "-f", "ok.yaml", "up", "--bogus" }, "--bogus" },
+                { { "compose", "-f", "ok.yaml", "up", "--env-file=x" }, "--env-file" },
+                { { "compose", "-f", "ok.yaml", "up", "--wait-timeout=soon" }, "wait-timeout" },
+                { { "compose", "-f", "ok.yaml", "down", "web" }, "web" },
+        };
 
-        write_file("bad.yaml", "services:\n  web:\n    image: nginx\n    deploy:\n      update_config:\n"
-                               "        order: sideways\n");
-        _cleanup_(run_done) Run a = run(STRV_MAKE("compose", "-f", "bad.yaml", "up"));
-        ok(a.status == 1 && strstr(a.err, "bad.yaml:6:16: services.web.deploy.update_config.order: must be stop-first"),
-           "a bad update_config: file, line, key (%s)", line1(a.err));
-        write_file("bad.yaml", "services:\n  web:\n    image: nginx\n    bogus: 1\n");
-        _cleanup_(run_done) Run b = run(STRV_MAKE("compose", "-f", "bad.yaml", "up"));
-        ok(b.status == 1 && strstr(b.err, "bad.yaml:4:") && strstr(b.err, "bogus"), "an unknown key: %s", line1(b.err));
-        _cleanup_(run_done) Run c = run(STRV_MAKE("compose", "-f", "bad.yaml", "--env-file", "missing.env", "up"));
-        ok(c.status == 1 && strstr(c.err, "missing.env"), "a missing --env-file: %s", line1(c.err));
-        _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "-f", "compose-none.yaml", "up"));
-        ok(d.status == 1 && strstr(d.err, "compose-none.yaml"), "a missing -f file: %s", line1(d.err));
+        write_file("bad-update.yaml", "services:\n  web:\n    image: nginx\n    deploy:\n      update_config:\n"
+                                      "        order: sideways\n");
+        write_file("bad-key.yaml", "services:\n  web:\n    image: nginx\n    bogus: 1\n");
+        write_file("bad-yaml.yaml", "services:\n  web:\n    image: [nginx\n");
         write_file("ok.yaml", "services:\n  web:\n    image: nginx\n");
-        _cleanup_(run_done) Run e = run(STRV_MAKE("compose", "-f", "ok.yaml", "up", "nosuch"));
-        ok(e.status == 1 && strstr(e.err, "No such service: nosuch"), "an unknown SERVICE: %s", line1(e.err));
-        is_int(count_units(), before, "nothing was written");
+        write_file("profiled.yaml", "services:\n  web:\n    image: nginx\n    profiles: [x]\n");
+        /* Something of the project already there: a bad run must not touch it either. */
+        _cleanup_(run_done) Run base = run(STRV_MAKE("compose", "-f", "ok.yaml", "up", "-d"));
+        is_int(base.status, 0, "the project is up");
+
+        _cleanup_free_ char *before = etcd_dump();
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *desc = strv_join((char **) cases[i].args, " ");
+                _cleanup_(run_done) Run r = run((char **) cases[i].args);
+                _cleanup_free_ char *after = etcd_dump();
+
+                ok(r.status == 1 && strstr(r.err, cases[i].needle) && streq(after, before),
+                   "'%s': exit 1, names it, etcd unchanged: %s", desc, line1(r.err));
+        }
+        _cleanup_(run_done) Run down = run(STRV_MAKE("compose", "-f", "ok.yaml", "down"));
+        is_int(down.status, 0, "down");
+}
+
+/* Flags whose meaning shows in etcd: relative paths of a later -f file resolve against the first
+ * file's directory (docker compose's project directory); up -d returns without waiting, up
+ * without it waits for the units to be active (here no agent runs them). */
+static void test_compose_flags(void) {
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/sub", dir);
+        assert_se(mkdir(path, 0755) == 0 || errno == EEXIST);
+        write_file("first.yaml", "name: paths\nservices:\n  web:\n    image: nginx\n");
+        write_file("sub/second.yaml", "services:\n  web:\n    env_file: ./web.env\n");
+        write_file("web.env", "WHERE=project-directory\n");
+        write_file("sub/web.env", "WHERE=second-file-directory\n");
+        _cleanup_(run_done) Run a = run(STRV_MAKE("compose", "-f", "first.yaml", "-f", "sub/second.yaml", "up", "-d"));
+        _cleanup_(registry_unit_freep) RegistryUnit *u = get_unit("paths-web.service");
+        ok(a.status == 0 && u && strstr(u->raw, "project-directory") && !strstr(u->raw, "second-file-directory"),
+           "env_file of the second -f file is read from the first file's directory");
+
+        write_file("wait.yaml", "name: waiting\nservices:\n  web:\n    image: nginx\n");
+        _cleanup_(run_done) Run b = run(STRV_MAKE("compose", "-f", "wait.yaml", "up", "--wait-timeout=1"));
+        _cleanup_(registry_unit_freep) RegistryUnit *w = get_unit("waiting-web.service");
+        ok(b.status == 1 && w && w->desired == UNIT_DESIRED_LAUNCHED, "up waits for active units: gives up after --wait-timeout (%s)",
+           line1(b.err));
+        _cleanup_(run_done) Run c = run(STRV_MAKE("compose", "-f", "wait.yaml", "up", "-d", "--wait-timeout=1"));
+        is_int(c.status, 0, "up -d does not wait");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "-p", "paths", "down"));
+        _cleanup_(run_done) Run e = run(STRV_MAKE("compose", "-p", "waiting", "down"));
+        ok(d.status == 0 && e.status == 0 && !get_unit("paths-web.service"), "down -p");
 }
 
 /* Issue 12 item 10: records written around fleetctl that do not decode are reported by every
@@ -869,6 +941,7 @@ int main(int argc, char *argv[]) {
         test_replace_conflict_and_prefix();
         test_compose_converge();
         test_compose_refused();
+        test_compose_flags();
         test_destroy_without_leader();
         test_malformed_records();
         test_huge_units();
