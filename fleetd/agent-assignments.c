@@ -35,7 +35,10 @@ int agent_unit_set_assignment(Agent *a, const char *name, RegistryAssignment *as
         if (old && new && streq(old->hash, new->hash) && old->desired == new->desired)
                 return 0;
 
-        if (!old || !new || !streq(old->hash, new->hash) || old->desired != new->desired) {
+        /* A new body or desired state is started anew. A unit that goes away keeps "started": the
+         * unload stops what we started, whatever systemd said last (a queued start job reads
+         * inactive, and runs the unit later). */
+        if (new && (!old || !streq(old->hash, new->hash) || old->desired != new->desired)) {
                 u->started = false;
                 /* A new body or a new start: its failures here count from zero. */
                 agent_failures_reset(u);
@@ -175,10 +178,8 @@ static void on_synced(EtcdClient *c, int error, const EtcdResponse *response, vo
         HASHMAP_FOREACH(u, a->units)
                 if (!set_contains(seen, u->name)) {
                         u->disk_body = mfree(u->disk_body);
-                        if (u->assignment) {
-                                u->assignment = registry_assignment_free(u->assignment);
-                                u->started = false;
-                        }
+                        /* "started" stays: the unload stops what we started (see above). */
+                        u->assignment = registry_assignment_free(u->assignment);
                 }
 
         agent_objects_clean_stale(a);

@@ -5,7 +5,8 @@
  * ListUnitsByNames, GetUnitByPID, Enable/Disable/LinkUnitFiles in the runtime scope) and emits
  * PropertiesChanged and JobRemoved like PID 1. It checks what the agent does in systemd and in etcd:
  * one reload per change set, files and links, states published under the lease and only when
- * changed, stop on "loaded", restart on a new body, unload on delete, [Install] sections enabled
+ * changed, stop on "loaded", restart on a new body, unload on delete (also while the start job is
+ * still queued), [Install] sections enabled
  * before the reload and disabled on unload, fencing when the lease is lost (global units keep
  * running), adoption without reload or restart by a second agent, and the lease release on
  * shutdown; then, with etcd frozen (SIGSTOP) under an agent of TTL 6 s, fencing before the lease's
@@ -57,6 +58,9 @@ typedef struct Fake {
         bool hold_restart;              /* a restart stops the old process (failed) and waits */
         FakeUnit *held;                 /* ... for fake_finish_restart() */
         unsigned held_job;
+        bool hold_start;                /* a start job stays queued (PID 1 busy): the unit inactive */
+        FakeUnit *held_start;           /* ... until fake_finish_start(), or a stop cancels it */
+        unsigned held_start_job;
 } Fake;
 
 static Fake fake;
@@ -133,6 +137,18 @@ static void fake_finish_restart(void) {
         fake_emit_job_removed(fake.current, u, fake.held_job, "done");
 }
 
+/* The held start job runs: the unit is active. */
+static void fake_finish_start(void) {
+        FakeUnit *u = TAKE_PTR(fake.held_start);
+
+        assert_se(u);
+        u->starts++;
+        u->active = "active";
+        u->sub = "running";
+        fake_emit_state(fake.current, u);
+        fake_emit_job_removed(fake.current, u, fake.held_start_job, "done");
+}
+
 static int fake_job(sd_bus_message *m, const char *verb) {
         _cleanup_free_ char *job = NULL;
         const char *name, *mode;
@@ -147,6 +163,19 @@ static int fake_job(sd_bus_message *m, const char *verb) {
                 return sd_bus_reply_method_errorf(m, "org.freedesktop.systemd1.NoSuchUnit",
                                                   "Unit %s not found.",
                                                   name);
+        if (streq(verb, "start") && fake.hold_start && !streq(u->active, "active")) {
+                /* Queued behind other jobs: inactive, with a start job pending. */
+                fake.job_id++;
+                assert_se(asprintf(&job, "/org/freedesktop/systemd1/job/%u", fake.job_id) > 0);
+                fake.held_start = u;
+                fake.held_start_job = fake.job_id;
+                return sd_bus_reply_method_return(m, "o", job);
+        }
+        if (streq(verb, "stop") && fake.held_start == u) {
+                /* Like systemd's "replace" mode: the stop job cancels the queued start. */
+                fake.held_start = NULL;
+                fake_emit_job_removed(sd_bus_message_get_bus(m), u, fake.held_start_job, "canceled");
+        }
         if (streq(verb, "start")) {
                 /* Like systemd: starting an active unit is a no-op. */
                 if (!streq(u->active, "active"))
@@ -581,6 +610,29 @@ static void test_desired_and_body(void) {
         ok(RUN_UNTIL(state_is("b.service", NULL), 10), "and its state key is deleted");
 }
 
+/* A unit moved away while its start job still waits in systemd's queue (PID 1 busy with many,
+ * as when a machine takes over another's units): the last state read says inactive, but the job
+ * will run it. The agent started it, so it must stop it (cancelling the job), whatever the state
+ * says; before, it removed the file and forgot the unit, which then ran on next to its new copy
+ * (the soak's 48 s duplicates, seed 1706949909). */
+static void test_moved_while_starting(void) {
+        _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, "m.service");
+
+        fake.hold_start = true;
+        assign("m.service", "", UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(fake.held_start == fake_unit("m.service") && state_is("m.service", "inactive"), 10),
+           "a start job is queued and the unit is published inactive");
+        assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+        ok(RUN_UNTIL(!file_is(units_dir, "m.service", "") && state_is("m.service", NULL), 10),
+           "moved away: its file and state key are removed");
+        fake.hold_start = false;
+        ok(!fake.held_start, "the agent stopped it, which cancels the queued start job");
+        if (fake.held_start)
+                fake_finish_start();
+        settle();
+        ok(!fake_active("m.service"), "the unit does not run on after the move");
+}
+
 static void test_install(void) {
         FakeUnit *fu;
         unsigned reloads;
@@ -991,6 +1043,7 @@ int main(void) {
 
         test_change_set();
         test_desired_and_body();
+        test_moved_while_starting();
         test_install();
         test_refused();
         test_objects();
