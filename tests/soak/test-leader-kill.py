@@ -155,7 +155,7 @@ def main():
                 fences0 = sum(len(journal(c, n, "Fencing:")) for n in range(1, NODES + 1))
 
                 stress = subprocess.Popen([STRESS_NG, "--cpu", str(2 * (os.cpu_count() or 1)), "--timeout",
-                                           "%ds" % (60 + 40 * kills)],
+                                           "%ds" % (600 + 120 * kills)],    # a bound only: the finally ends it
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                           start_new_session=True)  # its own group: nothing else signals it
                 rounds = []
