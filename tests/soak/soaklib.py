@@ -4,12 +4,14 @@ which unit (read from every node's systemd unit cgroups every 100 ms, on both si
 turned into per-copy intervals, overlaps (two copies of a unit running at once) and gaps (a unit
 running nowhere). Times are time.monotonic() seconds, the sampler's clock."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(SRC, "bench"))
@@ -22,6 +24,26 @@ def machines(c):
                 return c.machines()
         except Exception:
                 return {}
+
+
+def member_status(url):
+        """(member id, leader id) from etcd member url, or None if it does not answer."""
+        try:
+                req = urllib.request.Request(url + "/v3/maintenance/status", data=b"{}", method="POST")
+                with urllib.request.urlopen(req, timeout=1) as r:
+                        s = json.loads(r.read())
+                return s["header"]["member_id"], s.get("leader")
+        except Exception:
+                return None
+
+
+def leader_member(members):
+        """The member (1..n) of members (URLs) that leads, by its own status, or None."""
+        for i, url in enumerate(members):
+                s = member_status(url)
+                if s and s[0] == s[1]:
+                        return i + 1
+        return None
 
 
 def wait_for(pred, bound, step=0.2):

@@ -17,13 +17,11 @@
 #   test-leader-kill.py [KILLS]        (default 3, or $KILLS)
 #   tests/repeat.sh 10 tests/soak/test-leader-kill.py 5      (the loop behind bench/README.md)
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import soaklib  # noqa: E402
@@ -54,26 +52,6 @@ def diag(msg):
                 print("# " + line, flush=True)
 
 
-def status(url):
-        """(member id, leader id) from member url, or None if it does not answer."""
-        try:
-                req = urllib.request.Request(url + "/v3/maintenance/status", data=b"{}", method="POST")
-                with urllib.request.urlopen(req, timeout=1) as r:
-                        s = json.loads(r.read())
-                return s["header"]["member_id"], s.get("leader")
-        except Exception:
-                return None
-
-
-def leader_index(members):
-        """The member (1..n) that leads, by its own status."""
-        for i, url in enumerate(members):
-                s = status(url)
-                if s and s[0] == s[1]:
-                        return i + 1
-        return None
-
-
 def journal(c, n, pattern):
         """fleetd's journal lines of node n that contain pattern."""
         p = c.tool("exec", n, "journalctl", "-q", "--no-pager", "-o", "cat", "-u", "fleetd.service",
@@ -84,12 +62,12 @@ def journal(c, n, pattern):
 def one_kill(c, s, members, units, k):
         """Kill the leading member; wait for a new leader, then a TTL and more; start it again."""
         # Every unit once with the PID it has now; the kill lands at no round in particular.
-        w, _ = wait_for(lambda: leader_index(members), 60, 0.2)
+        w, _ = wait_for(lambda: soaklib.leader_member(members), 60, 0.2)
         if not w:
                 ok(False, "kill %d: a member leads" % k)
                 return None
         dead = w
-        dead_id = (status(members[dead - 1]) or (None,))[0]
+        dead_id = (soaklib.member_status(members[dead - 1]) or (None,))[0]
         pids = {u: dict(s.snapshot().get(u, {})) for u in units}
         expiring = sum(len(journal(c, n, "was not renewed in time")) for n in range(1, NODES + 1))
         t0 = time.monotonic()
@@ -98,7 +76,7 @@ def one_kill(c, s, members, units, k):
         survivors = [u for i, u in enumerate(members) if i + 1 != dead]
 
         def elected():
-                st = [status(u) for u in survivors]
+                st = [soaklib.member_status(u) for u in survivors]
                 return all(x and x[1] not in (None, "0", dead_id) and x[1] == st[0][1] for x in st) and st[0][1]
         w, _ = wait_for(elected, 60, 0.05)
         t_elect = time.monotonic() - t0
@@ -115,7 +93,8 @@ def one_kill(c, s, members, units, k):
                 diag("%s: %s before, %s after" % (u, pids[u], now.get(u)))
         expiring = sum(len(journal(c, n, "was not renewed in time")) for n in range(1, NODES + 1)) - expiring
         c.tool("etcd-start", dead, timeout=120)
-        w, t = wait_for(lambda: len(soaklib.machines(c)) == NODES and all(status(u) for u in members), 60, 0.5)
+        w, t = wait_for(lambda: len(soaklib.machines(c)) == NODES and
+                        all(soaklib.member_status(u) for u in members), 60, 0.5)
         ok(w, "kill %d: e%d started again, every machine registered (%.1fs)" % (k, dead, t))
         return t_elect, expiring
 
