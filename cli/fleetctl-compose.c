@@ -382,25 +382,31 @@ static int compose_config(ComposeArgs *a) {
         return 0;
 }
 
-/* The units of the project in the cluster (compose-up.c decides what belongs to it). */
+/* The units of the project in the cluster (compose-up.c decides what belongs to it), and with the
+ * files, the units they render: a service on the host's network (network_mode: host) has no
+ * [X-Fleet-Network] section to name its project. With SERVICE operands, only theirs. */
 static int project_units(const ComposeArgs *a, const ClusterSnapshot *s, const ComposeUnits *cu, char ***ret) {
-        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_strv_free_ char **names = NULL, **selected = NULL;
         int r;
 
         r = compose_project_units(s, cu ? cu->project : a->project, &names);
         if (r < 0)
                 return log_oom();
-        /* With SERVICE operands, only theirs. */
-        if (cu && cu->only_services) {
-                _cleanup_strv_free_ char **selected = NULL;
-
-                STRV_FOREACH(n, names)
-                        if (compose_units_owns(cu, *n) && strv_extend(&selected, *n) < 0)
-                                return log_oom();
-                strv_free(names);
-                names = TAKE_PTR(selected);
+        if (!cu) {
+                *ret = TAKE_PTR(names);
+                return 0;
         }
-        *ret = TAKE_PTR(names);
+        selected = new0(char *, 1);
+        if (!selected)
+                return log_oom();
+        for (size_t i = 0; i < s->n_units; i++) {
+                const char *n = s->units[i].unit->name;
+
+                if (((!cu->only_services && strv_contains(names, n)) || compose_units_owns(cu, n)) &&
+                    strv_extend(&selected, n) < 0)
+                        return log_oom();
+        }
+        *ret = TAKE_PTR(selected);
         return 0;
 }
 

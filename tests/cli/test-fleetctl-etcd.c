@@ -747,6 +747,18 @@ static void test_compose_flags(void) {
         _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "-p", "paths", "down"));
         _cleanup_(run_done) Run e = run(STRV_MAKE("compose", "-p", "waiting", "down"));
         ok(d.status == 0 && e.status == 0 && !get_unit("paths-web.service"), "down -p");
+
+        /* A service on the host's network has no [X-Fleet-Network] Project=: the files name it. */
+        write_file("host.yaml", "name: hostnet\nservices:\n  web:\n    image: nginx\n  agent:\n    image: busybox\n"
+                                "    network_mode: host\n");
+        _cleanup_(run_done) Run f = run(STRV_MAKE("compose", "-f", "host.yaml", "up", "-d"));
+        _cleanup_(registry_unit_freep) RegistryUnit *h = get_unit("hostnet-agent.service");
+        ok(f.status == 0 && h && !strstr(h->raw, "[X-Fleet-Network]"), "up: the host-network service has no network section");
+        _cleanup_(run_done) Run g = run(STRV_MAKE("compose", "-f", "host.yaml", "ps", "-q"));
+        is_int(count_lines(g.out), 2, "ps -f lists both services");
+        _cleanup_(run_done) Run i = run(STRV_MAKE("compose", "-f", "host.yaml", "down"));
+        ok(i.status == 0 && !get_unit("hostnet-agent.service") && !get_unit("hostnet-web.service"),
+           "down -f removes the host-network service too");
 }
 
 /* Issue 12 item 10: records written around fleetctl that do not decode are reported by every
