@@ -3,22 +3,30 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "curl-glue.h"
 #include "log.h"
 #include "network-docker.h"
 #include "network.h"
+#include "strv.h"
 #include "time-util.h"
 
 #define DOCKER_REPLY_MAX (1024 * 1024)
-#define DOCKER_REQUEST_TIMEOUT_MS 10000L
+#define DOCKER_LIST_TIMEOUT_MS 10000L
+/* A create (a bridge, its iptables rules) or a remove takes docker long on a busy machine; one given
+ * up on while docker goes on, and sent again, is how a second network "fleet" arises. */
+#define DOCKER_CHANGE_TIMEOUT_MS 60000L
+/* Lists in one round of checks (the first, and one after each change): a docker whose networks
+ * keep changing under us is left until the next round. */
+#define DOCKER_ROUND_LISTS_MAX 4U
 #define DOCKER_MESSAGE_MAX 512
 #define DOCKER_LABEL "org.fleet.managed-by"
 
 typedef enum DockerStep {
         DOCKER_IDLE,
-        DOCKER_INSPECT,
+        DOCKER_LIST,
         DOCKER_REMOVE,
         DOCKER_CREATE,
 } DockerStep;
@@ -38,7 +46,9 @@ struct NetworkDocker {
         bool have_subnet;
         Subnet subnet;
         uint32_t mtu;
-        char *why;                      /* what the inspect found wrong, for the remove's messages */
+        NetworkDockerPlan plan;         /* what the last list decided */
+        size_t removing;                /* the index in plan.remove of the network being removed */
+        unsigned round_lists;           /* lists sent in this round of checks */
         char *status;
         bool ready;
 };
@@ -94,8 +104,8 @@ static const char *opt_string(json_t *o, const char *key) {
         return isempty(s) ? NULL : s;
 }
 
-int network_docker_check(const char *json, size_t size, Subnet subnet, uint32_t mtu, char **ret_why) {
-        json_auto_t *o = NULL;
+/* Compare one network object o with what subnet and mtu want: as network_docker_check(). */
+static int check_object(json_t *o, Subnet subnet, uint32_t mtu, char **ret_why) {
         _cleanup_free_ char *why = NULL;
         char sn[SUBNET_STRLEN], rn[SUBNET_STRLEN], gw[16], m[12];
         const char *driver, *s;
@@ -111,7 +121,6 @@ int network_docker_check(const char *json, size_t size, Subnet subnet, uint32_t 
         subnet_format(range, rn);
         subnet_addr_format(subnet.addr + 1, gw);
 
-        o = json_loadb(json, size, 0, NULL);
         driver = json_string_value(json_object_get(o, "Driver"));
         configs = json_object_get(json_object_get(o, "IPAM"), "Config");
         if (!json_is_object(o) || !driver || (configs && !json_is_array(configs)))
@@ -150,6 +159,141 @@ int network_docker_check(const char *json, size_t size, Subnet subnet, uint32_t 
                 return r;
         *ret_why = TAKE_PTR(why);
         return *ret_why ? 0 : 1;
+}
+
+int network_docker_check(const char *json, size_t size, Subnet subnet, uint32_t mtu, char **ret_why) {
+        json_auto_t *o = json_loadb(json, size, 0, NULL);
+
+        return check_object(o, subnet, mtu, ret_why);
+}
+
+int network_docker_created_parse(const char *s, usec_t *ret) {
+        struct tm tm = {};
+        usec_t frac = 0, scale = USEC_PER_SEC;
+        long offset = 0;
+        int n = 0, oh, om;
+        time_t t;
+
+        assert(ret);
+
+        /* Go's RFC 3339 with nanoseconds, in the daemon's zone: 2026-12-03T03:09:37.009478815Z or
+         * ...+01:00; trailing zeros of the fraction are left out, so the text does not sort. */
+        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                         &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+                return -EINVAL;
+        s += n;
+        if (*s == '.')
+                for (s++; *s >= '0' && *s <= '9'; s++)
+                        if (scale > 1) {
+                                scale /= 10;
+                                frac += (usec_t) (*s - '0') * scale;
+                        }
+        if (*s == 'Z')
+                s++;
+        else if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d%n", &oh, &om, &n) == 2 && n == 5) {
+                offset = (*s == '-' ? -1 : 1) * (long) (oh * 60 + om) * 60;
+                s += 1 + n;
+        } else
+                return -EINVAL;
+        if (*s != 0)
+                return -EINVAL;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        t = timegm(&tm);
+        /* Go's zero time (year 1) comes out before 1970: as good as unknown. */
+        if (t == (time_t) -1 || t - offset < 0)
+                return -EINVAL;
+        *ret = (usec_t) (t - offset) * USEC_PER_SEC + frac;
+        return 0;
+}
+
+void network_docker_plan_done(NetworkDockerPlan *p) {
+        assert(p);
+
+        p->keep = mfree(p->keep);
+        p->remove = strv_free(p->remove);
+        p->why = strv_free(p->why);
+}
+
+typedef struct Candidate {
+        const char *id;
+        usec_t created;                 /* USEC_INFINITY: unknown, taken as the newest */
+        char *why;                      /* what is wrong with it; NULL: right */
+} Candidate;
+
+static int candidate_compare(const void *a, const void *b) {
+        const Candidate *x = a, *y = b;
+
+        if (x->created != y->created)
+                return x->created < y->created ? -1 : 1;
+        return strcmp(x->id, y->id);
+}
+
+/* Ids go into a request's path: docker's (and podman's) are hex; refuse anything else. */
+static bool id_valid(const char *id) {
+        if (isempty(id) || strlen(id) > 128)
+                return false;
+        for (const char *p = id; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+                        return false;
+        return true;
+}
+
+int network_docker_plan(const char *json, size_t size, Subnet subnet, uint32_t mtu, NetworkDockerPlan *ret) {
+        _cleanup_(network_docker_plan_done) NetworkDockerPlan plan = {};
+        _cleanup_free_ Candidate *c = NULL;
+        json_auto_t *list = NULL;
+        size_t i, n = 0;
+        json_t *o;
+        int r = 0;
+
+        assert(ret);
+
+        list = json_loadb(json, size, 0, NULL);
+        if (!json_is_array(list))
+                return -EBADMSG;
+        c = new0(Candidate, json_array_size(list) ?: 1);
+        if (!c)
+                return -ENOMEM;
+        /* docker's name filter matches parts of names (podman's: a regex): only "fleet" itself counts. */
+        json_array_foreach(list, i, o) {
+                if (!streq_ptr(json_string_value(json_object_get(o, "Name")), NETWORK_CNI_NAME))
+                        continue;
+                c[n].id = json_string_value(json_object_get(o, "Id"));
+                if (!id_valid(c[n].id))
+                        r = -EBADMSG;
+                if (r >= 0 && network_docker_created_parse(json_string_value(json_object_get(o, "Created")),
+                                                           &c[n].created) < 0)
+                        c[n].created = USEC_INFINITY;
+                if (r >= 0)
+                        r = check_object(o, subnet, mtu, &c[n].why);
+                n++;
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0) {
+                qsort(c, n, sizeof *c, candidate_compare);
+                for (i = 0; r >= 0 && i < n; i++) {
+                        if (!c[i].why && !plan.keep) {
+                                plan.keep = strdup(c[i].id);
+                                r = plan.keep ? 0 : -ENOMEM;
+                                continue;
+                        }
+                        r = strv_extend(&plan.remove, c[i].id);
+                        if (r >= 0 && c[i].why)
+                                r = strv_extendf(&plan.why, "has %s", c[i].why);
+                        else if (r >= 0)
+                                r = strv_extendf(&plan.why, "is a second network named %s (the oldest right one, "
+                                                 "%.12s, stays)", NETWORK_CNI_NAME, plan.keep);
+                }
+        }
+        for (i = 0; i < n; i++)
+                free(c[i].why);
+        if (r < 0)
+                return r;
+        *ret = plan;
+        plan = (NetworkDockerPlan) {};
+        return 0;
 }
 
 /* ---- talking to docker ---- */
@@ -210,7 +354,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *userdata) {
 }
 
 /* Send method path (under the API version) with body (NULL: none). Returns 0 or a negative errno. */
-static int request(NetworkDocker *d, DockerStep step, const char *method, const char *path, const char *body) {
+static int request(NetworkDocker *d, DockerStep step, const char *method, const char *path, const char *body,
+                   long timeout_ms) {
         _cleanup_free_ char *url = NULL;
         int r;
 
@@ -230,7 +375,7 @@ static int request(NetworkDocker *d, DockerStep step, const char *method, const 
             curl_easy_setopt(d->curl, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK ||
             curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
             curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, d) != CURLE_OK ||
-            curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, DOCKER_REQUEST_TIMEOUT_MS) != CURLE_OK ||
+            curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
             curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
             (body && (curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, d->headers) != CURLE_OK ||
                       curl_easy_setopt(d->curl, CURLOPT_COPYPOSTFIELDS, body) != CURLE_OK))) {
@@ -258,20 +403,33 @@ static const char *reply_message(NetworkDocker *d, char buf[static DOCKER_MESSAG
         return buf;
 }
 
-static void check_now(NetworkDocker *d) {
+/* GET /networks with a name filter: every network called "fleet" (and, the filter matching parts of
+ * names, some others), with its configuration. The list, not GET /networks/fleet: docker answers
+ * that with 400 "network fleet is ambiguous" when there are two, and says nothing of either. */
+#define DOCKER_LIST_PATH "/networks?filters=%7B%22name%22%3A%5B%22" NETWORK_CNI_NAME "%22%5D%7D"
+
+static void list(NetworkDocker *d) {
         int r;
 
-        if (!d->have_subnet || d->step != DOCKER_IDLE)
-                return;
-        if (access(d->path, F_OK) < 0) {
-                docker_set_status(d, false, "no docker at %s: docker network %s not set up", d->path,
-                                  NETWORK_CNI_NAME);
-                return;
-        }
-        r = request(d, DOCKER_INSPECT, "GET", "/networks/" NETWORK_CNI_NAME, NULL);
+        if (d->round_lists >= DOCKER_ROUND_LISTS_MAX)
+                return docker_set_status(d, false, "docker's networks named %s keep changing (listed %u times): "
+                                         "looking again at the next check", NETWORK_CNI_NAME, d->round_lists);
+        d->round_lists++;
+        r = request(d, DOCKER_LIST, "GET", DOCKER_LIST_PATH, NULL, DOCKER_LIST_TIMEOUT_MS);
         if (r < 0)
                 docker_set_status(d, false, "cannot ask docker at %s about network %s: %s", d->path,
                                   NETWORK_CNI_NAME, strerror(-r));
+}
+
+/* A round of checks: list, remove what is wrong or doubled, create what is missing, list again. */
+static void check_now(NetworkDocker *d) {
+        if (!d->have_subnet || d->step != DOCKER_IDLE)
+                return;
+        if (access(d->path, F_OK) < 0)
+                return docker_set_status(d, false, "no docker at %s: docker network %s not set up", d->path,
+                                         NETWORK_CNI_NAME);
+        d->round_lists = 0;
+        list(d);
 }
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -286,37 +444,54 @@ static void create(NetworkDocker *d) {
         _cleanup_free_ char *body = network_docker_create_body(d->subnet, d->mtu);
         int r;
 
-        r = body ? request(d, DOCKER_CREATE, "POST", "/networks/create", body) : -ENOMEM;
+        /* CheckDuplicate (in the body) makes docker refuse a second "fleet" it knows of; it is no lock,
+         * so the list after the create is what makes sure. */
+        r = body ? request(d, DOCKER_CREATE, "POST", "/networks/create", body, DOCKER_CHANGE_TIMEOUT_MS) : -ENOMEM;
         if (r < 0)
                 docker_set_status(d, false, "cannot create docker network %s: %s", NETWORK_CNI_NAME, strerror(-r));
 }
 
-static void on_inspected(NetworkDocker *d, long code) {
-        _cleanup_free_ char *why = NULL;
+/* Remove the plan's next network; when none is left, create the network or check the one kept. */
+static void remove_next(NetworkDocker *d) {
+        _cleanup_free_ char *path = NULL;
+        const char *id = d->plan.remove ? d->plan.remove[d->removing] : NULL;
+        int r;
+
+        if (!id)
+                return d->plan.keep ? list(d) : create(d);
+        log_warning("Cluster network: docker network %s %.12s %s: removing it%s.", NETWORK_CNI_NAME, id,
+                    d->plan.why[d->removing], d->plan.keep ? "" : " to create it again");
+        r = asprintf(&path, "/networks/%s", id) < 0 ? -ENOMEM :
+                request(d, DOCKER_REMOVE, "DELETE", path, NULL, DOCKER_CHANGE_TIMEOUT_MS);
+        if (r < 0)
+                docker_set_status(d, false, "cannot remove docker network %s %.12s: %s", NETWORK_CNI_NAME, id,
+                                  strerror(-r));
+}
+
+static void on_listed(NetworkDocker *d, long code) {
+        NetworkDockerPlan plan = {};
         char msg[DOCKER_MESSAGE_MAX];
         char sn[SUBNET_STRLEN];
         int r;
 
-        if (code == 404)
-                return create(d);
         if (code != 200)
-                return docker_set_status(d, false, "docker at %s answered %ld to GET /networks/%s: %s", d->path,
-                                         code, NETWORK_CNI_NAME, reply_message(d, msg));
-        r = network_docker_check(d->reply, d->reply_size, d->subnet, d->mtu, &why);
-        if (r == 1)
+                return docker_set_status(d, false, "docker at %s answered %ld to GET /networks: %s", d->path, code,
+                                         reply_message(d, msg));
+        r = network_docker_plan(d->reply, d->reply_size, d->subnet, d->mtu, &plan);
+        if (r < 0)
+                return docker_set_status(d, false, "docker at %s: cannot read its networks named %s: %s", d->path,
+                                         NETWORK_CNI_NAME, strerror(-r));
+        network_docker_plan_done(&d->plan);
+        d->plan = plan;
+        d->removing = 0;
+        if (d->plan.keep && !d->plan.remove)
                 return docker_set_status(d, true, "docker network %s on %s (bridge %s, docker's addresses from the "
                                          "upper half)", NETWORK_CNI_NAME, subnet_format(d->subnet, sn),
                                          NETWORK_BRIDGE_NAME);
-        if (r < 0)
-                return docker_set_status(d, false, "docker at %s: cannot read its network %s: %s", d->path,
-                                         NETWORK_CNI_NAME, strerror(-r));
-        log_warning("Cluster network: docker network %s has %s: removing it to create it again.", NETWORK_CNI_NAME,
-                    why);
-        free_and_replace(d->why, why);
-        why = NULL;
-        r = request(d, DOCKER_REMOVE, "DELETE", "/networks/" NETWORK_CNI_NAME, NULL);
-        if (r < 0)
-                docker_set_status(d, false, "cannot remove docker network %s: %s", NETWORK_CNI_NAME, strerror(-r));
+        if (d->plan.remove)
+                docker_set_status(d, false, "repairing docker's networks named %s: %zu to remove%s", NETWORK_CNI_NAME,
+                                  strv_length(d->plan.remove), d->plan.keep ? "" : ", none right");
+        remove_next(d);
 }
 
 static void on_finished(CurlGlue *g, CURL *curl, CURLcode result, void *userdata) {
@@ -327,6 +502,7 @@ static void on_finished(CurlGlue *g, CURL *curl, CURLcode result, void *userdata
 
         assert(curl == d->curl);
         if (result != CURLE_OK) {
+                /* A change given up on may still happen: the next round's list sees what came of it. */
                 docker_set_status(d, false, "docker at %s does not answer: %s", d->path,
                                   d->reply_truncated ? "answer over 1 MiB" : curl_easy_strerror(result));
                 return request_stop(d);
@@ -337,19 +513,29 @@ static void on_finished(CurlGlue *g, CURL *curl, CURLcode result, void *userdata
         d->curl = NULL;
         d->step = DOCKER_IDLE;
 
+        /* Two networks of one name make docker answer 400 "... is ambiguous" to whatever names it: the
+         * list tells which they are, and the plan removes the extra one. */
+        if (step != DOCKER_LIST && code >= 400 && strstr(reply_message(d, msg), "ambiguous")) {
+                log_warning("Cluster network: docker: %s: listing its networks named %s to repair them.", msg,
+                            NETWORK_CNI_NAME);
+                return list(d);
+        }
+
         switch (step) {
 
-        case DOCKER_INSPECT:
-                on_inspected(d, code);
+        case DOCKER_LIST:
+                on_listed(d, code);
                 break;
 
         case DOCKER_REMOVE:
-                if (code == 204 || code == 200 || code == 404)
-                        create(d);
-                else
-                        docker_set_status(d, false, "docker network %s has %s, and docker refuses to remove it "
+                if (code == 204 || code == 200 || code == 404) {
+                        d->removing++;
+                        remove_next(d);
+                } else
+                        docker_set_status(d, false, "docker network %s %.12s %s, and docker refuses to remove it "
                                           "(%ld: %s): remove its containers or the network", NETWORK_CNI_NAME,
-                                          strna(d->why), code, reply_message(d, msg));
+                                          d->plan.remove[d->removing], d->plan.why[d->removing], code,
+                                          reply_message(d, msg));
                 break;
 
         case DOCKER_CREATE:
@@ -358,8 +544,13 @@ static void on_finished(CurlGlue *g, CURL *curl, CURLcode result, void *userdata
 
                         log_info("Cluster network: created docker network %s on %s.", NETWORK_CNI_NAME,
                                  subnet_format(d->subnet, sn));
-                        /* Read it back: what docker made of it decides. */
-                        check_now(d);
+                        /* Read it back: what docker made of it, and whether it is the only one, decides. */
+                        list(d);
+                } else if (code == 409) {
+                        /* Made meanwhile (by an earlier create that timed out, or someone else): look. */
+                        log_info("Cluster network: docker already has a network %s (%s): checking it.",
+                                 NETWORK_CNI_NAME, reply_message(d, msg));
+                        list(d);
                 } else
                         docker_set_status(d, false, "docker refuses to create network %s (%ld: %s)",
                                           NETWORK_CNI_NAME, code, reply_message(d, msg));
@@ -405,7 +596,7 @@ NetworkDocker *network_docker_free(NetworkDocker *d) {
         sd_event_source_disable_unref(d->timer);
         sd_event_unref(d->event);
         free(d->path);
-        free(d->why);
+        network_docker_plan_done(&d->plan);
         free(d->status);
         return mfree(d);
 }

@@ -6,7 +6,10 @@
  * same API): created when missing, removed and created again when its driver, subnet, gateway, IP
  * range or bridge differ, left alone when right; checked again every NETWORK_DOCKER_CHECK_USEC, so
  * a docker started, restarted or fiddled with later is brought back in line. No socket: nothing to
- * do (checked again later). docker and podman share the bridge NETWORK_BRIDGE_NAME and the subnet,
+ * do (checked again later). Each check lists docker's networks named "fleet" (there may be several:
+ * docker's CheckDuplicate is no lock, and a create given up on and sent again can make a second),
+ * keeps the oldest right one and removes the others (network_docker_plan()), so two networks of
+ * one name, which make docker answer "ambiguous" to every use of the name, are repaired too. docker and podman share the bridge NETWORK_BRIDGE_NAME and the subnet,
  * so each allocates from its own half: podman's CNI the lower half, docker the upper one
  * (network_docker_range()). */
 
@@ -16,6 +19,7 @@
 
 #include "macro.h"
 #include "subnet.h"
+#include "time-util.h"
 
 #define NETWORK_DOCKER_DEFAULT_SOCKET "/run/docker.sock"
 #define NETWORK_DOCKER_CHECK_USEC (10 * USEC_PER_SEC)
@@ -46,8 +50,28 @@ bool network_docker_is_ready(const NetworkDocker *d);
 bool network_docker_range(Subnet subnet, Subnet *ret);
 /* The JSON body of POST /networks/create for subnet and mtu. Returns a malloc'd text or NULL. */
 char *network_docker_create_body(Subnet subnet, uint32_t mtu);
-/* Compare docker's answer to GET /networks/fleet with what subnet and mtu want. Returns 1 when it matches,
- * 0 when not (a malloc'd "has X, wants Y" in *ret_why), -EBADMSG when the answer is not a network,
- * -ENOMEM. Fields docker does not report (podman's compat API leaves out the IP range and the
- * bridge name) are not held against it. */
+/* Compare one network as docker gives it (GET /networks/fleet, or one of GET /networks) with what
+ * subnet and mtu want. Returns 1 when it matches, 0 when not (a malloc'd "has X, wants Y" in
+ * *ret_why), -EBADMSG when the answer is not a network, -ENOMEM. Fields docker does not report
+ * (podman's compat API leaves out the IP range and the bridge name) are not held against it. */
 int network_docker_check(const char *json, size_t size, Subnet subnet, uint32_t mtu, char **ret_why);
+
+/* What to do with docker's networks named "fleet" (network_docker_plan()). */
+typedef struct NetworkDockerPlan {
+        char *keep;             /* the id of the network kept; NULL: none is right, create one */
+        char **remove;          /* the ids of the others, oldest first (a strv; NULL: none) */
+        char **why;             /* for each of remove, why: "has subnet X (wants Y)" or "is a second ..." */
+} NetworkDockerPlan;
+/* Free what p holds (p itself is the caller's). */
+void network_docker_plan_done(NetworkDockerPlan *p);
+/* Decide from docker's answer to GET /networks (a JSON array, as the name filter leaves it: networks
+ * whose name merely contains "fleet" are ignored) which network named "fleet" stays: the oldest
+ * (by "Created"; one without a readable time counts as the newest) of those network_docker_check()
+ * finds right. Every other one is to be removed: those that are wrong, and the right ones that
+ * double the kept one. Returns 0 with *ret filled (the caller frees it with
+ * network_docker_plan_done()), -EBADMSG when the answer is not a list of networks or an id is not
+ * alphanumeric, -ENOMEM. */
+int network_docker_plan(const char *json, size_t size, Subnet subnet, uint32_t mtu, NetworkDockerPlan *ret);
+/* Parse docker's "Created" (Go's RFC 3339 with nanoseconds, any zone) into microseconds since the
+ * epoch. Returns 0, or -EINVAL for anything else, Go's zero time included. */
+int network_docker_created_parse(const char *s, usec_t *ret);

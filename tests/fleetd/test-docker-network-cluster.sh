@@ -70,7 +70,7 @@ ok $? "fleetd asked docker to create network fleet on $S (podman refuses a subne
 r=$(api POST /networks/create '{"Name":"fleet","Driver":"bridge","IPAM":{"Config":[{"Subnet":"10.99.199.0/24","Gateway":"10.99.199.1"}]}}')
 [[ $r == 201* ]]
 ok $? "a wrong network fleet (10.99.199.0/24) is made behind fleetd's back" || diag "$r"
-wait_for 60 logged "docker network fleet has subnet 10.99.199.0/24 (wants $S), gateway 10.99.199.1 (wants $GW): removing it"
+wait_for 60 logged "has subnet 10.99.199.0/24 (wants $S), gateway 10.99.199.1 (wants $GW): removing it"
 ok $? "fleetd names what is wrong and removes it"
 gone() { api GET /networks/fleet | grep -q '^404'; }
 wait_for 30 gone

@@ -17,6 +17,7 @@
 #include "network-netlink.h"
 #include "network-scopes.h"
 #include "network.h"
+#include "strv.h"
 #include "tap.h"
 
 #define IP(a, b, c, d) (((uint32_t) (a) << 24) | ((uint32_t) (b) << 16) | ((uint32_t) (c) << 8) | (uint32_t) (d))
@@ -237,6 +238,103 @@ static void test_docker(void) {
         is_str(why, "driver macvlan (wants bridge), IPAM configs 0 (wants 1)", "... naming both");
 }
 
+/* One network of docker's list (GET /networks) named name, with id, creation time and subnet
+ * (fleet0's bridge and the 1450 MTU always). */
+static char *docker_net(const char *name, const char *id, const char *created, const char *subnet) {
+        char *s;
+
+        assert_se(asprintf(&s, "{\"Name\":\"%s\",\"Id\":\"%s\",\"Created\":\"%s\",\"Driver\":\"bridge\","
+                           "\"IPAM\":{\"Config\":[{\"Subnet\":\"%s\"}]},\"Options\":{\"com.docker.network.bridge.name\":"
+                           "\"fleet0\",\"com.docker.network.driver.mtu\":\"1450\"}}", name, id, created, subnet) >= 0);
+        return s;
+}
+
+/* docker's list made of up to three networks (NULL: fewer); takes them. */
+static char *docker_list(char *a, char *b, char *c) {
+        char *s;
+
+        assert_se(asprintf(&s, "[%s%s%s%s%s]", strempty(a), b ? "," : "", strempty(b), c ? "," : "", strempty(c)) >= 0);
+        free(a);
+        free(b);
+        free(c);
+        return s;
+}
+
+static int plan_of(const char *list, NetworkDockerPlan *p) {
+        Subnet s;
+
+        assert_se(subnet_parse("10.42.7.0/24", &s) == 0);
+        network_docker_plan_done(p);
+        return network_docker_plan(list, strlen(list), s, 1450, p);
+}
+
+static void test_docker_plan(void) {
+        _cleanup_(network_docker_plan_done) NetworkDockerPlan p = {};
+        _cleanup_free_ char *l = NULL;
+        usec_t u, v;
+
+        /* Go leaves out trailing zeros of the fraction: .1 is before .12, though it sorts after. */
+        is_int(network_docker_created_parse("2026-12-03T00:17:25.1Z", &u), 0, "docker's Created parses");
+        is_int(network_docker_created_parse("2026-12-03T00:17:25.12Z", &v), 0, "... with any number of digits");
+        ok(u < v && v - u == 20 * USEC_PER_MSEC, ".1 s is 20 ms before .12 s");
+        is_int(network_docker_created_parse("2026-12-03T01:17:25.1+01:00", &v), 0, "a zone other than Z parses");
+        is_int(v, u, "... to the same instant");
+        is_int(network_docker_created_parse("2026-12-02T23:47:25.100000000-00:30", &v), 0, "a negative zone too");
+        is_int(v, u, "... to the same instant");
+        is_int(network_docker_created_parse("0001-01-01T00:00:00Z", &v), -EINVAL, "Go's zero time: -EINVAL");
+        is_int(network_docker_created_parse("2026-12-03 00:17:25Z", &v), -EINVAL, "not RFC 3339: -EINVAL");
+        is_int(network_docker_created_parse("2026-12-03T00:17:25.1Zjunk", &v), -EINVAL, "trailing junk: -EINVAL");
+
+        is_int(plan_of("[]", &p), 0, "no network: a plan");
+        ok(!p.keep && !p.remove, "... to create one, removing nothing");
+
+        l = docker_list(docker_net("fleet", "aa01", "2026-12-03T00:17:25Z", "10.42.7.0/24"), NULL, NULL);
+        is_int(plan_of(l, &p), 0, "one right network");
+        ok(streq_ptr(p.keep, "aa01") && !p.remove, "... is kept, nothing removed");
+        l = mfree(l);
+
+        /* The name filter matches parts of names: "fleet-old" and "myfleet" are not ours. */
+        l = docker_list(docker_net("fleet-old", "bb01", "2026-12-03T00:17:25Z", "10.99.1.0/24"),
+                        docker_net("myfleet", "bb02", "2026-12-03T00:17:25Z", "10.99.2.0/24"), NULL);
+        is_int(plan_of(l, &p), 0, "only networks whose names contain fleet");
+        ok(!p.keep && !p.remove, "... are not ours: create fleet, remove nothing");
+        l = mfree(l);
+
+        /* Two right ones and a wrong one (the newer listed first): only the oldest right one stays. */
+        l = docker_list(docker_net("fleet", "cc02", "2026-12-03T00:17:25.12Z", "10.42.7.0/24"),
+                        docker_net("fleet", "cc01", "2026-12-03T00:17:25.1Z", "10.42.7.0/24"),
+                        docker_net("fleet", "cc03", "2026-12-03T00:17:29.26Z", "10.99.199.0/24"));
+        is_int(plan_of(l, &p), 0, "three networks named fleet, two right");
+        is_str(p.keep, "cc01", "... the oldest right one is kept (by time, not by its text)");
+        is_int(strv_length(p.remove), 2, "... the two others removed");
+        is_str(p.remove[0], "cc02", "... the right duplicate");
+        is_str(p.why[0], "is a second network named fleet (the oldest right one, cc01, stays)", "... as such");
+        is_str(p.remove[1], "cc03", "... and the wrong one");
+        is_str(p.why[1], "has subnet 10.99.199.0/24 (wants 10.42.7.0/24)", "... saying what is wrong");
+        l = mfree(l);
+
+        /* An older wrong one does not win by age; one with no readable time counts as the newest. */
+        l = docker_list(docker_net("fleet", "dd01", "2026-12-01T00:00:00Z", "10.99.199.0/24"),
+                        docker_net("fleet", "dd03", "", "10.42.7.0/24"),
+                        docker_net("fleet", "dd02", "2026-12-03T00:00:00Z", "10.42.7.0/24"));
+        is_int(plan_of(l, &p), 0, "an old wrong network and two right ones");
+        is_str(p.keep, "dd02", "... the oldest right one with a time is kept");
+        ok(strv_length(p.remove) == 2 && streq(p.remove[0], "dd01") && streq(p.remove[1], "dd03"),
+           "... the wrong one and the timeless one go");
+        l = mfree(l);
+
+        l = docker_list(docker_net("fleet", "ee01", "2026-12-01T00:00:00Z", "10.99.199.0/24"),
+                        docker_net("fleet", "ee02", "2026-12-02T00:00:00Z", "10.99.198.0/24"), NULL);
+        is_int(plan_of(l, &p), 0, "two wrong networks");
+        ok(!p.keep && strv_length(p.remove) == 2, "... both removed, one to be created");
+        l = mfree(l);
+
+        l = docker_list(docker_net("fleet", "../containers", "2026-12-01T00:00:00Z", "10.42.7.0/24"), NULL, NULL);
+        is_int(plan_of(l, &p), -EBADMSG, "an id that is not alphanumeric (it goes into a path): -EBADMSG");
+        is_int(plan_of("{\"Name\":\"fleet\"}", &p), -EBADMSG, "not a list: -EBADMSG");
+        is_int(plan_of("[{\"Name\":\"fleet\",\"Id\":\"ff01\"}]", &p), -EBADMSG, "a fleet with no driver: -EBADMSG");
+}
+
 static void test_nft(void) {
         Subnet r;
         uint32_t peers[] = { IP(10, 99, 7, 11), IP(10, 99, 7, 12) };
@@ -319,6 +417,7 @@ int main(void) {
         test_mac();
         test_cni();
         test_docker();
+        test_docker_plan();
         test_nft();
         test_scopes();
         return done_testing();
