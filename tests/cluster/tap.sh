@@ -76,6 +76,24 @@ wait_for() {   # wait_for SECONDS CMD...: poll until CMD succeeds; a generous bo
         done
 }
 
+tap_deadline() {   # tap_deadline SECONDS: every await from now on gives up within SECONDS from now
+        TAP_DEADLINE=$((SECONDS + $1))
+}
+
+await() {   # await SECONDS WHAT CMD...: wait_for, also bounded by tap_deadline; says what it gave up on
+        local s=$1 what=$2 left
+
+        shift 2
+        if [ -n "${TAP_DEADLINE:-}" ]; then
+                left=$((TAP_DEADLINE - SECONDS))
+                [ "$left" -gt 0 ] || left=0
+                [ "$s" -le "$left" ] || s=$left
+        fi
+        wait_for "$s" "$@" && return 0
+        diag "gave up after ${s} s (at ${SECONDS} s into the test) waiting for $what"
+        return 1
+}
+
 alive() {   # a process that exists and is not a zombie
         local st
 

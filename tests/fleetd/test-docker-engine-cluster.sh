@@ -7,15 +7,21 @@
 # shows the same against the engine itself. docker.io conflicts with podman-docker, so tools/setup.sh
 # unpacks its packages into /var/cache/fleet-test-docker/root instead of installing them (the nodes'
 # root is the host's, so they see it there); dockerd runs with its own data, exec and config
-# directories, as a transient unit of node 2's systemd. What it shows:
+# directories (its data in this run's own directory, gone with it: a data root kept from an earlier
+# run would bring back its networks), as a transient unit of node 2's systemd. What it shows:
 #   - docker not running yet: fleetd says so and waits; once dockerd starts, fleetd creates network
 #     "fleet" with the leased subnet, gateway, upper-half IP range, bridge fleet0, the cluster MTU
 #     and no masquerade, and docker builds exactly that (the bridge, its address, no NAT rule);
+#   - a second network "fleet" (docker's CLI refuses one, its API makes one without CheckDuplicate,
+#     as a create sent again after a timeout can): docker then answers "network fleet is ambiguous"
+#     to every use of the name; fleetd removes the second one and keeps its own;
 #   - a wrong "fleet" network: fleetd removes it, naming what was wrong, and creates it again;
 #   - docker units (unitgen --runtime docker, docker's own CLI) on it: a podman container on node 1
 #     reaches the docker one by its bare compose name, and the docker one reaches a podman one on
 #     node 1 by name.
-# No skip: where the unpacked engine is missing or dockerd does not start, the test fails.
+# No skip: where the unpacked engine is missing or dockerd does not start, the test fails. Every wait
+# has its bound and all of them end 360 s into the test (meson gives it 600 s, and kills it, cluster
+# and all, without a teardown): a broken step makes the test fail, saying what it waited for.
 set -u
 HERE=$(cd "$(dirname "$0")/../cluster" && pwd)
 . "$HERE/tap.sh"
@@ -32,19 +38,24 @@ ok $? "Debian's docker engine is unpacked in $D" ||
 
 export FLEET_CLUSTER=61
 C=$CLUSTER_TOOL
-TMP=$(mktemp -d /var/tmp/docker-engine-cluster.XXXXXX)   # /tmp is private to each node
-cleanup() {
+cleanup() {   # dockerd first (it stops its containers and unmounts its layers), then the cluster
+        timeout 60 "$C" exec 2 systemctl stop real-dockerd.service >/dev/null 2>&1
         "$C" down >/dev/null 2>&1
         rm -rf "$TMP"
 }
-trap cleanup EXIT
 "$C" down >/dev/null 2>&1
+# What a run killed by meson's timeout left (the cluster is down now: nothing is mounted there).
+rm -rf /var/tmp/docker-engine-cluster.*
+TMP=$(mktemp -d /var/tmp/docker-engine-cluster.XXXXXX)   # /tmp is private to each node
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+tap_deadline 360
 
 out=$("$C" up 2 --fleetd "$FLEETD" --agent-ttl 3s 2>&1)
 ok $? "up 2 nodes running fleetd" || { diag "$out"; bail_out "no cluster"; }
 export FLEETCTL_ENDPOINT
 FLEETCTL_ENDPOINT=$("$C" etcd-endpoints)
-wait_for 60 "$C" exec 2 test -s /var/lib/fleet/network/subnet
+await 60 "node2's subnet lease" "$C" exec 2 test -s /var/lib/fleet/network/subnet
 ok $? "node2 leased its subnet" || bail_out "no cluster network"
 S=$("$C" exec 2 cat /var/lib/fleet/network/subnet)
 NET=${S%.0/*}
@@ -56,12 +67,19 @@ api() {   # api METHOD PATH [BODY]: the Docker Engine API on node 2, "CODE BODY"
                 ${3:+-H 'Content-Type: application/json' -d "$3"} "http://docker/v1.41$2" 2>/dev/null |
                 awk '{ l[NR] = $0 } END { printf "%s", l[NR]; for (i = 1; i < NR; i++) printf " %s", l[i]; print "" }'
 }
+fleets() {   # the networks named exactly fleet (the API's name filter matches parts): "ID SUBNET" each
+        api GET '/networks?filters=%7B%22name%22%3A%5B%22fleet%22%5D%7D' | python3 -c '
+import json, sys
+code, _, body = sys.stdin.read().partition(" ")
+for n in json.loads(body) if code == "200" else []:
+    if n["Name"] == "fleet":
+        print(n["Id"], ((n["IPAM"]["Config"] or [{}])[0]).get("Subnet", "-"))' 2>/dev/null
+}
 journal() { "$C" exec 2 journalctl -u "$1" --no-pager -o cat 2>/dev/null; }
 logged() { journal fleetd.service | grep -qF "$1"; }
-count() { journal fleetd.service | grep -cF "$1"; }
 
 # ---- 1. no docker yet, then the real engine starts ----
-wait_for 60 logged "no docker at /run/docker.sock"
+await 30 "fleetd to say there is no docker" logged "no docker at /run/docker.sock"
 ok $? "with no docker running, fleetd says so and waits"
 # Node 2's /usr/bin/docker (podman-docker) becomes docker's own CLI: the units' ExecStart and fleetd's
 # "docker inspect" then talk to the real engine. The bind mount lives in the node's mount namespace.
@@ -72,19 +90,19 @@ ok $? "with no docker running, fleetd says so and waits"
         echo "{\"deprecated-key-path\": \"/run/fleet-test-docker-conf/key.json\"}" >/run/fleet-test-docker-conf/daemon.json'
 "$C" exec 2 systemd-run -q --unit real-dockerd -p "Environment=PATH=$D/usr/sbin:$D/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
         "$D/usr/sbin/dockerd" -H unix:///run/docker.sock --config-file /run/fleet-test-docker-conf/daemon.json \
-        --data-root /var/lib/fleet-test-docker --exec-root /run/fleet-test-docker \
+        --data-root "$TMP/docker" --exec-root /run/fleet-test-docker \
         --pidfile /run/fleet-test-docker.pid
 answers() { api GET /_ping | grep -q '^200'; }
-wait_for 90 answers
+await 90 "dockerd to answer on /run/docker.sock" answers
 ok $? "Debian's dockerd answers on node2's /run/docker.sock" ||
         { diag "$(journal real-dockerd.service | grep -v grpc | tail -n 20)"; bail_out "dockerd does not run in a node"; }
 V=$(api GET /version | sed -n 's/.*"Version":"\([^"]*\)".*"ApiVersion".*/\1/p' | head -n 1)
 [[ $V == 20.10.* ]]
 ok $? "it is docker's own engine, version $V" || diag "$(api GET /version)"
 
-wait_for 60 logged "created docker network fleet on $S"
+await 60 "fleetd to create docker's network fleet" logged "created docker network fleet on $S"
 ok $? "fleetd, docker started afterwards, creates network fleet on $S" ||
-        diag "$(journal fleetd.service | grep -i docker | tail -n 3)"
+        { diag "$(journal fleetd.service | grep -i docker | tail -n 5)"; bail_out "no docker network fleet"; }
 r=$(api GET /networks/fleet)
 has() { echo "$r" | grep -qF "$1"; }
 has "\"Subnet\":\"$S\"" && has "\"Gateway\":\"$GW\"" && has "\"IPRange\":\"$NET.128/25\""
@@ -99,28 +117,46 @@ ok $? "docker made the bridge fleet0 with the gateway $GW/24"
 nat=$("$C" exec 2 iptables -t nat -S POSTROUTING 2>&1)
 echo "$nat" | grep -q 'MASQUERADE' && ! echo "$nat" | grep -qF "$NET."
 ok $? "docker's NAT rules masquerade its own bridge only, never $S" || diag "$nat"
-ID=$(echo "$r" | grep -o '"Id":"[0-9a-f]*"')
+ID=$(echo "$r" | sed -n 's/.*"Id":"\([0-9a-f]*\)".*/\1/p')
 
-# ---- 2. a wrong network fleet: removed, with what was wrong, and made again ----
-created=$(count "created docker network fleet on $S")
-wrong() {   # replace fleet by a wrong one (fleetd may recreate it in between: try again)
-        api DELETE /networks/fleet >/dev/null
-        api POST /networks/create '{"Name":"fleet","Driver":"bridge","IPAM":{"Config":[{"Subnet":"10.99.199.0/24","Gateway":"10.99.199.1"}]}}' |
+# ---- 2. a second network fleet, as a create sent again makes: docker's name becomes ambiguous ----
+out=$("$C" exec 2 docker network create --subnet 10.99.198.0/24 fleet 2>&1)
+[ $? -ne 0 ] && [[ $out == *"already exists"* ]]
+ok $? "docker's CLI refuses a second network named fleet" || diag "$out"
+dup=$(api POST /networks/create '{"Name":"fleet","CheckDuplicate":false,"Driver":"bridge","IPAM":{"Config":[{"Subnet":"10.99.198.0/24"}]}}')
+DUP=$(echo "$dup" | sed -n 's/^201 .*"Id":"\([0-9a-f]*\)".*/\1/p')
+[ -n "$DUP" ]
+ok $? "docker's API makes one, given CheckDuplicate false" || diag "$dup"
+diag "docker on the name now: $(api GET /networks/fleet | cut -c 1-120)"
+only_ours() { [ "$(fleets)" = "$ID $S" ]; }
+await 60 "fleetd to leave one network fleet, its own" only_ours
+ok $? "fleetd removes the second network fleet and keeps its own" ||
+        diag "networks named fleet: $(fleets | tr '\n' ' '); fleetd: $(journal fleetd.service | grep -i docker | tail -n 3)"
+logged "docker network fleet ${DUP:0:12} has subnet 10.99.198.0/24 (wants $S)"
+ok $? "saying what the second one is"
+api GET /networks/fleet | grep -q '^200'
+ok $? "docker knows the name fleet again"
+
+# ---- 3. a wrong network fleet: removed, with what was wrong, and made again ----
+wrong() {   # replace fleet by a wrong one (fleetd may recreate it in between: CheckDuplicate refuses, try again)
+        local id
+
+        for id in $(fleets | cut -d' ' -f1); do
+                api DELETE "/networks/$id" >/dev/null
+        done
+        api POST /networks/create '{"Name":"fleet","CheckDuplicate":true,"Driver":"bridge","IPAM":{"Config":[{"Subnet":"10.99.199.0/24","Gateway":"10.99.199.1"}]}}' |
                 grep -q '^201'
 }
-wait_for 30 wrong
+await 30 "a wrong network fleet to be made" wrong
 ok $? "a wrong network fleet (10.99.199.0/24) is made behind fleetd's back"
-wait_for 60 logged "docker network fleet has subnet 10.99.199.0/24 (wants $S), gateway 10.99.199.1 (wants $GW)"
+await 60 "fleetd to name what is wrong" logged "has subnet 10.99.199.0/24 (wants $S), gateway 10.99.199.1 (wants $GW)"
 ok $? "fleetd names what is wrong" || diag "$(journal fleetd.service | grep -i docker | tail -n 3)"
-again() { [ "$(count "created docker network fleet on $S")" -gt "$created" ]; }
-wait_for 60 again
-ok $? "and creates it again on $S"
-r=$(api GET /networks/fleet)
-has "\"Subnet\":\"$S\"" && ! has "$ID"
-ok $? "docker's network fleet is a new one, on $S" || diag "$r"
-ID=$(echo "$r" | grep -o '"Id":"[0-9a-f]*"')
+new_one() { f=$(fleets) && [[ $f == *" $S" ]] && [ "$(echo "$f" | wc -l)" = 1 ] && [[ $f != "$ID "* ]]; }
+await 60 "a new network fleet on $S, alone" new_one
+ok $? "and creates it again on $S, a new one, alone" || diag "networks named fleet: $(fleets | tr '\n' ' ')"
+ID=$(fleets | cut -d' ' -f1)
 
-# ---- 3. docker units on it, reached by name across machines, and reaching by name ----
+# ---- 4. docker units on it, reached by name across machines, and reaching by name ----
 bash "$TOP_SRCDIR/examples/visits/make-images.sh" "$TMP" >/dev/null
 "$C" exec 1 podman import -q "$TMP/visits-web.tar" localhost/dk-bb:latest >/dev/null
 "$C" exec 2 docker import "$TMP/visits-web.tar" localhost/dk-bb:latest >/dev/null
@@ -165,8 +201,11 @@ state_of() {
 active_on() { [ "$(state_of "$1")" = "active $2" ]; }
 out=$("$FLEETCTL" start dk-web.service dk-dclient.service dk-pweb.service dk-client.service 2>&1)
 ok $? "fleetctl starts the four units" || diag "$out"
+all_active() { active_on dk-web.service 10.99.61.12 && active_on dk-dclient.service 10.99.61.12 &&
+        active_on dk-pweb.service 10.99.61.11 && active_on dk-client.service 10.99.61.11; }
+await 180 "the four units to be active" all_active
 for u in dk-web:12 dk-dclient:12 dk-pweb:11 dk-client:11; do
-        wait_for 120 active_on "${u%:*}.service" "10.99.61.${u#*:}"
+        active_on "${u%:*}.service" "10.99.61.${u#*:}"
         ok $? "${u%:*} is active on node$((${u#*:} - 10))" || diag "$("$FLEETCTL" list-units 2>&1)"
 done
 
@@ -175,7 +214,7 @@ web_ip() {   # as docker's engine reports it
                 'import json, sys; print(json.loads(sys.stdin.read().split(" ", 1)[1])["NetworkSettings"]["Networks"]["fleet"]["IPAddress"])' 2>/dev/null
 }
 has_ip() { [ -n "$(web_ip)" ]; }
-wait_for 60 has_ip
+await 60 "docker to report web's address" has_ip
 W=$(web_ip)
 [[ $W == $NET.* ]] && [ "${W##*.}" -ge 128 ]
 ok $? "docker gives web $W, in the upper half of node2's subnet" || diag "web's address: '$W'"
@@ -183,17 +222,17 @@ get() {   # get NODE RUNTIME CONTAINER NAME: the page at NAME:8080, fetched from
         "$C" exec "$1" "$2" exec "$3" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $4 8080 | tail -n 1" 2>/dev/null
 }
 fetch_ok() { [ "$(get "$@" | tr -d '\r')" = "$5" ]; }
-wait_for 60 fetch_ok 1 podman dk-client web hello-from-docker
+await 60 "node1's client to fetch web's page" fetch_ok 1 podman dk-client web hello-from-docker
 ok $? "node1's podman client fetches the docker container's page by its bare compose name" ||
         diag "got '$(get 1 podman dk-client web)'"
 fetch_ok 1 podman dk-client web.dk.fleet hello-from-docker
 ok $? "and by its full name web.dk.fleet"
-wait_for 60 fetch_ok 2 docker dk-dclient pweb hello-from-podman
+await 60 "node2's docker client to fetch pweb's page" fetch_ok 2 docker dk-dclient pweb hello-from-podman
 ok $? "node2's docker client fetches node1's podman container by its bare compose name" ||
         diag "got '$(get 2 docker dk-dclient pweb)'; resolv.conf: $("$C" exec 2 docker exec dk-dclient cat /etc/resolv.conf 2>&1 | tr '\n' ' ')"
 fetch_ok 2 docker dk-dclient pweb.dk.fleet hello-from-podman
 ok $? "and by its full name pweb.dk.fleet"
 
-is "$(api GET /networks/fleet | grep -o '"Id":"[0-9a-f]*"')" "$ID" "docker's right network was left alone (same id)"
+is "$(fleets)" "$ID $S" "docker's right network was left alone (same id, the only one)"
 
 done_testing
