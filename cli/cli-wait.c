@@ -104,11 +104,13 @@ CliUnitProgress cli_unit_progress(const ClusterSnapshot *s, const char *name, co
                 *ret_state = st;
         if (!st)
                 return CLI_UNIT_PENDING;
-        if (st->reason)
+        if (registry_unit_state_is_refused(st))
                 return CLI_UNIT_FAILED;
         /* An agent that has not said which body it runs is taken at its word. */
         if (st->hash && hash && !streq(st->hash, hash))
                 return CLI_UNIT_PENDING;
+        if (ret_reason)
+                *ret_reason = st->reason;
 
         active = unit_active_state_from_string(st->active_state);
         /* Restart= makes a failing unit go activating again: "auto-restart" is its failure. */
@@ -138,7 +140,7 @@ int cli_unit_failed_message(const ClusterSnapshot *s, const char *name, const Re
                 if (r < 0)
                         return r;
         }
-        if (st && st->reason) {
+        if (registry_unit_state_is_refused(st) && st->reason) {
                 why = utf8_escape_non_printable(st->reason);
                 if (!why)
                         return -ENOMEM;

@@ -35,7 +35,8 @@ typedef enum CliUnitProgress {
 
 /* The progress of unit name towards running the body hashed hash (NULL: its current body in s).
  * *ret_state (optional) borrows the machine's report (NULL if none); *ret_reason (optional) the
- * engine's reason why it is not placed (NULL if placed or none is known). */
+ * engine's reason why it is not placed, or its agent's why it holds it ("waiting for db.service to
+ * be started: ..."), a wait and no failure (NULL if none is known). */
 CliUnitProgress cli_unit_progress(const ClusterSnapshot *s, const char *name, const char *hash,
                                   RegistryUnitState **ret_state, const char **ret_reason);
 

@@ -45,7 +45,7 @@ static int unit_machine(const ClusterSnapshot *s, const char *arg, RegistryMachi
         if (!m)
                 return log_error_errno(SYNTHETIC_ERRNO(EHOSTDOWN), "Machine %s of unit %s is not in the cluster.", a->machine_id, name);
         st = cluster_snapshot_state(s, name, a->machine_id);
-        if (st && st->reason) {
+        if (registry_unit_state_is_refused(st)) {
                 /* systemctl there would show the machine's own unit of that name, not ours. */
                 _cleanup_free_ char *why = utf8_escape_non_printable(st->reason);
 

@@ -244,7 +244,7 @@ static int state_json(Agent *a, AgentUnit *u, char **ret) {
                         .unit = u->name,
                         .machine_id = a->machine_id,
                         .hash = u->assignment->hash,
-                        .load_state = (char *) "refused",
+                        .load_state = (char *) REGISTRY_LOAD_REFUSED,
                         .active_state = (char *) "inactive",
                         .sub_state = (char *) "dead",
                         .reason = u->refused,

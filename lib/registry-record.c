@@ -516,6 +516,10 @@ int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitSta
         return 0;
 }
 
+bool registry_unit_state_is_refused(const RegistryUnitState *s) {
+        return s && streq_ptr(s->load_state, REGISTRY_LOAD_REFUSED);
+}
+
 RegistryUnitState *registry_unit_state_free(RegistryUnitState *s) {
         if (!s)
                 return NULL;

@@ -169,8 +169,10 @@ typedef struct RegistryUnitState {
         char *load_state;               /* systemd's LoadState, ActiveState, SubState */
         char *active_state;
         char *sub_state;
-        char *reason;                   /* the agent refused to load the unit ("refused/inactive/dead"):
-                                         * why, for fleetctl; NULL otherwise (and in older records) */
+        char *reason;                   /* why the unit does not run as asked, for fleetctl: the agent
+                                         * refused to load it (load_state REGISTRY_LOAD_REFUSED), or
+                                         * holds it, waiting for its dependencies or objects; NULL
+                                         * otherwise (and in older records) */
         UnitHealth health;              /* its container's healthcheck: "health", absent for none (no
                                          * healthcheck, and older records) */
         unsigned failures;              /* its failures on this machine within its FailureWindow=
@@ -214,6 +216,14 @@ int registry_unit_state_to_json(const RegistryUnitState *s, char **ret);
 int registry_unit_state_from_json(const char *json, size_t size, RegistryUnitState **ret);
 RegistryUnitState *registry_unit_state_free(RegistryUnitState *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(RegistryUnitState *, registry_unit_state_free);
+
+/* The load_state of a unit its machine's agent will not load ("refused/inactive/dead"). */
+#define REGISTRY_LOAD_REFUSED "refused"
+
+/* True when s (may be NULL) says its machine's agent refused the unit: a failure, with the reason in
+ * s->reason. A held unit (waiting for a dependency or an object) has a reason too, but is no
+ * failure: it starts once what it waits for is there. */
+bool registry_unit_state_is_refused(const RegistryUnitState *s);
 
 /* A running container of a compose service, as the cluster's DNS publishes it (registry-record.c).
  * The agent writes it once the unit is active (and healthy, where that is known) and its address is

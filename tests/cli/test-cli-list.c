@@ -409,6 +409,24 @@ static void test_reached_hash(void) {
         free(msg);
         assert_se(cli_unit_failed_message(s, "a.service", s->states[0], &msg) == 0);
         is_str(msg, "Unit a.service failed on c9de9451...: activating/auto-restart", "the failure's message");
+        /* A unit its agent holds until a dependency runs somewhere is on its way, not refused: taken
+         * for a refusal, fleetctl start failed the demo whenever web was placed before redis ran. */
+        free(s->states[0]->active_state);
+        s->states[0]->active_state = strdup("inactive");
+        free(s->states[0]->sub_state);
+        s->states[0]->sub_state = strdup("dead");
+        s->states[0]->reason = strdup("waiting for redis.service to be started: it is activating/start");
+        assert_se(s->states[0]->active_state && s->states[0]->sub_state && s->states[0]->reason);
+        ok(cli_unit_progress(s, "a.service", NULL, NULL, &reason) == CLI_UNIT_PENDING &&
+           streq_ptr(reason, s->states[0]->reason), "held for a dependency: pending, with the agent's reason");
+        free(s->states[0]->load_state);
+        s->states[0]->load_state = strdup(REGISTRY_LOAD_REFUSED);
+        assert_se(s->states[0]->load_state);
+        ok(cli_unit_progress(s, "a.service", NULL, NULL, NULL) == CLI_UNIT_FAILED, "refused by its agent: failed");
+        free(msg);
+        assert_se(cli_unit_failed_message(s, "a.service", s->states[0], &msg) == 0);
+        is_str(msg, "Unit a.service was refused by machine c9de9451...: waiting for redis.service to be started: it is activating/start",
+               "a refusal's message");
         ok(cli_unit_progress(s, "nothere.service", NULL, &got, &reason) == CLI_UNIT_PENDING && !got,
            "an unknown unit: pending");
 }
