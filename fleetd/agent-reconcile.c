@@ -138,7 +138,9 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                         continue;
                 }
                 if (!u->assignment) {
-                        bool stopped = !u->active_state || unit_active_state_is_stopped(
+                        /* A state not read yet (a unit found on disk at start, left running by the
+                         * fleetd before us) may be a running one: stopped, then read. */
+                        bool stopped = u->active_state && unit_active_state_is_stopped(
                                         unit_active_state_from_string(u->active_state));
 
                         if (!u->unloading && (u->started || !stopped)) {
@@ -147,6 +149,9 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                                 a->stats.n_stops++;
                                 u->started = false;
                                 u->unloading = !stopped;
+                                /* An inactive unit's stop changes nothing systemd would report. */
+                                if (!u->active_state)
+                                        agent_schedule_refresh(a, u->name);
                         }
                         /* Its file stays until systemd has stopped it: a file removed and written
                          * again under a unit that still stops does not load ("failed to load

@@ -882,6 +882,29 @@ static void test_adoption(void) {
                "and neither restarts nor stops a running unit");
         ok(fake_active("a.service") && fake_active("g.service"), "the units still run");
         ok(RUN_UNTIL(!unit_dir_exists("ghost.service"), 10), "a stale unit's objects are removed after the read");
+
+        /* Moved away while no agent ran (fleetd stopped for good leaves its units running): the
+         * next agent finds the file, has not read the unit's state, and must still stop the unit
+         * before it removes the file (it removed the file of a running unit, which then ran twice
+         * in the cluster: test-fleetd-cluster's stopped fleetd). */
+        settle();
+        a = agent_free(a);
+        registered = false;
+        {
+                _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, "a.service");
+
+                assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+        }
+        ok(fake_active("a.service"), "a.service runs, unassigned while no agent runs");
+        is_int(agent_new(&a, fake.event, etcd, &config), 0, "a third agent");
+        agent_set_registered_handler(a, on_registered, NULL);
+        is_int(agent_start(a), 0, "starts");
+        ok(RUN_UNTIL(registered && agent_get_stats(a)->n_syncs > 0, 10), "registers and reads its schedule");
+        ok(RUN_UNTIL(!fake_active("a.service") && !file_is(units_dir, "a.service", ""), 10),
+           "it stops the unit that moved away, and removes its file");
+        ok(RUN_UNTIL(!get_state_exists("a.service"), 10), "and its state");
+        assign("a.service", "", UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(fake_active("a.service") && state_is("a.service", "active"), 10), "assigned again, it runs");
 }
 
 static void test_leaving(void) {
