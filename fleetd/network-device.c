@@ -123,7 +123,7 @@ int network_device_setup(Network *n) {
                            n->vni, n->port, n->mtu, NETWORK_CNI_NAME);
         /* docker's network is for docker's units only: podman's and plain units need not wait for it. */
         if (n->docker)
-                network_docker_set(n->docker, n->subnet, n->mtu);
+                network_docker_set(n->docker, n->range, n->subnet, n->mtu);
         return 0;
 
 fail:

@@ -44,6 +44,7 @@ struct NetworkDocker {
         sd_event_source *timer;
 
         bool have_subnet;
+        Subnet range;                   /* the cluster's */
         Subnet subnet;
         uint32_t mtu;
         NetworkDockerPlan plan;         /* what the last list decided */
@@ -51,6 +52,7 @@ struct NetworkDocker {
         unsigned round_lists;           /* lists sent in this round of checks */
         char *status;
         bool ready;
+        char *forward_status;           /* what the last look at DOCKER-USER found */
 };
 
 bool network_docker_range(Subnet subnet, Subnet *ret) {
@@ -296,28 +298,86 @@ int network_docker_plan(const char *json, size_t size, Subnet subnet, uint32_t m
         return 0;
 }
 
+/* The comments that mark fleetd's rules in DOCKER-USER (iptables -S shows them as -m comment). */
+static void forward_comment(char buf[static 64], const char *dir, const char *range) {
+        snprintf(buf, 64, "fleet: %s cluster range %s", dir, range);
+}
+
+static bool listing_has_comment(json_t *items, const char *comment) {
+        size_t i;
+        json_t *item;
+
+        json_array_foreach(items, i, item)
+                if (streq_ptr(json_string_value(json_object_get(json_object_get(item, "rule"), "comment")), comment))
+                        return true;
+        return false;
+}
+
+int network_docker_forward_rules(Subnet range, const char *json, size_t size, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        json_auto_t *o = NULL;
+        char rs[SUBNET_STRLEN], from[64], to[64];
+        json_t *items;
+        int r = 0;
+
+        assert(ret);
+
+        o = json_loadb(json, size, 0, NULL);
+        items = json_object_get(o, "nftables");
+        if (!json_is_array(items))
+                return -EBADMSG;
+        subnet_format(range, rs);
+        forward_comment(from, "from", rs);
+        forward_comment(to, "to", rs);
+        /* Inserted at the top: docker's own DOCKER-USER ends with RETURN. Both ways, as flannel does:
+         * to the range (new connections from other machines to containers here, which docker's
+         * FORWARD chain would drop at its policy) and from it. */
+        if (!listing_has_comment(items, to))
+                r = asprintf(&text, "insert rule ip filter " NETWORK_DOCKER_USER_CHAIN " ip daddr %s counter accept "
+                             "comment \"%s\"\n", rs, to) < 0 ? -ENOMEM : 0;
+        if (r >= 0 && !listing_has_comment(items, from)) {
+                char *t;
+
+                r = asprintf(&t, "%sinsert rule ip filter " NETWORK_DOCKER_USER_CHAIN " ip saddr %s counter accept "
+                             "comment \"%s\"\n", strempty(text), rs, from) < 0 ? -ENOMEM : 0;
+                if (r >= 0)
+                        free_and_replace(text, t);
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
 /* ---- talking to docker ---- */
+
+/* Replace *status by the text fmt makes. Returns 1 when it changed, 0 when not, -ENOMEM (*status kept). */
+static int status_replace(char **status, const char *fmt, va_list ap) _printf_(2, 0);
+static int status_replace(char **status, const char *fmt, va_list ap) {
+        char *s;
+        bool changed;
+
+        if (vasprintf(&s, fmt, ap) < 0)
+                return -ENOMEM;
+        changed = !*status || !streq(*status, s);
+        free_and_replace(*status, s);
+        return changed;
+}
 
 static void docker_set_status(NetworkDocker *d, bool ready, const char *fmt, ...) _printf_(3, 4);
 static void docker_set_status(NetworkDocker *d, bool ready, const char *fmt, ...) {
-        _cleanup_free_ char *s = NULL;
         va_list ap;
+        int r;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        r = status_replace(&d->status, fmt, ap);
         va_end(ap);
-        if (!s)
+        if (r < 0)
                 return;
         /* Checked every few seconds: say it once per change. */
-        if (!d->status || !streq(d->status, s)) {
-                if (ready)
-                        log_info("Cluster network: %s", s);
-                else
-                        log_error("Cluster network: %s", s);
-        }
+        if (r > 0)
+                log_full(ready ? LOG_INFO : LOG_ERR, "Cluster network: %s", d->status);
         d->ready = ready;
-        free_and_replace(d->status, s);
 }
 
 static void request_stop(NetworkDocker *d) {
@@ -468,6 +528,52 @@ static void remove_next(NetworkDocker *d) {
                                   strerror(-r));
 }
 
+static void forward_set_status(NetworkDocker *d, int level, const char *fmt, ...) _printf_(3, 4);
+static void forward_set_status(NetworkDocker *d, int level, const char *fmt, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = status_replace(&d->forward_status, fmt, ap);
+        va_end(ap);
+        /* Looked at every few seconds: say it once per change. */
+        if (r > 0)
+                log_full(level, "Cluster network: %s", d->forward_status);
+}
+
+/* docker sets the FORWARD policy to DROP when it turns forwarding on itself (as at boot), which
+ * drops other machines' connections to containers here; DOCKER-USER is where docker leaves room
+ * for rules of one's own. iptables-nft (Debian's iptables, which docker runs) keeps it in nftables'
+ * table ip filter, so libnftables reaches it. Keep fleetd's accept rules there. */
+static void forward_check(NetworkDocker *d) {
+        _cleanup_free_ char *json = NULL, *error = NULL, *rules = NULL;
+        char rs[SUBNET_STRLEN];
+        int r;
+
+        subnet_format(d->range, rs);
+        r = network_nft_list("list chain ip filter " NETWORK_DOCKER_USER_CHAIN, &json, &error);
+        if (error)      /* nft's first line says it; the others point at the command */
+                error[strcspn(error, "\n")] = 0;
+        if (r == -EIO)
+                return forward_set_status(d, LOG_WARNING, "no chain %s in nftables' table ip filter (docker runs "
+                                          "without iptables, or with iptables-legacy; nft: %s): if docker's FORWARD "
+                                          "policy drops, other machines do not reach containers here",
+                                          NETWORK_DOCKER_USER_CHAIN, strna(error));
+        if (r >= 0)
+                r = network_docker_forward_rules(d->range, json, strlen(json), &rules);
+        if (r >= 0 && !rules)
+                return forward_set_status(d, LOG_INFO, "docker's chain %s accepts the cluster range %s",
+                                          NETWORK_DOCKER_USER_CHAIN, rs);
+        if (r >= 0)
+                r = network_nft_apply(rules, &error);
+        if (r < 0)
+                return forward_set_status(d, LOG_ERR, "cannot accept the cluster range %s in docker's chain %s: %s",
+                                          rs, NETWORK_DOCKER_USER_CHAIN, error ?: strerror(-r));
+        log_info("Cluster network: accepting the cluster range %s in docker's chain %s (docker's FORWARD policy "
+                 "may drop).", rs, NETWORK_DOCKER_USER_CHAIN);
+        d->forward_status = mfree(d->forward_status);
+}
+
 static void on_listed(NetworkDocker *d, long code) {
         NetworkDockerPlan plan = {};
         char msg[DOCKER_MESSAGE_MAX];
@@ -484,10 +590,12 @@ static void on_listed(NetworkDocker *d, long code) {
         network_docker_plan_done(&d->plan);
         d->plan = plan;
         d->removing = 0;
-        if (d->plan.keep && !d->plan.remove)
+        if (d->plan.keep && !d->plan.remove) {
+                forward_check(d);
                 return docker_set_status(d, true, "docker network %s on %s (bridge %s, docker's addresses from the "
                                          "upper half)", NETWORK_CNI_NAME, subnet_format(d->subnet, sn),
                                          NETWORK_BRIDGE_NAME);
+        }
         if (d->plan.remove)
                 docker_set_status(d, false, "repairing docker's networks named %s: %zu to remove%s", NETWORK_CNI_NAME,
                                   strv_length(d->plan.remove), d->plan.keep ? "" : ", none right");
@@ -598,20 +706,22 @@ NetworkDocker *network_docker_free(NetworkDocker *d) {
         free(d->path);
         network_docker_plan_done(&d->plan);
         free(d->status);
+        free(d->forward_status);
         return mfree(d);
 }
 
-void network_docker_set(NetworkDocker *d, Subnet subnet, uint32_t mtu) {
+void network_docker_set(NetworkDocker *d, Subnet range, Subnet subnet, uint32_t mtu) {
         char sn[SUBNET_STRLEN];
-        Subnet range;
+        Subnet half;
 
         assert(d);
 
-        if (!network_docker_range(subnet, &range)) {
+        if (!network_docker_range(subnet, &half)) {
                 docker_set_status(d, false, "subnet %s is too small to share with docker (at most /28): docker "
                                   "network %s not set up", subnet_format(subnet, sn), NETWORK_CNI_NAME);
                 return;
         }
+        d->range = range;
         d->subnet = subnet;
         d->mtu = mtu;
         d->have_subnet = true;

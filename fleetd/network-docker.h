@@ -25,6 +25,8 @@
 #define NETWORK_DOCKER_CHECK_USEC (10 * USEC_PER_SEC)
 /* docker 20.10 (Debian 12's docker.io) and podman 4.3's compat API both speak 1.41. */
 #define NETWORK_DOCKER_API "v1.41"
+/* docker's chain for its users' own rules, jumped to first from FORWARD (table ip filter). */
+#define NETWORK_DOCKER_USER_CHAIN "DOCKER-USER"
 
 typedef struct NetworkDocker NetworkDocker;
 
@@ -35,8 +37,10 @@ int network_docker_new(NetworkDocker **ret, sd_event *event, const char *path);
 NetworkDocker *network_docker_free(NetworkDocker *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NetworkDocker *, network_docker_free);
 
-/* Keep docker's network on subnet with the given MTU from now on; checks at once. */
-void network_docker_set(NetworkDocker *d, Subnet subnet, uint32_t mtu);
+/* Keep docker's network on subnet (of the cluster's range) with the given MTU from now on, and
+ * while it is right, rules in docker's iptables chain NETWORK_DOCKER_USER_CHAIN that accept
+ * forwarded traffic to and from range; checks at once. */
+void network_docker_set(NetworkDocker *d, Subnet range, Subnet subnet, uint32_t mtu);
 /* What the last check found, one line (borrowed): "docker network fleet on ...", "no docker at
  * ...", or what is wrong. */
 const char *network_docker_status(const NetworkDocker *d);
@@ -75,3 +79,8 @@ int network_docker_plan(const char *json, size_t size, Subnet subnet, uint32_t m
 /* Parse docker's "Created" (Go's RFC 3339 with nanoseconds, any zone) into microseconds since the
  * epoch. Returns 0, or -EINVAL for anything else, Go's zero time included. */
 int network_docker_created_parse(const char *s, usec_t *ret);
+/* Given nft's JSON listing of chain ip filter NETWORK_DOCKER_USER_CHAIN, the nft commands that
+ * insert what is missing of fleetd's two rules (accept forwarded traffic to range, and from it;
+ * each known by its comment) in *ret, or NULL when both are there. Returns 0, -EBADMSG when json is
+ * not nft's listing, -ENOMEM. */
+int network_docker_forward_rules(Subnet range, const char *json, size_t size, char **ret);

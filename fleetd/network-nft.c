@@ -53,28 +53,40 @@ char *network_nft_ruleset(Subnet range, uint16_t port, const uint32_t *peers, si
         return TAKE_PTR(buf);
 }
 
-int network_nft_apply(const char *ruleset, char **ret_error) {
+/* Run cmd with libnftables; with ret_output, in JSON, its output in *ret_output. */
+static int nft_run(const char *cmd, char **ret_output, char **ret_error) {
         struct nft_ctx *ctx;
-        int r;
+        int r = 0;
 
-        assert(ruleset);
+        assert(cmd);
 
         ctx = nft_ctx_new(NFT_CTX_DEFAULT);
         if (!ctx)
                 return -ENOMEM;
-        if (nft_ctx_buffer_error(ctx) < 0) {
-                nft_ctx_free(ctx);
-                return -ENOMEM;
-        }
-        r = nft_run_cmd_from_buffer(ctx, ruleset);
-        if (r != 0) {
+        if (ret_output)
+                nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+        if ((ret_output && nft_ctx_buffer_output(ctx) < 0) || nft_ctx_buffer_error(ctx) < 0)
+                r = -ENOMEM;
+        else if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
                 const char *e = nft_ctx_get_error_buffer(ctx);
 
                 if (ret_error)
                         *ret_error = strdup(isempty(e) ? "nft failed" : e);
-                nft_ctx_free(ctx);
-                return -EIO;
+                r = -EIO;
+        } else if (ret_output) {
+                *ret_output = strdup(strempty(nft_ctx_get_output_buffer(ctx)));
+                r = *ret_output ? 0 : -ENOMEM;
         }
         nft_ctx_free(ctx);
-        return 0;
+        return r;
+}
+
+int network_nft_apply(const char *ruleset, char **ret_error) {
+        return nft_run(ruleset, NULL, ret_error);
+}
+
+int network_nft_list(const char *cmd, char **ret_json, char **ret_error) {
+        assert(ret_json);
+
+        return nft_run(cmd, ret_json, ret_error);
 }

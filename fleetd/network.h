@@ -92,3 +92,7 @@ void network_nft_set_print(FILE *f, const char *name, const char *comment, const
 /* Apply a ruleset with libnftables. On failure *ret_error gets nft's message. Returns 0 or a
  * negative errno. */
 int network_nft_apply(const char *ruleset, char **ret_error);
+/* Run one nft command (a "list ...") with JSON output into *ret_json (malloc'd). When nft refuses
+ * it (a table or chain that does not exist, mostly), *ret_error gets nft's message and -EIO is
+ * returned; otherwise 0 or -ENOMEM. */
+int network_nft_list(const char *cmd, char **ret_json, char **ret_error);

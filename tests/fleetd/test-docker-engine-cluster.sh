@@ -18,7 +18,9 @@
 #   - a wrong "fleet" network: fleetd removes it, naming what was wrong, and creates it again;
 #   - docker units (unitgen --runtime docker, docker's own CLI) on it: a podman container on node 1
 #     reaches the docker one by its bare compose name, and the docker one reaches a podman one on
-#     node 1 by name.
+#     node 1 by name. docker starts with forwarding off, as at a machine's boot, so it turns it on
+#     and sets FORWARD's policy to DROP: node 1 reaches the docker container through the accept
+#     rules fleetd keeps in docker's chain DOCKER-USER.
 # No skip: where the unpacked engine is missing or dockerd does not start, the test fails. Every wait
 # has its bound and all of them end 360 s into the test (meson gives it 600 s, and kills it, cluster
 # and all, without a teardown): a broken step makes the test fail, saying what it waited for.
@@ -88,6 +90,9 @@ ok $? "with no docker running, fleetd says so and waits"
 # goes to /run. dockerd starts its containerd from PATH; runc is Debian's, installed for podman.
 "$C" exec 2 sh -c 'mkdir -p /run/fleet-test-docker-conf &&
         echo "{\"deprecated-key-path\": \"/run/fleet-test-docker-conf/key.json\"}" >/run/fleet-test-docker-conf/daemon.json'
+# Forwarding off, as on a machine where docker starts at boot: docker turns it on and sets FORWARD's
+# policy to DROP (with forwarding already on, as the nodes boot, it leaves the policy alone).
+"$C" exec 2 sysctl -qw net.ipv4.ip_forward=0
 "$C" exec 2 systemd-run -q --unit real-dockerd -p "Environment=PATH=$D/usr/sbin:$D/usr/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
         "$D/usr/sbin/dockerd" -H unix:///run/docker.sock --config-file /run/fleet-test-docker-conf/daemon.json \
         --data-root "$TMP/docker" --exec-root /run/fleet-test-docker \
@@ -99,6 +104,9 @@ ok $? "Debian's dockerd answers on node2's /run/docker.sock" ||
 V=$(api GET /version | sed -n 's/.*"Version":"\([^"]*\)".*"ApiVersion".*/\1/p' | head -n 1)
 [[ $V == 20.10.* ]]
 ok $? "it is docker's own engine, version $V" || diag "$(api GET /version)"
+drops() { "$C" exec 2 iptables -S FORWARD | grep -qx -- '-P FORWARD DROP'; }
+await 30 "docker to set FORWARD's policy" drops
+ok $? "docker turned forwarding on and FORWARD's policy to DROP" || diag "$("$C" exec 2 iptables -S FORWARD 2>&1)"
 
 await 60 "fleetd to create docker's network fleet" logged "created docker network fleet on $S"
 ok $? "fleetd, docker started afterwards, creates network fleet on $S" ||
@@ -118,6 +126,16 @@ nat=$("$C" exec 2 iptables -t nat -S POSTROUTING 2>&1)
 echo "$nat" | grep -q 'MASQUERADE' && ! echo "$nat" | grep -qF "$NET."
 ok $? "docker's NAT rules masquerade its own bridge only, never $S" || diag "$nat"
 ID=$(echo "$r" | sed -n 's/.*"Id":"\([0-9a-f]*\)".*/\1/p')
+R=10.42.0.0/16   # fleetd's default network_range: the cluster sets none
+accepts() {   # DOCKER-USER: fleetd's two accept rules, before docker's RETURN
+        "$C" exec 2 iptables -S DOCKER-USER | grep -v '^-N' | tr '\n' '|' |
+                grep -qE -- "-d $R -m comment --comment \"fleet: to cluster range $R\" -j ACCEPT.*-j RETURN"
+}
+await 30 "fleetd's rules in DOCKER-USER" accepts
+ok $? "fleetd accepts the cluster range $R in docker's chain DOCKER-USER, before docker's RETURN" ||
+        diag "$("$C" exec 2 iptables -S DOCKER-USER 2>&1)"
+"$C" exec 2 iptables -S DOCKER-USER | grep -qF -- "-s $R -m comment --comment \"fleet: from cluster range $R\" -j ACCEPT"
+ok $? "both ways (from the range too)"
 
 # ---- 2. a second network fleet, as a create sent again makes: docker's name becomes ambiguous ----
 out=$("$C" exec 2 docker network create --subnet 10.99.198.0/24 fleet 2>&1)
@@ -223,7 +241,7 @@ get() {   # get NODE RUNTIME CONTAINER NAME: the page at NAME:8080, fetched from
 }
 fetch_ok() { [ "$(get "$@" | tr -d '\r')" = "$5" ]; }
 await 60 "node1's client to fetch web's page" fetch_ok 1 podman dk-client web hello-from-docker
-ok $? "node1's podman client fetches the docker container's page by its bare compose name" ||
+ok $? "node1's podman client fetches the docker container's page by its bare compose name (FORWARD's policy DROP)" ||
         diag "got '$(get 1 podman dk-client web)'"
 fetch_ok 1 podman dk-client web.dk.fleet hello-from-docker
 ok $? "and by its full name web.dk.fleet"

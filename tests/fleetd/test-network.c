@@ -335,6 +335,41 @@ static void test_docker_plan(void) {
         is_int(plan_of("[{\"Name\":\"fleet\",\"Id\":\"ff01\"}]", &p), -EBADMSG, "a fleet with no driver: -EBADMSG");
 }
 
+static void test_docker_forward(void) {
+        _cleanup_free_ char *t = NULL;
+        Subnet range;
+        /* nft -j list chain ip filter DOCKER-USER, as docker 20.10 leaves it, and with fleetd's "to" rule. */
+        const char *docker =
+                "{\"nftables\":[{\"metainfo\":{\"version\":\"1.0.6\",\"json_schema_version\":1}},"
+                "{\"chain\":{\"family\":\"ip\",\"table\":\"filter\",\"name\":\"DOCKER-USER\",\"handle\":12}},"
+                "{\"rule\":{\"family\":\"ip\",\"table\":\"filter\",\"chain\":\"DOCKER-USER\",\"handle\":13,"
+                "\"expr\":[{\"counter\":{\"packets\":0,\"bytes\":0}},{\"return\":null}]}}]}";
+        const char *half =
+                "{\"nftables\":[{\"rule\":{\"family\":\"ip\",\"table\":\"filter\",\"chain\":\"DOCKER-USER\",\"handle\":20,"
+                "\"comment\":\"fleet: to cluster range 10.42.0.0/16\",\"expr\":[{\"accept\":null}]}}]}";
+        const char *both =
+                "{\"nftables\":[{\"rule\":{\"comment\":\"fleet: to cluster range 10.42.0.0/16\"}},"
+                "{\"rule\":{\"comment\":\"fleet: from cluster range 10.42.0.0/16\"}}]}";
+
+        assert_se(subnet_parse("10.42.0.0/16", &range) == 0);
+        is_int(network_docker_forward_rules(range, docker, strlen(docker), &t), 0, "docker's own DOCKER-USER");
+        is_str(t, "insert rule ip filter DOCKER-USER ip daddr 10.42.0.0/16 counter accept comment \"fleet: to cluster "
+               "range 10.42.0.0/16\"\ninsert rule ip filter DOCKER-USER ip saddr 10.42.0.0/16 counter accept comment "
+               "\"fleet: from cluster range 10.42.0.0/16\"\n", "... gets both accept rules, at its top");
+        t = mfree(t);
+        is_int(network_docker_forward_rules(range, half, strlen(half), &t), 0, "with the rule to the range");
+        is_str(t, "insert rule ip filter DOCKER-USER ip saddr 10.42.0.0/16 counter accept comment \"fleet: from cluster "
+               "range 10.42.0.0/16\"\n", "... only the one from it is added");
+        t = mfree(t);
+        is_int(network_docker_forward_rules(range, both, strlen(both), &t), 0, "with both");
+        ok(!t, "... nothing to do (no second copy every check)");
+        assert_se(subnet_parse("10.43.0.0/16", &range) == 0);
+        is_int(network_docker_forward_rules(range, both, strlen(both), &t), 0, "another range");
+        ok(t && strstr(t, "ip daddr 10.43.0.0/16") && strstr(t, "ip saddr 10.43.0.0/16"), "... gets its own rules");
+        t = mfree(t);
+        is_int(network_docker_forward_rules(range, "[]", 2, &t), -EBADMSG, "not nft's listing: -EBADMSG");
+}
+
 static void test_nft(void) {
         Subnet r;
         uint32_t peers[] = { IP(10, 99, 7, 11), IP(10, 99, 7, 12) };
@@ -418,6 +453,7 @@ int main(void) {
         test_cni();
         test_docker();
         test_docker_plan();
+        test_docker_forward();
         test_nft();
         test_scopes();
         return done_testing();
