@@ -397,8 +397,23 @@ static void sleep_usec(uint64_t usec) {
                 ;
 }
 
-/* "<prefix>@<k>.service" for k = replicas+1, ... not used in the cluster: the surge instances. */
-static int surge_names(const ClusterSnapshot *s, const char *template, unsigned from, size_t n, char ***ret) {
+/* Whether anything of name is left in the cluster: its unit, an assignment or a state record (a
+ * destroyed unit's state stays until its agent has stopped it, and may be "failed"). */
+static bool name_in_use(const ClusterSnapshot *s, const char *name) {
+        if (cluster_snapshot_unit(s, name) || cluster_snapshot_assignment(s, name))
+                return true;
+        for (size_t i = 0; i < s->n_states; i++)
+                if (streq(s->states[i]->unit, name))
+                        return true;
+        return false;
+}
+
+/* The surge instances "<prefix>@<k>.service", k counting up from *next (replicas+1 at the start of
+ * an update), skipping names in use; *next is moved past the last one. Never one name twice within
+ * an update: a surge instance destroyed after its batch may still be stopping when the next batch
+ * starts, and the same name with the same body (hence hash) would let the wait take that copy's
+ * state, failed by its stop, for the new copy's. */
+static int surge_names(const ClusterSnapshot *s, const char *template, unsigned *next, size_t n, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
         _cleanup_free_ char *prefix = NULL;
         int r;
@@ -406,12 +421,12 @@ static int surge_names(const ClusterSnapshot *s, const char *template, unsigned 
         r = unit_name_to_prefix(template, &prefix);
         if (r < 0)
                 return log_oom();
-        for (unsigned k = from + 1; strv_length(l) < n; k++) {
+        for (; strv_length(l) < n; (*next)++) {
                 _cleanup_free_ char *name = NULL;
 
-                if (asprintf(&name, "%s@%u.service", prefix, k) < 0)
+                if (asprintf(&name, "%s@%u.service", prefix, *next) < 0)
                         return log_oom();
-                if (cluster_snapshot_unit(s, name))
+                if (name_in_use(s, name))
                         continue;
                 if (strv_consume(&l, TAKE_PTR(name)) < 0)
                         return log_oom();
@@ -421,7 +436,7 @@ static int surge_names(const ClusterSnapshot *s, const char *template, unsigned 
 }
 
 /* Start-first: extra instances with the new bodies, ready before the batch is touched. */
-static int surge_start(EtcdClient *c, const Rollout *ro, const Change *batch, size_t n, uint64_t deadline,
+static int surge_start(EtcdClient *c, const Rollout *ro, size_t n, unsigned *next, uint64_t deadline,
                        char ***ret_surge) {
         _cleanup_(cluster_snapshot_freep) ClusterSnapshot *s = NULL;
         _cleanup_strv_free_ char **names = NULL, **hashes = NULL;
@@ -433,7 +448,7 @@ static int surge_start(EtcdClient *c, const Rollout *ro, const Change *batch, si
         r = fleetctl_snapshot("read the units in the cluster", NULL, &s);
         if (r < 0)
                 return r;
-        r = surge_names(s, ro->ru->name, ro->n_units, n, &names);
+        r = surge_names(s, ro->ru->name, next, n, &names);
         if (r < 0)
                 return r;
         units = new0(RegistryUnit *, n);
@@ -490,6 +505,7 @@ static int roll(EtcdClient *c, const Rollout *ro, const ComposeUpdateConfig *cfg
                 unsigned *failed, size_t *ret_done) {
         size_t batch = cfg->parallelism > 0 ? cfg->parallelism : ro->n_changes;
         bool surge = cfg->order == UPDATE_ORDER_START_FIRST && unit_name_is_template(ro->ru->name);
+        unsigned surge_next = ro->n_units + 1;
         int r;
 
         *ret_done = 0;
@@ -516,7 +532,7 @@ static int roll(EtcdClient *c, const Rollout *ro, const ComposeUpdateConfig *cfg
                 fflush(stdout);
 
                 if (surge && !back) {
-                        r = surge_start(c, ro, ro->changes + i, n, deadline, &extra);
+                        r = surge_start(c, ro, n, &surge_next, deadline, &extra);
                         if (r < 0) {
                                 (void) surge_stop(c, &extra);
                                 if (r != -ENOEXEC)

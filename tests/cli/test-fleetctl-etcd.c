@@ -761,6 +761,106 @@ static void test_compose_flags(void) {
            "down -f removes the host-network service too");
 }
 
+/* The launched instances of template prefix "<p>@" (surge ones too), as the agent of M1 would see
+ * them: each reported active on its current body unless it already is. Surge instances (number >
+ * replicas) are added to *seen. Before the first replica of a batch is reported on its new body,
+ * every surge instance's state turns failed, as when the stop of a destroyed copy times out (the
+ * record stays: nothing here deletes states, as an agent still stopping it has not yet). */
+static void fake_agent_step(const char *p, unsigned replicas, char ***seen) {
+        _cleanup_(etcd_response_freep) EtcdResponse *resp = NULL;
+        _cleanup_free_ char *k = registry_units_prefix(prefix);
+
+        assert_se(etcd_sync_range(client, &(EtcdRangeOptions) { .key = k, .flags = ETCD_PREFIX }, &resp) >= 0);
+        for (size_t i = 0; i < resp->n_kvs; i++) {
+                _cleanup_(registry_unit_freep) RegistryUnit *u = NULL;
+                _cleanup_(etcd_response_freep) EtcdResponse *sr = NULL;
+                _cleanup_(registry_unit_state_freep) RegistryUnitState *st = NULL;
+                _cleanup_free_ char *sk = NULL;
+                const char *at;
+                unsigned n;
+
+                assert_se(registry_unit_from_json(resp->kvs[i].value, resp->kvs[i].value_size, &u) == 0);
+                if (!startswith(u->name, p) || u->desired != UNIT_DESIRED_LAUNCHED || !(at = strchr(u->name, '@')) ||
+                    sscanf(at + 1, "%u", &n) != 1)
+                        continue;
+                sk = registry_state_key(prefix, u->name, M1);
+                assert_se(etcd_sync_range(client, &(EtcdRangeOptions) { .key = sk }, &sr) >= 0);
+                if (sr->n_kvs == 1)
+                        assert_se(registry_unit_state_from_json(sr->kvs[0].value, sr->kvs[0].value_size, &st) == 0);
+                if (st && streq(st->hash, u->hash))
+                        continue;
+                if (n > replicas) {
+                        if (!strv_contains(*seen, u->name))
+                                assert_se(strv_extend(seen, u->name) >= 0);
+                } else
+                        for (size_t j = 0; j < resp->n_kvs; j++) {
+                                _cleanup_(registry_unit_freep) RegistryUnit *x = NULL;
+                                const char *xa;
+                                unsigned xn;
+
+                                assert_se(registry_unit_from_json(resp->kvs[j].value, resp->kvs[j].value_size, &x) == 0);
+                                if (startswith(x->name, p) && (xa = strchr(x->name, '@')) &&
+                                    sscanf(xa + 1, "%u", &xn) == 1 && xn > replicas)
+                                        put_running(x->name, M1, UNIT_DESIRED_LAUNCHED, "failed");
+                        }
+                put_running(u->name, M1, UNIT_DESIRED_LAUNCHED, "active");
+        }
+}
+
+/* A start-first rolling update through compose up, an agent faked by the test: each batch's
+ * surge instances get names never used before in the update (issue 13: batch 2 created
+ * bench-web@35 again under the same name and body while the destroyed copy's failed state was
+ * still in etcd, and the wait took it for the new copy's failure). */
+static void test_compose_surge_names(void) {
+        _cleanup_strv_free_ char **seen = NULL;
+        static const char file[] =
+                "name: surge\n"
+                "services:\n"
+                "  web:\n"
+                "    image: nginx\n"
+                "    environment: {VERSION: \"%d\"}\n"
+                "    deploy:\n"
+                "      replicas: 2\n"
+                "      update_config: {parallelism: 1, order: start-first, monitor: 0s, failure_action: pause}\n";
+        char text[512];
+        int st;
+
+        snprintf(text, sizeof(text), file, 1);
+        write_file("surge.yaml", text);
+        _cleanup_(run_done) Run a = run(STRV_MAKE("compose", "-f", "surge.yaml", "up", "-d"));
+        is_int(a.status, 0, "compose up -d of 2 replicas");
+        fake_agent_step("surge-web@", 2, &seen);
+
+        snprintf(text, sizeof(text), file, 2);
+        write_file("surge.yaml", text);
+        pid_t pid = spawn_at(endpoint, STRV_MAKE("compose", "-f", "surge.yaml", "up", "--wait-timeout=120"));
+        for (;;) {
+                pid_t w = waitpid(pid, &st, WNOHANG);
+
+                assert_se(w >= 0);
+                if (w == pid)
+                        break;
+                fake_agent_step("surge-web@", 2, &seen);
+                usleep(20 * USEC_PER_MSEC);
+        }
+        {
+                _cleanup_free_ char *out = NULL, *err = NULL, *o = NULL, *e = NULL;
+
+                assert_se(asprintf(&o, "%s/stdout", dir) >= 0 && asprintf(&e, "%s/stderr", dir) >= 0);
+                assert_se(read_full_file(o, &out, NULL, 0) == 0 && read_full_file(e, &err, NULL, 0) == 0);
+                ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the start-first update of 2 replicas, parallelism 1, "
+                   "succeeds though the first batch's surge copy failed while stopping (%s)", line1(err));
+        }
+        _cleanup_free_ char *names = strv_join(seen, " ");
+        is_str(names, "surge-web@3.service surge-web@4.service", "two batches, two surge names, none used twice");
+        _cleanup_(registry_unit_freep) RegistryUnit *w1 = get_unit("surge-web@1.service");
+        _cleanup_(registry_unit_freep) RegistryUnit *w3 = get_unit("surge-web@3.service");
+        _cleanup_(registry_unit_freep) RegistryUnit *w4 = get_unit("surge-web@4.service");
+        ok(w1 && strstr(w1->raw, "VERSION=2") && !w3 && !w4, "replicas on the new body, surge instances destroyed");
+        _cleanup_(run_done) Run d = run(STRV_MAKE("compose", "-p", "surge", "down"));
+        is_int(d.status, 0, "down");
+}
+
 /* Issue 12 item 10: records written around fleetctl that do not decode are reported by every
  * command that reads the cluster, with what is wrong, instead of skipped at debug level; status
  * says the unit's record is malformed instead of "does not exist"; submit no longer answers "units
@@ -954,6 +1054,7 @@ int main(int argc, char *argv[]) {
         test_compose_converge();
         test_compose_refused();
         test_compose_flags();
+        test_compose_surge_names();
         test_destroy_without_leader();
         test_malformed_records();
         test_huge_units();
