@@ -26,8 +26,7 @@ int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeSe
         fputs("KillMode=mixed\nDelegate=yes\nSyslogIdentifier=%N\n", f);
         if (s->wait_healthy || s->pull_always)
                 fputs("TimeoutStartSec=300\n", f);
-        fprintf(f, "TimeoutStopSec=%" PRIu64 "\n", s->stop_timeout_sec + 5);
-        r = unit_write_stop_status(f, s);
+        r = unit_write_stop(f, s);
         if (r < 0)
                 return r;
         if (s->memory_max > 0)

@@ -96,7 +96,14 @@ static void write_usec(FILE *f, const char *key, uint64_t usec) {
                 fprintf(f, "%s=%" PRIu64 "ms\n", key, DIV_ROUND_UP(usec, USEC_PER_MSEC));
 }
 
-int unit_write_stop_status(FILE *f, const ComposeService *s) {
+int unit_write_stop(FILE *f, const ComposeService *s) {
+        /* systemd's limit on the whole stop, past the grace period the runtime's own "stop -t"
+         * gives the container: the runtime still kills it, tears down its network and removes
+         * it, and under podman on a loaded machine that took more than 5 s after the grace period
+         * (issue 13's rolling-update benchmark, load 16). A stop that hangs delays only its own
+         * unit; one cut short fails the unit and may leave the container behind. */
+        fprintf(f, "TimeoutStopSec=%" PRIu64 "\n", s->stop_timeout_sec + UNIT_STOP_MARGIN_SEC);
+
         /* The stopped container's exit status is the unit's: death by the stop signal is how a
          * container that does not catch it ends, not a failure. */
         int signo = s->stop_signo > 0 ? s->stop_signo : SIGTERM;

@@ -41,17 +41,22 @@ RenderedUnit *unit_render_free(RenderedUnit *u, size_t n);
 int runtime_docker_write_service(FILE *f, const ComposeModel *m, const ComposeService *s);
 int runtime_podman_write_service(FILE *f, const ComposeModel *m, const ComposeService *s);
 
+/* What systemd allows a container's unit to stop beyond its grace period (stop_grace_period), for
+ * the runtime's own work after it: 30 s, a third of systemd's default TimeoutStopSec=. */
+#define UNIT_STOP_MARGIN_SEC 30
+
 /* Helpers shared by the runtime writers (Exec lines: exec_write_line(), exec-quote.h), each writing
  * whole lines to f. Return 0 or -EIO.
  * unit_write_restart: Restart= and RestartSec= as the service asks (nothing when unset).
- * unit_write_stop_status: SuccessExitStatus= for a container killed by its stop signal.
+ * unit_write_stop: TimeoutStopSec= (the grace period plus UNIT_STOP_MARGIN_SEC) and SuccessExitStatus=
+ * for a container killed by its stop signal.
  * unit_write_wait_healthy: an ExecStartPost= that returns once "RUNTIME inspect" reports the
  * container healthy, so units ordered After= this one start only then (-ENOMEM too). */
 /* "key=" + prefix + argv + the container's name, quoted (-ENOMEM too). */
 int unit_write_exec_container(FILE *f, const char *key, const char *prefix, char *const *argv,
                               const ExecWord *container);
 int unit_write_restart(FILE *f, const ComposeService *s);
-int unit_write_stop_status(FILE *f, const ComposeService *s);
+int unit_write_stop(FILE *f, const ComposeService *s);
 int unit_write_wait_healthy(FILE *f, const char *runtime, const ExecWord *container);
 
 /* The ExecStartPre= lines both runtimes write before the container: "RUNTIME network create" and
