@@ -16,8 +16,10 @@ const char *scheduler_change_type_to_string(SchedulerChangeType t) {
 void change_list_done(SchedulerChangeList *l) {
         assert(l);
 
-        for (size_t i = 0; i < l->n_changes; i++)
-                free(l->changes[i].unit);       /* machine shares its allocation */
+        for (size_t i = 0; i < l->n_changes; i++) {
+                scheduler_name_unref(l->changes[i].unit);
+                scheduler_name_unref(l->changes[i].machine);
+        }
         l->changes = mfree(l->changes);
         l->n_changes = l->n_allocated = 0;
 }
@@ -29,29 +31,18 @@ SchedulerChangeList *scheduler_change_list_free(SchedulerChangeList *l) {
         return mfree(l);
 }
 
-int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, const char *unit,
-                       const char *machine, bool global) {
-        size_t nu, nm;
-        char *u;
-
+int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, char *unit, char *machine,
+                       bool global) {
         assert(l);
         assert(unit);
         assert(machine);
 
         if (!GREEDY_REALLOC(l->changes, l->n_allocated, l->n_changes + 1))
                 return -ENOMEM;
-        /* One allocation for both strings: a reconcile that places 100,000 units makes as many. */
-        nu = strlen(unit) + 1;
-        nm = strlen(machine) + 1;
-        u = malloc(nu + nm);
-        if (!u)
-                return -ENOMEM;
-        memcpy(u, unit, nu);
-        memcpy(u + nu, machine, nm);
         l->changes[l->n_changes++] = (SchedulerChange) {
                 .type = type,
-                .unit = u,
-                .machine = u + nu,
+                .unit = scheduler_name_ref(unit),
+                .machine = scheduler_name_ref(machine),
                 .global = global,
         };
         return 0;
@@ -81,7 +72,8 @@ void change_list_drop(SchedulerChangeList *l, const char *unit, const char *mach
                 SchedulerChange *c = l->changes + i;
 
                 if (streq(c->unit, unit) && streq(c->machine, machine)) {
-                        free(c->unit);
+                        scheduler_name_unref(c->unit);
+                        scheduler_name_unref(c->machine);
                         continue;
                 }
                 l->changes[j++] = *c;

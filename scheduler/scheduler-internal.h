@@ -98,7 +98,7 @@ typedef struct UnitList {
 #define UNIT_LIST_NONE SIZE_MAX
 
 struct Unit {
-        char *name;
+        char *name;                     /* shared (scheduler_name_new()) */
         NameKey key;                    /* name_key(name) */
         bool template;                  /* a template's name ("foo@.service"): never placed */
         XFleetOptions *x;               /* owned copy; never NULL */
@@ -129,7 +129,7 @@ struct Unit {
 };
 
 struct Machine {
-        char *id;
+        char *id;                       /* shared (scheduler_name_new()) */
         NameKey key;                    /* name_key(id) */
         char **metadata;
         size_t pos;                     /* index in Scheduler.sorted and the load tree */
@@ -228,9 +228,16 @@ bool machine_has_global(const Machine *m, const Unit *u);
  * are retried. Returns 0 or -ENOMEM. */
 int machine_recheck(Scheduler *s, Machine *m);
 
-/* Change lists (scheduler-change.c). */
-int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, const char *unit,
-                       const char *machine, bool global);
+/* Shared names (scheduler-name.c): Unit.name and Machine.id, referenced by the change lists.
+ * scheduler_name_new() returns a name with one reference, or NULL on OOM; unref returns NULL. */
+char *scheduler_name_new(const char *s);
+char *scheduler_name_ref(char *name);
+char *scheduler_name_unref(char *name);
+
+/* Change lists (scheduler-change.c). unit and machine are shared names (scheduler_name_new()):
+ * the change takes a reference of each. */
+int change_list_append(SchedulerChangeList *l, SchedulerChangeType type, char *unit, char *machine,
+                       bool global);
 void change_list_done(SchedulerChangeList *l);
 int change_list_move(SchedulerChangeList *to, SchedulerChangeList *from);
 /* Forget every change of unit on machine (a restored placement overrides a queued removal). */

@@ -225,7 +225,7 @@ static int unit_unplace_global(Scheduler *s, Unit *u) {
 static Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
-        free(u->name);
+        scheduler_name_unref(u->name);
         free(u->signature);
         free(u->group);
         xfleet_options_free(u->x);
@@ -244,7 +244,7 @@ static void unit_free_void(void *u) {
 static Machine *machine_free(Machine *m) {
         if (!m)
                 return NULL;
-        free(m->id);
+        scheduler_name_unref(m->id);
         strv_free(m->metadata);
         free(m->refs);
         free(m->units.units);
@@ -383,7 +383,7 @@ int scheduler_machine_add(Scheduler *s, const char *id, char *const *metadata) {
         _cleanup_(machine_freep) Machine *n = new0(Machine, 1);
         if (!n)
                 return -ENOMEM;
-        n->id = strdup(id);
+        n->id = scheduler_name_new(id);
         if (!n->id)
                 return -ENOMEM;
         n->key = name_key(id);
@@ -587,7 +587,7 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
 
                 if (!n)
                         return -ENOMEM;
-                n->name = strdup(name);
+                n->name = scheduler_name_new(name);
                 if (!n->name)
                         return -ENOMEM;
                 n->key = name_key(name);
@@ -723,9 +723,16 @@ int scheduler_assignment_set(Scheduler *s, const char *unit, const char *machine
         if (!u)
                 return -ENOENT;
         m = hashmap_get(s->machines, machine);
-        if (!m)
+        if (!m) {
                 /* Placed on a machine we do not know (any more): have it deleted. */
-                return change_list_append(&s->queued, SCHEDULER_UNASSIGN, unit, machine, unit_is_global(u));
+                char *id = scheduler_name_new(machine);
+
+                if (!id)
+                        return -ENOMEM;
+                r = change_list_append(&s->queued, SCHEDULER_UNASSIGN, u->name, id, unit_is_global(u));
+                scheduler_name_unref(id);
+                return r;
+        }
 
         /* The store says it is there now: a queued deletion of that placement is obsolete. */
         change_list_drop(&s->queued, unit, machine);

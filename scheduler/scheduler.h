@@ -73,9 +73,9 @@ typedef enum SchedulerChangeType {
 } SchedulerChangeType;
 
 typedef struct SchedulerChange {
+        char *unit;             /* both valid until the list is freed (references to the */
+        char *machine;          /* scheduler's own names: a list costs no copies) */
         SchedulerChangeType type;
-        char *unit;
-        char *machine;          /* in unit's allocation: freeing the list frees both */
         bool global;            /* the unit is a global unit (one of several placements) */
 } SchedulerChange;
 
