@@ -33,15 +33,17 @@ FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, EvictMo
                 return FIT_EXCLUDED;
         if (m->cordon == REGISTRY_CORDON_DRAINED || (m->cordon == REGISTRY_CORDON_CORDONED && u->machine != m))
                 return FIT_CORDONED;
-        if (u->x->machine_id && !xfleet_machine_id_match(u->x->machine_id, m->id))
-                return FIT_MACHINE_ID;
-        if (u->x->machine_metadata && !xfleet_metadata_match(u->x->machine_metadata, m->metadata))
-                return FIT_METADATA;
-        STRV_FOREACH(peer, u->x->machine_of) {
-                const Unit *p = hashmap_get(s->units, *peer);
+        if (!u->plain) {
+                if (u->x->machine_id && !xfleet_machine_id_match(u->x->machine_id, m->id))
+                        return FIT_MACHINE_ID;
+                if (u->x->machine_metadata && !xfleet_metadata_match(u->x->machine_metadata, m->metadata))
+                        return FIT_METADATA;
+                STRV_FOREACH(peer, u->x->machine_of) {
+                        const Unit *p = hashmap_get(s->units, *peer);
 
-                if (!p || p->machine != m)
-                        return FIT_MACHINE_OF;
+                        if (!p || p->machine != m)
+                                return FIT_MACHINE_OF;
+                }
         }
         if (s->spread_key) {
                 const char *v = machine_metadata_value(m, s->spread_key);
@@ -49,9 +51,9 @@ FitResult unit_fits(const Scheduler *s, const Unit *u, const Machine *m, EvictMo
                 if (!streq_ptr(v, s->spread_value))
                         return FIT_SPREAD;
         }
-        if (u->reserves && !machine_has_room(m, u, NULL, 0, NULL, 0))
+        if (u->reserves && !(u->reserve_extra ? machine_has_room(m, u, NULL, 0, NULL, 0) : machine_has_room_plain(m, u)))
                 return FIT_RESOURCES;
-        if (u->x->max_per_machine > 0 && machine_group_count(m, u) >= u->x->max_per_machine)
+        if (!u->plain && u->x->max_per_machine > 0 && machine_group_count(m, u) >= u->x->max_per_machine)
                 return FIT_MAX_PER_MACHINE;
 
         /* Neither side has patterns: nothing on this machine can object. */

@@ -113,6 +113,16 @@ struct Unit {
         size_t list_index[_UNIT_LIST_MAX];
 
         bool reserves;                  /* x->reserve is not empty */
+        /* What placing reads of x, copied here by unit_options_cache() whenever x changes, so that
+         * placing a unit reads this struct only (x is another allocation: another cache miss per
+         * decision). */
+        bool global;                    /* x->global */
+        bool follower;                  /* x->machine_of is not empty */
+        bool plain;                     /* no MachineID, MachineMetadata, MachineOf, Replaces,
+                                         * SpreadMetadata or MaxReplicasPerMachine */
+        bool reserve_extra;             /* x->reserve has named resources */
+        uint64_t reserve_cpu;           /* x->reserve.cpu_milli */
+        uint64_t reserve_mem;           /* x->reserve.memory */
         char *group;                    /* an instance's template ("web@.service"), else NULL:
                                          * MaxReplicasPerMachine and SpreadMetadata count these */
 
@@ -209,7 +219,7 @@ static inline bool unit_in_list(const Unit *u, UnitListType t) {
 void unit_list_sort(Scheduler *s, UnitListType t);
 
 static inline bool unit_is_global(const Unit *u) {
-        return u->x->global;
+        return u->global;
 }
 static inline bool unit_wanted(const Unit *u) {
         return u->desired != UNIT_DESIRED_INACTIVE;
@@ -296,6 +306,19 @@ int scheduler_find_machine(Scheduler *s, const LoadIndex *ix, const Unit *u, Evi
  * u is placed there, less the reservations of the units in minus, plus those in plus). */
 bool machine_has_room(const Machine *m, const Unit *u, Unit *const *minus, size_t n_minus,
                       Unit *const *plus, size_t n_plus);
+/* machine_has_room(m, u, NULL, 0, NULL, 0) for a unit that reserves no named resource. */
+static inline bool machine_has_room_plain(const Machine *m, const Unit *u) {
+        uint64_t cpu = m->cpu_used, mem = m->mem_used;
+
+        if (!m->has_capacity)
+                return false;
+        if (u->machine == m) {
+                cpu -= MIN(cpu, u->reserve_cpu);
+                mem -= MIN(mem, u->reserve_mem);
+        }
+        return u->reserve_cpu <= m->capacity.cpu_milli && cpu <= m->capacity.cpu_milli - u->reserve_cpu &&
+               u->reserve_mem <= m->capacity.memory && mem <= m->capacity.memory - u->reserve_mem;
+}
 /* Account for u being placed on m (sign +1) or leaving it (-1); updates the share and trees. */
 void machine_reserve(Scheduler *s, Machine *m, const Unit *u, int sign);
 uint32_t machine_share(const Machine *m) _pure_;

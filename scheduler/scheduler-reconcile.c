@@ -39,7 +39,7 @@ static int unassign(Scheduler *s, SchedulerChangeList *l, Unit *u) {
 static int evict_replaced(Scheduler *s, SchedulerChangeList *l, const Unit *u, Machine *m) {
         int r;
 
-        if (strv_length(u->x->replaces) == 0)
+        if (u->plain || strv_length(u->x->replaces) == 0)
                 return 0;
         for (size_t i = 0; i < m->units.n_units;) {
                 Unit *v = m->units.units[i];
@@ -539,6 +539,10 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
                 unit_set_failed(s, u, reason_new("no machines are available"), false);
                 return 0;
         }
+        /* Nothing but the index's order and the fit: straight to the search. */
+        if (u->plain)
+                goto search;
+
         if (u->x->machine_metadata) {
                 r = unit_metadata_hopeless(s, u, &reason);
                 if (r < 0)
@@ -565,6 +569,7 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         if (replaced && unit_fits(s, u, replaced->machine, EVICT_ALL, &blocker) == FIT_OK)
                 return place(s, l, u, replaced->machine);
 
+search:
         r = scheduler_index_for(s, u, &ix);
         if (r < 0)
                 return r;
@@ -576,7 +581,7 @@ static int place_unit(Scheduler *s, SchedulerChangeList *l, Unit *u) {
         }
 
         blocker = NULL;
-        if (u->x->spread_metadata && u->group)
+        if (!u->plain && u->x->spread_metadata && u->group)
                 r = find_machine_spread(s, ix, u, unit_evict_mode(s, u, EVICT_GLOBALS), counts, &blocker, &m);
         else
                 r = scheduler_find_machine(s, ix, u, unit_evict_mode(s, u, EVICT_GLOBALS), counts, &blocker, &m);
@@ -599,7 +604,7 @@ static bool unit_skip_cached(const Scheduler *s, const Unit *u) {
 }
 
 static bool unit_is_follower(const Unit *u) {
-        return u->x->machine_of && u->x->machine_of[0];
+        return u->follower;
 }
 
 /* The pending units to try, in order: targets before followers, then by name. */

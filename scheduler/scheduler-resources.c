@@ -118,13 +118,13 @@ void machine_reserve(Scheduler *s, Machine *m, const Unit *u, int sign) {
          * store, and only shrinks by what was added: no wrap-around either way. */
         if (sign > 0) {
                 s->room_serial++;
-                m->cpu_used += need->cpu_milli;
-                m->mem_used += need->memory;
+                m->cpu_used += u->reserve_cpu;
+                m->mem_used += u->reserve_mem;
         } else {
-                m->cpu_used -= MIN(m->cpu_used, need->cpu_milli);
-                m->mem_used -= MIN(m->mem_used, need->memory);
+                m->cpu_used -= MIN(m->cpu_used, u->reserve_cpu);
+                m->mem_used -= MIN(m->mem_used, u->reserve_mem);
         }
-        for (size_t i = 0; i < need->n_extra; i++) {
+        for (size_t i = 0; u->reserve_extra && i < need->n_extra; i++) {
                 ssize_t k = machine_extra_index(m, need->extra[i].name);
 
                 /* A resource the machine does not offer (a restored placement) is not tracked. */

@@ -559,6 +559,21 @@ static bool options_have_patterns(const XFleetOptions *x) {
         return strv_length(x->conflicts) > 0 || strv_length(x->replaces) > 0;
 }
 
+/* Copy into u what placing it reads of u->x (see Unit). */
+static void unit_options_cache(Unit *u) {
+        const XFleetOptions *x = u->x;
+
+        u->has_patterns = options_have_patterns(x);
+        u->reserves = !resources_is_empty(&x->reserve);
+        u->global = x->global;
+        u->follower = strv_length(x->machine_of) > 0;
+        u->plain = !x->machine_id && !x->machine_metadata && !u->follower && strv_length(x->replaces) == 0 &&
+                   !x->spread_metadata && x->max_per_machine == 0;
+        u->reserve_extra = x->reserve.n_extra > 0;
+        u->reserve_cpu = x->reserve.cpu_milli;
+        u->reserve_mem = x->reserve.memory;
+}
+
 int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, UnitDesiredState desired) {
         _cleanup_(xfleet_options_freep) XFleetOptions *copy = NULL;
         _cleanup_free_ char *signature = NULL;
@@ -595,8 +610,7 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
                 n->x = TAKE_PTR(copy);
                 n->signature = TAKE_PTR(signature);
                 n->desired = desired;
-                n->has_patterns = options_have_patterns(n->x);
-                n->reserves = !resources_is_empty(&n->x->reserve);
+                unit_options_cache(n);
                 r = unit_group(name, &n->group);
                 if (r < 0)
                         return r;
@@ -656,8 +670,7 @@ int scheduler_unit_set(Scheduler *s, const char *name, const XFleetOptions *x, U
         xfleet_options_free(u->x);
         u->x = TAKE_PTR(copy);
         free_and_replace(u->signature, signature);
-        u->has_patterns = options_have_patterns(u->x);
-        u->reserves = !resources_is_empty(&u->x->reserve);
+        unit_options_cache(u);
         scheduler_levels_note(s, u);
         unit_reserve_everywhere(s, u, +1);
         u->desired = desired;
