@@ -98,33 +98,25 @@ typedef struct UnitList {
 #define UNIT_LIST_NONE SIZE_MAX
 
 struct Unit {
-        char *name;                     /* shared (scheduler_name_new()) */
+        /* What sorting and placing a unit read comes first, in as few cache lines as can be. */
         NameKey key;                    /* name_key(name) */
-        bool template;                  /* a template's name ("foo@.service"): never placed */
-        XFleetOptions *x;               /* owned copy; never NULL */
-        char *signature;                /* MachineMetadata joined by newlines, or NULL */
-        UnitDesiredState desired;
-        bool has_patterns;              /* Conflicts or Replaces non-empty */
-
+        char *name;                     /* shared (scheduler_name_new()) */
         Machine *machine;               /* non-global placement */
         size_t machine_slot;            /* index in machine->units */
-        size_t n_global_placements;
-
-        size_t list_index[_UNIT_LIST_MAX];
-
-        bool reserves;                  /* x->reserve is not empty */
         /* What placing reads of x, copied here by unit_options_cache() whenever x changes, so that
          * placing a unit reads this struct only (x is another allocation: another cache miss per
          * decision). */
+        uint64_t reserve_cpu;           /* x->reserve.cpu_milli */
+        uint64_t reserve_mem;           /* x->reserve.memory */
+        UnitDesiredState desired;
+        bool template;                  /* a template's name ("foo@.service"): never placed */
+        bool has_patterns;              /* Conflicts or Replaces non-empty */
+        bool reserves;                  /* x->reserve is not empty */
         bool global;                    /* x->global */
         bool follower;                  /* x->machine_of is not empty */
         bool plain;                     /* no MachineID, MachineMetadata, MachineOf, Replaces,
                                          * SpreadMetadata or MaxReplicasPerMachine */
         bool reserve_extra;             /* x->reserve has named resources */
-        uint64_t reserve_cpu;           /* x->reserve.cpu_milli */
-        uint64_t reserve_mem;           /* x->reserve.memory */
-        char *group;                    /* an instance's template ("web@.service"), else NULL:
-                                         * MaxReplicasPerMachine and SpreadMetadata count these */
 
         bool failed;                    /* the last attempt found no machine at fail_epoch */
         bool retry_always;              /* the failure depends on other units' placement */
@@ -132,36 +124,44 @@ struct Unit {
         uint64_t fail_epoch;
         uint64_t fail_room_serial;      /* Scheduler.room_serial when it failed */
         uint64_t evicted_serial;        /* the reconcile that evicted it (then it may not evict) */
-        char *reason;
+        size_t list_index[_UNIT_LIST_MAX];
         char **excluded;                /* machines it was given up on: never placed there again
                                          * (scheduler_unit_exclude()); NULL for nearly all units */
+        char *reason;
+
+        XFleetOptions *x;               /* owned copy; never NULL */
+        char *signature;                /* MachineMetadata joined by newlines, or NULL */
+        size_t n_global_placements;
+        char *group;                    /* an instance's template ("web@.service"), else NULL:
+                                         * MaxReplicasPerMachine and SpreadMetadata count these */
         char *moved;                    /* "moved from M: why", of the last exclusion, or NULL */
 };
 
 struct Machine {
-        char *id;                       /* shared (scheduler_name_new()) */
-        NameKey key;                    /* name_key(id) */
-        char **metadata;
-        size_t pos;                     /* index in Scheduler.sorted and the load tree */
-        unsigned load;
-        MachineRef *refs;               /* its places in metadata class indexes */
-        size_t n_refs;
-        size_t n_refs_allocated;
-
-        UnitList units;                 /* non-global units placed here (no list_index use) */
-        UnitList globals;               /* global units placed here */
-        unsigned n_patterned;           /* placed units (of both lists) with patterns */
-
-        bool globals_dirty;             /* recompute which global units run here */
+        /* What checking a machine during a search reads comes first, in one or two cache lines:
+         * the search lands on machines in no order, and each one's first touch is a cache miss. */
         RegistryCordon cordon;          /* cordoned: no new units; drained: none at all */
-
+        unsigned load;
+        unsigned n_patterned;           /* placed units (of both lists) with patterns */
+        uint32_t share;                 /* dominant share of CPU and memory, 0..SHARE_ONE */
         /* Capacity (from its registration) and what its placed units (of both lists) reserve.
          * A machine that published no capacity takes no unit that reserves anything. */
         bool has_capacity;
-        Resources capacity;
+        bool globals_dirty;             /* recompute which global units run here */
         uint64_t cpu_used, mem_used;
+        Resources capacity;
+
+        UnitList units;                 /* non-global units placed here (no list_index use) */
+        size_t pos;                     /* index in Scheduler.sorted and the load tree */
+        char *id;                       /* shared (scheduler_name_new()) */
+        MachineRef *refs;               /* its places in metadata class indexes */
+        size_t n_refs;
+        size_t n_refs_allocated;
         uint64_t *extra_used;           /* parallel to capacity.extra */
-        uint32_t share;                 /* dominant share of CPU and memory, 0..SHARE_ONE */
+
+        NameKey key;                    /* name_key(id) */
+        char **metadata;
+        UnitList globals;               /* global units placed here */
 };
 
 /* A machine's cordon as set, kept apart from the machine (which may come and go). */

@@ -645,9 +645,19 @@ static int reconcile_pending(Scheduler *s, SchedulerChangeList *l) {
                 n = pending_batch(s, batch);
                 if (n == 0)
                         break;
+                /* Room for an assignment of each at once: growing the list by doubling would copy
+                 * it into fresh pages again and again, and on a VM a fresh page costs
+                 * microseconds. */
+                if (!GREEDY_REALLOC(l->changes, l->n_allocated, l->n_changes + n))
+                        return -ENOMEM;
 
                 for (size_t i = 0; i < n; i++) {
                         Unit *u = batch[i].ptr;
+
+                        /* The units come in name order, not in memory order: ask for the next ones
+                         * early, each is a cache miss otherwise. */
+                        if (i + 4 < n)
+                                __builtin_prefetch(batch[i + 4].ptr);
 
                         /* Placed by an earlier step of this pass? (Evicted ones wait for the next.) */
                         if (u->machine || !unit_in_list(u, UNIT_LIST_PENDING) || unit_skip_cached(s, u))
