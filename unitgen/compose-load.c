@@ -163,11 +163,13 @@ static bool looks_like_v1(const YamlNode *root) {
         return true;
 }
 
-int compose_file_parse(ComposeProject *p, const char *name, const char *data, size_t size, YamlNode **ret,
-                       ComposeVersion *ret_version, Diag *d) {
+/* Parse one file and check its top level; nothing is interpolated yet (the project's name, which
+ * ${COMPOSE_PROJECT_NAME} stands for, comes from the files' "name:" first). */
+static int file_read(const char *name, const char *data, size_t size, YamlNode **ret, ComposeVersion *ret_version,
+                     Diag *d) {
         _cleanup_(yaml_node_freep) YamlNode *root = NULL;
         ComposeVersion version;
-        YamlNode *k, *v, *services;
+        YamlNode *k, *v _unused_;
         int r;
 
         r = yaml_parse(name, data, size, &root, d);
@@ -200,6 +202,15 @@ int compose_file_parse(ComposeProject *p, const char *name, const char *data, si
                                 return r;
                 }
         }
+        *ret = TAKE_PTR(root);
+        *ret_version = version;
+        return 0;
+}
+
+/* Interpolate a tree file_read() gave and bring its services into their normal forms. */
+static int file_finish(ComposeProject *p, YamlNode *root, ComposeVersion version, Diag *d) {
+        YamlNode *k, *v, *services;
+        int r;
 
         r = compose_interpolate_tree(root, compose_project_lookup, p, d);
         if (r < 0)
@@ -215,7 +226,21 @@ int compose_file_parse(ComposeProject *p, const char *name, const char *data, si
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
 
+int compose_file_parse(ComposeProject *p, const char *name, const char *data, size_t size, YamlNode **ret,
+                       ComposeVersion *ret_version, Diag *d) {
+        _cleanup_(yaml_node_freep) YamlNode *root = NULL;
+        ComposeVersion version;
+        int r;
+
+        r = file_read(name, data, size, &root, &version, d);
+        if (r < 0)
+                return r;
+        r = file_finish(p, root, version, d);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(root);
         if (ret_version)
                 *ret_version = version;
@@ -471,8 +496,8 @@ bool compose_project_name_valid(const char *s) {
         return true;
 }
 
-static int project_name(ComposeProject *p, const ComposeLoadOptions *o, Diag *d) {
-        YamlNode *n = yaml_mapping_get(p->root, "name");
+/* n: the last file's "name:", interpolated, or NULL. */
+static int project_name(ComposeProject *p, const ComposeLoadOptions *o, const YamlNode *n, Diag *d) {
         const char *name = o->project_name;
 
         if (name) {
@@ -518,19 +543,77 @@ static int project_name(ComposeProject *p, const ComposeLoadOptions *o, Diag *d)
         return p->name ? 0 : -ENOMEM;
 }
 
-/* Read and parse each -f file, merging them in order into p->root. Their "include" lists are moved
- * to includes (applied once all are merged, so that conflicts are seen against all of them), and
- * their absolute paths start the include chain. */
-static int project_read_files(ComposeProject *p, const ComposeLoadOptions *o, YamlNode *includes, char ***chain,
-                              Diag *d) {
+/* As docker compose: ${COMPOSE_PROJECT_NAME} in the files is the project's name, however chosen. */
+static int project_env_set_name(ComposeProject *p) {
+        _cleanup_free_ char *e = NULL;
+
+        if (asprintf(&e, "COMPOSE_PROJECT_NAME=%s", p->name) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; p->env && p->env[i]; i++)
+                if (startswith(p->env[i], "COMPOSE_PROJECT_NAME=") || streq(p->env[i], "COMPOSE_PROJECT_NAME"))
+                        return free_and_replace(p->env[i], e);
+        return strv_consume(&p->env, TAKE_PTR(e));
+}
+
+/* The project's name from -p, the environment, the files' "name:" (each interpolated on its own,
+ * the last one counts; taken out of the trees so that nothing interpolates it twice) or the
+ * directory; then the variable that names it. */
+static int project_choose_name(ComposeProject *p, const ComposeLoadOptions *o, YamlNode **trees, size_t n, Diag *d) {
+        _cleanup_(yaml_node_freep) YamlNode *last = NULL;
         int r;
 
-        for (size_t i = 0; o->files[i]; i++) {
-                _cleanup_(yaml_node_freep) YamlNode *root = NULL, *include = NULL;
-                _cleanup_free_ char *data = NULL, *abs = NULL;
-                char cwd[PATH_MAX];
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(yaml_node_freep) YamlNode *v = yaml_mapping_steal(trees[i], "name");
+
+                if (!v || yaml_node_is_null(v))
+                        continue;
+                r = compose_interpolate_at(v, "name", compose_project_lookup, p, d);
+                if (r < 0)
+                        return r;
+                yaml_node_free(last);
+                last = TAKE_PTR(v);
+        }
+        r = project_name(p, o, last, d);
+        if (r < 0)
+                return r;
+        return project_env_set_name(p);
+}
+
+/* Read and parse each -f file, merging them in order into p->root. The project's name is chosen
+ * before anything is interpolated: ${COMPOSE_PROJECT_NAME} stands for it. Their "include" lists are
+ * moved to includes (applied once all are merged, so that conflicts are seen against all of them),
+ * and their absolute paths start the include chain. */
+typedef struct FileTrees {
+        YamlNode **trees;
+        ComposeVersion *versions;
+        size_t n;
+} FileTrees;
+
+static void file_trees_done(FileTrees *t) {
+        for (size_t i = 0; t->trees && i < t->n; i++)
+                yaml_node_free(t->trees[i]);
+        free(t->trees);
+        free(t->versions);
+}
+
+static int project_read_files(ComposeProject *p, const ComposeLoadOptions *o, YamlNode *includes, char ***chain,
+                              Diag *d) {
+        size_t n = strv_length(o->files);
+        _cleanup_(file_trees_done) FileTrees t = {
+                .trees = new0(YamlNode *, n),
+                .versions = new0(ComposeVersion, n),
+                .n = n,
+        };
+        YamlNode **trees = t.trees;
+        ComposeVersion *versions = t.versions;
+        int r;
+
+        if (!trees || !versions)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *data = NULL;
                 const char *content;
-                ComposeVersion version;
                 size_t size;
 
                 if (o->contents) {
@@ -543,8 +626,21 @@ static int project_read_files(ComposeProject *p, const ComposeLoadOptions *o, Ya
                                                    strerror(-r));
                         content = data;
                 }
+                r = file_read(o->files[i], content, size, &trees[i], &versions[i], d);
+                if (r < 0)
+                        return r;
+        }
 
-                r = compose_file_parse(p, o->files[i], content, size, &root, &version, d);
+        r = project_choose_name(p, o, trees, n, d);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(yaml_node_freep) YamlNode *root = TAKE_PTR(trees[i]), *include = NULL;
+                _cleanup_free_ char *abs = NULL;
+                char cwd[PATH_MAX];
+
+                r = file_finish(p, root, versions[i], d);
                 if (r < 0)
                         return r;
                 include = yaml_mapping_steal(root, "include");
@@ -563,7 +659,7 @@ static int project_read_files(ComposeProject *p, const ComposeLoadOptions *o, Ya
                 if (r < 0)
                         return r;
                 if (i == 0) {
-                        p->version = version;
+                        p->version = versions[i];
                         p->root = TAKE_PTR(root);
                 } else {
                         r = compose_merge(&p->root, TAKE_PTR(root), NULL);
@@ -594,6 +690,25 @@ static int project_apply_profiles(ComposeProject *p, const ComposeLoadOptions *o
                 if (r < 0)
                         return r;
         }
+        /* A named service that the profiles leave out brings its profiles in, and with them every
+         * service they enable (compose-go's WithServicesEnabled); not its dependencies of other
+         * profiles: those stay out, and depends_on on them is an error. */
+        _cleanup_strv_free_ char **named = NULL;
+        STRV_FOREACH(n, o->services) {
+                YamlNode *svc = yaml_mapping_get(services, *n), *item;
+
+                if (!svc || service_enabled(svc, profiles))
+                        continue;
+                YAML_SEQUENCE_FOREACH(item, yaml_mapping_get(svc, "profiles"))
+                        if (yaml_node_scalar(item) && !strv_contains(named, item->value)) {
+                                r = strv_extend(&named, item->value);
+                                if (r < 0)
+                                        return r;
+                        }
+        }
+        r = strv_extend_strv(&profiles, named);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i + 1 < services->n_children;) {
                 YamlNode *list = yaml_mapping_get(services->children[i + 1], "profiles"), *item;
 
@@ -666,10 +781,6 @@ int compose_project_load(const ComposeLoadOptions *o, ComposeProject **ret, Diag
         }
 
         r = project_apply_profiles(p, o, services, d);
-        if (r < 0)
-                return r;
-
-        r = project_name(p, o, d);
         if (r < 0)
                 return r;
 

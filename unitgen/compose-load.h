@@ -27,6 +27,9 @@ typedef struct ComposeLoadOptions {
         const char *project_name_from;  /* where project_name came from, for messages (NULL: "-p") */
         const char *project_dir;        /* NULL: the first file's directory */
         char **profiles;                /* --profile */
+        char **services;                /* services named on the command line: one that no active
+                                         * profile enables turns its own profiles on (docker compose:
+                                         * "explicitly targeted by a command") */
         char **environment;             /* "K=V" list; NULL: the process environment */
         char **env_files;               /* --env-file (each must exist, a later one wins); NULL: the
                                          * project directory's .env, if any */
@@ -87,12 +90,16 @@ int compose_include_apply(ComposeProject *p, YamlNode *root, YamlNode *include, 
                           Diag *d);
 
 /* Make the relative host paths of a service loaded from a file outside the project directory
- * absolute against dir, that file's directory: env_file, bind-mount sources of volumes (with the
- * converter's warning that they must exist on every machine) and extends.file. svc is changed in
- * place; name is the service's name for messages. Returns 0 or -ENOMEM. */
+ * absolute against dir, that file's directory: the fields compose-go's ResolveRelativePaths
+ * resolves, env_file, label_file, build.context and build.additional_contexts (not remote ones),
+ * bind-mount sources of volumes (with the converter's warning that they must exist on every machine;
+ * d may be NULL), develop.watch paths and extends.file. svc is changed in place; name is the
+ * service's name for messages. fleetctl compose config applies it to the project's own files too.
+ * Returns 0 or -ENOMEM. */
 int compose_service_rebase(YamlNode *svc, const char *name, const char *dir, Diag *d);
 
-/* The same for every service of a file's tree, and the "file" of its top-level secrets and configs. */
+/* The same for every service of a file's tree, the "file" of its top-level secrets and configs, and
+ * driver_opts.device of its local volumes that bind a host directory ("o: bind"). */
 int compose_tree_rebase(YamlNode *root, const char *dir, Diag *d);
 
 /* Parse one compose file into a normalised tree (used for -f files and "extends: file:"). Exposed

@@ -77,13 +77,19 @@ static int walk(Walk *w, YamlNode *n) {
         return 0;
 }
 
-int compose_interpolate_tree(YamlNode *root, InterpolateLookup lookup, void *userdata, Diag *d) {
+int compose_interpolate_at(YamlNode *n, const char *path, InterpolateLookup lookup, void *userdata, Diag *d) {
         Walk w = { .lookup = lookup, .userdata = userdata, .diag = d };
 
-        assert(root);
+        assert(n);
+        assert(path);
         assert(lookup);
 
-        return walk(&w, root);
+        strncpy(w.path, path, sizeof(w.path) - 1);
+        return walk(&w, n);
+}
+
+int compose_interpolate_tree(YamlNode *root, InterpolateLookup lookup, void *userdata, Diag *d) {
+        return compose_interpolate_at(root, "", lookup, userdata, d);
 }
 
 /* "K=V" / "K" items (or "host:ip" for extra_hosts) into a mapping. */

@@ -9,6 +9,9 @@
  * each, a failed ${V:?} or a bad template an error at the scalar. Returns 0, -EINVAL, -ENOMEM. */
 int compose_interpolate_tree(YamlNode *root, InterpolateLookup lookup, void *userdata, Diag *d);
 
+/* The same for a node found at path (the dotted key its messages name). */
+int compose_interpolate_at(YamlNode *n, const char *path, InterpolateLookup lookup, void *userdata, Diag *d);
+
 /* Bring a service's list forms into their mapping forms, so that merging and converting see one
  * shape: environment/labels/annotations/sysctls ("K=V"), extra_hosts ("host:ip"), depends_on
  * (names → {condition: service_started}), networks (names → null). v1 keys (net, log_driver,

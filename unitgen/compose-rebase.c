@@ -99,8 +99,37 @@ static int rebase_volumes(YamlNode *v, const char *name, const char *dir, Diag *
         return 0;
 }
 
+/* A build context names a directory unless it is remote (a URL, a git reference) or another
+ * service's or image's ("service:web", "docker-image://..."): compose-go's paths/context.go. */
+static int rebase_context(YamlNode *n, const char *dir) {
+        const char *s = yaml_node_scalar(n);
+
+        if (!s || strstr(s, "://") || startswith(s, "service:") || startswith(s, "github.com/") || startswith(s, "git@"))
+                return 0;
+        return rebase_file_scalar(n, dir);
+}
+
+static int rebase_build(YamlNode *build, const char *dir) {
+        YamlNode *extra, *k _unused_, *v;
+        int r;
+
+        if (build->type == YAML_NODE_SCALAR)
+                return rebase_context(build, dir);
+        r = rebase_context(yaml_mapping_get(build, "context"), dir);
+        if (r < 0)
+                return r;
+        extra = yaml_mapping_get(build, "additional_contexts");
+        if (extra && extra->type == YAML_NODE_MAPPING)
+                YAML_MAPPING_FOREACH(k, v, extra) {
+                        r = rebase_context(v, dir);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
 int compose_service_rebase(YamlNode *svc, const char *name, const char *dir, Diag *d) {
-        YamlNode *v;
+        YamlNode *v, *item;
         int r;
 
         assert(name);
@@ -112,9 +141,26 @@ int compose_service_rebase(YamlNode *svc, const char *name, const char *dir, Dia
                 if (r < 0)
                         return r;
         }
+        v = yaml_mapping_get(svc, "label_file");
+        if (v) {
+                r = rebase_env_file(v, dir);
+                if (r < 0)
+                        return r;
+        }
         v = yaml_mapping_get(svc, "volumes");
         if (v) {
                 r = rebase_volumes(v, name, dir, d);
+                if (r < 0)
+                        return r;
+        }
+        v = yaml_mapping_get(svc, "build");
+        if (v) {
+                r = rebase_build(v, dir);
+                if (r < 0)
+                        return r;
+        }
+        YAML_SEQUENCE_FOREACH(item, yaml_mapping_get(yaml_mapping_get(svc, "develop"), "watch")) {
+                r = rebase_file_scalar(yaml_mapping_get(item, "path"), dir);
                 if (r < 0)
                         return r;
         }
@@ -139,5 +185,16 @@ int compose_tree_rebase(YamlNode *root, const char *dir, Diag *d) {
                         if (r < 0)
                                 return r;
                 }
+        /* A local volume that binds a host directory ("o: bind") names it by driver_opts.device. */
+        YAML_MAPPING_FOREACH(k, v, yaml_mapping_get(root, "volumes")) {
+                YamlNode *opts = yaml_mapping_get(v, "driver_opts");
+
+                if (streq_ptr(yaml_node_scalar(yaml_mapping_get(v, "driver")) ?: "local", "local") &&
+                    streq_ptr(yaml_node_scalar(yaml_mapping_get(opts, "o")), "bind")) {
+                        r = rebase_file_scalar(yaml_mapping_get(opts, "device"), dir);
+                        if (r < 0)
+                                return r;
+                }
+        }
         return 0;
 }

@@ -20,6 +20,7 @@ RenderedUnit *unit_render_free(RenderedUnit *u, size_t n) {
                 free(u[i].text);
                 strv_free(u[i].instances);
                 free(u[i].service);
+                strv_free(u[i].depends);
         }
         return mfree(u);
 }
@@ -333,6 +334,12 @@ int unit_render_all(const ComposeModel *m, Diag *d, RenderedUnit **ret, size_t *
                         r = -ENOMEM;
                         goto fail;
                 }
+                for (size_t j = 0; j < s->n_depends; j++)
+                        if (!strv_contains(units[i].depends, s->depends[j].service) &&
+                            strv_extend(&units[i].depends, s->depends[j].service) < 0) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
                 units[i].update = s->update;
                 units[i].rollback = s->rollback;
         }

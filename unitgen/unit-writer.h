@@ -14,6 +14,7 @@ typedef struct RenderedUnit {
         char *text;
         char **instances;       /* the names to start: the unit itself, or the template's instances */
         char *service;          /* the compose service it stands for */
+        char **depends;         /* the services it depends on (depends_on, links, network_mode: service:, ...) */
         ComposeUpdateConfig update, rollback;  /* the service's deploy.update_config / rollback_config */
 } RenderedUnit;
 

@@ -29,6 +29,94 @@ static const char *svc_get(ComposeProject *p, const char *svc, const char *key) 
         return yaml_node_scalar(yaml_mapping_get(yaml_mapping_get(yaml_mapping_get(p->root, "services"), svc), key));
 }
 
+/* Load one file's text with options o (files, contents and sizes are filled in here). */
+static ComposeProject *load_with(ComposeLoadOptions o, const char *text, Diag *d) {
+        size_t size = strlen(text);
+        ComposeProject *p = NULL;
+
+        o.files = STRV_MAKE("a.yaml");
+        o.contents = (const char *const[]) { text };
+        o.sizes = &size;
+        o.project_dir = "/nonexistent/proj";
+        if (compose_project_load(&o, &p, d) < 0)
+                return NULL;
+        return p;
+}
+
+/* ${COMPOSE_PROJECT_NAME} is the project's name however it was chosen (-p, the environment,
+ * "name:", the directory), as compose-go's loader sets it before interpolating; "name:" itself is
+ * interpolated once, before the rest. */
+static void test_project_name_variable(void) {
+        static const char text[] =
+                "name: ${N:-fromfile}\n"
+                "services:\n"
+                "  web: {image: x, container_name: \"${COMPOSE_PROJECT_NAME}-web\"}\n";
+        const struct {
+                const char *project_name;
+                char **env;
+                const char *text, *expect;
+        } cases[] = {
+                { NULL, NULL, text, "fromfile-web" },
+                { NULL, STRV_MAKE("N=interp"), text, "interp-web" },
+                { NULL, STRV_MAKE("COMPOSE_PROJECT_NAME=fromenv"), text, "fromenv-web" },
+                { "flag", STRV_MAKE("COMPOSE_PROJECT_NAME=fromenv"), text, "flag-web" },
+                { NULL, NULL, "services: {web: {image: x, container_name: \"${COMPOSE_PROJECT_NAME}-web\"}}\n", "proj-web" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                Diag d = {};
+                _cleanup_(compose_project_freep) ComposeProject *p =
+                        load_with((ComposeLoadOptions) { .project_name = cases[i].project_name,
+                                                         .environment = cases[i].env ?: STRV_MAKE("X=1") },
+                                  cases[i].text, &d);
+
+                ok(p && streq_ptr(svc_get(p, "web", "container_name"), cases[i].expect) && d.n_warnings == 0,
+                   "${COMPOSE_PROJECT_NAME} is %s", cases[i].expect);
+                diag_done(&d);
+        }
+
+        Diag d = {};
+        ComposeProject *p = load_with((ComposeLoadOptions) { .environment = STRV_MAKE("X=1") },
+                                      "name: \"${NOPE:?name it}\"\nservices: {web: {image: x}}\n", &d);
+        ok(!p && d.n_errors == 1 && strstr(d.lines[0], "a.yaml:1:7: name: required variable NOPE"),
+           "a failed ${V:?} in name: is an error at name: %s", d.lines ? d.lines[0] : "");
+        compose_project_free(p);
+        diag_done(&d);
+}
+
+/* A service named on the command line that no active profile enables turns its profiles on (and
+ * with them their other services), as docker compose does; other profiles stay off. */
+static void test_named_service_profiles(void) {
+        static const char text[] =
+                "services:\n"
+                "  web: {image: x}\n"
+                "  mock: {image: x, profiles: [dev]}\n"
+                "  db: {image: x, profiles: [dev]}\n"
+                "  pma: {image: x, profiles: [debug]}\n"
+                "  both: {image: x, profiles: [debug, ops]}\n";
+        Diag d = {};
+        _cleanup_(compose_project_freep) ComposeProject *p =
+                load_with((ComposeLoadOptions) { .environment = STRV_MAKE("X=1"), .services = STRV_MAKE("mock") }, text, &d);
+        YamlNode *services = p ? yaml_mapping_get(p->root, "services") : NULL;
+
+        ok(services && yaml_mapping_get(services, "mock") && yaml_mapping_get(services, "db") &&
+           yaml_mapping_get(services, "web") && !yaml_mapping_get(services, "pma") && strv_contains(p->disabled, "pma"),
+           "naming mock turns dev on: mock and db, not debug's pma");
+
+        _cleanup_(compose_project_freep) ComposeProject *q =
+                load_with((ComposeLoadOptions) { .environment = STRV_MAKE("X=1"), .profiles = STRV_MAKE("debug"),
+                                                 .services = STRV_MAKE("both") }, text, &d);
+        services = q ? yaml_mapping_get(q->root, "services") : NULL;
+        ok(services && yaml_mapping_get(services, "both") && yaml_mapping_get(services, "pma") &&
+           !yaml_mapping_get(services, "db"), "a named service already enabled adds none of its profiles");
+
+        _cleanup_(compose_project_freep) ComposeProject *r =
+                load_with((ComposeLoadOptions) { .environment = STRV_MAKE("X=1"), .services = STRV_MAKE("nosuch") }, text, &d);
+        ok(r && !yaml_mapping_get(yaml_mapping_get(r->root, "services"), "db"),
+           "an unknown name changes nothing (the caller reports it)");
+        diag_done(&d);
+}
+
 static void test_merge(void) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         Diag d = {};
@@ -314,5 +402,7 @@ int main(void) {
         test_control_in_directory();
         test_path_join();
         test_include();
+        test_project_name_variable();
+        test_named_service_profiles();
         return done_testing();
 }
