@@ -53,6 +53,7 @@ typedef struct ComposeArgs {
         unsigned tail;                  /* logs -n */
         bool follow;                    /* logs -f */
         bool quiet;                     /* config -q, ps -q */
+        bool no_deps;                   /* up --no-deps */
 } ComposeArgs;
 
 static void compose_args_done(ComposeArgs *a) {
@@ -67,7 +68,7 @@ void fleetctl_compose_help(void) {
         printf("Usage: fleetctl compose [OPTIONS] COMMAND [COMMAND OPTIONS] [SERVICE...]\n\n"
                "Options (docker compose's):\n"
                "  -f, --file=FILE            Compose file (repeatable: merged in order; default compose.yaml ...)\n"
-               "  -p, --project-name=NAME    Project name (default: \"name:\", or the directory's name)\n"
+               "  -p, --project-name=NAME    Project name (default: COMPOSE_PROJECT_NAME, \"name:\", or the directory's name)\n"
                "      --profile=PROFILE      Enable the services of a profile (repeatable)\n"
                "      --env-file=FILE        Variables for interpolation instead of .env (repeatable)\n"
                "      --runtime=RUNTIME      docker (default) or podman\n\n"
@@ -76,8 +77,9 @@ void fleetctl_compose_help(void) {
                "          ones by deploy.update_config, list the units of removed services\n"
                "            -d, --detach           Do not wait for the units to be active\n"
                "                --remove-orphans   Destroy the units of services no longer in the file\n"
+               "                --no-deps          With SERVICE: not the services they depend on\n"
                "                --wait-timeout=SEC Give up waiting after SEC seconds (exit status 1)\n"
-               "  down    Destroy every unit of the project (-p alone is enough)\n"
+               "  down    Destroy every unit of the project (-p or COMPOSE_PROJECT_NAME alone is enough)\n"
                "  ps      List the units of the project\n"
                "  logs    Print the journal of every unit of the project, from their machines\n"
                "            -n, --tail=N           Lines per unit (default 10)\n"
@@ -180,10 +182,12 @@ static int parse_command_options(int argc, char *argv[], ComposeArgs *a) {
                 ARG_WAIT_TIMEOUT,
                 ARG_NO_BLOCK,
                 ARG_NO_LEGEND,
+                ARG_NO_DEPS,
         };
         static const struct option up_options[] = {
                 { "detach",         no_argument,       NULL, 'd'                },
                 { "no-block",       no_argument,       NULL, ARG_NO_BLOCK       },
+                { "no-deps",        no_argument,       NULL, ARG_NO_DEPS        },
                 { "remove-orphans", no_argument,       NULL, ARG_REMOVE_ORPHANS },
                 { "wait-timeout",   required_argument, NULL, ARG_WAIT_TIMEOUT   },
                 {}
@@ -242,6 +246,9 @@ static int parse_command_options(int argc, char *argv[], ComposeArgs *a) {
                 case ARG_REMOVE_ORPHANS:
                         a->up.remove_orphans = true;
                         break;
+                case ARG_NO_DEPS:
+                        a->no_deps = true;
+                        break;
                 case ARG_WAIT_TIMEOUT:
                         r = parse_seconds_arg("--wait-timeout", optarg, &a->up.timeout_usec);
                         if (r < 0)
@@ -279,12 +286,22 @@ static int parse_command_options(int argc, char *argv[], ComposeArgs *a) {
         return 0;
 }
 
+static const char *const default_names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml" };
+
+/* The first of the default names that exists here, or -ENOENT. */
+static int default_file_index(void) {
+        for (size_t i = 0; i < ELEMENTSOF(default_names); i++)
+                if (access(default_names[i], F_OK) >= 0)
+                        return (int) i;
+        return -ENOENT;
+}
+
 /* COMPOSE_FILE and the default names, as unitgen and docker compose look for them. */
 static int default_files(ComposeArgs *a) {
-        static const char *const names[] = { "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml" };
         static const char *const overrides[] = { "compose.override.yaml", "compose.override.yml",
                                                  "docker-compose.override.yaml", "docker-compose.override.yml" };
         const char *e = getenv("COMPOSE_FILE");
+        int i;
 
         if (a->files)
                 return 0;
@@ -297,10 +314,9 @@ static int default_files(ComposeArgs *a) {
                         return log_error_errno(SYNTHETIC_ERRNO(EINVAL), "COMPOSE_FILE is set but names no file.");
                 return 0;
         }
-        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
-                if (access(names[i], F_OK) < 0)
-                        continue;
-                if (add_string(&a->files, names[i]) < 0 ||
+        i = default_file_index();
+        if (i >= 0) {
+                if (add_string(&a->files, default_names[i]) < 0 ||
                     (access(overrides[i], F_OK) >= 0 && add_string(&a->files, overrides[i]) < 0))
                         return -ENOMEM;
                 return 0;
@@ -319,6 +335,7 @@ static void load_options(const ComposeArgs *a, ComposeLoadOptions *ret) {
                 .files = a->files,
                 .project_name = a->project,
                 .profiles = a->profiles,
+                .services = a->services,
                 .env_files = a->env_files,
         };
 }
@@ -354,6 +371,60 @@ static int generate(ComposeArgs *a, ComposeUnits *ret) {
         return 0;
 }
 
+/* up SERVICE...: as docker compose, the services they depend on are brought up too, unless
+ * --no-deps. a->services grows (cu->only_services borrows it). */
+static int add_dependencies(ComposeArgs *a, ComposeUnits *cu) {
+        for (size_t i = 0; a->services && a->services[i]; i++)
+                for (size_t j = 0; j < cu->n_units; j++) {
+                        if (!streq(cu->units[j].service, a->services[i]))
+                                continue;
+                        STRV_FOREACH(dep, cu->units[j].depends)
+                                if (!strv_contains(a->services, *dep) && strv_extend(&a->services, *dep) < 0)
+                                        return log_oom();
+                }
+        cu->only_services = a->services;
+        return 0;
+}
+
+/* As docker compose config: every service's depends_on names a service of the model (one that no
+ * active profile enables is an error at its entry, as the converter says for up); with SERVICE
+ * operands only those services and what they depend on are kept. */
+static int config_select(ComposeProject *p, char **names, Diag *d) {
+        YamlNode *services = yaml_mapping_get(p->root, "services"), *k, *v _unused_;
+        _cleanup_strv_free_ char **keep = NULL;
+
+        STRV_FOREACH(n, names)
+                if (!yaml_mapping_get(services, *n))
+                        return log_error_errno(SYNTHETIC_ERRNO(ENOENT), "No such service: %s", *n);
+        keep = strv_copy(names);
+        if (!keep)
+                return -ENOMEM;
+        if (!names)
+                YAML_MAPPING_FOREACH(k, v, services)
+                        if (strv_extend(&keep, k->value) < 0)
+                                return -ENOMEM;
+        for (size_t i = 0; keep[i]; i++)
+                YAML_MAPPING_FOREACH(k, v, yaml_mapping_get(yaml_mapping_get(services, keep[i]), "depends_on")) {
+                        if (!yaml_mapping_get(services, k->value)) {
+                                _cleanup_free_ char *key = NULL;
+
+                                if (asprintf(&key, "services.%s.depends_on", keep[i]) < 0)
+                                        return -ENOMEM;
+                                return diag_error(d, k, key, "service \"%s\" is %s", k->value,
+                                                  strv_contains(p->disabled, k->value) ? "not enabled: add its --profile" :
+                                                                                        "unknown");
+                        }
+                        if (!strv_contains(keep, k->value) && strv_extend(&keep, k->value) < 0)
+                                return -ENOMEM;
+                }
+        for (size_t i = 0; i + 1 < services->n_children;)
+                if (strv_contains(keep, services->children[i]->value))
+                        i += 2;
+                else
+                        yaml_node_free(yaml_mapping_steal(services, services->children[i]->value));
+        return 0;
+}
+
 static int compose_config(ComposeArgs *a) {
         _cleanup_(compose_project_freep) ComposeProject *p = NULL;
         _cleanup_(diag_done) Diag d = {};
@@ -365,6 +436,12 @@ static int compose_config(ComposeArgs *a) {
                 return r;
         load_options(a, &o);
         r = compose_project_load(&o, &p, &d);
+        if (r >= 0)
+                r = config_select(p, a->services, &d);
+        /* As docker compose config: relative host paths made absolute against the project
+         * directory (the units get the same; "~" stays, see docs/fleetctl.md). */
+        if (r >= 0)
+                r = compose_tree_rebase(p->root, p->dir, NULL);
         print_diag(&d);
         if (r == -ENOMEM)
                 return log_oom();
@@ -374,7 +451,6 @@ static int compose_config(ComposeArgs *a) {
                 return 0;
 
         /* As docker compose config: the project's name first, then the merged model. */
-        yaml_node_free(yaml_mapping_steal(p->root, "name"));
         printf("name: %s\n", p->name);
         r = yaml_node_dump(p->root, stdout);
         if (r < 0)
@@ -410,13 +486,27 @@ static int project_units(const ComposeArgs *a, const ClusterSnapshot *s, const C
         return 0;
 }
 
-/* The project's name without a file when -p is given; otherwise the file's units decide. */
+/* The project's name without a file when -p is given, or, as docker compose's down, ps and logs,
+ * when no file is named or found and COMPOSE_PROJECT_NAME is set; otherwise the files' units
+ * decide (the name is still -p, then COMPOSE_PROJECT_NAME, then "name:", then the directory). */
 static int project_for_read(ComposeArgs *a, ComposeUnits *cu, bool *ret_generated) {
+        const char *env = getenv("COMPOSE_PROJECT_NAME");
         int r;
 
         *ret_generated = false;
-        if (a->project && !a->files && !a->services && !getenv("COMPOSE_FILE"))
-                return 0;
+        if (!a->files && !a->services && isempty(getenv("COMPOSE_FILE"))) {
+                if (a->project)
+                        return 0;
+                if (!isempty(env) && default_file_index() < 0) {
+                        if (!compose_project_name_valid(env))
+                                return log_error_errno(SYNTHETIC_ERRNO(EINVAL),
+                                                       "compose: invalid project name \"%s\" in COMPOSE_PROJECT_NAME: use "
+                                                       "lowercase letters, digits, \"-\" and \"_\", starting with a letter or digit.",
+                                                       env);
+                        a->project = strdup(env);
+                        return a->project ? 0 : log_oom();
+                }
+        }
         r = generate(a, cu);
         if (r < 0)
                 return r;
@@ -536,6 +626,11 @@ int verb_compose(int argc, char *argv[]) {
                 r = generate(&a, &cu);
                 if (r < 0)
                         return r;
+                if (!a.no_deps) {
+                        r = add_dependencies(&a, &cu);
+                        if (r < 0)
+                                return r;
+                }
                 return compose_up(&cu, &a.up);
         default:
                 assert_not_reached();

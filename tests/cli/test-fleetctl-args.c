@@ -270,6 +270,79 @@ static void test_compose_meaning(void) {
         _cleanup_(run_done) Run g4 = config_in(project, NULL, STRV_MAKE("compose", "--profile", "ops", "--profile", "debug", "config"));
         ok(g3.status == 0 && streq(g3.out, g2.out) && streq(g4.out, g2.out), "--profile '*' and a repeated --profile: the same");
 
+        /* A service named on the command line turns its own profiles on (docker compose: "explicitly
+         * targeted by a command"), with every service they enable; config SERVICE prints it and what
+         * it depends on. A dependency left out by the profiles is an error at its depends_on. */
+        _cleanup_(run_done) Run k = config_in(project, NULL, STRV_MAKE("compose", "config", "dbg"));
+        ok(k.status == 0 && strstr(k.out, "  dbg:\n") && !strstr(k.out, "  web:\n") && !strstr(k.out, "  tools:\n"),
+           "config dbg: debug turned on, only dbg printed (%s)", line1(k.err));
+        _cleanup_(run_done) Run k2 = config_in(project, NULL, STRV_MAKE("compose", "config", "nosuch"));
+        ok(k2.status == 1 && strstr(k2.err, "No such service: nosuch") && streq(k2.out, ""), "config of an unknown service");
+        put_file(sub, "deps.yaml",
+                 "services:\n"
+                 "  mock: {image: x, profiles: [dev], depends_on: [db]}\n"
+                 "  db: {image: x, profiles: [dev]}\n"
+                 "  pma: {image: x, profiles: [debug], depends_on: [db]}\n");
+        _cleanup_(run_done) Run k3 = config_in(project, NULL, STRV_MAKE("compose", "-f", "sub/deps.yaml", "config", "mock"));
+        ok(k3.status == 0 && strstr(k3.out, "  mock:\n") && strstr(k3.out, "  db:\n") && !strstr(k3.out, "  pma:\n"),
+           "config mock: dev on, mock and its dependency db (%s)", line1(k3.err));
+        _cleanup_(run_done) Run k4 = config_in(project, NULL, STRV_MAKE("compose", "-f", "sub/deps.yaml", "config", "pma"));
+        ok(k4.status == 1 && strstr(k4.err, "sub/deps.yaml:4:") && strstr(k4.err, "services.pma.depends_on") &&
+           strstr(k4.err, "\"db\" is not enabled") && streq(k4.out, ""),
+           "config pma: its dependency db of another profile is an error: %s", line1(k4.err));
+        _cleanup_(run_done) Run k5 = config_in(project, NULL, STRV_MAKE("compose", "-f", "sub/deps.yaml", "--profile", "debug", "config"));
+        ok(k5.status == 1 && strstr(k5.err, "services.pma.depends_on") && streq(k5.out, ""),
+           "config checks depends_on of the whole model too: %s", line1(k5.err));
+
+        /* config prints the model as docker compose does: relative host paths absolute against the
+         * project directory (compose-go's ResolveRelativePaths: env_file, label_file, build context,
+         * bind sources, develop.watch paths, secrets and configs files, a local volume's bind device),
+         * "~" and names untouched; ${COMPOSE_PROJECT_NAME} is the project's name. */
+        put_file(project, "paths.yaml",
+                 "services:\n"
+                 "  web:\n"
+                 "    image: nginx\n"
+                 "    container_name: ${COMPOSE_PROJECT_NAME}-web\n"
+                 "    env_file: ./web.env\n"
+                 "    label_file: [labels.env]\n"
+                 "    build: {context: ./ctx, additional_contexts: {base: ../base, img: \"docker-image://alpine\"}}\n"
+                 "    volumes:\n"
+                 "      - ./data:/data\n"
+                 "      - named:/named\n"
+                 "      - ~/cache:/cache\n"
+                 "      - {type: bind, source: sub, target: /sub}\n"
+                 "      - {type: bind, source: /abs, target: /abs}\n"
+                 "    develop: {watch: [{path: ./src, action: sync, target: /src}]}\n"
+                 "volumes:\n"
+                 "  named: {}\n"
+                 "  dev: {driver_opts: {type: none, o: bind, device: ./dev}}\n"
+                 "secrets:\n"
+                 "  s: {file: ./s.txt}\n"
+                 "configs:\n"
+                 "  c: {file: c.conf}\n");
+        _cleanup_(run_done) Run m = config_in(project, NULL, STRV_MAKE("compose", "-f", "paths.yaml", "-p", "paths", "config"));
+        static const struct {
+                const char *key, *rest;
+        } abs_paths[] = {
+                { "env_file: ", "/web.env\n" }, { "- ", "/labels.env\n" }, { "context: ", "/ctx\n" },
+                { "base: ", "/../base\n" }, { "- ", "/data:/data\n" }, { "source: ", "/sub\n" }, { "path: ", "/src\n" },
+                { "device: ", "/dev\n" }, { "file: ", "/s.txt\n" }, { "file: ", "/c.conf\n" },
+        };
+        ok(m.status == 0, "config of relative paths: %s", line1(m.err));
+        for (size_t x = 0; x < ELEMENTSOF(abs_paths); x++) {
+                char want[PATH_MAX + 64];
+
+                /* "../base" is cleaned: the project's parent directory, the test's. */
+                if (streq(abs_paths[x].rest, "/../base\n"))
+                        snprintf(want, sizeof(want), "%s%s/base\n", abs_paths[x].key, dir);
+                else
+                        snprintf(want, sizeof(want), "%s%s%s", abs_paths[x].key, project, abs_paths[x].rest);
+                ok(strstr(m.out, want), "config prints %s", line1(want));
+        }
+        ok(strstr(m.out, "- named:/named\n") && strstr(m.out, "- ~/cache:/cache\n") && strstr(m.out, "source: /abs\n") &&
+           strstr(m.out, "img: \"docker-image://alpine\"\n"), "names, \"~\", absolute paths and remote contexts untouched");
+        ok(strstr(m.out, "container_name: \"paths-web\"\n"), "${COMPOSE_PROJECT_NAME} is the project's name");
+
         /* config -q checks only; a bad file names file, line and key. */
         _cleanup_(run_done) Run h = config_in(project, NULL, STRV_MAKE("compose", "config", "-q"));
         ok(h.status == 0 && streq(h.out, ""), "config -q prints nothing");

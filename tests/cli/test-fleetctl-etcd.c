@@ -861,6 +861,80 @@ static void test_compose_surge_names(void) {
         is_int(d.status, 0, "down");
 }
 
+static bool unit_exists(const char *name) {
+        _cleanup_(registry_unit_freep) RegistryUnit *u = get_unit(name);
+
+        return u;
+}
+
+/* fleetctl with env ("K=V") added, run in where (its working directory, where its output goes). */
+static Run run_in(const char *where, char *const *env, char *const *args) {
+        _cleanup_strv_free_ char **all = NULL;
+
+        if (strv_extendf(&all, "FLEETCTL_ENDPOINT=%s", endpoint) < 0 ||
+            strv_extendf(&all, "FLEETCTL_ETCD_KEY_PREFIX=%s", prefix) < 0 ||
+            strv_extend(&all, "FLEETCTL_REQUEST_TIMEOUT=5") < 0 || strv_extend_strv(&all, env) < 0)
+                bail_out("out of memory");
+        return fleetctl_collect(fleetctl_spawn(fleetctl, where, all, args), where);
+}
+
+/* What docker compose does with a service named on the command line and with
+ * COMPOSE_PROJECT_NAME alone: up SERVICE turns the service's profiles on and brings up what it
+ * depends on (not with --no-deps); a dependency in another inactive profile is an error and
+ * nothing is written; down, ps and logs with no file here take the project from
+ * COMPOSE_PROJECT_NAME, -p still first. */
+static void test_compose_named(void) {
+        char nofile[512];
+
+        write_file("named.yaml", "name: named\n"
+                                 "services:\n"
+                                 "  web: {image: nginx}\n"
+                                 "  mock: {image: busybox, profiles: [dev], depends_on: [db]}\n"
+                                 "  db: {image: redis, profiles: [dev]}\n"
+                                 "  pma: {image: busybox, profiles: [debug], depends_on: [db]}\n");
+        _cleanup_(run_done) Run a = run(STRV_MAKE("compose", "-f", "named.yaml", "up", "-d", "--no-deps", "mock"));
+        _cleanup_(registry_unit_freep) RegistryUnit *m0 = get_unit("named-mock.service");
+        _cleanup_(registry_unit_freep) RegistryUnit *d0 = get_unit("named-db.service");
+        ok(a.status == 0 && m0 && m0->desired == UNIT_DESIRED_LAUNCHED && !d0,
+           "up --no-deps mock: its profile turned on, mock alone (%s)", line1(a.err));
+        _cleanup_(run_done) Run b = run(STRV_MAKE("compose", "-f", "named.yaml", "up", "-d", "mock"));
+        _cleanup_(registry_unit_freep) RegistryUnit *d1 = get_unit("named-db.service");
+        _cleanup_(registry_unit_freep) RegistryUnit *w1 = get_unit("named-web.service");
+        ok(b.status == 0 && d1 && d1->desired == UNIT_DESIRED_LAUNCHED && !w1,
+           "up mock: and the db it depends on, not web (%s)", line1(b.err));
+
+        _cleanup_free_ char *before = etcd_dump();
+        _cleanup_(run_done) Run c = run(STRV_MAKE("compose", "-f", "named.yaml", "up", "-d", "pma"));
+        _cleanup_free_ char *after = etcd_dump();
+        ok(c.status == 1 && strstr(c.err, "named.yaml:6:") && strstr(c.err, "services.pma.depends_on") &&
+           strstr(c.err, "\"db\" is not enabled") && streq(before, after),
+           "up pma: db of another inactive profile is an error naming file, line and key; etcd unchanged: %s",
+           line1(c.err));
+
+        /* No file where it runs: the project comes from COMPOSE_PROJECT_NAME. */
+        snprintf(nofile, sizeof(nofile), "%s/nofile", dir);
+        assert_se(mkdir(nofile, 0755) == 0);
+        _cleanup_(run_done) Run d = run_in(nofile, STRV_MAKE("COMPOSE_PROJECT_NAME=named"), STRV_MAKE("compose", "ps", "-q"));
+        ok(d.status == 0 && count_lines(d.out) == 2 && strstr(d.out, "named-mock.service\n") &&
+           strstr(d.out, "named-db.service\n"), "ps with COMPOSE_PROJECT_NAME and no file: %s", line1(d.err));
+        _cleanup_(run_done) Run e = run_in(nofile, STRV_MAKE("COMPOSE_PROJECT_NAME=other"),
+                                           STRV_MAKE("compose", "-p", "named", "ps", "-q"));
+        ok(e.status == 0 && count_lines(e.out) == 2, "-p over COMPOSE_PROJECT_NAME");
+
+        _cleanup_free_ char *before2 = etcd_dump();
+        _cleanup_(run_done) Run f = run_in(nofile, STRV_MAKE("COMPOSE_PROJECT_NAME=Named.X"), STRV_MAKE("compose", "down"));
+        _cleanup_free_ char *after2 = etcd_dump();
+        ok(f.status == 1 && strstr(f.err, "COMPOSE_PROJECT_NAME") && strstr(f.err, "Named.X") && streq(before2, after2),
+           "down with an invalid COMPOSE_PROJECT_NAME: refused, etcd unchanged: %s", line1(f.err));
+        _cleanup_(run_done) Run g = run_in(nofile, NULL, STRV_MAKE("compose", "down"));
+        ok(g.status == 1 && strstr(g.err, "No compose file found") && unit_exists("named-db.service"),
+           "down with neither file nor name: an error, nothing removed");
+
+        _cleanup_(run_done) Run h = run_in(nofile, STRV_MAKE("COMPOSE_PROJECT_NAME=named"), STRV_MAKE("compose", "down"));
+        ok(h.status == 0 && count_lines(h.out) == 2 && !unit_exists("named-mock.service") && !unit_exists("named-db.service"),
+           "down with COMPOSE_PROJECT_NAME and no file removes the project: %s", line1(h.err));
+}
+
 /* Issue 12 item 10: records written around fleetctl that do not decode are reported by every
  * command that reads the cluster, with what is wrong, instead of skipped at debug level; status
  * says the unit's record is malformed instead of "does not exist"; submit no longer answers "units
@@ -1055,6 +1129,7 @@ int main(int argc, char *argv[]) {
         test_compose_refused();
         test_compose_flags();
         test_compose_surge_names();
+        test_compose_named();
         test_destroy_without_leader();
         test_malformed_records();
         test_huge_units();
