@@ -346,11 +346,19 @@ bool xfleet_machine_id_match(const char *required, const char *machine_id) {
 }
 
 bool xfleet_glob_match(const char *pattern, const char *name) {
+        const char *meta;
+
         assert(pattern);
         assert(name);
 
-        if (!strpbrk(pattern, "*?[\\"))
+        meta = strpbrk(pattern, "*?[\\");
+        if (!meta)
                 return streq(pattern, name);
+        /* "web@*", the usual Conflicts pattern, is a prefix (fnmatch() without flags lets '*' match
+         * anything): the scheduler matches patterns against every neighbour of every machine it
+         * checks, and fnmatch() costs ten times a strncmp(). */
+        if (meta[0] == '*' && meta[1] == 0)
+                return strncmp(pattern, name, meta - pattern) == 0;
         return fnmatch(pattern, name, 0) == 0;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 
+#include <fnmatch.h>
 #include "strv.h"
 #include "tap.h"
 #include "time-util.h"
@@ -232,6 +233,24 @@ static void test_match_helpers(void) {
         ok(xfleet_glob_match("exact.service", "exact.service") &&
            !xfleet_glob_match("exact.service", "exact.socket"), "no metacharacters: exact");
         ok(xfleet_globs_match(STRV_MAKE("a*", "b*"), "bee") && !xfleet_globs_match(NULL, "x"), "lists");
+
+        /* A trailing star is matched as a prefix, without fnmatch(): it must agree with it. */
+        {
+                static const char *const patterns[] = { "web@*", "web@1*", "*", "w*", "web@1.service*",
+                                                        "web@*1", "web\\*", "we?@*", ".*", "a/*" };
+                static const char *const names[] = { "web@1.service", "web@12.service", "web@.service",
+                                                     "web.service", "w", "", ".hidden", "a/b", "web*" };
+                bool same = true;
+
+                for (size_t i = 0; i < ELEMENTSOF(patterns); i++)
+                        for (size_t j = 0; j < ELEMENTSOF(names); j++)
+                                if (xfleet_glob_match(patterns[i], names[j]) !=
+                                    (fnmatch(patterns[i], names[j], 0) == 0)) {
+                                        diag("%s against %s differs from fnmatch()", patterns[i], names[j]);
+                                        same = false;
+                                }
+                ok(same, "prefix patterns match as fnmatch() does");
+        }
 
         is_int(xfleet_parse_boolean("t"), 1, "t");
         is_int(xfleet_parse_boolean("On"), 1, "On");
