@@ -28,6 +28,16 @@ typedef struct FailureCounter {
         size_t n;
 } FailureCounter;
 
+/* Where a unit is in withdrawing its container's name before a stop (agent-names.c). */
+typedef enum AgentDrain {
+        AGENT_DRAIN_NONE,
+        AGENT_DRAIN_WITHDRAWING,        /* the name's delete is to be written */
+        AGENT_DRAIN_WAITING,            /* it was: the drain period runs */
+        AGENT_DRAIN_DONE,               /* the unit may be stopped */
+        AGENT_DRAIN_STOPPED,            /* the stop was sent: nothing is published until systemd
+                                         * reports the unit other than active, or the job ended */
+} AgentDrain;
+
 typedef struct AgentUnit {
         char *name;                     /* the key in Agent.units */
         RegistryAssignment *assignment; /* what the leader wants here; NULL: remove it */
@@ -63,8 +73,12 @@ typedef struct AgentUnit {
         sd_event_source *name_probe;    /* the runtime's "inspect" in flight (a child) */
         sd_event_source *name_retry;
         unsigned name_attempts;
-        char *name_published;           /* the name record last written, NULL if none */
+        char *name_published;           /* the name record last written, NULL if none ("": may be
+                                         * there, to be deleted) */
         int64_t name_published_lease;
+        bool name_delete_in_flight;     /* its delete is in the publishing txn under way */
+        AgentDrain drain;
+        sd_event_source *drain_timer;
 
         /* its container's health (agent-health.c) */
         char *health_runtime;           /* [X-Fleet] Healthcheck=: NULL, no healthcheck */
@@ -132,6 +146,7 @@ struct Agent {
         char **unit_path;
         char *systemd_address;
         bool fence_on_lease_loss;
+        uint64_t name_drain_usec;
         bool network_ready;             /* the cluster network is up on this machine */
         char *network_status;           /* why not, when it is not */
 
@@ -313,6 +328,18 @@ void agent_failures_on_state(Agent *a, AgentUnit *u, bool was_failed, bool was_a
 int agent_names_set_body(Agent *a, AgentUnit *u, const UnitFile *f);
 /* u's systemd state changed: read its container's address once it is active, drop it otherwise. */
 void agent_names_on_state(Agent *a, AgentUnit *u);
+/* Before u is stopped (or restarted onto a new body), unless fenced: withdraw its published name,
+ * and let the drain period pass after the withdrawal was written, so that no machine's DNS gives
+ * out its address any more and requests already sent to it finish. Returns true when u may be
+ * stopped now (nothing published, no period, fenced, or drained); false while it must wait: the
+ * pass runs again when the drain ends. */
+bool agent_names_drained(Agent *a, AgentUnit *u);
+/* The stop (or restart) of u was sent: its name stays withdrawn until it has stopped. */
+void agent_names_stopping(Agent *a, AgentUnit *u);
+/* u runs on as it is (the stop is no longer wanted): a drain under way ends, its name comes back. */
+void agent_names_drain_cancel(Agent *a, AgentUnit *u);
+/* A job of u ended: a restart's stop is over, the name may be published again once it runs. */
+void agent_names_job_ended(Agent *a, AgentUnit *u);
 /* u goes: delete its name key (at the next publish) and release what it holds. Returns 0 or -ENOMEM. */
 int agent_names_unit_gone(Agent *a, AgentUnit *u);
 /* Release u's probe and name data (for agent_unit_free()). */

@@ -24,6 +24,9 @@
 
 #define PROBE_RETRY_FIRST_USEC (50 * USEC_PER_MSEC)
 #define PROBE_RETRY_MAX_USEC (2 * USEC_PER_SEC)
+/* How long a drain waits for its withdrawal to be written (etcd unreachable) before the period is
+ * counted from the request instead: the stop is not held for ever. */
+#define DRAIN_WRITE_MAX_USEC (10 * USEC_PER_SEC)
 
 extern char **environ;
 
@@ -49,6 +52,7 @@ void agent_names_unit_clear(AgentUnit *u) {
         /* An owned child source kills and reaps its child when it goes. */
         u->name_probe = sd_event_source_unref(u->name_probe);
         u->name_retry = sd_event_source_unref(u->name_retry);
+        u->drain_timer = sd_event_source_unref(u->drain_timer);
         u->name_spec = service_names_spec_free(u->name_spec);
         u->address = mfree(u->address);
         u->name_published = mfree(u->name_published);
@@ -70,7 +74,7 @@ int agent_names_set_body(Agent *a, AgentUnit *u, const UnitFile *f) {
 }
 
 static bool unit_publishable(const AgentUnit *u) {
-        return u->assignment &&
+        return u->assignment && u->drain == AGENT_DRAIN_NONE &&
                 service_names_spec_publishable(u->name_spec, u->active_state,
                                                u->health_runtime ? unit_health_to_string(u->health) : NULL);
 }
@@ -89,27 +93,37 @@ static int on_probe_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void probe_retry_later(Agent *a, AgentUnit *u) {
+/* A one-shot timer of u (replacing *source) whose handler gets a NameProbe naming u: u may be gone
+ * when it fires. Returns 0 or a negative errno. */
+static int unit_timer(Agent *a, AgentUnit *u, sd_event_source **source, uint64_t usec,
+                      sd_event_time_handler_t handler) {
         _cleanup_(name_probe_freep) NameProbe *probe = NULL;
-        uint64_t usec = PROBE_RETRY_FIRST_USEC << MIN(u->name_attempts, 6U);
         int r;
 
         probe = new0(NameProbe, 1);
-        if (!probe || !(probe->unit = strdup(u->name))) {
-                log_oom();
-                return;
-        }
+        if (!probe || !(probe->unit = strdup(u->name)))
+                return -ENOMEM;
         probe->agent = a;
-        u->name_retry = sd_event_source_unref(u->name_retry);
-        r = sd_event_add_time_relative(a->event, &u->name_retry, CLOCK_MONOTONIC, MIN(usec, PROBE_RETRY_MAX_USEC), 0,
-                                       on_probe_retry, probe);
-        if (r >= 0)
-                r = sd_event_source_set_destroy_callback(u->name_retry, name_probe_free);
+        *source = sd_event_source_unref(*source);
+        r = sd_event_add_time_relative(a->event, source, CLOCK_MONOTONIC, usec, 0, handler, probe);
+        if (r < 0)
+                return r;
+        r = sd_event_source_set_destroy_callback(*source, name_probe_free);
         if (r < 0) {
-                log_warning_errno(r, "%s: cannot retry reading the container's address: %m", u->name);
-                return;
+                *source = sd_event_source_unref(*source);
+                return r;
         }
         TAKE_PTR(probe);
+        return 0;
+}
+
+static void probe_retry_later(Agent *a, AgentUnit *u) {
+        uint64_t usec = PROBE_RETRY_FIRST_USEC << MIN(u->name_attempts, 6U);
+        int r;
+
+        r = unit_timer(a, u, &u->name_retry, MIN(usec, PROBE_RETRY_MAX_USEC), on_probe_retry);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot retry reading the container's address: %m", u->name);
 }
 
 /* The first IPv4 address in the runtime's answer, or NULL. */
@@ -199,6 +213,9 @@ static int probe_start(Agent *a, AgentUnit *u) {
 }
 
 void agent_names_on_state(Agent *a, AgentUnit *u) {
+        /* A stopped or restarting unit: what runs next is a new copy, published once it is up. */
+        if (u->drain == AGENT_DRAIN_STOPPED && !streq_ptr(u->active_state, "active"))
+                u->drain = AGENT_DRAIN_NONE;
         if (!u->name_spec)
                 return;
         if (unit_publishable(u)) {
@@ -217,6 +234,76 @@ void agent_names_on_state(Agent *a, AgentUnit *u) {
                 agent_schedule_publish(a);
 }
 
+/* The drain period is over (or its withdrawal could not be written in time): the pass may stop u. */
+static int on_drain_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        NameProbe *probe = userdata;
+        Agent *a = probe->agent;
+        AgentUnit *u = hashmap_get(a->units, probe->unit);
+
+        if (!u || u->drain_timer != s)
+                return 0;
+        if (u->drain == AGENT_DRAIN_WITHDRAWING)
+                log_warning("%s: the withdrawal of its name was not written in time; stopping it anyway.", u->name);
+        u->drain = AGENT_DRAIN_DONE;
+        u->drain_timer = sd_event_source_unref(u->drain_timer);        /* frees probe */
+        agent_schedule_reconcile(a);
+        return 0;
+}
+
+static void drain_wait(Agent *a, AgentUnit *u, uint64_t usec) {
+        int r;
+
+        r = unit_timer(a, u, &u->drain_timer, usec, on_drain_timer);
+        if (r < 0) {
+                log_warning_errno(r, "%s: cannot wait for its name to drain, stopping it now: %m", u->name);
+                u->drain = AGENT_DRAIN_DONE;
+                agent_schedule_reconcile(a);
+        }
+}
+
+bool agent_names_drained(Agent *a, AgentUnit *u) {
+        /* A fence stops at once: the lease, and the names with it, may be gone before any period. */
+        if (agent_unit_fenced(a, u) || u->drain == AGENT_DRAIN_DONE)
+                return true;
+        if (u->drain == AGENT_DRAIN_WITHDRAWING || u->drain == AGENT_DRAIN_WAITING)
+                return false;
+        if (a->name_drain_usec == 0 || (!u->name_published && !u->name_delete_in_flight))
+                return true;
+        u->drain = AGENT_DRAIN_WITHDRAWING;
+        drain_wait(a, u, a->name_drain_usec + DRAIN_WRITE_MAX_USEC);
+        log_info("Withdrawing the name of %s, stopping it %.3g s after.", u->name,
+                 (double) a->name_drain_usec / USEC_PER_SEC);
+        agent_schedule_publish(a);
+        return u->drain == AGENT_DRAIN_DONE;
+}
+
+void agent_names_stopping(Agent *a, AgentUnit *u) {
+        u->drain_timer = sd_event_source_unref(u->drain_timer);
+        u->drain = AGENT_DRAIN_STOPPED;
+        u->name_probe = sd_event_source_unref(u->name_probe);
+        u->name_retry = sd_event_source_unref(u->name_retry);
+        u->address = mfree(u->address);
+        if (u->name_published)
+                agent_schedule_publish(a);
+}
+
+void agent_names_drain_cancel(Agent *a, AgentUnit *u) {
+        if (u->drain == AGENT_DRAIN_NONE || u->drain == AGENT_DRAIN_STOPPED)
+                return;
+        log_info("%s runs on: publishing its name again.", u->name);
+        u->drain_timer = sd_event_source_unref(u->drain_timer);
+        u->drain = AGENT_DRAIN_NONE;
+        agent_names_on_state(a, u);
+        agent_schedule_publish(a);
+}
+
+void agent_names_job_ended(Agent *a, AgentUnit *u) {
+        /* The state may not have shown the stop (a quick restart's changes come together). */
+        if (u->drain == AGENT_DRAIN_STOPPED)
+                u->drain = AGENT_DRAIN_NONE;
+        agent_names_on_state(a, u);
+}
+
 int agent_names_unit_gone(Agent *a, AgentUnit *u) {
         int r = 0;
 
@@ -233,6 +320,12 @@ void agent_names_forget(Agent *a) {
         HASHMAP_FOREACH(u, a->units) {
                 u->name_published = mfree(u->name_published);
                 u->name_published_lease = 0;
+                u->name_delete_in_flight = false;
+                /* Its name left with the lease: the period runs from now. */
+                if (u->drain == AGENT_DRAIN_WITHDRAWING) {
+                        u->drain = AGENT_DRAIN_WAITING;
+                        drain_wait(a, u, a->name_drain_usec);
+                }
         }
         SET_FOREACH(name, a->name_deletes)
                 free(set_remove(a->name_deletes, name));
@@ -242,8 +335,13 @@ void agent_names_forget(Agent *a) {
 void agent_names_publish_failed(Agent *a) {
         AgentUnit *u;
 
-        HASHMAP_FOREACH(u, a->units)
+        HASHMAP_FOREACH(u, a->units) {
                 u->name_published_lease = 0;
+                /* Not knowing whether it was deleted, delete it again. */
+                if (u->name_delete_in_flight && !u->name_published && !(u->name_published = strdup("")))
+                        log_oom();
+                u->name_delete_in_flight = false;
+        }
         STRV_FOREACH(n, a->name_deletes_in_flight)
                 if (set_consume(a->name_deletes, strdup(*n)) < 0)
                         log_oom();
@@ -251,7 +349,21 @@ void agent_names_publish_failed(Agent *a) {
 }
 
 void agent_names_published(Agent *a) {
+        AgentUnit *u;
+
         a->name_deletes_in_flight = strv_free(a->name_deletes_in_flight);
+        HASHMAP_FOREACH(u, a->units) {
+                if (!u->name_delete_in_flight)
+                        continue;
+                u->name_delete_in_flight = false;
+                /* Withdrawn: every machine's DNS follows within a moment; the period starts. */
+                if (u->drain == AGENT_DRAIN_WITHDRAWING) {
+                        log_debug("%s: its name is withdrawn, stopping it in %.3g s.", u->name,
+                                  (double) a->name_drain_usec / USEC_PER_SEC);
+                        u->drain = AGENT_DRAIN_WAITING;
+                        drain_wait(a, u, a->name_drain_usec);
+                }
+        }
 }
 
 static int name_json(Agent *a, AgentUnit *u, char **ret) {
@@ -335,6 +447,7 @@ int agent_names_publish_build(Agent *a, EtcdTxn *t) {
                                 return r;
                         u->name_published = mfree(u->name_published);
                         u->name_published_lease = 0;
+                        u->name_delete_in_flight = true;
                 }
         }
         return 0;

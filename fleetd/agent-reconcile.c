@@ -8,7 +8,8 @@
  *   before: stop what goes away or changes body, write and link new bodies, unlink old ones,
  *           enable and disable [Install] sections (sent ahead of the reload, applied before it);
  *   after:  start what should run and is not started yet, stop what should not run.
- * Changes that arrive while the reload is in flight are collected for one more pass. */
+ * A unit whose container's name is published is stopped (or restarted onto a new body) only once
+ * the name was withdrawn and has drained (agent_names_drained()): the pass runs again then.  * Changes that arrive while the reload is in flight are collected for one more pass. */
 
 /* A loaded unit with an [Install] section may run without us: systemd pulls it in with the unit
  * that wants it (fleet's TestInstallUnit). Only what we started is ours to stop, unless fenced. */
@@ -51,6 +52,9 @@ static void reconcile_after_reload(Agent *a) {
                 if (blocked)
                         ;
                 else if (run && !u->started) {
+                        /* A restart onto a new body stops the old copy first. */
+                        if (u->changed && !agent_names_drained(a, u))
+                                continue;
                         if (u->waiting_network)
                                 log_info("The cluster network is up: starting %s.", u->name);
                         u->waiting_network = false;
@@ -61,6 +65,10 @@ static void reconcile_after_reload(Agent *a) {
                                 log_warning_errno(r, "Failed to start %s: %m", u->name);
                                 continue;
                         }
+                        if (u->changed)
+                                agent_names_stopping(a, u);
+                        else
+                                agent_names_drain_cancel(a, u);
                         if (u->changed || (u->active_state && !agent_unit_is_running(u)))
                                 log_info("%s %s.", u->changed ? "Restarting" : "Starting", u->name);
                         else
@@ -71,6 +79,8 @@ static void reconcile_after_reload(Agent *a) {
                 } else if (!run && (u->started ||
                                     (!pulled_in(a, u) &&
                                      (!u->active_state || agent_unit_is_running(u))))) {
+                        if (!agent_names_drained(a, u))
+                                continue;
                         r = agent_state_unit_job(a, u, "StopUnit");
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to stop %s: %m", u->name);
@@ -79,10 +89,12 @@ static void reconcile_after_reload(Agent *a) {
                         if (u->started || agent_unit_is_running(u))
                                 log_info("Stopping %s%s.", u->name,
                                          agent_unit_fenced(a, u) ? " (the machine's lease may expire)" : "");
+                        agent_names_stopping(a, u);
                         a->stats.n_stops++;
                         u->started = false;
                         u->changed = false;
                 } else {
+                        agent_names_drain_cancel(a, u);
                         /* Neither started nor stopped: a new body that does not run (inactive
                          * after the reload) has the state. */
                         agent_state_settled(a, u);
@@ -144,8 +156,13 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                                         unit_active_state_from_string(u->active_state));
 
                         if (!u->unloading && (u->started || !stopped)) {
+                                /* Its name is withdrawn already (no assignment: not publishable);
+                                 * the stop waits for the drain. */
+                                if (!agent_names_drained(a, u))
+                                        continue;
                                 log_info("Unloading %s.", u->name);
                                 (void) systemd_client_stop_unit(a->systemd, u->name);
+                                agent_names_stopping(a, u);
                                 a->stats.n_stops++;
                                 u->started = false;
                                 u->unloading = !stopped;

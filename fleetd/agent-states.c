@@ -122,6 +122,7 @@ void agent_on_job_removed(SystemdClient *s, const char *unit, const char *job, c
                  * the old body's (agent-failures.c). */
                 agent_failures_on_state(a, u, false, false);
         }
+        agent_names_job_ended(a, u);
         /* PropertiesChanged normally tells the outcome already; a read makes sure of it. */
         agent_schedule_refresh(a, unit);
 }

@@ -92,6 +92,7 @@ int agent_new(Agent **ret, sd_event *event, EtcdClient *etcd, const AgentConfig 
         a->etcd = etcd;
         a->ttl_sec = config->ttl_sec;
         a->fence_on_lease_loss = config->fence_on_lease_loss;
+        a->name_drain_usec = config->name_drain_usec;
 
         r = dup_dir(config->key_prefix ?: REGISTRY_DEFAULT_PREFIX, &a->prefix);
         if (r < 0)
@@ -241,6 +242,11 @@ void agent_set_network(Agent *a, bool ready, const char *status) {
 void agent_set_fence_on_lease_loss(Agent *a, bool b) {
         assert(a);
         a->fence_on_lease_loss = b;
+}
+
+void agent_set_name_drain(Agent *a, uint64_t usec) {
+        assert(a);
+        a->name_drain_usec = usec;
 }
 
 static void agent_shutdown_finish(Agent *a) {

@@ -37,6 +37,9 @@ typedef struct AgentConfig {
                                          * in '/'; NULL = the system manager's (agent-unit-files.c) */
         const char *systemd_address;    /* sd-bus address; NULL = automatic (see systemd-client.h) */
         bool fence_on_lease_loss;
+        uint64_t name_drain_usec;       /* a unit whose container's name is published is stopped only
+                                         * this long after the name's withdrawal was written (0: at
+                                         * once; never when fencing) */
         const Resources *capacity;      /* published in the registration; NULL: none (unknown) */
         const char *objects_directory;  /* where units' secrets and configs are materialised, ending
                                          * in '/', on a tmpfs; NULL = CLUSTER_OBJECTS_DIR "/" */
@@ -84,6 +87,8 @@ void agent_set_network(Agent *a, bool ready, const char *status);
 
 /* Change whether a lease that may expire stops the non-global units (SIGHUP). */
 void agent_set_fence_on_lease_loss(Agent *a, bool b);
+/* Change AgentConfig.name_drain_usec (SIGHUP); drains under way keep their period. */
+void agent_set_name_drain(Agent *a, uint64_t usec);
 
 /* Begin leaving: stop applying the schedule; with purge, stop and unload every unit; with revoke,
  * revoke the lease (the machine and state keys vanish at once and the leader re-places the units),

@@ -25,6 +25,7 @@ typedef enum OptionType {
         OPTION_PREFIX,
         OPTION_ENDPOINTS,
         OPTION_DURATION,
+        OPTION_DURATION_OR_ZERO,
         OPTION_TTL,
         OPTION_BOOL,
         OPTION_INT,
@@ -63,6 +64,7 @@ static const Option options[] = {
         OPT("units_directory", OPTION_PATH_DIR, units_directory),
         OPT("verbosity", OPTION_INT, verbosity),
         OPT("fence_on_lease_loss", OPTION_BOOL, fence_on_lease_loss),
+        OPT("name_drain", OPTION_DURATION_OR_ZERO, name_drain_usec),
         OPT("purge_on_shutdown", OPTION_BOOL, purge_on_shutdown),
         OPT("disable_dns", OPTION_BOOL, disable_dns),
         OPT("dns_domain", OPTION_STRING, dns_domain),
@@ -128,6 +130,7 @@ int fleetd_config_new(FleetdConfig **ret) {
         c->etcd_request_timeout_usec = 1 * USEC_PER_SEC;
         c->agent_ttl_usec = FLEETD_AGENT_TTL_DEFAULT_USEC;
         c->fence_on_lease_loss = true;
+        c->name_drain_usec = FLEETD_NAME_DRAIN_DEFAULT_USEC;
         c->capacity_cpu_milli = c->capacity_memory = UINT64_MAX;
         c->scheduler_strategy = strdup("spread");
         if (!c->scheduler_strategy)
@@ -310,7 +313,7 @@ static int set_duration(const Option *o, uint64_t *field, const char *value, cha
                                          o->name, value);
         if (o->type == OPTION_TTL && usec < FLEETD_AGENT_TTL_MIN_USEC)
                 return error_message_set(ret_error, EINVAL, "%s: '%s' is below the minimum of 2s", o->name, value);
-        if (usec == 0)
+        if (usec == 0 && o->type != OPTION_DURATION_OR_ZERO)
                 return error_message_set(ret_error, EINVAL, "%s: must be greater than zero", o->name);
         *field = usec;
         return 0;
@@ -415,6 +418,7 @@ int fleetd_config_set(FleetdConfig *c, const char *key, const char *value, char 
         }
 
         case OPTION_DURATION:
+        case OPTION_DURATION_OR_ZERO:
         case OPTION_TTL:
                 return set_duration(o, field, value, ret_error);
 

@@ -205,6 +205,8 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         /* The options the agent reads at its decisions. */
         agent_set_fence_on_lease_loss(m->agent, c->fence_on_lease_loss);
         m->config->fence_on_lease_loss = c->fence_on_lease_loss;
+        agent_set_name_drain(m->agent, c->name_drain_usec);
+        m->config->name_drain_usec = c->name_drain_usec;
         m->config->purge_on_shutdown = c->purge_on_shutdown;
         m->config->verbosity = c->verbosity;
         strv_free(m->config->metadata);
@@ -396,6 +398,7 @@ int manager_start(Manager *m) {
                 .ttl_sec = config_ttl_sec(c),
                 .units_directory = c->units_directory,
                 .fence_on_lease_loss = c->fence_on_lease_loss,
+                .name_drain_usec = c->name_drain_usec,
                 .cluster_key_path = c->cluster_key,
         };
         r = agent_new(&m->agent, m->event, m->etcd, &ac);

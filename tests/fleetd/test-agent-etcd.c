@@ -551,6 +551,89 @@ static void test_change_set(void) {
         is_int(agent_get_stats(a)->n_state_ops, ops, "an unchanged state is not written again");
 }
 
+static bool name_exists(const char *name) {
+        _cleanup_(etcd_response_freep) EtcdResponse *r = NULL;
+        _cleanup_free_ char *key = registry_name_key(PREFIX, name, MACHINE);
+        EtcdRangeOptions o = { .key = key };
+
+        assert_se(etcd_sync_range(etcd, &o, &r) >= 0);
+        return r->n_kvs > 0;
+}
+
+/* What the runtime's "inspect" would answer once the container runs: there is no container here,
+ * so its address is given to the agent as the probe would (agent-names.c). */
+static void give_address(const char *name) {
+        AgentUnit *u = hashmap_get(a->units, name);
+
+        assert_se(u && !u->address);
+        u->address = strdup("10.42.7.9");
+        assert_se(u->address);
+        agent_schedule_publish(a);
+}
+
+#define NAMED "\n[X-Fleet-Network]\nProject=t\nService=web\nContainer=t-web\n"
+#define DRAIN_USEC (1500 * USEC_PER_MSEC)
+
+/* Issue 13: a unit whose container's name is published is stopped (desired loaded), restarted onto
+ * a new body, or unloaded only after the name was withdrawn and the drain period passed since: no
+ * machine's DNS gives out the address of a container that stops. */
+static void test_name_drain(void) {
+        FakeUnit *fu = fake_unit("named.service");
+        unsigned stops, restarts;
+        usec_t asked;
+        bool ran;
+
+        agent_set_name_drain(a, DRAIN_USEC);
+        assign("named.service", NAMED, UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(fake_active("named.service") && hashmap_get(a->units, "named.service") &&
+                     ((AgentUnit *) hashmap_get(a->units, "named.service"))->name_spec, 10), "a named unit runs");
+        give_address("named.service");
+        ok(RUN_UNTIL(name_exists("named.service"), 10), "its name is published");
+
+        /* Stopped: the name goes first, the stop a drain period after. */
+        stops = fu->stops;
+        asked = now(CLOCK_MONOTONIC);
+        assign("named.service", NAMED, UNIT_DESIRED_LOADED);
+        ok(RUN_UNTIL(!name_exists("named.service"), 10), "desired loaded: the name is withdrawn");
+        ran = fake_active("named.service") && fu->stops == stops;
+        ok(ran, "while the unit still runs");
+        ok(RUN_UNTIL(fu->stops > stops, 10), "then it is stopped");
+        ok(fu->stopped_at >= asked + DRAIN_USEC, "not before the drain period (%.2f s after the request)",
+           ((double) fu->stopped_at - (double) asked) / 1e6);
+
+        /* Restarted onto a new body: likewise before the old copy stops. */
+        assign("named.service", NAMED, UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(fake_active("named.service"), 10), "started again");
+        give_address("named.service");
+        ok(RUN_UNTIL(name_exists("named.service"), 10), "its name is published again");
+        restarts = fu->restarts;
+        asked = now(CLOCK_MONOTONIC);
+        assign("named.service", NAMED "Aliases=v2\n", UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(!name_exists("named.service"), 10), "a new body: the name is withdrawn");
+        ok(fu->restarts == restarts, "before the restart");
+        ok(RUN_UNTIL(fu->restarts > restarts, 10), "then it is restarted onto the new body");
+        ok(now(CLOCK_MONOTONIC) >= asked + DRAIN_USEC, "not before the drain period");
+        settle();
+        ok(!name_exists("named.service"), "the new copy's name waits for its own address");
+        give_address("named.service");
+        ok(RUN_UNTIL(name_exists("named.service"), 10), "and is published with it");
+
+        /* Unloaded (destroyed or moved away): likewise. */
+        stops = fu->stops;
+        asked = now(CLOCK_MONOTONIC);
+        {
+                _cleanup_free_ char *key = registry_assignment_key(PREFIX, MACHINE, "named.service");
+
+                assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+        }
+        ok(RUN_UNTIL(!name_exists("named.service"), 10), "unassigned: the name is withdrawn");
+        ok(fake_active("named.service") && fu->stops == stops, "while the unit still runs");
+        ok(RUN_UNTIL(fu->stops > stops && !get_state_exists("named.service"), 10), "then it is stopped and unloaded");
+        ok(fu->stopped_at >= asked + DRAIN_USEC, "not before the drain period (%.2f s after the request)",
+           ((double) fu->stopped_at - (double) asked) / 1e6);
+        agent_set_name_drain(a, 0);
+}
+
 static void test_desired_and_body(void) {
         FakeUnit *fu;
         unsigned reloads;
@@ -1065,6 +1148,7 @@ int main(void) {
         ok(machine_lease() != 0, "its key is under a lease");
 
         test_change_set();
+        test_name_drain();
         test_desired_and_body();
         test_moved_while_starting();
         test_install();

@@ -82,6 +82,7 @@ static void test_defaults(void) {
         is_str(c->cluster_key, "/etc/fleet/cluster.key", "default cluster key file");
         is_int((int64_t) c->agent_ttl_usec, 10000000, "default agent_ttl is 10s");
         ok(c->fence_on_lease_loss, "fencing is on by default");
+        is_int((int64_t) c->name_drain_usec, 2000000, "default name_drain is 2s");
         ok(!c->disable_engine, "the engine is on by default");
         ok(!c->purge_on_shutdown, "no purge by default");
         ok(!c->public_ip, "public_ip is detected by default");
@@ -108,6 +109,14 @@ static void test_set(void) {
         ok(c->disable_engine, "disable_engine=yes");
         is_int(fleetd_config_set(c, "fence_on_lease_loss", "maybe", &err), -EINVAL, "bad boolean rejected");
         is_str(err, "fence_on_lease_loss: 'maybe' is not a boolean (true or false)", "bad boolean message");
+
+        is_int(fleetd_config_set(c, "name_drain", "0", &err), 0, "name_drain=0: no wait");
+        is_int((int64_t) c->name_drain_usec, 0, "name_drain applied");
+        is_int(fleetd_config_set(c, "name_drain", "500ms", &err), 0, "name_drain=500ms");
+        is_int((int64_t) c->name_drain_usec, 500000, "name_drain applied");
+        is_int(fleetd_config_set(c, "name_drain", "soon", &err), -EINVAL, "bad duration rejected");
+        is_str(err, "name_drain: 'soon' is not a duration (e.g. 10s, 500ms, 1m)", "bad duration message");
+        is_int(fleetd_config_set(c, "agent_ttl", "0", &err), -EINVAL, "agent_ttl=0 still rejected");
 
         is_int(fleetd_config_set(c, "public_ip", "10.99.0.11", &err), 0, "IPv4 public_ip");
         is_str(c->public_ip, "10.99.0.11", "public_ip applied");
