@@ -185,7 +185,25 @@ wait_for 60 all_answered rr
 ok $? "rr answers the addresses of its 3 replicas ($(rr_ips | tr '\n' ' '))" || diag "answers: $(answers rr | tr '\n' ' ')"
 all_answered rr.names.fleet
 ok $? "and so does its full name rr.names.fleet"
-"$FLEETCTL" destroy names-rr@1.service names-rr@2.service names-rr@3.service >/dev/null 2>&1
+# A destroyed replica's name is withdrawn before its container stops: the agent logs the withdrawal,
+# and systemd's stop job starts name_drain (2 s) after the name's delete was written, later still.
+rr1=$("$FLEETCTL" list-units --no-legend --fields unit,machine 2>/dev/null | awk '$1 == "names-rr@1.service" { m = $2; sub(/.*\./, "", m); print m - 10 }')
+rr1_ip=$(ip_of "$rr1" names-rr-1)
+"$FLEETCTL" destroy names-rr@1.service >/dev/null 2>&1
+usec_of() {   # usec_of NODE JOURNALCTL-ARGS...: the first matching entry's realtime, in µs
+        local n=$1; shift
+        "$C" exec "$n" journalctl -q --no-pager -o short-unix "$@" 2>/dev/null | awk 'NR == 1 { sub(/\./, "", $1); print $1 }'
+}
+rr1_stopped() { [ -n "$(usec_of "$rr1" UNIT=names-rr@1.service JOB_TYPE=stop)" ]; }
+wait_for 60 rr1_stopped
+withdrawn=$(usec_of "$rr1" -u fleetd.service -g "^Withdrawing the name of names-rr@1[.]service")
+stopping=$(usec_of "$rr1" UNIT=names-rr@1.service JOB_TYPE=stop)
+[ -n "$withdrawn" ] && [ -n "$stopping" ] && [ $((stopping - withdrawn)) -ge 2000000 ]
+ok $? "a destroyed replica's name is withdrawn, its stop begins $(( (${stopping:-0} - ${withdrawn:-0}) / 1000 )) ms later (name_drain 2 s)"
+gone_rr1() { ! answers rr | grep -qxF "$rr1_ip"; }
+wait_for 30 gone_rr1
+ok $? "and rr no longer answers its address ($rr1_ip)"
+"$FLEETCTL" destroy names-rr@2.service names-rr@3.service >/dev/null 2>&1
 
 started=$("$C" exec 1 podman inspect names-client --format '{{.State.StartedAt}}')
 "$C" kill 2
