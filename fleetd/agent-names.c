@@ -160,7 +160,8 @@ static void on_probe_exit(sd_event_source *s, const char *output, bool success, 
                 probe_retry_later(a, u);
                 return;
         }
-        log_debug("%s: container %s has address %s.", u->name, u->name_spec->container, u->address);
+        log_info("Publishing the name of %s: container %s, address %s.", u->name, u->name_spec->container,
+                 u->address);
         agent_schedule_publish(a);
 }
 
@@ -180,7 +181,8 @@ static int probe_kernel(Agent *a, AgentUnit *u) {
                 log_debug_errno(r, "%s: no address from the kernel (%m), asking %s.", u->name, u->name_spec->runtime);
                 return 0;
         }
-        log_debug("%s: container %s has address %s (from its namespace).", u->name, u->name_spec->container, u->address);
+        log_info("Publishing the name of %s: container %s, address %s (from its namespace).", u->name,
+                 u->name_spec->container, u->address);
         agent_schedule_publish(a);
         return 1;
 }
