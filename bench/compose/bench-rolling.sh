@@ -57,6 +57,16 @@ else
         GRACE=$((DRAIN + 3))s
 fi
 
+# BENCH_GARP=1: each replica announces its address (a gratuitous ARP, busybox arping -U, which needs
+# NET_RAW) as it starts. Addresses are reused at once by the next container on a machine, with a new
+# MAC, and the neighbour entries other hosts and containers have for the address keep the old MAC
+# until they expire (tens of seconds): the announcement updates them (see the README's analysis).
+CAPS=""
+if [ -n "${BENCH_GARP:-}" ]; then
+        WEB_CMD="a=\$\$(ip -o -4 addr show dev eth0 | awk '{ print \$\$4 }'); arping -U -c 2 -I eth0 \$\${a%/*} >/dev/null 2>&1 & $WEB_CMD"
+        CAPS="cap_add: [NET_RAW]"
+fi
+
 # The client: each request resolves web again and takes one of its addresses at random (busybox
 # nc alone connects to the first, which dnsmasq does not rotate: the client would ask one replica).
 CLIENT_CMD='while :; do ip=$$(nslookup web 2>/dev/null | awk -v s=$$RANDOM '"'"'/^Name:/ { n = 1 } n && /^Address/ { a[k++] = $$NF } END { srand(s); if (k) print a[int(rand() * k)] }'"'"'); r=; [ -n \"$$ip\" ] && r=$$(printf '"'"'GET / HTTP/1.0\\r\\n\\r\\n'"'"' | nc -w 2 $$ip 8080 2>/dev/null | tail -n 1); echo \"req $${r:-FAIL $${ip:-no-address}}\"; sleep 0.1; done'
@@ -77,6 +87,7 @@ services:
     environment: {VERSION: "$1"}
     command: ["sh", "-c", "$WEB_CMD"]
     stop_grace_period: $GRACE
+    $CAPS
     deploy:
       replicas: $N
       update_config: {parallelism: $P, order: $2, monitor: 0s, failure_action: pause}
@@ -95,6 +106,9 @@ printf 'first compose up (%d replicas and the client started, waited for): %.1f 
 client_log() {   # client_log SINCE UNTIL: the client's request lines in that time (epoch seconds)
         # podman's log driver here is k8s-file: the container's output is not in the unit's journal.
         $C exec 1 podman logs --since "$1" --until "$2" bench-client 2>/dev/null | grep '^req ' || true
+}
+client_log_t() {   # the same with each line's time (RFC 3339, first field), kept for the analysis
+        $C exec 1 podman logs -t --since "$1" --until "$2" bench-client 2>/dev/null | grep '^[^ ]* req ' || true
 }
 # The client answers before the update starts: every replica's name is published.
 deadline=$((SECONDS + 120))
@@ -126,11 +140,14 @@ for order in $ORDERS; do
                 [ $SECONDS -lt $deadline ] || break
                 sleep 0.2
         done
-        client_log "$t0" "$t1" > "$TMP/req-$v"
+        client_log_t "$t0" "$t1" > "$TMP/req-$v.t"
+        cut -d' ' -f2- "$TMP/req-$v.t" > "$TMP/req-$v"
         total=$(wc -l < "$TMP/req-$v")
         failed=$(grep -c '^req FAIL' "$TMP/req-$v" || true)
         versions=$(grep -v '^req FAIL' "$TMP/req-$v" | sort | uniq -c | awk '{ printf "%s%s %s", s, $3, $1; s = ", " }')
         noaddr=$(grep -c '^req FAIL no-address' "$TMP/req-$v" || true)
         printf 'rolling update of %d replicas, parallelism %d, %-11s: %6.1f s; client requests %d, failed %d (%d without an address; answers: %s)\n' \
                 "$N" "$P" "$order" "$(echo "$t1 - $t0" | bc)" "$total" "$failed" "$noaddr" "${versions:-none}"
+        [ "$failed" = 0 ] || printf '  failed, by address: %s\n' \
+                "$(grep '^req FAIL' "$TMP/req-$v" | awk '{ print $3 }' | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')"
 done
