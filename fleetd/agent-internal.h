@@ -48,6 +48,8 @@ typedef struct AgentUnit {
         bool waiting_network;           /* held back until the network is up (logged once) */
         bool started;                   /* StartUnit was sent for the current assignment */
         bool changed;                   /* the body was replaced: restart rather than start */
+        bool reread;                    /* a file written since its state was read: read it after
+                                         * the reload (systemd tells no LoadState change) */
         bool unloading;                 /* no assignment: stopped, its file stays until systemd
                                          * reports it stopped (agent-reconcile.c) */
         bool file_install;              /* the body on disk has [Install]: enabled in the runtime scope */

@@ -9,7 +9,8 @@
  *           enable and disable [Install] sections (sent ahead of the reload, applied before it);
  *   after:  start what should run and is not started yet, stop what should not run.
  * A unit whose container's name is published is stopped (or restarted onto a new body) only once
- * the name was withdrawn and has drained (agent_names_drained()): the pass runs again then.  * Changes that arrive while the reload is in flight are collected for one more pass. */
+ * the name was withdrawn and has drained (agent_names_drained()): the pass runs again then.
+ * Changes that arrive while the reload is in flight are collected for one more pass. */
 
 /* A loaded unit with an [Install] section may run without us: systemd pulls it in with the unit
  * that wants it (fleet's TestInstallUnit). Only what we started is ours to stop, unless fenced. */
@@ -37,7 +38,7 @@ static void reconcile_after_reload(Agent *a) {
                          * publish the reason). */
                         if (r < 0)
                                 log_oom();
-                        if (u->load_state)
+                        if (u->load_state && !u->reread)
                                 continue;
                         blocked = true;
                 } else if (run && !u->started && u->needs_network && !a->network_ready) {
@@ -98,10 +99,11 @@ static void reconcile_after_reload(Agent *a) {
                         /* Neither started nor stopped: a new body that does not run (inactive
                          * after the reload) has the state. */
                         agent_state_settled(a, u);
-                        if (u->load_state)
+                        if (u->load_state && !u->reread)
                                 continue;
                 }
 
+                u->reread = false;
                 r = strv_extend(&refresh, u->name);
                 if (r < 0) {
                         log_oom();
@@ -247,6 +249,9 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                 if (!u->file_hash)
                         return -ENOMEM;
                 u->started = false;
+                /* A state read before this file (a unit assigned while the last reload ran is
+                 * stopped and read before its file exists: "not-found") is the old one's. */
+                u->reread = true;
                 reload = true;
         }
 

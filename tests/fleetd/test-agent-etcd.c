@@ -36,6 +36,7 @@
 
 typedef struct FakeUnit {
         char *name;
+        const char *load;               /* as of its first mention or the last Reload, as systemd */
         const char *active;
         const char *sub;
         unsigned starts, stops, restarts;
@@ -61,6 +62,8 @@ typedef struct Fake {
         bool hold_start;                /* a start job stays queued (PID 1 busy): the unit inactive */
         FakeUnit *held_start;           /* ... until fake_finish_start(), or a stop cancels it */
         unsigned held_start_job;
+        bool hold_reload;               /* a Reload's reply waits (PID 1 busy reloading) ... */
+        sd_bus_message *held_reload;    /* ... for fake_finish_reload() */
 } Fake;
 
 static Fake fake;
@@ -81,6 +84,14 @@ static void settle(void) {
                 (void) sd_event_run(fake.event, 50 * USEC_PER_MSEC);
 }
 
+static const char *fake_file_state(const char *name) {
+        _cleanup_free_ char *p = NULL;
+        struct stat st;
+
+        assert_se(asprintf(&p, "%s%s", fake.link_dir, name) > 0);
+        return stat(p, &st) == 0 ? "loaded" : "not-found";
+}
+
 static FakeUnit *fake_unit(const char *name) {
         FakeUnit *u = hashmap_get(fake.units, name);
 
@@ -89,18 +100,19 @@ static FakeUnit *fake_unit(const char *name) {
         u = new0(FakeUnit, 1);
         assert_se(u);
         u->name = strdup(name);
+        u->load = fake_file_state(name);
         u->active = "inactive";
         u->sub = "dead";
         assert_se(hashmap_put(fake.units, u->name, u) == 1);
         return u;
 }
 
+/* Like systemd: a unit is loaded from its file when first mentioned, and again only by a reload;
+ * one mentioned before its file existed stays not-found until then. */
 static const char *fake_load_state(const char *name) {
-        _cleanup_free_ char *p = NULL;
-        struct stat st;
+        FakeUnit *u = hashmap_get(fake.units, name);
 
-        assert_se(asprintf(&p, "%s%s", fake.link_dir, name) > 0);
-        return stat(p, &st) == 0 ? "loaded" : "not-found";
+        return u ? u->load : fake_file_state(name);
 }
 
 static void fake_emit_state(sd_bus *bus, FakeUnit *u) {
@@ -158,11 +170,13 @@ static int fake_job(sd_bus_message *m, const char *verb) {
         r = sd_bus_message_read(m, "ss", &name, &mode);
         if (r < 0)
                 return r;
-        u = fake_unit(name);
-        if (!streq(verb, "stop") && streq(fake_load_state(name), "not-found"))
+        /* Like systemd: a unit not loaded (no file as of its first mention or the last reload)
+         * gets no job, hence no JobRemoved; one loaded before its file went still stops. */
+        if (streq(fake_load_state(name), "not-found"))
                 return sd_bus_reply_method_errorf(m, "org.freedesktop.systemd1.NoSuchUnit",
-                                                  "Unit %s not found.",
+                                                  streq(verb, "stop") ? "Unit %s not loaded." : "Unit %s not found.",
                                                   name);
+        u = fake_unit(name);
         if (streq(verb, "start") && fake.hold_start && !streq(u->active, "active")) {
                 /* Queued behind other jobs: inactive, with a start job pending. */
                 fake.job_id++;
@@ -295,8 +309,23 @@ static int fake_subscribe(sd_bus_message *m, void *userdata, sd_bus_error *e) {
 }
 
 static int fake_reload(sd_bus_message *m, void *userdata, sd_bus_error *e) {
+        FakeUnit *u;
+
         fake.reloads++;
+        HASHMAP_FOREACH(u, fake.units)
+                u->load = fake_file_state(u->name);
+        if (fake.hold_reload) {
+                fake.held_reload = sd_bus_message_ref(m);
+                return 1;
+        }
         return sd_bus_reply_method_return(m, "");
+}
+
+static void fake_finish_reload(void) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = TAKE_PTR(fake.held_reload);
+
+        assert_se(m);
+        assert_se(sd_bus_reply_method_return(m, "") >= 0);
 }
 
 static int fake_get_unit_by_pid(sd_bus_message *m, void *userdata, sd_bus_error *e) {
@@ -714,6 +743,33 @@ static void test_moved_while_starting(void) {
                 fake_finish_start();
         settle();
         ok(!fake_active("m.service"), "the unit does not run on after the move");
+}
+
+/* A unit assigned while a reload is in flight: the pass that ends that reload reads its state
+ * before its file exists ("not-found"); the next pass writes the file and reloads, and must read
+ * the state again, since systemd reports no change of LoadState after a reload. Before, the
+ * not-found state stayed published and "fleetctl load" waited for "loaded" until it timed out
+ * (test-fleetctl-cluster, "load 3 units", in CI and here). */
+static void test_assigned_during_reload(void) {
+        _cleanup_(registry_unit_state_freep) RegistryUnitState *st = NULL;
+
+        /* systemd knows r2 already: a unit unloaded before, not-found since. */
+        assert_se(streq(fake_unit("r2.service")->load, "not-found"));
+        fake.hold_reload = true;
+        assign("r1.service", "", UNIT_DESIRED_LOADED);
+        ok(RUN_UNTIL(fake.held_reload, 10), "a new file: the agent reloads, and systemd is busy with it");
+        assign("r2.service", "", UNIT_DESIRED_LOADED);
+        settle();
+        fake.hold_reload = false;
+        fake_finish_reload();
+        ok(RUN_UNTIL(file_is(units_dir, "r2.service", "[Unit]"), 10), "the unit assigned meanwhile gets its file");
+        ok(RUN_UNTIL(({ registry_unit_state_free(st); st = get_state("r2.service");
+                        st && streq_ptr(st->load_state, "loaded"); }), 10),
+           "and its state is read again after the reload that loaded it: loaded");
+        is_str(st ? st->load_state : NULL, "loaded", "published load state");
+        ok(RUN_UNTIL(({ registry_unit_state_free(st); st = get_state("r1.service");
+                        st && streq_ptr(st->load_state, "loaded"); }), 10),
+           "the first unit is loaded too");
 }
 
 static void test_install(void) {
@@ -1151,6 +1207,7 @@ int main(void) {
         test_name_drain();
         test_desired_and_body();
         test_moved_while_starting();
+        test_assigned_during_reload();
         test_install();
         test_refused();
         test_objects();
