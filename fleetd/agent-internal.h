@@ -50,6 +50,8 @@ typedef struct AgentUnit {
         bool changed;                   /* the body was replaced: restart rather than start */
         bool reread;                    /* a file written since its state was read: read it after
                                          * the reload (systemd tells no LoadState change) */
+        bool fresh;                     /* new to systemd, written without a reload: its start loads
+                                         * it; a refused start asks for the reload (agent-reconcile.c) */
         bool unloading;                 /* no assignment: stopped, its file stays until systemd
                                          * reports it stopped (agent-reconcile.c) */
         bool file_install;              /* the body on disk has [Install]: enabled in the runtime scope */
@@ -177,6 +179,7 @@ struct Agent {
         /* applying it */
         sd_event_source *reconcile_event;
         bool reloading;                 /* a daemon-reload is in flight */
+        bool reload_wanted;             /* the next pass reloads, whatever it writes */
         bool reconcile_again;
 
         /* state reports */

@@ -8,6 +8,11 @@
  *   before: stop what goes away or changes body, write and link new bodies, unlink old ones,
  *           enable and disable [Install] sections (sent ahead of the reload, applied before it);
  *   after:  start what should run and is not started yet, stop what should not run.
+ * A pass that only writes units new to systemd, to start them, sends no reload: StartUnit loads a
+ * unit's file the first time its name is mentioned (and a name it found missing before, once the
+ * unit path changed: systemd's manager_unit_cache_should_retry_load()). A reload serialises and
+ * reads again every unit of the machine, and holds the starts behind it: the survivors of a power
+ * cut, taking over 150-300 units, waited 1-6 s for it under load before the first start.
  * A unit whose container's name is published is stopped (or restarted onto a new body) only once
  * the name was withdrawn and has drained (agent_names_drained()): the pass runs again then.
  * Changes that arrive while the reload is in flight are collected for one more pass. */
@@ -16,6 +21,33 @@
  * that wants it (fleet's TestInstallUnit). Only what we started is ours to stop, unless fenced. */
 static bool pulled_in(const Agent *a, const AgentUnit *u) {
         return u->file_install && u->assignment->desired == UNIT_DESIRED_LOADED && !agent_unit_fenced(a, u);
+}
+
+/* systemd's answer to the start of a unit written without a reload. Refused, it did not load the
+ * file (a name it keeps as not found, pinned by another unit, with the unit path's cache not yet
+ * outdated): the next pass reloads and starts it again. */
+static void on_fresh_start_queued(SystemdClient *s, const char *unit, const char *job, void *userdata) {
+        Agent *a = userdata;
+        AgentUnit *u;
+
+        u = hashmap_get(a->units, unit);
+        if (!u || !u->fresh)
+                return;
+        u->fresh = false;
+        if (job)
+                return;
+        log_info("systemd did not load %s for its start: reloading.", u->name);
+        u->started = false;
+        u->reread = true;
+        a->reload_wanted = true;
+        agent_schedule_reconcile(a);
+}
+
+/* Whether u's new file, the first this agent writes for it, may go without a reload: the pass
+ * starts it, and its body has no [Install] section (the links a reload reads). */
+static bool starts_without_reload(const Agent *a, const AgentUnit *u) {
+        return !u->file_hash && !u->assignment_install && u->assignment->desired == UNIT_DESIRED_LAUNCHED &&
+               !agent_unit_fenced(a, u) && !u->gave_up;
 }
 
 static void reconcile_after_reload(Agent *a) {
@@ -61,7 +93,12 @@ static void reconcile_after_reload(Agent *a) {
                         u->waiting_network = false;
                         /* StartUnit on a unit that already runs is a no-op in systemd: adopted
                          * units keep their processes. */
-                        r = agent_state_unit_job(a, u, u->changed ? "RestartUnit" : "StartUnit");
+                        /* A fresh unit has no old body's state to track (agent_state_unit_job()). */
+                        if (u->fresh)
+                                r = systemd_client_queue_job(a->systemd, "StartUnit", u->name,
+                                                             on_fresh_start_queued, a);
+                        else
+                                r = agent_state_unit_job(a, u, u->changed ? "RestartUnit" : "StartUnit");
                         if (r < 0) {
                                 log_warning_errno(r, "Failed to start %s: %m", u->name);
                                 continue;
@@ -138,7 +175,7 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
         int r;
 
         HASHMAP_FOREACH(u, a->units) {
-                bool had_install;
+                bool had_install, fresh;
 
                 if (u->disk_body)
                         continue;       /* not adopted nor dropped until the schedule was read */
@@ -220,6 +257,13 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                 }
 
                 if (streq_ptr(u->file_hash, u->assignment->hash)) {
+                        /* Written for a start that no longer comes (desired "loaded" since): the
+                         * reload loads it, for its load state. */
+                        if (u->fresh && !u->started && u->assignment->desired != UNIT_DESIRED_LAUNCHED) {
+                                u->fresh = false;
+                                u->reread = true;
+                                reload = true;
+                        }
                         if (!agent_unit_file_linked(a, u->name)) {
                                 r = agent_unit_file_write(a, u);
                                 if (r < 0)
@@ -234,6 +278,7 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                 if (u->file_hash)
                         u->changed = true;
                 had_install = u->file_install;
+                fresh = starts_without_reload(a, u);
                 r = agent_unit_file_write(a, u);
                 if (r < 0) {
                         log_error_errno(r, "Failed to write the unit file of %s: %m", u->name);
@@ -252,7 +297,8 @@ static int reconcile_before_reload(Agent *a, bool *ret_reload) {
                 /* A state read before this file (a unit assigned while the last reload ran is
                  * stopped and read before its file exists: "not-found") is the old one's. */
                 u->reread = true;
-                reload = true;
+                u->fresh = fresh;
+                reload = reload || !fresh;
         }
 
         *ret_reload = reload;
@@ -276,6 +322,7 @@ static int on_reconcile(sd_event_source *s, void *userdata) {
                 log_error_errno(r, "Failed to apply the schedule: %m");
                 return 0;
         }
+        reload = reload || a->reload_wanted;
         if (!reload) {
                 reconcile_after_reload(a);
                 return 0;
@@ -289,6 +336,7 @@ static int on_reconcile(sd_event_source *s, void *userdata) {
         }
         a->stats.n_reloads++;
         a->reloading = true;
+        a->reload_wanted = false;
         return 0;
 }
 

@@ -7,8 +7,11 @@
 # on another machine is measured, over several runs, for each agent_ttl. The clock starts just
 # before the kill command; "active elsewhere" is read from an etcd watch on the registry (P states/:
 # the agents' reports of systemd's ActiveState; P schedule/: the leader's reassignments, printed as
-# a breakdown), so every event is stamped as it arrives, not polled. Figures are printed, never
-# asserted. Needs root; uses its own cluster id and tears it down at the end.
+# a breakdown), so every event is stamped as it arrives, not polled. The takeover (lease expiry to
+# all active) is printed with its rate; with --stages each survivor's journal adds its own stages:
+# unit files written (fleetd's "Loading"), systemd's daemon-reloads, its first and last "Started".
+# Figures are printed, never asserted. Needs root; uses its own cluster id and tears it down at the
+# end.
 
 import argparse
 import base64
@@ -26,11 +29,13 @@ import benchlib  # noqa: E402
 from benchlib import Cluster, PREFIX, SRC, wait_for  # noqa: E402
 
 USAGE = """bench-failover.py [--build DIR] [--cluster ID] [--nodes N] [--units K] [--runs R]
-                         [--ttl T,...] [--victim other|leader]
+                         [--ttl T,...] [--victim other|leader] [--stages]
 
 Boots a local cluster of N nodes running DIR's fleetd with agent_ttl T, starts K units per node
 with DIR's fleetctl, power-cuts one node per run and prints the time until all of its units are
-active elsewhere (p50/p99 over R runs), for each T. Needs root, etcd and etcdctl.
+active elsewhere (p50/p99 over R runs), for each T, and the takeover: from the lease's expiry to
+all active, with its rate. --stages: each survivor's stages from its journal (files written,
+daemon-reloads, systemd's first and last start). Needs root, etcd and etcdctl.
 Targets: p50 <= TTL + 1.5 s, p99 <= TTL + 3 s."""
 
 
@@ -45,6 +50,8 @@ def parse_args():
         p.add_argument("--ttl", default="2,10", help="agent_ttl values in seconds (default 2,10)")
         p.add_argument("--victim", choices=["other", "leader"], default="other",
                        help="kill a node that is not the engine's leader (default), or the leader")
+        p.add_argument("--stages", action="store_true",
+                       help="read each survivor's journal for its stages of the takeover")
         return p.parse_args()
 
 
@@ -97,7 +104,34 @@ class StateWatch:
                 self.proc.wait()
 
 
-def one_run(c, units, victim_kind, bound, run):
+def stages(c, node, since, t0_real):
+        """A survivor's takeover from its journal, in seconds after the kill: fleetd's "Loading" lines
+        (unit files written), systemd's "Reloading." lines, its "Started failover-" lines."""
+        p = c.tool("exec", node, "journalctl", "-o", "short-unix", "--no-pager", "--since", "@%d" % since,
+                   check=False, timeout=60)
+        loads, reloads, starts = [], [], []
+        for line in p.stdout.splitlines():
+                ts, _, rest = line.partition(" ")
+                try:
+                        t = float(ts) - t0_real
+                except ValueError:
+                        continue
+                if t < 0:
+                        continue        # --since has whole seconds: the lines before the kill
+                if "fleetd[" in rest and ": Loading failover-" in rest:
+                        loads.append(t)
+                elif "systemd[1]: Reloading." in rest:
+                        reloads.append(t)
+                elif "systemd[1]: Started failover-" in rest:
+                        starts.append(t)
+        return loads, reloads, starts
+
+
+def span(v):
+        return "%.2f-%.2fs" % (min(v), max(v)) if v else "none"
+
+
+def one_run(c, units, victim_kind, bound, run, want_stages=False):
         if c.fleetctl("start", "--no-block", *[u for u in units], cwd=c.unit_dir).returncode != 0:
                 raise RuntimeError("fleetctl start failed")
         where = wait_for(lambda: placement(c, units), 120, 0.5)
@@ -119,6 +153,7 @@ def one_run(c, units, victim_kind, bound, run):
         watch = StateWatch(c, rev + 1)
         time.sleep(0.3)
         t0 = time.monotonic()
+        t0_real = time.time()
         c.tool("kill", nodes[victim])
         t_kill = time.monotonic() - t0
 
@@ -163,7 +198,11 @@ def one_run(c, units, victim_kind, bound, run):
 
         result = {"node": nodes[victim], "units": len(moved), "kill": t_kill,
                   "total": done - t0 if done else None, "detect": gone - t0 if gone else None,
-                  "assigned": assigned - t0 if assigned else None}
+                  "assigned": assigned - t0 if assigned else None, "stages": {}}
+        if want_stages:
+                for mid, n in sorted(nodes.items(), key=lambda kv: kv[1]):
+                        if mid != victim:
+                                result["stages"][n] = stages(c, n, int(t0_real) - 1, t0_real)
         c.tool("start", nodes[victim])
         c.fleetctl("destroy", *units)
         wait_for(lambda: not c.get_prefix("states/")[0] and len(c.machines()) == len(nodes), 120, 0.5)
@@ -194,9 +233,9 @@ def bench_ttl(c, args, ttl):
         print("agent_ttl %ds: %d nodes, %d units per node, kill a%s node, %d runs"
               % (ttl, args.nodes, args.units, " leader" if args.victim == "leader" else "n other", args.runs),
               flush=True)
-        totals, detects, assigns = [], [], []
+        totals, detects, assigns, takeovers = [], [], [], []
         for r in range(args.runs):
-                res = one_run(c, units, args.victim, ttl + 60, r)
+                res = one_run(c, units, args.victim, ttl + 60, r, args.stages)
                 if res["total"] is None:
                         print("  run %2d: node%d, %d units: NOT all active elsewhere within %ds"
                               % (r + 1, res["node"], res["units"], ttl + 60), flush=True)
@@ -210,12 +249,25 @@ def bench_ttl(c, args, ttl):
                       "after %s, all active elsewhere after %.2fs"
                       % (r + 1, res["node"], res["kill"], res["units"], secs(res["detect"]), secs(res["assigned"]),
                          res["total"]), flush=True)
+                if res["detect"] is not None:
+                        took = res["total"] - res["detect"]
+                        takeovers.append(took)
+                        print("          takeover: %d units active %.2fs after the lease expired (%.0f units/s)"
+                              % (res["units"], took, res["units"] / took if took > 0 else 0), flush=True)
+                for n, (loads, reloads, starts) in res["stages"].items():
+                        print("          node%d: %d files written %s, %d daemon-reloads %s, %d started %s"
+                              % (n, len(loads), span(loads), len(reloads),
+                                 " ".join("%.2fs" % t for t in reloads) or "", len(starts), span(starts)),
+                              flush=True)
         if totals:
                 print("agent_ttl %ds: failover p50 %.2fs p99 %.2fs (min %.2f, max %.2f, %d/%d runs); "
                       "lease expiry seen p50 %s, all reassigned p50 %s; target p50 <= %.1fs, p99 <= %.1fs"
                       % (ttl, percentile(totals, 50), percentile(totals, 99), min(totals), max(totals),
                          len(totals), args.runs, secs(percentile(detects, 50) if detects else None),
                          secs(percentile(assigns, 50) if assigns else None), ttl + 1.5, ttl + 3), flush=True)
+        if takeovers:
+                print("agent_ttl %ds: takeover of %d units (lease expiry to all active) p50 %.2fs, max %.2fs"
+                      % (ttl, args.units, percentile(takeovers, 50), max(takeovers)), flush=True)
         c.tool("down")
 
 
