@@ -80,6 +80,10 @@ check "... and not cluster 42's network" \
 is "$?" 7 "node1 of 41 reaches node2 of 41 (connection refused, not a timeout)"
 isnt "$("$C" -c 41 exec 1 cat /etc/machine-id)" "$("$C" -c 42 exec 1 cat /etc/machine-id)" \
         "node1 of 41 and node1 of 42 are different machines"
+# CNI's state (host-local's leases and last address) is each machine's, as on real machines.
+check "a file in node1's /var/lib/cni" "$C" -c 41 exec 1 sh -c 'mkdir -p /var/lib/cni/networks && touch /var/lib/cni/networks/only-node1'
+check "... is not in node2's, nor the host's" \
+        bash -c "! '$C' -c 41 exec 2 test -e /var/lib/cni/networks/only-node1 && ! test -e /var/lib/cni/networks/only-node1"
 
 # ------------------------------------------------------------------ exec, run, env, share
 is "$(cd "$TOP_SRCDIR" && "$C" -c 41 exec 1 pwd)" "$TOP_SRCDIR" "exec keeps the working directory"
