@@ -8,6 +8,7 @@
 
 #include "agent-internal.h"
 #include "container-address.h"
+#include "container-announce.h"
 #include "log.h"
 #include "runtime-inspect.h"
 #include "strv.h"
@@ -168,21 +169,28 @@ static void on_probe_exit(sd_event_source *s, const char *output, bool success, 
 /* The address without a process start, if the kernel tells it unambiguously. Returns 1 if found. */
 static int probe_kernel(Agent *a, AgentUnit *u) {
         _cleanup_free_ char *dir = NULL;
+        pid_t pid = 0;
         int r;
 
         if (!streq(u->name_spec->runtime, "podman"))
                 return 0;
         r = container_address_unit_cgroup(u->name, &dir);
         if (r >= 0)
-                r = container_address_of_cgroup(dir, &u->address);
+                r = container_address_of_cgroup(dir, &u->address, &pid);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0) {
                 log_debug_errno(r, "%s: no address from the kernel (%m), asking %s.", u->name, u->name_spec->runtime);
                 return 0;
         }
-        log_info("Publishing the name of %s: container %s, address %s (from its namespace).", u->name,
-                 u->name_spec->container, u->address);
+        /* Before the name: whoever resolves it then reaches this container, not a MAC its address
+         * had before (container-announce.h). */
+        r = container_announce(pid, u->address);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot announce the address %s of container %s, ignoring: %m", u->name,
+                                  u->address, u->name_spec->container);
+        log_info("Publishing the name of %s: container %s, address %s (from its namespace%s).", u->name,
+                 u->name_spec->container, u->address, r >= 0 ? ", announced" : "");
         agent_schedule_publish(a);
         return 1;
 }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "container-address.h"
@@ -107,7 +108,7 @@ static int walk(const char *dir, unsigned depth, ino_t own, ino_t *ns, char foun
         return 0;
 }
 
-int container_address_of_cgroup(const char *dir, char **ret) {
+int container_address_of_cgroup(const char *dir, char **ret, pid_t *ret_pid) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         char pid[16] = "";
         ino_t own = 0, ns = 0;
@@ -130,7 +131,10 @@ int container_address_of_cgroup(const char *dir, char **ret) {
         r = read_full_file(path, &text, NULL, 4 * 1024 * 1024);
         if (r < 0)
                 return r;
-        return container_address_parse_fib_trie(text, ret);
+        r = container_address_parse_fib_trie(text, ret);
+        if (r >= 0 && ret_pid)
+                *ret_pid = (pid_t) atoi(pid);
+        return r;
 }
 
 int container_address_unit_cgroup(const char *unit, char **ret) {
