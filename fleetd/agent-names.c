@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,27 +128,44 @@ static void probe_retry_later(Agent *a, AgentUnit *u) {
                 log_warning_errno(r, "%s: cannot retry reading the container's address: %m", u->name);
 }
 
-/* The first IPv4 address in the runtime's answer, or NULL. */
-static char *parse_address(const char *out) {
+/* The runtime's answer "PID ADDRESS": the first IPv4 address, or NULL; *ret_pid the container's
+ * first process (0 when it is not running). */
+static char *parse_address(const char *out, pid_t *ret_pid) {
         _cleanup_strv_free_ char **words = strv_split(out, WHITESPACE);
         struct in_addr ia;
 
+        *ret_pid = words && words[0] ? (pid_t) atoi(words[0]) : 0;
         STRV_FOREACH(w, words)
                 if (inet_pton(AF_INET, *w, &ia) == 1)
                         return strdup(*w);
         return NULL;
 }
 
+/* Before the name: whoever resolves it then reaches this container, not a MAC its address had
+ * before (container-announce.h). Returns true if announced. */
+static bool announce(AgentUnit *u, pid_t pid) {
+        int r;
+
+        if (pid <= 0)
+                return false;
+        r = container_announce(pid, u->address);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot announce the address %s of container %s, ignoring: %m", u->name,
+                                  u->address, u->name_spec->container);
+        return r >= 0;
+}
+
 static void on_probe_exit(sd_event_source *s, const char *output, bool success, void *userdata) {
         NameProbe *probe = userdata;
         Agent *a = probe->agent;
         AgentUnit *u;
+        pid_t pid = 0;
 
         u = hashmap_get(a->units, probe->unit);
         if (!u || u->name_probe != s)
                 return;
         if (success)
-                u->address = parse_address(output);
+                u->address = parse_address(output, &pid);
         u->name_probe = sd_event_source_unref(u->name_probe);   /* frees probe: nothing of it below */
         if (!unit_publishable(u)) {
                 u->address = mfree(u->address);
@@ -161,8 +179,8 @@ static void on_probe_exit(sd_event_source *s, const char *output, bool success, 
                 probe_retry_later(a, u);
                 return;
         }
-        log_info("Publishing the name of %s: container %s, address %s.", u->name, u->name_spec->container,
-                 u->address);
+        log_info("Publishing the name of %s: container %s, address %s%s.", u->name, u->name_spec->container,
+                 u->address, announce(u, pid) ? " (announced)" : "");
         agent_schedule_publish(a);
 }
 
@@ -183,14 +201,8 @@ static int probe_kernel(Agent *a, AgentUnit *u) {
                 log_debug_errno(r, "%s: no address from the kernel (%m), asking %s.", u->name, u->name_spec->runtime);
                 return 0;
         }
-        /* Before the name: whoever resolves it then reaches this container, not a MAC its address
-         * had before (container-announce.h). */
-        r = container_announce(pid, u->address);
-        if (r < 0)
-                log_warning_errno(r, "%s: cannot announce the address %s of container %s, ignoring: %m", u->name,
-                                  u->address, u->name_spec->container);
         log_info("Publishing the name of %s: container %s, address %s (from its namespace%s).", u->name,
-                 u->name_spec->container, u->address, r >= 0 ? ", announced" : "");
+                 u->name_spec->container, u->address, announce(u, pid) ? ", announced" : "");
         agent_schedule_publish(a);
         return 1;
 }
@@ -211,7 +223,7 @@ static int probe_start(Agent *a, AgentUnit *u) {
         }
         probe->agent = a;
         r = runtime_inspect_start(a->event, u->name_spec->runtime,
-                                  "{{(index .NetworkSettings.Networks \"" CLUSTER_NETWORK_NAME "\").IPAddress}}",
+                                  "{{.State.Pid}} {{(index .NetworkSettings.Networks \"" CLUSTER_NETWORK_NAME "\").IPAddress}}",
                                   u->name_spec->container, on_probe_exit, probe, name_probe_free, &u->name_probe);
         if (r == -ENOMEM)
                 return log_oom();
