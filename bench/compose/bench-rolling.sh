@@ -13,7 +13,8 @@
 # log of its container (k8s-file: not in the unit's journal) between the update's start and end.
 # usage: bench-rolling.sh BUILD_DIR [N [P [ORDERS]]]   (defaults: 30 replicas, parallelism 5,
 # ORDERS "start-first stop-first": one update each, one after the other; BENCH_KEEP=1 leaves the
-# cluster up; BENCH_DRAIN=S makes each replica serve S seconds after its SIGTERM)
+# cluster up; BENCH_DRAIN=S makes each replica serve S seconds after its SIGTERM; web has a
+# healthcheck, BENCH_NO_HEALTHCHECK=1 drops it)
 set -euo pipefail
 BUILD=$(readlink -f "${1:?usage: bench-rolling.sh BUILD_DIR [N [P [ORDERS]]]}")
 N=${2:-30}
@@ -67,6 +68,12 @@ if [ -n "${BENCH_GARP:-}" ]; then
         CAPS="cap_add: [NET_RAW]"
 fi
 
+# web's readiness: a copy's name is published (and compose up counts it started) once its
+# healthcheck passes, as a zero-downtime update needs; without one, a name is published once the
+# unit is active, and httpd may not listen yet. BENCH_NO_HEALTHCHECK=1: none.
+HEALTH='healthcheck: {test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"], interval: 5s, timeout: 5s, retries: 3}'
+[ -z "${BENCH_NO_HEALTHCHECK:-}" ] || HEALTH=""
+
 # The client: each request resolves web again and takes one of its addresses at random (busybox
 # nc alone connects to the first, which dnsmasq does not rotate: the client would ask one replica).
 CLIENT_CMD='while :; do ip=$$(nslookup web 2>/dev/null | awk -v s=$$RANDOM '"'"'/^Name:/ { n = 1 } n && /^Address/ { a[k++] = $$NF } END { srand(s); if (k) print a[int(rand() * k)] }'"'"'); r=; [ -n \"$$ip\" ] && r=$$(printf '"'"'GET / HTTP/1.0\\r\\n\\r\\n'"'"' | nc -w 2 $$ip 8080 2>/dev/null | tail -n 1); echo \"req $${r:-FAIL $${ip:-no-address}}\"; sleep 0.1; done'
@@ -88,6 +95,7 @@ services:
     command: ["sh", "-c", "$WEB_CMD"]
     stop_grace_period: $GRACE
     $CAPS
+    $HEALTH
     deploy:
       replicas: $N
       update_config: {parallelism: $P, order: $2, monitor: 0s, failure_action: pause}
