@@ -5,7 +5,8 @@
 #   2. builds with -Werror and runs every suite: unit, integration (real etcd), cluster
 #      (the local cluster: real systemd as PID 1 per node, real etcd)
 #   3. builds again with ASan+UBSan and runs the unit and integration suites under them
-#   4. prints "N passed, N failed" and exits non-zero if anything failed
+#   4. prints what each failed test said (its failed TAP points and their diagnostics, or the end
+#      of its output), then "N passed, N failed", and exits non-zero if anything failed
 #
 # Environment: BUILD_ROOT (default: <source>/build-test), MESON_TEST_ARGS (extra meson test args).
 set -uo pipefail
@@ -46,11 +47,41 @@ run_build() {   # run_build NAME "meson setup args" "meson test args"
         count "$dir"
 }
 
+# digest BUILD...: each failed test's "not ok" lines with the "#" lines after them (or, with none,
+# the last lines it printed), last in the output, where a reader of its tail finds them.
+digest() {
+        python3 - "$@" <<'PY'
+import json, sys
+for build in sys.argv[1:]:
+    try:
+        lines = open(build + "/meson-logs/testlog.json").read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        t = json.loads(line)
+        if t["result"] in ("OK", "SKIP", "EXPECTEDFAIL"):
+            continue
+        print("--- %s: %s after %.0f s" % (t["name"], t["result"], t["duration"]))
+        out = (t.get("stdout") or "").splitlines()
+        keep, take = [], False
+        for l in out:
+            if l.startswith("not ok") or l.startswith("Bail out"):
+                take = True
+            elif not l.startswith("#"):
+                take = False
+            if take:
+                keep.append(l[:300])
+        for l in (keep or out[-25:])[:60]:
+            print("    " + l[:300])
+PY
+}
+
 mkdir -p "$BUILD_ROOT"
 run_build main "--werror -Dbuildtype=debugoptimized" ""
 run_build sanitizers "--werror -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false" \
         "--suite unit --suite integration --timeout-multiplier 3"
 
 echo
+[ "$failed" -eq 0 ] || digest "$BUILD_ROOT/main" "$BUILD_ROOT/sanitizers"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
