@@ -32,7 +32,9 @@ typedef struct FailureCounter {
 typedef enum AgentDrain {
         AGENT_DRAIN_NONE,
         AGENT_DRAIN_WITHDRAWING,        /* the name's delete is to be written */
-        AGENT_DRAIN_WAITING,            /* it was: the drain period runs */
+        AGENT_DRAIN_ACKING,             /* it was (at drain_revision): until every machine's DNS
+                                         * has followed (agent-name-acks.c) */
+        AGENT_DRAIN_WAITING,            /* they have: the drain period runs */
         AGENT_DRAIN_DONE,               /* the unit may be stopped */
         AGENT_DRAIN_STOPPED,            /* the stop was sent: nothing is published until systemd
                                          * reports the unit other than active, or the job ended */
@@ -82,6 +84,7 @@ typedef struct AgentUnit {
         int64_t name_published_lease;
         bool name_delete_in_flight;     /* its delete is in the publishing txn under way */
         AgentDrain drain;
+        int64_t drain_revision;         /* the revision its name's delete was written at */
         sd_event_source *drain_timer;
 
         /* its container's health (agent-health.c) */
@@ -208,6 +211,15 @@ struct Agent {
 
         /* the units this machine's units depend on (agent-depends.c) */
         Hashmap *depend_watches;        /* unit -> AgentDependWatch */
+
+        /* how far each machine's DNS follows the names (agent-name-acks.c) */
+        Hashmap *name_acks;             /* machine id -> its revision */
+        EtcdCall *name_acks_call;
+        EtcdWatch *name_acks_watch;
+        sd_event_source *name_acks_retry;
+        int64_t names_applied;          /* this machine's, from its DNS (0: none here) */
+        int64_t names_applied_written;  /* as last put in a publishing txn */
+        int64_t names_applied_lease;    /* the lease it was put under */
 
         AgentStats stats;
 };
@@ -351,10 +363,27 @@ int agent_names_unit_gone(Agent *a, AgentUnit *u);
 void agent_names_unit_clear(AgentUnit *u);
 /* Add the name puts and deletes that are due to t (the state publishing txn). Returns 0 or -ENOMEM. */
 int agent_names_publish_build(Agent *a, EtcdTxn *t);
-/* The publishing txn succeeded / failed (everything is written again) / the lease is gone. */
-void agent_names_published(Agent *a);
+/* The publishing txn succeeded (at revision) / failed (everything is written again) / the lease
+ * is gone. */
+void agent_names_published(Agent *a, int64_t revision);
 void agent_names_publish_failed(Agent *a);
 void agent_names_forget(Agent *a);
+
+/* Some machine's DNS went further, or a machine came or went: drains waiting for them go on. */
+void agent_names_acks_changed(Agent *a);
+
+/* agent-name-acks.c: how far each machine's DNS follows the names, P names-applied/<machine>. */
+/* Read and then watch every machine's record. Failures are retried. Returns 0 or -ENOMEM. */
+int agent_name_acks_start(Agent *a);
+/* Release the watch and the records (agent_free()). */
+void agent_name_acks_done(Agent *a);
+/* Whether every machine with a record has followed the names up to revision (true with none). */
+bool agent_name_acks_reached(Agent *a, int64_t revision);
+/* The machines that have not, space-separated (malloc'd; NULL on OOM), for a log line. */
+char *agent_name_acks_behind(Agent *a, int64_t revision);
+/* Add the put of this machine's record to t (the state publishing txn), if it changed or the
+ * lease did. Returns 0 or -ENOMEM. */
+int agent_name_acks_publish_build(Agent *a, EtcdTxn *t);
 
 /* agent-objects.c: the secrets and configs of this machine's units. */
 /* Read and watch P secrets/ and P configs/. Failures are retried. Returns 0 or -ENOMEM. */

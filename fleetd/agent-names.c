@@ -29,6 +29,10 @@
 /* How long a drain waits for its withdrawal to be written (etcd unreachable) before the period is
  * counted from the request instead: the stop is not held for ever. */
 #define DRAIN_WRITE_MAX_USEC (10 * USEC_PER_SEC)
+/* How long a drain waits for the machines' DNS to follow the withdrawal (agent-name-acks.c) before
+ * the period starts anyway: a machine whose fleetd is frozen neither follows nor loses its lease
+ * for up to a TTL. */
+#define DRAIN_ACK_MAX_USEC (10 * USEC_PER_SEC)
 
 extern char **environ;
 
@@ -257,6 +261,8 @@ void agent_names_on_state(Agent *a, AgentUnit *u) {
 }
 
 /* The drain period is over (or its withdrawal could not be written in time): the pass may stop u. */
+static void drain_wait(Agent *a, AgentUnit *u, uint64_t usec);
+
 static int on_drain_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         NameProbe *probe = userdata;
         Agent *a = probe->agent;
@@ -264,6 +270,16 @@ static int on_drain_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (!u || u->drain_timer != s)
                 return 0;
+        if (u->drain == AGENT_DRAIN_ACKING) {
+                _cleanup_free_ char *behind = agent_name_acks_behind(a, u->drain_revision);
+
+                log_warning("%s: the DNS of %s did not follow the withdrawal of its name in %.3g s; "
+                            "stopping it %.3g s from now anyway.", u->name, strna(behind),
+                            (double) DRAIN_ACK_MAX_USEC / USEC_PER_SEC, (double) a->name_drain_usec / USEC_PER_SEC);
+                u->drain = AGENT_DRAIN_WAITING;
+                drain_wait(a, u, a->name_drain_usec);   /* frees probe */
+                return 0;
+        }
         if (u->drain == AGENT_DRAIN_WITHDRAWING)
                 log_warning("%s: the withdrawal of its name was not written in time; stopping it anyway.", u->name);
         u->drain = AGENT_DRAIN_DONE;
@@ -287,14 +303,14 @@ bool agent_names_drained(Agent *a, AgentUnit *u) {
         /* A fence stops at once: the lease, and the names with it, may be gone before any period. */
         if (agent_unit_fenced(a, u) || u->drain == AGENT_DRAIN_DONE)
                 return true;
-        if (u->drain == AGENT_DRAIN_WITHDRAWING || u->drain == AGENT_DRAIN_WAITING)
+        if (u->drain == AGENT_DRAIN_WITHDRAWING || u->drain == AGENT_DRAIN_ACKING || u->drain == AGENT_DRAIN_WAITING)
                 return false;
         if (a->name_drain_usec == 0 || (!u->name_published && !u->name_delete_in_flight))
                 return true;
         u->drain = AGENT_DRAIN_WITHDRAWING;
         drain_wait(a, u, a->name_drain_usec + DRAIN_WRITE_MAX_USEC);
-        log_info("Withdrawing the name of %s, stopping it %.3g s after.", u->name,
-                 (double) a->name_drain_usec / USEC_PER_SEC);
+        log_info("Withdrawing the name of %s, stopping it %.3g s after every machine's DNS has followed.",
+                 u->name, (double) a->name_drain_usec / USEC_PER_SEC);
         agent_schedule_publish(a);
         return u->drain == AGENT_DRAIN_DONE;
 }
@@ -357,6 +373,8 @@ void agent_names_forget(Agent *a) {
 void agent_names_publish_failed(Agent *a) {
         AgentUnit *u;
 
+        a->names_applied_lease = 0;
+
         HASHMAP_FOREACH(u, a->units) {
                 u->name_published_lease = 0;
                 /* Not knowing whether it was deleted, delete it again. */
@@ -370,7 +388,15 @@ void agent_names_publish_failed(Agent *a) {
         a->name_deletes_in_flight = strv_free(a->name_deletes_in_flight);
 }
 
-void agent_names_published(Agent *a) {
+/* The period starts once every machine's DNS has followed the withdrawal at u->drain_revision. */
+static void drain_acked(Agent *a, AgentUnit *u) {
+        log_debug("%s: no DNS gives out its name any more, stopping it in %.3g s.", u->name,
+                  (double) a->name_drain_usec / USEC_PER_SEC);
+        u->drain = AGENT_DRAIN_WAITING;
+        drain_wait(a, u, a->name_drain_usec);
+}
+
+void agent_names_published(Agent *a, int64_t revision) {
         AgentUnit *u;
 
         a->name_deletes_in_flight = strv_free(a->name_deletes_in_flight);
@@ -378,14 +404,24 @@ void agent_names_published(Agent *a) {
                 if (!u->name_delete_in_flight)
                         continue;
                 u->name_delete_in_flight = false;
-                /* Withdrawn: every machine's DNS follows within a moment; the period starts. */
-                if (u->drain == AGENT_DRAIN_WITHDRAWING) {
-                        log_debug("%s: its name is withdrawn, stopping it in %.3g s.", u->name,
-                                  (double) a->name_drain_usec / USEC_PER_SEC);
-                        u->drain = AGENT_DRAIN_WAITING;
-                        drain_wait(a, u, a->name_drain_usec);
+                if (u->drain != AGENT_DRAIN_WITHDRAWING)
+                        continue;
+                u->drain_revision = revision;
+                if (agent_name_acks_reached(a, revision))
+                        drain_acked(a, u);
+                else {
+                        u->drain = AGENT_DRAIN_ACKING;
+                        drain_wait(a, u, DRAIN_ACK_MAX_USEC);
                 }
         }
+}
+
+void agent_names_acks_changed(Agent *a) {
+        AgentUnit *u;
+
+        HASHMAP_FOREACH(u, a->units)
+                if (u->drain == AGENT_DRAIN_ACKING && agent_name_acks_reached(a, u->drain_revision))
+                        drain_acked(a, u);
 }
 
 static int name_json(Agent *a, AgentUnit *u, char **ret) {
@@ -472,5 +508,5 @@ int agent_names_publish_build(Agent *a, EtcdTxn *t) {
                         u->name_delete_in_flight = true;
                 }
         }
-        return 0;
+        return agent_name_acks_publish_build(a, t);
 }

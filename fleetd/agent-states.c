@@ -206,7 +206,7 @@ static void on_published(EtcdClient *c, int error, const EtcdResponse *response,
 
         if (error >= 0) {
                 a->deletes_in_flight = strv_free(a->deletes_in_flight);
-                agent_names_published(a);
+                agent_names_published(a, response->revision);
                 agent_schedule_publish(a);
                 return;
         }

@@ -195,6 +195,9 @@ int agent_start(Agent *a) {
         r = agent_objects_start(a);
         if (r < 0)
                 return r;
+        r = agent_name_acks_start(a);
+        if (r < 0)
+                return r;
         r = agent_registration_start(a);
         if (r < 0)
                 return r;
@@ -372,6 +375,7 @@ Agent *agent_free(Agent *a) {
         systemd_client_free(a->systemd);
         agent_objects_done(a);
         agent_depends_done(a);
+        agent_name_acks_done(a);
 
         hashmap_free_with_destructor(a->units, agent_unit_free_void);
         set_free_free(a->state_deletes);

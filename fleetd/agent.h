@@ -87,6 +87,9 @@ void agent_set_network(Agent *a, bool ready, const char *status);
 
 /* Change whether a lease that may expire stops the non-global units (SIGHUP). */
 void agent_set_fence_on_lease_loss(Agent *a, bool b);
+/* This machine's DNS follows the names up to revision (names_dns_set_applied_handler()): published
+ * with the states for the machines that withdraw names (agent-name-acks.c). */
+void agent_name_acks_set_local(Agent *a, int64_t revision);
 /* Change AgentConfig.name_drain_usec (SIGHUP); drains under way keep their period. */
 void agent_set_name_drain(Agent *a, uint64_t usec);
 

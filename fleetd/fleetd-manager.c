@@ -281,6 +281,12 @@ static void on_network_status(Network *n, bool ready, const char *status, void *
         (void) sd_notifyf(false, "STATUS=Machine %s; cluster network: %s", m->machine_id, status);
 }
 
+static void on_names_applied(int64_t revision, void *userdata) {
+        Manager *m = userdata;
+
+        agent_name_acks_set_local(m->agent, revision);
+}
+
 static void on_name_record(const char *key, const RegistryName *n, void *userdata) {
         Manager *m = userdata;
         int r;
@@ -440,6 +446,8 @@ int manager_start(Manager *m) {
                 r = names_dns_new(&m->dns, m->event, m->etcd, &dc);
                 if (r < 0)
                         return log_error_errno(r, "Failed to set up the cluster DNS (dns_domain=%s): %m", c->dns_domain);
+                /* Machines withdrawing a name wait for this machine's DNS through the agent. */
+                names_dns_set_applied_handler(m->dns, on_names_applied, m);
                 r = names_dns_start(m->dns, agent_get_systemd(m->agent));
                 if (r < 0)
                         return log_error_errno(r, "Failed to start the cluster DNS in %s: %m", c->dns_hosts_directory);

@@ -22,7 +22,7 @@ static void help(void) {
                "  --units_directory=DIR      where unit files are written (default /run/fleet/units/)\n"
                "  --verbosity=N              1 or more logs debug messages\n"
                "  --fence_on_lease_loss=BOOL stop non-global units when the lease may expire (default true)\n"
-               "  --name_drain=DUR           withdraw a container's name this long before its unit stops (default 2s)\n"
+               "  --name_drain=DUR           stop a unit this long after every DNS dropped its name (default 2s)\n"
                "  --disable_dns              no cluster DNS (fleet-dns.service, dnsmasq) on this machine\n"
                "  --dns_domain=DOMAIN        the cluster's DNS domain (default fleet)\n"
                "  --dns_address=IP           where this machine's DNS answers containers (default 169.254.53.53)\n"

@@ -35,6 +35,9 @@ struct NamesDns {
         Set *files;                     /* owns its names: the files in hosts_dir that are ours */
         names_dns_record_handler_t on_record;
         void *on_record_userdata;
+        names_dns_applied_handler_t on_applied;
+        void *on_applied_userdata;
+        int64_t applied;                /* the revision the files follow the names up to */
         NamesDnsStats stats;
 };
 
@@ -120,6 +123,14 @@ static int apply_delete(NamesDns *d, const EtcdKeyValue *kv) {
 
 static int names_dns_sync(NamesDns *d);
 
+static void applied(NamesDns *d, int64_t revision) {
+        if (revision <= d->applied)
+                return;
+        d->applied = revision;
+        if (d->on_applied)
+                d->on_applied(revision, d->on_applied_userdata);
+}
+
 static int on_sync_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         NamesDns *d = userdata;
 
@@ -141,6 +152,7 @@ static void sync_later(NamesDns *d) {
 static void on_watch(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_events, int64_t revision,
                      void *userdata) {
         NamesDns *d = userdata;
+        int64_t last = 0;
         int r;
 
         if (error < 0) {
@@ -156,7 +168,12 @@ static void on_watch(EtcdWatch *w, int error, const EtcdEvent *events, size_t n_
                 r = events[i].type == ETCD_EVENT_PUT ? apply_put(d, &events[i].kv) : apply_delete(d, &events[i].kv);
                 if (r == -ENOMEM)
                         log_oom();
+                last = MAX(last, events[i].kv.mod_revision);
         }
+        /* The events' own revision, not the header's: etcd may send a backlog in several parts
+         * under one header revision. A file that could not be written is no reason to hold back
+         * the others' drains (it was logged). */
+        applied(d, last);
 }
 
 static void on_synced(EtcdClient *c, int error, const EtcdResponse *response, void *userdata) {
@@ -192,6 +209,7 @@ static void on_synced(EtcdClient *c, int error, const EtcdResponse *response, vo
                         (void) remove_file(d, de->d_name);
 
         d->stats.n_syncs++;
+        applied(d, response->revision);
         log_debug("Service names read at revision %" PRIi64 ": %zu records.", response->revision, (size_t) set_size(seen));
         r = etcd_watch_new(&d->watch, d->etcd, d->names_prefix, ETCD_PREFIX, response->revision + 1, on_watch, d);
         if (r < 0) {
@@ -322,6 +340,12 @@ void names_dns_set_record_handler(NamesDns *d, names_dns_record_handler_t handle
         assert(d);
         d->on_record = handler;
         d->on_record_userdata = userdata;
+}
+
+void names_dns_set_applied_handler(NamesDns *d, names_dns_applied_handler_t handler, void *userdata) {
+        assert(d);
+        d->on_applied = handler;
+        d->on_applied_userdata = userdata;
 }
 
 const NamesDnsStats *names_dns_get_stats(const NamesDns *d) {

@@ -48,6 +48,12 @@ const NamesDnsStats *names_dns_get_stats(const NamesDns *d);
  * watch this way. */
 typedef void (*names_dns_record_handler_t)(const char *key, const RegistryName *n, void *userdata);
 void names_dns_set_record_handler(NamesDns *d, names_dns_record_handler_t handler, void *userdata);
+/* Told the etcd revision up to which the hosts files follow P names/, each time it grows (after a
+ * read, after the files of a watch batch are written). The agent publishes it
+ * (registry_names_applied_key()) so that a machine withdrawing a name knows when no DNS of the
+ * cluster gives it out any more. */
+typedef void (*names_dns_applied_handler_t)(int64_t revision, void *userdata);
+void names_dns_set_applied_handler(NamesDns *d, names_dns_applied_handler_t handler, void *userdata);
 /* Stop watching; files and dnsmasq stay (the next fleetd takes them over). Accepts NULL. */
 NamesDns *names_dns_free(NamesDns *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NamesDns *, names_dns_free);

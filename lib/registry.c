@@ -146,6 +146,24 @@ char *registry_names_prefix(const char *prefix) {
         return key_join(prefix, "names", "", NULL);
 }
 
+char *registry_names_applied_key(const char *prefix, const char *machine_id) {
+        return key_join(prefix, "names-applied", machine_id, NULL);
+}
+
+char *registry_names_applied_prefix(const char *prefix) {
+        return key_join(prefix, "names-applied", "", NULL);
+}
+
+const char *registry_names_applied_key_machine(const char *prefix, const char *key) {
+        const char *rest;
+
+        assert(prefix);
+
+        rest = key ? startswith(key, prefix) : NULL;
+        rest = rest ? startswith(rest, "names-applied/") : NULL;
+        return rest && registry_machine_id_is_valid(rest) ? rest : NULL;
+}
+
 /* Split "x/y" (two == true) or "x" (two == false) into validated, malloc'd parts. */
 static int key_split(const char *rest, bool two, bool (*valid_a)(const char *), bool (*valid_b)(const char *),
                      char **ret_a, char **ret_b) {

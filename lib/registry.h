@@ -79,6 +79,15 @@ char *registry_cordon_key(const char *prefix, const char *machine_id);
 char *registry_cordons_prefix(const char *prefix);                           /* P cordons/ */
 char *registry_name_key(const char *prefix, const char *unit, const char *machine_id);
 char *registry_names_prefix(const char *prefix);                             /* P names/ */
+/* How far a machine's DNS has read P names/: the etcd revision up to which its hosts files follow
+ * the names (a decimal), under the machine's lease. A machine withdrawing a name stops the
+ * container only once every machine's revision has passed the delete's. Outside P names/, so that
+ * writing it wakes no names watch. */
+char *registry_names_applied_key(const char *prefix, const char *machine_id);
+char *registry_names_applied_prefix(const char *prefix);                     /* P names-applied/ */
+/* The machine id of a key under registry_names_applied_prefix(), borrowed from key, or NULL for any
+ * other key or an invalid id. */
+const char *registry_names_applied_key_machine(const char *prefix, const char *key);
 /* The cluster network's subnet leases. subnet_name is subnet_to_key_name()'s "a.b.c.d-len". The
  * key is created with a create-only txn, so two machines never hold one subnet. */
 char *registry_subnet_key(const char *prefix, const char *subnet_name);

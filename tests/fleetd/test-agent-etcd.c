@@ -667,6 +667,99 @@ static void test_name_drain(void) {
         agent_set_name_drain(a, 0);
 }
 
+#define OTHER "fedcba9876543210fedcba9876543210"
+
+static void put_applied(const char *machine, int64_t revision) {
+        _cleanup_free_ char *key = registry_names_applied_key(PREFIX, machine), *v = NULL;
+
+        assert_se(key && asprintf(&v, "%" PRIi64, revision) > 0);
+        assert_se(etcd_sync_put(etcd, key, v, strlen(v), 0, 0, NULL) == 0);
+}
+
+static int64_t etcd_revision(void) {
+        _cleanup_(etcd_response_freep) EtcdResponse *r = NULL;
+        EtcdRangeOptions o = { .key = PREFIX "no-such-key" };
+
+        assert_se(etcd_sync_range(etcd, &o, &r) >= 0);
+        return r->revision;
+}
+
+static bool applied_is(const char *machine, int64_t revision) {
+        _cleanup_(etcd_response_freep) EtcdResponse *r = NULL;
+        _cleanup_free_ char *key = registry_names_applied_key(PREFIX, machine), *v = NULL;
+        EtcdRangeOptions o = { .key = key };
+
+        assert_se(etcd_sync_range(etcd, &o, &r) >= 0);
+        if (r->n_kvs != 1)
+                return false;
+        assert_se(asprintf(&v, "%" PRIi64, revision) > 0);
+        return r->kvs[0].value_size == strlen(v) && memcmp(r->kvs[0].value, v, strlen(v)) == 0 &&
+               r->kvs[0].lease == a->lease_id;
+}
+
+static void named_running(void) {
+        assign("named.service", NAMED, UNIT_DESIRED_LAUNCHED);
+        ok(RUN_UNTIL(fake_active("named.service") && hashmap_get(a->units, "named.service") &&
+                     ((AgentUnit *) hashmap_get(a->units, "named.service"))->name_spec, 10), "a named unit runs");
+        give_address("named.service");
+        ok(RUN_UNTIL(name_exists("named.service"), 10), "its name is published");
+}
+
+/* The drain period counts from the moment every machine's DNS has followed the withdrawal (their
+ * P names-applied/ records), not from the delete: a machine slow to apply it would still give the
+ * address out. A machine that goes (its record with its lease) is not waited for. */
+static void test_name_drain_acks(void) {
+        FakeUnit *fu = fake_unit("named.service");
+        unsigned stops;
+        usec_t acked;
+
+        /* This machine's own record: its DNS's revision, under its lease, rewritten as it grows. */
+        agent_name_acks_set_local(a, 5);
+        ok(RUN_UNTIL(applied_is(MACHINE, 5), 10), "this machine's DNS revision is published under its lease");
+        agent_name_acks_set_local(a, 7);
+        ok(RUN_UNTIL(applied_is(MACHINE, 7), 10), "and follows it");
+        agent_name_acks_set_local(a, 6);
+        settle();
+        ok(applied_is(MACHINE, 7), "never backwards");
+        {
+                _cleanup_free_ char *key = registry_names_applied_key(PREFIX, MACHINE);
+
+                assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+        }
+
+        agent_set_name_drain(a, DRAIN_USEC);
+        named_running();
+        put_applied(OTHER, 1);
+        stops = fu->stops;
+        assign("named.service", NAMED, UNIT_DESIRED_LOADED);
+        ok(RUN_UNTIL(!name_exists("named.service"), 10), "desired loaded: the name is withdrawn");
+        ok(!RUN_UNTIL(fu->stops > stops, 3), "another machine's DNS has not followed: the unit runs on "
+           "past the drain period");
+        put_applied(OTHER, etcd_revision());
+        acked = now(CLOCK_MONOTONIC);
+        ok(RUN_UNTIL(fu->stops > stops, 10), "it has: the unit is stopped");
+        ok(fu->stopped_at >= acked + DRAIN_USEC, "a drain period after (%.2f s)",
+           ((double) fu->stopped_at - (double) acked) / 1e6);
+
+        /* The machine behind goes away: its record goes with its lease. */
+        named_running();
+        put_applied(OTHER, 1);
+        stops = fu->stops;
+        assign("named.service", NAMED, UNIT_DESIRED_LOADED);
+        ok(RUN_UNTIL(!name_exists("named.service"), 10), "withdrawn again, with the other machine behind");
+        ok(!RUN_UNTIL(fu->stops > stops, 3), "the unit runs on");
+        {
+                _cleanup_free_ char *key = registry_names_applied_key(PREFIX, OTHER);
+
+                assert_se(etcd_sync_delete(etcd, key, 0, NULL) == 0);
+        }
+        acked = now(CLOCK_MONOTONIC);
+        ok(RUN_UNTIL(fu->stops > stops, 10), "that machine's record is gone: the unit is stopped");
+        ok(fu->stopped_at >= acked + DRAIN_USEC, "a drain period after (%.2f s)",
+           ((double) fu->stopped_at - (double) acked) / 1e6);
+        agent_set_name_drain(a, 0);
+}
+
 static void test_desired_and_body(void) {
         FakeUnit *fu;
         unsigned reloads;
@@ -1232,6 +1325,7 @@ int main(void) {
 
         test_change_set();
         test_name_drain();
+        test_name_drain_acks();
         test_desired_and_body();
         test_moved_while_starting();
         test_assigned_during_reload();

@@ -189,6 +189,8 @@ ok $? "and so does its full name rr.names.fleet"
 # and systemd's stop job starts name_drain (2 s) after the name's delete was written, later still.
 rr1=$("$FLEETCTL" list-units --no-legend --fields unit,machine 2>/dev/null | awk '$1 == "names-rr@1.service" { m = $2; sub(/.*\./, "", m); print m - 10 }')
 rr1_ip=$(ip_of "$rr1" names-rr-1)
+rev0=$(ETCDCTL_API=3 etcdctl --endpoints="$FLEETCTL_ENDPOINT" get / -w json 2>/dev/null |
+       sed -n 's/.*"revision":\([0-9]*\).*/\1/p')
 "$FLEETCTL" destroy names-rr@1.service >/dev/null 2>&1
 usec_of() {   # usec_of NODE JOURNALCTL-ARGS...: the first matching entry's realtime, in µs
         local n=$1; shift
@@ -200,6 +202,13 @@ withdrawn=$(usec_of "$rr1" -u fleetd.service -g "^Withdrawing the name of names-
 stopping=$(usec_of "$rr1" UNIT=names-rr@1.service JOB_TYPE=stop)
 [ -n "$withdrawn" ] && [ -n "$stopping" ] && [ $((stopping - withdrawn)) -ge 2000000 ]
 ok $? "a destroyed replica's name is withdrawn, its stop begins $(( (${stopping:-0} - ${withdrawn:-0}) / 1000 )) ms later (name_drain 2 s)"
+# Every machine publishes how far its DNS follows the names (the drain waits for all of them): past
+# the withdrawal, so above the revision read before the destroy.
+applied=$(ETCDCTL_API=3 etcdctl --endpoints="$FLEETCTL_ENDPOINT" get --prefix /_coreos.com/fleet/names-applied/ 2>/dev/null |
+          awk 'NR % 2 == 0')
+[ -n "${rev0:-}" ] && [ "$(echo "$applied" | grep -c .)" = 3 ] &&
+        [ -z "$(echo "$applied" | awk -v r="$rev0" '$1 + 0 <= r + 0')" ]
+ok $? "all 3 machines' DNS followed the withdrawal (names-applied: $(echo $applied), revision before it $rev0)"
 gone_rr1() { ! answers rr | grep -qxF "$rr1_ip"; }
 wait_for 30 gone_rr1
 ok $? "and rr no longer answers its address ($rr1_ip)"

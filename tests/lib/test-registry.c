@@ -494,8 +494,25 @@ static void test_subnet(void) {
         ok(!j2, "nothing encoded");
 }
 
+static void test_names_applied(void) {
+        _cleanup_free_ char *k = registry_names_applied_key(P, MID), *pre = registry_names_applied_prefix(P);
+        _cleanup_free_ char *names = registry_names_prefix(P);
+        _cleanup_free_ char *u = NULL, *m = NULL;
+
+        is_str(k, P "names-applied/" MID, "names-applied key");
+        is_str(pre, P "names-applied/", "names-applied prefix");
+        ok(!startswith(k, names), "outside the names prefix: writing it wakes no names watch");
+        is_str(registry_names_applied_key_machine(P, k), MID, "machine id from its key");
+        ok(!registry_names_applied_key_machine(P, pre), "the prefix itself names no machine");
+        ok(!registry_names_applied_key_machine(P, P "names-applied/a.b"), "nor an invalid machine id");
+        ok(!registry_names_applied_key_machine(P, P "names-applied/" MID "/x"), "nor a deeper key");
+        ok(!registry_names_applied_key_machine("/other/", k), "nor a key under another prefix");
+        ok(registry_parse_key(P, k, &u, &m) < 0, "and it is none of the unit model's keys");
+}
+
 int main(void) {
         test_keys();
+        test_names_applied();
         test_subnet();
         test_key_round_trip();
         test_key_rejects();
