@@ -2,12 +2,12 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 
 #include "agent-machine.h"
 #include "fileio.h"
+#include "ifaddrs-util.h"
 
 int machine_id_read(const char *path, char **ret) {
         _cleanup_free_ char *s = NULL;
@@ -63,7 +63,7 @@ static int default_route_interface(char ret[static IF_NAMESIZE]) {
 }
 
 int machine_public_ip_detect(char **ret) {
-        struct ifaddrs *addrs = NULL;
+        _cleanup_(freeifaddrsp) struct ifaddrs *addrs = NULL;
         char iface[IF_NAMESIZE] = "", buf[INET_ADDRSTRLEN];
         const struct sockaddr_in *found = NULL;
         char *s;
@@ -86,12 +86,9 @@ int machine_public_ip_detect(char **ret) {
                 if (!found)
                         found = (const struct sockaddr_in *) i->ifa_addr;
         }
-        if (!found) {
-                freeifaddrs(addrs);
+        if (!found)
                 return -ENXIO;
-        }
         s = strdup(inet_ntop(AF_INET, &found->sin_addr, buf, sizeof(buf)) ?: "");
-        freeifaddrs(addrs);
         if (!s)
                 return -ENOMEM;
 

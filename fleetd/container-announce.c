@@ -15,13 +15,9 @@
 #include <unistd.h>
 
 #include "container-announce.h"
+#include "ifaddrs-util.h"
 #include "log.h"
 #include "macro.h"
-
-static void freeifaddrsp(struct ifaddrs **p) {
-        if (*p)
-                freeifaddrs(*p);
-}
 
 /* In the namespace to announce in: a packet socket, and the index and MAC of the Ethernet interface
  * holding address. */
